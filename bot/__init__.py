@@ -1,0 +1,1 @@
+"""hoivien-bot application package."""

@@ -1,0 +1,94 @@
+"""Command line: `python -m bot [run|demo|migrate|units …|roles …]` (also `hoivien-bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="hoivien-bot: the Women's Union member bot. Without a command it runs on "
+        "Telegram when TELEGRAM_BOT_TOKEN is set, else the offline demo.",
+    )
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="run on Telegram with long polling (needs the token)")
+    demo = commands.add_parser("demo", help="try the bot offline in this terminal")
+    demo.add_argument("--database", type=Path, default=Path("data/demo.sqlite3"),
+                      help="demo database (default data/demo.sqlite3, seeded if empty)")
+    commands.add_parser("migrate", help="apply database migrations")
+
+    units = commands.add_parser("units", help="the organisation tree")
+    unit_commands = units.add_subparsers(dest="units_command", metavar="ACTION", required=True)
+    unit_import = unit_commands.add_parser(
+        "import", help="load units from CSV (code,name,kind,parent_code); idempotent"
+    )
+    unit_import.add_argument("file", type=Path)
+    unit_commands.add_parser("list", help="print the tree with member counts")
+
+    roles = commands.add_parser("roles", help="chapter heads and unit admins")
+    role_commands = roles.add_subparsers(dest="roles_command", metavar="ACTION", required=True)
+    for action in ("grant", "revoke"):
+        cmd = role_commands.add_parser(action, help=f"{action} a role to a registered member")
+        cmd.add_argument("telegram_user_id", type=int)
+        cmd.add_argument("role", choices=["chapter_head", "unit_admin"])
+        cmd.add_argument("unit_code")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (2 for bad settings or usage)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    command = args.command or ("run" if settings.token else "demo")
+    if command == "run":
+        if not settings.token:
+            print(
+                "Configuration error: TELEGRAM_BOT_TOKEN: not set; get a token from @BotFather "
+                "(or try the offline demo: python -m bot demo)",
+                file=sys.stderr,
+            )
+            return 2
+        return _run(settings)
+    if command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo(settings, database=getattr(args, "database", None)))
+    return asyncio.run(_admin_command(settings, args))
+
+
+def _run(settings: Settings) -> int:
+    from bot.app import build_application
+
+    application = build_application(settings)
+    log.info("starting long polling against %s", settings.api_base_url.split("/bot")[0])
+    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+async def _admin_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.admin_cli import run_admin_command
+
+    return await run_admin_command(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The administrative CLI commands: migrate, units import/list, roles grant/revoke."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.settings import Settings
+from bot.unit_import import ImportError_, import_file
+from storage import members, roles, units
+from storage.db import Database
+
+
+async def run_admin_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Run one command against the configured database; returns the exit code."""
+    db = Database(settings.database)
+    await db.open(migrate=False)
+    try:
+        if args.command == "migrate":
+            applied = await db.migrate()
+            print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied)
+                                                            if applied else ""))
+            return 0
+        await db.migrate()
+        if args.command == "units":
+            return await _units(db, args)
+        return await _roles(db, args)
+    finally:
+        await db.close()
+
+
+async def _units(db: Database, args: argparse.Namespace) -> int:
+    if args.units_command == "import":
+        try:
+            created, updated = await import_file(db, args.file)
+        except ImportError_ as exc:
+            print(f"{args.file}: {exc}; nothing was changed", file=sys.stderr)
+            return 1
+        print(f"{args.file}: {created} unit(s) created, {updated} updated")
+        return 0
+    counts = await units.member_counts(db)
+    tree = await units.tree(db)
+    if not tree:
+        print("no units yet: python -m bot units import FILE.csv")
+    for unit, depth in tree:
+        print(f"{'  ' * depth}{unit.code}  {unit.name}  [{unit.kind}]  {counts.get(unit.id, 0)}")
+    return 0
+
+
+async def _roles(db: Database, args: argparse.Namespace) -> int:
+    member = await members.by_user(db, args.telegram_user_id)
+    unit = await units.by_code(db, args.unit_code)
+    if member is None:
+        print(f"no registered member with Telegram id {args.telegram_user_id}", file=sys.stderr)
+        return 1
+    if unit is None:
+        print(f"no unit with code {args.unit_code!r}", file=sys.stderr)
+        return 1
+    if args.roles_command == "grant":
+        changed = await roles.grant(db, member.id, args.role, unit.id)
+    else:
+        changed = await roles.revoke(db, member.id, args.role, unit.id)
+    print(f"{args.roles_command} {args.role} {unit.code}: {'done' if changed else 'no change'}")
+    return 0

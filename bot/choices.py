@@ -1,0 +1,113 @@
+"""A choice modelled once: shown as numbered inline buttons, answerable by typing the number.
+
+Flows describe what the member chooses between; this module renders it for Telegram and
+resolves a typed "3" (or the option's name) to the same option, so channels without buttons
+can reuse the flows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks
+from bot.i18n import nfc
+
+PAGE_SIZE = 8
+_BUTTON_TEXT_MAX = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One thing to choose: a stable key (goes into callback data) and a label."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """Options numbered from 1 across pages; `page` is the page shown now."""
+
+    options: Sequence[Option]
+    page: int = 0
+    page_size: int = PAGE_SIZE
+    columns: int = 1
+
+    @property
+    def pages(self) -> int:
+        """How many pages the options fill."""
+        return max(1, -(-len(self.options) // self.page_size))
+
+    def at_page(self, page: int) -> Choice:
+        """The same choice showing another page (clamped to the existing ones)."""
+        page = min(max(page, 0), self.pages - 1)
+        return Choice(self.options, page, self.page_size, self.columns)
+
+    def visible(self) -> list[tuple[int, Option]]:
+        """(number, option) on the current page; numbers start at 1 on the first page."""
+        start = self.page * self.page_size
+        chunk = self.options[start : start + self.page_size]
+        return [(start + i + 1, option) for i, option in enumerate(chunk)]
+
+    def keyboard(
+        self,
+        prefix: str,
+        *fixed_args: object,
+        extra_rows: Sequence[Sequence[InlineKeyboardButton]] = (),
+        previous_label: str = "◀",
+        next_label: str = "▶",
+    ) -> InlineKeyboardMarkup:
+        """Inline keyboard: `prefix:…:o:<key>` per option and `prefix:…:p:<page>` to page."""
+        buttons = [
+            InlineKeyboardButton(
+                _clip(f"{number}. {option.label}"),
+                callback_data=callbacks.encode(prefix, *fixed_args, "o", option.key),
+            )
+            for number, option in self.visible()
+        ]
+        rows = [buttons[i : i + self.columns] for i in range(0, len(buttons), self.columns)]
+        if self.pages > 1:
+            nav = []
+            if self.page > 0:
+                nav.append(
+                    InlineKeyboardButton(
+                        previous_label,
+                        callback_data=callbacks.encode(prefix, *fixed_args, "p", self.page - 1),
+                    )
+                )
+            nav.append(
+                InlineKeyboardButton(
+                    f"{self.page + 1}/{self.pages}",
+                    callback_data=callbacks.encode(prefix, *fixed_args, "p", self.page),
+                )
+            )
+            if self.page < self.pages - 1:
+                nav.append(
+                    InlineKeyboardButton(
+                        next_label,
+                        callback_data=callbacks.encode(prefix, *fixed_args, "p", self.page + 1),
+                    )
+                )
+            rows.append(nav)
+        rows.extend(list(row) for row in extra_rows)
+        return InlineKeyboardMarkup(rows)
+
+    def resolve(self, text: str) -> Option | None:
+        """The option a typed answer means: its number (any page) or its exact label."""
+        answer = nfc(text).strip().rstrip(".").casefold()
+        if answer.isdigit():
+            index = int(answer) - 1
+            return self.options[index] if 0 <= index < len(self.options) else None
+        matches = [o for o in self.options if nfc(o.label).casefold() == answer]
+        return matches[0] if len(matches) == 1 else None
+
+    def by_key(self, key: str | None) -> Option | None:
+        """The option with this key, if it is still offered."""
+        return next((o for o in self.options if o.key == key), None)
+
+
+def _clip(label: str) -> str:
+    return label if len(label) <= _BUTTON_TEXT_MAX else label[: _BUTTON_TEXT_MAX - 1] + "…"

@@ -1,0 +1,75 @@
+"""Who may do what, over which units: one mechanism for every command and every button press."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from storage import members, roles, units
+from storage.db import Database
+from storage.members import Member
+from storage.roles import RoleGrant
+
+
+class Role(StrEnum):
+    """Roles in increasing power; a higher role can do what the lower ones can."""
+
+    MEMBER = "member"
+    CHAPTER_HEAD = "chapter_head"
+    UNIT_ADMIN = "unit_admin"
+    SUPER_ADMIN = "super_admin"
+
+
+_RANK = {role: rank for rank, role in enumerate(Role)}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The person behind an update: her membership, roles and whether she is a super-admin."""
+
+    user_id: int
+    member: Member | None = None
+    grants: tuple[RoleGrant, ...] = ()
+    is_super_admin: bool = False
+    roles: frozenset[Role] = field(init=False)
+
+    def __post_init__(self) -> None:
+        found = {Role(g.role) for g in self.grants}
+        if self.member is not None:
+            found.add(Role.MEMBER)
+        if self.is_super_admin:
+            found.add(Role.SUPER_ADMIN)
+        object.__setattr__(self, "roles", frozenset(found))
+
+    @property
+    def highest(self) -> Role | None:
+        """Her most powerful role (None for someone not registered and not an admin)."""
+        return max(self.roles, key=_RANK.__getitem__, default=None)
+
+    def at_least(self, role: Role) -> bool:
+        """Whether she holds `role` or a more powerful one."""
+        return any(_RANK[r] >= _RANK[role] for r in self.roles)
+
+
+async def load_principal(db: Database, user_id: int, admin_ids: Iterable[int]) -> Principal:
+    """Read the member and her grants for one Telegram user."""
+    member = await members.by_user(db, user_id)
+    grants = tuple(await roles.of_member(db, member.id)) if member else ()
+    return Principal(
+        user_id=user_id, member=member, grants=grants, is_super_admin=user_id in admin_ids
+    )
+
+
+async def may_act_on_unit(db: Database, principal: Principal, role: Role, unit_id: int) -> bool:
+    """Whether she holds `role` (or more) over `unit_id`: her grant's unit is it or an ancestor.
+
+    Chapter heads act on their own chapter (and its groups); unit admins on their subtree;
+    super-admins everywhere.
+    """
+    if principal.is_super_admin:
+        return True
+    eligible = {g.unit_id for g in principal.grants if _RANK[Role(g.role)] >= _RANK[role]}
+    if not eligible:
+        return False
+    return any(u.id in eligible for u in await units.ancestry(db, unit_id))

@@ -1,0 +1,129 @@
+"""Settings read from environment variables (and a `.env` file in the working folder)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+SUPPORTED_LOCALES = ("vi", "en")
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_SEND_RATE = 25.0
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the variable and what is expected."""
+
+    def __init__(self, variable: str, expected: str) -> None:
+        super().__init__(f"{variable}: {expected}")
+        self.variable = variable
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the bot can be configured with. See the README's settings table."""
+
+    token: str | None = None
+    api_base_url: str = DEFAULT_API_BASE_URL
+    database: Path = Path("data/hoivien.sqlite3")
+    admin_ids: frozenset[int] = frozenset()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    default_locale: str = "vi"
+    send_rate: float = DEFAULT_SEND_RATE
+
+    @property
+    def api_base_file_url(self) -> str:
+        """The file download URL that belongs to `api_base_url` (``…/bot`` → ``…/file/bot``)."""
+        base = self.api_base_url.rstrip("/")
+        head, _, tail = base.rpartition("/")
+        return f"{head}/file/{tail}" if head else f"{base}/file"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read settings; the real environment wins over the `.env` file."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        return cls(
+            token=_token(get("TELEGRAM_BOT_TOKEN")),
+            api_base_url=_url(get("TELEGRAM_API_BASE_URL")),
+            database=Path(get("BOT_DATABASE") or "data/hoivien.sqlite3"),
+            admin_ids=_admin_ids(get("BOT_ADMIN_IDS")),
+            timezone=_timezone(get("BOT_TIMEZONE")),
+            default_locale=_locale(get("BOT_DEFAULT_LOCALE")),
+            send_rate=_send_rate(get("BOT_SEND_RATE")),
+        )
+
+
+def _token(value: str | None) -> str | None:
+    if value is None:
+        return None
+    bot_id, sep, secret = value.partition(":")
+    if not (sep and bot_id.isdigit() and len(secret) >= 30):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN", "a token from @BotFather, like 123456789:AAH…(35 characters)"
+        )
+    return value
+
+
+def _url(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_API_BASE_URL
+    if not value.startswith(("http://", "https://")) or len(value) < 10:
+        raise SettingsError(
+            "TELEGRAM_API_BASE_URL", "an http(s) URL such as http://127.0.0.1:8081/bot"
+        )
+    return value.rstrip("/")
+
+
+def _admin_ids(value: str | None) -> frozenset[int]:
+    if value is None:
+        return frozenset()
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise SettingsError(
+            "BOT_ADMIN_IDS", "comma-separated numeric Telegram user ids, e.g. 12345,67890"
+        )
+    return frozenset(int(p) for p in parts)
+
+
+def _timezone(value: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(value or "Asia/Ho_Chi_Minh")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            "BOT_TIMEZONE", "an IANA time zone name such as Asia/Ho_Chi_Minh"
+        ) from None
+
+
+def _locale(value: str | None) -> str:
+    value = (value or "vi").lower()
+    if value not in SUPPORTED_LOCALES:
+        raise SettingsError("BOT_DEFAULT_LOCALE", "one of " + ", ".join(SUPPORTED_LOCALES))
+    return value
+
+
+def _send_rate(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_SEND_RATE
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= 1000:
+        raise SettingsError(
+            "BOT_SEND_RATE", "messages per second as a number, e.g. 25 (0 turns pacing off)"
+        )
+    return rate

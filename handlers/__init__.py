@@ -1,0 +1,1 @@
+"""The Telegram side: one module per feature, each exposing the handlers it registers."""

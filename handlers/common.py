@@ -1,0 +1,115 @@
+"""Small reply helpers shared by the feature modules."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest
+
+from bot import callbacks
+from bot.context import BotContext
+from bot.permissions import Role
+
+ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+Callback = Callable[[Update, BotContext], Awaitable[Any]]
+
+
+async def say(
+    update: Update, context: BotContext, text: str, markup: ReplyMarkup | None = None
+) -> Message:
+    """Send a new message to the chat the update came from."""
+    assert update.effective_chat is not None
+    return await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+
+
+async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit a message in place; pressing the button that shows the current view is harmless."""
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
+
+
+async def retire_buttons(query: CallbackQuery, note: str | None = None) -> None:
+    """Take the buttons off a pressed message (so it cannot be pressed again), adding a note."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    try:
+        if note and message.text_html and len(message.text or "") + len(note) < 4000:
+            await message.edit_text(f"{message.text_html}\n\n{note}", reply_markup=None)
+        elif message.reply_markup is not None:
+            await message.edit_reply_markup(reply_markup=None)
+    except BadRequest as exc:  # already edited (double tap) or too old to edit
+        if "not modified" not in exc.message and "not found" not in exc.message:
+            raise
+
+
+def requires(role: Role) -> Callable[[Callback], Callback]:
+    """Let the callback run only for someone holding `role` or more; others get a clear no.
+
+    Used on commands and on button presses alike, so a forged press is refused the same way.
+    """
+
+    def decorate(callback: Callback) -> Callback:
+        @functools.wraps(callback)
+        async def guarded(update: Update, context: BotContext) -> Any:
+            principal = context.principal
+            if principal is not None and principal.at_least(role):
+                return await callback(update, context)
+            await refuse(update, context)
+            return None
+
+        return guarded
+
+    return decorate
+
+
+async def refuse(update: Update, context: BotContext) -> None:
+    """Tell her she has no right to do this (an alert for a button, a message otherwise)."""
+    text = context.t._("Sorry, you do not have permission to do this.")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await say(update, context, text)
+
+
+def paginate(lines: list[str], *, budget: int = 3500, max_lines: int = 25) -> list[list[str]]:
+    """Split lines into pages that stay well under Telegram's 4096 characters."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        line = line if len(line) <= budget else line[: budget - 1] + "…"
+        if pages[-1] and (size + len(line) + 1 > budget or len(pages[-1]) >= max_lines):
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += len(line) + 1
+    return pages
+
+
+def page_buttons(prefix: str, page: int, pages: int) -> InlineKeyboardMarkup | None:
+    """◀ n/N ▶ under a paginated message (`prefix:p:<page>`); None for a single page."""
+    if pages <= 1:
+        return None
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton("◀", callback_data=callbacks.encode(prefix, "p", page - 1)))
+    row.append(InlineKeyboardButton(f"{page + 1}/{pages}",
+                                    callback_data=callbacks.encode(prefix, "p", page)))
+    if page < pages - 1:
+        row.append(InlineKeyboardButton("▶", callback_data=callbacks.encode(prefix, "p", page + 1)))
+    return InlineKeyboardMarkup([row])

@@ -1,0 +1,61 @@
+"""Last in line: unknown commands, free text outside a flow, and stale button presses."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from handlers import language
+from handlers.common import retire_buttons, say
+
+# Choices offered outside a conversation that may be answered by typing their number.
+TYPED_CHOICES: dict[str, Callable[[Update, BotContext, str], Awaitable[bool]]] = {
+    language.PREFIX: language.language_typed,
+}
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have."""
+    await say(update, context, context.t._("I do not know that command. /help lists what I "
+                                           "can do."))
+
+
+async def free_message(update: Update, context: BotContext) -> None:
+    """Text or media outside any flow: a typed choice if one is pending, else a hint."""
+    message = update.effective_message
+    pending = (context.user_data or {}).get("pending_choice")
+    if (
+        message is not None
+        and message.text
+        and pending in TYPED_CHOICES
+        and await TYPED_CHOICES[pending](update, context, message.text)
+    ):
+        return
+    t = context.t
+    principal = context.principal
+    if principal is not None and (principal.member is not None or principal.is_super_admin):
+        await say(update, context, t._("Please use the menu buttons below, or send /help to "
+                                       "see what I can do."))
+    else:
+        await say(update, context, t._("Hello! Send /start to register as a member of the "
+                                       "Women's Union, or /help to learn more."))
+
+
+async def stale_press(update: Update, context: BotContext) -> None:
+    """A button nobody handles any more (old message, finished flow, forged data)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(context.t._("This button is no longer active. Please use the latest "
+                                   "message."), show_alert=True)
+    await retire_buttons(query)
+
+
+HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command),
+    MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, free_message),
+    CallbackQueryHandler(stale_press),
+]

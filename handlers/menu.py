@@ -1,0 +1,109 @@
+"""The persistent main menu (reply keyboard) and the per-role command menus (setMyCommands)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from telegram.ext import filters
+
+from bot.context import BotContext
+from bot.i18n import N_, Translator, translator
+from bot.permissions import Principal, Role
+from bot.settings import SUPPORTED_LOCALES
+
+log = logging.getLogger(__name__)
+
+PROFILE = N_("👤 My profile")
+LANGUAGE = N_("🌐 Language")
+HELP = N_("❓ Help")
+REGISTER = N_("📝 Register as a member")
+UNITS = N_("🏢 Units")
+
+# (command, description) per role; a role's menu is its own commands plus the lower roles'.
+COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
+    None: [
+        ("start", N_("Register or open the main menu")),
+        ("language", N_("Choose the language")),
+        ("help", N_("What this bot can do")),
+        ("cancel", N_("Stop what you are doing")),
+    ],
+    Role.MEMBER: [
+        ("me", N_("See and correct your profile")),
+    ],
+    Role.CHAPTER_HEAD: [],
+    Role.UNIT_ADMIN: [
+        ("units", N_("The organisation tree and member counts")),
+    ],
+    Role.SUPER_ADMIN: [],
+}
+
+
+def button_filter(label: str) -> filters.MessageFilter:
+    """Matches a main-menu button press in any language."""
+    return filters.Text([translator(locale)._(label) for locale in SUPPORTED_LOCALES])
+
+
+def main_menu(principal: Principal | None, t: Translator) -> ReplyKeyboardMarkup:
+    """The reply keyboard for her roles (listing only what exists)."""
+    rows: list[list[str]] = []
+    if principal is not None and principal.at_least(Role.UNIT_ADMIN):
+        rows.append([t._(UNITS)])
+    if principal is not None and principal.member is not None:
+        rows.insert(0, [t._(PROFILE)])
+    else:
+        rows.append([t._(REGISTER)])
+    rows.append([t._(LANGUAGE), t._(HELP)])
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(label) for label in row] for row in rows],
+        resize_keyboard=True,
+        is_persistent=True,
+    )
+
+
+def commands_for(role: Role | None) -> list[tuple[str, str]]:
+    """(command, description msgid) for someone whose highest role is `role`, in menu order."""
+    found = list(COMMANDS[None])
+    if role is not None:
+        for lower in list(Role)[: list(Role).index(role) + 1]:
+            found.extend(COMMANDS[lower])
+    return found
+
+
+def _bot_commands(commands: list[tuple[str, str]], t: Translator) -> list[BotCommand]:
+    return [BotCommand(name, t._(description)) for name, description in commands]
+
+
+async def set_default_commands(bot: Bot) -> None:
+    """The menu everybody sees (members' commands), in every language."""
+    member = commands_for(Role.MEMBER)
+    for locale in SUPPORTED_LOCALES:
+        await bot.set_my_commands(
+            _bot_commands(member, translator(locale)), BotCommandScopeDefault(), locale
+        )
+    await bot.set_my_commands(_bot_commands(member, translator(SUPPORTED_LOCALES[0])))
+
+
+async def set_chat_commands(bot: Bot, chat_id: int, principal: Principal) -> None:
+    """A chat-scoped menu for someone with more than the member's commands."""
+    scope = BotCommandScopeChat(chat_id)
+    commands = commands_for(principal.highest)
+    for locale in SUPPORTED_LOCALES:
+        await bot.set_my_commands(_bot_commands(commands, translator(locale)), scope, locale)
+    await bot.set_my_commands(_bot_commands(commands, translator(SUPPORTED_LOCALES[0])), scope)
+
+
+async def ensure_chat_commands(context: BotContext, chat_id: int, principal: Principal) -> None:
+    """Give someone with a role her chat-scoped command menu (once per process and chat)."""
+    done = context.bot_data.chats_with_menus
+    if chat_id in done or not principal.at_least(Role.CHAPTER_HEAD):
+        return
+    await set_chat_commands(context.bot, chat_id, principal)
+    done.add(chat_id)

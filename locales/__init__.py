@@ -1,0 +1,1 @@
+"""Gettext catalogs: messages.pot and <locale>/LC_MESSAGES/messages.po."""

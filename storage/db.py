@@ -1,0 +1,133 @@
+"""Opening the SQLite database and applying the ordered migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def utc_now() -> str:
+    """The current instant as stored: ISO 8601 in UTC, second precision."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def available_migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped in `storage/migrations`, in order."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """One aiosqlite connection shared by the process; writes go through `transaction()`."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(cls, path: Path | str, *, migrate: bool = True) -> Database:
+        """Open a database at `path` (see `open`)."""
+        return await cls(path).open(migrate=migrate)
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The open connection."""
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    @property
+    def is_open(self) -> bool:
+        """Whether `open` has run (and `close` has not)."""
+        return self._conn is not None
+
+    async def open(self, *, migrate: bool = True) -> Database:
+        """Open once (creating the folder), set WAL, foreign keys, busy timeout; migrate."""
+        if self._conn is not None:
+            return self
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        self._conn = conn
+        if migrate:
+            await self.migrate()
+        return self
+
+    async def close(self) -> None:
+        """Close the connection (waits for pending writes)."""
+        async with self._write_lock:
+            if self._conn is not None:
+                await self._conn.close()
+                self._conn = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error)."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        """Run a read query and return every row."""
+        async with self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        """Run a read query and return its first row, if any."""
+        async with self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def applied_migrations(self) -> list[int]:
+        """Versions already recorded in the database."""
+        await self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        rows = await self.fetchall("SELECT version FROM schema_migrations ORDER BY version")
+        return [row[0] for row in rows]
+
+    async def migrate(self) -> list[str]:
+        """Apply pending migrations, each in its own transaction; return their names."""
+        done = set(await self.applied_migrations())
+        applied = []
+        for version, name, sql in available_migrations():
+            if version in done:
+                continue
+            async with self._write_lock:
+                script = (
+                    f"BEGIN IMMEDIATE;\n{sql}\n"
+                    "INSERT INTO schema_migrations (version, name, applied_at) "
+                    f"VALUES ({version}, '{name}', '{utc_now()}');\nCOMMIT;"
+                )
+                try:
+                    await self.conn.executescript(script)
+                except Exception:
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
+                    raise
+            applied.append(name)
+        return applied

@@ -1,0 +1,114 @@
+"""Members: one row per Telegram user who registered, with consent logged alongside."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from storage.db import Database, utc_now
+
+_COLUMNS = "id, telegram_user_id, chat_id, full_name, phone, unit_id, locale, status, created_at"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A registered member."""
+
+    id: int
+    telegram_user_id: int
+    chat_id: int
+    full_name: str
+    phone: str | None
+    unit_id: int | None
+    locale: str
+    status: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewMember:
+    """What registration collects."""
+
+    telegram_user_id: int
+    chat_id: int
+    full_name: str
+    phone: str | None
+    unit_id: int
+    locale: str
+
+
+def _member(row: sqlite3.Row) -> Member:
+    return Member(*tuple(row))
+
+
+async def by_user(db: Database, telegram_user_id: int) -> Member | None:
+    """The member registered with this Telegram user id (deleted ones excluded)."""
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM members WHERE telegram_user_id = ? AND status != 'deleted'",
+        (telegram_user_id,),
+    )
+    return _member(row) if row else None
+
+
+async def get(db: Database, member_id: int) -> Member | None:
+    """The member with this id."""
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM members WHERE id = ?", (member_id,))
+    return _member(row) if row else None
+
+
+async def register(
+    db: Database, new: NewMember, *, consent_purpose: str, consent_version: int, consent_at: str
+) -> Member:
+    """Store a new member (or revive a deleted row) and her consent in one transaction."""
+    now = utc_now()
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO consents (telegram_user_id, purpose, version, given_at)"
+            " VALUES (?, ?, ?, ?)",
+            (new.telegram_user_id, consent_purpose, consent_version, consent_at),
+        )
+        await conn.execute(
+            """INSERT INTO members
+                   (telegram_user_id, chat_id, full_name, phone, unit_id, locale, status,
+                    created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)
+               ON CONFLICT (telegram_user_id) DO UPDATE SET
+                   chat_id = excluded.chat_id, full_name = excluded.full_name,
+                   phone = excluded.phone, unit_id = excluded.unit_id,
+                   locale = excluded.locale, status = 'active',
+                   created_at = excluded.created_at, updated_at = excluded.updated_at""",
+            (new.telegram_user_id, new.chat_id, new.full_name, new.phone, new.unit_id,
+             new.locale, now, now),
+        )
+    member = await by_user(db, new.telegram_user_id)
+    assert member is not None
+    return member
+
+
+async def update_profile(
+    db: Database, member_id: int, *, full_name: str, phone: str | None, unit_id: int
+) -> None:
+    """Correct a member's name, phone and unit."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE members SET full_name = ?, phone = ?, unit_id = ?, updated_at = ?"
+            " WHERE id = ?",
+            (full_name, phone, unit_id, utc_now(), member_id),
+        )
+
+
+async def set_locale(db: Database, member_id: int, locale: str) -> None:
+    """Remember the member's language."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE members SET locale = ?, updated_at = ? WHERE id = ?",
+            (locale, utc_now(), member_id),
+        )
+
+
+async def phone_owner(db: Database, phone: str) -> int | None:
+    """The Telegram user id of the active member registered with this phone, if any."""
+    row = await db.fetchone(
+        "SELECT telegram_user_id FROM members WHERE phone = ? AND status != 'deleted'", (phone,)
+    )
+    return row[0] if row else None
