@@ -43,7 +43,7 @@ async def _render(context: BotContext, page: int) -> tuple[str, InlineKeyboardMa
     t = context.t
     assert context.principal is not None
     lines = [
-        f"{text} — {t.n_('{n} member', '{n} members', count)}"
+        t.n_("{line} — {n} member", "{line} — {n} members", count, line=text)
         for text, count in await _lines(context.db, context.principal)
     ]
     if not lines:

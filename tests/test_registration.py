@@ -2,22 +2,306 @@
 
 from __future__ import annotations
 
-from storage import consents, members
+import unicodedata
+
+import pytest
+
+from storage import consents, members, units
+from tests.conftest import start_application, stop_application
 
 
-async def test_full_registration_in_vietnamese(person, db, api):
-    hoa = person(1001)
+async def register(hoa, *, name: str = "Nguyễn Thị Hoa") -> None:
+    """The happy path up to (not including) the confirmation."""
     await hoa.send("/start")
-    assert "Hội" in hoa.reply_text() or "Union" in hoa.reply_text()
-    await hoa.press("1.")  # agree
-    await hoa.send("Nguyễn Thị Hoa")
+    await hoa.press("1.")
+    await hoa.send(name)
     await hoa.share_contact("+84912345678")
     await hoa.press("Hoàng Liệt")
     await hoa.press("số 2")
-    await hoa.press("1.")  # confirm
+
+
+async def test_full_registration_in_vietnamese(person, db):
+    hoa = person(1001)
+    await hoa.send("/start")
+    assert "đồng ý" in hoa.reply_text().lower()
+    await hoa.press("1.")
+    assert "họ và tên" in hoa.reply_text().lower()
+    await hoa.send("Nguyễn Thị Hoa")
+    await hoa.share_contact("+84912345678")
+    assert "0912 345 678" in hoa.reply_text()
+    await hoa.press("Hoàng Liệt")
+    await hoa.press("số 2")
+    summary = hoa.reply_text()
+    assert "Nguyễn Thị Hoa" in summary and "Phường Hoàng Liệt › Chi hội tổ dân phố số 2" in summary
+    await hoa.press("1.")
+    assert "hoàn tất" in hoa.reply_text().lower()
+    menu = hoa.replies()[-1].params["reply_markup"]
+    assert "keyboard" in menu, "a registered member gets the persistent main menu"
     member = await members.by_user(db, 1001)
     assert member is not None
-    assert member.full_name == "Nguyễn Thị Hoa"
-    assert member.phone == "+84912345678"
-    assert [c.purpose for c in await consents.of_user(db, 1001)] == ["membership"]
-    print(api.calls[-1])
+    assert (member.full_name, member.phone, member.locale) == (
+        "Nguyễn Thị Hoa", "+84912345678", "vi")
+    unit = await units.get(db, member.unit_id or 0)
+    assert unit is not None and unit.code == "HM-HL-02"
+    [consent] = await consents.of_user(db, 1001)
+    assert (consent.purpose, consent.version, consent.withdrawn_at) == ("membership", 1, None)
+
+
+async def test_registration_in_english_after_switching(person, db):
+    hoa = person(1002, language_code="en")
+    await hoa.send("/start")
+    await hoa.press("English")
+    assert "Do you agree?" in hoa.reply_text()
+    await hoa.press("I agree")
+    assert "full name" in hoa.reply_text()
+    await hoa.send("Le Thi Mai")
+    await hoa.send("0987 654 321")
+    await hoa.press("Hoàng Liệt")
+    await hoa.press("số 2")
+    await hoa.press("Confirm")
+    assert "Registration complete" in hoa.reply_text()
+    member = await members.by_user(db, 1002)
+    assert member is not None and member.locale == "en" and member.phone == "+84987654321"
+
+
+async def test_every_choice_also_works_as_a_typed_number(person, db):
+    hoa = person(1003)
+    await hoa.send("/start")
+    await hoa.send("1")
+    await hoa.send("Phạm Thị Thu")
+    await hoa.send("0912345678")
+    ward_buttons = [b[1] for b in hoa.buttons()]
+    number = next(label.split(".")[0] for label in ward_buttons if "Hoàng Liệt" in label)
+    await hoa.send(number)
+    await hoa.send("1")  # the first chapter of the ward
+    await hoa.send("1")  # confirm
+    assert await members.by_user(db, 1003) is not None
+
+
+async def test_decline_stores_nothing_and_says_how_to_come_back(person, db):
+    hoa = person(1004)
+    await hoa.send("/start")
+    await hoa.press("2.")
+    assert "/start" in hoa.reply_text()
+    assert await members.by_user(db, 1004) is None
+    assert await consents.of_user(db, 1004) == []
+    rows = await db.fetchall("SELECT data FROM user_data WHERE user_id = 1004")
+    assert rows == []
+
+
+async def test_deep_link_preselects_the_chapter(person, db):
+    hoa = person(1005)
+    await hoa.send("/start HM-TM-04")
+    await hoa.press("1.")
+    await hoa.send("Đỗ Thị Hằng")
+    await hoa.share_contact("+84912000111")
+    assert "Tương Mai" in hoa.reply_text(), "goes straight to the summary"
+    await hoa.press("1.")
+    member = await members.by_user(db, 1005)
+    unit = await units.get(db, member.unit_id) if member and member.unit_id else None
+    assert unit is not None and unit.code == "HM-TM-04"
+
+
+async def test_deep_link_with_unknown_code_still_registers(person, db):
+    hoa = person(1006)
+    await hoa.send("/start NO-SUCH-CODE")
+    assert "không đúng" in hoa.reply_text()
+    await hoa.press("1.")
+    assert "họ và tên" in hoa.reply_text().lower()
+
+
+async def test_registered_member_gets_the_menu_not_a_second_registration(person, db):
+    hoa = person(1007)
+    await register(hoa)
+    await hoa.press("1.")
+    await hoa.send("/start")
+    text = hoa.reply_text()
+    assert "Nguyễn Thị Hoa" in text and "đồng ý" not in text.lower()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("   ", "họ tên"),
+        ("x" * 5000, "5000"),
+        ("🌸🌸🌸", "chữ cái"),
+        ("12345", "chữ cái"),
+        ("<b>Hoa</b>", "chữ cái"),
+    ],
+)
+async def test_bad_names_are_refused_and_asked_again(person, db, name, expected):
+    hoa = person(1010)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send(name)
+    reply = hoa.reply_text()
+    assert expected in reply.lower() or expected in reply
+    assert "họ và tên" in reply.lower(), "the question is asked again"
+    await hoa.send("Nguyễn Thị Hoa")
+    assert "số điện thoại" in hoa.reply_text().lower()
+
+
+async def test_decomposed_vietnamese_is_stored_as_nfc(person, db):
+    hoa = person(1011)
+    decomposed = unicodedata.normalize("NFD", "Nguyễn Thị Hoà")
+    await register(hoa, name=decomposed)
+    await hoa.press("1.")
+    member = await members.by_user(db, 1011)
+    assert member is not None and member.full_name == unicodedata.normalize("NFC", decomposed)
+
+
+async def test_html_in_a_name_is_escaped_when_echoed(person, db):
+    hoa = person(1012)
+    await register(hoa, name="Hoa D'Lan")
+    assert "Hoa D&#x27;Lan" in hoa.reply_text()
+    assert hoa.errors() == [], "the strict fake accepted the HTML"
+
+
+@pytest.mark.parametrize(
+    ("phone", "expected"),
+    [("abc", "chữ số"), ("+1 202 555 0123", "Việt Nam"), ("0123", "không phải")],
+)
+async def test_bad_phones_are_refused_and_the_name_is_kept(person, db, phone, expected):
+    hoa = person(1013)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send("Nguyễn Thị Hoa")
+    await hoa.send(phone)
+    assert expected in hoa.reply_text()
+    await hoa.send("0912345678")
+    await hoa.press("Hoàng Liệt")
+    await hoa.press("số 2")
+    assert "Nguyễn Thị Hoa" in hoa.reply_text(), "what she entered before is kept"
+
+
+async def test_someone_elses_contact_is_refused(person, db):
+    hoa = person(1014)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send("Nguyễn Thị Hoa")
+    await hoa.share_contact("+84912345678", owner=999)
+    assert "người khác" in hoa.reply_text()
+    await hoa.share_contact("+84912345678")
+    assert "0912 345 678" in hoa.reply_text()
+
+
+async def test_a_photo_where_text_is_expected_gets_an_explanation(person, db):
+    hoa = person(1015)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send_photo()
+    assert "/cancel" in hoa.reply_text()
+    await hoa.send("Nguyễn Thị Hoa")
+    assert "số điện thoại" in hoa.reply_text().lower()
+
+
+async def test_wards_are_paginated_and_back_works(person, db):
+    hoa = person(1016)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send("Nguyễn Thị Hoa")
+    await hoa.send("0912345678")
+    first_page = [b[1] for b in hoa.buttons()]
+    assert len(first_page) < 14 and "▶" in first_page
+    await hoa.press("▶")
+    assert any("Yên Sở" in b[1] for b in hoa.buttons())
+    await hoa.press("Yên Sở")
+    await hoa.press("Quay lại")
+    assert any("Giáp Bát" in b[1] or "Yên Sở" in b[1] for b in hoa.buttons())
+
+
+async def test_edit_at_the_summary_returns_to_the_summary(person, db):
+    hoa = person(1017)
+    await register(hoa)
+    await hoa.press("Sửa họ tên")
+    await hoa.send("Trần Thị Bình")
+    assert "Trần Thị Bình" in hoa.reply_text()
+    await hoa.press("1.")
+    member = await members.by_user(db, 1017)
+    assert member is not None and member.full_name == "Trần Thị Bình"
+
+
+async def test_cancel_anywhere_stores_nothing(person, db):
+    hoa = person(1018)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send("Nguyễn Thị Hoa")
+    await hoa.send("/cancel")
+    assert "hủy" in hoa.reply_text().lower()
+    await hoa.send("Nguyễn Thị Hoa")
+    assert "/start" in hoa.reply_text(), "outside the flow, text gets a hint"
+    assert await members.by_user(db, 1018) is None
+
+
+async def test_stale_and_forged_presses_change_nothing(person, db, api):
+    hoa = person(1019)
+    await hoa.send("/start")
+    consent_message, _label, agree = hoa.buttons()[0]
+    await hoa.press("1.")
+    await hoa.press_data(consent_message, agree)  # the same button again
+    assert "không còn" in hoa.reply_text()
+    nonce = agree.split(":")[1]
+    for forged in [f"reg:{nonce}:u:o:99999", "reg:zzz:c:o:yes", "reg", "x" * 64,
+                   "units:p:1", f"reg:{nonce}:k:o:ok"]:
+        await hoa.press_data(consent_message, forged)
+        assert hoa.reply_text(), f"press {forged!r} must be answered"
+    await hoa.send("Nguyễn Thị Hoa")
+    assert "số điện thoại" in hoa.reply_text().lower(), "still at the right step"
+    assert await members.by_user(db, 1019) is None
+
+
+async def test_restart_in_the_middle_of_registration_continues(settings, api, app, person):
+    hoa = person(1020)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send("Nguyễn Thị Hoa")
+    # Simulate a crash: no graceful shutdown, just a new Application on the same file.
+    fresh = await start_application(settings, api)
+    try:
+        hoa.app = fresh
+        await hoa.send("0912345678")
+        await hoa.press("Hoàng Liệt")
+        await hoa.press("số 2")
+        assert "Nguyễn Thị Hoa" in hoa.reply_text()
+        await hoa.press("1.")
+        assert await members.by_user(fresh.bot_data.db, 1020) is not None
+    finally:
+        await stop_application(fresh)
+
+
+async def test_profile_shows_and_edits(person, db):
+    hoa = person(1021)
+    await register(hoa)
+    await hoa.press("1.")
+    await hoa.send("/me")
+    text = hoa.reply_text()
+    assert "0912 345 678" in text and "Chi hội tổ dân phố số 2" in text
+    await hoa.press("Sửa")
+    await hoa.press("Đổi chi hội")
+    await hoa.press("số 7")
+    await hoa.press("Lưu")
+    member = await members.by_user(db, 1021)
+    unit = await units.get(db, member.unit_id) if member and member.unit_id else None
+    assert unit is not None and unit.code == "HM-HL-07"
+    assert "cập nhật" in hoa.reply_text()
+
+
+async def test_unknown_command_and_free_text_get_hints(person, db):
+    hoa = person(1022)
+    await hoa.send("/nonsense")
+    assert "/help" in hoa.reply_text()
+    await hoa.send("xin chào")
+    assert "/start" in hoa.reply_text()
+
+
+async def test_language_switch_by_number(person, db):
+    hoa = person(1023)
+    await register(hoa)
+    await hoa.press("1.")
+    await hoa.send("/language")
+    await hoa.send("2")
+    assert "English" in hoa.reply_text()
+    member = await members.by_user(db, 1023)
+    assert member is not None and member.locale == "en"
+    await hoa.send("/help")
+    assert "/me" in hoa.reply_text() and "profile" in hoa.reply_text()
