@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -145,7 +145,7 @@ class Person:
 
 
 @pytest.fixture
-def person(app: Application, api: FakeBotAPI):  # noqa: ANN201 - a factory
+def person(app: Application, api: FakeBotAPI) -> Callable[..., Person]:
     """Make people: `hoa = person(1001, "Hoa")`."""
 
     def make(user_id: int, first_name: str = "Hoa", language_code: str = "vi") -> Person:
@@ -155,8 +155,9 @@ def person(app: Application, api: FakeBotAPI):  # noqa: ANN201 - a factory
     return make
 
 
-async def register_member(db: Database, user_id: int, unit_code: str, *, name: str = "Nguyễn Thị Hoa",
-                          locale: str = "vi") -> int:
+async def register_member(
+    db: Database, user_id: int, unit_code: str, *, name: str = "Nguyễn Thị Hoa", locale: str = "vi"
+) -> int:
     """Store a registered member directly (for tests about what comes after registration)."""
     unit = await units.by_code(db, unit_code)
     assert unit is not None

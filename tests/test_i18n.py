@@ -83,7 +83,7 @@ def test_html_in_translations_is_balanced():
     for locale in SUPPORTED_LOCALES:
         for message in _catalog(locale):
             for text in message.string if isinstance(message.string, tuple) else (message.string,):
-                opened = [m.group(1) for m in tag.finditer(text or "") if not m.group(0)[1] == "/"]
+                opened = [m.group(1) for m in tag.finditer(text or "") if m.group(0)[1] != "/"]
                 closed = [m.group(1) for m in tag.finditer(text or "") if m.group(0)[1] == "/"]
                 assert sorted(opened) == sorted(closed), text
 
