@@ -305,3 +305,18 @@ async def test_language_switch_by_number(person, db):
     assert member is not None and member.locale == "en"
     await hoa.send("/help")
     assert "/me" in hoa.reply_text() and "profile" in hoa.reply_text()
+
+
+async def test_an_unexpected_failure_is_logged_and_apologised_for(person, db, api, caplog):
+    from telegram.error import NetworkError
+
+    hoa = person(1030)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    api.raise_next("sendMessage", NetworkError("connection reset"))
+    await hoa.send("Nguyễn Thị Hoa")
+    assert "Xin lỗi" in hoa.reply_text()
+    assert any("update" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+    assert "Nguyễn Thị Hoa" not in caplog.text, "no message texts in the logs"
+    await hoa.send("Nguyễn Thị Hoa")  # "please try again"
+    assert "số điện thoại" in hoa.reply_text().lower(), "the bot kept running; the flow goes on"
