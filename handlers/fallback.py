@@ -6,7 +6,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.context import BotContext
 from handlers import language
@@ -16,6 +22,14 @@ from handlers.common import retire_buttons, say
 TYPED_CHOICES: dict[str, Callable[[Update, BotContext, str], Awaitable[bool]]] = {
     language.PREFIX: language.language_typed,
 }
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/cancel outside any flow: forget a pending choice and say there was nothing running."""
+    if context.user_data is not None:
+        context.user_data.pop("pending_choice", None)
+    await say(update, context, context.t._("There is nothing to cancel. /help lists what I "
+                                           "can do."))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -55,6 +69,7 @@ async def stale_press(update: Update, context: BotContext) -> None:
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    CommandHandler("cancel", nothing_to_cancel, filters.ChatType.PRIVATE),
     MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command),
     MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, free_message),
     CallbackQueryHandler(stale_press),

@@ -320,3 +320,9 @@ async def test_an_unexpected_failure_is_logged_and_apologised_for(person, db, ap
     assert "Nguyễn Thị Hoa" not in caplog.text, "no message texts in the logs"
     await hoa.send("Nguyễn Thị Hoa")  # "please try again"
     assert "số điện thoại" in hoa.reply_text().lower(), "the bot kept running; the flow goes on"
+
+
+async def test_cancel_outside_a_flow_says_so(person, db):
+    hoa = person(1031)
+    await hoa.send("/cancel")
+    assert "không có việc gì" in hoa.reply_text()
