@@ -20,7 +20,13 @@ def _parser() -> argparse.ArgumentParser:
         description="hoivien-bot: the Women's Union member bot. Without a command it runs on "
         "Telegram when TELEGRAM_BOT_TOKEN is set, else the offline demo.",
     )
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much to log (default INFO)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run on Telegram with long polling (needs the token)")
     demo = commands.add_parser("demo", help="try the bot offline in this terminal")
@@ -50,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for bad settings or usage)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot import orgtree
 from bot.settings import Settings
 from bot.unit_import import ImportError_, import_file
 from storage import members, roles, units
@@ -38,8 +39,8 @@ async def _units(db: Database, args: argparse.Namespace) -> int:
             return 1
         print(f"{args.file}: {created} unit(s) created, {updated} updated")
         return 0
-    counts = await units.member_counts(db)
-    tree = await units.tree(db)
+    counts = await members.counts_by_unit(db)
+    tree = await orgtree.sorted_tree(db)
     if not tree:
         print("no units yet: python -m bot units import FILE.csv")
     for unit, depth in tree:

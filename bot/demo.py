@@ -144,12 +144,12 @@ async def run_demo(settings: Settings, *, database: Path | None = None,
     assert application.bot_data.db is not None
     await application.bot_data.db.open()
     await seed(application.bot_data.db)
+    for p in PERSONAS.values():
+        api.user(p.user_id, first_name=p.first_name, language_code="vi")
     await application.post_init(application)  # type: ignore[misc]
     console = Console(api, out)
     persona = PERSONAS["member"]
     user = api.user(persona.user_id, first_name=persona.first_name, language_code="vi")
-    for p in PERSONAS.values():
-        api.user(p.user_id, first_name=p.first_name, language_code="vi")
     console.seen = len(api.calls)
     print(__doc__.split("\n\n", 1)[1].strip(), file=out)
     print(f"\nYou are: {persona.key}. Type /start to begin.", file=out, flush=True)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+from bot.i18n import sort_key
 from storage import units
 from storage.db import Database
+from storage.units import Unit
 
 
 async def top_parent(db: Database) -> int | None:
@@ -24,3 +28,23 @@ async def unit_path(db: Database, unit_id: int | None) -> str:
         if len(roots) == 1:
             chain = chain[1:]
     return " › ".join(u.name for u in chain) or "—"
+
+
+async def sorted_tree(db: Database, root_id: int | None = None) -> list[tuple[Unit, int]]:
+    """(unit, depth) depth-first, siblings in Vietnamese alphabetical order ("số 2" < "số 12")."""
+    nodes = [unit for unit, _depth in await units.tree(db, root_id)]
+    ids = {unit.id for unit in nodes}
+    children: dict[int | None, list[Unit]] = defaultdict(list)
+    for unit in nodes:
+        children[unit.parent_id if unit.parent_id in ids else None].append(unit)
+    ordered: list[tuple[Unit, int]] = []
+    stack = [(unit, 0) for unit in sorted(children[None], key=_name_key, reverse=True)]
+    while stack:
+        unit, depth = stack.pop()
+        ordered.append((unit, depth))
+        stack.extend((c, depth + 1) for c in sorted(children[unit.id], key=_name_key, reverse=True))
+    return ordered
+
+
+def _name_key(unit: Unit) -> tuple[tuple[int, int | str, int], ...]:
+    return sort_key(unit.name)

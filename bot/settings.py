@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -38,9 +39,10 @@ class Settings:
     @property
     def api_base_file_url(self) -> str:
         """The file download URL that belongs to `api_base_url` (``…/bot`` → ``…/file/bot``)."""
-        base = self.api_base_url.rstrip("/")
-        head, _, tail = base.rpartition("/")
-        return f"{head}/file/{tail}" if head else f"{base}/file"
+        parts = urlsplit(self.api_base_url.rstrip("/"))
+        head, _, tail = parts.path.rpartition("/")
+        path = f"{head}/file/{tail}" if tail else "/file"
+        return urlunsplit(parts._replace(path=path))
 
     @classmethod
     def from_env(
@@ -71,7 +73,7 @@ def _token(value: str | None) -> str | None:
     if value is None:
         return None
     bot_id, sep, secret = value.partition(":")
-    if not (sep and bot_id.isdigit() and len(secret) >= 30):
+    if not (sep and bot_id.isascii() and bot_id.isdigit() and len(secret) >= 30):
         raise SettingsError(
             "TELEGRAM_BOT_TOKEN", "a token from @BotFather, like 123456789:AAH…(35 characters)"
         )
@@ -92,7 +94,7 @@ def _admin_ids(value: str | None) -> frozenset[int]:
     if value is None:
         return frozenset()
     parts = [p.strip() for p in value.split(",") if p.strip()]
-    if not all(p.isdigit() for p in parts):
+    if not all(p.isascii() and p.isdigit() for p in parts):
         raise SettingsError(
             "BOT_ADMIN_IDS", "comma-separated numeric Telegram user ids, e.g. 12345,67890"
         )

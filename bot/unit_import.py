@@ -25,7 +25,8 @@ def parse_csv(text: str) -> tuple[list[UnitRow], dict[str, int]]:
     reader = csv.reader(io.StringIO(nfc(text.lstrip("\ufeff"))))
     rows: list[UnitRow] = []
     seen: dict[str, int] = {}
-    for line_no, record in enumerate(reader, start=1):
+    for record in reader:
+        line_no = reader.line_num
         if not record or all(not cell.strip() for cell in record):
             continue
         cells = [cell.strip() for cell in record]
@@ -94,10 +95,10 @@ async def import_file(db: Database, path: Path) -> tuple[int, int]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.__class__.__name__
-        raise ImportError_(f"{path}: cannot read as UTF-8 text ({reason})") from None
+        raise ImportError_(f"cannot read the file as UTF-8 text ({reason})") from None
     rows, lines = parse_csv(text)
     try:
         return await units.upsert_many(db, rows)
     except units.TreeError as exc:
-        line = lines[exc.code.lower()]
-        raise ImportError_(f"line {line}, field parent_code: {exc.reason}") from None
+        where = f"line {lines[exc.code.lower()]}" if exc.code.lower() in lines else exc.code
+        raise ImportError_(f"{where}, field parent_code: {exc.reason}") from None

@@ -8,12 +8,12 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import callbacks
+from bot import callbacks, orgtree
 from bot.context import BotContext
 from bot.permissions import Principal, Role
 from handlers import menu
 from handlers.common import edit, page_buttons, paginate, requires, say
-from storage import units
+from storage import members
 from storage.db import Database
 
 PREFIX = "units"
@@ -26,11 +26,11 @@ async def _lines(db: Database, principal: Principal) -> list[tuple[str, int]]:
         roots: list[int | None] = [None]
     else:
         roots = sorted({g.unit_id for g in principal.grants if g.role == Role.UNIT_ADMIN})
-    counts = await units.member_counts(db)
+    counts = await members.counts_by_unit(db)
     seen: set[int] = set()
     lines = []
     for root in roots:
-        for unit, depth in await units.tree(db, root):
+        for unit, depth in await orgtree.sorted_tree(db, root):
             if unit.id in seen:
                 continue
             seen.add(unit.id)

@@ -106,9 +106,10 @@ async def set_locale(db: Database, member_id: int, locale: str) -> None:
         )
 
 
-async def phone_owner(db: Database, phone: str) -> int | None:
-    """The Telegram user id of the active member registered with this phone, if any."""
-    row = await db.fetchone(
-        "SELECT telegram_user_id FROM members WHERE phone = ? AND status != 'deleted'", (phone,)
+async def counts_by_unit(db: Database) -> dict[int, int]:
+    """Active members directly in each unit."""
+    rows = await db.fetchall(
+        "SELECT unit_id, count(*) FROM members WHERE status = 'active' AND unit_id IS NOT NULL"
+        " GROUP BY unit_id"
     )
-    return row[0] if row else None
+    return {r[0]: r[1] for r in rows}

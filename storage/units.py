@@ -97,7 +97,7 @@ async def ancestry(db: Database, unit_id: int) -> list[Unit]:
 
 
 async def tree(db: Database, root_id: int | None = None) -> list[tuple[Unit, int]]:
-    """(unit, depth) for the whole tree or one subtree, parents first, siblings by name."""
+    """(unit, depth) for the whole tree or one subtree, parents before children."""
     start = "parent_id IS NULL" if root_id is None else "id = :root"
     rows = await db.fetchall(
         f"""WITH RECURSIVE walk(id, depth, path) AS (
@@ -117,6 +117,7 @@ async def upsert_many(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
     Returns (created, updated). Raises TreeError for an unknown parent or a cycle.
     """
     created = updated = 0
+    moved: list[int] = []
     now = utc_now()
     async with db.transaction() as conn:
         for row in rows:
@@ -150,27 +151,22 @@ async def upsert_many(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
                     (row.name, row.kind, parent_id, now, existing[0]),
                 )
                 updated += 1
-        async with conn.execute(_FIND_CYCLE) as cur:
-            looped = await cur.fetchone()
-        if looped is not None:
-            raise TreeError(looped[0], "this would make the unit its own ancestor")
+                if existing["parent_id"] != parent_id:
+                    moved.append(existing[0])
+        # Only a moved unit can close a cycle: the tree had none before.
+        for unit_id in moved:
+            async with conn.execute(_REACHES_ITSELF, {"start": unit_id}) as cur:
+                looped = await cur.fetchone()
+            if looped is not None:
+                raise TreeError(looped[0], "this would make the unit its own ancestor")
     return created, updated
 
 
-_FIND_CYCLE = """
-    WITH RECURSIVE up(start, id, n) AS (
-        SELECT id, parent_id, 1 FROM units WHERE parent_id IS NOT NULL
+_REACHES_ITSELF = """
+    WITH RECURSIVE up(id, n) AS (
+        SELECT parent_id, 1 FROM units WHERE id = :start
         UNION ALL
-        SELECT up.start, units.parent_id, up.n + 1 FROM units JOIN up ON units.id = up.id
-        WHERE units.parent_id IS NOT NULL AND up.id != up.start AND up.n < 64)
-    SELECT units.code FROM up JOIN units ON units.id = up.start WHERE up.id = up.start LIMIT 1
+        SELECT units.parent_id, up.n + 1 FROM units JOIN up ON units.id = up.id
+        WHERE up.id != :start AND up.n < 10000)
+    SELECT code FROM units WHERE id = :start AND EXISTS (SELECT 1 FROM up WHERE id = :start)
 """
-
-
-async def member_counts(db: Database) -> dict[int, int]:
-    """Active members directly in each unit."""
-    rows = await db.fetchall(
-        "SELECT unit_id, count(*) FROM members WHERE status = 'active' AND unit_id IS NOT NULL"
-        " GROUP BY unit_id"
-    )
-    return {r[0]: r[1] for r in rows}

@@ -220,12 +220,6 @@ def test_empty_input_exits_cleanly(tmp_path: Path) -> None:
     assert "Bye." in result.stdout
 
 
-@pytest.mark.xfail(
-    reason="bot/demo.py run_demo calls application.post_init before registering the personas' "
-    "chats with api.user(...), so setting the admin persona's command menu fails and a "
-    "WARNING 'no admin command menu for one admin yet: Chat not found' is logged on every start",
-    strict=True,
-)
 def test_demo_start_logs_no_warning(
     scripted: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:

@@ -268,11 +268,6 @@ def test_non_utf8_file_changes_nothing(loaded: Cli) -> None:
     assert loaded.snapshot() == before
 
 
-@pytest.mark.xfail(
-    reason="unit_import.py:97 puts the path in the ImportError_ message and admin_cli.py:37 "
-    "prefixes it again: 'latin1.csv: latin1.csv: cannot read as UTF-8 text …'",
-    strict=True,
-)
 def test_non_utf8_message_names_the_file_once(loaded: Cli) -> None:
     path = loaded.folder / "latin1.csv"
     path.write_bytes(b"NEW-9,Caf\xe9,ward,HM\n")
@@ -323,12 +318,6 @@ def test_cycle_with_database_reported_on_file_line_when_file_unit_found_first(cl
     assert cli.snapshot() == before
 
 
-@pytest.mark.xfail(
-    reason="units.py:153-156 (_FIND_CYCLE) reports whichever unit of the cycle SQLite finds "
-    "first, often a database-only unit; unit_import.py:102 `lines[exc.code.lower()]` then "
-    "raises KeyError and the CLI dies with a traceback",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "row",
     [
@@ -344,11 +333,6 @@ def test_cycle_with_database_names_the_file_line(loaded: Cli, row: str) -> None:
     assert "line 4, field parent_code" in result.stderr
 
 
-@pytest.mark.xfail(
-    reason="unit_import.py:28 numbers CSV records with enumerate(), not physical lines "
-    "(reader.line_num), so errors after a quoted multi-line field name the wrong line",
-    strict=True,
-)
 def test_error_line_counts_physical_lines(loaded: Cli) -> None:
     text = 'code,name,kind,parent_code\nNEW-1,"Tên\nhai dòng",ward,HM\nNEW-2,Tên,Ward,HM\n'
     result = loaded.import_text(text, "multiline.csv")
