@@ -1,0 +1,143 @@
+#!/usr/bin/env python
+"""Campaign storage at district scale: per-chapter-per-year counts, lists, bulk decisions.
+
+Builds a temp-dir SQLite file shaped like Hoàng Mai (14 wards × 18 chapters, 33,740 members,
+95% registered for the standard, 85% households with a full self-assessment of the shipped
+eight criteria), then times what the bot and the statistics issue do with it:
+
+1. `campaigns.counts` for every chapter (the per-chapter-per-year figures) and for the district;
+2. `campaigns.evaluation_rows` for one chapter (the head's list);
+3. `campaigns.decide_remaining` for one chapter ("mark all remaining as achieved");
+4. the start-up work: `catalog.check_stored_codes` and `campaigns.refresh_meets_all`.
+
+    python bench/campaigns.py [--members N]
+
+The last line printed is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.catalog import check_stored_codes, load
+from storage import campaigns
+from storage.db import Database
+
+WARDS, CHAPTERS_PER_WARD = 14, 18
+AT = "2026-01-10T02:00:00Z"
+
+
+async def build(db: Database, members: int) -> list[int]:
+    """Units, members, registrations and answers in a few bulk statements; chapter ids."""
+    rng = random.Random(2026)
+    criteria = [c.code for c in load().criteria]
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at,"
+                           " updated_at) VALUES (1, 'HM', 'Quận Hoàng Mai', 'district', NULL,"
+                           " ?, ?)", (AT, AT))
+        chapters = []
+        unit_id = 1
+        for ward in range(WARDS):
+            unit_id += 1
+            ward_id = unit_id
+            await conn.execute("INSERT INTO units VALUES (?, ?, ?, 'ward', 1, ?, ?)",
+                               (ward_id, f"W{ward}", f"Phường {ward}", AT, AT))
+            for chapter in range(CHAPTERS_PER_WARD):
+                unit_id += 1
+                chapters.append(unit_id)
+                await conn.execute("INSERT INTO units VALUES (?, ?, ?, 'chapter', ?, ?, ?)",
+                                   (unit_id, f"W{ward}-{chapter}", f"Chi hội {chapter}",
+                                    ward_id, AT, AT))
+        people = [(i, 100_000 + i, 100_000 + i, f"Hội viên {i}", chapters[i % len(chapters)])
+                  for i in range(1, members + 1)]
+        await conn.executemany(
+            "INSERT INTO members (id, telegram_user_id, chat_id, full_name, unit_id, locale,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'vi', '" + AT + "', '" + AT + "')",
+            people)
+        await conn.executemany(
+            "INSERT INTO standard_registrations (year, member_id, unit_id, registered_at)"
+            " VALUES (2026, ?, ?, ?)",
+            [(p[0], p[4], AT) for p in people if rng.random() < 0.95])
+        households = [(p[0], p[0], p[4], AT) for p in people if rng.random() < 0.85]
+        await conn.executemany(
+            "INSERT INTO household_registrations (id, year, member_id, unit_id, registered_at)"
+            " VALUES (?, 2026, ?, ?, ?)", households)
+        await conn.executemany(
+            "INSERT INTO household_answers (household_id, criterion_code, met, answered_at)"
+            " VALUES (?, ?, ?, ?)",
+            [(h[0], code, int(rng.random() < 0.97), AT) for h in households for code in criteria])
+    await db.conn.execute("ANALYZE")
+    return chapters
+
+
+async def timed(label: str, results: dict[str, float], coro_factory, repeat: int = 1) -> object:
+    start = time.perf_counter()
+    value = None
+    for _ in range(repeat):
+        value = await coro_factory()
+    elapsed = (time.perf_counter() - start) * 1000 / repeat
+    results[label] = round(elapsed, 2)
+    print(f"{label:<48} {elapsed:9.2f} ms")
+    return value
+
+
+async def main(members: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        db = await Database.connect(Path(folder) / "bench.sqlite3")
+        start = time.perf_counter()
+        chapters = await build(db, members)
+        print(f"built {members} members in {len(chapters)} chapters in "
+              f"{time.perf_counter() - start:.1f} s")
+        catalog = load()
+        codes = [c.code for c in catalog.criteria]
+        results: dict[str, float] = {}
+        await timed("start: check_stored_codes", results,
+                    lambda: check_stored_codes(db, catalog))
+        await timed("start: refresh_meets_all (first run)", results,
+                    lambda: campaigns.refresh_meets_all(db, 2026, codes))
+        await timed("start: refresh_meets_all (nothing changed)", results,
+                    lambda: campaigns.refresh_meets_all(db, 2026, codes))
+
+        async def all_chapters() -> int:
+            total = 0
+            for chapter in chapters:
+                total += (await campaigns.counts(db, 2026, chapter)).standard_registered
+            return total
+
+        total = await timed(f"counts for each of {len(chapters)} chapters (all)", results,
+                            all_chapters)
+        district = await timed("counts for the district (one subtree)", results,
+                               lambda: campaigns.counts(db, 2026, 1), repeat=5)
+        rows = await timed("evaluation_rows for one chapter", results,
+                           lambda: campaigns.evaluation_rows(db, 2026, chapters[0]), repeat=5)
+        changed = await timed("decide_remaining for one chapter", results,
+                              lambda: campaigns.decide_remaining(
+                                  db, campaigns.STANDARD, year=2026, unit_id=chapters[1],
+                                  result=campaigns.ACHIEVED, by=1, at=AT))
+        await db.close()
+    figures = {
+        "members": members,
+        "chapters": len(chapters),
+        "standard_registered": total,
+        "district_counts": asdict(district),  # type: ignore[call-overload]
+        "chapter_list_rows": len(rows),  # type: ignore[arg-type]
+        "bulk_decided": len(changed),  # type: ignore[arg-type]
+        "ms": results,
+    }
+    print(json.dumps(figures, ensure_ascii=False, default=str))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=33_740)
+    asyncio.run(main(parser.parse_args().members))

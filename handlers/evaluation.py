@@ -1,0 +1,864 @@
+"""/evaluate (chapter heads and admins): the year-end evaluation; /year close (admins).
+
+Screens: choose a chapter (admins) → the chapter's paginated list of registered members →
+a member's card with Đạt / Chưa đạt for the standard and recognised / not yet for a household
+that self-assessed as meeting every criterion; a bulk "mark all remaining" with a confirmation.
+Every press is authorised again (`may_act_on_unit` on the chapter, and the member must be
+registered in it), every decision records who and when, the last decision wins, and each
+screen is re-read from the database so two heads always see the current state. Heads never
+see criterion answers: only "meets every criterion: yes/no" and counts.
+
+Members are told their result in their language by `send_notices`, run as a background task
+so a bulk decision for hundreds of members never holds up the head's reply.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks, orgtree
+from bot.choices import Choice, Option
+from bot.context import BotContext
+from bot.i18n import N_, Translator, sort_key, translator
+from bot.pacing import BULK
+from bot.permissions import Role, may_act_on_unit
+from handlers.common import edit, refuse, requires, say
+from storage import campaigns, units
+from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, YearClosed
+from storage.db import to_iso
+from storage.units import Unit
+
+log = logging.getLogger(__name__)
+
+PREFIX = "ev"
+YEAR_PREFIX = "yr"
+NOTICES_TASK = "evaluation-notices"
+PAGE_SIZE = 8
+FIRST_YEAR = 2000
+PICK, LIST, CARD, CONFIRM = "n", "l", "c", "k"
+CAMPAIGN_KEYS = {"s": STANDARD, "f": FAMILY}
+# Card options: (campaign, result).
+DECISIONS = {
+    "sa": (STANDARD, campaigns.ACHIEVED),
+    "sn": (STANDARD, campaigns.NOT_ACHIEVED),
+    "fr": (FAMILY, campaigns.RECOGNISED),
+    "fn": (FAMILY, campaigns.NOT_RECOGNISED),
+}
+
+STANDARD_STATUS = {
+    None: N_("⭐ not decided"),
+    campaigns.ACHIEVED: N_("⭐ achieved"),
+    campaigns.NOT_ACHIEVED: N_("⭐ not achieved"),
+}
+HOUSEHOLD_STATUS = {
+    campaigns.RECOGNISED: N_("🏡 recognised"),
+    campaigns.NOT_RECOGNISED: N_("🏡 not recognised"),
+}
+
+NOTICE_TEXTS = {
+    campaigns.ACHIEVED: N_("🎉 Congratulations! Your chapter has evaluated the women's standard "
+                           "for {year}: you achieved it. Thank you for your efforts!"),
+    campaigns.NOT_ACHIEVED: N_("Your chapter has evaluated the women's standard for {year}: "
+                               "not achieved this time. Thank you for taking part; we hope to "
+                               "see you register again."),
+    campaigns.RECOGNISED: N_("🎉 Congratulations! Your household has been recognised as a "
+                             "“5 không 3 sạch” family for {year}."),
+    campaigns.NOT_RECOGNISED: N_("Your chapter has evaluated your household for {year}: not "
+                                 "recognised as a “5 không 3 sạch” family this time. Thank you "
+                                 "for taking part."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What one screen shows, and the choice a typed number answers."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None
+    choice: Choice
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One result message for one member."""
+
+    member_id: int
+    chat_id: int
+    text: str
+
+
+# --- telling members -------------------------------------------------------------------------
+
+
+async def send_notices(bot: Bot, notices: Sequence[Notice]) -> int:
+    """Send result messages one by one, paced as bulk traffic; returns how many arrived.
+
+    A member who blocked the bot (or any other refusal) is logged and skipped. The delivery
+    engine may take this over; it is the only place evaluation results are sent.
+    """
+    delivered = 0
+    for notice in notices:
+        for _attempt in range(5):
+            try:
+                await bot.send_message(notice.chat_id, notice.text,
+                                       rate_limit_args=BULK)  # type: ignore[call-arg]
+                delivered += 1
+            except RetryAfter:  # the rate limiter now pauses; try again after the pause
+                continue
+            except Forbidden:
+                log.info("member %s has blocked the bot; evaluation result not delivered",
+                         notice.member_id)
+            except TelegramError as exc:
+                log.warning("evaluation result for member %s not delivered: %s",
+                            notice.member_id, exc.message)
+            break
+        else:
+            log.warning("evaluation result for member %s not delivered: flood limits",
+                        notice.member_id)
+    return delivered
+
+
+def _notice(row: EvaluationRow, result: str, year: int) -> Notice | None:
+    if row.status != "active":
+        return None
+    t = translator(row.locale)
+    return Notice(row.member_id, row.chat_id, t._(NOTICE_TEXTS[result], year=year))
+
+
+def _tell(context: BotContext, notices: Sequence[Notice]) -> None:
+    """Send in the background: the head's reply does not wait for hundreds of messages."""
+    if not notices:
+        return
+    with warnings.catch_warnings():  # tests and the demo do not `start` the application
+        warnings.filterwarnings("ignore", message=".*not running won't be automatically")
+        context.application.create_task(send_notices(context.bot, list(notices)),
+                                        name=NOTICES_TASK)
+
+
+# --- screens ---------------------------------------------------------------------------------
+
+
+def _scope_units(context: BotContext) -> list[int]:
+    """Units her grants give her for evaluating (chapter head or more)."""
+    assert context.principal is not None
+    return sorted({g.unit_id for g in context.principal.grants})
+
+
+async def _pick_root(context: BotContext) -> int | None:
+    """Where choosing a chapter starts (0: her scope's list); None: she has one chapter only."""
+    assert context.principal is not None
+    scope = _scope_units(context)
+    if context.principal.is_super_admin or len(scope) != 1:
+        return 0
+    unit = await units.get(context.db, scope[0])
+    if unit is None or await _selectable(context, unit):
+        return None
+    return unit.id
+
+
+async def _selectable(context: BotContext, unit: Unit) -> bool:
+    """A chapter (or any unit without children) is evaluated as a whole."""
+    return unit.kind == "chapter" or not await units.has_children(context.db, [unit.id])
+
+
+async def _pick_screen(context: BotContext, year: int, node: int, page: int) -> Screen:
+    """Choose the chapter: her scope (node 0) or the children of `node`."""
+    t = context.t
+    assert context.principal is not None
+    if node:
+        found = await units.children(context.db, node)
+    elif context.principal.is_super_admin:
+        found = await units.children(context.db, await orgtree.top_parent(context.db))
+    else:
+        found = [u for u in [await units.get(context.db, i) for i in _scope_units(context)] if u]
+    found.sort(key=lambda u: sort_key(u.name))
+    options = [Option(str(u.id), u.name) for u in found]
+    if node:
+        options.append(Option("up", t._("⬆ Back")))
+    choice = Choice(options, page=page, page_size=PAGE_SIZE).at_page(page)
+    where = html.escape(await orgtree.unit_path(context.db, node)) if node else ""
+    lines = [t._("<b>Evaluation {year}</b>", year=year),
+             t._("Which chapter? Tap it or type its number."), where]
+    _remember(context, PICK, year=year, node=node, page=choice.page)
+    return Screen("\n".join(line for line in lines if line),
+                  choice.keyboard(PREFIX, PICK, year, node), choice)
+
+
+def _standard_status(t: Translator, row: EvaluationRow) -> str:
+    if row.standard is None:
+        return t._("⭐ not registered")
+    return t._(STANDARD_STATUS[row.standard.result])
+
+
+def _household_status(t: Translator, row: EvaluationRow) -> str | None:
+    family = row.family
+    if family is None:
+        return None
+    if family.result is not None:
+        return t._(HOUSEHOLD_STATUS[family.result])
+    if family.meets_all:
+        return t._("🏡 meets every criterion (self-assessed), not decided")
+    return t._("🏡 does not meet every criterion (self-assessed)")
+
+
+def _given_name_key(row: EvaluationRow) -> tuple[Any, ...]:
+    """Vietnamese lists are ordered by given name (the last word), then the full name."""
+    return sort_key(row.full_name.split()[-1] if row.full_name.split() else ""), sort_key(
+        row.full_name)
+
+
+async def _list_screen(context: BotContext, unit_id: int, year: int, page: int,
+                       note: str | None = None) -> Screen:
+    """The chapter's registered members, with counts and the bulk actions."""
+    t = context.t
+    rows = sorted(await campaigns.evaluation_rows(context.db, year, unit_id), key=_given_name_key)
+    counts = await campaigns.counts(context.db, year, unit_id)
+    closed = await campaigns.is_closed(context.db, year, unit_id)
+    members = Choice([Option(str(r.member_id), r.full_name) for r in rows], page=page,
+                     page_size=PAGE_SIZE).at_page(page)
+    open_standard = sum(1 for r in rows if r.standard and r.standard.result is None)
+    open_households = sum(1 for r in rows if r.family and r.family.meets_all
+                          and r.family.result is None)
+    actions = []
+    if not closed and open_standard:
+        actions.append(Option("alls", t._("✅ Mark all remaining as achieved ({n})",
+                                           n=t.number(open_standard))))
+    if not closed and open_households:
+        actions.append(Option("allf", t._("🏡 Recognise all remaining eligible households ({n})",
+                                          n=t.number(open_households))))
+    other = year - 1 if year == context.this_year else context.this_year
+    actions.append(Option(f"y{other}", t._("📅 Evaluation {year}", year=other)))
+    if await _pick_root(context) is not None:
+        actions.append(Option("pick", t._("⬅ Another chapter")))
+    lines = [t._("<b>Evaluation {year}</b>", year=year),
+             html.escape(await orgtree.unit_path(context.db, unit_id))]
+    if note:
+        lines += [note]
+    lines += [
+        "",
+        t._("⭐ Women's standard: {registered} registered, {achieved} achieved, "
+            "{not_achieved} not achieved, {open} not decided yet.",
+            registered=t.number(counts.standard_registered),
+            achieved=t.number(counts.standard_achieved),
+            not_achieved=t.number(counts.standard_not_achieved),
+            open=t.number(counts.standard_registered - counts.standard_achieved
+                          - counts.standard_not_achieved)),
+        t._("🏡 Households: {registered} registered, {meeting} self-assessed as meeting every "
+            "criterion, {recognised} recognised.",
+            registered=t.number(counts.households_registered),
+            meeting=t.number(counts.households_meeting_all),
+            recognised=t.number(counts.households_recognised)),
+    ]
+    if closed:
+        lines.append(t._("🔒 {year} is closed: the results are read-only.", year=year))
+    lines.append("")
+    if not rows:
+        lines.append(t._("Nobody in this chapter has registered for {year}.", year=year))
+    else:
+        if members.pages > 1:
+            lines.append(t._("Page {page} of {pages}.", page=members.page + 1,
+                             pages=members.pages))
+        by_id = {str(r.member_id): r for r in rows}
+        for number, option in members.visible():
+            row = by_id[option.key]
+            parts = [_standard_status(t, row), _household_status(t, row)]
+            lines.append(f"{number}. <b>{html.escape(row.full_name)}</b> — "
+                         + "; ".join(p for p in parts if p))
+        lines += ["", t._("Tap a member (or type her number) to record her results.")]
+    first_action = len(members.options) + 1
+    extra = [[InlineKeyboardButton(
+        f"{first_action + i}. {a.label}",
+        callback_data=callbacks.encode(PREFIX, LIST, unit_id, year, "o", a.key))]
+        for i, a in enumerate(actions)]
+    keyboard = members.keyboard(PREFIX, LIST, unit_id, year, extra_rows=extra)
+    _remember(context, LIST, unit=unit_id, year=year, page=members.page)
+    return Screen("\n".join(lines), keyboard, Choice([*members.options, *actions]))
+
+
+def _decision_line(context: BotContext, result: str | None, decided_at: str | None,
+                   decider: str | None, labels: dict[Any, str]) -> str:
+    t = context.t
+    if result is None or decided_at is None:
+        return t._("Result: ⏳ not decided yet")
+    when = t.datetime(datetime.fromisoformat(decided_at).astimezone(context.settings.timezone))
+    who = html.escape(decider) if decider else t._("an administrator")
+    return t._("Result: {result} — by {who}, {when}", result=t._(labels[result]), who=who,
+               when=when)
+
+
+async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
+                       member_id: int) -> Screen | None:
+    """One member's results (None when she is not registered in this chapter)."""
+    t = context.t
+    rows = await campaigns.evaluation_rows(context.db, year, unit_id, member_id)
+    if not rows:
+        return None
+    row = rows[0]
+    closed = await campaigns.is_closed(context.db, year, unit_id)
+    tz = context.settings.timezone
+    lines = [f"<b>{html.escape(row.full_name)}</b>",
+             t._("Evaluation {year}", year=year) + " · "
+             + html.escape(await orgtree.unit_path(context.db, unit_id)), ""]
+    options = []
+    reg = row.standard
+    if reg is None:
+        lines.append(t._("⭐ <b>Women's standard</b>: not registered."))
+    else:
+        registered = t.date(datetime.fromisoformat(reg.registered_at).astimezone(tz))
+        lines.append(t._("⭐ <b>Women's standard</b>: registered on {date}.", date=registered))
+        written = await campaigns.commitments(context.db, reg.id)
+        order = [q.code for q in context.catalog.entries["qualities"]]
+        for code, text in sorted(written.items(), key=lambda item: order.index(item[0])
+                                 if item[0] in order else len(order)):
+            quality = context.catalog.find("qualities", code)
+            label = quality.label(t.locale) if quality else code
+            clipped = text if len(text) <= 300 else text[:299] + "…"
+            lines.append(f"• {html.escape(label)}: <i>{html.escape(clipped)}</i>")
+        lines.append(_decision_line(context, reg.result, reg.decided_at, row.standard_decider,
+                                    STANDARD_STATUS))
+        if not closed:
+            options += [Option("sa", t._("✅ Standard: achieved (Đạt)")),
+                        Option("sn", t._("✖ Standard: not achieved (Chưa đạt)"))]
+    lines.append("")
+    household = row.family
+    if household is None:
+        lines.append(t._("🏡 <b>“5 không 3 sạch” household</b>: not registered."))
+    else:
+        registered = t.date(datetime.fromisoformat(household.registered_at).astimezone(tz))
+        lines.append(t._("🏡 <b>“5 không 3 sạch” household</b>: registered on {date}.",
+                         date=registered))
+        lines.append(t._("Self-assessed as meeting every criterion: yes") if household.meets_all
+                     else t._("Self-assessed as meeting every criterion: no"))
+        if household.meets_all or household.result is not None:
+            lines.append(_decision_line(context, household.result, household.decided_at,
+                                        row.family_decider, HOUSEHOLD_STATUS))
+        if household.meets_all and not closed:
+            options += [Option("fr", t._("🏡 Household: recognised")),
+                        Option("fn", t._("🏡 Household: not yet"))]
+    if closed:
+        lines += ["", t._("🔒 {year} is closed: the results are read-only.", year=year)]
+    options.append(Option("back", t._("⬅ Back to the list")))
+    choice = Choice(options, page_size=len(options))
+    _remember(context, CARD, unit=unit_id, year=year, page=page, member=member_id)
+    return Screen("\n".join(lines), choice.keyboard(PREFIX, CARD, unit_id, year, page, member_id),
+                  choice)
+
+
+async def _confirm_screen(context: BotContext, unit_id: int, year: int, key: str) -> Screen:
+    t = context.t
+    rows = await campaigns.evaluation_rows(context.db, year, unit_id)
+    where = html.escape(await orgtree.unit_path(context.db, unit_id))
+    if CAMPAIGN_KEYS[key] == STANDARD:
+        n = sum(1 for r in rows if r.standard and r.standard.result is None)
+        text = t._("Mark the {n} members of {unit} who have no decision yet as having achieved "
+                   "the women's standard {year}? Each of them will be told.",
+                   n=t.number(n), unit=where, year=year)
+    else:
+        n = sum(1 for r in rows if r.family and r.family.meets_all and r.family.result is None)
+        text = t._("Recognise the {n} households of {unit} that self-assessed as meeting every "
+                   "criterion and have no decision yet as “5 không 3 sạch” families for {year}? "
+                   "Each member will be told.", n=t.number(n), unit=where, year=year)
+    choice = Choice([Option("yes", t._("✅ Yes, go ahead")),
+                     Option("no", t._("✖ No, back to the list"))])
+    _remember(context, CONFIRM, unit=unit_id, year=year, campaign=key)
+    return Screen(text, choice.keyboard(PREFIX, CONFIRM, unit_id, year, key), choice)
+
+
+def _remember(context: BotContext, view: str, **params: Any) -> None:
+    """The latest screen, so a typed number can answer it."""
+    assert context.user_data is not None
+    context.user_data["pending_choice"] = PREFIX
+    context.user_data[PREFIX] = {"view": view, **params}
+
+
+async def _put(update: Update, context: BotContext, screen: Screen | None,
+               message: Message | None) -> None:
+    if screen is None:
+        return
+    if message is not None:
+        await edit(message, screen.text, screen.keyboard)
+    else:
+        await say(update, context, screen.text, screen.keyboard)
+
+
+# --- entry -----------------------------------------------------------------------------------
+
+
+@requires(Role.CHAPTER_HEAD)
+async def evaluate(update: Update, context: BotContext) -> None:
+    """/evaluate [UNIT_CODE] [YEAR]: her chapter's list, or the chapter to choose first."""
+    t = context.t
+    principal = context.principal
+    assert principal is not None
+    year, code = context.this_year, None
+    for arg in context.args or []:
+        if arg.isascii() and arg.isdigit() and len(arg) == 4:
+            year = int(arg)
+        else:
+            code = arg
+    if not FIRST_YEAR <= year <= context.this_year:
+        await say(update, context, t._("Please give a year from {first} to {last}, e.g. "
+                                       "/evaluate {last}.", first=FIRST_YEAR,
+                                       last=context.this_year))
+        return
+    if code is not None:
+        unit = await units.by_code(context.db, code[:40])
+        if unit is None:
+            await say(update, context, t._("There is no unit with the code {code}.",
+                                           code=html.escape(code[:40])))
+            return
+        if not await may_act_on_unit(context.db, principal, Role.CHAPTER_HEAD, unit.id):
+            await refuse(update, context)
+            return
+        await _open(update, context, unit, year, None)
+        return
+    scope = _scope_units(context)
+    if len(scope) == 1 and not principal.is_super_admin:
+        unit = await units.get(context.db, scope[0])
+        if unit is not None:
+            await _open(update, context, unit, year, None)
+            return
+    await _put(update, context, await _pick_screen(context, year, 0, 0), None)
+
+
+async def _open(update: Update, context: BotContext, unit: Unit, year: int,
+                message: Message | None) -> None:
+    """A chapter's list, or (for a ward and the like) its chapters to choose from."""
+    if await _selectable(context, unit):
+        await _put(update, context, await _list_screen(context, unit.id, year, 0), message)
+    else:
+        await _put(update, context, await _pick_screen(context, year, unit.id, 0), message)
+
+
+# --- presses and typed answers ---------------------------------------------------------------
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
+
+
+def _params(data: callbacks.CallbackData) -> tuple[str, dict[str, int | str], str, str] | None:
+    """(view, params, 'o' or 'p', key) from a press, or None if it is not one of ours."""
+    view, args = data.arg(0), data.args[1:]
+    shapes = {PICK: ("year", "node"), LIST: ("unit", "year"),
+              CARD: ("unit", "year", "page", "member"), CONFIRM: ("unit", "year", "campaign")}
+    if view not in shapes or len(args) != len(shapes[view]) + 2:
+        return None
+    params: dict[str, int | str] = {}
+    for name, raw in zip(shapes[view], args, strict=False):
+        value = raw if name == "campaign" else _int(raw)
+        if value is None or (name == "campaign" and raw not in CAMPAIGN_KEYS):
+            return None
+        params[name] = value
+    kind, key = args[-2], args[-1]
+    if kind not in ("o", "p") or (kind == "p" and _int(key) is None):
+        return None
+    return view, params, kind, key
+
+
+@requires(Role.CHAPTER_HEAD)
+async def pressed(update: Update, context: BotContext) -> None:
+    """Any evaluation button; permission and freshness are checked before anything else."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.decode(query.data)
+    parsed = _params(data) if data else None
+    if parsed is None:
+        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        return
+    view, params, kind, key = parsed
+    message = query.message if isinstance(query.message, Message) else None
+    if kind == "p":
+        params["page"] = int(key)
+        key = ""
+    await _act(update, context, view, params, key, message)
+
+
+async def typed(update: Update, context: BotContext, text: str) -> bool:
+    """A typed number answering the latest evaluation screen."""
+    principal = context.principal
+    shown = (context.user_data or {}).get(PREFIX) or {}
+    if principal is None or not principal.at_least(Role.CHAPTER_HEAD) or "view" not in shown:
+        return False
+    view = shown["view"]
+    params = {k: v for k, v in shown.items() if k != "view"}
+    if not await _allowed(update, context, view, params):  # her role may have changed
+        return True
+    screen = await _screen_for(context, view, params)
+    option = screen.choice.resolve(text) if screen is not None else None
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                               "number."))
+        await _put(update, context, screen, None)
+        return True
+    await _act(update, context, view, params, option.key, None)
+    return True
+
+
+async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
+    if view == PICK:
+        return await _pick_screen(context, p["year"], p["node"], p.get("page", 0))
+    if view == LIST:
+        return await _list_screen(context, p["unit"], p["year"], p.get("page", 0))
+    if view == CARD:
+        return await _card_screen(context, p["unit"], p["year"], p["page"], p["member"])
+    if view == CONFIRM:
+        return await _confirm_screen(context, p["unit"], p["year"], p["campaign"])
+    return None
+
+
+async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
+    """The chapter (or node) is hers and the year is one that can be evaluated."""
+    principal = context.principal
+    assert principal is not None
+    year = p.get("year", 0)
+    if not FIRST_YEAR <= year <= context.this_year:
+        await _answer(update, context, context.t._("This button is no longer active."))
+        return False
+    unit = p.get("node") if view == PICK else p.get("unit")
+    if unit == 0 and view == PICK:
+        return True
+    if unit is None or await units.get(context.db, unit) is None or not await may_act_on_unit(
+            context.db, principal, Role.CHAPTER_HEAD, unit):
+        await refuse(update, context)
+        return False
+    return True
+
+
+async def _answer(update: Update, context: BotContext, text: str | None = None, *,
+                  alert: bool = True) -> None:
+    """Answer a press (once); for a typed answer, say it instead."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=alert and text is not None)
+    elif text:
+        await say(update, context, text)
+
+
+async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
+               message: Message | None) -> None:
+    """Carry out one press or typed answer on a screen."""
+    t = context.t
+    if not await _allowed(update, context, view, p):
+        return
+    if not key:  # a page button
+        await _answer(update, context)
+        await _put(update, context, await _screen_for(context, view, p), message)
+        return
+    if view == PICK:
+        await _act_pick(update, context, p, key, message)
+    elif view == LIST:
+        await _act_list(update, context, p, key, message)
+    elif view == CARD:
+        await _act_card(update, context, p, key, message)
+    elif view == CONFIRM:
+        await _answer(update, context)
+        if key == "yes":
+            await _decide_all(update, context, p, message)
+        else:
+            await _put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
+                       message)
+    else:
+        await _answer(update, context, t._("This button is no longer active."))
+
+
+async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key: str,
+                    message: Message | None) -> None:
+    principal = context.principal
+    assert principal is not None
+    if key == "up" and p["node"]:
+        await _answer(update, context)
+        parent = (await units.get(context.db, p["node"]))
+        up = parent.parent_id if parent else None
+        if up is None or not await may_act_on_unit(context.db, principal, Role.CHAPTER_HEAD, up):
+            up = 0
+        await _put(update, context, await _pick_screen(context, p["year"], up, 0), message)
+        return
+    unit = await units.get(context.db, _int(key) or 0)
+    if unit is None or (p["node"] and unit.parent_id != p["node"]) or not await may_act_on_unit(
+            context.db, principal, Role.CHAPTER_HEAD, unit.id):
+        await refuse(update, context)
+        return
+    await _answer(update, context)
+    await _open(update, context, unit, p["year"], message)
+
+
+async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key: str,
+                    message: Message | None) -> None:
+    t = context.t
+    unit, year = p["unit"], p["year"]
+    if key in ("alls", "allf"):
+        await _answer(update, context)
+        if await campaigns.is_closed(context.db, year, unit):
+            await _put(update, context, await _list_screen(context, unit, year, 0), message)
+            return
+        await _put(update, context, await _confirm_screen(context, unit, year, key[-1]), message)
+    elif key.startswith("y") and _int(key[1:]) is not None:
+        other = _int(key[1:]) or 0
+        if not FIRST_YEAR <= other <= context.this_year:
+            await _answer(update, context, t._("This button is no longer active."))
+            return
+        await _answer(update, context)
+        await _put(update, context, await _list_screen(context, unit, other, 0), message)
+    elif key == "pick":
+        await _answer(update, context)
+        root = await _pick_root(context) or 0
+        await _put(update, context, await _pick_screen(context, year, root, 0), message)
+    else:
+        screen = await _card_screen(context, unit, year, p.get("page", 0), _int(key) or 0)
+        if screen is None:  # not (or no longer) registered in this chapter, or forged
+            await _answer(update, context, t._("This member is not on this chapter's list for "
+                                               "{year}.", year=year))
+            return
+        await _answer(update, context)
+        await _put(update, context, screen, message)
+
+
+async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key: str,
+                    message: Message | None) -> None:
+    t = context.t
+    unit, year, page, member = p["unit"], p["year"], p["page"], p["member"]
+    if key == "back":
+        await _answer(update, context)
+        await _put(update, context, await _list_screen(context, unit, year, page), message)
+        return
+    rows = await campaigns.evaluation_rows(context.db, year, unit, member)
+    if key not in DECISIONS or not rows:
+        await _answer(update, context, t._("This member is not on this chapter's list for "
+                                           "{year}.", year=year))
+        return
+    campaign, result = DECISIONS[key]
+    row = rows[0]
+    reg = row.standard if campaign == STANDARD else row.family
+    if reg is None:
+        await _answer(update, context, t._("This button is no longer active."))
+        await _put(update, context, await _card_screen(context, unit, year, page, member),
+                   message)
+        return
+    assert context.principal is not None
+    notices: list[Notice] = []
+    try:
+        _now, changed = await campaigns.decide(
+            context.db, campaign, reg.id, result, by=context.principal.user_id,
+            at=to_iso(context.clock.now()))
+    except YearClosed:
+        await _answer(update, context, t._("🔒 {year} is closed: the results are read-only.",
+                                           year=year))
+    except NotEligible:
+        await _answer(update, context, t._("This household did not self-assess as meeting "
+                                           "every criterion, so it cannot be recognised."))
+    else:
+        labels = STANDARD_STATUS if campaign == STANDARD else HOUSEHOLD_STATUS
+        await _answer(update, context, t._("Saved: {result}", result=t._(labels[result])),
+                      alert=False)
+        if changed and (notice := _notice(row, result, year)) is not None:
+            notices.append(notice)
+    await _put(update, context, await _card_screen(context, unit, year, page, member), message)
+    _tell(context, notices)
+
+
+async def _decide_all(update: Update, context: BotContext, p: dict[str, Any],
+                      message: Message | None) -> None:
+    t = context.t
+    unit, year = p["unit"], p["year"]
+    campaign = CAMPAIGN_KEYS[p["campaign"]]
+    result = campaigns.ACHIEVED if campaign == STANDARD else campaigns.RECOGNISED
+    assert context.principal is not None
+    notices: list[Notice] = []
+    try:
+        changed = await campaigns.decide_remaining(
+            context.db, campaign, year=year, unit_id=unit, result=result,
+            by=context.principal.user_id, at=to_iso(context.clock.now()))
+    except YearClosed:
+        note = t._("🔒 {year} is closed: the results are read-only.", year=year)
+    else:
+        done = set(changed)
+        rows = await campaigns.evaluation_rows(context.db, year, unit)
+        notices = [n for r in rows if r.member_id in done
+                   and (n := _notice(r, result, year)) is not None]
+        note = (t.n_("✅ {n} member marked as achieved; she is being told.",
+                     "✅ {n} members marked as achieved; they are being told.", len(changed))
+                if campaign == STANDARD else
+                t.n_("✅ {n} household recognised; the member is being told.",
+                     "✅ {n} households recognised; the members are being told.", len(changed)))
+    await _put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
+    _tell(context, notices)  # after her reply: she never waits for hundreds of messages
+
+
+# --- /year close ------------------------------------------------------------------------------
+
+
+@requires(Role.UNIT_ADMIN)
+async def year_command(update: Update, context: BotContext) -> None:
+    """/year close YEAR [UNIT_CODE]: make a year read-only (after a confirmation)."""
+    t = context.t
+    principal = context.principal
+    assert principal is not None
+    args = context.args or []
+    usage = t._("Usage: /year close YEAR [UNIT_CODE], e.g. /year close {year}. A closed year's "
+                "registrations and evaluation results become read-only.",
+                year=context.this_year)
+    if len(args) not in (2, 3) or args[0].lower() != "close" or _int(args[1]) is None:
+        await say(update, context, usage + "\n\n" + await _closures_text(context))
+        return
+    year = _int(args[1]) or 0
+    if not FIRST_YEAR <= year <= context.this_year:
+        await say(update, context, t._("Please give a year from {first} to {last}.",
+                                       first=FIRST_YEAR, last=context.this_year))
+        return
+    unit_id: int | None
+    if len(args) == 3:
+        unit = await units.by_code(context.db, args[2][:40])
+        if unit is None:
+            await say(update, context, t._("There is no unit with the code {code}.",
+                                           code=html.escape(args[2][:40])))
+            return
+        unit_id = unit.id
+    elif principal.is_super_admin:
+        unit_id = None
+    else:
+        admin_units = sorted({g.unit_id for g in principal.grants if g.role == Role.UNIT_ADMIN})
+        if len(admin_units) != 1:
+            await say(update, context, t._("You administer several units; please add the unit "
+                                           "code, e.g. /year close {year} HM-HL.", year=year))
+            return
+        unit_id = admin_units[0]
+    await _ask_close(update, context, year, unit_id)
+
+
+async def _may_close(context: BotContext, unit_id: int | None) -> bool:
+    principal = context.principal
+    assert principal is not None
+    if unit_id is None:
+        return principal.is_super_admin
+    return await may_act_on_unit(context.db, principal, Role.UNIT_ADMIN, unit_id)
+
+
+async def _scope_name(context: BotContext, unit_id: int | None) -> str:
+    if unit_id is None:
+        return context.t._("every unit")
+    return html.escape(await orgtree.unit_path(context.db, unit_id))
+
+
+async def _ask_close(update: Update, context: BotContext, year: int, unit_id: int | None) -> None:
+    t = context.t
+    if not await _may_close(context, unit_id):
+        await refuse(update, context)
+        return
+    scope = await _scope_name(context, unit_id)
+    if unit_id is not None:
+        already = await campaigns.is_closed(context.db, year, unit_id)
+    else:
+        already = any(u is None for _y, u, _at in await campaigns.closures(context.db, [year]))
+    if already:
+        await say(update, context, t._("{year} is already closed for {scope}.", year=year,
+                                       scope=scope))
+        return
+    lines = [t._("Close {year} for {scope}? Registrations, self-assessments and evaluation "
+                 "results of {year} there become read-only. This cannot be undone in the bot.",
+                 year=year, scope=scope)]
+    if year == context.this_year:
+        lines.append(t._("⚠️ {year} is not over yet: members there will no longer be able to "
+                         "register or update anything for {year}.", year=year))
+    choice = _close_choice(t, year)
+    assert context.user_data is not None
+    context.user_data["pending_choice"] = YEAR_PREFIX
+    context.user_data[YEAR_PREFIX] = {"year": year, "unit": unit_id or 0}
+    await say(update, context, "\n".join(lines),
+              choice.keyboard(YEAR_PREFIX, year, unit_id or 0))
+
+
+def _close_choice(t: Translator, year: int) -> Choice:
+    return Choice([Option("yes", t._("🔒 Yes, close {year}", year=year)),
+                   Option("no", t._("✖ Cancel"))])
+
+
+@requires(Role.UNIT_ADMIN)
+async def close_pressed(update: Update, context: BotContext) -> None:
+    """`yr:<year>:<unit or 0>:o:<yes|no>`."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.decode(query.data)
+    year, unit = (_int(data.arg(0)), _int(data.arg(1))) if data else (None, None)
+    if data is None or year is None or unit is None or data.arg(2) != "o" or data.arg(3) not in (
+            "yes", "no"):
+        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    await _close(update, context, year, unit or None, data.arg(3) == "yes", message)
+
+
+async def close_typed(update: Update, context: BotContext, text: str) -> bool:
+    """A typed answer to the closing question."""
+    principal = context.principal
+    shown = (context.user_data or {}).get(YEAR_PREFIX) or {}
+    if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "year" not in shown:
+        return False
+    option = _close_choice(context.t, shown["year"]).resolve(text)
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                               "number."))
+        return True
+    await _close(update, context, shown["year"], shown["unit"] or None, option.key == "yes", None)
+    return True
+
+
+async def _close(update: Update, context: BotContext, year: int, unit_id: int | None,
+                 confirmed: bool, message: Message | None) -> None:
+    t = context.t
+    if not FIRST_YEAR <= year <= context.this_year or not await _may_close(context, unit_id):
+        await refuse(update, context)
+        return
+    if context.user_data is not None:
+        if context.user_data.get("pending_choice") == YEAR_PREFIX:
+            context.user_data.pop("pending_choice")
+        context.user_data.pop(YEAR_PREFIX, None)
+    await _answer(update, context)
+    scope = await _scope_name(context, unit_id)
+    if not confirmed:
+        text = t._("All right, {year} stays open.", year=year)
+    else:
+        assert context.principal is not None
+        closed = await campaigns.close_year(context.db, year, unit_id,
+                                            by=context.principal.user_id,
+                                            at=to_iso(context.clock.now()))
+        text = (t._("🔒 {year} is now closed for {scope}: its registrations and results are "
+                    "read-only.", year=year, scope=scope) if closed
+                else t._("{year} is already closed for {scope}.", year=year, scope=scope))
+    if message is not None:
+        await edit(message, text, None)
+    else:
+        await say(update, context, text)
+
+
+async def _closures_text(context: BotContext) -> str:
+    t = context.t
+    years = [context.this_year, context.this_year - 1]
+    found = await campaigns.closures(context.db, years)
+    lines = [t._("<b>Closed years</b> (this year and last):")]
+    for year, unit_id, closed_at in found:
+        when = t.date(datetime.fromisoformat(closed_at).astimezone(context.settings.timezone))
+        lines.append(t._("🔒 {year}: {scope} (closed on {date})", year=year,
+                         scope=await _scope_name(context, unit_id), date=when))
+    if not found:
+        lines.append(t._("None: {years} are open.", years=" · ".join(map(str, years))))
+    return "\n".join(lines)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        CommandHandler("evaluate", evaluate, filters.ChatType.PRIVATE),
+        CommandHandler("year", year_command, filters.ChatType.PRIVATE),
+        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
+        CallbackQueryHandler(close_pressed, pattern=callbacks.pattern(YEAR_PREFIX)),
+    ]

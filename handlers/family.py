@@ -1,0 +1,320 @@
+"""/family: register the household for "Gia đình 5 không 3 sạch" and self-assess it.
+
+The self-assessment is a checklist keyboard: each press toggles one criterion and edits the
+same message in place (saved at once), Done closes it. The answers are sensitive: they are
+shown to the member herself only; everybody else sees whether the household self-assessed as
+meeting every criterion, never which. Buttons carry the year they were shown for; a typed
+number answers the latest choice shown (through `fallback.TYPED_CHOICES`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks
+from bot.choices import Choice, Option
+from bot.context import BotContext
+from handlers import menu
+from handlers.common import edit, retire_buttons, say
+from storage import campaigns
+from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
+from storage.db import to_iso
+from storage.members import Member
+
+PREFIX = "fam"
+INTRO, CHECKLIST, STATUS = "i", "c", "s"
+DONE = "done"
+TICK, EMPTY = "✅", "⬜"
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+async def _state(context: BotContext, member: Member) -> tuple[Registration | None, bool]:
+    year = context.this_year
+    reg = await campaigns.registration(context.db, FAMILY, member.id, year)
+    assert member.unit_id is not None
+    closed = await campaigns.is_closed(context.db, year, reg.unit_id if reg else member.unit_id)
+    return reg, closed
+
+
+def _choice(context: BotContext, view: str, reg: Registration | None, closed: bool,
+            answers: dict[str, bool]) -> Choice:
+    """What can be chosen in a view, given her registration now."""
+    t = context.t
+    year = context.this_year
+    if closed:
+        return Choice([])
+    if view == INTRO and reg is None:
+        return Choice([Option("reg", t._("✅ Register my household for {year}", year=year)),
+                       Option("later", t._("✖ Not now"))])
+    if reg is None or reg.result is not None:
+        return Choice([])
+    if view == CHECKLIST:
+        options = [
+            Option(c.code, f"{TICK if answers.get(c.code) else EMPTY} {c.label(t.locale)}")
+            for c in context.catalog.criteria
+        ]
+        options.append(Option(DONE, t._("✔ Done")))
+        return Choice(options, page_size=len(options))
+    if view == STATUS:
+        return Choice([Option("update", t._("✏️ Update my self-assessment")),
+                       Option("withdraw", t._("↩ Withdraw my household's registration"))])
+    return Choice([])
+
+
+async def _render(context: BotContext, member: Member, view: str,
+                  note: str | None = None) -> tuple[str, InlineKeyboardMarkup | None, str]:
+    """(text, keyboard, view actually shown) for this year."""
+    t = context.t
+    year = context.this_year
+    reg, closed = await _state(context, member)
+    if reg is None:
+        view = INTRO
+    elif view == INTRO or (view == CHECKLIST and (closed or reg.result is not None)):
+        view = STATUS
+    answers = await campaigns.answers(context.db, reg.id) if reg else {}
+    lines = [t._("<b>“5 không 3 sạch” family {year}</b>", year=year)]
+    if note:
+        lines += [note, ""]
+    criteria = context.catalog.criteria
+    met = sum(1 for c in criteria if answers.get(c.code))
+    if view == INTRO:
+        lines.append(t._("A family with no poverty, no law violations or social evils, no "
+                         "domestic violence, no third child, no malnourished children or "
+                         "dropouts, and a clean house, kitchen and lane. The criteria:"))
+        described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b> — "
+                     f"{html.escape(c.description(t.locale))}" for n, c in enumerate(criteria, 1)]
+        if sum(len(line) for line in described) > 2500:  # a long catalog: labels only
+            described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b>"
+                         for n, c in enumerate(criteria, 1)]
+        lines += described
+        lines += ["", _privacy(context)]
+        if closed:
+            lines.append(t._("🔒 {year} is closed for your chapter: registration is no longer "
+                             "possible.", year=year))
+        else:
+            lines.append(t._("Register your household for {year}? You then tick the criteria "
+                             "it meets, and can update them at any time during the year.",
+                             year=year))
+    elif view == CHECKLIST:
+        lines += [t._("<b>Your self-assessment</b>"),
+                  t._("Tap (or type the number of) each criterion your household meets; "
+                      "again to untick. Then Done. Every change is saved at once."),
+                  t.n_("Met: {n} of {total} criterion.", "Met: {n} of {total} criteria.",
+                       met, total=len(criteria)),
+                  _privacy(context)]
+    else:
+        assert reg is not None
+        tz = context.settings.timezone
+        registered = datetime.fromisoformat(reg.registered_at).astimezone(tz)
+        lines += [t._("🏡 Your household is registered (on {date}).", date=t.date(registered)),
+                  "", t._("<b>Your self-assessment</b> (only you can see it):")]
+        lines += [f"{TICK if answers.get(c.code) else EMPTY} {html.escape(c.label(t.locale))}"
+                  for c in criteria]
+        lines.append(t.n_("Met: {n} of {total} criterion.", "Met: {n} of {total} criteria.",
+                          met, total=len(criteria)))
+        lines += ["", _result_line(context, reg)]
+        if closed:
+            lines.append(t._("🔒 {year} is closed: nothing can be changed any more.", year=year))
+    choice = _choice(context, view, reg, closed, answers)
+    keyboard = choice.keyboard(PREFIX, year, view) if choice.options else None
+    if keyboard is not None:
+        _remember(context, view)
+    else:
+        _forget(context)
+    return "\n".join(lines), keyboard, view
+
+
+def _privacy(context: BotContext) -> str:
+    return context.t._("🔒 Your answers are private: only you can see them. Your chapter head "
+                       "and the union see only whether your household meets every criterion.")
+
+
+def _result_line(context: BotContext, reg: Registration) -> str:
+    t = context.t
+    if reg.result is None or reg.decided_at is None:
+        return t._("Chapter evaluation: not yet (your chapter evaluates at the end of the year).")
+    decided = t.date(datetime.fromisoformat(reg.decided_at).astimezone(context.settings.timezone))
+    if reg.result == campaigns.RECOGNISED:
+        return t._("Chapter evaluation: 🎉 recognised as a “5 không 3 sạch” family "
+                   "(on {date}).", date=decided)
+    return t._("Chapter evaluation: not recognised this time (on {date}).", date=decided)
+
+
+def _remember(context: BotContext, view: str) -> None:
+    assert context.user_data is not None
+    context.user_data["pending_choice"] = PREFIX
+    context.user_data[PREFIX] = {"year": context.this_year, "view": view}
+
+
+def _forget(context: BotContext) -> None:
+    if context.user_data is not None:
+        if context.user_data.get("pending_choice") == PREFIX:
+            context.user_data.pop("pending_choice")
+        context.user_data.pop(PREFIX, None)
+
+
+async def _show(update: Update, context: BotContext, member: Member, view: str, *,
+                message: Message | None = None, note: str | None = None) -> None:
+    """Edit `message` (a press) or send a new message (the older one then loses its buttons,
+    so only one checklist can be pressed)."""
+    old = ((context.user_data or {}).get(PREFIX) or {}).get("message_id")
+    text, keyboard, _view = await _render(context, member, view, note)
+    if message is not None:
+        await edit(message, text, keyboard)
+    else:
+        message = await say(update, context, text, keyboard)
+        if old and old != message.message_id:
+            with contextlib.suppress(BadRequest):  # already without buttons, or gone
+                await context.bot.edit_message_reply_markup(message.chat_id, old,
+                                                            reply_markup=None)
+    if keyboard is not None and context.user_data is not None and PREFIX in context.user_data:
+        context.user_data[PREFIX]["message_id"] = message.message_id
+
+
+async def _member(update: Update, context: BotContext) -> Member | None:
+    """Her membership with a chapter, or a hint (an alert for a button) and None."""
+    t = context.t
+    member = context.principal.member if context.principal else None
+    text = None
+    if member is None:
+        text = t._("Please register first with /start.")
+    elif member.unit_id is None:
+        text = t._("Your profile has no chapter yet. Please choose your chapter with /me first.")
+    if text is None:
+        return member
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await say(update, context, text)
+    return None
+
+
+# --- entry -----------------------------------------------------------------------------------
+
+
+async def show_family(update: Update, context: BotContext) -> None:
+    """/family or the main-menu button: the intro, or her household's status."""
+    member = await _member(update, context)
+    if member is None:
+        return
+    await _show(update, context, member, STATUS)
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+async def pressed(update: Update, context: BotContext) -> None:
+    """`fam:<year>:<view>:o:<key>`: a choice in the intro, the checklist or the status."""
+    query = update.callback_query
+    assert query is not None
+    member = await _member(update, context)
+    if member is None:
+        return
+    t = context.t
+    data = callbacks.decode(query.data)
+    if (data is None or not (data.arg(0) or "").isdigit() or data.arg(2) != "o"
+            or data.arg(1) not in (INTRO, CHECKLIST, STATUS)):
+        await query.answer(t._("This button is no longer active."), show_alert=True)
+        return
+    if int(data.arg(0) or 0) != context.this_year:
+        await query.answer(t._("This button is from {year}. Send /family for this year.",
+                               year=data.arg(0)), show_alert=True)
+        await retire_buttons(query)
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    await _act(update, context, member, data.arg(1) or "", data.arg(3) or "", message)
+
+
+async def typed(update: Update, context: BotContext, text: str) -> bool:
+    """A typed number answering the latest intro, checklist or status shown."""
+    member = await _member(update, context)
+    if member is None:
+        return True
+    shown = (context.user_data or {}).get(PREFIX) or {}
+    view = shown.get("view", STATUS)
+    if shown.get("year") != context.this_year:
+        await _show(update, context, member, STATUS, note=context.t._("A new year has begun."))
+        return True
+    reg, closed = await _state(context, member)
+    answers = await campaigns.answers(context.db, reg.id) if reg else {}
+    option = _choice(context, view, reg, closed, answers).resolve(text)
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                               "number."))
+        await _show(update, context, member, view)
+        return True
+    await _act(update, context, member, view, option.key, None)
+    return True
+
+
+async def _act(update: Update, context: BotContext, member: Member, view: str, key: str,
+               message: Message | None) -> None:
+    """Carry out one option; a press edits its message in place, a typed answer replies."""
+    t = context.t
+    query = update.callback_query
+    year = context.this_year
+    reg, closed = await _state(context, member)
+    answers = await campaigns.answers(context.db, reg.id) if reg else {}
+    option = _choice(context, view, reg, closed, answers).by_key(key)
+    if option is None:  # decided or closed meanwhile, an old view, or forged
+        if query is not None:
+            await query.answer(t._("This button is no longer active."))
+        await _show(update, context, member, STATUS, message=message)
+        return
+    if query is not None:
+        await query.answer()
+    try:
+        if key == "reg":
+            assert member.unit_id is not None
+            await campaigns.register(context.db, FAMILY, year=year, member_id=member.id,
+                                     unit_id=member.unit_id, at=to_iso(context.clock.now()))
+            await _show(update, context, member, CHECKLIST, message=message,
+                        note=t._("🎉 Your household is registered for {year}.", year=year))
+        elif key == "later":
+            _forget(context)
+            if query is not None:
+                await retire_buttons(query)
+            await say(update, context, t._("All right. You can register your household at "
+                                           "any time this year with /family."))
+        elif key == "update":
+            await _show(update, context, member, CHECKLIST, message=message)
+        elif key == "withdraw":
+            await campaigns.withdraw(context.db, FAMILY, member.id, year)
+            await _show(update, context, member, INTRO, message=message,
+                        note=t._("Your household's registration for {year} is withdrawn, with "
+                                 "its self-assessment.", year=year))
+        elif key == DONE:
+            await _show(update, context, member, STATUS, message=message,
+                        note=t._("✅ Your self-assessment is saved. You can update it at any "
+                                 "time this year with /family."))
+        else:  # a criterion: toggle it
+            assert reg is not None
+            await campaigns.set_answer(context.db, reg.id, key, not answers.get(key),
+                                       live_codes=[c.code for c in context.catalog.criteria],
+                                       at=to_iso(context.clock.now()))
+            await _show(update, context, member, CHECKLIST, message=message)
+    except YearClosed:
+        await _show(update, context, member, STATUS, message=message,
+                    note=t._("🔒 {year} is closed: nothing can be changed any more.", year=year))
+    except AlreadyDecided:
+        await _show(update, context, member, STATUS, message=message,
+                    note=t._("Your chapter has already evaluated your household for {year}, so "
+                             "this can no longer be changed.", year=year))
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        CommandHandler("family", show_family, filters.ChatType.PRIVATE),
+        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.FAMILY), show_family),
+        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
+    ]
