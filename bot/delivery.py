@@ -1,0 +1,316 @@
+"""The delivery engine: sends the outbox (broadcasts now, reminders later) to members.
+
+- Paced by the application's `PacedRateLimiter` (BOT_SEND_RATE overall) as bulk traffic, so
+  interactive replies are never queued behind it; at most one message per second per chat.
+- Every result is written to the delivery's row right after Telegram answers, in a shielded
+  single-statement commit. A member marked sent is never sent again, so a restart resumes
+  where it stopped. The one unavoidable window: the process dies after Telegram accepted a
+  message and before that commit (a few milliseconds); that member may then get it twice.
+- 429: the pacer pauses everything for the time asked and the delivery stays pending.
+  403: the member is marked unreachable and skipped until she writes again. 400: failed with
+  the reason. Timeouts and network errors: retried with backoff, at most `MAX_ATTEMPTS` times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.i18n import N_, Translator, translator
+from bot.pacing import BULK
+from storage import deliveries, members, units
+from storage.db import Database, to_iso
+from storage.deliveries import Broadcast, Delivery, Progress
+
+log = logging.getLogger(__name__)
+
+PER_CHAT_INTERVAL = 1.0
+PROGRESS_EVERY = 3.0
+IDLE_POLL = 1.0
+BAR_WIDTH = 10
+
+
+class DeliveryEngine:
+    """Works through due broadcasts; `run_until_idle` for one pass, `start` for the loop."""
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        *,
+        clock: Clock,
+        timezone: ZoneInfo,
+        default_locale: str,
+        send_rate: float,
+        concurrency: int = 8,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.clock = clock
+        self.timezone = timezone
+        self.default_locale = default_locale
+        self.send_rate = send_rate
+        self.concurrency = concurrency
+        # About three seconds of sending per batch, so progress is shown that often.
+        self.batch_size = int(min(500, max(25, send_rate * PROGRESS_EVERY))) if send_rate else 500
+        self._last_sent: dict[int, float] = {}
+        self._last_progress: dict[int, float] = {}
+        self._cancelled: set[int] = set()
+        self._records: set[asyncio.Future[Any]] = set()
+        self._sent: list[tuple[int, int, str, asyncio.Future[None]]] = []
+        self._committer: asyncio.Future[None] | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # --- running ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run in the background until `stop`."""
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._loop(), name="delivery-engine")
+
+    def wake(self) -> None:
+        """Something new is due: look now rather than at the next poll."""
+        self._wake.set()
+
+    def cancelled(self, broadcast_id: int) -> None:
+        """A broadcast was cancelled: send nothing more of it."""
+        self._cancelled.add(broadcast_id)
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Finish the message in flight, record every result, stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait until every result already obtained is written."""
+        while self._records:
+            await asyncio.gather(*list(self._records), return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self.run_until_idle()
+            except Exception:
+                log.exception("delivery pass failed; retrying shortly")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+
+    async def run_until_idle(self) -> int:
+        """Start due broadcasts and send everything due now; returns how many were attempted."""
+        attempted = 0
+        while not self._stopping:
+            now = self.clock.now()
+            for broadcast_id in await deliveries.start_due(
+                self.db, to_iso(now), now.astimezone(self.timezone).year
+            ):
+                await self._announce_start(broadcast_id)
+            running = await deliveries.running(self.db)
+            batch: list[Delivery] = []
+            share = max(1, self.batch_size // max(1, len(running)))
+            for broadcast in running:
+                batch += await deliveries.claim(
+                    self.db, broadcast.id, after_id=0, now=to_iso(now), limit=share
+                )
+            if batch:
+                await self._send_batch(batch, {b.id: b for b in running})
+                await self.drain()  # every result is written before claiming again
+                attempted += len(batch)
+            for broadcast in running:
+                await self._report(broadcast, final=False)
+            if not batch:
+                break
+        return attempted
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def _send_batch(self, batch: list[Delivery], by_id: dict[int, Broadcast]) -> None:
+        queue = list(reversed(batch))
+
+        async def worker() -> None:
+            while queue and not self._stopping:
+                delivery = queue.pop()
+                await self._deliver(delivery, by_id[delivery.broadcast_id])
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(batch)))))
+
+    async def _deliver(self, delivery: Delivery, broadcast: Broadcast) -> None:
+        if broadcast.id in self._cancelled:
+            return
+        if delivery.member_status != "active":
+            reason = delivery.member_status
+            await self._record(deliveries.mark_skipped(self.db, delivery.id, reason))
+            return
+        last = self._last_sent.get(delivery.chat_id)
+        if last is not None:
+            await self.clock.sleep(PER_CHAT_INTERVAL - (self.clock.monotonic() - last))
+        try:
+            if broadcast.photo_file_id:
+                message = await self.bot.send_photo(
+                    delivery.chat_id, broadcast.photo_file_id, caption=broadcast.text_html,
+                    rate_limit_args=BULK,  # type: ignore[call-arg]
+                )
+            else:
+                message = await self.bot.send_message(
+                    delivery.chat_id, broadcast.text_html,
+                    rate_limit_args=BULK,  # type: ignore[call-arg]
+                )
+        except RetryAfter:
+            return  # stays pending; the pacer holds every send for the time asked
+        except Forbidden as exc:
+            await self._record(deliveries.mark_blocked(self.db, delivery, exc.message))
+        except BadRequest as exc:
+            await self._record(deliveries.mark_failed(self.db, delivery.id, exc.message))
+        except (NetworkError, TelegramError) as exc:  # timeouts, connection problems
+            backoff = 2 ** (delivery.attempts + 1)
+            retry_at = to_iso(self.clock.now() + timedelta(seconds=backoff))
+            await self._record(deliveries.retry_later(self.db, delivery, str(exc), retry_at))
+        else:
+            self._last_sent[delivery.chat_id] = self.clock.monotonic()
+            await self._record_sent(delivery.id, message.message_id)
+
+    async def _record_sent(self, delivery_id: int, message_id: int) -> None:
+        """Record a delivered message before this worker sends the next one.
+
+        Results of all workers are committed together (group commit): one database trip for
+        several messages, and still at most `concurrency` messages sent but not yet recorded.
+        """
+        done = asyncio.get_running_loop().create_future()
+        self._sent.append((delivery_id, message_id, to_iso(self.clock.now()), done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.ensure_future(self._commit_sent())
+            self._records.add(self._committer)
+            self._committer.add_done_callback(self._records.discard)
+        await asyncio.shield(done)
+
+    async def _commit_sent(self) -> None:
+        while self._sent:
+            batch, self._sent = self._sent, []
+            try:
+                await deliveries.mark_sent(self.db, [(d, m, at) for d, m, at, _ in batch])
+            except Exception as exc:  # the workers see it; the rows stay pending
+                for *_, done in batch:
+                    done.set_exception(exc)
+                continue
+            for *_, done in batch:
+                done.set_result(None)
+
+    async def _record(self, write: Coroutine[Any, Any, Any]) -> None:
+        """Write a result before sending the next message; completes even if we are cancelled."""
+        task = asyncio.ensure_future(write)
+        self._records.add(task)
+        task.add_done_callback(self._records.discard)
+        await asyncio.shield(task)
+
+    # --- telling the sender -------------------------------------------------------------------
+
+    async def _sender_translator(self, broadcast: Broadcast) -> Translator:
+        member = await members.by_user(self.db, broadcast.created_by)
+        return translator(member.locale if member else self.default_locale)
+
+    async def _announce_start(self, broadcast_id: int) -> None:
+        """A scheduled broadcast began: give its sender a status message to follow."""
+        broadcast = await deliveries.get(self.db, broadcast_id)
+        if broadcast is None or broadcast.progress_message_id is not None:
+            return
+        t = await self._sender_translator(broadcast)
+        counts = await deliveries.progress(self.db, broadcast.id)
+        text = await self.progress_text(t, broadcast, counts)
+        with contextlib.suppress(TelegramError):
+            message = await self.bot.send_message(broadcast.sender_chat_id, text)
+            await deliveries.set_progress_message(
+                self.db, broadcast.id, broadcast.sender_chat_id, message.message_id
+            )
+
+    async def _report(self, broadcast: Broadcast, *, final: bool) -> None:
+        """Edit the sender's status message (at most every few seconds) and report the end."""
+        await self.drain()
+        finished = await deliveries.finish(self.db, broadcast.id, to_iso(self.clock.now()))
+        now = self.clock.monotonic()
+        due = now - self._last_progress.get(broadcast.id, -PROGRESS_EVERY) >= PROGRESS_EVERY
+        if not (finished or due or final):
+            return
+        self._last_progress[broadcast.id] = now
+        fresh = await deliveries.get(self.db, broadcast.id)
+        if fresh is None:
+            return
+        t = await self._sender_translator(fresh)
+        counts = await deliveries.progress(self.db, fresh.id)
+        text = await self.progress_text(t, fresh, counts)
+        if fresh.progress_message_id is not None and fresh.progress_chat_id is not None:
+            with contextlib.suppress(TelegramError):
+                await self.bot.edit_message_text(
+                    text, chat_id=fresh.progress_chat_id, message_id=fresh.progress_message_id
+                )
+        if finished:
+            self._last_progress.pop(broadcast.id, None)
+            with contextlib.suppress(TelegramError):
+                await self.bot.send_message(fresh.sender_chat_id, report_text(t, fresh, counts))
+
+    async def progress_text(self, t: Translator, broadcast: Broadcast, counts: Progress) -> str:
+        """The status message: figures, a text progress bar, time left."""
+        unit = await units.get(self.db, broadcast.unit_id)
+        done = counts.total - counts.pending
+        share = done / counts.total if counts.total else 1.0
+        filled = round(share * BAR_WIDTH)
+        bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+        lines = [
+            t._("📣 Notice #{id} to {unit}", id=broadcast.id,
+                unit=html.escape(unit.name if unit else "?")),
+            t._("Sent {sent}/{total} · failed {failed} · blocked the bot {blocked}",
+                sent=t.number(counts.sent), total=t.number(counts.total),
+                failed=t.number(counts.failed), blocked=t.number(counts.blocked)),
+            f"{bar} {round(share * 100)}%",
+        ]
+        if broadcast.status == "running" and counts.pending:
+            seconds = counts.pending / self.send_rate if self.send_rate else 0
+            minutes = t.number(max(1, round(seconds / 60)))
+            lines.append(t._("About {minutes} min left", minutes=minutes))
+        elif broadcast.status == "cancelled":
+            lines.append(t._("Cancelled."))
+        elif broadcast.status == "done":
+            lines.append(t._("Finished."))
+        return "\n".join(lines)
+
+
+def report_text(t: Translator, broadcast: Broadcast, counts: Progress) -> str:
+    """The delivery report sent when a broadcast is finished."""
+    lines = [
+        t._("✅ Notice #{id} has been delivered.", id=broadcast.id),
+        t._("Delivered: {sent} of {total}", sent=t.number(counts.sent),
+            total=t.number(counts.total)),
+    ]
+    if counts.blocked:
+        lines.append(t._(BLOCKED_LINE, n=t.number(counts.blocked)))
+    if counts.failed:
+        lines.append(t._("Could not be delivered: {n}", n=t.number(counts.failed)))
+    if counts.skipped:
+        lines.append(t._("Skipped (stopped notices): {n}", n=t.number(counts.skipped)))
+    return "\n".join(lines)
+
+
+BLOCKED_LINE = N_("Have blocked the bot (will be skipped until they write again): {n}")
+
+

@@ -1,0 +1,597 @@
+"""/broadcast: compose a notice to a unit in her scope; /broadcasts: follow and cancel them.
+
+Audience (a unit she may address, optionally narrowed by a filter) → text or photo → a preview
+exactly as members will see it with the number of recipients → send now, schedule or cancel.
+The delivery engine does the sending. Every press is authorised again on arrival.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks, orgtree
+from bot.choices import Choice, Option
+from bot.context import BotContext
+from bot.i18n import N_, Translator
+from bot.permissions import Principal, Role, may_act_on_unit
+from handlers.common import (
+    conversation_handler,
+    page_buttons,
+    paginate,
+    refuse,
+    requires,
+    retire_buttons,
+    say,
+)
+from handlers.common import edit as edit_message
+from storage import deliveries, units
+from storage.db import to_iso
+from storage.deliveries import NewBroadcast
+
+AUDIENCE, FILTER, CONTENT, PREVIEW, SCHEDULE = (
+    "b_audience", "b_filter", "b_content", "b_preview", "b_schedule"
+)
+PREFIX = "bc"
+LIST_PREFIX = "bcl"
+END = ConversationHandler.END
+TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
+SCHEDULE_HORIZON = timedelta(days=365)
+
+AUDIENCE_LABELS = {
+    "all": N_("Everyone"),
+    "no_standard": N_("not yet registered for the women's standard this year"),
+    "no_household": N_("whose household is not yet registered for “5 không 3 sạch” this year"),
+}
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault("bc", {})
+
+
+def _press(update: Update, context: BotContext) -> callbacks.CallbackData | None:
+    """The press, if it belongs to the current draft."""
+    assert update.callback_query is not None
+    data = callbacks.decode(update.callback_query.data)
+    draft = (context.user_data or {}).get("bc")
+    if data is None or not draft or data.arg(0) != draft.get("nonce"):
+        return None
+    return data
+
+
+async def _stale(update: Update, context: BotContext) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(
+        context.t._("This button is no longer active. Please use the latest message."),
+        show_alert=True,
+    )
+
+
+# --- audience ------------------------------------------------------------------------------
+
+
+def _scope_roots(principal: Principal) -> list[int] | None:
+    """The units she may address at the top of her scope (None: the whole tree)."""
+    if principal.is_super_admin:
+        return None
+    return sorted({g.unit_id for g in principal.grants})
+
+
+async def _audience_choice(context: BotContext) -> tuple[Choice, str, bool]:
+    """Options at the current level: the level itself ('everyone in …') and its children."""
+    assert context.principal is not None
+    draft = _draft(context)
+    level = draft.get("level")
+    t = context.t
+    options: list[Option] = []
+    if level is None:
+        roots = _scope_roots(context.principal)
+        if roots is None:
+            top = await orgtree.top_parent(context.db)
+            level = draft["level"] = top
+        elif len(roots) == 1:
+            level = draft["level"] = roots[0]
+        else:
+            for unit_id in roots:
+                unit = await units.get(context.db, unit_id)
+                if unit is not None:
+                    options.append(Option(f"in{unit.id}", unit.name))
+            return Choice(options, page=draft.get("page", 0)), t._("Who should receive it?"), False
+    if level is not None:
+        unit = await units.get(context.db, level)
+        if unit is not None:
+            options.append(Option(f"to{unit.id}", t._("📣 Everyone in {unit}", unit=unit.name)))
+    for child in await orgtree.children(context.db, level):
+        nested = await orgtree.has_children(context.db, child.id)
+        options.append(Option(f"{'in' if nested else 'to'}{child.id}", child.name))
+    can_go_up = level is not None and level != draft.get("top")
+    choice = Choice(options, page=draft.get("page", 0))
+    return choice.at_page(choice.page), t._("Who should receive it?"), can_go_up
+
+
+async def _ask_audience(
+    update: Update, context: BotContext, *, edit: Message | None = None
+) -> str | int:
+    choice, question, can_go_up = await _audience_choice(context)
+    draft = _draft(context)
+    if len(choice.options) == 1 and choice.options[0].key.startswith("to"):
+        return await _audience_chosen(update, context, int(choice.options[0].key[2:]))
+    extra = []
+    if can_go_up:
+        extra.append([InlineKeyboardButton(
+            context.t._("⬅ Back"), callback_data=callbacks.encode(PREFIX, draft["nonce"], "up"))])
+    keyboard = choice.keyboard(PREFIX, draft["nonce"], "a", extra_rows=extra)
+    text = question + "\n" + context.t._("Tap a button or type its number.")
+    if edit is not None:
+        await edit_message(edit, text, keyboard)
+    else:
+        await say(update, context, text, keyboard)
+    return AUDIENCE
+
+
+async def _audience_chosen(update: Update, context: BotContext, unit_id: int) -> str | int:
+    assert context.principal is not None
+    if not await may_act_on_unit(context.db, context.principal, Role.CHAPTER_HEAD, unit_id):
+        await refuse(update, context)
+        return AUDIENCE
+    draft = _draft(context)
+    draft["unit_id"] = unit_id
+    if len(deliveries.AUDIENCE_FILTERS) > 1:
+        return await _ask_filter(update, context)
+    draft["audience"] = "all"
+    return await _ask_content(update, context)
+
+
+def _filter_choice(t: Translator) -> Choice:
+    return Choice([Option(key, t._(AUDIENCE_LABELS.get(key, key)))
+                   for key in deliveries.AUDIENCE_FILTERS])
+
+
+async def _ask_filter(update: Update, context: BotContext) -> str:
+    keyboard = _filter_choice(context.t).keyboard(PREFIX, _draft(context)["nonce"], "f")
+    await say(update, context, context.t._("Send it to everyone, or only to members who …"),
+              keyboard)
+    return FILTER
+
+
+async def _ask_content(update: Update, context: BotContext) -> str:
+    unit = await units.get(context.db, _draft(context)["unit_id"])
+    await say(update, context, context.t._(
+        "Now send the notice for {unit}: a text, or a photo with a caption. /cancel stops.",
+        unit=html.escape(unit.name if unit else "?")))
+    return CONTENT
+
+
+# --- entry and answers ---------------------------------------------------------------------
+
+
+@requires(Role.CHAPTER_HEAD)
+async def start_broadcast(update: Update, context: BotContext) -> str | int:
+    """/broadcast: begin a notice."""
+    assert context.user_data is not None
+    context.user_data["bc"] = {"nonce": secrets.token_hex(3), "page": 0}
+    roots = _scope_roots(context.principal) if context.principal else []
+    _draft(context)["top"] = roots[0] if roots and len(roots) == 1 else None
+    return await _ask_audience(update, context)
+
+
+async def audience_pressed(update: Update, context: BotContext) -> str | int | None:
+    """A unit, a page or 'back' in the audience chooser."""
+    query = update.callback_query
+    assert query is not None
+    data = _press(update, context)
+    if data is None:
+        return await _stale(update, context)
+    draft = _draft(context)
+    message = query.message if isinstance(query.message, Message) else None
+    if data.arg(1) == "up":
+        await query.answer()
+        level = await units.get(context.db, draft.get("level") or 0)
+        draft["level"], draft["page"] = (level.parent_id if level else None), 0
+        return await _ask_audience(update, context, edit=message)
+    choice, _q, _up = await _audience_choice(context)
+    if data.arg(2) == "p" and (data.arg(3) or "").isdigit():
+        await query.answer()
+        draft["page"] = int(data.arg(3) or 0)
+        return await _ask_audience(update, context, edit=message)
+    option = choice.by_key(data.arg(3))
+    if option is None:
+        return await _stale(update, context)
+    await query.answer()
+    if option.key.startswith("to"):
+        await retire_buttons(query)
+    return await _audience_option(update, context, option, edit=message)
+
+
+async def audience_typed(update: Update, context: BotContext) -> str | int | None:
+    """The audience chosen by number."""
+    choice, _q, _up = await _audience_choice(context)
+    option = choice.resolve(_text(update))
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
+        return None
+    return await _audience_option(update, context, option, edit=None)
+
+
+async def _audience_option(
+    update: Update, context: BotContext, option: Option, *, edit: Message | None
+) -> str | int:
+    unit_id = int(option.key[2:])
+    if option.key.startswith("in"):
+        assert context.principal is not None
+        if not await may_act_on_unit(context.db, context.principal, Role.CHAPTER_HEAD, unit_id):
+            await refuse(update, context)
+            return AUDIENCE
+        _draft(context).update(level=unit_id, page=0)
+        return await _ask_audience(update, context, edit=edit)
+    return await _audience_chosen(update, context, unit_id)
+
+
+async def filter_pressed(update: Update, context: BotContext) -> str | int | None:
+    """An audience filter."""
+    query = update.callback_query
+    assert query is not None
+    data = _press(update, context)
+    option = _filter_choice(context.t).by_key(data.arg(3)) if data else None
+    if option is None:
+        return await _stale(update, context)
+    await query.answer()
+    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+    _draft(context)["audience"] = option.key
+    return await _ask_content(update, context)
+
+
+async def filter_typed(update: Update, context: BotContext) -> str | None:
+    """A filter chosen by number."""
+    option = _filter_choice(context.t).resolve(_text(update))
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
+        return None
+    _draft(context)["audience"] = option.key
+    return await _ask_content(update, context)
+
+
+async def content_given(update: Update, context: BotContext) -> str:
+    """The notice itself: text, or a photo with a caption; checked against Telegram's limits."""
+    message = update.effective_message
+    assert message is not None
+    t = context.t
+    draft = _draft(context)
+    unit = await units.get(context.db, draft["unit_id"])
+    header = f"📢 <b>{html.escape(unit.name if unit else '')}</b>\n\n"
+    header_len = _utf16_len(html.unescape(re.sub(r"<[^>]+>", "", header)))
+    if message.photo:
+        body, plain, limit = message.caption_html or "", message.caption or "", CAPTION_LIMIT
+        draft["photo"] = message.photo[-1].file_id
+    else:
+        body, plain, limit = message.text_html or "", message.text or "", TEXT_LIMIT
+        draft["photo"] = None
+        if not plain.strip():
+            await say(update, context, t._("The notice is empty. Please send its text."))
+            return CONTENT
+    if header_len + _utf16_len(plain) > limit:
+        await say(update, context, t._(
+            "That is {length} characters; a notice can have at most {limit} here. Please "
+            "shorten it and send it again.",
+            length=t.number(_utf16_len(plain)), limit=t.number(limit - header_len)))
+        return CONTENT
+    draft["html"] = header + body
+    return await _preview(update, context)
+
+
+async def content_unsupported(update: Update, context: BotContext) -> str:
+    """Video, voice, stickers, files …"""
+    await say(update, context, context.t._(
+        "Only a text or a photo (with an optional caption) can be sent as a notice. "
+        "Please send one of those, or /cancel."))
+    return CONTENT
+
+
+def _preview_choice(t: Translator) -> Choice:
+    return Choice([Option("now", t._("📤 Send now")), Option("later", t._("🕒 Schedule")),
+                   Option("cancel", t._("✖ Cancel"))])
+
+
+async def _preview(update: Update, context: BotContext) -> str | int:
+    t = context.t
+    draft = _draft(context)
+    chat = update.effective_chat
+    assert chat is not None
+    year = context.clock.now().astimezone(context.settings.timezone).year
+    count = await deliveries.count_recipients(
+        context.db, draft["unit_id"], draft["audience"], year, sender=chat.id
+    )
+    await say(update, context, t._("Preview: this is exactly what members will receive."))
+    if draft.get("photo"):
+        await context.bot.send_photo(chat.id, draft["photo"], caption=draft["html"])
+    else:
+        await context.bot.send_message(chat.id, draft["html"])
+    if count == 0:
+        context.user_data.pop("bc", None)  # type: ignore[union-attr]
+        await say(update, context, t._("No member would receive it (nobody in this audience can "
+                                       "be reached now). Nothing was sent."))
+        return END
+    draft["count"] = count
+    keyboard = _preview_choice(t).keyboard(PREFIX, draft["nonce"], "s")
+    await say(update, context, t.n_("It will go to {n} member.", "It will go to {n} members.",
+                                    count), keyboard)
+    return PREVIEW
+
+
+async def preview_pressed(update: Update, context: BotContext) -> str | int | None:
+    """Send now, schedule or cancel."""
+    query = update.callback_query
+    assert query is not None
+    data = _press(update, context)
+    option = _preview_choice(context.t).by_key(data.arg(3)) if data else None
+    if option is None:
+        return await _stale(update, context)
+    await query.answer()
+    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+    return await _preview_chosen(update, context, option.key)
+
+
+async def preview_typed(update: Update, context: BotContext) -> str | int | None:
+    """Send now / schedule / cancel by number."""
+    option = _preview_choice(context.t).resolve(_text(update))
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
+        return None
+    return await _preview_chosen(update, context, option.key)
+
+
+async def _preview_chosen(update: Update, context: BotContext, key: str) -> str | int:
+    if key == "cancel":
+        return await cancel(update, context)
+    if key == "later":
+        await say(update, context, context.t._(
+            "When should it be sent? Type the date and time, e.g. 25/12 07:30 or "
+            "25/12/2026 07:30 (Vietnam time)."))
+        return SCHEDULE
+    return await _create(update, context, context.clock.now())
+
+
+async def schedule_typed(update: Update, context: BotContext) -> str | int:
+    """The date and time for a scheduled notice."""
+    t = context.t
+    now = context.clock.now()
+    when = parse_local_datetime(_text(update), now.astimezone(context.settings.timezone))
+    if when is None:
+        await say(update, context, t._("I could not read that. Please type it like 25/12 07:30 "
+                                       "or 25/12/2026 07:30."))
+        return SCHEDULE
+    if when <= now or when - now > SCHEDULE_HORIZON:
+        await say(update, context, t._("Please choose a time in the future, within a year."))
+        return SCHEDULE
+    return await _create(update, context, when)
+
+
+def parse_local_datetime(text: str, local_now: datetime) -> datetime | None:
+    """'25/12 07:30' or '25/12/2026 7:30' in the local time zone of `local_now`."""
+    match = re.fullmatch(
+        r"\s*(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?\s+(\d{1,2})[:h.](\d{2})\s*", text)
+    if not match:
+        return None
+    day, month, year, hour, minute = match.groups()
+    try:
+        when = local_now.replace(
+            year=int(year) if year else local_now.year, month=int(month), day=int(day),
+            hour=int(hour), minute=int(minute), second=0, microsecond=0)
+    except ValueError:
+        return None
+    if not year and when < local_now:
+        try:
+            when = when.replace(year=when.year + 1)
+        except ValueError:
+            return None
+    return when
+
+
+async def _create(update: Update, context: BotContext, when: datetime) -> int:
+    t = context.t
+    draft = _draft(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None and context.principal is not None
+    if not await may_act_on_unit(context.db, context.principal, Role.CHAPTER_HEAD,
+                                 draft["unit_id"]):
+        await refuse(update, context)
+        return END
+    now = context.clock.now()
+    scheduled = when > now
+    status = None if scheduled else await say(
+        update, context, t._("⏳ Preparing to send …"))
+    broadcast = await deliveries.create(
+        context.db,
+        NewBroadcast(
+            draft_key=f"{user.id}:{draft['nonce']}",
+            created_by=user.id,
+            sender_chat_id=chat.id,
+            unit_id=draft["unit_id"],
+            audience=draft["audience"],
+            text_html=draft["html"],
+            photo_file_id=draft.get("photo"),
+            scheduled_at=to_iso(when),
+        ),
+    )
+    context.user_data.pop("bc", None)  # type: ignore[union-attr]
+    if broadcast is None:
+        await say(update, context, t._("This notice has already been sent."))
+        return END
+    if status is not None:
+        await deliveries.set_progress_message(context.db, broadcast.id, chat.id,
+                                              status.message_id)
+        context.delivery.wake()
+    else:
+        local = when.astimezone(context.settings.timezone)
+        await say(update, context, t._(
+            "Scheduled for {when}. You can follow or cancel it with /broadcasts.",
+            when=t.datetime(local)))
+    return END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """/cancel: drop the draft; nothing is sent."""
+    if context.user_data is not None:
+        context.user_data.pop("bc", None)
+    await say(update, context, context.t._("Cancelled; nothing was sent."))
+    return END
+
+
+async def wrong_input(update: Update, context: BotContext) -> None:
+    """Something that does not answer the current question."""
+    await say(update, context, context.t._(
+        "I cannot use that here. Please answer the last question with text or a button, "
+        "or send /cancel to stop."))
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
+# --- /broadcasts ---------------------------------------------------------------------------
+
+
+async def _scope_unit_ids(context: BotContext) -> list[int] | None:
+    assert context.principal is not None
+    roots = _scope_roots(context.principal)
+    if roots is None:
+        return None
+    ids: list[int] = []
+    for root in roots:
+        ids += [unit.id for unit, _depth in await units.tree(context.db, root)]
+    return ids
+
+
+async def _render_list(context: BotContext, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    t = context.t
+    items = await deliveries.recent_in_units(context.db, await _scope_unit_ids(context), 30)
+    if not items:
+        return t._("No notices yet. Send one with /broadcast."), None
+    lines, cancellable = [], []
+    for b in items:
+        counts = await deliveries.progress(context.db, b.id)
+        unit = await units.get(context.db, b.unit_id)
+        when = datetime.fromisoformat(b.scheduled_at).astimezone(context.settings.timezone)
+        state = t._(STATUS_LABELS[b.status])
+        lines.append(t._(
+            "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · failed {failed} · "
+            "blocked {blocked}",
+            id=b.id, when=t.datetime(when), unit=html.escape(unit.name if unit else "?"),
+            state=state, sent=t.number(counts.sent), total=t.number(counts.total or b.total),
+            failed=t.number(counts.failed), blocked=t.number(counts.blocked)))
+        if b.status in ("scheduled", "running"):
+            cancellable.append(b.id)
+    pages = paginate(lines, max_lines=10)
+    page = min(max(page, 0), len(pages) - 1)
+    rows = [[InlineKeyboardButton(t._("✖ Cancel #{id}", id=b_id),
+                                  callback_data=callbacks.encode(LIST_PREFIX, "x", b_id))]
+            for b_id in cancellable[:10]]
+    nav = page_buttons(LIST_PREFIX, page, len(pages))
+    if nav is not None:
+        rows += [list(row) for row in nav.inline_keyboard]
+    header = t._("<b>Recent notices</b>")
+    return "\n".join([header, *pages[page]]), InlineKeyboardMarkup(rows) if rows else None
+
+
+STATUS_LABELS = {
+    "scheduled": N_("scheduled"),
+    "running": N_("sending"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+}
+
+
+@requires(Role.CHAPTER_HEAD)
+async def list_broadcasts(update: Update, context: BotContext) -> None:
+    """/broadcasts: recent notices in her scope with their figures."""
+    text, keyboard = await _render_list(context, 0)
+    await say(update, context, text, keyboard)
+
+
+@requires(Role.CHAPTER_HEAD)
+async def list_pressed(update: Update, context: BotContext) -> None:
+    """A page of /broadcasts, or cancelling one (authorised on the broadcast's unit)."""
+    query = update.callback_query
+    assert query is not None and context.principal is not None
+    data = callbacks.decode(query.data)
+    t = context.t
+    if data is None or not (data.arg(1) or "").isdigit() or data.arg(0) not in ("p", "x"):
+        await query.answer(t._("This button is no longer active."), show_alert=True)
+        return
+    number = int(data.arg(1) or 0)
+    if data.arg(0) == "p":
+        await query.answer()
+        text, keyboard = await _render_list(context, number)
+        if isinstance(query.message, Message):
+            await edit_message(query.message, text, keyboard)
+        return
+    broadcast = await deliveries.get(context.db, number)
+    if broadcast is None or not await may_act_on_unit(
+        context.db, context.principal, Role.CHAPTER_HEAD, broadcast.unit_id
+    ):
+        await refuse(update, context)
+        return
+    if await deliveries.cancel(context.db, broadcast.id, to_iso(context.clock.now())):
+        context.delivery.cancelled(broadcast.id)
+        await query.answer(t._("Notice #{id} cancelled.", id=broadcast.id), show_alert=True)
+    else:
+        await query.answer(t._("Notice #{id} has already finished.", id=broadcast.id),
+                           show_alert=True)
+
+
+def _on(step: str, handler: Any) -> CallbackQueryHandler:
+    return CallbackQueryHandler(handler, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
+
+
+TEXT = filters.TEXT & ~filters.COMMAND
+
+def conversation() -> ConversationHandler[Any]:
+    """The /broadcast conversation (a new object per application)."""
+    return conversation_handler(
+        entry_points=[CommandHandler("broadcast", start_broadcast, filters.ChatType.PRIVATE)],
+        states={
+            AUDIENCE: [_on("a", audience_pressed), _on("up", audience_pressed),
+                       MessageHandler(TEXT, audience_typed)],
+            FILTER: [_on("f", filter_pressed), MessageHandler(TEXT, filter_typed)],
+            CONTENT: [MessageHandler(TEXT | filters.PHOTO, content_given),
+                      MessageHandler(~filters.COMMAND, content_unsupported)],
+            PREVIEW: [_on("s", preview_pressed), MessageHandler(TEXT, preview_typed)],
+            SCHEDULE: [MessageHandler(TEXT, schedule_typed)],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            CallbackQueryHandler(_stale, pattern=rf"^{PREFIX}:"),
+            MessageHandler(~filters.COMMAND, wrong_input),
+        ],
+        name="broadcast",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        conversation(),
+        CommandHandler("broadcasts", list_broadcasts, filters.ChatType.PRIVATE),
+        CallbackQueryHandler(list_pressed, pattern=callbacks.pattern(LIST_PREFIX)),
+    ]
