@@ -73,12 +73,39 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+        if (problem := _catalog_problem(settings, settings.database)) is not None:
+            print(f"Catalog error: {problem}", file=sys.stderr)
+            return 2
         return _run(settings)
     if command == "demo":
         from bot.demo import run_demo
 
+        demo_database = getattr(args, "database", None) or Path("data/demo.sqlite3")
+        if (problem := _catalog_problem(settings, demo_database)) is not None:
+            print(f"Catalog error: {problem}", file=sys.stderr)
+            return 2
         return asyncio.run(run_demo(settings, database=getattr(args, "database", None)))
     return asyncio.run(_admin_command(settings, args))
+
+
+def _catalog_problem(settings: Settings, database: Path) -> str | None:
+    """Why the campaign catalog cannot be used with this database (one line), if it cannot."""
+    from bot.catalog import CatalogError, check_stored_codes, load
+    from storage.db import Database
+
+    async def check() -> None:
+        db = await Database.connect(database)
+        try:
+            await check_stored_codes(db, catalog)
+        finally:
+            await db.close()
+
+    try:
+        catalog = load(settings.catalog)
+        asyncio.run(check())
+    except CatalogError as exc:
+        return " ".join(str(exc).split())
+    return None
 
 
 def _run(settings: Settings) -> int:

@@ -8,7 +8,6 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -17,11 +16,29 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import catalog as campaign_catalog
+from bot.clock import Clock
 from bot.context import AppState, BotContext, attach_principal, flush_persistence
+from bot.delivery import DeliveryEngine
+from bot.pacing import PacedRateLimiter
 from bot.permissions import Principal
 from bot.settings import Settings
-from handlers import errors, fallback, language, menu, profile, registration, units
+from handlers import (
+    broadcast,
+    errors,
+    evaluation,
+    fallback,
+    family,
+    language,
+    menu,
+    notices,
+    profile,
+    registration,
+    standard,
+    units,
+)
 from handlers import help as help_command
+from storage import campaigns
 from storage.db import Database
 from storage.persistence import SQLitePersistence
 
@@ -30,9 +47,20 @@ log = logging.getLogger(__name__)
 # A syntactically valid token for running against an in-process Bot API (demo, tests).
 OFFLINE_TOKEN = "123456789:offline-demo-token-0000000000000000"
 
-def build_application(settings: Settings, *, request: BaseRequest | None = None) -> Application:
-    """The bot: one chain of builder calls; `request` swaps the HTTP transport (tests, demo)."""
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    background: bool = True,
+) -> Application:
+    """The bot: one chain of builder calls.
+
+    `request` swaps the HTTP transport and `clock` the time source (tests, demo, benchmarks);
+    `background=False` leaves the delivery engine to be driven by `run_until_idle`.
+    """
     db = Database(settings.database)
+    clock = clock or Clock()
     builder = (
         ApplicationBuilder()
         .token(settings.token or OFFLINE_TOKEN)
@@ -41,25 +69,35 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
         .context_types(ContextTypes(context=BotContext, bot_data=AppState))
         .persistence(SQLitePersistence(db, update_interval=5))
-        .post_init(_post_init)
+        .rate_limiter(PacedRateLimiter(settings.send_rate, clock=clock))
+        .post_init(_post_init if background else _open_and_set_menus)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if settings.send_rate > 0:
-        builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=settings.send_rate, overall_time_period=1)
-        )
     application = builder.build()
-    application.bot_data.settings = settings
-    application.bot_data.db = db
+    state: AppState = application.bot_data
+    state.settings, state.db, state.clock = settings, db, clock
+    # The campaign catalog: a bad file stops here (CatalogError, one line; exit 2 in the CLI).
+    state.catalog = campaign_catalog.load(settings.catalog)
+    state.delivery = DeliveryEngine(
+        db,
+        application.bot,
+        clock=clock,
+        timezone=settings.timezone,
+        default_locale=settings.default_locale,
+        send_rate=settings.send_rate,
+    )
 
     # Before everything: who is writing, and which roles does she hold.
     application.add_handler(TypeHandler(Update, attach_principal), group=-1)
     # Features. Order matters inside the group: the registration conversation first (it owns
     # text while a member registers), the catch-alls of `fallback` last.
-    for module in (registration, profile, language, help_command, units, fallback):
-        application.add_handlers(module.HANDLERS)
+    for module in (
+        registration, broadcast, profile, language, notices, help_command, units,
+        standard, family, evaluation, fallback,
+    ):
+        application.add_handlers(module.handlers())
     # After everything: write conversation state at once, so a restart loses nothing.
     application.add_handler(TypeHandler(Update, flush_persistence), group=100)
     application.add_error_handler(errors.on_error)
@@ -67,9 +105,23 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
 
 
 async def _post_init(application: Application) -> None:
+    await _open_and_set_menus(application)
+    assert application.bot_data.delivery is not None
+    application.bot_data.delivery.start()
+
+
+async def _open_and_set_menus(application: Application) -> None:
     state: AppState = application.bot_data
     assert state.db is not None
     await state.db.open()
+    assert state.catalog is not None
+    # A catalog that dropped a code still used by stored data is refused (CatalogError).
+    await campaign_catalog.check_stored_codes(state.db, state.catalog)
+    await campaigns.refresh_meets_all(
+        state.db,
+        campaign_catalog.campaign_year(state.clock.now(), state.settings.timezone),
+        [c.code for c in state.catalog.criteria],
+    )
     await menu.set_default_commands(application.bot)
     for admin_id in state.settings.admin_ids:
         try:
@@ -82,5 +134,7 @@ async def _post_init(application: Application) -> None:
 
 async def _post_shutdown(application: Application) -> None:
     state: AppState = application.bot_data
+    if state.delivery is not None:
+        await state.delivery.stop()
     if state.db is not None:
         await state.db.close()

@@ -139,7 +139,7 @@ async def run_demo(settings: Settings, *, database: Path | None = None,
     settings = replace(settings, database=path, token=None, send_rate=0,
                        admin_ids=settings.admin_ids | {PERSONAS["admin"].user_id})
     api = FakeBotAPI()
-    application = build_application(settings, request=api)
+    application = build_application(settings, request=api, background=False)
     await application.initialize()
     assert application.bot_data.db is not None
     await application.bot_data.db.open()
@@ -195,3 +195,4 @@ def _to_update(api: FakeBotAPI, console: Console, user: dict[str, Any], persona:
 
 async def _process(application: Application, api: FakeBotAPI, data: dict[str, Any]) -> None:
     await application.process_update(api.to_update(data, application.bot))
+    await application.bot_data.delivery.run_until_idle()  # broadcasts go out at once

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from storage import members, roles, units
+from storage import members, units
 from storage.db import Database
 from storage.members import Member
 from storage.roles import RoleGrant
@@ -54,8 +54,8 @@ class Principal:
 
 async def load_principal(db: Database, user_id: int, admin_ids: Iterable[int]) -> Principal:
     """Read the member and her grants for one Telegram user."""
-    member = await members.by_user(db, user_id)
-    grants = tuple(await roles.of_member(db, member.id)) if member else ()
+    member, held = await members.with_roles(db, user_id)
+    grants = tuple(RoleGrant(member.id, role, unit_id) for role, unit_id in held) if member else ()
     return Principal(
         user_id=user_id, member=member, grants=grants, is_super_admin=user_id in admin_ids
     )

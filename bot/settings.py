@@ -35,6 +35,7 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     default_locale: str = "vi"
     send_rate: float = DEFAULT_SEND_RATE
+    catalog: Path | None = None  # None: the catalog shipped in bot/data/catalog.toml
 
     @property
     def api_base_file_url(self) -> str:
@@ -66,6 +67,7 @@ class Settings:
             timezone=_timezone(get("BOT_TIMEZONE")),
             default_locale=_locale(get("BOT_DEFAULT_LOCALE")),
             send_rate=_send_rate(get("BOT_SEND_RATE")),
+            catalog=_catalog(get("BOT_CATALOG")),
         )
 
 
@@ -129,3 +131,14 @@ def _send_rate(value: str | None) -> float:
             "BOT_SEND_RATE", "messages per second as a number, e.g. 25 (0 turns pacing off)"
         )
     return rate
+
+
+def _catalog(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise SettingsError(
+            "BOT_CATALOG", f"the path of a catalog file (TOML); {value} is not a file"
+        )
+    return path

@@ -7,6 +7,7 @@ import io
 import re
 from pathlib import Path
 
+from bot import orgtree
 from bot.i18n import nfc
 from storage import units
 from storage.db import Database
@@ -98,7 +99,9 @@ async def import_file(db: Database, path: Path) -> tuple[int, int]:
         raise ImportError_(f"cannot read the file as UTF-8 text ({reason})") from None
     rows, lines = parse_csv(text)
     try:
-        return await units.upsert_many(db, rows)
+        changed = await units.upsert_many(db, rows)
+        orgtree.invalidate(db)
+        return changed
     except units.TreeError as exc:
         where = f"line {lines[exc.code.lower()]}" if exc.code.lower() in lines else exc.code
         raise ImportError_(f"{where}, field parent_code: {exc.reason}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest
+from telegram.ext import ConversationHandler
+from telegram.warnings import PTBUserWarning
 
 from bot import callbacks
 from bot.context import BotContext
@@ -113,3 +116,14 @@ def page_buttons(prefix: str, page: int, pages: int) -> InlineKeyboardMarkup | N
     if page < pages - 1:
         row.append(InlineKeyboardButton("▶", callback_data=callbacks.encode(prefix, "p", page + 1)))
     return InlineKeyboardMarkup([row])
+
+
+def conversation_handler(**kwargs: Any) -> ConversationHandler[Any]:
+    """A ConversationHandler for our flows, which mix message and button handlers on purpose.
+
+    They are tracked per chat and user (per_message=False), and each button carries its draft's
+    nonce instead, so PTB's warning about per_message does not apply.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
+        return ConversationHandler(**kwargs)

@@ -15,18 +15,30 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from handlers import language
+from handlers import evaluation, family, language, standard
 from handlers.common import retire_buttons, say
 
 # Choices offered outside a conversation that may be answered by typing their number.
 TYPED_CHOICES: dict[str, Callable[[Update, BotContext, str], Awaitable[bool]]] = {
     language.PREFIX: language.language_typed,
+    standard.PREFIX: standard.typed,
+    standard.WRITE: standard.written,
+    family.PREFIX: family.typed,
+    evaluation.PREFIX: evaluation.typed,
+    evaluation.YEAR_PREFIX: evaluation.close_typed,
+}
+# Pending prompts that /cancel leaves with their own words (instead of "nothing to cancel").
+CANCELLABLE: dict[str, Callable[[Update, BotContext], Awaitable[bool]]] = {
+    standard.WRITE: standard.cancel_writing,
 }
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     """/cancel outside any flow: forget a pending choice and say there was nothing running."""
     if context.user_data is not None:
+        pending = context.user_data.get("pending_choice")
+        if pending in CANCELLABLE and await CANCELLABLE[pending](update, context):
+            return
         context.user_data.pop("pending_choice", None)
     await say(update, context, context.t._("There is nothing to cancel. /help lists what I "
                                            "can do."))
@@ -68,9 +80,11 @@ async def stale_press(update: Update, context: BotContext) -> None:
     await retire_buttons(query)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("cancel", nothing_to_cancel, filters.ChatType.PRIVATE),
-    MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command),
-    MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, free_message),
-    CallbackQueryHandler(stale_press),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        CommandHandler("cancel", nothing_to_cancel, filters.ChatType.PRIVATE),
+        MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command),
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, free_message),
+        CallbackQueryHandler(stale_press),
+    ]

@@ -29,14 +29,15 @@ async def show_help(update: Update, context: BotContext) -> None:
         lines += ["", t._("You see extra commands because of your role in the union.")]
     lines += ["", t._("Every choice can be made with a button or by typing its number. "
                       "/cancel stops what you are doing.")]
-    markup = menu.main_menu(principal, t) if principal and (
-        principal.member or principal.is_super_admin) else None
-    await say(update, context, "\n".join(lines), markup)
+    # The persistent main menu is already on her screen; /start brings it back if needed.
+    await say(update, context, "\n".join(lines))
     if principal is not None and update.effective_chat is not None:
         await menu.ensure_chat_commands(context, update.effective_chat.id, principal)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("help", show_help, filters.ChatType.PRIVATE),
-    MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.HELP), show_help),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        CommandHandler("help", show_help, filters.ChatType.PRIVATE),
+        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.HELP), show_help),
+    ]

@@ -74,8 +74,10 @@ async def _switch(update: Update, context: BotContext, locale: str) -> None:
         await say(update, context, text + "\n" + t._("Send /start to register."))
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("language", ask_language, filters.ChatType.PRIVATE),
-    MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.LANGUAGE), ask_language),
-    CallbackQueryHandler(language_pressed, pattern=callbacks.pattern(PREFIX)),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        CommandHandler("language", ask_language, filters.ChatType.PRIVATE),
+        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.LANGUAGE), ask_language),
+        CallbackQueryHandler(language_pressed, pattern=callbacks.pattern(PREFIX)),
+    ]

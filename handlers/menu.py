@@ -26,6 +26,8 @@ LANGUAGE = N_("🌐 Language")
 HELP = N_("❓ Help")
 REGISTER = N_("📝 Register as a member")
 UNITS = N_("🏢 Units")
+STANDARD = N_("⭐ Women's standard")
+FAMILY = N_("🏡 5 không 3 sạch")
 
 # (command, description) per role; a role's menu is its own commands plus the lower roles'.
 COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
@@ -37,10 +39,18 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
     ],
     Role.MEMBER: [
         ("me", N_("See and correct your profile")),
+        ("stop", N_("Stop receiving notices (/start turns them on)")),
+        ("standard", N_("This year's women's standard: register, commitments, result")),
+        ("family", N_("“5 không 3 sạch” family: register, self-assess")),
     ],
-    Role.CHAPTER_HEAD: [],
+    Role.CHAPTER_HEAD: [
+        ("broadcast", N_("Send a notice to your members")),
+        ("broadcasts", N_("Recent notices: progress, cancel")),
+        ("evaluate", N_("Year-end evaluation of your chapter")),
+    ],
     Role.UNIT_ADMIN: [
         ("units", N_("The organisation tree and member counts")),
+        ("year", N_("Close a year: its results become read-only")),
     ],
     Role.SUPER_ADMIN: [],
 }
@@ -60,6 +70,8 @@ def main_menu(principal: Principal | None, t: Translator) -> ReplyKeyboardMarkup
         rows.insert(0, [t._(PROFILE)])
     else:
         rows.append([t._(REGISTER)])
+    if principal is not None and principal.member is not None:
+        rows.insert(1, [t._(STANDARD), t._(FAMILY)])
     rows.append([t._(LANGUAGE), t._(HELP)])
     return ReplyKeyboardMarkup(
         [[KeyboardButton(label) for label in row] for row in rows],

@@ -42,7 +42,9 @@ async def show_profile(update: Update, context: BotContext) -> None:
     await say(update, context, text, keyboard)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("me", show_profile, filters.ChatType.PRIVATE),
-    MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.PROFILE), show_profile),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        CommandHandler("me", show_profile, filters.ChatType.PRIVATE),
+        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.PROFILE), show_profile),
+    ]

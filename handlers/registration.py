@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import secrets
-import warnings
 from typing import Any
 
 from telegram import (
@@ -29,18 +28,17 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks, orgtree
 from bot.callbacks import CallbackData
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import LANGUAGE_NAMES, N_, Translator, sort_key
+from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.settings import SUPPORTED_LOCALES
 from bot.validators import InvalidInput, clean_full_name, display_phone, normalise_phone
 from handlers import menu
+from handlers.common import conversation_handler, retire_buttons, say
 from handlers.common import edit as edit_message
-from handlers.common import retire_buttons, say
 from storage import members, units
 from storage.db import utc_now
 from storage.members import NewMember
@@ -139,7 +137,7 @@ async def _unit_choice(context: BotContext) -> tuple[Choice, str, bool]:
     top = await orgtree.top_parent(context.db)
     if parent is None:
         parent = top
-    children = sorted(await units.children(context.db, parent), key=lambda u: sort_key(u.name))
+    children = await orgtree.children(context.db, parent)
     t = context.t
     kind = children[0].kind if children else ""
     label = t._(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
@@ -267,6 +265,9 @@ async def start(update: Update, context: BotContext) -> str | int:
     if principal is not None and update.effective_chat is not None:
         await menu.ensure_chat_commands(context, update.effective_chat.id, principal)
     if principal is not None and principal.member is not None:
+        if principal.member.status == "stopped":
+            await members.set_status(context.db, principal.member.id, "active")
+            await say(update, context, t._("Notices are on again."))
         await say(
             update,
             context,
@@ -295,7 +296,7 @@ async def start(update: Update, context: BotContext) -> str | int:
         if unit is None:
             await say(update, context, t._("That chapter link is not valid; you can choose "
                                            "your chapter later."))
-        elif await units.has_children(context.db, [unit.id]):
+        elif await orgtree.has_children(context.db, unit.id):
             preselected = {"parent": unit.id}
         else:
             preselected = {"unit_id": unit.id}
@@ -461,7 +462,7 @@ async def _unit_chosen(
     update: Update, context: BotContext, unit_id: int, *, edit: Message | None
 ) -> str:
     draft = _draft(context)
-    if await units.has_children(context.db, [unit_id]):
+    if await orgtree.has_children(context.db, unit_id):
         draft["parent"], draft["page"] = unit_id, 0
         return await _ask_unit(update, context, edit=edit)
     draft["unit_id"] = unit_id
@@ -601,32 +602,35 @@ def _on(step: str, handler: Any) -> CallbackQueryHandler:
 
 TEXT = filters.TEXT & ~filters.COMMAND
 
-# The flow mixes message and button handlers on purpose, so it is tracked per chat and user
-# (per_message=False); each button carries the draft's nonce instead.
-warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
+def conversation() -> ConversationHandler[Any]:
+    """The registration conversation (a new object per application: it holds state)."""
+    return conversation_handler(
+        entry_points=[
+            CommandHandler("start", start, filters.ChatType.PRIVATE),
+            MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.REGISTER), start),
+            CallbackQueryHandler(edit_profile, pattern=r"^me:edit$"),
+        ],
+        states={
+            CONSENT: [_on("c", consent_pressed), _on("lang", consent_pressed),
+                      MessageHandler(TEXT, consent_typed)],
+            NAME: [MessageHandler(TEXT, name_typed)],
+            PHONE: [MessageHandler(filters.CONTACT | TEXT, phone_given)],
+            UNIT: [
+                _on("u", unit_pressed), _on("up", unit_pressed), MessageHandler(TEXT, unit_typed)
+            ],
+            CONFIRM: [_on("k", confirm_pressed), MessageHandler(TEXT, confirm_typed)],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            CallbackQueryHandler(_stale, pattern=rf"^{PREFIX}:"),
+            MessageHandler(~filters.COMMAND & ~filters.TEXT, wrong_kind),
+        ],
+        name="registration",
+        persistent=True,
+        allow_reentry=True,
+    )
 
-conversation = ConversationHandler(
-    entry_points=[
-        CommandHandler("start", start, filters.ChatType.PRIVATE),
-        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.REGISTER), start),
-        CallbackQueryHandler(edit_profile, pattern=r"^me:edit$"),
-    ],
-    states={
-        CONSENT: [_on("c", consent_pressed), _on("lang", consent_pressed),
-                  MessageHandler(TEXT, consent_typed)],
-        NAME: [MessageHandler(TEXT, name_typed)],
-        PHONE: [MessageHandler(filters.CONTACT | TEXT, phone_given)],
-        UNIT: [_on("u", unit_pressed), _on("up", unit_pressed), MessageHandler(TEXT, unit_typed)],
-        CONFIRM: [_on("k", confirm_pressed), MessageHandler(TEXT, confirm_typed)],
-    },
-    fallbacks=[
-        CommandHandler("cancel", cancel),
-        CallbackQueryHandler(_stale, pattern=rf"^{PREFIX}:"),
-        MessageHandler(~filters.COMMAND & ~filters.TEXT, wrong_kind),
-    ],
-    name="registration",
-    persistent=True,
-    allow_reentry=True,
-)
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [conversation]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [conversation()]

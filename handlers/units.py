@@ -77,8 +77,10 @@ async def units_page(update: Update, context: BotContext) -> None:
         await edit(query.message, text, keyboard)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("units", show_units, filters.ChatType.PRIVATE),
-    MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.UNITS), show_units),
-    CallbackQueryHandler(units_page, pattern=callbacks.pattern(PREFIX)),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        CommandHandler("units", show_units, filters.ChatType.PRIVATE),
+        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.UNITS), show_units),
+        CallbackQueryHandler(units_page, pattern=callbacks.pattern(PREFIX)),
+    ]

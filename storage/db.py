@@ -15,9 +15,14 @@ import aiosqlite
 BUSY_TIMEOUT_MS = 5000
 
 
+def to_iso(instant: datetime) -> str:
+    """An instant as stored: ISO 8601 in UTC, second precision ('2026-03-01T01:00:00Z')."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def utc_now() -> str:
-    """The current instant as stored: ISO 8601 in UTC, second precision."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current instant as stored."""
+    return to_iso(datetime.now(UTC))
 
 
 def available_migrations() -> list[tuple[int, str, str]]:
@@ -91,15 +96,20 @@ class Database:
                 raise
             await self.conn.execute("COMMIT")
 
+    async def execute(self, sql: str, params: tuple | dict = ()) -> int:
+        """One write statement, committed on its own; returns the number of rows changed."""
+        async with self._write_lock:
+            cursor = await self.conn.execute(sql, params)
+            return cursor.rowcount
+
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        """Run a read query and return every row."""
-        async with self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Run a read query and return every row (one trip to the database thread)."""
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
-        """Run a read query and return its first row, if any."""
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """Run a read query that selects at most a few rows; return the first, if any."""
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def applied_migrations(self) -> list[int]:
         """Versions already recorded in the database."""

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from storage.db import Database, utc_now
 
-_COLUMNS = "id, telegram_user_id, chat_id, full_name, phone, unit_id, locale, status, created_at"
+_COLUMNS = (
+    "members.id, telegram_user_id, chat_id, full_name, phone, members.unit_id, locale, status,"
+    " created_at"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +116,31 @@ async def counts_by_unit(db: Database) -> dict[int, int]:
         " GROUP BY unit_id"
     )
     return {r[0]: r[1] for r in rows}
+
+
+async def set_status(
+    db: Database, member_id: int, status: str, *, only_from: str | None = None
+) -> bool:
+    """Change a member's status (active, stopped, unreachable); `only_from` guards the change."""
+    sql = "UPDATE members SET status = ?, updated_at = ? WHERE id = ?"
+    params: tuple = (status, utc_now(), member_id)
+    if only_from is not None:
+        sql += " AND status = ?"
+        params += (only_from,)
+    return await db.execute(sql, params) == 1
+
+
+async def with_roles(
+    db: Database, telegram_user_id: int
+) -> tuple[Member | None, list[tuple[str, int]]]:
+    """The member and her (role, unit_id) grants, in one query (runs for every update)."""
+    rows = await db.fetchall(
+        f"""SELECT {_COLUMNS}, roles.role, roles.unit_id AS role_unit FROM members
+            LEFT JOIN roles ON roles.member_id = members.id
+            WHERE telegram_user_id = ? AND status != 'deleted'""",
+        (telegram_user_id,),
+    )
+    if not rows:
+        return None, []
+    member = Member(*tuple(rows[0])[:9])
+    return member, [(r["role"], r["role_unit"]) for r in rows if r["role"] is not None]

@@ -25,22 +25,32 @@ class SQLitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
             update_interval=update_interval,
         )
         self.db = db
+        self._stored: dict[int, str] = {}  # what the database holds, to skip needless writes
+
+    def has_stored(self, user_id: int) -> bool:
+        """Whether the database holds a draft for this user."""
+        return user_id in self._stored
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
         await self.db.open()
         rows = await self.db.fetchall("SELECT user_id, data FROM user_data")
+        self._stored = {row[0]: row[1] for row in rows}
         return {row[0]: json.loads(row[1]) for row in rows}
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        async with self.db.transaction() as conn:
-            if data:
-                await conn.execute(
-                    "INSERT INTO user_data (user_id, data) VALUES (?, ?)"
-                    " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data",
-                    (user_id, json.dumps(data, ensure_ascii=False)),
-                )
-            else:
-                await conn.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
+        encoded = json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None
+        if self._stored.get(user_id) == encoded:
+            return
+        if encoded is not None:
+            await self.db.execute(
+                "INSERT INTO user_data (user_id, data) VALUES (?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data",
+                (user_id, encoded),
+            )
+            self._stored[user_id] = encoded
+        else:
+            await self.db.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
+            self._stored.pop(user_id, None)
 
     async def drop_user_data(self, user_id: int) -> None:
         await self.update_user_data(user_id, {})
@@ -58,18 +68,17 @@ class SQLitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        async with self.db.transaction() as conn:
-            if new_state is None:
-                await conn.execute(
-                    "DELETE FROM conversations WHERE name = ? AND key = ?",
-                    (name, json.dumps(list(key))),
-                )
-            else:
-                await conn.execute(
-                    "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?)"
-                    " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
-                    (name, json.dumps(list(key)), json.dumps(new_state)),
-                )
+        if new_state is None:
+            await self.db.execute(
+                "DELETE FROM conversations WHERE name = ? AND key = ?",
+                (name, json.dumps(list(key))),
+            )
+        else:
+            await self.db.execute(
+                "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?)"
+                " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
+                (name, json.dumps(list(key)), json.dumps(new_state)),
+            )
 
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:
         return {}

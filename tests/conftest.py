@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.clock import ManualClock
 from bot.offline_api import ApiCall, FakeBotAPI
 from bot.settings import Settings
 from bot.unit_import import parse_csv
@@ -35,9 +37,21 @@ def api() -> FakeBotAPI:
     return FakeBotAPI()
 
 
-async def start_application(settings: Settings, api: FakeBotAPI) -> Application:
-    """Build and initialise the application as `run_polling` would, without polling."""
-    application = build_application(settings, request=api)
+@pytest.fixture
+def clock() -> ManualClock:
+    """The application's clock: starts now, moves only when a test moves it."""
+    return ManualClock(datetime.now(UTC))
+
+
+async def start_application(
+    settings: Settings, api: FakeBotAPI, clock: ManualClock | None = None
+) -> Application:
+    """Build and initialise the application as `run_polling` would, without polling.
+
+    The delivery engine does not run in the background: tests drive it with
+    `app.bot_data.delivery.run_until_idle()`.
+    """
+    application = build_application(settings, request=api, clock=clock, background=False)
     await application.initialize()
     await application.post_init(application)  # type: ignore[misc]
     return application
@@ -50,14 +64,16 @@ async def stop_application(application: Application) -> None:
 
 
 @pytest.fixture
-async def app(settings: Settings, api: FakeBotAPI) -> AsyncIterator[Application]:
+async def app(
+    settings: Settings, api: FakeBotAPI, clock: ManualClock
+) -> AsyncIterator[Application]:
     """A running application with the demo's organisation tree loaded."""
     db = await Database.connect(settings.database)
     csv_text = (resources.files("bot") / "data" / "hoang_mai_units.csv").read_text("utf-8")
     rows, _lines = parse_csv(csv_text)
     await units.upsert_many(db, rows)
     await db.close()
-    application = await start_application(settings, api)
+    application = await start_application(settings, api, clock)
     yield application
     await stop_application(application)
     assert api.unanswered_callback_queries() == [], "every button press must be answered"

@@ -250,13 +250,13 @@ async def test_stale_and_forged_presses_change_nothing(person, db, api):
     assert await members.by_user(db, 1019) is None
 
 
-async def test_restart_in_the_middle_of_registration_continues(settings, api, app, person):
+async def test_restart_in_the_middle_of_registration_continues(settings, api, app, person, clock):
     hoa = person(1020)
     await hoa.send("/start")
     await hoa.press("1.")
     await hoa.send("Nguyễn Thị Hoa")
     # Simulate a crash: no graceful shutdown, just a new Application on the same file.
-    fresh = await start_application(settings, api)
+    fresh = await start_application(settings, api, clock)
     try:
         hoa.app = fresh
         await hoa.send("0912345678")

@@ -369,7 +369,7 @@ def test_migrate_twice(cli: Cli) -> None:
 def test_migrate_creates_database_folder(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
     cli.database = tmp_path / "nested" / "deeper" / "bot.sqlite3"
-    assert cli.ok("migrate").startswith("applied 1 migration(s)")
+    assert cli.ok("migrate").startswith(f"applied {len(available_migrations())} migration(s)")
     assert cli.database.is_file()
 
 
