@@ -139,7 +139,7 @@ class DeliveryEngine:
                 await self.drain()  # every result is written before claiming again
                 attempted += len(batch)
             for broadcast in running:
-                await self._report(broadcast, final=False)
+                await self._report(broadcast)
             if not batch:
                 break
         return attempted
@@ -244,13 +244,13 @@ class DeliveryEngine:
                 self.db, broadcast.id, broadcast.sender_chat_id, message.message_id
             )
 
-    async def _report(self, broadcast: Broadcast, *, final: bool) -> None:
+    async def _report(self, broadcast: Broadcast) -> None:
         """Edit the sender's status message (at most every few seconds) and report the end."""
         await self.drain()
         finished = await deliveries.finish(self.db, broadcast.id, to_iso(self.clock.now()))
         now = self.clock.monotonic()
         due = now - self._last_progress.get(broadcast.id, -PROGRESS_EVERY) >= PROGRESS_EVERY
-        if not (finished or due or final):
+        if not (finished or due):
             return
         self._last_progress[broadcast.id] = now
         fresh = await deliveries.get(self.db, broadcast.id)

@@ -217,15 +217,6 @@ async def has_pending(db: Database, broadcast_id: int) -> bool:
     return row is not None
 
 
-async def next_retry_at(db: Database) -> str | None:
-    """When the earliest waiting retry of a running broadcast is due."""
-    row = await db.fetchone(
-        """SELECT min(d.next_attempt_at) FROM deliveries d JOIN broadcasts b
-           ON b.id = d.broadcast_id WHERE b.status = 'running' AND d.status = 'pending'"""
-    )
-    return row[0] if row and row[0] else None
-
-
 async def mark_sent(db: Database, sent: list[tuple[int, int, str]]) -> None:
     """Record delivered messages: (delivery id, Telegram message id, sent at), one commit."""
     async with db.transaction() as conn:

@@ -18,15 +18,6 @@ class RoleGrant:
     unit_id: int
 
 
-async def of_member(db: Database, member_id: int) -> list[RoleGrant]:
-    """Every role a member holds."""
-    rows = await db.fetchall(
-        "SELECT member_id, role, unit_id FROM roles WHERE member_id = ? ORDER BY role, unit_id",
-        (member_id,),
-    )
-    return [RoleGrant(*tuple(r)) for r in rows]
-
-
 async def grant(db: Database, member_id: int, role: str, unit_id: int) -> bool:
     """Give a role; False if she already had it."""
     if role not in ROLE_NAMES:
@@ -48,12 +39,3 @@ async def revoke(db: Database, member_id: int, role: str, unit_id: int) -> bool:
             (member_id, role, unit_id),
         )
         return cursor.rowcount == 1
-
-
-async def chats_with_roles(db: Database) -> list[int]:
-    """Chat ids of members who hold any role (for their command menus)."""
-    rows = await db.fetchall(
-        "SELECT DISTINCT members.chat_id FROM roles JOIN members ON members.id = roles.member_id"
-        " WHERE members.status != 'deleted'"
-    )
-    return [r[0] for r in rows]
