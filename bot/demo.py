@@ -43,6 +43,12 @@ PERSONAS = {
     "admin": Persona("admin", 1003, "Mai", "+84903123456"),
 }
 HEAD_CHAPTER = "HM-HL-02"
+# Members already in the head's chapter, so notices and the evaluation have someone to reach.
+DEMO_MEMBERS = {
+    2001: "Nguyễn Thị Hạnh", 2002: "Lê Thị Thu", 2003: "Phạm Thị Mai", 2004: "Hoàng Thị Yến",
+    2005: "Vũ Thị Ngọc", 2006: "Đặng Thị Hương", 2007: "Bùi Thị Lý", 2008: "Đỗ Thị Nga",
+    2009: "Ngô Thị Bích", 2010: "Dương Thị Loan", 2011: "Trịnh Thị Hoà", 2012: "Phan Thị Sen",
+}
 
 
 async def seed(db: Database) -> None:
@@ -70,6 +76,13 @@ async def seed(db: Database) -> None:
         consent_at="2026-01-05T02:00:00Z",
     )
     await roles.grant(db, member.id, "chapter_head", chapter.id)
+    for user_id, name in DEMO_MEMBERS.items():
+        await members.register(
+            db,
+            NewMember(telegram_user_id=user_id, chat_id=user_id, full_name=name,
+                      phone=f"+849120{user_id:05d}", unit_id=chapter.id, locale="vi"),
+            consent_purpose="membership", consent_version=1, consent_at="2026-01-05T02:00:00Z",
+        )
 
 
 class Console:
@@ -146,6 +159,8 @@ async def run_demo(settings: Settings, *, database: Path | None = None,
     await seed(application.bot_data.db)
     for p in PERSONAS.values():
         api.user(p.user_id, first_name=p.first_name, language_code="vi")
+    for user_id in DEMO_MEMBERS:
+        api.add_chat(user_id)
     await application.post_init(application)  # type: ignore[misc]
     console = Console(api, out)
     persona = PERSONAS["member"]
