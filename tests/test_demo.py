@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.demo import DEMO_MEMBERS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 10.0
 PROMPT = re.compile(r"\n(member|head|admin)> $")
@@ -207,7 +209,8 @@ def test_restart_keeps_the_database_and_recognises_the_member(
     assert "[c]" not in again.stdout
     with sqlite3.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM units").fetchone()[0] > 0
-        assert conn.execute("SELECT count(*) FROM members").fetchone()[0] == 2  # head + Hoa
+        seeded = 1 + len(DEMO_MEMBERS)  # the head and her chapter's members
+        assert conn.execute("SELECT count(*) FROM members").fetchone()[0] == seeded + 1  # + Hoa
 
 
 def test_empty_input_exits_cleanly(tmp_path: Path) -> None:
