@@ -29,7 +29,10 @@ from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Principal, Role, may_act_on_unit
 from handlers.common import (
+    answer_stale,
     conversation_handler,
+    draft_press,
+    move_in_tree,
     page_buttons,
     paginate,
     refuse,
@@ -65,24 +68,6 @@ def _utf16_len(text: str) -> int:
 def _draft(context: BotContext) -> dict[str, Any]:
     assert context.user_data is not None
     return context.user_data.setdefault("bc", {})
-
-
-def _press(update: Update, context: BotContext) -> callbacks.CallbackData | None:
-    """The press, if it belongs to the current draft."""
-    assert update.callback_query is not None
-    data = callbacks.decode(update.callback_query.data)
-    draft = (context.user_data or {}).get("bc")
-    if data is None or not draft or data.arg(0) != draft.get("nonce"):
-        return None
-    return data
-
-
-async def _stale(update: Update, context: BotContext) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer(
-        context.t._("This button is no longer active. Please use the latest message."),
-        show_alert=True,
-    )
 
 
 # --- audience ------------------------------------------------------------------------------
@@ -197,24 +182,19 @@ async def audience_pressed(update: Update, context: BotContext) -> str | int | N
     """A unit, a page or 'back' in the audience chooser."""
     query = update.callback_query
     assert query is not None
-    data = _press(update, context)
+    data = draft_press(update, context, "bc")
     if data is None:
-        return await _stale(update, context)
+        return await answer_stale(update, context)
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None
-    if data.arg(1) == "up":
+    moved = await move_in_tree(context, draft, data, level_key="level")
+    if moved is not None:
         await query.answer()
-        level = await units.get(context.db, draft.get("level") or 0)
-        draft["level"], draft["page"] = (level.parent_id if level else None), 0
-        return await _ask_audience(update, context, edit=message)
+        return await _ask_audience(update, context, edit=message) if moved else AUDIENCE
     choice, _q, _up = await _audience_choice(context)
-    if data.arg(2) == "p" and (data.arg(3) or "").isdigit():
-        await query.answer()
-        draft["page"] = int(data.arg(3) or 0)
-        return await _ask_audience(update, context, edit=message)
     option = choice.by_key(data.arg(3))
     if option is None:
-        return await _stale(update, context)
+        return await answer_stale(update, context)
     await query.answer()
     if option.key.startswith("to"):
         await retire_buttons(query)
@@ -249,10 +229,10 @@ async def filter_pressed(update: Update, context: BotContext) -> str | int | Non
     """An audience filter."""
     query = update.callback_query
     assert query is not None
-    data = _press(update, context)
+    data = draft_press(update, context, "bc")
     option = _filter_choice(context.t).by_key(data.arg(3)) if data else None
     if option is None:
-        return await _stale(update, context)
+        return await answer_stale(update, context)
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     _draft(context)["audience"] = option.key
@@ -340,10 +320,10 @@ async def preview_pressed(update: Update, context: BotContext) -> str | int | No
     """Send now, schedule or cancel."""
     query = update.callback_query
     assert query is not None
-    data = _press(update, context)
+    data = draft_press(update, context, "bc")
     option = _preview_choice(context.t).by_key(data.arg(3)) if data else None
     if option is None:
-        return await _stale(update, context)
+        return await answer_stale(update, context)
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     return await _preview_chosen(update, context, option.key)
@@ -579,7 +559,7 @@ def conversation() -> ConversationHandler[Any]:
         },
         fallbacks=[
             CommandHandler("cancel", cancel),
-            CallbackQueryHandler(_stale, pattern=rf"^{PREFIX}:"),
+            CallbackQueryHandler(answer_stale, pattern=rf"^{PREFIX}:"),
             MessageHandler(~filters.COMMAND, wrong_input),
         ],
         name="broadcast",

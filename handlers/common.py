@@ -20,8 +20,10 @@ from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 from telegram.warnings import PTBUserWarning
 
-from bot import callbacks
+from bot import callbacks, orgtree
+from bot.callbacks import CallbackData
 from bot.context import BotContext
+from bot.i18n import N_
 from bot.permissions import Role
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -127,3 +129,42 @@ def conversation_handler(**kwargs: Any) -> ConversationHandler[Any]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
         return ConversationHandler(**kwargs)
+
+
+STALE = N_("This button is no longer active. Please use the latest message.")
+
+
+async def answer_stale(update: Update, context: BotContext) -> None:
+    """Answer a press on a button that no longer applies (old message, finished flow, forged)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(context.t._(STALE), show_alert=True)
+
+
+def draft_press(update: Update, context: BotContext, key: str) -> CallbackData | None:
+    """The press, decoded, if it carries the nonce of the draft `user_data[key]`; else None."""
+    assert update.callback_query is not None
+    data = callbacks.decode(update.callback_query.data)
+    draft = (context.user_data or {}).get(key)
+    if data is None or not draft or data.arg(0) != draft.get("nonce"):
+        return None
+    return data
+
+
+async def move_in_tree(
+    context: BotContext, draft: dict[str, Any], data: CallbackData, *, level_key: str
+) -> bool | None:
+    """The navigation part of a unit-chooser press (`…:up` or `…:<step>:p:<page>`).
+
+    Moves the draft up a level or to another page: True if the view changed, False if not
+    (the current page pressed again), None if the press is not navigation.
+    """
+    if data.arg(1) == "up":
+        unit = await orgtree.get(context.db, draft.get(level_key))
+        draft[level_key], draft["page"] = (unit.parent_id if unit else None), 0
+        return True
+    if data.arg(2) == "p" and (data.arg(3) or "").isdigit():
+        page = int(data.arg(3) or 0)
+        changed = page != draft.get("page", 0)
+        draft["page"] = page
+        return changed
+    return None

@@ -16,7 +16,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from handlers import evaluation, family, language, standard
-from handlers.common import retire_buttons, say
+from handlers.common import answer_stale, retire_buttons, say
 
 # Choices offered outside a conversation that may be answered by typing their number.
 TYPED_CHOICES: dict[str, Callable[[Update, BotContext, str], Awaitable[bool]]] = {
@@ -75,8 +75,7 @@ async def stale_press(update: Update, context: BotContext) -> None:
     """A button nobody handles any more (old message, finished flow, forged data)."""
     query = update.callback_query
     assert query is not None
-    await query.answer(context.t._("This button is no longer active. Please use the latest "
-                                   "message."), show_alert=True)
+    await answer_stale(update, context)
     await retire_buttons(query)
 
 

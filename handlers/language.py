@@ -13,7 +13,7 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
 from bot.settings import SUPPORTED_LOCALES
 from handlers import menu
-from handlers.common import retire_buttons, say
+from handlers.common import answer_stale, retire_buttons, say
 from storage import members
 
 PREFIX = "lang"
@@ -39,7 +39,7 @@ async def language_pressed(update: Update, context: BotContext) -> None:
     data = callbacks.decode(query.data)
     option = CHOICE.by_key(data.arg(1)) if data and data.arg(0) == "o" else None
     if option is None:
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await answer_stale(update, context)
         return
     await query.answer()
     if isinstance(query.message, Message):

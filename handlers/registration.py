@@ -30,14 +30,20 @@ from telegram.ext import (
 )
 
 from bot import callbacks, orgtree
-from bot.callbacks import CallbackData
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.settings import SUPPORTED_LOCALES
 from bot.validators import InvalidInput, clean_full_name, display_phone, normalise_phone
 from handlers import menu
-from handlers.common import conversation_handler, retire_buttons, say
+from handlers.common import (
+    answer_stale,
+    conversation_handler,
+    draft_press,
+    move_in_tree,
+    retire_buttons,
+    say,
+)
 from handlers.common import edit as edit_message
 from storage import members, units
 from storage.db import utc_now
@@ -90,25 +96,6 @@ def _new_draft(context: BotContext, **values: Any) -> dict[str, Any]:
 def _drop_draft(context: BotContext) -> None:
     if context.user_data is not None:
         context.user_data.pop("reg", None)
-
-
-def _press(update: Update, context: BotContext) -> CallbackData | None:
-    """The decoded press if it belongs to the current draft, else None (stale or forged)."""
-    assert update.callback_query is not None
-    data = callbacks.decode(update.callback_query.data)
-    draft = (context.user_data or {}).get("reg")
-    if data is None or draft is None or data.arg(0) != draft.get("nonce"):
-        return None
-    return data
-
-
-async def _stale(update: Update, context: BotContext) -> None:
-    """A press on a button from an older message: say so, keep the current step."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(
-        context.t._("This button is no longer active. Please use the latest message."),
-        show_alert=True,
-    )
 
 
 # --- choices ---------------------------------------------------------------------------------
@@ -339,9 +326,9 @@ async def consent_pressed(update: Update, context: BotContext) -> str | None:
     """Agree, decline or switch language on the consent screen."""
     query = update.callback_query
     assert query is not None
-    data = _press(update, context)
+    data = draft_press(update, context, "reg")
     if data is None:
-        return await _stale(update, context)
+        return await answer_stale(update, context)
     if data.arg(1) == "lang" and data.arg(2) in SUPPORTED_LOCALES:
         assert context.user_data is not None
         context.user_data["locale"] = data.arg(2)
@@ -353,7 +340,7 @@ async def consent_pressed(update: Update, context: BotContext) -> str | None:
         return CONSENT
     option = _consent_choice(context.t).by_key(data.arg(3))
     if option is None:
-        return await _stale(update, context)
+        return await answer_stale(update, context)
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     return await _consent_given(update, context, option.key)
@@ -424,26 +411,19 @@ async def unit_pressed(update: Update, context: BotContext) -> str | None:
     """A unit, a page, or 'back' in the unit chooser."""
     query = update.callback_query
     assert query is not None
-    data = _press(update, context)
+    data = draft_press(update, context, "reg")
     if data is None:
-        return await _stale(update, context)
+        return await answer_stale(update, context)
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None
-    if data.arg(1) == "up":
+    moved = await move_in_tree(context, draft, data, level_key="parent")
+    if moved is not None:
         await query.answer()
-        parent = await units.get(context.db, draft.get("parent") or 0)
-        draft["parent"], draft["page"] = (parent.parent_id if parent else None), 0
-        return await _ask_unit(update, context, edit=message)
+        return await _ask_unit(update, context, edit=message) if moved else UNIT
     choice, _question, _up = await _unit_choice(context)
-    if data.arg(2) == "p" and (data.arg(3) or "").isdigit():
-        await query.answer()
-        draft["page"] = int(data.arg(3) or 0)
-        if choice.at_page(draft["page"]).page == choice.page:
-            return UNIT
-        return await _ask_unit(update, context, edit=message)
     option = choice.by_key(data.arg(3)) if data.arg(2) == "o" else None
     if option is None:
-        return await _stale(update, context)
+        return await answer_stale(update, context)
     await query.answer()
     return await _unit_chosen(update, context, int(option.key), edit=message)
 
@@ -476,14 +456,14 @@ async def confirm_pressed(update: Update, context: BotContext) -> str | int | No
     """Confirm, correct something, or cancel at the summary."""
     query = update.callback_query
     assert query is not None
-    data = _press(update, context)
+    data = draft_press(update, context, "reg")
     option = None
     if data is not None:
         option = _confirm_choice(context.t, bool(_draft(context).get("editing"))).by_key(
             data.arg(3)
         )
     if option is None:
-        return await _stale(update, context)
+        return await answer_stale(update, context)
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     return await _confirm_chosen(update, context, option.key)
@@ -622,7 +602,7 @@ def conversation() -> ConversationHandler[Any]:
         },
         fallbacks=[
             CommandHandler("cancel", cancel),
-            CallbackQueryHandler(_stale, pattern=rf"^{PREFIX}:"),
+            CallbackQueryHandler(answer_stale, pattern=rf"^{PREFIX}:"),
             MessageHandler(~filters.COMMAND & ~filters.TEXT, wrong_kind),
         ],
         name="registration",

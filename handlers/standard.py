@@ -20,7 +20,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import nfc
 from handlers import menu
-from handlers.common import edit, retire_buttons, say
+from handlers.common import answer_stale, edit, retire_buttons, say
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -187,7 +187,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     data = callbacks.decode(query.data)
     year = data.arg(0) if data else None
     if data is None or data.arg(1) != "o" or not (year or "").isdigit():
-        await _stale(update, context)
+        await answer_stale(update, context)
         return
     if int(year or 0) != context.this_year:
         await query.answer(context.t._("This button is from {year}. Send /standard for this "
@@ -331,12 +331,6 @@ async def cancel_writing(update: Update, context: BotContext) -> bool:
         await _show(update, context, member, note=context.t._("Cancelled; your commitment is "
                                                               "unchanged."))
     return True
-
-
-async def _stale(update: Update, context: BotContext) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer(context.t._("This button is no longer active."),
-                                       show_alert=True)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

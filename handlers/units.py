@@ -12,7 +12,7 @@ from bot import callbacks, orgtree
 from bot.context import BotContext
 from bot.permissions import Principal, Role
 from handlers import menu
-from handlers.common import edit, page_buttons, paginate, requires, say
+from handlers.common import answer_stale, edit, page_buttons, paginate, requires, say
 from storage import members
 from storage.db import Database
 
@@ -69,7 +69,7 @@ async def units_page(update: Update, context: BotContext) -> None:
     assert query is not None
     data = callbacks.decode(query.data)
     if data is None or data.arg(0) != "p" or not (data.arg(1) or "").isdigit():
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await answer_stale(update, context)
         return
     await query.answer()
     text, keyboard = await _render(context, int(data.arg(1) or 0))
