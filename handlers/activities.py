@@ -1,0 +1,1097 @@
+"""/report and /myreports: members report what they did; the reminder's one-tap button.
+
+/report (or "📋 Report an activity"): the activity type from the catalog → the date (today,
+yesterday, or typed as dd/mm or dd/mm/yyyy; not in the future, not before 1 January of last
+year) → a quantity when the type has a unit ("2,5" and "2.5"; positive, at most
+`QUANTITY_MAX`) → an optional note (up to 500 characters) → an optional photo (only its
+Telegram file_id is stored) → a summary to confirm or correct. One report per type and day.
+
+/myreports: her reports, newest first, paginated; within `EDIT_DAYS` days of reporting she can
+edit one (the same flow, prefilled) or delete it. A head's doubt mark is shown with its reason.
+
+The environment-day reminder's "✅ I took part" (`env:<yyyymmdd>`) records a report for that
+day, once however often it is pressed, while the day is at most `reminders.BUTTON_DAYS` old;
+the message then says so and offers "📷 Add a photo".
+
+Every choice is a `Choice` (a typed number works too). The flow is a persisted conversation
+with its draft in `user_data["act"]` and a nonce in every button, so stale presses are told.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks
+from bot import reminders as schedule
+from bot.catalog import Entry
+from bot.choices import Choice, Option
+from bot.context import BotContext
+from bot.i18n import N_, Translator, nfc
+from bot.validators import InvalidInput
+from handlers import menu, prompts
+from handlers.common import (
+    answer_stale,
+    conversation_handler,
+    draft_press,
+    edit,
+    retire_buttons,
+    say,
+)
+from storage import activities
+from storage.activities import NOTE_MAX, DuplicateReport, NewReport, Report
+from storage.db import to_iso
+from storage.members import Member
+
+PREFIX = "act"  # buttons of the report flow: act:<nonce>:<step>:o:<key>
+LIST_PREFIX = "myr"  # /myreports: myr:p:<page>, myr:o:<id>, myr:c:<id>:o:<key>, myr:d:<id>:o:…
+PHOTO_PREFIX = "actph"  # "📷 Add a photo" under a recorded reminder: actph:<report id>
+TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO, MY_LIST, MY_CARD, MY_DELETE = (
+    "a_type", "a_date", "a_quantity", "a_note", "a_photo", "a_confirm", "a_add_photo",
+    "a_list", "a_card", "a_delete",
+)
+END = ConversationHandler.END
+EDIT_DAYS = 7
+QUANTITY_MAX = 1000
+LIST_PAGE = 5
+
+_TODAY_WORDS = {"hôm nay", "hom nay", "today", "nay"}
+_YESTERDAY_WORDS = {"hôm qua", "hom qua", "yesterday", "qua"}
+_DATE = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{2}|\d{4}))?")
+_NUMBER = re.compile(r"(\d{1,7})(?:[.,](\d+))?")
+
+
+# --- reading what she types ------------------------------------------------------------------
+
+
+def parse_date(text: str, today: date) -> date:
+    """'hôm nay', 'hôm qua', 'dd/mm' or 'dd/mm/yyyy' (also with - or .) as a date.
+
+    Without a year, the date is this year's, or last year's when this year's is more than
+    half a year ahead (28/12 typed in January). Raises InvalidInput with a reason.
+    """
+    answer = nfc(text).strip().casefold()
+    if answer in _TODAY_WORDS:
+        return today
+    if answer in _YESTERDAY_WORDS:
+        return today - timedelta(days=1)
+    match = _DATE.fullmatch(answer)
+    if not match:
+        raise InvalidInput(N_("Please type the date as dd/mm or dd/mm/yyyy, e.g. {example}."),
+                           example=f"{today.day}/{today.month}/{today.year}")
+    day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
+    full_year = (2000 + int(year) if len(year) == 2 else int(year)) if year else today.year
+    try:
+        found = date(full_year, month, day)
+    except ValueError:
+        raise InvalidInput(N_("{text} is not a date in the calendar. Please check the day and "
+                              "the month (dd/mm)."), text=html.escape(text.strip())) from None
+    if year is None and (found - today).days > 183:
+        found = found.replace(year=found.year - 1)
+    return found
+
+
+def check_report_date(day: date, today: date) -> None:
+    """Not in the future, not before 1 January of last year; raises InvalidInput."""
+    earliest = date(today.year - 1, 1, 1)
+    if day > today:
+        raise InvalidInput(N_("That date is in the future. Please report what you have "
+                              "already done."))
+    if day < earliest:
+        raise InvalidInput(N_("That is too long ago: reports can go back to {date}."),
+                           date=f"{earliest.day}/{earliest.month}/{earliest.year}")
+
+
+def parse_quantity(text: str, unit: str | None = None) -> float:
+    """'2,5', '2.5', '3 kg': a positive number with at most two decimals, at most
+    QUANTITY_MAX. Raises InvalidInput with a reason."""
+    answer = nfc(text).strip().casefold()
+    if unit and answer.endswith(unit.casefold()):
+        answer = answer[: -len(unit)].strip()
+    if answer.startswith("-"):
+        raise InvalidInput(N_("The quantity must be more than 0."))
+    match = _NUMBER.fullmatch(answer)
+    if not match:
+        raise InvalidInput(N_("Please type just a number, e.g. 2 or 2,5."))
+    if match.group(2) is not None and len(match.group(2)) > 2:
+        raise InvalidInput(N_("Please type the number with at most two decimals, e.g. 2,5 "
+                              "(without thousands separators)."))
+    value = float(f"{match.group(1)}.{match.group(2) or 0}")
+    if value <= 0:
+        raise InvalidInput(N_("The quantity must be more than 0."))
+    if value > QUANTITY_MAX:
+        raise InvalidInput(N_("That is more than {limit}. Please check the number."),
+                           limit=QUANTITY_MAX)
+    return value
+
+
+def local_today(context: BotContext) -> date:
+    """Today where the union is."""
+    return context.clock.now().astimezone(context.settings.timezone).date()
+
+
+def editable_until(report: Report) -> datetime:
+    """Until when she may still edit or delete a report (EDIT_DAYS after reporting)."""
+    return datetime.fromisoformat(report.created_at) + timedelta(days=EDIT_DAYS)
+
+
+def is_editable(context: BotContext, report: Report) -> bool:
+    """Whether the edit window of a report is still open."""
+    return context.clock.now() < editable_until(report)
+
+
+def activity_label(context: BotContext, code: str) -> str:
+    """The catalog label of an activity type in her language (the code if it is unknown)."""
+    entry = context.catalog.find("activities", code)
+    return entry.label(context.t.locale) if entry else code
+
+
+def _unit(context: BotContext, code: str | None) -> str | None:
+    entry: Entry | None = context.catalog.find("activities", code) if code else None
+    return entry.unit(context.t.locale) if entry and entry.unit else None
+
+
+def quantity_text(context: BotContext, code: str, quantity: float | None) -> str:
+    """'2,5 kg'."""
+    if quantity is None:
+        return ""
+    unit = _unit(context, code)
+    number = context.t.number(round(quantity, 2))
+    return f"{number} {html.escape(unit)}" if unit else number
+
+
+def day_text(t: Translator, day: str | date) -> str:
+    """A local date as she reads it."""
+    return t.date(date.fromisoformat(day) if isinstance(day, str) else day)
+
+
+# --- the draft -------------------------------------------------------------------------------
+
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault("act", {})
+
+
+def _new_draft(context: BotContext, **values: Any) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft = {"nonce": secrets.token_hex(3), **values}
+    context.user_data["act"] = draft
+    return draft
+
+
+def _drop_draft(context: BotContext) -> None:
+    if context.user_data is not None:
+        context.user_data.pop("act", None)
+    prompts.release(context, PREFIX)
+
+
+def _press(update: Update, context: BotContext) -> callbacks.CallbackData | None:
+    """The press, if it belongs to the current draft."""
+    return draft_press(update, context, "act")
+
+
+_stale = answer_stale
+
+
+async def _member(update: Update, context: BotContext) -> Member | None:
+    """Her membership with a chapter, or a hint (an alert for a button) and None."""
+    t = context.t
+    member = context.principal.member if context.principal else None
+    text = None
+    if member is None:
+        text = t._("Please register first with /start.")
+    elif member.unit_id is None:
+        text = t._("Your profile has no chapter yet. Please choose your chapter with /me first.")
+    if text is None:
+        return member
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await say(update, context, text)
+    return None
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
+# --- choices ---------------------------------------------------------------------------------
+
+
+def _type_choice(context: BotContext) -> Choice:
+    return Choice([Option(a.code, a.label(context.t.locale)) for a in context.catalog.activities],
+                  page_size=len(context.catalog.activities))
+
+
+def _date_choice(context: BotContext) -> Choice:
+    t = context.t
+    today = local_today(context)
+    return Choice([Option("today", t._("Today ({date})", date=day_text(t, today))),
+                   Option("yesterday", t._("Yesterday ({date})",
+                                           date=day_text(t, today - timedelta(days=1))))])
+
+
+def _note_choice(context: BotContext) -> Choice:
+    draft = _draft(context)
+    if draft.get("review") and draft.get("note"):
+        return Choice([Option("keep", context.t._("Keep the current note")),
+                       Option("remove", context.t._("🗑 Remove the note"))])
+    return Choice([Option("skip", context.t._("Skip: no note"))])
+
+
+def _photo_choice(context: BotContext) -> Choice:
+    if _draft(context).get("photo"):
+        return Choice([Option("keep", context.t._("Keep the current photo")),
+                       Option("remove", context.t._("🗑 Remove the photo"))])
+    return Choice([Option("skip", context.t._("Skip: no photo"))])
+
+
+def _confirm_choice(context: BotContext) -> Choice:
+    t = context.t
+    draft = _draft(context)
+    options = [Option("save", t._("✅ Save")),
+               Option("type", t._("✏️ Change the activity")),
+               Option("date", t._("✏️ Change the date"))]
+    if _unit(context, draft.get("code")):
+        options.append(Option("quantity", t._("✏️ Change the quantity")))
+    options += [Option("note", t._("✏️ Change the note")),
+                Option("photo", t._("📷 Change the photo")),
+                Option("cancel", t._("✖ Cancel"))]
+    return Choice(options, page_size=len(options))
+
+
+def _keyboard(context: BotContext, choice: Choice, step: str) -> InlineKeyboardMarkup:
+    return choice.keyboard(PREFIX, _draft(context)["nonce"], step)
+
+
+# --- asking ----------------------------------------------------------------------------------
+
+
+async def _ask(update: Update, context: BotContext, text: str,
+               keyboard: InlineKeyboardMarkup | None, state: str) -> str:
+    prompts.ask(context, PREFIX)
+    await say(update, context, text, keyboard)
+    return state
+
+
+async def _ask_type(update: Update, context: BotContext) -> str:
+    t = context.t
+    return await _ask(update, context,
+                      t._("Which activity do you want to report? Tap it or type its number."),
+                      _keyboard(context, _type_choice(context), "t"), TYPE)
+
+
+async def _ask_date(update: Update, context: BotContext) -> str:
+    t = context.t
+    return await _ask(update, context,
+                      t._("When was it? Tap a button, or type the date as dd/mm or dd/mm/yyyy "
+                          "(“hôm qua” works too)."),
+                      _keyboard(context, _date_choice(context), "d"), DATE)
+
+
+async def _ask_quantity(update: Update, context: BotContext) -> str:
+    t = context.t
+    unit = _unit(context, _draft(context).get("code")) or ""
+    return await _ask(update, context,
+                      t._("How much, in {unit}? Type a number, e.g. 2,5.",
+                          unit=html.escape(unit)), None, QUANTITY)
+
+
+async def _ask_note(update: Update, context: BotContext) -> str:
+    t = context.t
+    lines = [t._("Would you like to add a note (up to {limit} characters)? Type it, or tap "
+                 "the button.", limit=NOTE_MAX)]
+    current = _draft(context).get("note")
+    if current:
+        shown = f"<i>{html.escape(current)}</i>"
+        lines.append(t._("Now: {text}", text=shown))
+    return await _ask(update, context, "\n".join(lines),
+                      _keyboard(context, _note_choice(context), "n"), NOTE)
+
+
+async def _ask_photo(update: Update, context: BotContext) -> str:
+    t = context.t
+    return await _ask(update, context,
+                      t._("You can send one photo of it (optional), or tap the button."),
+                      _keyboard(context, _photo_choice(context), "ph"), PHOTO)
+
+
+def summary_lines(context: BotContext, code: str, day: str, quantity: float | None,
+                  note: str | None, photo: str | None) -> list[str]:
+    """What a report holds, one line each."""
+    t = context.t
+    lines = [t._("Activity: {activity}", activity=html.escape(activity_label(context, code))),
+             t._("Date: {date}", date=day_text(t, day))]
+    if quantity is not None:
+        lines.append(t._("Quantity: {quantity}", quantity=quantity_text(context, code, quantity)))
+    written = f"<i>{html.escape(note)}</i>" if note else "—"
+    lines.append(t._("Note: {note}", note=written))
+    lines.append(t._("Photo: 📷 attached") if photo else t._("Photo: none"))
+    return lines
+
+
+async def _ask_confirm(update: Update, context: BotContext, note: str | None = None) -> str:
+    t = context.t
+    draft = _draft(context)
+    draft["review"] = True
+    lines = [note, ""] if note else []
+    lines += [t._("<b>Please check your report:</b>"),
+              *summary_lines(context, draft["code"], draft["day"], draft.get("quantity"),
+                             draft.get("note"), draft.get("photo")),
+              "", t._("Tap a button or type its number.")]
+    return await _ask(update, context, "\n".join(lines),
+                      _keyboard(context, _confirm_choice(context), "k"), CONFIRM)
+
+
+async def _next(update: Update, context: BotContext) -> str:
+    """Ask the first thing still missing (or, when correcting, show the summary again)."""
+    draft = _draft(context)
+    if "code" not in draft:
+        return await _ask_type(update, context)
+    if "day" not in draft:
+        return await _ask_date(update, context)
+    if _unit(context, draft["code"]) and draft.get("quantity") is None:
+        return await _ask_quantity(update, context)
+    if draft.get("review"):
+        return await _ask_confirm(update, context)
+    if "note" not in draft:
+        return await _ask_note(update, context)
+    if "photo" not in draft:
+        return await _ask_photo(update, context)
+    return await _ask_confirm(update, context)
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+async def start_report(update: Update, context: BotContext) -> str | int:
+    """/report or the main-menu button: a new report."""
+    member = await _member(update, context)
+    if member is None:
+        return END
+    _new_draft(context)
+    return await _ask_type(update, context)
+
+
+async def photo_pressed(update: Update, context: BotContext) -> str | int:
+    """'📷 Add a photo' under a recorded reminder: wait for the photo."""
+    query = update.callback_query
+    assert query is not None
+    member = await _member(update, context)
+    if member is None:
+        return END
+    data = callbacks.decode(query.data)
+    report_id = data.arg(0) if data else None
+    number = prompts.int_arg(report_id)
+    report = await activities.get(context.db, number) if number is not None else None
+    if report is None or report.member_id != member.id:
+        await _stale(update, context)
+        return END
+    t = context.t
+    if not is_editable(context, report):
+        await query.answer(t._("This report can no longer be changed (reports can be changed "
+                               "for {days} days).", days=EDIT_DAYS), show_alert=True)
+        await retire_buttons(query)
+        return END
+    await query.answer()
+    _new_draft(context, mode="photo", report_id=report.id)
+    return await _ask(update, context,
+                      t._("Send the photo now (one photo), or /cancel if you changed your mind."),
+                      None, ADD_PHOTO)
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+async def type_pressed(update: Update, context: BotContext) -> str | None:
+    """An activity type button."""
+    query = update.callback_query
+    assert query is not None
+    data = _press(update, context)
+    option = _type_choice(context).by_key(data.arg(3)) if data else None
+    if option is None:
+        return await _stale(update, context)
+    await query.answer()
+    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+    return await _type_chosen(update, context, option.key)
+
+
+async def type_typed(update: Update, context: BotContext) -> str | None:
+    """An activity type by number or name."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    option = _type_choice(context).resolve(_text(update))
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                               "number."))
+        return await _ask_type(update, context)
+    return await _type_chosen(update, context, option.key)
+
+
+async def _type_chosen(update: Update, context: BotContext, code: str) -> str:
+    draft = _draft(context)
+    draft["code"] = code
+    if not _unit(context, code):
+        draft["quantity"] = None
+    return await _next(update, context)
+
+
+async def date_pressed(update: Update, context: BotContext) -> str | None:
+    """Today or yesterday."""
+    query = update.callback_query
+    assert query is not None
+    data = _press(update, context)
+    option = _date_choice(context).by_key(data.arg(3)) if data else None
+    if option is None:
+        return await _stale(update, context)
+    await query.answer()
+    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+    return await _date_chosen(update, context, option.key)
+
+
+async def date_typed(update: Update, context: BotContext) -> str | None:
+    """A typed date (or the number of a button)."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    text = _text(update)
+    option = _date_choice(context).resolve(text)
+    if option is not None:
+        return await _date_chosen(update, context, option.key)
+    today = local_today(context)
+    try:
+        day = parse_date(text, today)
+        check_report_date(day, today)
+    except InvalidInput as exc:
+        await say(update, context, context.t._(exc.reason, **exc.values))
+        return await _ask_date(update, context)
+    _draft(context)["day"] = day.isoformat()
+    return await _next(update, context)
+
+
+async def _date_chosen(update: Update, context: BotContext, key: str) -> str:
+    today = local_today(context)
+    day = today if key == "today" else today - timedelta(days=1)
+    _draft(context)["day"] = day.isoformat()
+    return await _next(update, context)
+
+
+async def quantity_typed(update: Update, context: BotContext) -> str | None:
+    """The quantity, e.g. 2,5 (kg)."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    draft = _draft(context)
+    try:
+        value = parse_quantity(_text(update), _unit(context, draft.get("code")))
+    except InvalidInput as exc:
+        await say(update, context, context.t._(exc.reason, **exc.values))
+        return await _ask_quantity(update, context)
+    draft["quantity"] = value
+    return await _next(update, context)
+
+
+async def note_pressed(update: Update, context: BotContext) -> str | None:
+    """Skip the note (or keep / remove the current one)."""
+    query = update.callback_query
+    assert query is not None
+    data = _press(update, context)
+    option = _note_choice(context).by_key(data.arg(3)) if data else None
+    if option is None:
+        return await _stale(update, context)
+    await query.answer()
+    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+    return await _note_chosen(update, context, option.key)
+
+
+async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
+    draft = _draft(context)
+    if key in ("skip", "remove"):
+        draft["note"] = None
+    return await _next(update, context)
+
+
+async def note_typed(update: Update, context: BotContext) -> str | None:
+    """The note itself, or the number of a button."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    text = nfc(_text(update)).strip()
+    option = _note_choice(context).resolve(text)
+    if option is not None:
+        return await _note_chosen(update, context, option.key)
+    if len(text) > NOTE_MAX:
+        await say(update, context, context.t._(
+            "That is {length} characters; a note can have at most {limit}. Please shorten it "
+            "and send it again.", length=len(text), limit=NOTE_MAX))
+        return NOTE
+    _draft(context)["note"] = text or None
+    return await _next(update, context)
+
+
+async def note_photo(update: Update, context: BotContext) -> str | None:
+    """A photo where the note was asked: take it as the photo (its caption as the note)."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    message = update.effective_message
+    assert message is not None and message.photo
+    draft = _draft(context)
+    draft["photo"] = message.photo[-1].file_id
+    caption = nfc(message.caption or "").strip()
+    t = context.t
+    if len(caption) > NOTE_MAX:  # the photo is kept; the note is asked again
+        await say(update, context, t._(
+            "That is {length} characters; a note can have at most {limit}. Please shorten it "
+            "and send it again.", length=len(caption), limit=NOTE_MAX))
+        return await _ask_note(update, context)
+    if caption:
+        draft["note"] = caption
+    elif "note" not in draft:
+        draft["note"] = None
+    return await _ask_confirm(update, context, t._("📷 Thank you, the photo is added."))
+
+
+async def photo_pressed_in_flow(update: Update, context: BotContext) -> str | None:
+    """Skip the photo (or keep / remove the current one)."""
+    query = update.callback_query
+    assert query is not None
+    data = _press(update, context)
+    option = _photo_choice(context).by_key(data.arg(3)) if data else None
+    if option is None:
+        return await _stale(update, context)
+    await query.answer()
+    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+    return await _photo_chosen(update, context, option.key)
+
+
+async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
+    draft = _draft(context)
+    if key in ("skip", "remove"):
+        draft["photo"] = None
+    return await _ask_confirm(update, context)
+
+
+async def photo_given(update: Update, context: BotContext) -> str | None:
+    """The photo (only its file_id is kept)."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    message = update.effective_message
+    assert message is not None and message.photo
+    draft = _draft(context)
+    draft["photo"] = message.photo[-1].file_id
+    caption = nfc(message.caption or "").strip()
+    if caption and not draft.get("note") and len(caption) <= NOTE_MAX:
+        draft["note"] = caption  # a caption is her note
+    return await _ask_confirm(update, context, context.t._("📷 Thank you, the photo is added."))
+
+
+async def photo_text(update: Update, context: BotContext) -> str | None:
+    """Text where a photo was asked: the number of a button, or a hint."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    option = _photo_choice(context).resolve(_text(update))
+    if option is not None:
+        return await _photo_chosen(update, context, option.key)
+    await say(update, context, context.t._("Please send a photo (not text), or tap the button "
+                                           "below the question."))
+    return await _ask_photo(update, context)
+
+
+async def photo_as_file(update: Update, context: BotContext) -> None:
+    """An image sent as a file."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    await say(update, context, context.t._("Please send the picture as a photo, not as a "
+                                           "file."))
+    return None
+
+
+async def confirm_pressed(update: Update, context: BotContext) -> str | int | None:
+    """Save, correct something, or cancel at the summary."""
+    query = update.callback_query
+    assert query is not None
+    data = _press(update, context)
+    option = _confirm_choice(context).by_key(data.arg(3)) if data else None
+    if option is None:
+        return await _stale(update, context)
+    await query.answer()
+    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+    return await _confirm_chosen(update, context, option.key)
+
+
+async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
+    """The summary answered by number."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    option = _confirm_choice(context).resolve(_text(update))
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                               "number."))
+        return await _ask_confirm(update, context)
+    return await _confirm_chosen(update, context, option.key)
+
+
+async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str | int:
+    if key == "type":
+        return await _ask_type(update, context)
+    if key == "date":
+        return await _ask_date(update, context)
+    if key == "quantity":
+        return await _ask_quantity(update, context)
+    if key == "note":
+        return await _ask_note(update, context)
+    if key == "photo":
+        return await _ask_photo(update, context)
+    if key == "cancel":
+        return await cancel(update, context)
+    return await _save(update, context)
+
+
+async def _save(update: Update, context: BotContext) -> str | int:
+    t = context.t
+    member = await _member(update, context)
+    if member is None:
+        return CONFIRM
+    assert member.unit_id is not None
+    draft = _draft(context)
+    now = to_iso(context.clock.now())
+    today = local_today(context)
+    try:
+        check_report_date(date.fromisoformat(draft["day"]), today)
+    except InvalidInput as exc:  # the draft waited past the window
+        await say(update, context, t._(exc.reason, **exc.values))
+        return await _ask_date(update, context)
+    label = html.escape(activity_label(context, draft["code"]))
+    try:
+        if draft.get("report_id"):
+            report = await activities.get(context.db, draft["report_id"])
+            if report is None or report.member_id != member.id or not is_editable(context,
+                                                                                   report):
+                _drop_draft(context)
+                await say(update, context, t._("This report can no longer be changed (reports "
+                                               "can be changed for {days} days).",
+                                               days=EDIT_DAYS))
+                return END
+            await activities.update(
+                context.db, report.id, member.id, activity_code=draft["code"], day=draft["day"],
+                quantity=draft.get("quantity"), note=draft.get("note"),
+                photo_file_id=draft.get("photo"), at=now)
+            text = t._("✅ Your report is updated.")
+        else:
+            await activities.add(context.db, NewReport(
+                member_id=member.id, unit_id=member.unit_id, activity_code=draft["code"],
+                day=draft["day"], quantity=draft.get("quantity"), note=draft.get("note"),
+                photo_file_id=draft.get("photo")), at=now)
+            text = t._("✅ Thank you! Your report is saved: {activity}, {date}.",
+                       activity=label, date=day_text(t, draft["day"]))
+    except DuplicateReport:
+        return await _ask_confirm(update, context, t._(
+            "You have already reported {activity} on {date}. Change the date or the activity "
+            "here, or change that report in /myreports.", activity=label,
+            date=day_text(t, draft["day"])))
+    _drop_draft(context)
+    await say(update, context, text + "\n" + t._("See all your reports with /myreports."))
+    return END
+
+
+async def photo_added(update: Update, context: BotContext) -> str | int | None:
+    """The photo for a recorded report (after '📷 Add a photo')."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    t = context.t
+    member = await _member(update, context)
+    message = update.effective_message
+    draft = (context.user_data or {}).get("act") or {}
+    if member is None or message is None or not message.photo:
+        return ADD_PHOTO
+    report = await activities.get(context.db, draft.get("report_id") or 0)
+    _drop_draft(context)
+    if report is None or report.member_id != member.id or not is_editable(context, report):
+        await say(update, context, t._("This report can no longer be changed (reports can be "
+                                       "changed for {days} days).", days=EDIT_DAYS))
+        return END
+    await activities.set_photo(context.db, report.id, member.id, message.photo[-1].file_id,
+                               at=to_iso(context.clock.now()))
+    await say(update, context, t._("📷 Thank you! The photo is added to your report of {date}.",
+                                   date=day_text(t, report.day)))
+    return END
+
+
+async def photo_expected(update: Update, context: BotContext) -> str | None:
+    """Text while a photo for a recorded report is awaited."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    await say(update, context, context.t._("Please send a photo (not text), or /cancel."))
+    return ADD_PHOTO
+
+
+async def cancel(update: Update, context: BotContext) -> int | None:
+    """/cancel: leave the flow; nothing half-entered is stored."""
+    if (update.message is not None and not prompts.owns(context, PREFIX)
+            and not prompts.owns(context, LIST_PREFIX)):
+        await prompts.pass_on_cancel(update, context)  # meant for a later question
+        return None
+    draft = (context.user_data or {}).get("act") or {}
+    _drop_draft(context)
+    prompts.release(context, LIST_PREFIX)
+    t = context.t
+    if draft.get("report_id") and draft.get("mode") != "photo":
+        await say(update, context, t._("Cancelled; your report is unchanged."))
+    elif draft.get("mode") == "photo":
+        await say(update, context, t._("Cancelled; no photo was added."))
+    elif draft:
+        await say(update, context, t._("Cancelled; nothing was saved."))
+    else:
+        await say(update, context, t._("Cancelled."))
+    return END
+
+
+async def wrong_kind(update: Update, context: BotContext) -> None:
+    """A photo, sticker or file where text or a button was expected."""
+    if not (prompts.owns(context, PREFIX) or prompts.owns(context, LIST_PREFIX)):
+        await prompts.pass_on(update, context)
+        return
+    await say(update, context, context.t._(
+        "I cannot use that here. Please answer the last question with text or a button "
+        "(a photo can be added at the end), or send /cancel to stop."))
+
+
+# --- /myreports ------------------------------------------------------------------------------
+
+
+def _list_line(context: BotContext, number: int, report: Report) -> str:
+    t = context.t
+    parts = [day_text(t, report.day), html.escape(activity_label(context, report.activity_code))]
+    if report.quantity is not None:
+        parts.append(quantity_text(context, report.activity_code, report.quantity))
+    marks = (" 📷" if report.photo_file_id else "") + (" ⚠️" if report.flagged_at else "")
+    return f"{number}. " + " · ".join(parts) + marks
+
+
+async def _list_view(context: BotContext, member: Member,
+                     page: int) -> tuple[str, InlineKeyboardMarkup | None, Choice]:
+    t = context.t
+    total = await activities.count_of_member(context.db, member.id)
+    pages = max(1, -(-total // LIST_PAGE))
+    page = min(max(page, 0), pages - 1)
+    found = await activities.of_member(context.db, member.id, limit=LIST_PAGE,
+                                       offset=page * LIST_PAGE)
+    if not found:
+        prompts.release(context, LIST_PREFIX)
+        return t._("You have not reported any activity yet. Report one with /report."), None, \
+            Choice([])
+    _remember(context, "list", page=page)
+    lines = [t._("<b>Your activity reports</b> (newest first)")]
+    if pages > 1:
+        lines.append(t._("Page {page} of {pages}.", page=page + 1, pages=pages))
+    lines += [_list_line(context, i + 1, r) for i, r in enumerate(found)]
+    lines += ["", t._("Tap a report (or type its number) to see, edit or delete it.")]
+    choice = Choice([Option(str(r.id), f"{i + 1}. {day_text(t, r.day)} · "
+                            f"{activity_label(context, r.activity_code)}")
+                     for i, r in enumerate(found)], page_size=LIST_PAGE)
+    rows = [list(row) for row in choice.keyboard(LIST_PREFIX).inline_keyboard]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀", callback_data=callbacks.encode(
+            LIST_PREFIX, "p", page - 1)))
+    if pages > 1:
+        nav.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=callbacks.encode(
+            LIST_PREFIX, "p", page)))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("▶", callback_data=callbacks.encode(
+            LIST_PREFIX, "p", page + 1)))
+    if nav:
+        rows.append(nav)
+    return "\n".join(lines), InlineKeyboardMarkup(rows), choice
+
+
+def _card_choice(context: BotContext, report: Report) -> Choice:
+    t = context.t
+    options = []
+    if is_editable(context, report):
+        options += [Option("edit", t._("✏️ Edit")), Option("delete", t._("🗑 Delete"))]
+    options.append(Option("back", t._("⬅ Back to my reports")))
+    return Choice(options)
+
+
+def _card_view(context: BotContext, report: Report,
+               note: str | None = None) -> tuple[str, InlineKeyboardMarkup, Choice]:
+    t = context.t
+    tz = context.settings.timezone
+    lines = [note, ""] if note else []
+    lines += [t._("<b>Your report</b>"),
+              *summary_lines(context, report.activity_code, report.day, report.quantity,
+                             report.note, report.photo_file_id),
+              t._("Reported on {when}.", when=t.datetime(
+                  datetime.fromisoformat(report.created_at).astimezone(tz)))]
+    if report.flagged_at:
+        reason = f"<i>{html.escape(report.flag_reason or '')}</i>"
+        lines += ["", t._("⚠️ Your chapter head marked this report as doubtful: {reason}",
+                          reason=reason)]
+    if is_editable(context, report):
+        lines.append(t._("You can edit or delete it until {when}.", when=t.datetime(
+            editable_until(report).astimezone(tz))))
+    else:
+        lines.append(t._("It can no longer be changed (reports can be changed for {days} "
+                         "days).", days=EDIT_DAYS))
+    choice = _card_choice(context, report)
+    _remember(context, "card", id=report.id)
+    return "\n".join(lines), choice.keyboard(LIST_PREFIX, "c", report.id), choice
+
+
+def _delete_choice(context: BotContext) -> Choice:
+    return Choice([Option("yes", context.t._("🗑 Yes, delete it")),
+                   Option("no", context.t._("✖ No, keep it"))])
+
+
+def _remember(context: BotContext, view: str, **params: Any) -> None:
+    assert context.user_data is not None
+    prompts.ask(context, LIST_PREFIX)
+    context.user_data[LIST_PREFIX] = {"view": view, **params}
+
+
+async def _put(update: Update, context: BotContext, text: str,
+               keyboard: InlineKeyboardMarkup | None, message: Message | None) -> None:
+    if message is not None:
+        await edit(message, text, keyboard)
+    else:
+        await say(update, context, text, keyboard)
+
+
+async def my_reports(update: Update, context: BotContext) -> str | int:
+    """/myreports: the first page of her reports."""
+    member = await _member(update, context)
+    if member is None:
+        return END
+    text, keyboard, _choice = await _list_view(context, member, 0)
+    await say(update, context, text, keyboard)
+    return MY_LIST
+
+
+async def list_pressed(update: Update, context: BotContext) -> str | int | None:
+    """A page, a report, a card action or the delete confirmation (`myr:…`)."""
+    query = update.callback_query
+    assert query is not None
+    member = await _member(update, context)
+    if member is None:
+        return END
+    data = callbacks.decode(query.data)
+    message = query.message if isinstance(query.message, Message) else None
+    kind = data.arg(0) if data else None
+    number = prompts.int_arg(data.arg(1)) if data else None
+    if data is not None and kind == "p" and number is not None:
+        await query.answer()
+        text, keyboard, _choice = await _list_view(context, member, number)
+        await _put(update, context, text, keyboard, message)
+        return MY_LIST
+    if data is not None and kind == "o" and number is not None:
+        return await _act(update, context, member, "open", number, message)
+    if data is not None and kind in ("c", "d") and number is not None and data.arg(2) == "o":
+        key = data.arg(3) or ""
+        action = {"c": {"edit": "edit", "delete": "delete", "back": "back"},
+                  "d": {"yes": "confirm_delete", "no": "keep"}}[kind].get(key)
+        if action is not None:
+            return await _act(update, context, member, action, number, message)
+    await _stale(update, context)
+    return None
+
+
+async def list_typed(update: Update, context: BotContext) -> str | int | None:
+    """A typed number answering the latest list, card or delete question."""
+    if not prompts.owns(context, LIST_PREFIX):
+        return await prompts.pass_on(update, context)
+    member = await _member(update, context)
+    if member is None:
+        return END
+    shown = (context.user_data or {}).get(LIST_PREFIX) or {}
+    view = shown.get("view")
+    text = _text(update)
+    if view == "list":
+        _shown, _keys, choice = await _list_view(context, member, shown.get("page", 0))
+        option = choice.resolve(text)
+        if option is not None:
+            return await _act(update, context, member, "open", int(option.key), None)
+    elif view in ("card", "delete"):
+        report = await activities.get(context.db, shown.get("id") or 0)
+        if report is not None and report.member_id == member.id:
+            choice = (_card_choice(context, report) if view == "card"
+                      else _delete_choice(context))
+            option = choice.resolve(text)
+            actions = {"edit": "edit", "delete": "delete", "back": "back",
+                       "yes": "confirm_delete", "no": "keep"}
+            if option is not None:
+                return await _act(update, context, member, actions[option.key], report.id, None)
+    await say(update, context, context.t._("Please tap one of the buttons or type its number."))
+    return None
+
+
+async def _act(update: Update, context: BotContext, member: Member, action: str,
+               report_id: int, message: Message | None) -> str | int | None:
+    """Open a report, go back, start editing, ask to delete, delete."""
+    t = context.t
+    query = update.callback_query
+    report = await activities.get(context.db, report_id)
+    if report is None or report.member_id != member.id:
+        if query is not None:
+            await query.answer(t._("This report no longer exists."), show_alert=True)
+        text, keyboard, _choice = await _list_view(context, member, 0)
+        await _put(update, context, text, keyboard, message)
+        return MY_LIST
+    if action in ("edit", "delete", "confirm_delete") and not is_editable(context, report):
+        if query is not None:
+            await query.answer(t._("This report can no longer be changed (reports can be "
+                                   "changed for {days} days).", days=EDIT_DAYS),
+                               show_alert=True)
+        text, keyboard, _choice = _card_view(context, report)
+        await _put(update, context, text, keyboard, message)
+        return MY_CARD
+    if query is not None:
+        await query.answer()
+    if action == "back":
+        page = ((context.user_data or {}).get(LIST_PREFIX) or {}).get("page", 0)
+        text, keyboard, _choice = await _list_view(context, member, page)
+        await _put(update, context, text, keyboard, message)
+        return MY_LIST
+    if action == "edit":
+        if query is not None:
+            await retire_buttons(query)
+        prompts.release(context, LIST_PREFIX)
+        _new_draft(context, report_id=report.id, code=report.activity_code, day=report.day,
+                   quantity=report.quantity, note=report.note, photo=report.photo_file_id,
+                   review=True)
+        return await _ask_confirm(update, context)
+    if action == "delete":
+        _remember(context, "delete", id=report.id)
+        text = "\n".join([t._("Delete this report?"),
+                          *summary_lines(context, report.activity_code, report.day,
+                                         report.quantity, report.note, report.photo_file_id)])
+        await _put(update, context, text,
+                   _delete_choice(context).keyboard(LIST_PREFIX, "d", report.id), message)
+        return MY_DELETE
+    if action == "confirm_delete":
+        await activities.delete(context.db, report.id, member.id)
+        text, keyboard, _choice = await _list_view(context, member, 0)
+        await _put(update, context, t._("🗑 The report is deleted.") + "\n\n" + text, keyboard,
+                   message)
+        return MY_LIST
+    text, keyboard, _choice = _card_view(context, report)  # open, keep
+    await _put(update, context, text, keyboard, message)
+    return MY_CARD
+
+
+# --- the reminder's one-tap button -----------------------------------------------------------
+
+
+async def took_part(update: Update, context: BotContext) -> None:
+    """'✅ I took part' under an environment-day reminder: record that day, once."""
+    query = update.callback_query
+    assert query is not None
+    t = context.t
+    data = callbacks.decode(query.data)
+    day = schedule.parse_day(data.arg(0)) if data else None
+    today = local_today(context)
+    entry = context.catalog.find("activities", schedule.ENVIRONMENT_ACTIVITY)
+    if day is None or day > today or entry is None:
+        await query.answer(t._("This button is no longer active."), show_alert=True)
+        return
+    member = await _member(update, context)
+    if member is None:
+        return
+    assert member.unit_id is not None
+    if not schedule.button_open(day, today):
+        await query.answer(t._(
+            "This reminder was for {date}; its week has passed, so the button no longer "
+            "records. If you took part that day, report it with /report.",
+            date=day_text(t, day)), show_alert=True)
+        await retire_buttons(query)
+        return
+    report, created = await activities.add_once(context.db, NewReport(
+        member_id=member.id, unit_id=member.unit_id, activity_code=entry.code,
+        day=day.isoformat(), source=activities.BUTTON), at=to_iso(context.clock.now()))
+    await query.answer(t._("✅ Recorded. Thank you!") if created
+                       else t._("This was already recorded. Thank you!"))
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    note = t._("✅ Recorded: you took part in {activity} on {date}. Thank you!",
+               activity=html.escape(entry.label(t.locale)), date=day_text(t, day))
+    keyboard = None
+    if report.photo_file_id is None and is_editable(context, report):
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
+            t._("📷 Add a photo"), callback_data=callbacks.encode(PHOTO_PREFIX, report.id))]])
+    body = message.text_html or ""
+    if html.unescape(note) not in (message.text or ""):
+        body = f"{body}\n\n{note}" if len(body) + len(note) < 4000 else note
+    try:
+        await message.edit_text(body, reply_markup=keyboard)
+    except BadRequest as exc:  # pressed twice: already shows this
+        if "not modified" not in exc.message:
+            raise
+
+
+# --- wiring ----------------------------------------------------------------------------------
+
+
+def _on(step: str, handler: Any) -> CallbackQueryHandler:
+    return CallbackQueryHandler(handler, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
+
+
+def conversation() -> ConversationHandler[Any]:
+    """The report conversation with /myreports (a new object per application)."""
+    answer = prompts.ANSWER
+    return conversation_handler(
+        entry_points=[
+            CommandHandler("report", start_report, filters.ChatType.PRIVATE),
+            MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.REPORT),
+                           start_report),
+            CommandHandler("myreports", my_reports, filters.ChatType.PRIVATE),
+            CallbackQueryHandler(list_pressed, pattern=callbacks.pattern(LIST_PREFIX)),
+            CallbackQueryHandler(photo_pressed, pattern=callbacks.pattern(PHOTO_PREFIX)),
+        ],
+        states={
+            TYPE: [_on("t", type_pressed), MessageHandler(answer, type_typed)],
+            DATE: [_on("d", date_pressed), MessageHandler(answer, date_typed)],
+            QUANTITY: [MessageHandler(answer, quantity_typed)],
+            NOTE: [_on("n", note_pressed), MessageHandler(answer, note_typed),
+                   MessageHandler(filters.PHOTO, note_photo)],
+            PHOTO: [_on("ph", photo_pressed_in_flow), MessageHandler(filters.PHOTO, photo_given),
+                    MessageHandler(filters.Document.IMAGE, photo_as_file),
+                    MessageHandler(answer, photo_text)],
+            CONFIRM: [_on("k", confirm_pressed), MessageHandler(answer, confirm_typed)],
+            ADD_PHOTO: [MessageHandler(filters.PHOTO, photo_added),
+                        MessageHandler(filters.Document.IMAGE, photo_as_file),
+                        MessageHandler(answer, photo_expected)],
+            MY_LIST: [MessageHandler(answer, list_typed)],
+            MY_CARD: [MessageHandler(answer, list_typed)],
+            MY_DELETE: [MessageHandler(answer, list_typed)],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            CallbackQueryHandler(_stale, pattern=rf"^{PREFIX}:"),
+            MessageHandler(~filters.COMMAND & ~filters.TEXT, wrong_kind),
+        ],
+        name="activities",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        conversation(),
+        CallbackQueryHandler(took_part, pattern=callbacks.pattern(schedule.BUTTON_PREFIX)),
+    ]

@@ -1,0 +1,727 @@
+"""/reminders (unit admins and super-admins): the reminder schedules, edited in chat.
+
+Screens: the list → a schedule's card (when, on/off, texts, pauses, the last occurrences) →
+change the day, the time (typed), the texts (per unit scope: a ward's text overrides the
+whole organisation's; typed, formatting kept), the pause dates (typed, e.g. Tết).
+
+Who may change what: a schedule addressed to everyone (the defaults) is managed — on/off, day,
+time, pauses, its text for everyone — by super-admins; a schedule scoped to a unit by the
+admins of that unit. Unit admins set or remove the text for units of their own subtree in any
+schedule that reaches them. Every press is authorised again. Day and time changes (and
+switching on) take effect from the next occurrence.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks, orgtree
+from bot import reminders as schedule
+from bot.choices import Choice, Option
+from bot.context import BotContext
+from bot.i18n import N_, nfc, sort_key
+from bot.permissions import Role, may_act_on_unit
+from bot.validators import InvalidInput
+from handlers import prompts
+from handlers.activities import local_today
+from handlers.common import conversation_handler, edit, refuse, requires, say
+from storage import deliveries, reminders
+from storage.db import to_iso
+from storage.reminders import ENVIRONMENT, HEADS_UP, SUMMARY, TEXT_MAX, Schedule
+
+PREFIX = "rem"  # rem:<view>:<schedule id>:<node>:o:<key> (or :p:<page>)
+SCREEN, TIME, TEXT, PAUSE = "r_screen", "r_time", "r_text", "r_pause"
+END = ConversationHandler.END
+PAUSE_MAX_DAYS = 366
+TEXTS_SHOWN = 15  # texts listed (and removable) on one screen
+LIST, CARD, DAY, TEXTS, UNIT, PAUSES = "l", "c", "d", "t", "u", "p"
+_DATE = re.compile(r"(\d{1,2})\s*[/.]\s*(\d{1,2})(?:\s*[/.]\s*(\d{4}))?")
+_RANGE = re.compile(r"\s*(?:–|—|-\s|\s-|đến|to)\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What one screen shows, and the choice a typed number answers."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None
+    choice: Choice
+
+
+def _remember(context: BotContext, **params: Any) -> None:
+    assert context.user_data is not None
+    prompts.ask(context, PREFIX)
+    context.user_data[PREFIX] = params
+
+
+def _shown(context: BotContext) -> dict[str, Any]:
+    return (context.user_data or {}).get(PREFIX) or {}
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+
+async def may_manage(context: BotContext, item: Schedule) -> bool:
+    """On/off, day, time, pauses and the text for everyone it addresses."""
+    assert context.principal is not None
+    if context.principal.is_super_admin:
+        return True
+    return item.unit_id is not None and await may_act_on_unit(
+        context.db, context.principal, Role.UNIT_ADMIN, item.unit_id)
+
+
+async def may_set_text(context: BotContext, item: Schedule, unit_id: int | None) -> bool:
+    """The text for a unit's subtree: her own units, inside the schedule's scope."""
+    assert context.principal is not None
+    if unit_id is None or unit_id == item.unit_id:
+        return await may_manage(context, item)
+    if not await may_act_on_unit(context.db, context.principal, Role.UNIT_ADMIN, unit_id):
+        return False
+    if item.unit_id is None:
+        return True
+    return any(u.id == item.unit_id for u in await _ancestry(context, unit_id))
+
+
+async def _ancestry(context: BotContext, unit_id: int) -> list[Any]:
+    chain = []
+    unit = await orgtree.get(context.db, unit_id)
+    while unit is not None and len(chain) < 64:
+        chain.append(unit)
+        unit = await orgtree.get(context.db, unit.parent_id)
+    return chain
+
+
+async def _visible(context: BotContext) -> list[Schedule]:
+    """The schedules that reach her units (all of them for a super-admin)."""
+    assert context.principal is not None
+    above: set[int] = set()  # her units and everything above them
+    for grant in context.principal.grants:
+        above |= {u.id for u in await _ancestry(context, grant.unit_id)}
+    return [item for item in await reminders.schedules(context.db)
+            if item.unit_id is None or item.unit_id in above or await may_manage(context, item)]
+
+
+async def _roots(context: BotContext) -> list[Any]:
+    """Where choosing a unit for a text starts."""
+    assert context.principal is not None
+    if context.principal.is_super_admin:
+        return await orgtree.children(context.db, await orgtree.top_parent(context.db))
+    grants = {g.unit_id for g in context.principal.grants if g.role == Role.UNIT_ADMIN}
+    return [u for u in [await orgtree.get(context.db, i) for i in sorted(grants)] if u]
+
+
+# --- texts shown -----------------------------------------------------------------------------
+
+
+def _title(context: BotContext, item: Schedule) -> str:
+    return context.t._(schedule.KIND_LABELS[item.kind])
+
+
+def _when(context: BotContext, item: Schedule) -> str:
+    t = context.t
+    return t._("every {weekday} at {time}", weekday=t._(schedule.WEEKDAYS[item.weekday]),
+               time=item.local_time)
+
+
+def _status(context: BotContext, item: Schedule) -> str:
+    return context.t._("✅ on") if item.enabled else context.t._("⏸ off")
+
+
+async def _unit_name(context: BotContext, unit_id: int | None) -> str:
+    if unit_id is None:
+        return context.t._("everyone")
+    return html.escape(await orgtree.unit_path(context.db, unit_id))
+
+
+def _preview(text_html: str, limit: int = 150) -> str:
+    """A stored text as a short plain preview (tags dropped, so clipping stays valid HTML)."""
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text_html)).replace("\n", " ")
+    return html.escape(plain if len(plain) <= limit else plain[: limit - 1] + "…")
+
+
+async def _shown_texts(context: BotContext, item: Schedule) -> list[reminders.ScheduleText]:
+    """The texts listed on the texts screen: everyone's first, then by unit, at most TEXTS_SHOWN."""
+    texts = await reminders.texts(context.db, item.id)
+    paths = {x.unit_id: await orgtree.unit_path(context.db, x.unit_id) for x in texts
+             if x.unit_id is not None}
+    texts.sort(key=lambda x: (x.unit_id is not None, sort_key(paths.get(x.unit_id, ""))))
+    return texts[:TEXTS_SHOWN]
+
+
+# --- screens ---------------------------------------------------------------------------------
+
+
+async def _list_screen(context: BotContext, note: str | None = None) -> Screen:
+    t = context.t
+    items = await _visible(context)
+    lines = [note, ""] if note else []
+    lines += [t._("<b>Reminder schedules</b>"),
+              t._("Times are {zone} time.", zone=str(context.settings.timezone)), ""]
+    options = []
+    for number, item in enumerate(items, 1):
+        lines.append(f"{number}. <b>{_title(context, item)}</b> — {_when(context, item)} — "
+                     f"{_status(context, item)}")
+        options.append(Option(str(item.id), f"{number}. {_title(context, item)}"))
+    lines += ["", t._("Tap a schedule (or type its number) to see or change it.")]
+    choice = Choice(options, page_size=max(1, len(options)))
+    _remember(context, view=LIST)
+    return Screen("\n".join(lines), choice.keyboard(PREFIX, LIST, 0, 0), choice)
+
+
+async def _card_choice(context: BotContext, item: Schedule) -> Choice:
+    t = context.t
+    options = []
+    if await may_manage(context, item):
+        options += [Option("toggle", t._("⏸ Switch off") if item.enabled
+                           else t._("▶ Switch on")),
+                    Option("day", t._("📅 Change the day")),
+                    Option("time", t._("🕒 Change the time")),
+                    Option("pauses", t._("⏸ Pause dates"))]
+    if item.kind in (ENVIRONMENT, HEADS_UP):
+        options.append(Option("texts", t._("✏️ Texts")))
+    options.append(Option("back", t._("⬅ All schedules")))
+    return Choice(options, page_size=len(options))
+
+
+async def _card_screen(context: BotContext, item: Schedule, note: str | None = None) -> Screen:
+    t = context.t
+    tz = context.settings.timezone
+    now = context.clock.now()
+    today = local_today(context)
+    pauses = await reminders.pauses(context.db, from_day=today.isoformat(), schedule_id=item.id)
+    lines = [note, ""] if note else []
+    lines += [f"<b>{_title(context, item)}</b>",
+              t._("When: {when} ({zone} time)", when=_when(context, item), zone=str(tz)),
+              t._("Status: {status}", status=_status(context, item)),
+              t._("Who: {unit}", unit=t._("the chapter heads") if item.kind == SUMMARY
+                  else await _unit_name(context, item.unit_id))]
+    if item.enabled:
+        lines.append(t._("Next: {when}", when=t.datetime(
+            schedule.next_due(item, now, tz, pauses))))
+    if pauses:
+        lines.append(t._("Paused: {dates}", dates=", ".join(_range_text(context, p.first_day,
+                                                                         p.last_day)
+                                                            for p in pauses)))
+    if item.kind in (ENVIRONMENT, HEADS_UP):
+        texts = await reminders.texts(context.db, item.id)
+        own = [x for x in texts if x.unit_id is None]
+        lines.append(t._("Text: {text}", text=_preview(own[0].text_html) if own
+                         else t._("the standard text")))
+        if len(texts) > len(own):
+            lines.append(t.n_("Own texts for {n} unit.", "Own texts for {n} units.",
+                              len(texts) - len(own)))
+    runs = await reminders.last_runs(context.db, item.id)
+    if runs:
+        lines += ["", t._("<b>Latest</b>")]
+        for run in runs:
+            lines.append(await _run_line(context, run))
+    choice = await _card_choice(context, item)
+    _remember(context, view=CARD, schedule=item.id)
+    return Screen("\n".join(lines), choice.keyboard(PREFIX, CARD, item.id, 0), choice)
+
+
+async def _run_line(context: BotContext, run: reminders.Run) -> str:
+    t = context.t
+    day = t.date(date.fromisoformat(run.day))
+    if run.status == reminders.PAUSED:
+        return t._("{date}: paused", date=day)
+    if run.status == reminders.SKIPPED:
+        return t._("{date}: not sent (the bot was not running in time)", date=day)
+    if run.broadcast_id is None:
+        return t._("{date}: nobody to send to", date=day)
+    counts = await deliveries.progress(context.db, run.broadcast_id)
+    return t._("{date}: sent {sent} of {total} (blocked {blocked}, failed {failed})",
+               date=day, sent=t.number(counts.sent), total=t.number(counts.total),
+               blocked=t.number(counts.blocked), failed=t.number(counts.failed))
+
+
+def _range_text(context: BotContext, first: str, last: str) -> str:
+    t = context.t
+    if first == last:
+        return t.date(date.fromisoformat(first))
+    return f"{t.date(date.fromisoformat(first))}–{t.date(date.fromisoformat(last))}"
+
+
+def _day_choice(context: BotContext) -> Choice:
+    t = context.t
+    return Choice([Option(str(i), t._(name)) for i, name in enumerate(schedule.WEEKDAYS)],
+                  page_size=7)
+
+
+async def _day_screen(context: BotContext, item: Schedule) -> Screen:
+    t = context.t
+    choice = _day_choice(context)
+    _remember(context, view=DAY, schedule=item.id)
+    text = t._("On which day should “{title}” be sent? Tap it or type its number.",
+               title=_title(context, item))
+    return Screen(text, choice.keyboard(PREFIX, DAY, item.id, 0), choice)
+
+
+async def _texts_choice(context: BotContext, item: Schedule) -> Choice:
+    t = context.t
+    options = []
+    if await may_manage(context, item):
+        options.append(Option("all", t._("✏️ Text for everyone")))
+    options.append(Option("unit", t._("✏️ Text for one unit")))
+    for text in await _shown_texts(context, item):
+        if await may_set_text(context, item, text.unit_id):
+            name = (await orgtree.get(context.db, text.unit_id)) if text.unit_id else None
+            label = name.name if name else t._("everyone")
+            options.append(Option(f"x{text.unit_id or 0}",
+                                  t._("↩ Remove the text for {unit}", unit=label)))
+    options.append(Option("back", t._("⬅ Back")))
+    return Choice(options, page_size=len(options))
+
+
+async def _texts_screen(context: BotContext, item: Schedule, note: str | None = None) -> Screen:
+    t = context.t
+    lines = [note, ""] if note else []
+    lines += [t._("<b>Texts of “{title}”</b>", title=_title(context, item)),
+              t._("Members get the text of their own unit, else of the nearest unit above "
+                  "it, else the text for everyone, else the standard text:"),
+              "", t._("<b>Standard text</b> (in each member's language):"),
+              _preview(t._(schedule.DEFAULT_TEXTS[item.kind],
+                           date=t.date(local_today(context))), 300)]
+    for text in await _shown_texts(context, item):
+        lines += ["", f"<b>{await _unit_name(context, text.unit_id)}</b>:",
+                  _preview(text.text_html)]
+    choice = await _texts_choice(context, item)
+    _remember(context, view=TEXTS, schedule=item.id)
+    return Screen("\n".join(lines), choice.keyboard(PREFIX, TEXTS, item.id, 0), choice)
+
+
+async def _unit_screen(context: BotContext, item: Schedule, node: int, page: int) -> Screen:
+    """Choose the unit whose text to set: ✏️ sets it here, a name goes down the tree."""
+    t = context.t
+    options = []
+    if node:
+        unit = await orgtree.get(context.db, node)
+        if unit is not None:
+            options.append(Option(f"s{unit.id}", t._("✏️ {unit}", unit=unit.name)))
+        found = await orgtree.children(context.db, node)
+    else:
+        found = await _roots(context)
+    for unit in found:
+        nested = await orgtree.has_children(context.db, unit.id)
+        options.append(Option(f"{'i' if nested else 's'}{unit.id}", unit.name))
+    options.append(Option("back", t._("⬅ Back")))
+    choice = Choice(options, page=page).at_page(page)
+    _remember(context, view=UNIT, schedule=item.id, node=node, page=choice.page)
+    text = t._("For which unit? Tap it or type its number.")
+    return Screen(text, choice.keyboard(PREFIX, UNIT, item.id, node), choice)
+
+
+def _pauses_choice(context: BotContext, pauses: list[reminders.Pause]) -> Choice:
+    t = context.t
+    options = [Option("add", t._("➕ Add a pause"))]
+    options += [Option(f"x{p.id}", t._("🗑 Remove {dates}", dates=_range_text(
+        context, p.first_day, p.last_day))) for p in pauses[:20]]
+    options.append(Option("back", t._("⬅ Back")))
+    return Choice(options, page_size=len(options))
+
+
+async def _pauses_screen(context: BotContext, item: Schedule, note: str | None = None) -> Screen:
+    t = context.t
+    pauses = await reminders.pauses(context.db, from_day=local_today(context).isoformat(),
+                                    schedule_id=item.id)
+    lines = [note, ""] if note else []
+    lines += [t._("<b>Pause dates of “{title}”</b>", title=_title(context, item)),
+              t._("On these dates nothing is sent (e.g. Tết).")]
+    lines += [f"• {_range_text(context, p.first_day, p.last_day)}" for p in pauses] or [
+        t._("No pauses planned.")]
+    choice = _pauses_choice(context, pauses)
+    _remember(context, view=PAUSES, schedule=item.id)
+    return Screen("\n".join(lines), choice.keyboard(PREFIX, PAUSES, item.id, 0), choice)
+
+
+async def _put(update: Update, context: BotContext, screen: Screen,
+               message: Message | None) -> None:
+    if message is not None:
+        await edit(message, screen.text, screen.keyboard)
+    else:
+        await say(update, context, screen.text, screen.keyboard)
+
+
+async def _screen(context: BotContext, view: str, item: Schedule | None, node: int = 0,
+                  page: int = 0) -> Screen:
+    """The screen `view` (of schedule `item`) as it is now."""
+    if item is None or view == LIST:
+        return await _list_screen(context)
+    if view == DAY:
+        return await _day_screen(context, item)
+    if view == TEXTS:
+        return await _texts_screen(context, item)
+    if view == UNIT:
+        return await _unit_screen(context, item, node, page)
+    if view == PAUSES:
+        return await _pauses_screen(context, item)
+    return await _card_screen(context, item)
+
+
+# --- entry and answers -----------------------------------------------------------------------
+
+
+@requires(Role.UNIT_ADMIN)
+async def show_reminders(update: Update, context: BotContext) -> str:
+    """/reminders: the schedules."""
+    await _put(update, context, await _list_screen(context), None)
+    return SCREEN
+
+
+@requires(Role.UNIT_ADMIN)
+async def pressed(update: Update, context: BotContext) -> str | int | None:
+    """`rem:<view>:<schedule>:<node>:o:<key>` or `…:p:<page>`."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.decode(query.data)
+    args = data.args if data else ()
+    message = query.message if isinstance(query.message, Message) else None
+    numbers = [prompts.int_arg(a) for a in args[1:3]]
+    if (len(args) != 5 or args[0] not in (LIST, CARD, DAY, TEXTS, UNIT, PAUSES)
+            or None in numbers or args[3] not in ("o", "p")):
+        return await _gone(update, context)
+    view, node = args[0], int(args[2])
+    item = await reminders.get(context.db, int(args[1])) if view != LIST else None
+    if view != LIST and (item is None or item not in await _visible(context)):
+        return await _gone(update, context)
+    if args[3] == "p":
+        if prompts.int_arg(args[4]) is None:
+            return await _gone(update, context)
+        await query.answer()
+        await _put(update, context, await _screen(context, view, item, node, int(args[4])),
+                   message)
+        return SCREEN
+    return await _choose(update, context, view, item, node, args[4], message)
+
+
+async def typed(update: Update, context: BotContext) -> str | int | None:
+    """A typed number answering the latest screen."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    shown = _shown(context)
+    view = shown.get("view", LIST)
+    item = await reminders.get(context.db, shown.get("schedule") or 0)
+    if view != LIST and (item is None or item not in await _visible(context)):
+        view, item = LIST, None
+    screen = await _screen(context, view, item, shown.get("node", 0), shown.get("page", 0))
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    option = screen.choice.resolve(text)
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                               "number."))
+        return None
+    return await _choose(update, context, view, item, shown.get("node", 0), option.key, None)
+
+
+async def _choose(update: Update, context: BotContext, view: str, item: Schedule | None,
+                  node: int, key: str, message: Message | None) -> str | int | None:
+    """Carry out one option of a screen (a press or a typed number)."""
+    t = context.t
+    query = update.callback_query
+    assert update.effective_user is not None
+    user_id = update.effective_user.id
+    now = to_iso(context.clock.now())
+    screen: Screen | None = None
+    if view == LIST:
+        number = prompts.int_arg(key)
+        chosen = await reminders.get(context.db, number) if number is not None else None
+        if chosen is None or chosen not in await _visible(context):
+            return await _gone(update, context)
+        screen = await _card_screen(context, chosen)
+    elif item is None:
+        return await _gone(update, context)
+    elif view == CARD:
+        if key not in {o.key for o in (await _card_choice(context, item)).options}:
+            return await _gone(update, context)
+        if key == "back":
+            screen = await _list_screen(context)
+        elif key == "toggle":
+            await reminders.set_enabled(context.db, item.id, not item.enabled, by=user_id, at=now)
+            fresh = await reminders.get(context.db, item.id)
+            assert fresh is not None
+            screen = await _card_screen(context, fresh, t._("Switched on: it is sent from its "
+                                                            "next time on.") if fresh.enabled
+                                        else t._("Switched off."))
+        elif key == "day":
+            screen = await _day_screen(context, item)
+        elif key == "texts":
+            screen = await _texts_screen(context, item)
+        elif key == "pauses":
+            screen = await _pauses_screen(context, item)
+        else:  # time
+            return await _ask(update, context, item, TIME, t._(
+                "Type the new time (24 hours, {zone} time), e.g. 06:30 or 19h30. /cancel keeps "
+                "{time}.", zone=str(context.settings.timezone), time=item.local_time))
+    elif view == DAY:
+        if not await may_manage(context, item):
+            await refuse(update, context)
+            return None
+        if _day_choice(context).by_key(key) is None:
+            return await _gone(update, context)
+        await reminders.set_when(context.db, item.id, weekday=int(key),
+                                 local_time=item.local_time, by=user_id, at=now)
+        screen = await _changed(context, item.id)
+    elif view == TEXTS:
+        options = {o.key for o in (await _texts_choice(context, item)).options}
+        if key not in options:
+            return await _gone(update, context)
+        if key == "back":
+            screen = await _card_screen(context, item)
+        elif key == "all":
+            return await _ask_text(update, context, item, None)
+        elif key == "unit":
+            screen = await _unit_screen(context, item, 0, 0)
+        else:
+            unit_id = int(key[1:]) or None
+            await reminders.clear_text(context.db, item.id, unit_id)
+            screen = await _texts_screen(context, item, t._("The text for {unit} is removed.",
+                                                            unit=await _unit_name(context,
+                                                                                  unit_id)))
+    elif view == UNIT:
+        if key == "back":
+            screen = await _texts_screen(context, item)
+        elif key[:1] in ("s", "i") and prompts.int_arg(key[1:]) is not None:
+            unit_id = int(key[1:])
+            if key[0] == "i":
+                if not await may_act_on_unit(context.db, context.principal,  # type: ignore[arg-type]
+                                             Role.UNIT_ADMIN, unit_id):
+                    await refuse(update, context)
+                    return None
+                screen = await _unit_screen(context, item, unit_id, 0)
+            elif not await may_set_text(context, item, unit_id):
+                await refuse(update, context)
+                return None
+            else:
+                return await _ask_text(update, context, item, unit_id)
+        else:
+            return await _gone(update, context)
+    elif view == PAUSES:
+        if not await may_manage(context, item):
+            await refuse(update, context)
+            return None
+        if key == "back":
+            screen = await _card_screen(context, item)
+        elif key == "add":
+            return await _ask(update, context, item, PAUSE, t._(
+                "Type the date to pause, e.g. 17/2/2027, or a range, e.g. 14/2/2027 – "
+                "22/2/2027. /cancel stops."))
+        elif key.startswith("x") and prompts.int_arg(key[1:]) is not None:
+            removed = await reminders.remove_pause(context.db, int(key[1:]), item.id)
+            screen = await _pauses_screen(context, item, t._("The pause is removed.") if removed
+                                          else None)
+        else:
+            return await _gone(update, context)
+    if screen is None:
+        return await _gone(update, context)
+    if query is not None:
+        await query.answer()
+    await _put(update, context, screen, message)
+    return SCREEN
+
+
+async def _changed(context: BotContext, schedule_id: int) -> Screen:
+    fresh = await reminders.get(context.db, schedule_id)
+    assert fresh is not None
+    return await _card_screen(context, fresh, context.t._(
+        "Saved: {when}. It takes effect from the next time.", when=_when(context, fresh)))
+
+
+async def _ask(update: Update, context: BotContext, item: Schedule, state: str,
+               question: str, **params: Any) -> str:
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    _remember(context, view=CARD, schedule=item.id, **params)
+    await say(update, context, question)
+    return state
+
+
+async def _ask_text(update: Update, context: BotContext, item: Schedule,
+                    unit_id: int | None) -> str:
+    t = context.t
+    return await _ask(update, context, item, TEXT, t._(
+        "Send the text for {unit} in one message (up to {limit} characters; bold and italics "
+        "are kept). It is sent as written, whatever the member's language. /cancel keeps the "
+        "current one.", unit=await _unit_name(context, unit_id), limit=TEXT_MAX),
+        unit=unit_id or 0)
+
+
+async def _gone(update: Update, context: BotContext) -> None:
+    text = context.t._("This button is no longer active.")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await say(update, context, text)
+
+
+async def _current(update: Update, context: BotContext) -> Schedule | None:
+    """The schedule a typed time, text or pause is for, if she may still change it."""
+    item = await reminders.get(context.db, _shown(context).get("schedule") or 0)
+    if item is None or item not in await _visible(context):
+        await say(update, context, context.t._("This schedule no longer exists."))
+        return None
+    return item
+
+
+async def time_typed(update: Update, context: BotContext) -> str | int | None:
+    """The new local time."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    item = await _current(update, context)
+    if item is None:
+        return END
+    if not await may_manage(context, item):
+        await refuse(update, context)
+        return END
+    value = schedule.parse_time(update.effective_message.text or "")  # type: ignore[union-attr]
+    if value is None:
+        await say(update, context, context.t._("Please type a time of day like 06:30 or 19h30."))
+        return None
+    assert update.effective_user is not None
+    await reminders.set_when(context.db, item.id, weekday=item.weekday, local_time=value,
+                             by=update.effective_user.id, at=to_iso(context.clock.now()))
+    await _put(update, context, await _changed(context, item.id), None)
+    return SCREEN
+
+
+async def text_typed(update: Update, context: BotContext) -> str | int | None:
+    """The text for the chosen scope (its formatting kept, as Telegram HTML)."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    t = context.t
+    item = await _current(update, context)
+    message = update.effective_message
+    if item is None or message is None:
+        return END
+    unit_id = _shown(context).get("unit") or None
+    if not await may_set_text(context, item, unit_id):
+        await refuse(update, context)
+        return END
+    plain = nfc(message.text or "").strip()
+    if len(plain) > TEXT_MAX:
+        await say(update, context, t._("That is {length} characters; a reminder can have at "
+                                       "most {limit}. Please shorten it and send it again.",
+                                       length=len(plain), limit=TEXT_MAX))
+        return None
+    assert update.effective_user is not None
+    await reminders.set_text(context.db, item.id, unit_id, nfc(message.text_html or ""),
+                             by=update.effective_user.id, at=to_iso(context.clock.now()))
+    await _put(update, context, await _texts_screen(context, item, t._(
+        "Saved: the text for {unit}.", unit=await _unit_name(context, unit_id))), None)
+    return SCREEN
+
+
+def parse_pause(text: str, today: date) -> tuple[date, date]:
+    """'17/2/2027', '17/2' or a range '14/2/2027 – 22/2/2027'; today or later, at most
+    PAUSE_MAX_DAYS long. A date without a year is the next one to come. Raises InvalidInput."""
+    parts = _RANGE.split(nfc(text).strip(), maxsplit=1)
+    days = []
+    for part in parts:
+        match = _DATE.fullmatch(part.strip())
+        if not match:
+            raise InvalidInput(N_("Please type a date like 17/2/2027, or a range like "
+                                  "14/2/2027 – 22/2/2027."))
+        day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
+        try:
+            found = date(int(year) if year else today.year, month, day)
+            if year is None and found < today:
+                found = found.replace(year=found.year + 1)
+        except ValueError:
+            raise InvalidInput(N_("{text} is not a date in the calendar. Please check the day "
+                                  "and the month (dd/mm)."),
+                               text=html.escape(part.strip())) from None
+        days.append(found)
+    first, last = days[0], days[-1]
+    if first < today or last < first:
+        raise InvalidInput(N_("Please give dates from today on, the first one first."))
+    if (last - first).days >= PAUSE_MAX_DAYS:
+        raise InvalidInput(N_("A pause can last at most {days} days."), days=PAUSE_MAX_DAYS)
+    return first, last
+
+
+async def pause_typed(update: Update, context: BotContext) -> str | int | None:
+    """The dates of a new pause."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    t = context.t
+    item = await _current(update, context)
+    if item is None:
+        return END
+    if not await may_manage(context, item):
+        await refuse(update, context)
+        return END
+    try:
+        first, last = parse_pause(update.effective_message.text or "",  # type: ignore[union-attr]
+                                  local_today(context))
+    except InvalidInput as exc:
+        await say(update, context, t._(exc.reason, **exc.values))
+        return None
+    assert update.effective_user is not None
+    await reminders.add_pause(context.db, item.id, first.isoformat(), last.isoformat(),
+                              by=update.effective_user.id, at=to_iso(context.clock.now()))
+    await _put(update, context, await _pauses_screen(context, item, t._(
+        "Paused: {dates}.", dates=_range_text(context, first.isoformat(), last.isoformat()))),
+        None)
+    return SCREEN
+
+
+async def not_text(update: Update, context: BotContext) -> str | None:
+    """A photo or sticker where a time, a text or dates were asked."""
+    if not prompts.owns(context, PREFIX):
+        return await prompts.pass_on(update, context)
+    await say(update, context, context.t._("Please answer with text, or /cancel."))
+    return None
+
+
+async def cancel(update: Update, context: BotContext) -> int | None:
+    """/cancel: leave; nothing more is changed."""
+    if not prompts.owns(context, PREFIX):
+        await prompts.pass_on_cancel(update, context)
+        return None
+    prompts.release(context, PREFIX)
+    if context.user_data is not None:
+        context.user_data.pop(PREFIX, None)
+    await say(update, context, context.t._("Cancelled; nothing more was changed."))
+    return END
+
+
+def conversation() -> ConversationHandler[Any]:
+    """The /reminders conversation (a new object per application)."""
+    not_text_answer = ~filters.COMMAND & ~filters.TEXT
+    return conversation_handler(
+        entry_points=[
+            CommandHandler("reminders", show_reminders, filters.ChatType.PRIVATE),
+            CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
+        ],
+        states={
+            SCREEN: [MessageHandler(prompts.ANSWER, typed)],
+            TIME: [MessageHandler(prompts.ANSWER, time_typed),
+                   MessageHandler(not_text_answer, not_text)],
+            TEXT: [MessageHandler(prompts.ANSWER, text_typed),
+                   MessageHandler(not_text_answer, not_text)],
+            PAUSE: [MessageHandler(prompts.ANSWER, pause_typed),
+                    MessageHandler(not_text_answer, not_text)],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+        name="reminders",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [conversation()]

@@ -1,0 +1,265 @@
+"""/report and /myreports end to end through the strict fake, and what members type wrong."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.catalog import CatalogError, check_stored_codes, default_path, parse
+from bot.clock import ManualClock
+from handlers.activities import parse_date, parse_quantity
+from storage import activities, members, units
+from storage.activities import NewReport
+from tests.conftest import grant, register_member
+
+# Wednesday 1 April 2026, 10:00 in Hà Nội.
+NOW = datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
+TODAY = date(2026, 4, 1)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+async def her_reports(db, user_id: int) -> list[activities.Report]:
+    member = await members.by_user(db, user_id)
+    assert member is not None
+    return await activities.of_member(db, member.id, limit=100)
+
+
+async def send_photo(person, caption: str | None = None) -> None:
+    """A photo (with an optional caption) from `person`."""
+    await person._feed(person.api.message_update(person.user, photo=True, caption=caption))
+
+
+def test_dates_and_quantities_are_read_the_vietnamese_way():
+    assert parse_date("hôm qua", TODAY) == date(2026, 3, 31)
+    assert parse_date("Hôm nay", TODAY) == TODAY
+    assert parse_date("29/3", TODAY) == date(2026, 3, 29)
+    assert parse_date("28/12", TODAY) == date(2025, 12, 28), "December typed in spring"
+    assert parse_date("5-1-2026", TODAY) == date(2026, 1, 5)
+    assert parse_date("5/1/25", TODAY) == date(2025, 1, 5)
+    for bad in ("31/02", "1/13", "00/3", "ngày mai", "2026-03-01"):
+        with pytest.raises(ValueError):
+            parse_date(bad, TODAY)
+    assert parse_quantity("2,5") == parse_quantity("2.5") == parse_quantity("2,5 kg", "kg") == 2.5
+    assert parse_quantity("1000") == 1000
+    for bad in ("abc", "-3", "0", "1e9", "1001", "1.000", "2,555", ""):
+        with pytest.raises(ValueError):
+            parse_quantity(bad, "kg")
+
+
+async def test_a_full_report_with_quantity_note_and_photo(person, db):
+    await register_member(db, 4101, "HM-HL-02")
+    hoa = person(4101)
+    await hoa.send("📋 Báo cáo hoạt động")  # the main-menu button
+    assert "Chị muốn báo cáo hoạt động nào?" in hoa.reply_text()
+    labels = [b[1] for b in hoa.buttons()]
+    assert labels[0] == "1. Ngày môi trường Chủ nhật" and any("Biến rác" in x for x in labels)
+    await hoa.press("Biến rác thành tiền")
+    assert "Hoạt động diễn ra ngày nào?" in hoa.reply_text()
+    await send_photo(hoa)  # a photo where a date is expected
+    assert "ảnh có thể thêm ở bước cuối" in hoa.reply_text()
+    for typed, answer in (("31/02", "không phải là một ngày có thật"),
+                          ("1/13", "không phải là một ngày có thật"),
+                          ("2/4/2026", "chưa tới"),
+                          ("31/12/2024", "từ ngày 1/1/2025"),
+                          ("ngày kia", "ngày/tháng")):
+        await hoa.send(typed)
+        assert answer in hoa.reply_text(), typed
+    await hoa.send("hôm qua")
+    assert "Được bao nhiêu kg?" in hoa.reply_text()
+    for typed, answer in (("abc", "chỉ gõ một con số"), ("-3", "lớn hơn 0"),
+                          ("1e9", "chỉ gõ một con số"), ("5000", "lớn hơn 1000")):
+        await hoa.send(typed)
+        assert answer in hoa.reply_text(), typed
+    await hoa.send("2,5")
+    assert "thêm ghi chú" in hoa.reply_text()
+    await hoa.send("x" * 501)
+    assert "tối đa 500 ký tự" in hoa.reply_text()
+    await hoa.send("Thu gom giấy, vỏ chai <tổ 5> & tổ 6")
+    assert "gửi một ảnh" in hoa.reply_text()
+    await hoa.send("chưa có ảnh")  # text where a photo is expected
+    assert "Chị gửi một ảnh (không phải chữ)" in hoa.reply_text()
+    await send_photo(hoa)
+    summary = hoa.reply_text()
+    assert "Chị kiểm tra lại báo cáo" in summary and "Số lượng: 2,5 kg" in summary
+    assert "Ngày: 31/3/2026" in summary and "&lt;tổ 5&gt; &amp; tổ 6" in summary
+    assert "Ảnh: 📷 có ảnh" in summary
+    await hoa.press("Lưu")
+    assert "Em đã lưu báo cáo: Biến rác thành tiền, ngày 31/3/2026" in hoa.reply_text()
+    [report] = await her_reports(db, 4101)
+    chapter = await units.by_code(db, "HM-HL-02")
+    assert chapter is not None
+    assert (report.activity_code, report.day, report.quantity, report.unit_id) == (
+        "waste_to_money", "2026-03-31", 2.5, chapter.id)
+    assert report.note == "Thu gom giấy, vỏ chai <tổ 5> & tổ 6"
+    assert report.photo_file_id and report.photo_file_id.startswith("PHACAgFAKE")
+    rejected = [c for c in hoa.api.calls if not c.ok and c.method != "setMyCommands"]
+    assert rejected == [], "nothing the bot sent was refused by the strict fake"
+
+
+async def test_typed_numbers_skip_buttons_and_a_photo_instead_of_a_note(person, db):
+    await register_member(db, 4102, "HM-HL-02")
+    hoa = person(4102)
+    await hoa.send("/report")
+    await hoa.send("1")  # Sunday environment day (no unit: no quantity asked)
+    await hoa.send("2")  # yesterday
+    assert "thêm ghi chú" in hoa.reply_text()
+    await send_photo(hoa, caption="Cả tổ cùng dọn ngõ 12")  # a photo with a caption
+    summary = hoa.reply_text()
+    assert "em đã thêm ảnh" in summary and "Cả tổ cùng dọn ngõ 12" in summary
+    await hoa.send("1")  # save
+    [report] = await her_reports(db, 4102)
+    assert (report.activity_code, report.day, report.note) == (
+        "sunday_environment", "2026-03-31", "Cả tổ cùng dọn ngõ 12")
+    assert report.quantity is None and report.photo_file_id is not None
+
+
+async def test_the_same_activity_twice_on_a_day_is_refused_and_the_draft_kept(person, db):
+    await register_member(db, 4103, "HM-HL-02")
+    hoa = person(4103)
+    for _ in range(2):
+        await hoa.send("/report")
+        await hoa.press("Phân loại rác")
+        await hoa.press("Hôm nay")
+        await hoa.press("Bỏ qua: không ghi chú")
+        await hoa.press("Bỏ qua: không có ảnh")
+        await hoa.press("Lưu")
+    assert "Chị đã báo cáo Phân loại rác tại nguồn ngày 1/4/2026 rồi" in hoa.reply_text()
+    await hoa.press("Đổi ngày")
+    await hoa.send("30/3")
+    await hoa.press("Lưu")
+    assert "Em đã lưu báo cáo" in hoa.reply_text()
+    assert sorted(r.day for r in await her_reports(db, 4103)) == ["2026-03-30", "2026-04-01"]
+
+
+async def test_cancel_stores_nothing_and_stale_buttons_are_told(person, db):
+    await register_member(db, 4104, "HM-HL-02")
+    hoa = person(4104)
+    await hoa.send("/report")
+    old_id, _text, old_data = hoa.buttons()[0]
+    await hoa.send("/cancel")
+    assert "Đã hủy; em chưa lưu gì." in hoa.reply_text()
+    await hoa.press_data(old_id, old_data)
+    assert "không còn hiệu lực" in hoa.reply_text()
+    assert await her_reports(db, 4104) == []
+
+
+async def test_a_member_without_a_chapter_is_told_what_to_do(person, db):
+    member_id = await register_member(db, 4105, "HM-HL-02")
+    await db.execute("UPDATE members SET unit_id = NULL WHERE id = ?", (member_id,))
+    hoa = person(4105)
+    await hoa.send("/report")
+    assert "chưa có chi hội" in hoa.reply_text()
+    await hoa.press_data(1, "env:20260329")  # the reminder's button
+    assert "chưa có chi hội" in hoa.reply_text()
+    stranger = person(4106)
+    await stranger.send("/report")
+    assert "đăng ký trước" in stranger.reply_text()
+
+
+async def test_myreports_lists_pages_edits_and_deletes_within_seven_days(person, db, clock):
+    member_id = await register_member(db, 4107, "HM-HL-02")
+    chapter = await units.by_code(db, "HM-HL-02")
+    assert chapter is not None
+    for day in range(20, 27):  # seven reports, 20/3 … 26/3
+        await activities.add(db, NewReport(member_id, chapter.id, "waste_sorting",
+                                           f"2026-03-{day}"), at="2026-03-27T01:00:00Z")
+    fresh = await activities.add(db, NewReport(member_id, chapter.id, "waste_to_money",
+                                               "2026-03-31", quantity=3.0, note="Giấy"),
+                                 at="2026-03-31T01:00:00Z")
+    hoa = person(4107)
+    await hoa.send("/myreports")
+    listing = hoa.reply_text()
+    assert "Trang 1/2" in listing
+    assert listing.index("31/3/2026") < listing.index("26/3/2026"), "newest first"
+    await hoa.press("▶")
+    assert "Trang 2/2" in hoa.reply_text() and "20/3/2026" in hoa.reply_text()
+    await hoa.press("◀")
+    await hoa.send("1")  # the newest: 31/3, reported 31/3
+    card = hoa.reply_text()
+    assert "Số lượng: 3 kg" in card and "Chị có thể sửa hoặc xóa đến" in card
+    await hoa.press("Sửa")
+    assert "Chị kiểm tra lại báo cáo" in hoa.reply_text()
+    await hoa.press("Đổi số lượng")
+    await hoa.send("4.5")
+    await hoa.press("Đổi ghi chú")
+    await hoa.press("Xóa ghi chú")
+    await hoa.press("Lưu")
+    assert "Em đã cập nhật báo cáo" in hoa.reply_text()
+    updated = await activities.get(db, fresh.id)
+    assert updated is not None and (updated.quantity, updated.note) == (4.5, None)
+    # Reported on 27/3: past the seven days on 4/4.
+    clock.advance(3 * 86400)
+    await hoa.send("/myreports")
+    await hoa.press("2.")
+    assert "không sửa được nữa" in hoa.reply_text()
+    assert not any("Sửa" in b[1] for b in hoa.buttons())
+    message_id = hoa.buttons()[0][0]
+    old = (await her_reports(db, 4107))[1]
+    await hoa.press_data(message_id, f"myr:c:{old.id}:o:delete")  # forged: still refused
+    assert "không sửa được nữa" in hoa.reply_text()
+    await hoa.send("/myreports")
+    await hoa.press("1.")
+    await hoa.press("Xóa")
+    assert "Chị có muốn xóa báo cáo này không?" in hoa.reply_text()
+    await hoa.press("Có, xóa")
+    assert "Em đã xóa báo cáo" in hoa.reply_text()
+    assert await activities.get(db, fresh.id) is None
+    assert len(await her_reports(db, 4107)) == 7
+
+
+async def test_someone_elses_report_cannot_be_opened_or_changed(person, db):
+    owner = await register_member(db, 4108, "HM-HL-02")
+    chapter = await units.by_code(db, "HM-HL-02")
+    assert chapter is not None
+    report = await activities.add(db, NewReport(owner, chapter.id, "other", "2026-03-31",
+                                                note="Riêng tư"), at="2026-03-31T01:00:00Z")
+    await register_member(db, 4109, "HM-HL-02", name="Lê Thị Mai")
+    mai = person(4109)
+    await mai.send("/myreports")
+    for forged in (f"myr:o:{report.id}", f"myr:c:{report.id}:o:edit",
+                   f"myr:c:{report.id}:o:delete", f"myr:d:{report.id}:o:yes",
+                   f"actph:{report.id}"):
+        await mai.press_data(1, forged)
+        assert "Riêng tư" not in mai.reply_text()
+    assert await activities.get(db, report.id) is not None
+
+
+async def test_the_catalog_may_not_drop_an_activity_code_that_reports_use(db):
+    member_id = await register_member(db, 4110, "HM-HL-02")
+    chapter = await units.by_code(db, "HM-HL-02")
+    assert chapter is not None
+    await activities.add(db, NewReport(member_id, chapter.id, "flower_street", "2026-03-31"),
+                         at="2026-03-31T01:00:00Z")
+    shipped = default_path().read_text("utf-8")
+    start = shipped.index('[[activities]]\ncode = "flower_street"')
+    end = shipped.index("[[activities]]", start + 10)
+    with pytest.raises(CatalogError, match=r"flower_street.*1 stored"):
+        await check_stored_codes(db, parse(shipped[:start] + shipped[end:]))
+    retired = shipped.replace('code = "flower_street"', 'code = "flower_street"\nretired = true')
+    await check_stored_codes(db, parse(retired))
+
+
+async def test_the_new_commands_are_in_the_menus_of_the_roles_that_may_use_them(api, db, person):
+    for locale in ("vi", "en"):
+        names = [c["command"] for c in api.commands(language_code=locale)]
+        assert {"report", "myreports", "settings"} <= set(names)
+        assert "chapter" not in names and "reminders" not in names
+    vi = {c["command"]: c["description"] for c in api.commands(language_code="vi")}
+    assert vi["report"] == "Báo cáo hoạt động (ví dụ Ngày môi trường Chủ nhật)"
+    head = await register_member(db, 4190, "HM-HL-02")
+    await grant(db, head, "chapter_head", "HM-HL-02")
+    await person(4190).send("/start")
+    scoped = [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": 4190},
+                                                 language_code="en")]
+    assert "chapter" in scoped and "reminders" not in scoped
+    admin = await register_member(db, 4191, "HM-HL-02")
+    await grant(db, admin, "unit_admin", "HM-HL")
+    await person(4191).send("/start")
+    scoped = [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": 4191},
+                                                 language_code="vi")]
+    assert {"chapter", "reminders", "report"} <= set(scoped)
