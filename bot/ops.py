@@ -1,0 +1,310 @@
+"""Running and looking after the bot: `run` (polling or webhook) with a graceful stop, `check`
+and `backup`.
+
+Graceful stop (SIGTERM from systemd or Docker, SIGINT from Ctrl-C): stop taking updates,
+stop the delivery engine after the messages in flight (each result recorded, so a restart
+resumes without sending twice), finish the updates already taken (their database writes),
+write conversation state, close the database. Each step has a deadline, so the process is
+gone within `STOP_BUDGET` seconds (systemd and Docker wait 10 s before SIGKILL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from telegram import Bot
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
+from telegram.request import BaseRequest
+
+from bot.logging_setup import mask
+from bot.settings import SUPPORTED_LOCALES, Settings
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+STOP_BUDGET = 8.0
+UPDATER_STOP = 2.0
+ENGINE_STOP = 4.0
+
+
+# --- run -----------------------------------------------------------------------------------------
+
+
+async def serve(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    *,
+    webhook: bool = False,
+    stop_signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM),
+    on_ready: Callable[[], None] | None = None,
+    stop_event: asyncio.Event | None = None,
+) -> None:
+    """Run until a stop signal (or `stop_event`), then stop gracefully (module docstring)."""
+    loop = asyncio.get_running_loop()
+    stopping = stop_event or asyncio.Event()
+    for sig in stop_signals:
+        loop.add_signal_handler(sig, stopping.set)
+    await application.initialize()
+    try:
+        assert application.post_init is not None
+        await application.post_init(application)
+        updater = application.updater
+        assert updater is not None
+        if webhook:
+            assert settings.webhook_url is not None
+            await updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("webhook listening on %s:%s", settings.webhook_listen, settings.webhook_port)
+        else:
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            log.info("long polling started")
+        await application.start()
+        if on_ready is not None:
+            on_ready()
+        await stopping.wait()
+        log.info("stop signal received: stopping gracefully")
+        await stop_gracefully(application)
+    finally:
+        for sig in stop_signals:
+            loop.remove_signal_handler(sig)
+        if application.running:
+            with contextlib.suppress(Exception):
+                await application.stop()
+        await application.shutdown()
+        assert application.post_shutdown is not None
+        await application.post_shutdown(application)
+        log.info("stopped")
+
+
+async def stop_gracefully(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop taking updates and sending; finish what was taken; within STOP_BUDGET seconds."""
+    deadline = time.monotonic() + STOP_BUDGET
+    engine = application.bot_data.delivery
+    engine_stopped = asyncio.ensure_future(engine.stop(timeout=ENGINE_STOP)) if engine else None
+    updater = application.updater
+    if updater is not None and updater.running:
+        try:
+            await asyncio.wait_for(updater.stop(), UPDATER_STOP)
+        except TimeoutError:
+            log.warning("the updater did not stop in %ss", UPDATER_STOP)
+    if engine_stopped is not None:
+        await engine_stopped
+    if application.running:
+        try:
+            # Finishes the updates already taken and the tasks they started, writes state.
+            await asyncio.wait_for(application.stop(), max(0.5, deadline - time.monotonic()))
+        except TimeoutError:
+            log.warning("background work still running at the stop deadline was cut off")
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One line of `python -m bot check`."""
+
+    ok: bool
+    what: str
+    detail: str
+    warning: bool = False  # works, but something should be looked at
+
+    def __str__(self) -> str:
+        mark = "FAIL" if not self.ok else "warn" if self.warning else "ok  "
+        return f"{mark}  {self.what}: {self.detail}"
+
+
+async def check(settings: Settings, *, request: BaseRequest | None = None) -> list[Finding]:
+    """Settings (already valid when we get here), database and migrations, translation
+    catalogs, the campaign catalog, and with a token the Bot API (getMe)."""
+    findings = [Finding(True, "settings", f"database {settings.database}, time zone "
+                        f"{settings.timezone.key}, default language {settings.default_locale}")]
+    findings.append(await _check_database(settings.database))
+    findings.append(_check_translations())
+    findings.append(await _check_campaign_catalog(settings))
+    if settings.token:
+        findings.append(await _check_telegram(settings, request))
+    else:
+        findings.append(Finding(True, "telegram", "no TELEGRAM_BOT_TOKEN: not checked"))
+    return findings
+
+
+async def _check_database(path: Path) -> Finding:
+    """Read-only: integrity, migrations applied against those shipped, member count."""
+    from storage.db import available_migrations
+
+    if not path.exists():
+        return Finding(True, "database", f"{path} does not exist yet; it is created at start")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            integrity = conn.execute("PRAGMA quick_check").fetchone()
+            tables = {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")} if (
+                "schema_migrations" in tables) else set()
+            members = conn.execute("SELECT count(*) FROM members WHERE status != 'deleted'"
+                                   ).fetchone()[0] if "members" in tables else 0
+    except sqlite3.Error as exc:
+        return Finding(False, "database", f"cannot read {path}: {exc}")
+    if integrity is None or integrity[0] != "ok":
+        problem = integrity[0] if integrity else "?"
+        return Finding(False, "database", f"integrity check failed: {problem}")
+    shipped = {version for version, _name, _sql in available_migrations()}
+    unknown = sorted(applied - shipped)
+    if unknown:
+        return Finding(False, "database", f"migrations {unknown} are newer than this program "
+                       "(restore the matching version of the bot)")
+    pending = sorted(shipped - applied)
+    detail = f"integrity ok, {len(applied)}/{len(shipped)} migrations applied"
+    if pending:
+        detail += f" ({len(pending)} pending, applied at start)"
+    return Finding(True, "database", f"{detail}, {members} members")
+
+
+def _check_translations() -> Finding:
+    from babel.messages.pofile import read_po
+
+    from bot.i18n import load_catalog
+
+    parts, untranslated = [], []
+    for locale in SUPPORTED_LOCALES:
+        try:
+            load_catalog(locale)
+            from importlib import resources
+
+            po = resources.files("locales") / locale / "LC_MESSAGES" / "messages.po"
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=locale)
+        except Exception as exc:  # a broken .po file: say which
+            return Finding(False, "translations", f"{locale}: {exc}")
+        missing = sum(1 for m in catalog if m.id and not (
+            all(m.string) if isinstance(m.string, tuple) else m.string))
+        if missing:
+            untranslated.append(f"{locale}: {missing} untranslated, shown in English")
+        parts.append(f"{locale} {sum(1 for m in catalog if m.id)} messages")
+    return Finding(True, "translations", ", ".join(parts + untranslated),
+                   warning=bool(untranslated))
+
+
+async def _check_campaign_catalog(settings: Settings) -> Finding:
+    from bot.catalog import CatalogError, check_stored_codes, load
+    from storage.db import Database
+
+    try:
+        catalog = load(settings.catalog)
+        if settings.database.exists() and _readable(settings.database):
+            db = await Database.connect(settings.database, migrate=False)
+            try:
+                await check_stored_codes(db, catalog)
+            except sqlite3.OperationalError:
+                pass  # tables not there yet: nothing stored uses a code
+            finally:
+                await db.close()
+    except CatalogError as exc:
+        return Finding(False, "campaign catalog", " ".join(str(exc).split()))
+    counts = ", ".join(f"{len(getattr(catalog, section))} {section}"
+                       for section in ("qualities", "criteria", "activities"))
+    return Finding(True, "campaign catalog", f"{settings.catalog or 'shipped catalog'}: {counts}")
+
+
+def _readable(path: Path) -> bool:
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except sqlite3.Error:
+        return False
+
+
+async def _check_telegram(settings: Settings, request: BaseRequest | None) -> Finding:
+    assert settings.token is not None
+    bot = Bot(settings.token, base_url=settings.api_base_url,
+              base_file_url=settings.api_base_file_url, request=request)
+    try:
+        async with bot:
+            me = bot.bot
+        return Finding(True, "telegram", f"getMe: @{me.username} (id {me.id})")
+    except InvalidToken:
+        return Finding(False, "telegram", "getMe failed: the token was refused (Unauthorized)")
+    except TelegramError as exc:
+        return Finding(False, "telegram", f"getMe failed: {mask(exc.message)}")
+    except Exception as exc:  # network trouble
+        return Finding(False, "telegram", f"getMe failed: {type(exc).__name__}")
+
+
+# --- backup --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Backup:
+    """A finished backup."""
+
+    path: Path
+    size: int
+    members: int
+
+
+class BackupError(Exception):
+    """The backup could not be made; nothing was left behind."""
+
+
+def backup(source: Path, target: Path) -> Backup:
+    """A consistent copy of the live database, made with SQLite's online backup API.
+
+    One backup step copies every page inside one read transaction, so the copy is the
+    database as it was at one instant, while the bot goes on writing (WAL: readers never
+    block the writer). The copy is checked, switched to a single file (no -wal), and renamed
+    into place only when complete. `target` may be a folder: a timestamped name is chosen.
+    """
+    if not source.is_file():
+        raise BackupError(f"no database at {source}")
+    if target.is_dir():
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        target = target / f"hoivien-{stamp}.sqlite3"
+    if target.resolve() == source.resolve():
+        raise BackupError("the backup cannot replace the live database")
+    if not target.parent.is_dir():
+        raise BackupError(f"folder {target.parent} does not exist")
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=10)
+        try:
+            dst = sqlite3.connect(partial)
+            try:
+                src.backup(dst)  # pages=-1: everything in one step, one snapshot
+                dst.execute("PRAGMA journal_mode = DELETE")
+                result = dst.execute("PRAGMA integrity_check").fetchone()
+                if result is None or result[0] != "ok":
+                    raise BackupError("the copy failed its integrity check")
+                members = dst.execute(
+                    "SELECT count(*) FROM members WHERE status != 'deleted'").fetchone()[0]
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        partial.replace(target)
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(str(exc)) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return Backup(target, target.stat().st_size, int(members))

@@ -1,0 +1,522 @@
+"""Members' data rights: /mydata, /deleteme, withdrawing consent, asking again for consent.
+
+- /mydata: everything the bot holds about her, readable in chat (paginated) and as a JSON file.
+- /deleteme: after a confirmation, her personal data is erased (`storage.privacy.erase`): the
+  anonymised member row keeps the statistics right; she is told what was kept and why.
+- Consent per purpose (`PURPOSES`, each with a version): /settings offers to withdraw it
+  (`withdrawal_label`, `choose_withdrawal`), as does the button under /mydata. Withdrawing the
+  membership consent means leaving: the same confirmation and erasure as /deleteme.
+- `ConsentGate` is the first handler of group 0: when the consent text of a purpose has a new
+  version, a member who agreed to an older one is asked again at her next interaction, before
+  anything else (only /mydata and /deleteme still work until she answers).
+
+Buttons: ``pv:c:<purpose>:<version>:o:<yes|no>`` (consent asked again), ``pv:d:<nonce>:o:<yes|
+no>`` (confirm erasure), ``pv:w:<purpose>`` (withdraw). Every press is checked on arrival.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram import (
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    filters,
+)
+
+from bot import callbacks, orgtree
+from bot.choices import Choice, Option
+from bot.context import BotContext
+from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.permissions import Role
+from bot.processing import set_outcome
+from bot.settings import SUPPORTED_LOCALES
+from bot.validators import display_phone
+from handlers import menu, registration
+from handlers.common import answer_stale, paginate, retire_buttons, say
+from storage import privacy
+from storage.db import to_iso
+
+PREFIX = "pv"
+EXEMPT_COMMANDS = ("mydata", "deleteme")
+
+
+@dataclass(frozen=True, slots=True)
+class Purpose:
+    """A purpose she consents to, with the version of its text."""
+
+    key: str
+    name: str  # msgid
+    version: int
+    text: str  # msgid: what she agrees to
+    leaving: bool  # withdrawing it means her membership data must be erased
+
+
+PURPOSES: dict[str, Purpose] = {
+    registration.CONSENT_PURPOSE: Purpose(
+        registration.CONSENT_PURPOSE, N_("Membership data (name, phone, chapter)"),
+        registration.CONSENT_VERSION, registration.CONSENT_TEXT, leaving=True,
+    ),
+}
+
+
+def purposes() -> dict[str, Purpose]:
+    """The purposes with their current versions (read at call time: tests bump a version)."""
+    found = dict(PURPOSES)
+    membership = found[registration.CONSENT_PURPOSE]
+    if membership.version != registration.CONSENT_VERSION:
+        found[registration.CONSENT_PURPOSE] = Purpose(
+            membership.key, membership.name, registration.CONSENT_VERSION,
+            registration.CONSENT_TEXT, membership.leaving)
+    return found
+
+
+# --- asking again when a consent text has a new version --------------------------------------
+
+
+class ConsentGate(BaseHandler[Update, BotContext, None]):
+    """Intercepts everything from a member whose consent is for an older text version."""
+
+    def __init__(self) -> None:
+        super().__init__(self._intercept)
+        self.pending: dict[int, str] = {}  # Telegram user id → purpose to ask about
+
+    async def load(self, application: Application) -> None:  # type: ignore[type-arg]
+        """Find, once at start, the members who agreed to an older version of a text."""
+        db = application.bot_data.db
+        self.pending = {}
+        for purpose in purposes().values():
+            for user_id in await privacy.outdated_consents(db, purpose.key, purpose.version):
+                self.pending.setdefault(user_id, purpose.key)
+
+    def check_update(self, update: object) -> bool:
+        if not self.pending or not isinstance(update, Update):
+            return False
+        user = update.effective_user
+        if user is None or user.id not in self.pending:
+            return False
+        if update.callback_query is not None:
+            return not (update.callback_query.data or "").startswith(f"{PREFIX}:")
+        message = update.message
+        if message is None:
+            return False
+        command = (message.text or "").split(maxsplit=1)[0][1:].split("@")[0] if (
+            message.text or "").startswith("/") else ""
+        return command not in EXEMPT_COMMANDS
+
+    async def _intercept(self, update: Update, context: BotContext) -> None:
+        set_outcome("consent")
+        assert update.effective_user is not None
+        member = context.principal.member if context.principal else None
+        purpose = purposes().get(self.pending.get(update.effective_user.id, ""))
+        if member is None or purpose is None:  # left meanwhile: nothing to ask
+            self.pending.pop(update.effective_user.id, None)
+            if update.callback_query is not None:
+                await answer_stale(update, context)
+            raise ApplicationHandlerStop
+        text = (update.message.text or "") if update.message else ""
+        option = _consent_choice(context.t).resolve(text) if text else None
+        if option is not None:
+            await _consent_answered(update, context, purpose, option.key)
+        elif update.callback_query is not None:
+            await update.callback_query.answer(
+                context.t._("Please answer the consent question first."), show_alert=True)
+            await _ask_consent_again(update, context, purpose)
+        else:
+            await _ask_consent_again(update, context, purpose)
+        raise ApplicationHandlerStop
+
+
+def gate(application: Application) -> ConsentGate | None:  # type: ignore[type-arg]
+    """This application's consent gate."""
+    for handlers in application.handlers.values():
+        for handler in handlers:
+            if isinstance(handler, ConsentGate):
+                return handler
+    return None
+
+
+async def load_consent_state(application: Application) -> None:  # type: ignore[type-arg]
+    """At start (post_init): who has to be asked again."""
+    found = gate(application)
+    if found is not None:
+        await found.load(application)
+
+
+def _consent_choice(t: Translator) -> Choice:
+    return Choice([Option("yes", t._("✅ I agree")), Option("no", t._("✖ I do not agree"))])
+
+
+async def _ask_consent_again(update: Update, context: BotContext, purpose: Purpose) -> None:
+    t = context.t
+    intro = t._("We have updated the information on how the bot uses your data (version "
+                "{version}). Please read it and tell us whether you agree; you can continue "
+                "right after.", version=purpose.version)
+    keyboard = _consent_choice(t).keyboard(PREFIX, "c", purpose.key, purpose.version)
+    await say(update, context, intro + "\n\n" + t._(purpose.text), keyboard)
+
+
+async def _consent_answered(update: Update, context: BotContext, purpose: Purpose,
+                            key: str) -> None:
+    t = context.t
+    assert update.effective_user is not None
+    if key == "yes":
+        await privacy.give_consent(context.db, update.effective_user.id, purpose.key,
+                                   purpose.version, to_iso(context.clock.now()))
+        found = gate(context.application)
+        if found is not None:
+            found.pending.pop(update.effective_user.id, None)
+        await say(update, context, t._("Thank you! You can continue."),
+                  menu.main_menu(context.principal, t))
+        return
+    await say(update, context, t._(
+        "Understood. Without your consent the union cannot keep your membership data. You can "
+        "agree at any time (send me any message), see your data with /mydata, or delete it "
+        "with /deleteme."))
+
+
+async def consent_pressed(update: Update, context: BotContext, data: callbacks.CallbackData
+                          ) -> None:
+    """``pv:c:<purpose>:<version>:o:<yes|no>``."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    purpose = purposes().get(data.arg(1) or "")
+    found = gate(context.application)
+    asked = found.pending.get(update.effective_user.id) if found else None
+    option = _consent_choice(context.t).by_key(data.arg(4)) if data.arg(3) == "o" else None
+    if (purpose is None or option is None or asked != purpose.key
+            or data.arg(2) != str(purpose.version)):
+        await answer_stale(update, context)
+        return
+    await query.answer()
+    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+    await _consent_answered(update, context, purpose, option.key)
+
+
+# --- /mydata -----------------------------------------------------------------------------------
+
+
+def _when(context: BotContext, iso: str | None) -> str:
+    if not iso:
+        return "—"
+    return context.t.date(datetime.fromisoformat(iso).astimezone(context.settings.timezone))
+
+
+async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
+    """Her data as readable lines (escaped)."""
+    t = context.t
+    lines = [t._("<b>Everything the bot holds about you</b>")]
+    member = data.get("member")
+    if member is None:
+        lines.append(t._("You are not registered, so no profile is stored."))
+    else:
+        unit = await orgtree.unit_path(context.db, await _unit_id(context))
+        lines += [
+            t._("Full name: {name}", name=html.escape(member["full_name"])),
+            t._("Phone: {phone}", phone=display_phone(member["phone"])),
+            t._("Chapter: {unit}", unit=html.escape(unit)),
+            t._("Language: {language}",
+                language=LANGUAGE_NAMES.get(member["locale"], member["locale"])),
+            t._("Registered on: {date}", date=_when(context, member["created_at"])),
+            t._("Telegram account: {id}", id=data["telegram_user_id"]),
+        ]
+        for role in data.get("roles", []):
+            label = t._(ROLE_NAMES.get(role["role"], role["role"]))
+            lines.append(t._("Role: {role} of {unit}", role=label,
+                             unit=html.escape(role["unit_name"])))
+    lines += ["", t._("<b>Consents</b>")]
+    if not data["consents"]:
+        lines.append("—")
+    for consent in data["consents"]:
+        purpose = PURPOSES.get(consent["purpose"])
+        name = t._(purpose.name) if purpose else consent["purpose"]
+        if consent["withdrawn_at"]:
+            lines.append(t._("{purpose} (version {version}): given on {given}, withdrawn on "
+                             "{withdrawn}", purpose=name, version=consent["version"],
+                             given=_when(context, consent["given_at"]),
+                             withdrawn=_when(context, consent["withdrawn_at"])))
+        else:
+            lines.append(t._("{purpose} (version {version}): given on {given}", purpose=name,
+                             version=consent["version"],
+                             given=_when(context, consent["given_at"])))
+    for reg in data.get("womens_standard", []):
+        lines += ["", t._("<b>Women's standard {year}</b>: registered on {date}; result: "
+                          "{result}", year=reg["year"], date=_when(context, reg["registered_at"]),
+                          result=t._(RESULTS.get(reg["result"], RESULTS[None])))]
+        for commitment in reg["commitments"]:
+            entry = context.catalog.find("qualities", commitment["quality"])
+            label = entry.label(t.locale) if entry else commitment["quality"]
+            lines.append(f"• <b>{html.escape(label)}</b>: <i>{html.escape(commitment['text'])}</i>")
+    for household in data.get("family_households", []):
+        lines += ["", t._("<b>“5 không 3 sạch” family {year}</b>: registered on {date}; "
+                          "result: {result}", year=household["year"],
+                          date=_when(context, household["registered_at"]),
+                          result=t._(RESULTS.get(household["result"], RESULTS[None])))]
+        for answer in household["answers"]:
+            entry = context.catalog.find("criteria", answer["criterion"])
+            label = entry.label(t.locale) if entry else answer["criterion"]
+            lines.append(f"{'✅' if answer['met'] else '⬜'} {html.escape(label)}")
+    if member is not None:
+        notices = data.get("notices") or {}
+        lines += ["", t._("Notices received: {n}", n=t.number(notices.get("received") or 0))]
+    if data.get("unfinished_entries"):
+        lines.append(t._("Unfinished entries (e.g. a registration not yet confirmed) are kept "
+                         "until you finish or cancel them."))
+    lines += ["", t._("The same as a file is below. /deleteme deletes your data.")]
+    return lines
+
+
+ROLE_NAMES = {
+    "chapter_head": N_("chapter head"),
+    "unit_admin": N_("union officer"),
+}
+RESULTS = {
+    None: N_("not evaluated yet"),
+    "achieved": N_("achieved"),
+    "not_achieved": N_("not achieved"),
+    "recognised": N_("recognised"),
+    "not_recognised": N_("not recognised"),
+}
+
+
+async def _unit_id(context: BotContext) -> int | None:
+    member = context.principal.member if context.principal else None
+    return member.unit_id if member else None
+
+
+async def show_my_data(update: Update, context: BotContext) -> None:
+    """/mydata: what the bot holds about her, in chat and as a JSON file."""
+    assert update.effective_user is not None and update.effective_chat is not None
+    data = await privacy.export(context.db, update.effective_user.id)
+    lines = await _summary(context, data)
+    keyboard = _withdraw_keyboard(context) if data.get("member") else None
+    pages = paginate(lines)
+    for number, page in enumerate(pages):
+        await say(update, context, "\n".join(page),
+                  keyboard if number == len(pages) - 1 else None)
+    exported = {"exported_at": to_iso(context.clock.now()), **data}
+    if isinstance(exported.get("unfinished_entries"), str):
+        exported["unfinished_entries"] = json.loads(exported["unfinished_entries"])
+    document = json.dumps(exported, ensure_ascii=False, indent=2).encode()
+    day = context.clock.now().astimezone(context.settings.timezone).date().isoformat()
+    await context.bot.send_document(
+        update.effective_chat.id, InputFile(document, filename=f"hoivien-mydata-{day}.json"),
+        caption=context.t._("Your data as a file (JSON)."),
+    )
+
+
+# --- withdrawal (from /settings) and /deleteme -------------------------------------------------
+
+
+async def withdrawal_label(context: BotContext) -> str:
+    """/settings: the item that withdraws her consent (with the purpose and its version)."""
+    purpose = purposes()[registration.CONSENT_PURPOSE]
+    return context.t._("↩ Withdraw my consent: {purpose} (version {version})",
+                       purpose=context.t._(purpose.name), version=purpose.version)
+
+
+async def choose_withdrawal(update: Update, context: BotContext) -> str | None:
+    """/settings: withdrawing the membership consent asks to confirm the erasure."""
+    await ask_delete(update, context, reason="withdrawal")
+    return None
+
+
+def _withdraw_keyboard(context: BotContext) -> InlineKeyboardMarkup:
+    t = context.t
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(t._("↩ Withdraw consent: {purpose}", purpose=t._(p.name)),
+                              callback_data=callbacks.encode(PREFIX, "w", p.key))]
+        for p in purposes().values()
+    ])
+
+
+def _erase_choice(t: Translator) -> Choice:
+    return Choice([Option("yes", t._("🗑 Yes, delete my data")),
+                   Option("no", t._("✖ No, keep my data"))])
+
+
+async def ask_delete(update: Update, context: BotContext, *, reason: str = "deleteme") -> None:
+    """/deleteme: what would be erased and kept, and a confirmation."""
+    t = context.t
+    member = context.principal.member if context.principal else None
+    assert context.user_data is not None
+    if member is None:
+        had_draft = bool(context.user_data)
+        context.user_data.clear()
+        _end_conversations(context, update)
+        text = t._("You are not registered, so the bot stores nothing about you.")
+        if had_draft:
+            text += "\n" + t._("Your unfinished entries have been deleted.")
+        await say(update, context, text, ReplyKeyboardRemove())
+        return
+    nonce = secrets.token_hex(3)
+    context.user_data[PREFIX] = {"nonce": nonce, "reason": reason}
+    context.user_data["pending_choice"] = PREFIX
+    lines = []
+    if reason == "withdrawal":
+        lines.append(t._("Your membership data can only be kept with your consent, so "
+                         "withdrawing it means deleting that data."))
+    lines += [
+        t._("<b>Delete your data?</b>"),
+        t._("Deleted: your name, phone number, Telegram account, your commitments, your "
+            "self-assessment answers, notes and photos you sent, your roles, and your consent "
+            "records."),
+        t._("Kept without your name: your registrations for the women's standard and the "
+            "family campaign with their results, and which notices were delivered, so that your "
+            "chapter's figures stay correct; and a record that you withdrew your consent, "
+            "which the union must be able to show."),
+        t._("This cannot be undone. You can register again later with /start."),
+        "",
+        t._("Tap a button or type its number."),
+    ]
+    await say(update, context, "\n".join(lines), _erase_choice(t).keyboard(PREFIX, "d", nonce))
+
+
+async def delete_command(update: Update, context: BotContext) -> None:
+    """/deleteme."""
+    await ask_delete(update, context)
+
+
+async def typed(update: Update, context: BotContext, text: str) -> bool:
+    """A typed number answering the erasure confirmation; False if it is not an option."""
+    option = _erase_choice(context.t).resolve(text)
+    if option is None:
+        return False
+    await _erase_answered(update, context, option.key)
+    return True
+
+
+async def _erase_answered(update: Update, context: BotContext, key: str) -> None:
+    t = context.t
+    assert context.user_data is not None
+    pending = context.user_data.pop(PREFIX, None) or {}
+    if context.user_data.get("pending_choice") == PREFIX:
+        context.user_data.pop("pending_choice")
+    member = context.principal.member if context.principal else None
+    if key != "yes" or member is None:
+        await say(update, context, t._("Nothing was deleted."),
+                  menu.main_menu(context.principal, t) if member else None)
+        return
+    await erase_member(update, context, reason=pending.get("reason", "deleteme"))
+
+
+async def erase_member(update: Update, context: BotContext, *, reason: str) -> None:
+    """Erase her data now and tell her what was kept."""
+    t = context.t
+    principal = context.principal
+    assert principal is not None and principal.member is not None
+    assert update.effective_user is not None and update.effective_chat is not None
+    user_id = update.effective_user.id
+    purpose = purposes()[registration.CONSENT_PURPOSE]
+    erased = await privacy.erase(
+        context.db, principal.member.id, user_id, reason=reason, purpose=purpose.key,
+        version=purpose.version, at=to_iso(context.clock.now()))
+    had_role = principal.at_least(Role.CHAPTER_HEAD) and not principal.is_super_admin
+    assert context.user_data is not None
+    context.user_data.clear()
+    _end_conversations(context, update)
+    found = gate(context.application)
+    if found is not None:
+        found.pending.pop(user_id, None)
+    if had_role:
+        await _drop_chat_menu(context, update.effective_chat.id)
+    await context.refresh_principal()
+    lines = [
+        t._("🗑 Your personal data has been deleted."),
+        t.n_("Kept without your name, so that statistics stay correct: {n} campaign "
+             "registration.", "Kept without your name, so that statistics stay correct: {n} "
+             "campaign registrations.", erased.registrations_kept),
+        t.n_("Also kept without your name: {n} record of a delivered notice.",
+             "Also kept without your name: {n} records of delivered notices.",
+             erased.deliveries_kept),
+        t._("Kept with your Telegram account: only the record that you withdrew your consent, "
+            "as proof for the union that your wish was carried out."),
+        t._("Thank you for your time with the union. Send /start whenever you want to "
+            "register again."),
+    ]
+    await say(update, context, "\n".join(lines), ReplyKeyboardRemove())
+
+
+def _end_conversations(context: BotContext, update: Update) -> None:
+    """Leave any flow she was in (registration, a notice …): its state would outlive her data."""
+    if update.effective_chat is None or update.effective_user is None:
+        return
+    key = (update.effective_chat.id, update.effective_user.id)
+    for handlers in context.application.handlers.values():
+        for handler in handlers:
+            if isinstance(handler, ConversationHandler):
+                # PTB offers no public way to end someone's conversation from outside it; the
+                # tracked dict writes the removal to persistence at the next flush.
+                handler._conversations.pop(key, None)
+
+
+async def _drop_chat_menu(context: BotContext, chat_id: int) -> None:
+    """A former chapter head or admin: back to the default command menu."""
+    scope = BotCommandScopeChat(chat_id)
+    try:
+        for locale in (*SUPPORTED_LOCALES, None):
+            await context.bot.delete_my_commands(scope, locale)
+    except TelegramError:
+        pass
+    context.bot_data.chats_with_menus.discard(chat_id)
+
+
+# --- presses -------------------------------------------------------------------------------------
+
+
+async def pressed(update: Update, context: BotContext) -> None:
+    """Every ``pv:`` button: checked against what she was shown and who she is now."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.decode(query.data)
+    if data is None:
+        await answer_stale(update, context)
+        return
+    step = data.arg(0)
+    member = context.principal.member if context.principal else None
+    if step == "c":
+        await consent_pressed(update, context, data)
+        return
+    if member is None:
+        await query.answer(context.t._("Please register first with /start."), show_alert=True)
+        return
+    if step == "w" and data.arg(1) in purposes() and len(data.args) == 2:
+        await query.answer()
+        await ask_delete(update, context, reason="withdrawal")
+        return
+    pending = (context.user_data or {}).get(PREFIX) or {}
+    option = _erase_choice(context.t).by_key(data.arg(3)) if data.arg(2) == "o" else None
+    if step != "d" or option is None or data.arg(1) != pending.get("nonce"):
+        await answer_stale(update, context)
+        return
+    await query.answer()
+    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+    await _erase_answered(update, context, option.key)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application; the gate must come first."""
+    return [
+        ConsentGate(),
+        CommandHandler("mydata", show_my_data, filters.ChatType.PRIVATE),
+        CommandHandler("deleteme", delete_command, filters.ChatType.PRIVATE),
+        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
+    ]

@@ -1,0 +1,345 @@
+"""Operations: logs without personal data, `check`, `backup` while writing, graceful SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from bot import logging_setup
+from bot.logging_setup import mask
+from bot.settings import Settings, SettingsError
+from bot.unit_import import parse_csv
+from storage import deliveries, members, units
+from storage.db import Database, to_iso
+from storage.deliveries import NewBroadcast
+from storage.members import NewMember
+
+REPO = Path(__file__).resolve().parent.parent
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+
+
+def cli(cwd: Path, *args: str, timeout: float = 30, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` with only PATH and PYTHONPATH from this environment."""
+    clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env={**clean, **env},
+                          capture_output=True, text=True, encoding="utf-8", timeout=timeout,
+                          check=False)
+
+
+async def seeded(path: Path, count: int = 0, *, first_id: int = 100_000) -> Database:
+    """A database with the demo tree and `count` members in HM-HL-02."""
+    db = await Database.connect(path)
+    rows, _ = parse_csv((resources.files("bot") / "data" / "hoang_mai_units.csv")
+                        .read_text("utf-8"))
+    await units.upsert_many(db, rows)
+    chapter = await units.by_code(db, "HM-HL-02")
+    assert chapter is not None
+    for user_id in range(first_id, first_id + count):
+        await members.register(db, NewMember(
+            telegram_user_id=user_id, chat_id=user_id, full_name="Nguyễn Thị Hoa",
+            phone="+84912345678", unit_id=chapter.id, locale="vi"),
+            consent_purpose="membership", consent_version=1, consent_at="2026-01-01T00:00:00Z")
+    return db
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("phone", ["0912345678", "0912 345 678", "+84912345678", "84912345678",
+                                   "091.234.5678", "(024) 3856 1234", "02438561234"])
+def test_phone_numbers_are_masked(phone: str) -> None:
+    assert mask(f"she typed {phone} here") == "she typed [phone] here"
+
+
+def test_ids_and_tokens_are_told_apart() -> None:
+    assert mask("update=812345678 user 1001 chat -1001234567890") == (
+        "update=812345678 user 1001 chat -1001234567890")
+    assert mask(f"POST https://api.telegram.org/bot{TOKEN}/getMe") == (
+        "POST https://api.telegram.org/bot[token]/getMe")
+
+
+async def test_the_log_of_a_whole_registration_has_no_personal_data(person, db):
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    handler = logging_setup.install(logging.StreamHandler(buffer), logging.DEBUG)
+    try:
+        hoa = person(1101)
+        await hoa.send("/start")
+        await hoa.press("1.")
+        await hoa.send("Nguyễn Thị Hoà Bình")
+        await hoa.send("0987 654 321")
+        await hoa.press("Hoàng Liệt")
+        await hoa.press("số 2")
+        await hoa.press("1.")
+        assert "hoàn tất" in hoa.reply_text()
+        await hoa.send("/mydata")  # her data in a reply, in the log only as an update line
+        await hoa.send("một câu hỏi riêng tư của chị")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    log = buffer.getvalue()
+    lines = log.splitlines()
+    updates = [line for line in lines if " bot.updates " in line]
+    assert len(updates) == 9, "one line per update"
+    assert all(len(line.split(" bot.updates ")[1].split()) == 5 for line in updates)
+    assert "kind=command:/start handler=registration.start" in log
+    assert "handler=registration.phone_given ms=" in log
+    assert "kind=press:reg handler=registration.confirm_pressed" in log
+    assert "handler=privacy.show_my_data" in log and "outcome=ok" in log
+    assert any("telegram" in line for line in lines), "third-party DEBUG lines are there too"
+    for secret in ("Hoà Bình", "Hoa Binh", "Nguyễn", "987654321", "987 654 321", "0987",
+                   "+8498", "một câu hỏi", "riêng tư"):
+        assert secret not in log, secret
+    assert "\n\n" not in log
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+
+class GetMe(BaseHTTPRequestHandler):
+    """A tiny Bot API on 127.0.0.1 that answers getMe (or refuses the token)."""
+
+    refuse = False
+
+    def do_POST(self) -> None:
+        if self.refuse:
+            status, body = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        else:
+            status, body = 200, {"ok": True, "result": {
+                "id": 123456789, "is_bot": True, "first_name": "Hội", "username": "hoivien_bot",
+                "can_join_groups": False, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def bot_api_server():
+    """(base URL, handler class) of a local getMe server; stops by itself."""
+    handler = type("Handler", (GetMe,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/bot", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_check_reports_ok_and_calls_get_me(tmp_path: Path, bot_api_server) -> None:
+    base, _handler = bot_api_server
+    assert cli(tmp_path, "migrate", BOT_DATABASE="bot.sqlite3").returncode == 0
+    result = cli(tmp_path, "check", BOT_DATABASE="bot.sqlite3", TELEGRAM_BOT_TOKEN=TOKEN,
+                 TELEGRAM_API_BASE_URL=base)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines if "translations" not in line] == ["ok"] * 4
+    assert next(line for line in lines if "translations" in line).split()[0] in ("ok", "warn")
+    assert "migrations applied" in result.stdout and "@hoivien_bot" in result.stdout
+    assert "8 criteria" in result.stdout and "vi " in result.stdout
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_check_fails_on_a_refused_token_and_a_broken_database(tmp_path: Path,
+                                                               bot_api_server) -> None:
+    base, handler = bot_api_server
+    handler.refuse = True
+    (tmp_path / "bot.sqlite3").write_bytes(b"this is not a database" * 100)
+    result = cli(tmp_path, "check", BOT_DATABASE="bot.sqlite3", TELEGRAM_BOT_TOKEN=TOKEN,
+                 TELEGRAM_API_BASE_URL=base)
+    assert result.returncode == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert any("database" in line for line in failed)
+    assert any("telegram" in line and "Unauthorized" in line for line in failed)
+    assert "Traceback" not in result.stderr
+
+
+def test_check_refuses_a_database_from_a_newer_program(tmp_path: Path) -> None:
+    assert cli(tmp_path, "migrate", BOT_DATABASE="bot.sqlite3").returncode == 0
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 'x')")
+    result = cli(tmp_path, "check", BOT_DATABASE="bot.sqlite3")
+    assert result.returncode == 1 and "newer than this program" in result.stdout
+
+
+# --- webhook settings ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("BOT_WEBHOOK_URL", "http://bot.example.org/hook"),
+    ("BOT_WEBHOOK_SECRET", "has spaces"),
+    ("BOT_WEBHOOK_SECRET", "x" * 257),
+    ("BOT_WEBHOOK_SECRET", "tiếng-việt"),
+    ("BOT_WEBHOOK_LISTEN", "localhost:80"),
+    ("BOT_WEBHOOK_PORT", "70000"),
+])
+def test_bad_webhook_settings_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({variable: value}, env_file=None)
+    assert raised.value.variable == variable
+
+
+def test_webhook_settings_are_read() -> None:
+    settings = Settings.from_env({
+        "BOT_WEBHOOK_URL": "https://bot.example.org/tg", "BOT_WEBHOOK_SECRET": "a" * 256,
+        "BOT_WEBHOOK_LISTEN": "0.0.0.0", "BOT_WEBHOOK_PORT": "8080"}, env_file=None)
+    assert (settings.webhook_url, settings.webhook_listen, settings.webhook_port) == (
+        "https://bot.example.org/tg", "0.0.0.0", 8080)
+    assert Settings.from_env({}, env_file=None).webhook_port == 8443
+
+
+def test_run_webhook_without_its_settings_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = cli(tmp_path, "run", "--webhook", TELEGRAM_BOT_TOKEN=TOKEN,
+                 BOT_WEBHOOK_URL="https://bot.example.org/tg")
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and "BOT_WEBHOOK_SECRET" in result.stderr
+
+
+# --- backup --------------------------------------------------------------------------------------
+
+
+async def test_backup_while_the_bot_writes_is_consistent(tmp_path: Path) -> None:
+    db = await seeded(tmp_path / "bot.sqlite3")
+    chapter = await units.by_code(db, "HM-HL-02")
+    assert chapter is not None
+    stop = asyncio.Event()
+    written = 0
+
+    async def writer() -> None:
+        """Registrations, each a member row and a consent row in one transaction."""
+        nonlocal written
+        while not stop.is_set():
+            await members.register(db, NewMember(
+                telegram_user_id=500_000 + written, chat_id=500_000 + written,
+                full_name="Lê Thị Mai", phone=None, unit_id=chapter.id, locale="vi"),
+                consent_purpose="membership", consent_version=1, consent_at="2026-01-01T00:00:00Z")
+            written += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(writer())
+    while written < 200:
+        await asyncio.sleep(0.01)
+    (tmp_path / "backups").mkdir()
+    result = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "backup", "backups", cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO),
+             "BOT_DATABASE": "bot.sqlite3"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await result.communicate()  # the writer keeps going meanwhile
+    stop.set()
+    await task
+    at_end = written
+    await db.close()
+    assert result.returncode == 0, err.decode()
+    assert "backup written" in out.decode() and "integrity ok" in out.decode()
+    [copy] = list((tmp_path / "backups").iterdir())
+    assert copy.suffix == ".sqlite3" and not list(tmp_path.glob("backups/*.partial"))
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        in_copy = conn.execute("SELECT count(*) FROM members").fetchone()[0]
+        consents = conn.execute("SELECT count(*) FROM consents").fetchone()[0]
+    assert 200 <= in_copy < at_end, "taken while writing"
+    assert consents == in_copy, "whole transactions only: one consent per member"
+
+
+def test_backup_refuses_the_live_file_and_a_missing_database(tmp_path: Path) -> None:
+    result = cli(tmp_path, "backup", "copy.sqlite3", BOT_DATABASE="nothing.sqlite3")
+    assert result.returncode == 1 and "no database" in result.stderr
+    assert cli(tmp_path, "migrate", BOT_DATABASE="bot.sqlite3").returncode == 0
+    result = cli(tmp_path, "backup", "bot.sqlite3", BOT_DATABASE="bot.sqlite3")
+    assert result.returncode == 1 and "live database" in result.stderr
+
+
+# --- graceful stop -------------------------------------------------------------------------------
+
+MEMBERS = 150
+
+
+def start_child(database: Path, log: Path, rate: float) -> subprocess.Popen[str]:
+    child = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "sigterm_child.py"), str(database), str(log),
+         str(rate)],
+        cwd=database.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO)})
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready", child.stderr.read() if child.stderr else ""
+    return child
+
+
+def wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def lines(path: Path) -> list[int]:
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+async def test_sigterm_during_a_broadcast_stops_within_10_s_and_resumes(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    db = await seeded(database, MEMBERS)
+    chapter = await units.by_code(db, "HM-HL-02")
+    assert chapter is not None
+    notice = await deliveries.create(db, NewBroadcast(
+        draft_key="k", created_by=5000, sender_chat_id=5000, unit_id=chapter.id,
+        audience="all", text_html="📢 <b>Họp chi hội</b> tối nay", photo_file_id=None,
+        scheduled_at=to_iso(datetime.now(UTC))))
+    assert notice is not None
+    await db.close()
+
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    child = start_child(database, first_log, rate=60)
+    wait_for(lambda: len(lines(first_log)) >= 20)
+    stopped_at = time.monotonic()
+    child.send_signal(signal.SIGTERM)
+    _out, err = child.communicate(timeout=15)
+    took = time.monotonic() - stopped_at
+    assert child.returncode == 0, err
+    assert took < 10, f"stopped in {took:.1f} s"
+    assert "stop signal received" in err and "Traceback" not in err
+    with sqlite3.connect(database) as conn:
+        status = dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status"))
+        broadcast = conn.execute("SELECT status FROM broadcasts").fetchone()[0]
+    sent_first = lines(first_log)
+    assert status.get("sent", 0) == len(sent_first), "every message handed over was recorded"
+    assert 0 < len(sent_first) < MEMBERS and status.get("pending", 0) > 0
+    assert broadcast == "running"
+
+    second = start_child(database, second_log, rate=500)
+    try:
+        wait_for(lambda: len(sent_first) + len(lines(second_log)) >= MEMBERS)
+        time.sleep(0.3)
+    finally:
+        second.send_signal(signal.SIGINT)
+        _out, err = second.communicate(timeout=15)
+    assert second.returncode == 0, err
+    received = Counter(sent_first + lines(second_log))
+    assert received == Counter({100_000 + i: 1 for i in range(MEMBERS)}), "nothing sent twice"
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT status FROM broadcasts").fetchone()[0] == "done"
