@@ -1,4 +1,5 @@
-"""Command line: `python -m bot [run|demo|migrate|units …|roles …]` (also `hoivien-bot`)."""
+"""Command line: `python -m bot [run|demo|migrate|check|backup|units …|roles …]` (also
+`hoivien-bot`)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,16 @@ def _parser() -> argparse.ArgumentParser:
         help="how much to log (default INFO)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run on Telegram with long polling (needs the token)")
+    run = commands.add_parser("run", help="run on Telegram with long polling (needs the token)")
+    run.add_argument("--webhook", action="store_true",
+                     help="receive updates on a webhook instead (BOT_WEBHOOK_URL, "
+                     "BOT_WEBHOOK_SECRET, BOT_WEBHOOK_LISTEN, BOT_WEBHOOK_PORT)")
+    commands.add_parser("check", help="check settings, database, catalogs and (with a token) "
+                        "the Bot API; exit code 0 or 1")
+    backup = commands.add_parser("backup", help="a consistent copy of the database, also "
+                                 "while the bot runs")
+    backup.add_argument("path", type=Path, help="the backup file, or a folder for a "
+                        "timestamped file")
     demo = commands.add_parser("demo", help="try the bot offline in this terminal")
     demo.add_argument("--database", type=Path, default=Path("data/demo.sqlite3"),
                       help="demo database (default data/demo.sqlite3, seeded if empty)")
@@ -49,16 +59,22 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("telegram_user_id", type=int)
         cmd.add_argument("role", choices=["chapter_head", "unit_admin"])
         cmd.add_argument("unit_code")
+
+    goals = commands.add_parser("targets", help="yearly targets (chỉ tiêu) per unit")
+    goal_commands = goals.add_subparsers(dest="targets_command", metavar="ACTION", required=True)
+    goal_import = goal_commands.add_parser(
+        "import", help="load targets from CSV (unit_code,year,metric,value); all or nothing"
+    )
+    goal_import.add_argument("file", type=Path)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for bad settings or usage)."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot.logging_setup import configure
+
+    configure(args.log_level)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -73,13 +89,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+        if getattr(args, "webhook", False) and (problem := _webhook_problem(settings)):
+            print(f"Configuration error: {problem}", file=sys.stderr)
+            return 2
         if (problem := _catalog_problem(settings, settings.database)) is not None:
             print(f"Catalog error: {problem}", file=sys.stderr)
             return 2
-        return _run(settings)
+        return _run(settings, webhook=getattr(args, "webhook", False))
+    if command == "check":
+        return _check(settings)
+    if command == "backup":
+        return _backup(settings, args.path)
     if command == "demo":
         from bot.demo import run_demo
 
+        if args.log_level == "INFO":  # the console is the demo's screen: no line per update
+            logging.getLogger("bot.updates").setLevel(logging.WARNING)
         demo_database = getattr(args, "database", None) or Path("data/demo.sqlite3")
         if (problem := _catalog_problem(settings, demo_database)) is not None:
             print(f"Catalog error: {problem}", file=sys.stderr)
@@ -108,12 +133,46 @@ def _catalog_problem(settings: Settings, database: Path) -> str | None:
     return None
 
 
-def _run(settings: Settings) -> int:
+def _webhook_problem(settings: Settings) -> str | None:
+    """What is missing for `run --webhook` (one line), if anything."""
+    if settings.webhook_url is None:
+        return "BOT_WEBHOOK_URL: not set; the public https:// URL Telegram sends updates to"
+    if settings.webhook_secret is None:
+        return ("BOT_WEBHOOK_SECRET: not set; 1-256 characters A-Z a-z 0-9 _ - that Telegram "
+                "sends with every update")
+    return None
+
+
+def _run(settings: Settings, *, webhook: bool = False) -> int:
     from bot.app import build_application
+    from bot.ops import serve
 
     application = build_application(settings)
-    log.info("starting long polling against %s", settings.api_base_url.split("/bot")[0])
-    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    log.info("starting %s against %s", "the webhook" if webhook else "long polling",
+             settings.api_base_url.split("/bot")[0])
+    asyncio.run(serve(application, settings, webhook=webhook))
+    return 0
+
+
+def _check(settings: Settings) -> int:
+    from bot.ops import check
+
+    findings = asyncio.run(check(settings))
+    for finding in findings:
+        print(finding)
+    return 0 if all(f.ok for f in findings) else 1
+
+
+def _backup(settings: Settings, path: Path) -> int:
+    from bot.ops import BackupError, backup
+
+    try:
+        done = backup(settings.database, path)
+    except BackupError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written: {done.path} ({done.size / 1e6:.1f} MB, {done.members} members, "
+          "integrity ok)")
     return 0
 
 

@@ -1,15 +1,16 @@
-"""The administrative CLI commands: migrate, units import/list, roles grant/revoke."""
+"""The administrative CLI commands: migrate, units import/list, roles grant/revoke, targets."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 
 from bot import orgtree
 from bot.settings import Settings
 from bot.unit_import import ImportError_, import_file
 from storage import members, roles, units
-from storage.db import Database
+from storage.db import Database, to_iso
 
 
 async def run_admin_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -25,6 +26,8 @@ async def run_admin_command(settings: Settings, args: argparse.Namespace) -> int
         await db.migrate()
         if args.command == "units":
             return await _units(db, args)
+        if args.command == "targets":
+            return await _targets(db, args, settings)
         return await _roles(db, args)
     finally:
         await db.close()
@@ -62,4 +65,19 @@ async def _roles(db: Database, args: argparse.Namespace) -> int:
     else:
         changed = await roles.revoke(db, member.id, args.role, unit.id)
     print(f"{args.roles_command} {args.role} {unit.code}: {'done' if changed else 'no change'}")
+    return 0
+
+
+async def _targets(db: Database, args: argparse.Namespace, settings: Settings) -> int:
+    from bot.catalog import campaign_year
+    from bot.target_import import TargetFileError, import_file
+
+    now = datetime.now(UTC)
+    try:
+        changed, same = await import_file(
+            db, args.file, last_year=campaign_year(now, settings.timezone) + 1, at=to_iso(now))
+    except TargetFileError as exc:
+        print(f"{args.file}: {exc}; nothing was changed", file=sys.stderr)
+        return 1
+    print(f"{args.file}: {changed} target(s) set or changed, {same} unchanged")
     return 0

@@ -17,6 +17,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import catalog as campaign_catalog
+from bot import export as exports
+from bot import flood, limits, processing, reminders
 from bot.clock import Clock
 from bot.context import AppState, BotContext, attach_principal, flush_persistence
 from bot.delivery import DeliveryEngine
@@ -24,7 +26,9 @@ from bot.pacing import PacedRateLimiter
 from bot.permissions import Principal
 from bot.settings import Settings
 from handlers import (
+    activities,
     broadcast,
+    chapter,
     errors,
     evaluation,
     fallback,
@@ -32,12 +36,20 @@ from handlers import (
     language,
     menu,
     notices,
+    privacy,
     profile,
     registration,
     standard,
     units,
 )
+from handlers import admin as people_and_units
+from handlers import charts as chart_command
+from handlers import export as export_command
 from handlers import help as help_command
+from handlers import reminders as reminder_schedules
+from handlers import settings as settings_menu
+from handlers import stats as stats_command
+from handlers import targets as target_command
 from storage import campaigns
 from storage.db import Database
 from storage.persistence import SQLitePersistence
@@ -72,6 +84,9 @@ def build_application(
         .rate_limiter(PacedRateLimiter(settings.send_rate, clock=clock))
         .post_init(_post_init if background else _open_and_set_menus)
         .post_shutdown(_post_shutdown)
+        # At-most-once processing of update ids and one log line per update.
+        .application_class(processing.BotApplication)
+        .post_stop(_post_stop)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -89,18 +104,27 @@ def build_application(
         send_rate=settings.send_rate,
     )
 
+    # Gatekeeping before anything reads the database: flooding, then oversized input.
+    application.add_handler(TypeHandler(Update, flood.FloodGate()), group=-3)
+    application.add_handler(TypeHandler(Update, limits.refuse_oversized), group=-2)
     # Before everything: who is writing, and which roles does she hold.
     application.add_handler(TypeHandler(Update, attach_principal), group=-1)
+    # Data rights first in the group: the consent gate asks again for a new consent version
+    # before any feature runs; /mydata and /deleteme work in every flow.
+    application.add_handlers(privacy.handlers())
     # Features. Order matters inside the group: the registration conversation first (it owns
     # text while a member registers), the catch-alls of `fallback` last.
     for module in (
         registration, broadcast, profile, language, notices, help_command, units,
-        standard, family, evaluation, fallback,
+        standard, family, evaluation, activities, chapter, reminder_schedules, settings_menu,
+        stats_command, chart_command, export_command, target_command, people_and_units,
+        fallback,
     ):
         application.add_handlers(module.handlers())
     # After everything: write conversation state at once, so a restart loses nothing.
     application.add_handler(TypeHandler(Update, flush_persistence), group=100)
     application.add_error_handler(errors.on_error)
+    processing.instrument(application)
     return application
 
 
@@ -108,6 +132,16 @@ async def _post_init(application: Application) -> None:
     await _open_and_set_menus(application)
     assert application.bot_data.delivery is not None
     application.bot_data.delivery.start()
+    # Exports that were queued or running when the process stopped start again.
+    await exports.resume(application)
+    # Reminders: every minute, create what is due (exactly once; tests call the tick directly).
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(_reminder_tick, interval=60, first=5,
+                                            name="reminders")
+
+
+async def _reminder_tick(context: BotContext) -> None:
+    await reminders.tick(context.bot_data)
 
 
 async def _open_and_set_menus(application: Application) -> None:
@@ -122,6 +156,7 @@ async def _open_and_set_menus(application: Application) -> None:
         campaign_catalog.campaign_year(state.clock.now(), state.settings.timezone),
         [c.code for c in state.catalog.criteria],
     )
+    await privacy.load_consent_state(application)
     await menu.set_default_commands(application.bot)
     for admin_id in state.settings.admin_ids:
         try:
@@ -130,6 +165,13 @@ async def _open_and_set_menus(application: Application) -> None:
             state.chats_with_menus.add(admin_id)
         except TelegramError as exc:  # an admin who never opened the bot has no chat yet
             log.warning("no admin command menu for one admin yet: %s", exc.message)
+
+
+async def _post_stop(application: Application) -> None:
+    # Updates are no longer taken: stop sending while the HTTP client is still open, so every
+    # message handed to Telegram is recorded (the client closes in `shutdown`).
+    if application.bot_data.delivery is not None:
+        await application.bot_data.delivery.stop()
 
 
 async def _post_shutdown(application: Application) -> None:

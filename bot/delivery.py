@@ -1,4 +1,4 @@
-"""The delivery engine: sends the outbox (broadcasts now, reminders later) to members.
+"""The delivery engine: sends the outbox (notices, reminders, heads' summaries) to members.
 
 - Paced by the application's `PacedRateLimiter` (BOT_SEND_RATE overall) as bulk traffic, so
   interactive replies are never queued behind it; at most one message per second per chat.
@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import json
 import logging
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
@@ -166,15 +167,17 @@ class DeliveryEngine:
         last = self._last_sent.get(delivery.chat_id)
         if last is not None:
             await self.clock.sleep(PER_CHAT_INTERVAL - (self.clock.monotonic() - last))
+        text = delivery.text_html or broadcast.text_html
+        markup = _markup(delivery.reply_markup or broadcast.reply_markup)
         try:
             if broadcast.photo_file_id:
                 message = await self.bot.send_photo(
-                    delivery.chat_id, broadcast.photo_file_id, caption=broadcast.text_html,
-                    rate_limit_args=BULK,  # type: ignore[call-arg]
+                    delivery.chat_id, broadcast.photo_file_id, caption=text,
+                    reply_markup=markup, rate_limit_args=BULK,  # type: ignore[call-arg]
                 )
             else:
                 message = await self.bot.send_message(
-                    delivery.chat_id, broadcast.text_html,
+                    delivery.chat_id, text, reply_markup=markup,
                     rate_limit_args=BULK,  # type: ignore[call-arg]
                 )
         except RetryAfter:
@@ -233,7 +236,8 @@ class DeliveryEngine:
     async def _announce_start(self, broadcast_id: int) -> None:
         """A scheduled broadcast began: give its sender a status message to follow."""
         broadcast = await deliveries.get(self.db, broadcast_id)
-        if broadcast is None or broadcast.progress_message_id is not None:
+        if (broadcast is None or broadcast.progress_message_id is not None
+                or broadcast.sender_chat_id == deliveries.SYSTEM_SENDER):
             return
         t = await self._sender_translator(broadcast)
         counts = await deliveries.progress(self.db, broadcast.id)
@@ -255,6 +259,14 @@ class DeliveryEngine:
         self._last_progress[broadcast.id] = now
         fresh = await deliveries.get(self.db, broadcast.id)
         if fresh is None:
+            return
+        if fresh.sender_chat_id == deliveries.SYSTEM_SENDER:  # a reminder: nobody to tell
+            if finished:
+                self._last_progress.pop(broadcast.id, None)
+                counts = await deliveries.progress(self.db, fresh.id)
+                log.info("%s #%d finished: sent %d of %d, blocked %d, failed %d, skipped %d",
+                         fresh.kind, fresh.id, counts.sent, counts.total, counts.blocked,
+                         counts.failed, counts.skipped)
             return
         t = await self._sender_translator(fresh)
         counts = await deliveries.progress(self.db, fresh.id)
@@ -309,6 +321,11 @@ def report_text(t: Translator, broadcast: Broadcast, counts: Progress) -> str:
     if counts.skipped:
         lines.append(t._("Skipped (stopped notices): {n}", n=t.number(counts.skipped)))
     return "\n".join(lines)
+
+
+def _markup(data: str | None) -> InlineKeyboardMarkup | None:
+    """Stored buttons (JSON of an InlineKeyboardMarkup) as PTB's object."""
+    return InlineKeyboardMarkup.de_json(json.loads(data), None) if data else None
 
 
 BLOCKED_LINE = N_("Have blocked the bot (will be skipped until they write again): {n}")

@@ -803,7 +803,9 @@ class FakeBotAPI(BaseRequest):
         self._last_message_id: dict[int, int] = {}
         self._files: dict[str, JSONDict] = {}
         self._file_seq = itertools.count(1)
-        self._update_seq = itertools.count(1)
+        # Like Telegram's, update ids keep growing across restarts of the bot (a bot that
+        # remembers the ids it processed must not see a new update with an old id).
+        self._update_seq = itertools.count(time.time_ns() // 1000)
         self._callback_seq = itertools.count(1)
         self._media_group_seq = itertools.count(1)
         self._callback_queries: dict[str, bool] = {}

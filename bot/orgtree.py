@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 import weakref
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from bot.i18n import sort_key
 from storage import units
@@ -44,10 +46,16 @@ async def _snapshot(db: Database) -> _Snapshot:
     grouped: dict[int | None, list[Unit]] = defaultdict(list)
     for unit, _depth in await units.tree(db):
         fresh.by_id[unit.id] = unit
-        grouped[unit.parent_id].append(unit)
+        if unit.merged_into is None:  # merged units keep their history but are not shown
+            grouped[unit.parent_id].append(unit)
     fresh.children = {key: sorted(kids, key=_name_key) for key, kids in grouped.items()}
     _snapshots[db] = fresh
     return fresh
+
+
+async def units_by_id(db: Database) -> Mapping[int, Unit]:
+    """Every unit by id, merged ones included (read-only; for roll-ups of figures)."""
+    return MappingProxyType((await _snapshot(db)).by_id)
 
 
 async def children(db: Database, parent_id: int | None) -> list[Unit]:

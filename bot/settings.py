@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,7 @@ from dotenv import dotenv_values
 SUPPORTED_LOCALES = ("vi", "en")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_SEND_RATE = 25.0
+DEFAULT_REMINDER_GRACE_HOURS = 3.0
 
 
 class SettingsError(Exception):
@@ -36,6 +39,11 @@ class Settings:
     default_locale: str = "vi"
     send_rate: float = DEFAULT_SEND_RATE
     catalog: Path | None = None  # None: the catalog shipped in bot/data/catalog.toml
+    webhook_url: str | None = None  # `run --webhook`: the public HTTPS URL Telegram calls
+    webhook_secret: str | None = None  # checked in X-Telegram-Bot-Api-Secret-Token
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    reminder_grace_hours: float = DEFAULT_REMINDER_GRACE_HOURS
 
     @property
     def api_base_file_url(self) -> str:
@@ -68,6 +76,11 @@ class Settings:
             default_locale=_locale(get("BOT_DEFAULT_LOCALE")),
             send_rate=_send_rate(get("BOT_SEND_RATE")),
             catalog=_catalog(get("BOT_CATALOG")),
+            webhook_url=_webhook_url(get("BOT_WEBHOOK_URL")),
+            webhook_secret=_webhook_secret(get("BOT_WEBHOOK_SECRET")),
+            webhook_listen=_listen(get("BOT_WEBHOOK_LISTEN")),
+            webhook_port=_port(get("BOT_WEBHOOK_PORT")),
+            reminder_grace_hours=_grace_hours(get("BOT_REMINDER_GRACE_HOURS")),
         )
 
 
@@ -142,3 +155,64 @@ def _catalog(value: str | None) -> Path | None:
             "BOT_CATALOG", f"the path of a catalog file (TOML); {value} is not a file"
         )
     return path
+
+
+def _grace_hours(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_REMINDER_GRACE_HOURS
+    try:
+        hours = float(value.replace(",", "."))
+    except ValueError:
+        hours = -1.0
+    if not 0 <= hours <= 24:
+        raise SettingsError(
+            "BOT_REMINDER_GRACE_HOURS",
+            "hours from 0 to 24 (e.g. 3): how late a missed reminder may still be sent",
+        )
+    return hours
+
+
+def _webhook_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or " " in value:
+        raise SettingsError(
+            "BOT_WEBHOOK_URL", "the public https:// URL Telegram sends updates to, e.g. "
+            "https://bot.example.org/telegram"
+        )
+    return value
+
+
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _webhook_secret(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _SECRET.fullmatch(value):
+        raise SettingsError(
+            "BOT_WEBHOOK_SECRET", "1-256 characters, only A-Z a-z 0-9 _ - (e.g. from "
+            "`openssl rand -hex 32`)"
+        )
+    return value
+
+
+def _listen(value: str | None) -> str:
+    if value is None:
+        return "127.0.0.1"
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise SettingsError(
+            "BOT_WEBHOOK_LISTEN", "the IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0"
+        ) from None
+    return value
+
+
+def _port(value: str | None) -> int:
+    if value is None:
+        return 8443
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+        raise SettingsError("BOT_WEBHOOK_PORT", "a TCP port number from 1 to 65535, e.g. 8443")
+    return int(value)

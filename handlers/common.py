@@ -40,11 +40,15 @@ async def say(
 
 
 async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Edit a message in place; pressing the button that shows the current view is harmless."""
+    """Edit a message in place; pressing the button that shows the current view is harmless.
+
+    A message that is gone (deleted, or a forged press naming one that never existed) is left
+    alone: the press has been answered already.
+    """
     try:
         await message.edit_text(text, reply_markup=markup)
     except BadRequest as exc:
-        if "not modified" not in exc.message:
+        if "not modified" not in exc.message and "not found" not in exc.message:
             raise
 
 

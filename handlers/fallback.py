@@ -15,7 +15,11 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from handlers import evaluation, family, language, standard
+from handlers import admin as people_and_units
+from handlers import evaluation, family, language, privacy, standard
+from handlers import settings as settings_menu
+from handlers import stats as stats_screens
+from handlers import targets as target_screens
 from handlers.common import answer_stale, retire_buttons, say
 
 # Choices offered outside a conversation that may be answered by typing their number.
@@ -26,10 +30,20 @@ TYPED_CHOICES: dict[str, Callable[[Update, BotContext, str], Awaitable[bool]]] =
     family.PREFIX: family.typed,
     evaluation.PREFIX: evaluation.typed,
     evaluation.YEAR_PREFIX: evaluation.close_typed,
+    privacy.PREFIX: privacy.typed,
+    settings_menu.PREFIX: settings_menu.typed,
+    stats_screens.PREFIX: stats_screens.typed,
+    target_screens.PREFIX: target_screens.typed,
+    target_screens.VALUE: target_screens.value_typed,
+    people_and_units.GRANT: people_and_units.grant_typed,
+    people_and_units.UNIT: people_and_units.unit_typed,
 }
 # Pending prompts that /cancel leaves with their own words (instead of "nothing to cancel").
 CANCELLABLE: dict[str, Callable[[Update, BotContext], Awaitable[bool]]] = {
     standard.WRITE: standard.cancel_writing,
+    target_screens.VALUE: target_screens.cancel_value,
+    people_and_units.GRANT: people_and_units.cancel_grant,
+    people_and_units.UNIT: people_and_units.cancel_unit,
 }
 
 

@@ -26,8 +26,10 @@ LANGUAGE = N_("🌐 Language")
 HELP = N_("❓ Help")
 REGISTER = N_("📝 Register as a member")
 UNITS = N_("🏢 Units")
+STATS = N_("📊 Statistics")
 STANDARD = N_("⭐ Women's standard")
 FAMILY = N_("🏡 5 không 3 sạch")
+REPORT = N_("📋 Report an activity")
 
 # (command, description) per role; a role's menu is its own commands plus the lower roles'.
 COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
@@ -42,15 +44,30 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
         ("stop", N_("Stop receiving notices (/start turns them on)")),
         ("standard", N_("This year's women's standard: register, commitments, result")),
         ("family", N_("“5 không 3 sạch” family: register, self-assess")),
+        ("mydata", N_("Everything the bot holds about you (also as a file)")),
+        ("deleteme", N_("Delete your data from the bot")),
+        ("report", N_("Report an activity (e.g. Sunday environment day)")),
+        ("myreports", N_("Your activity reports: see, edit, delete")),
+        ("settings", N_("Settings: language, reminders")),
     ],
     Role.CHAPTER_HEAD: [
         ("broadcast", N_("Send a notice to your members")),
         ("broadcasts", N_("Recent notices: progress, cancel")),
         ("evaluate", N_("Year-end evaluation of your chapter")),
+        ("stats", N_("Statistics of your chapter or unit: /stats [year]")),
+        ("chart", N_("Charts: rates against targets, environment days")),
+        ("export", N_("Excel export of your figures: /export [year] [csv]")),
+        ("chapter", N_("Your chapter's activity this week and this month")),
     ],
     Role.UNIT_ADMIN: [
         ("units", N_("The organisation tree and member counts")),
         ("year", N_("Close a year: its results become read-only")),
+        ("targets", N_("Yearly targets (chỉ tiêu) of your units")),
+        ("grant", N_("Make a member a chapter head or unit admin")),
+        ("revoke", N_("Take a role away from a member")),
+        ("unit", N_("Add, rename, move or merge units")),
+        ("audit", N_("Who changed what, and when")),
+        ("reminders", N_("Reminder schedules: days, times, texts, pauses")),
     ],
     Role.SUPER_ADMIN: [],
 }
@@ -64,6 +81,8 @@ def button_filter(label: str) -> filters.MessageFilter:
 def main_menu(principal: Principal | None, t: Translator) -> ReplyKeyboardMarkup:
     """The reply keyboard for her roles (listing only what exists)."""
     rows: list[list[str]] = []
+    if principal is not None and principal.at_least(Role.CHAPTER_HEAD):
+        rows.append([t._(STATS)])
     if principal is not None and principal.at_least(Role.UNIT_ADMIN):
         rows.append([t._(UNITS)])
     if principal is not None and principal.member is not None:
@@ -72,6 +91,7 @@ def main_menu(principal: Principal | None, t: Translator) -> ReplyKeyboardMarkup
         rows.append([t._(REGISTER)])
     if principal is not None and principal.member is not None:
         rows.insert(1, [t._(STANDARD), t._(FAMILY)])
+        rows.insert(1, [t._(REPORT)])
     rows.append([t._(LANGUAGE), t._(HELP)])
     return ReplyKeyboardMarkup(
         [[KeyboardButton(label) for label in row] for row in rows],

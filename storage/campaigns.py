@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage import activities
 from storage.db import Database
 
 STANDARD = "standard"
@@ -257,6 +258,7 @@ async def codes_in_use(db: Database) -> dict[str, dict[str, int]]:
     return {
         "qualities": {r[0]: r[1] for r in qualities},
         "criteria": {r[0]: r[1] for r in criteria},
+        "activities": await activities.codes_in_use(db),
     }
 
 
@@ -368,7 +370,9 @@ async def refresh_meets_all(db: Database, year: int, live_codes: Collection[str]
     async with db.transaction() as conn:
         cursor = await conn.execute(
             f"UPDATE household_registrations SET meets_all = {meets_all}"
-            f" WHERE year = ? AND result IS NULL AND meets_all != {meets_all}",
+            f" WHERE year = ? AND result IS NULL AND meets_all != {meets_all}"
+            # An erased member's answers are gone; her household keeps its counted status.
+            " AND member_id NOT IN (SELECT id FROM members WHERE status = 'deleted')",
             (*codes, year, *codes),
         )
         return cursor.rowcount

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+import aiosqlite
+
 from storage.db import Database, utc_now
 
 _BROADCAST_COLUMNS = (
     "id, created_by, sender_chat_id, unit_id, audience, kind, text_html, photo_file_id, status, "
     "scheduled_at, created_at, started_at, finished_at, total, progress_chat_id, "
-    "progress_message_id"
+    "progress_message_id, reply_markup"
 )
 MAX_ATTEMPTS = 5
+SYSTEM_SENDER = 0  # created_by / sender_chat_id of reminders and summaries: nobody to report to
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class Broadcast:
     total: int
     progress_chat_id: int | None
     progress_message_id: int | None
+    reply_markup: str | None = None  # JSON of an InlineKeyboardMarkup
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,16 @@ class NewBroadcast:
     photo_file_id: str | None
     scheduled_at: str
     kind: str = "notice"
+    reply_markup: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One version of a broadcast's message; deliveries name the variant they get."""
+
+    variant: int
+    text_html: str
+    reply_markup: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +76,8 @@ class Delivery:
     chat_id: int
     member_status: str
     attempts: int
+    text_html: str | None = None  # her variant's text (None: the broadcast's)
+    reply_markup: str | None = None  # her variant's buttons (JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +102,57 @@ async def create(db: Database, new: NewBroadcast) -> Broadcast | None:
         cursor = await conn.execute(
             """INSERT OR IGNORE INTO broadcasts
                    (draft_key, created_by, sender_chat_id, unit_id, audience, kind, text_html,
-                    photo_file_id, status, scheduled_at, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)""",
+                    photo_file_id, status, scheduled_at, created_at, reply_markup)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)""",
             (new.draft_key, new.created_by, new.sender_chat_id, new.unit_id, new.audience,
-             new.kind, new.text_html, new.photo_file_id, new.scheduled_at, utc_now()),
+             new.kind, new.text_html, new.photo_file_id, new.scheduled_at, utc_now(),
+             new.reply_markup),
         )
         if cursor.rowcount == 0:
             return None
         broadcast_id = cursor.lastrowid
     return await get(db, broadcast_id or 0)
+
+
+async def insert_running(
+    conn: aiosqlite.Connection, new: NewBroadcast, variants: list[Variant], now: str
+) -> int | None:
+    """Inside the caller's transaction: a broadcast that starts at once, with its variants.
+
+    The caller adds the deliveries (its own recipients, each with a variant) in the same
+    transaction and then calls `set_total`. None if `draft_key` exists already (exactly once).
+    """
+    cursor = await conn.execute(
+        """INSERT OR IGNORE INTO broadcasts
+               (draft_key, created_by, sender_chat_id, unit_id, audience, kind, text_html,
+                photo_file_id, status, scheduled_at, created_at, started_at, reply_markup)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)""",
+        (new.draft_key, new.created_by, new.sender_chat_id, new.unit_id, new.audience,
+         new.kind, new.text_html, new.photo_file_id, new.scheduled_at, now, now,
+         new.reply_markup),
+    )
+    if cursor.rowcount == 0:
+        return None
+    broadcast_id = cursor.lastrowid
+    assert broadcast_id is not None
+    await conn.executemany(
+        "INSERT INTO broadcast_variants (broadcast_id, variant, text_html, reply_markup)"
+        " VALUES (?, ?, ?, ?)",
+        [(broadcast_id, v.variant, v.text_html, v.reply_markup) for v in variants],
+    )
+    return broadcast_id
+
+
+async def set_total(conn: aiosqlite.Connection, broadcast_id: int) -> int:
+    """Inside the caller's transaction: record how many deliveries a broadcast has."""
+    await conn.execute(
+        "UPDATE broadcasts SET total = (SELECT count(*) FROM deliveries"
+        " WHERE broadcast_id = :id) WHERE id = :id",
+        {"id": broadcast_id},
+    )
+    async with conn.execute("SELECT total FROM broadcasts WHERE id = ?", (broadcast_id,)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def get(db: Database, broadcast_id: int) -> Broadcast | None:
@@ -198,8 +256,11 @@ async def claim(
 ) -> list[Delivery]:
     """The next pending deliveries of a broadcast that are due (not waiting for a retry)."""
     rows = await db.fetchall(
-        """SELECT d.id, d.broadcast_id, d.member_id, m.chat_id, m.status, d.attempts
+        """SELECT d.id, d.broadcast_id, d.member_id, m.chat_id, m.status, d.attempts,
+                  v.text_html, v.reply_markup
            FROM deliveries d JOIN members m ON m.id = d.member_id
+           LEFT JOIN broadcast_variants v
+                  ON v.broadcast_id = d.broadcast_id AND v.variant = d.variant
            WHERE d.broadcast_id = ? AND d.status = 'pending' AND d.id > ?
              AND d.next_attempt_at <= ?
            ORDER BY d.id LIMIT ?""",
@@ -317,16 +378,17 @@ async def cancel(db: Database, broadcast_id: int, now: str) -> bool:
 async def recent_in_units(
     db: Database, unit_ids: list[int] | None, limit: int = 10
 ) -> list[Broadcast]:
-    """The newest broadcasts addressed to these units (None: all units)."""
+    """The newest notices addressed to these units (None: all units); reminders excluded."""
     if unit_ids is None:
         rows = await db.fetchall(
-            f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)
+            f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE kind = 'notice'"
+            " ORDER BY id DESC LIMIT ?", (limit,)
         )
     else:
         marks = ",".join("?" * len(unit_ids)) or "NULL"
         rows = await db.fetchall(
             f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE unit_id IN ({marks})"
-            " ORDER BY id DESC LIMIT ?",
+            " AND kind = 'notice' ORDER BY id DESC LIMIT ?",
             (*unit_ids, limit),
         )
     return [_broadcast(r) for r in rows]

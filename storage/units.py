@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from storage.db import Database, utc_now
 
-_COLUMNS = "id, code, name, kind, parent_id"
+_COLUMNS = "id, code, name, kind, parent_id, merged_into"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,7 @@ class Unit:
     name: str
     kind: str
     parent_id: int | None
+    merged_into: int | None = None  # merged units stay, hidden, as a child of the survivor
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,8 @@ class TreeError(ValueError):
 
 
 def _unit(row: sqlite3.Row) -> Unit:
-    return Unit(row["id"], row["code"], row["name"], row["kind"], row["parent_id"])
+    return Unit(row["id"], row["code"], row["name"], row["kind"], row["parent_id"],
+                row["merged_into"])
 
 
 async def get(db: Database, unit_id: int) -> Unit | None:
@@ -52,32 +54,43 @@ async def get(db: Database, unit_id: int) -> Unit | None:
 
 
 async def by_code(db: Database, code: str) -> Unit | None:
-    """The unit with this code (codes compare case-insensitively)."""
+    """The unit with this code (case-insensitive), or with it as a former code (alias).
+
+    The code of a unit merged into another resolves to the surviving unit, so old deep links
+    and printed QR codes keep working.
+    """
     row = await db.fetchone(
-        f"SELECT {_COLUMNS} FROM units WHERE code = ? COLLATE NOCASE", (code.strip(),)
+        f"""SELECT {_COLUMNS} FROM units WHERE id = coalesce(
+                (SELECT coalesce(merged_into, id) FROM units WHERE code = :code COLLATE NOCASE),
+                (SELECT coalesce(u.merged_into, u.id) FROM unit_aliases a
+                 JOIN units u ON u.id = a.unit_id WHERE a.code = :code))""",
+        {"code": code.strip()},
     )
     return _unit(row) if row else None
 
 
 async def children(db: Database, parent_id: int | None) -> list[Unit]:
-    """Direct children of a unit (or the roots for None), by name."""
+    """Direct children of a unit (or the roots for None), by name; merged units left out."""
     if parent_id is None:
-        sql = f"SELECT {_COLUMNS} FROM units WHERE parent_id IS NULL ORDER BY name"
+        sql = (f"SELECT {_COLUMNS} FROM units WHERE parent_id IS NULL AND merged_into IS NULL"
+               " ORDER BY name")
         rows = await db.fetchall(sql)
     else:
-        sql = f"SELECT {_COLUMNS} FROM units WHERE parent_id = ? ORDER BY name"
+        sql = (f"SELECT {_COLUMNS} FROM units WHERE parent_id = ? AND merged_into IS NULL"
+               " ORDER BY name")
         rows = await db.fetchall(sql, (parent_id,))
     return [_unit(r) for r in rows]
 
 
 async def has_children(db: Database, unit_ids: Iterable[int]) -> set[int]:
-    """Which of these units have at least one child."""
+    """Which of these units have at least one child (merged units do not count)."""
     ids = list(unit_ids)
     if not ids:
         return set()
     marks = ",".join("?" * len(ids))
     rows = await db.fetchall(
-        f"SELECT DISTINCT parent_id FROM units WHERE parent_id IN ({marks})", tuple(ids)
+        f"SELECT DISTINCT parent_id FROM units WHERE parent_id IN ({marks})"
+        " AND merged_into IS NULL", tuple(ids)
     )
     return {r[0] for r in rows}
 

@@ -1,0 +1,287 @@
+#!/usr/bin/env python
+"""Statistics at district scale: /stats, /chart and the full export through the real bot.
+
+Builds a temp-dir SQLite file shaped like Hoàng Mai — 33,740 members in 14 wards and 252
+chapters, five years (2022-2026) of standard registrations with their evaluation results,
+"5 không 3 sạch" households with their eight self-assessment answers and decisions, targets for
+every unit — then runs the real Application on the in-process Bot API and times:
+
+1. `/stats` at district (super-admin), ward (unit admin) and chapter (head) scope: the time
+   around `process_update` for the command, p50/p95/max over `--runs` runs each; also the
+   children table of the district (a button press);
+2. `/chart` at district scope (14 wards against their targets) and at chapter scope (five years);
+3. the full district export (.xlsx, every member): from the command to the document sent,
+   with the peak memory of the process (ru_maxrss) before and after, and the latency of a
+   head's `/stats` while the export is being built (it runs in a worker thread);
+4. the export of one chapter.
+
+    python bench/stats.py [--members N] [--runs N]
+
+The last line printed is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import math
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot import export  # noqa: E402
+from bot.app import build_application  # noqa: E402
+from bot.catalog import load  # noqa: E402
+from bot.clock import ManualClock  # noqa: E402
+from bot.offline_api import FakeBotAPI  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from storage.db import Database  # noqa: E402
+
+WARDS = ["Hoàng Liệt", "Yên Sở", "Vĩnh Hưng", "Định Công", "Đại Kim", "Thịnh Liệt",
+         "Thanh Trì", "Lĩnh Nam", "Trần Phú", "Mai Động", "Tương Mai", "Tân Mai", "Giáp Bát",
+         "Hoàng Văn Thụ"]
+CHAPTERS_PER_WARD = 18
+YEARS = [2022, 2023, 2024, 2025, 2026]
+NOW = datetime(2026, 11, 15, 3, 0, tzinfo=UTC)
+ADMIN, WARD_ADMIN, HEAD = 1, 100_000_001, 100_000_002
+AT = "2022-01-05T02:00:00Z"
+
+
+def _iso(year: int, day: int) -> str:
+    return f"{year}-{1 + day // 28:02d}-{1 + day % 28:02d}T02:00:00Z"
+
+
+async def build(db: Database, members: int) -> dict[str, Any]:
+    """Units, members, five years of campaigns and targets, in a few bulk statements."""
+    rng = random.Random(2026)
+    criteria = [c.code for c in load().criteria]
+    chapters: list[int] = []
+    ward_ids: list[int] = []
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at,"
+                           " updated_at) VALUES (1, 'HM', 'Quận Hoàng Mai', 'district', NULL,"
+                           " ?, ?)", (AT, AT))
+        unit_id = 1
+        for index, ward in enumerate(WARDS):
+            unit_id += 1
+            ward_ids.append(unit_id)
+            await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at,"
+                               " updated_at) VALUES (?, ?, ?, 'ward', 1, ?, ?)",
+                               (unit_id, f"HM-{index:02d}", f"Phường {ward}", AT, AT))
+            parent = unit_id
+            for number in range(1, CHAPTERS_PER_WARD + 1):
+                unit_id += 1
+                chapters.append(unit_id)
+                await conn.execute(
+                    "INSERT INTO units (id, code, name, kind, parent_id, created_at, updated_at)"
+                    " VALUES (?, ?, ?, 'chapter', ?, ?, ?)",
+                    (unit_id, f"HM-{index:02d}-{number:02d}", f"Chi hội tổ dân phố số {number}",
+                     parent, AT, AT))
+    # Members: chapters of uneven size, joined 2019-2026, a few stopped or unreachable.
+    people = []
+    for member_id in range(1, members + 1):
+        chapter = chapters[min(len(chapters) - 1, int(rng.random() ** 1.3 * len(chapters)))]
+        joined = rng.choice(range(2019, 2027))
+        status = rng.choices(["active", "stopped", "unreachable"], [95, 3, 2])[0]
+        people.append((member_id, 200_000_000 + member_id, 200_000_000 + member_id,
+                       f"Hội viên {member_id}", f"+849{member_id:08d}", chapter, status,
+                       _iso(joined, rng.randrange(300))))
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO members (id, telegram_user_id, chat_id, full_name, phone, unit_id,"
+            " locale, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'vi', ?, ?, ?)",
+            ((*p, p[7]) for p in people))
+    regs = households = answers = 0
+    for year in YEARS:
+        current = year == YEARS[-1]
+        alive = [p for p in people if p[7] < f"{year + 1}"]
+
+        def standard() -> Iterator[tuple[Any, ...]]:
+            for p in alive:
+                if rng.random() < 0.94:
+                    decided = not current or rng.random() < 0.3
+                    result = ("achieved" if rng.random() < 0.95 else "not_achieved"
+                              ) if decided else None
+                    yield (year, p[0], p[5], _iso(year, 10), result, 1 if result else None,
+                           _iso(year, 330) if result else None)
+
+        hh = [(year * 1_000_000 + p[0], year, p[0], p[5]) for p in alive if rng.random() < 0.82]
+        async with db.transaction() as conn:
+            cursor = await conn.executemany(
+                "INSERT INTO standard_registrations (year, member_id, unit_id, registered_at,"
+                " result, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)", standard())
+            regs += cursor.rowcount
+            met: dict[int, bool] = {}
+
+            def answer_rows() -> Iterator[tuple[Any, ...]]:
+                for h in hh:
+                    meets = True
+                    for code in criteria:
+                        ok = rng.random() < 0.985
+                        meets = meets and ok
+                        yield (h[0], code, int(ok), _iso(year, 40))
+                    met[h[0]] = meets
+
+            cursor = await conn.executemany(
+                "INSERT INTO household_answers (household_id, criterion_code, met, answered_at)"
+                " VALUES (?, ?, ?, ?)", answer_rows())
+            answers += cursor.rowcount
+            cursor = await conn.executemany(
+                "INSERT INTO household_registrations (id, year, member_id, unit_id,"
+                " registered_at, assessed_at, meets_all, result, decided_by, decided_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((*h, _iso(year, 10), _iso(year, 40), int(met[h[0]]),
+                  "recognised" if met[h[0]] and (not current or rng.random() < 0.3) else None,
+                  1, _iso(year, 330)) for h in hh))
+            households += cursor.rowcount
+    # Targets for every unit and year: registration 95%, achievement 90%, households.
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO targets (unit_id, year, metric, value, set_at) VALUES (?, ?, ?, ?, ?)",
+            ((unit, year, metric, value, AT) for unit in [1, *ward_ids, *chapters]
+             for year in YEARS
+             for metric, value in (("standard_registered", 95), ("standard_achieved", 90),
+                                   ("households_recognised", 100))))
+    # The people who ask: a ward admin and a chapter head (members of their units).
+    async with db.transaction() as conn:
+        for user, unit, role in ((WARD_ADMIN, ward_ids[0], "unit_admin"),
+                                 (HEAD, chapters[0], "chapter_head")):
+            cursor = await conn.execute(
+                "INSERT INTO members (telegram_user_id, chat_id, full_name, unit_id, locale,"
+                " status, created_at, updated_at) VALUES (?, ?, ?, ?, 'vi', 'active', ?, ?)",
+                (user, user, f"Cán bộ {user}", chapters[0], AT, AT))
+            await conn.execute("INSERT INTO roles (member_id, role, unit_id, granted_at)"
+                               " VALUES (?, ?, ?, ?)", (cursor.lastrowid, role, unit, AT))
+    return {"chapters": len(chapters), "wards": len(ward_ids), "standard_registrations": regs,
+            "households": households, "answers": answers, "chapter": chapters[0]}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"p50": round(percentile(values, 0.5), 2), "p95": round(percentile(values, 0.95), 2),
+            "max": round(max(values), 2), "runs": len(values)}
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def main(members: int, runs: int) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("bot.updates").setLevel(logging.WARNING)
+    figures: dict[str, Any] = {"members": members, "python": platform.python_version(),
+                               "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "stats.sqlite3"
+        db = await Database.connect(path)
+        start = time.perf_counter()
+        figures["data"] = await build(db, members)
+        figures["build_s"] = round(time.perf_counter() - start, 1)
+        await db.close()
+        print(f"built in {figures['build_s']} s: {figures['data']}")
+        print(f"database file {path.stat().st_size / 1e6:.0f} MB")
+
+        api = FakeBotAPI()
+        clock = ManualClock(NOW)
+        settings = Settings(database=path, admin_ids=frozenset({ADMIN}), send_rate=0)
+        app = build_application(settings, request=api, clock=clock, background=False)
+        await app.initialize()
+        await app.post_init(app)  # type: ignore[misc]
+        users = {who: api.user(who, first_name="Chị") for who in (ADMIN, WARD_ADMIN, HEAD)}
+
+        async def send(who: int, text: str) -> float:
+            command, _, args = text.partition(" ")
+            data = api.command_update(users[who], command, args) if args else \
+                api.command_update(users[who], command)
+            update = api.to_update(data, app.bot)
+            clock.advance(1)  # one update a second per person: well under the flood limit
+            begin = time.perf_counter()
+            await app.process_update(update)
+            return (time.perf_counter() - begin) * 1000
+
+        ms: dict[str, Any] = {}
+        for label, who in (("district", ADMIN), ("ward", WARD_ADMIN), ("chapter", HEAD)):
+            for _ in range(3):
+                await send(who, "/stats")
+            ms[f"stats_{label}"] = summary([await send(who, "/stats") for _ in range(runs)])
+            print(f"/stats {label:<9} {ms[f'stats_{label}']}")
+        assert "Quận Hoàng Mai" in api.last_text(ADMIN)
+        # The district's children table: a button press.
+        presses = []
+        for _ in range(max(5, runs // 4)):
+            await send(ADMIN, "/stats")
+            message = next(m for m in reversed(api.messages(ADMIN)) if m.get("reply_markup"))
+            data = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            update = api.to_update(api.callback_update(users[ADMIN], message["message_id"], data),
+                                   app.bot)
+            clock.advance(1)
+            begin = time.perf_counter()
+            await app.process_update(update)
+            presses.append((time.perf_counter() - begin) * 1000)
+        ms["stats_district_children_table"] = summary(presses)
+        print(f"children table   {ms['stats_district_children_table']}")
+
+        charts = [await send(ADMIN, "/chart") for _ in range(3)]
+        ms["chart_district"] = summary(charts)
+        ms["chart_chapter"] = summary([await send(HEAD, "/chart") for _ in range(3)])
+        print(f"/chart district  {ms['chart_district']}\n/chart chapter   {ms['chart_chapter']}")
+        photo = next(c for c in reversed(api.calls) if c.method == "sendPhoto")
+        figures["chart_png_bytes"] = len(photo.files["photo"].content)
+
+        # The full export, with a head asking for her figures meanwhile.
+        before = peak_mb()
+        begin = time.perf_counter()
+        await send(ADMIN, "/export")
+        tasks = [t for t in asyncio.all_tasks() if t.get_name() == export.EXPORT_TASK]
+        during = []
+        while not all(t.done() for t in tasks):
+            during.append(await send(HEAD, "/stats"))
+            await asyncio.sleep(0.05)
+        await asyncio.gather(*tasks)
+        ms["export_district_s"] = round(time.perf_counter() - begin, 2)
+        document = next(c for c in reversed(api.calls) if c.method == "sendDocument")
+        figures["export_bytes"] = len(document.files["document"].content)
+        figures["peak_rss_mb_before_export"] = round(before, 1)
+        figures["peak_rss_mb_after_export"] = round(peak_mb(), 1)
+        ms["stats_chapter_during_export"] = summary(during) if during else {}
+        print(f"export district  {ms['export_district_s']} s, "
+              f"{figures['export_bytes'] / 1e6:.1f} MB; peak RSS {before:.0f} → "
+              f"{peak_mb():.0f} MB")
+        print(f"/stats chapter during the export {ms['stats_chapter_during_export']}")
+
+        begin = time.perf_counter()
+        await send(HEAD, "/export")
+        await asyncio.gather(*[t for t in asyncio.all_tasks()
+                               if t.get_name() == export.EXPORT_TASK])
+        ms["export_chapter_s"] = round(time.perf_counter() - begin, 2)
+        print(f"export chapter   {ms['export_chapter_s']} s")
+        await app.shutdown()
+        await app.post_shutdown(app)  # type: ignore[misc]
+    figures["ms"] = ms
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=33_740)
+    parser.add_argument("--runs", type=int, default=50)
+    options = parser.parse_args()
+    asyncio.run(main(options.members, options.runs))

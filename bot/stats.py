@@ -1,0 +1,368 @@
+"""Statistics as the union reports them: figures of a scope, targets, and their wording.
+
+Figures come from storage/stats.py (one grouped query per figure set) and are rolled up the
+organisation tree here. They are shown in the union's fixed style:
+
+    32.053/33.740 (đạt 95%)                 a part of a whole
+    190/175 hộ — đạt 109%, vượt chỉ tiêu     a count against its target
+    … · chỉ tiêu 90%: đạt 106%, vượt chỉ tiêu  a rate against a percentage target
+
+Rounding (exact, on integers and fractions — never on floats):
+1. A percentage is rounded half up to a whole number: 94.5 → 95, 108.57… → 109.
+2. It never shows 100% for less than the whole, nor 0% for more than nothing: for
+   0 < part < whole it is kept between 1% and 99% (32.052/33.740 is "99%", not "100%").
+3. Against a target, "vượt chỉ tiêu" (exceeded) means strictly above the target, "đạt … chỉ
+   tiêu" (met) exactly on it, anything below is short, with how many are missing; this is
+   decided on the exact numbers, so 1.001/1.000 is "đạt 100%, vượt chỉ tiêu".
+4. Without a whole (no members), no percentage is shown ("—").
+
+Privacy: breakdowns of the family criteria only ever show how many households do *not* meet
+a criterion by their own assessment, and any such count from 1 to 4 is shown as "<5".
+
+Members are counted as of the end of the year asked for (those who joined later are left
+out) and by the unit they are in now; registrations by the unit they were made in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from bot import orgtree
+from bot.i18n import N_, Translator, sort_key
+from storage import stats, targets
+from storage.db import Database, to_iso
+from storage.stats import CriteriaCounts, UnitCounts, YearCounts
+from storage.units import Unit
+
+FIRST_YEAR = 2000
+SMALL = 5  # counts from 1 to SMALL - 1 in sensitive breakdowns are shown as "<5"
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """Something a target can be set for."""
+
+    code: str
+    label: str  # msgid
+    percent: bool  # the target is a percentage of the members; else a count
+    noun: str = "members"  # what a count counts: members or households
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("members", N_("Members"), False),
+    Metric("new_members", N_("New members in the year"), False),
+    Metric("standard_registered", N_("Registered for the women's standard"), True),
+    Metric("standard_achieved", N_("Achieved the women's standard"), True),
+    Metric("households_registered", N_("Households registered for “5 không 3 sạch”"), False,
+           "households"),
+    Metric("households_recognised", N_("Households recognised as “5 không 3 sạch”"), False,
+           "households"),
+)
+METRIC_BY_CODE = {m.code: m for m in METRICS}
+
+# Orders of the children table; the default shows where help is needed first.
+SORTS: dict[str, str] = {
+    "r": N_("registration rate ↑"),
+    "a": N_("achievement rate ↑"),
+    "h": N_("households recognised ↑"),
+    "m": N_("members ↓"),
+    "n": N_("name"),
+}
+DEFAULT_SORT = "r"
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def percent(part: Fraction | int, whole: Fraction | int) -> int | None:
+    """`part` as a whole percentage of `whole` by the rounding rules above (None: no whole)."""
+    part, whole = Fraction(part), Fraction(whole)
+    if whole <= 0:
+        return None
+    rounded = math.floor(part * 100 / whole + Fraction(1, 2))
+    if 0 < part < whole:
+        rounded = min(max(rounded, 1), 99)
+    return rounded
+
+
+def exact(value: float) -> Fraction:
+    """A stored target as the exact number that was typed (two decimals at most)."""
+    return Fraction(Decimal(f"{value:.2f}"))
+
+
+@dataclass(frozen=True, slots=True)
+class TargetCheck:
+    """How an actual figure stands against its target."""
+
+    target: Fraction  # a percentage or a count, as the metric says
+    achievement: int  # per cent of the target reached
+    status: str  # exceeded | met | short
+    missing: int  # how many more members/households are needed (0 unless short)
+
+
+def actual(metric: Metric, counts: UnitCounts) -> tuple[int, int | None]:
+    """(the figure, the whole it is a part of) for a metric."""
+    return {
+        "members": (counts.members, None),
+        "new_members": (counts.new, None),
+        "standard_registered": (counts.standard_registered, counts.members),
+        "standard_achieved": (counts.standard_achieved, counts.members),
+        "households_registered": (counts.households_registered, None),
+        "households_recognised": (counts.households_recognised, None),
+    }[metric.code]
+
+
+def check(metric: Metric, counts: UnitCounts, value: float | None) -> TargetCheck | None:
+    """The figure against its target (None: no target, or a rate of nobody)."""
+    if value is None or value <= 0:
+        return None
+    target = exact(value)
+    n, whole = actual(metric, counts)
+    if metric.percent:
+        if not whole:
+            return None
+        reached = Fraction(n, whole) * 100
+        needed = math.ceil(target * whole / 100)
+    else:
+        reached = Fraction(n)
+        needed = math.ceil(target)
+    achievement = percent(reached, target)
+    assert achievement is not None
+    status = "exceeded" if reached > target else "met" if reached == target else "short"
+    return TargetCheck(target, achievement, status, max(0, needed - n) if status == "short"
+                       else 0)
+
+
+def suppressed(t: Translator, count: int) -> str:
+    """A count in a sensitive breakdown: "<5" from 1 to 4."""
+    return "<5" if 0 < count < SMALL else t.number(count)
+
+
+def number(t: Translator, value: Fraction | int) -> str:
+    """A number in her locale (a target may have decimals: 92,5)."""
+    value = Fraction(value)
+    if value.denominator == 1:
+        return t.number(int(value))
+    return t.number(Decimal(value.numerator) / Decimal(value.denominator))
+
+
+# --- wording -----------------------------------------------------------------------------------
+
+
+def ratio(t: Translator, part: int, whole: int) -> str:
+    """'32.053/33.740 (đạt 95%)'; without a whole just '0/0'."""
+    share = percent(part, whole)
+    if share is None:
+        return f"{t.number(part)}/{t.number(whole)}"
+    return t._("{part}/{whole} ({percent}%)", part=t.number(part), whole=t.number(whole),
+               percent=share)
+
+
+def share(t: Translator, part: int, whole: int) -> str:
+    """'95%' or '—'."""
+    value = percent(part, whole)
+    return "—" if value is None else f"{value}%"
+
+
+def verdict(t: Translator, result: TargetCheck) -> str:
+    """'đạt 109%, vượt chỉ tiêu' / 'đạt 100% chỉ tiêu' / 'đạt 87% chỉ tiêu, còn thiếu 69'."""
+    if result.status == "exceeded":
+        return t._("{percent}% of target, target exceeded", percent=result.achievement)
+    if result.status == "met":
+        return t._("{percent}% of target, target met", percent=result.achievement)
+    return t._("{percent}% of target, {missing} short", percent=result.achievement,
+               missing=t.number(result.missing))
+
+
+COUNT_AGAINST_TARGET = {
+    "members": N_("{n}/{target} members — {verdict}"),
+    "households": N_("{n}/{target} households — {verdict}"),
+}
+
+
+def figure(t: Translator, metric: Metric, counts: UnitCounts, value: float | None) -> str:
+    """A metric's figure, with its target when there is one (the union's style)."""
+    n, whole = actual(metric, counts)
+    result = check(metric, counts, value)
+    if metric.percent:
+        text = ratio(t, n, whole or 0)
+        if result is not None:
+            text = t._("{figure} · target {target}%: {verdict}", figure=text,
+                       target=number(t, result.target), verdict=verdict(t, result))
+        return text
+    if result is None:
+        return t.number(n)
+    return t._(COUNT_AGAINST_TARGET[metric.noun], n=t.number(n),
+               target=number(t, result.target), verdict=verdict(t, result))
+
+
+def target_text(t: Translator, metric: Metric, value: float | None) -> str:
+    """A target as typed: '95%' or '175' (or '—')."""
+    if value is None:
+        return "—"
+    return number(t, exact(value)) + ("%" if metric.percent else "")
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A child unit of the scope with its subtree's figures."""
+
+    unit: Unit
+    counts: UnitCounts
+    targets: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Everything /stats shows for a scope and year."""
+
+    scope: Unit | None  # None: every unit (several roots)
+    year: int
+    totals: UnitCounts
+    targets: Mapping[str, float]
+    children: list[Row]
+    direct: UnitCounts  # counted in the scope unit itself (not in a child)
+    extra: dict[str, Any] = field(default_factory=dict)  # further sections (activities …)
+
+    @property
+    def has_year_data(self) -> bool:
+        """Whether anything was registered in this scope for the year."""
+        return bool(self.totals.standard_registered or self.totals.households_registered)
+
+
+def year_bounds(year: int, timezone: tzinfo) -> tuple[str, str]:
+    """The UTC instants where the local year begins and ends."""
+    return (to_iso(datetime(year, 1, 1, tzinfo=timezone)),
+            to_iso(datetime(year + 1, 1, 1, tzinfo=timezone)))
+
+
+async def per_unit(db: Database, scope_id: int | None, year: int,
+                   timezone: tzinfo) -> dict[int, UnitCounts]:
+    """Each unit's own figures (not rolled up) in a scope."""
+    start, end = year_bounds(year, timezone)
+    return await stats.unit_counts(db, scope_id, year, year_start=start, year_end=end)
+
+
+def roll_up(own: Mapping[int, UnitCounts], by_id: Mapping[int, Unit],
+            tops: Sequence[int], scope_id: int | None) -> tuple[dict[int, UnitCounts],
+                                                                 UnitCounts]:
+    """Sum each unit's own figures into the top unit (one of `tops`) above it.
+
+    Returns (figures per top, figures of units under no top — the scope unit itself and units
+    merged straight into it).
+    """
+    wanted = set(tops)
+    memo: dict[int, int | None] = {}
+
+    def top_of(unit_id: int) -> int | None:
+        path = []
+        current: int | None = unit_id
+        found: int | None = None
+        for _ in range(64):
+            if current is None or current == scope_id:
+                break
+            if current in memo:
+                found = memo[current]
+                break
+            path.append(current)
+            if current in wanted:
+                found = current
+                break
+            unit = by_id.get(current)
+            current = unit.parent_id if unit else None
+        for step in path:
+            memo[step] = found
+        return found
+
+    totals: dict[int, UnitCounts] = {top: UnitCounts() for top in tops}
+    direct = UnitCounts()
+    for unit_id, counts in own.items():
+        top = top_of(unit_id)
+        if top is None:
+            direct = direct + counts
+        else:
+            totals[top] = totals[top] + counts
+    return totals, direct
+
+
+async def default_scope(db: Database, roots: Sequence[int] | None) -> int | None:
+    """Where someone's statistics start: her unit, or the single root for a super-admin."""
+    if roots:
+        return roots[0]
+    top = await orgtree.children(db, None)
+    return top[0].id if len(top) == 1 else None
+
+
+async def figures(db: Database, scope_id: int | None, year: int, timezone: tzinfo) -> Figures:
+    """The figures of a scope (a unit's subtree; None: everything) for a year."""
+    scope = await orgtree.get(db, scope_id) if scope_id is not None else None
+    kids = await orgtree.children(db, scope_id)
+    own = await per_unit(db, scope_id, year, timezone)
+    by_id = await orgtree.units_by_id(db)
+    rolled, direct = roll_up(own, by_id, [k.id for k in kids], scope_id)
+    wanted = [k.id for k in kids] + ([scope_id] if scope_id is not None else [])
+    found = await targets.for_units(db, wanted, year)
+    totals = direct
+    for counts in rolled.values():
+        totals = totals + counts
+    rows = [Row(kid, rolled[kid.id], found.get(kid.id, {})) for kid in kids]
+    return Figures(scope, year, totals, found.get(scope_id or 0, {}), rows, direct)
+
+
+def sort_rows(rows: Sequence[Row], key: str) -> list[Row]:
+    """The children table in one of SORTS' orders (units without members last)."""
+
+    def rate(part: int, whole: int) -> tuple[int, Fraction, Any]:
+        if whole <= 0:
+            return (1, Fraction(0), None)
+        return (0, Fraction(part, whole), None)
+
+    def order(row: Row) -> tuple[Any, ...]:
+        c = row.counts
+        name = sort_key(row.unit.name)
+        if key == "a":
+            return (*rate(c.standard_achieved, c.members)[:2], name)
+        if key == "h":
+            return (*rate(c.households_recognised, c.households_registered)[:2], name)
+        if key == "m":
+            return (-c.members, name)
+        if key == "n":
+            return (name,)
+        return (*rate(c.standard_registered, c.members)[:2], name)
+
+    return sorted(rows, key=order)
+
+
+async def criteria(db: Database, scope_id: int | None, year: int) -> CriteriaCounts:
+    """The self-assessment counts of a scope (shown only through `criteria_lines`)."""
+    return await stats.criteria(db, scope_id, year)
+
+
+def criteria_lines(t: Translator, counts: CriteriaCounts,
+                   entries: Sequence[tuple[str, str]]) -> list[str]:
+    """'• Không có bạo lực gia đình: <5' per criterion: households NOT meeting it, suppressed.
+
+    `entries` are (code, label) in catalog order.
+    """
+    return [t._("• {criterion}: {count}", criterion=label,
+                count=suppressed(t, max(0, counts.assessed - counts.met.get(code, 0))))
+            for code, label in entries]
+
+
+async def trend(db: Database, scope_id: int | None, last_year: int, timezone: tzinfo,
+                years: int = 5) -> tuple[list[YearCounts], dict[int, dict[str, float]]]:
+    """Headline figures of a scope for the last `years` years, with its targets."""
+    span = [y for y in range(last_year - years + 1, last_year + 1) if y >= FIRST_YEAR]
+    ends = [year_bounds(y, timezone)[1] for y in span]
+    found = await stats.yearly(db, scope_id, span, ends)
+    goals = await targets.for_unit_years(db, scope_id, span) if scope_id is not None else {}
+    return found, goals

@@ -1,0 +1,90 @@
+"""/chart [UNIT_CODE] [YEAR] (chapter heads and admins): the figures of her scope as pictures.
+
+A unit with units below it gets the registration and achievement rate of each of them against
+their targets (lowest registration rate at the top); a unit without (a chapter) gets its own
+rates over the last five years. Charts are drawn in a worker thread (bot/charts.py), so other
+people's replies do not wait, and sent as photos with a short caption.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.ext import BaseHandler, CommandHandler, filters
+
+from bot import stats as figures_of
+from bot.context import BotContext
+from bot.permissions import Role
+from handlers.common import requires, say
+from handlers.stats import may_see, parse_scope, scope_name
+
+
+def _rate(part: int, whole: int) -> int | None:
+    return figures_of.percent(part, whole)
+
+
+@requires(Role.CHAPTER_HEAD)
+async def chart_command(update: Update, context: BotContext) -> None:
+    """/chart [UNIT_CODE] [YEAR]."""
+    scope = await parse_scope(update, context, command="chart")
+    if scope is not None:
+        await send_charts(update, context, scope.unit_id, scope.year)
+
+
+async def send_charts(update: Update, context: BotContext, unit_id: int | None,
+                      year: int) -> None:
+    """Draw and send the charts of a scope (checked again here)."""
+    from bot import charts  # matplotlib loads only when a chart is drawn
+
+    t = context.t
+    if not await may_see(context, unit_id):
+        await say(update, context, t._("Sorry, you do not have permission to do this."))
+        return
+    assert update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
+    where = await scope_name(context, unit_id)
+    fig = await figures_of.figures(context.db, unit_id, year, context.settings.timezone)
+    labels = charts.Labels(
+        title=t._("Registration and achievement {year}", year=year),
+        registered=t._("Registered to strive"), achieved=t._("Achieved the standard"),
+        target=t._("Target"), axis=t._("% of members"), empty=t._("No units to show"))
+    loop = asyncio.get_running_loop()
+    if fig.children:
+        rows = figures_of.sort_rows(fig.children, figures_of.DEFAULT_SORT)
+        bars = [charts.RateBar(
+            row.unit.name,
+            _rate(row.counts.standard_registered, row.counts.members),
+            _rate(row.counts.standard_achieved, row.counts.members),
+            row.targets.get("standard_registered"), row.targets.get("standard_achieved"))
+            for row in rows]
+        png = await loop.run_in_executor(None, charts.rates, bars, labels)
+        caption = t._("📈 Registration and achievement rate of each unit in {scope}, {year}, "
+                      "lowest registration first. Red ticks: targets.", scope=where, year=year)
+        if len(bars) > charts.MAX_BARS:
+            caption += "\n" + t._("The {n} units with the lowest registration rate are shown; "
+                                  "/stats lists them all.", n=charts.MAX_BARS)
+    else:
+        found, goals = await figures_of.trend(context.db, unit_id, year,
+                                              context.settings.timezone)
+        png = await loop.run_in_executor(
+            None, charts.trend, [y.year for y in found],
+            [_rate(y.standard_registered, y.members) for y in found],
+            [_rate(y.standard_achieved, y.members) for y in found],
+            [goals.get(y.year, {}).get("standard_registered") for y in found],
+            [goals.get(y.year, {}).get("standard_achieved") for y in found],
+            charts.Labels(title=t._("Registration and achievement {first}–{last}",
+                                    first=found[0].year, last=found[-1].year),
+                          registered=labels.registered, achieved=labels.achieved,
+                          target=labels.target, axis=labels.axis, empty=labels.empty))
+        caption = t._("📈 {scope}: registration and achievement rate over the last years. "
+                      "Red ticks: targets.", scope=where)
+    await context.bot.send_photo(chat_id, png, caption=caption)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [CommandHandler("chart", chart_command, filters.ChatType.PRIVATE)]

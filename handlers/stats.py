@@ -1,0 +1,515 @@
+"""/stats [UNIT_CODE] [YEAR] (chapter heads and admins): the figures of her scope.
+
+Screens: a summary (members, the women's standard, “5 không 3 sạch” households, each against
+its target) → the table of child units, sorted by a metric (lowest registration rate first:
+that is where help is needed), paginated → any child's summary (drill down), and a
+privacy-protected breakdown of the family criteria. Every press is authorised again on the
+unit it names (`may_act_on_unit`), so forged callback data for another scope is refused.
+Every screen is a Choice: a typed number works too.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks, orgtree
+from bot import stats as figures_of
+from bot.choices import Choice, Option
+from bot.context import BotContext
+from bot.i18n import Translator
+from bot.permissions import Principal, Role, may_act_on_unit
+from bot.stats import FIRST_YEAR, METRIC_BY_CODE, Figures, Row
+from handlers import menu
+from handlers.common import edit, refuse, requires, say
+from storage import units
+from storage.stats import UnitCounts
+
+PREFIX = "st"
+SUMMARY, TABLE, CRITERIA, PICK = "s", "t", "c", "p"
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What one screen shows, and the choice a typed number answers."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None
+    choice: Choice
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a command is about: a unit's subtree (None: every unit) and a year."""
+
+    unit_id: int | None
+    year: int
+    rest: tuple[str, ...] = ()  # arguments that were neither a year nor a unit code
+
+
+# --- scope and year (shared with /chart, /export and /targets) -------------------------------
+
+
+def roots(principal: Principal) -> list[int] | None:
+    """The units at the top of her scope (None: everything, for a super-admin)."""
+    if principal.is_super_admin:
+        return None
+    return sorted({g.unit_id for g in principal.grants})
+
+
+async def may_see(context: BotContext, unit_id: int | None, role: Role = Role.CHAPTER_HEAD
+                  ) -> bool:
+    """Whether she may see (or, with UNIT_ADMIN, manage) this scope."""
+    principal = context.principal
+    assert principal is not None
+    if unit_id is None:
+        return principal.is_super_admin
+    return await may_act_on_unit(context.db, principal, role, unit_id)
+
+
+def year_of(text: str) -> int | None:
+    """A four-digit year typed as an argument."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) == 4 else None
+
+
+async def parse_scope(update: Update, context: BotContext, *, role: Role = Role.CHAPTER_HEAD,
+                      command: str = "stats", years_ahead: int = 0,
+                      words: tuple[str, ...] = ()) -> Scope | None:
+    """[UNIT_CODE] [YEAR] (and any of `words`) from the command; answers and returns None when
+    the year or the unit is wrong or not hers."""
+    t = context.t
+    principal = context.principal
+    assert principal is not None
+    year, code, rest = context.this_year, None, []
+    for arg in context.args or []:
+        if year_of(arg) is not None or (arg.isascii() and arg.isdigit()):
+            year = int(arg) if arg.isdigit() and len(arg) < 7 else -1
+        elif arg.casefold() in words:
+            rest.append(arg.casefold())
+        else:
+            code = arg
+    last = context.this_year + years_ahead
+    if year > last:
+        await say(update, context, t._("{year} has not come yet. Please give a year from {first} "
+                                       "to {last}, e.g. /{command} {this}.", year=year,
+                                       first=FIRST_YEAR, last=last, command=command,
+                                       this=context.this_year))
+        return None
+    if year < FIRST_YEAR:
+        await say(update, context, t._("Please give a year from {first} to {last}, e.g. "
+                                       "/{command} {this}.", first=FIRST_YEAR, last=last,
+                                       command=command, this=context.this_year))
+        return None
+    if code is not None:
+        unit = await units.by_code(context.db, code[:40])
+        if unit is None:
+            await say(update, context, t._("There is no unit with the code {code}.",
+                                           code=html.escape(code[:40])))
+            return None
+        if not await may_see(context, unit.id, role):
+            await refuse(update, context)
+            return None
+        return Scope(unit.id, year, tuple(rest))
+    found = roots(principal)
+    if found is not None:
+        allowed = [u for u in found if await may_see(context, u, role)]
+        if not allowed:
+            await refuse(update, context)
+            return None
+        found = allowed
+    return Scope(await figures_of.default_scope(context.db, found), year, tuple(rest))
+
+
+async def scope_name(context: BotContext, unit_id: int | None) -> str:
+    """The scope as shown (escaped)."""
+    if unit_id is None:
+        return context.t._("every unit")
+    return html.escape(await orgtree.unit_path(context.db, unit_id))
+
+
+# --- screens ---------------------------------------------------------------------------------
+
+
+def summary_lines(t: Translator, fig: Figures) -> list[str]:
+    """The figures of a scope in the union's style (also used for captions of exports)."""
+    c, goal = fig.totals, fig.targets
+    m = METRIC_BY_CODE
+    lines = [
+        t._("👥 <b>Members</b>: {figure}",
+            figure=figures_of.figure(t, m["members"], c, goal.get("members"))),
+        t._("• Receiving notices: {active} · stopped: {stopped} · unreachable: {unreachable}",
+            active=t.number(c.active), stopped=t.number(c.stopped),
+            unreachable=t.number(c.unreachable)),
+        t._("• New in {year}: {figure}", year=fig.year,
+            figure=figures_of.figure(t, m["new_members"], c, goal.get("new_members"))),
+        "",
+        t._("⭐ <b>Women's standard</b>"),
+        t._("• Registered to strive: {figure}", figure=figures_of.figure(
+            t, m["standard_registered"], c, goal.get("standard_registered"))),
+        t._("• Achieved: {figure}", figure=figures_of.figure(
+            t, m["standard_achieved"], c, goal.get("standard_achieved"))),
+        t._("• Not achieved: {n} · not evaluated yet: {open}",
+            n=t.number(c.standard_not_achieved),
+            open=t.number(c.standard_registered - c.standard_achieved
+                          - c.standard_not_achieved)),
+        "",
+        t._("🏡 <b>“5 không 3 sạch” families</b>"),
+        t._("• Households registered: {figure}", figure=figures_of.figure(
+            t, m["households_registered"], c, goal.get("households_registered"))),
+        t._("• Self-assessed as meeting every criterion: {n}",
+            n=t.number(c.households_meeting_all)),
+        t._("• Recognised: {figure}", figure=figures_of.figure(
+            t, m["households_recognised"], c, goal.get("households_recognised"))),
+    ]
+    return lines
+
+
+async def _summary_screen(context: BotContext, unit_id: int | None, year: int) -> Screen:
+    t = context.t
+    fig = await figures_of.figures(context.db, unit_id, year, context.settings.timezone)
+    lines = [t._("📊 <b>Statistics {year}</b>", year=year),
+             f"<b>{await scope_name(context, unit_id)}</b>", "", *summary_lines(t, fig)]
+    if not fig.has_year_data:
+        lines += ["", t._("No registrations have been recorded here for {year}.", year=year)]
+    options = []
+    if fig.children:
+        options.append(Option("kids", t._("📋 Units below ({n})", n=t.number(len(fig.children)))))
+    options.append(Option("crit", t._("🏡 Family criteria (counts only)")))
+    options.append(Option("chart", t._("📈 Charts")))
+    options.append(Option("xlsx", t._("📥 Export to Excel")))
+    up = await _up(context, unit_id)
+    if up is not False:
+        name = (await scope_name(context, up)) if up is not None else t._("every unit")
+        options.append(Option("up", t._("⬆ {unit}", unit=name)))
+    for other in (year - 1, year + 1):
+        if FIRST_YEAR <= other <= context.this_year:
+            options.append(Option(f"y{other}", t._("📅 Year {year}", year=other)))
+    if len(roots(_principal(context)) or []) > 1:
+        options.append(Option("pick", t._("🏢 My other units")))
+    choice = Choice(options, page_size=len(options))
+    _remember(context, SUMMARY, unit=unit_id or 0, year=year)
+    return Screen("\n".join(lines), choice.keyboard(PREFIX, SUMMARY, unit_id or 0, year), choice)
+
+
+async def _up(context: BotContext, unit_id: int | None) -> int | bool | None:
+    """Where ⬆ leads (None: every unit), or False when there is nowhere she may go."""
+    if unit_id is None:
+        return False
+    unit = await orgtree.get(context.db, unit_id)
+    if unit is None:
+        return False
+    if unit.parent_id is None:
+        several = len(await orgtree.children(context.db, None)) > 1
+        return None if several and _principal(context).is_super_admin else False
+    return unit.parent_id if await may_see(context, unit.parent_id) else False
+
+
+def _principal(context: BotContext) -> Principal:
+    assert context.principal is not None
+    return context.principal
+
+
+def _marker(row: Row) -> str:
+    """✅ every target of the unit met, ⚠️ some short, nothing without targets."""
+    results = [figures_of.check(METRIC_BY_CODE[code], row.counts, value)
+               for code, value in row.targets.items() if code in METRIC_BY_CODE]
+    results = [r for r in results if r is not None]
+    if not results:
+        return ""
+    return " ⚠️" if any(r.status == "short" for r in results) else " ✅"
+
+
+def _table_line(t: Translator, number: int, row: Row) -> str:
+    c: UnitCounts = row.counts
+    return t._("{number}. <b>{name}</b>: {members} members · registered {registered} · "
+               "achieved {achieved} · households {recognised}/{households}",
+               number=number, name=html.escape(row.unit.name), members=t.number(c.members),
+               registered=figures_of.share(t, c.standard_registered, c.members),
+               achieved=figures_of.share(t, c.standard_achieved, c.members),
+               recognised=t.number(c.households_recognised),
+               households=t.number(c.households_registered)) + _marker(row)
+
+
+async def _table_screen(context: BotContext, unit_id: int | None, year: int, sort: str,
+                        page: int) -> Screen:
+    t = context.t
+    fig = await figures_of.figures(context.db, unit_id, year, context.settings.timezone)
+    rows = figures_of.sort_rows(fig.children, sort)
+    choice = Choice([Option(str(r.unit.id), r.unit.name) for r in rows], page=page,
+                    page_size=PAGE_SIZE).at_page(page)
+    lines = [t._("📋 <b>Units below — {year}</b>", year=year),
+             f"<b>{await scope_name(context, unit_id)}</b>",
+             t._("Sorted by {order}.", order=t._(figures_of.SORTS[sort]))]
+    if choice.pages > 1:
+        lines.append(t._("Page {page} of {pages}.", page=choice.page + 1, pages=choice.pages))
+    lines.append("")
+    by_id = {str(r.unit.id): r for r in rows}
+    lines += [_table_line(t, number, by_id[option.key]) for number, option in choice.visible()]
+    if not rows:
+        lines.append(t._("There are no units below this one."))
+    lines += ["", t._("Tap a unit (or type its number) to see its figures. ✅ every target met, "
+                      "⚠️ a target not met yet.")]
+    actions = [Option(f"s{key}", t._("↕ Sort by {order}", order=t._(label)))
+               for key, label in figures_of.SORTS.items() if key != sort]
+    actions.append(Option("back", t._("⬅ Back to the summary")))
+    first = len(choice.options) + 1
+    extra = [[InlineKeyboardButton(
+        f"{first + i}. {a.label}",
+        callback_data=callbacks.encode(PREFIX, TABLE, unit_id or 0, year, sort, "o", a.key))]
+        for i, a in enumerate(actions)]
+    _remember(context, TABLE, unit=unit_id or 0, year=year, sort=sort, page=choice.page)
+    return Screen("\n".join(lines),
+                  choice.keyboard(PREFIX, TABLE, unit_id or 0, year, sort, extra_rows=extra),
+                  Choice([*choice.options, *actions]))
+
+
+async def _criteria_screen(context: BotContext, unit_id: int | None, year: int) -> Screen:
+    t = context.t
+    counts = await figures_of.criteria(context.db, unit_id, year)
+    entries = [(c.code, c.label(t.locale)) for c in context.catalog.entries["criteria"]
+               if not c.retired or c.code in counts.met]
+    lines = [t._("🏡 <b>“5 không 3 sạch” criteria — {year}</b>", year=year),
+             f"<b>{await scope_name(context, unit_id)}</b>", "",
+             t._("Households that self-assessed: {n}.", n=t.number(counts.assessed)),
+             t._("Households that do <b>not</b> meet each criterion by their own assessment "
+                 "(to protect privacy, counts under 5 are shown as “{small}” and nobody's "
+                 "answers are ever shown):", small=html.escape("<5")),
+             *[html.escape(line) for line in figures_of.criteria_lines(t, counts, entries)]]
+    choice = Choice([Option("back", t._("⬅ Back to the summary"))])
+    _remember(context, CRITERIA, unit=unit_id or 0, year=year)
+    return Screen("\n".join(lines), choice.keyboard(PREFIX, CRITERIA, unit_id or 0, year),
+                  choice)
+
+
+async def _pick_screen(context: BotContext, year: int) -> Screen:
+    t = context.t
+    found = [u for u in [await orgtree.get(context.db, i) for i in roots(_principal(context))
+                         or []] if u is not None]
+    choice = Choice([Option(str(u.id), u.name) for u in found], page_size=max(1, len(found)))
+    _remember(context, PICK, unit=0, year=year)
+    return Screen(t._("📊 <b>Statistics {year}</b>\nWhich unit? Tap it or type its number.",
+                      year=year), choice.keyboard(PREFIX, PICK, 0, year), choice)
+
+
+def _remember(context: BotContext, view: str, **params: Any) -> None:
+    """The latest screen, so a typed number can answer it."""
+    assert context.user_data is not None
+    context.user_data["pending_choice"] = PREFIX
+    context.user_data[PREFIX] = {"view": view, **params}
+
+
+async def _put(update: Update, context: BotContext, screen: Screen,
+               message: Message | None) -> None:
+    if message is not None:
+        await edit(message, screen.text, screen.keyboard)
+    else:
+        await say(update, context, screen.text, screen.keyboard)
+
+
+# --- entry -----------------------------------------------------------------------------------
+
+
+@requires(Role.CHAPTER_HEAD)
+async def stats_command(update: Update, context: BotContext) -> None:
+    """/stats [UNIT_CODE] [YEAR]."""
+    scope = await parse_scope(update, context)
+    if scope is None:
+        return
+    found = roots(_principal(context))
+    if not context.args and found is not None and len(found) > 1:
+        await _put(update, context, await _pick_screen(context, scope.year), None)
+        return
+    await _put(update, context, await _summary_screen(context, scope.unit_id, scope.year), None)
+
+
+# --- presses and typed answers ---------------------------------------------------------------
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
+
+
+def _params(data: callbacks.CallbackData) -> tuple[str, dict[str, Any], str, str] | None:
+    """(view, params, 'o' or 'p', key) from a press, or None if it is not one of ours."""
+    view, args = data.arg(0), data.args[1:]
+    shapes = {SUMMARY: ("unit", "year"), TABLE: ("unit", "year", "sort"),
+              CRITERIA: ("unit", "year"), PICK: ("unit", "year")}
+    if view not in shapes or len(args) != len(shapes[view]) + 2:
+        return None
+    params: dict[str, Any] = {}
+    for name, raw in zip(shapes[view], args, strict=False):
+        value: Any = raw if name == "sort" else _int(raw)
+        if value is None or (name == "sort" and raw not in figures_of.SORTS):
+            return None
+        params[name] = value
+    kind, key = args[-2], args[-1]
+    if kind not in ("o", "p") or (kind == "p" and _int(key) is None):
+        return None
+    return view, params, kind, key
+
+
+@requires(Role.CHAPTER_HEAD)
+async def pressed(update: Update, context: BotContext) -> None:
+    """Any statistics button; the unit and year are checked before anything else."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.decode(query.data)
+    parsed = _params(data) if data else None
+    if parsed is None:
+        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        return
+    view, params, kind, key = parsed
+    message = query.message if isinstance(query.message, Message) else None
+    if kind == "p":
+        params["page"] = int(key)
+        key = ""
+    await _act(update, context, view, params, key, message)
+
+
+async def typed(update: Update, context: BotContext, text: str) -> bool:
+    """A typed number answering the latest statistics screen."""
+    principal = context.principal
+    shown = (context.user_data or {}).get(PREFIX) or {}
+    if principal is None or not principal.at_least(Role.CHAPTER_HEAD) or "view" not in shown:
+        return False
+    view = shown["view"]
+    params = {k: v for k, v in shown.items() if k != "view"}
+    if not await _allowed(update, context, view, params):
+        return True
+    screen = await _screen_for(context, view, params)
+    option = screen.choice.resolve(text)
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                               "number."))
+        await _put(update, context, screen, None)
+        return True
+    await _act(update, context, view, params, option.key, None)
+    return True
+
+
+async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen:
+    unit = p["unit"] or None
+    if view == TABLE:
+        return await _table_screen(context, unit, p["year"], p["sort"], p.get("page", 0))
+    if view == CRITERIA:
+        return await _criteria_screen(context, unit, p["year"])
+    if view == PICK:
+        return await _pick_screen(context, p["year"])
+    return await _summary_screen(context, unit, p["year"])
+
+
+async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
+    """The unit is in her scope (0: everything, super-admins only) and the year is valid."""
+    if not FIRST_YEAR <= p.get("year", 0) <= context.this_year:
+        await _answer(update, context, context.t._("This button is no longer active."))
+        return False
+    if view == PICK:
+        return True
+    unit = p.get("unit", 0)
+    if unit and await orgtree.get(context.db, unit) is None:
+        await _answer(update, context, context.t._("This button is no longer active."))
+        return False
+    if not await may_see(context, unit or None):
+        await refuse(update, context)
+        return False
+    return True
+
+
+async def _answer(update: Update, context: BotContext, text: str | None = None) -> None:
+    """Answer a press (once); for a typed answer, say it instead."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=text is not None)
+    elif text:
+        await say(update, context, text)
+
+
+async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
+               message: Message | None) -> None:
+    """Carry out one press or typed answer."""
+    if not await _allowed(update, context, view, p):
+        return
+    unit, year = p["unit"] or None, p["year"]
+    if not key:  # a page button
+        await _answer(update, context)
+        await _put(update, context, await _screen_for(context, view, p), message)
+        return
+    if view == PICK:
+        await _open_unit(update, context, _int(key), year, message, among=roots(
+            _principal(context)) or [])
+    elif view == TABLE and key.startswith("s") and key[1:] in figures_of.SORTS:
+        await _answer(update, context)
+        await _put(update, context, await _table_screen(context, unit, year, key[1:], 0),
+                   message)
+    elif view == TABLE and key != "back":
+        kids = [u.id for u in await orgtree.children(context.db, unit)]
+        await _open_unit(update, context, _int(key), year, message, among=kids)
+    elif key in ("back", "kids", "crit", "chart", "xlsx", "up", "pick") or (
+            key.startswith("y") and _int(key[1:]) is not None):
+        await _summary_action(update, context, unit, year, key, message)
+    else:
+        await _answer(update, context, context.t._("This button is no longer active."))
+
+
+async def _open_unit(update: Update, context: BotContext, unit_id: int | None, year: int,
+                     message: Message | None, *, among: list[int]) -> None:
+    """Drill into a unit offered on the screen (checked again: forged ids are refused)."""
+    if unit_id is None or unit_id not in among:
+        await _answer(update, context, context.t._("This button is no longer active."))
+        return
+    if not await may_see(context, unit_id):
+        await refuse(update, context)
+        return
+    await _answer(update, context)
+    await _put(update, context, await _summary_screen(context, unit_id, year), message)
+
+
+async def _summary_action(update: Update, context: BotContext, unit: int | None, year: int,
+                          key: str, message: Message | None) -> None:
+    from handlers import charts, export  # the summary offers both
+
+    if key == "up":
+        up = await _up(context, unit)
+        if up is False:
+            await refuse(update, context)
+            return
+        await _answer(update, context)
+        await _put(update, context, await _summary_screen(context, up, year), message)  # type: ignore[arg-type]
+        return
+    if key.startswith("y"):
+        other = _int(key[1:]) or 0
+        if not FIRST_YEAR <= other <= context.this_year:
+            await _answer(update, context, context.t._("This button is no longer active."))
+            return
+        await _answer(update, context)
+        await _put(update, context, await _summary_screen(context, unit, other), message)
+        return
+    await _answer(update, context)
+    if key == "kids":
+        screen = await _table_screen(context, unit, year, figures_of.DEFAULT_SORT, 0)
+    elif key == "crit":
+        screen = await _criteria_screen(context, unit, year)
+    elif key == "pick":
+        screen = await _pick_screen(context, year)
+    elif key == "chart":
+        await charts.send_charts(update, context, unit, year)
+        return
+    elif key == "xlsx":
+        await export.request_export(update, context, unit, year, "xlsx")
+        return
+    else:  # back
+        screen = await _summary_screen(context, unit, year)
+    await _put(update, context, screen, message)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        CommandHandler("stats", stats_command, filters.ChatType.PRIVATE),
+        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.STATS), stats_command),
+        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
+    ]

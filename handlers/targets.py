@@ -1,0 +1,319 @@
+"""/targets [UNIT_CODE] [YEAR] (unit admins): see and set the yearly targets (chỉ tiêu).
+
+The screen lists each metric with its target and the figure now; tapping one (or typing its
+number) asks for the value ("95%", "175"; 0 removes it). Targets can be set for this year and
+the next, for her unit and any unit below it. Every press and every typed value is authorised
+again; every change is in the audit log. Many targets at once: `python -m bot targets import`.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks, orgtree
+from bot import stats as figures_of
+from bot.choices import Choice, Option
+from bot.context import BotContext
+from bot.permissions import Role
+from bot.stats import FIRST_YEAR, METRICS
+from bot.target_import import COUNT_MAX, parse_value
+from handlers.common import edit, refuse, requires, say
+from handlers.stats import may_see, parse_scope, scope_name
+from storage import targets
+from storage.db import to_iso
+from storage.targets import TargetRow
+
+PREFIX = "tg"
+VALUE = "tgv"  # waiting for a typed target value
+LIST, KIDS = "l", "k"
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What one screen shows, and the choice a typed number answers."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None
+    choice: Choice
+
+
+def _remember(context: BotContext, view: str, **params: Any) -> None:
+    assert context.user_data is not None
+    context.user_data["pending_choice"] = PREFIX
+    context.user_data[PREFIX] = {"view": view, **params}
+    context.user_data.pop(VALUE, None)
+
+
+async def _list_screen(context: BotContext, unit_id: int | None, year: int,
+                       note: str | None = None) -> Screen:
+    t = context.t
+    fig = await figures_of.figures(context.db, unit_id, year, context.settings.timezone)
+    lines = [t._("🎯 <b>Targets {year}</b>", year=year),
+             f"<b>{await scope_name(context, unit_id)}</b>"]
+    if note:
+        lines += [note]
+    lines.append("")
+    options = []
+    for number, metric in enumerate(METRICS, 1):
+        value = fig.targets.get(metric.code)
+        lines.append(t._("{number}. {label}: <b>{target}</b> — now {figure}", number=number,
+                         label=t._(metric.label),
+                         target=figures_of.target_text(t, metric, value),
+                         figure=figures_of.figure(t, metric, fig.totals, value)))
+        options.append(Option(f"m{number - 1}", t._(metric.label)))
+    lines += ["", t._("Tap a target (or type its number) to set or change it.")]
+    if fig.children:
+        options.append(Option("kids", t._("📋 Targets of the units below ({n})",
+                                          n=t.number(len(fig.children)))))
+    unit = await orgtree.get(context.db, unit_id) if unit_id is not None else None
+    if unit is not None and unit.parent_id is not None and await may_see(
+            context, unit.parent_id, Role.UNIT_ADMIN):
+        options.append(Option("up", t._("⬆ {unit}", unit=html.escape(
+            await orgtree.unit_path(context.db, unit.parent_id)))))
+    for other in (year - 1, year + 1):
+        if FIRST_YEAR <= other <= context.this_year + 1:
+            options.append(Option(f"y{other}", t._("📅 Year {year}", year=other)))
+    choice = Choice(options, page_size=len(options))
+    _remember(context, LIST, unit=unit_id or 0, year=year)
+    return Screen("\n".join(lines), choice.keyboard(PREFIX, LIST, unit_id or 0, year), choice)
+
+
+async def _kids_screen(context: BotContext, unit_id: int | None, year: int,
+                       page: int) -> Screen:
+    t = context.t
+    kids = await orgtree.children(context.db, unit_id)
+    choice = Choice([Option(str(u.id), u.name) for u in kids], page=page,
+                    page_size=PAGE_SIZE).at_page(page)
+    back = Option("back", t._("⬅ Back"))
+    keyboard = choice.keyboard(PREFIX, KIDS, unit_id or 0, year, extra_rows=[[
+        InlineKeyboardButton(f"{len(kids) + 1}. {back.label}", callback_data=callbacks.encode(
+            PREFIX, KIDS, unit_id or 0, year, "o", back.key))]])
+    _remember(context, KIDS, unit=unit_id or 0, year=year, page=choice.page)
+    text = "\n".join([t._("🎯 <b>Targets {year}</b>", year=year),
+                      f"<b>{await scope_name(context, unit_id)}</b>",
+                      t._("Which unit? Tap it or type its number.")])
+    return Screen(text, keyboard, Choice([*choice.options, back]))
+
+
+async def _put(update: Update, context: BotContext, screen: Screen,
+               message: Message | None) -> None:
+    if message is not None:
+        await edit(message, screen.text, screen.keyboard)
+    else:
+        await say(update, context, screen.text, screen.keyboard)
+
+
+@requires(Role.UNIT_ADMIN)
+async def targets_command(update: Update, context: BotContext) -> None:
+    """/targets [UNIT_CODE] [YEAR]."""
+    scope = await parse_scope(update, context, role=Role.UNIT_ADMIN, command="targets",
+                              years_ahead=1)
+    if scope is not None:
+        await _put(update, context, await _list_screen(context, scope.unit_id, scope.year),
+                   None)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
+
+
+@requires(Role.UNIT_ADMIN)
+async def pressed(update: Update, context: BotContext) -> None:
+    """`tg:<view>:<unit>:<year>:o:<key>` or `…:p:<page>`."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.decode(query.data)
+    args = data.args if data else ()
+    if (len(args) != 5 or args[0] not in (LIST, KIDS) or _int(args[1]) is None
+            or _int(args[2]) is None or args[3] not in ("o", "p")
+            or (args[3] == "p" and _int(args[4]) is None)):
+        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        return
+    params = {"unit": _int(args[1]), "year": _int(args[2])}
+    key = args[4]
+    if args[3] == "p":
+        params["page"], key = int(key), ""
+    message = query.message if isinstance(query.message, Message) else None
+    await _act(update, context, args[0], params, key, message)
+
+
+async def typed(update: Update, context: BotContext, text: str) -> bool:
+    """A typed number answering the latest targets screen."""
+    principal = context.principal
+    shown = (context.user_data or {}).get(PREFIX) or {}
+    if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "view" not in shown:
+        return False
+    params = {k: v for k, v in shown.items() if k != "view"}
+    if not await _allowed(update, context, params):
+        return True
+    unit = params["unit"] or None
+    screen = (await _kids_screen(context, unit, params["year"], params.get("page", 0))
+              if shown["view"] == KIDS else await _list_screen(context, unit, params["year"]))
+    option = screen.choice.resolve(text)
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                               "number."))
+        await _put(update, context, screen, None)
+        return True
+    await _act(update, context, shown["view"], params, option.key, None)
+    return True
+
+
+async def _allowed(update: Update, context: BotContext, p: dict[str, Any]) -> bool:
+    if not FIRST_YEAR <= p.get("year", 0) <= context.this_year + 1:
+        await _answer(update, context, context.t._("This button is no longer active."))
+        return False
+    unit = p.get("unit") or None
+    if unit is not None and await orgtree.get(context.db, unit) is None:
+        await _answer(update, context, context.t._("This button is no longer active."))
+        return False
+    if not await may_see(context, unit, Role.UNIT_ADMIN):
+        await refuse(update, context)
+        return False
+    return True
+
+
+async def _answer(update: Update, context: BotContext, text: str | None = None) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=text is not None)
+    elif text:
+        await say(update, context, text)
+
+
+async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
+               message: Message | None) -> None:
+    t = context.t
+    if not await _allowed(update, context, p):
+        return
+    unit, year = p["unit"] or None, p["year"]
+    if view == KIDS:
+        if not key:
+            await _answer(update, context)
+            await _put(update, context, await _kids_screen(context, unit, year, p["page"]),
+                       message)
+            return
+        if key == "back":
+            await _answer(update, context)
+            await _put(update, context, await _list_screen(context, unit, year), message)
+            return
+        kids = [u.id for u in await orgtree.children(context.db, unit)]
+        child = _int(key)
+        if child not in kids:
+            await _answer(update, context, t._("This button is no longer active."))
+            return
+        if not await may_see(context, child, Role.UNIT_ADMIN):
+            await refuse(update, context)
+            return
+        await _answer(update, context)
+        await _put(update, context, await _list_screen(context, child, year), message)
+        return
+    if key == "kids":
+        await _answer(update, context)
+        await _put(update, context, await _kids_screen(context, unit, year, 0), message)
+    elif key == "up":
+        found = await orgtree.get(context.db, unit) if unit is not None else None
+        parent = found.parent_id if found is not None else None
+        if parent is None or not await may_see(context, parent, Role.UNIT_ADMIN):
+            await refuse(update, context)
+            return
+        await _answer(update, context)
+        await _put(update, context, await _list_screen(context, parent, year), message)
+    elif key.startswith("y") and _int(key[1:]) is not None:
+        other = _int(key[1:]) or 0
+        if not FIRST_YEAR <= other <= context.this_year + 1:
+            await _answer(update, context, t._("This button is no longer active."))
+            return
+        await _answer(update, context)
+        await _put(update, context, await _list_screen(context, unit, other), message)
+    elif key.startswith("m") and _int(key[1:]) is not None and (_int(key[1:]) or 0) < len(
+            METRICS):
+        await _answer(update, context)
+        await _ask_value(update, context, unit, year, METRICS[_int(key[1:]) or 0].code)
+    else:
+        await _answer(update, context, t._("This button is no longer active."))
+
+
+async def _ask_value(update: Update, context: BotContext, unit: int | None, year: int,
+                     metric_code: str) -> None:
+    t = context.t
+    metric = figures_of.METRIC_BY_CODE[metric_code]
+    where = await scope_name(context, unit)
+    if metric.percent:
+        how = t._("Type the target for “{label}” in {year} for {unit} as a percentage of the "
+                  "members, e.g. 95%.", label=t._(metric.label), year=year, unit=where)
+    else:
+        how = t._("Type the target for “{label}” in {year} for {unit} as a number, e.g. 175.",
+                  label=t._(metric.label), year=year, unit=where)
+    assert context.user_data is not None
+    context.user_data["pending_choice"] = VALUE
+    context.user_data[VALUE] = {"unit": unit or 0, "year": year, "metric": metric_code}
+    await say(update, context, how + "\n" + t._("Send 0 to remove the target, or /cancel to "
+                                                "leave it as it is."))
+
+
+async def value_typed(update: Update, context: BotContext, text: str) -> bool:
+    """The typed value of a target (after tapping a metric)."""
+    t = context.t
+    principal = context.principal
+    pending = (context.user_data or {}).get(VALUE) or {}
+    if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "metric" not in pending:
+        return False
+    if not await _allowed(update, context, pending):  # her role may have changed meanwhile
+        _forget(context)
+        return True
+    metric = figures_of.METRIC_BY_CODE[pending["metric"]]
+    value = parse_value(text, metric)
+    if value is None:
+        await say(update, context, t._("Please type a percentage from 0 to 100, e.g. 95%.")
+                  if metric.percent else
+                  t._("Please type a whole number up to {max}, e.g. 175.",
+                      max=t.number(COUNT_MAX)))
+        return True
+    unit, year = pending["unit"] or None, pending["year"]
+    if unit is None:  # every unit at once has no targets of its own
+        _forget(context)
+        await say(update, context, t._("Targets are set per unit; please choose a unit."))
+        return True
+    changed = await targets.set_many(
+        context.db, [TargetRow(unit, year, metric.code, value)], by=principal.user_id,
+        at=to_iso(context.clock.now()), source="chat")
+    _forget(context)
+    if not changed:
+        note = t._("Nothing changed.")
+    elif value <= 0:
+        note = t._("🗑 The target “{label}” was removed.", label=t._(metric.label))
+    else:
+        note = t._("✅ Target saved: {label} {target}.", label=t._(metric.label),
+                   target=figures_of.target_text(t, metric, value))
+    await _put(update, context, await _list_screen(context, unit, year, note=note), None)
+    return True
+
+
+def _forget(context: BotContext) -> None:
+    if context.user_data is not None:
+        if context.user_data.get("pending_choice") == VALUE:
+            context.user_data.pop("pending_choice")
+        context.user_data.pop(VALUE, None)
+
+
+async def cancel_value(update: Update, context: BotContext) -> bool:
+    """/cancel while a target value is awaited."""
+    if not (context.user_data or {}).get(VALUE):
+        return False
+    _forget(context)
+    await say(update, context, context.t._("All right, the target stays as it was."))
+    return True
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application."""
+    return [
+        CommandHandler("targets", targets_command, filters.ChatType.PRIVATE),
+        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
+    ]

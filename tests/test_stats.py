@@ -1,0 +1,252 @@
+"""/stats: exact figures in the union's style, rounding, targets, scopes, privacy, indexes."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import stats as figures_of
+from bot.clock import ManualClock
+from bot.i18n import translator
+from bot.stats import METRIC_BY_CODE, percent
+from storage import stats
+from storage.stats import UnitCounts
+from tests.conftest import ADMIN_ID
+from tests.stats_data import DECEMBER, HEAD, WARD_ADMIN, seed, set_targets
+
+VI, EN = translator("vi"), translator("en")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(DECEMBER)
+
+
+# --- numbers and wording -------------------------------------------------------------------------
+
+
+def test_percentages_round_half_up_and_never_claim_all_or_nothing_falsely():
+    assert percent(32_053, 33_740) == 95
+    assert percent(190, 175) == 109  # 108.57…
+    assert percent(1, 8) == 13  # 12.5 rounds up (not to the even 12)
+    assert percent(5, 8) == 63  # 62.5
+    assert percent(2, 3) == 67
+    assert percent(999, 1000) == 99  # 99.9 is not "100%"
+    assert percent(33_739, 33_740) == 99
+    assert percent(1, 1000) == 1  # 0.1 is not "0%"
+    assert percent(0, 7) == 0 and percent(7, 7) == 100
+    assert percent(1001, 1000) == 100
+    assert percent(3, 0) is None
+    assert percent(Fraction(105, 1), Fraction(95, 1)) == 111
+
+
+def test_the_union_style_in_vietnamese_and_english():
+    assert figures_of.ratio(VI, 32_053, 33_740) == "32.053/33.740 (đạt 95%)"
+    assert figures_of.ratio(EN, 32_053, 33_740) == "32,053/33,740 (95%)"
+    assert figures_of.ratio(VI, 0, 0) == "0/0"
+    households = METRIC_BY_CODE["households_recognised"]
+    counts = UnitCounts(households_recognised=190)
+    assert figures_of.figure(VI, households, counts, 175) == "190/175 hộ — đạt 109%, vượt chỉ tiêu"
+    assert (figures_of.figure(EN, households, counts, 175)
+            == "190/175 households — 109% of target, target exceeded")
+    assert figures_of.figure(VI, households, UnitCounts(households_recognised=175), 175) == (
+        "175/175 hộ — đạt 100% chỉ tiêu")
+    assert figures_of.figure(VI, households, UnitCounts(households_recognised=150), 175) == (
+        "150/175 hộ — đạt 86% chỉ tiêu, còn thiếu 25")
+    assert figures_of.figure(VI, households, counts, None) == "190"
+    achieved = METRIC_BY_CODE["standard_achieved"]
+    headline = UnitCounts(members=33_740, standard_achieved=32_053)
+    assert figures_of.figure(VI, achieved, headline, 90) == (
+        "32.053/33.740 (đạt 95%) · chỉ tiêu 90%: đạt 106%, vượt chỉ tiêu")
+    assert figures_of.figure(VI, achieved, headline, 95) == (
+        "32.053/33.740 (đạt 95%) · chỉ tiêu 95%: đạt 100% chỉ tiêu")
+    short = figures_of.figure(VI, achieved, UnitCounts(members=100, standard_achieved=90), 92.5)
+    assert short == "90/100 (đạt 90%) · chỉ tiêu 92,5%: đạt 97% chỉ tiêu, còn thiếu 3"
+    # Just above the target is exceeded even when it rounds to 100%.
+    exceeded = figures_of.check(households, UnitCounts(households_recognised=1001), 1000)
+    assert exceeded is not None and (exceeded.achievement, exceeded.status) == (100, "exceeded")
+    # A rate target with no members has nothing to compare.
+    assert figures_of.check(achieved, UnitCounts(), 90) is None
+
+
+def test_small_counts_in_sensitive_breakdowns_are_suppressed():
+    assert [figures_of.suppressed(VI, n) for n in (0, 1, 4, 5, 1234)] == [
+        "0", "<5", "<5", "5", "1.234"]
+
+
+# --- /stats end to end ---------------------------------------------------------------------------
+
+
+async def test_exact_figures_at_district_ward_and_chapter_scope(person, db):
+    ids = await seed(db)
+    await set_targets(db, ids)
+    boss = person(ADMIN_ID)
+    await boss.send("/stats")
+    text = boss.reply_text()
+    assert "📊 <b>Thống kê năm 2026</b>\n<b>Quận Hoàng Mai</b>" in text
+    assert "👥 <b>Hội viên</b>: 20" in text
+    assert "• Đăng ký phấn đấu: 12/20 (đạt 60%)" in text
+    assert "• Đạt chuẩn: 9/20 (đạt 45%)" in text
+
+    lan = person(WARD_ADMIN)
+    await lan.send("/stats")
+    text = lan.reply_text()
+    assert "<b>Phường Hoàng Liệt</b>" in text and "Yên Sở" not in text
+    assert "👥 <b>Hội viên</b>: 17" in text
+    assert "• Đang nhận tin: 15 · tạm dừng: 1 · không liên lạc được: 1" in text
+    assert "• Mới trong năm 2026: 3" in text  # 00:30 on 1/1/2026 in Hà Nội counts, 2027 not
+    assert ("• Đăng ký phấn đấu: 9/17 (đạt 53%) · chỉ tiêu 50%: đạt 106%, vượt chỉ tiêu"
+            in text)
+    assert "• Đạt chuẩn: 6/17 (đạt 35%) · chỉ tiêu 40%: đạt 88% chỉ tiêu, còn thiếu 1" in text
+    assert "• Chưa đạt: 1 · chưa bình xét: 2" in text
+    assert "• Hộ đăng ký: 8" in text and "• Tự đánh giá đạt đủ tiêu chí: 2" in text
+
+    hoa = person(HEAD)
+    await hoa.send("/stats")
+    text = hoa.reply_text()
+    assert "Phường Hoàng Liệt › Chi hội tổ dân phố số 2" in text
+    assert "👥 <b>Hội viên</b>: 11" in text
+    assert "• Đăng ký phấn đấu: 8/11 (đạt 73%)" in text
+    assert "• Đạt chuẩn: 6/11 (đạt 55%)" in text
+    assert "• Được công nhận: 2/2 hộ — đạt 100% chỉ tiêu" in text
+    assert "Đơn vị trực thuộc" not in str(hoa.buttons()), "a chapter has no units below"
+    for who in (boss, lan, hoa):
+        assert who.errors() == []
+
+
+async def test_children_sorted_lowest_registration_first_drill_down_and_typed_numbers(
+        person, db):
+    ids = await seed(db)
+    lan = person(WARD_ADMIN)
+    await lan.send("/stats")
+    await lan.press("Đơn vị trực thuộc (3)")
+    table = lan.reply_text()
+    lines = [line for line in table.splitlines() if line[:2] in ("1.", "2.", "3.")]
+    assert lines == [
+        "1. <b>Chi hội tổ dân phố số 12</b>: 1 HV · đăng ký 0% · đạt chuẩn 0% · hộ 0/0",
+        "2. <b>Chi hội tổ dân phố số 7</b>: 5 HV · đăng ký 20% · đạt chuẩn 0% · hộ 0/0",
+        "3. <b>Chi hội tổ dân phố số 2</b>: 11 HV · đăng ký 73% · đạt chuẩn 55% · hộ 2/8",
+    ]
+    await lan.press("Sắp xếp theo tên đơn vị")
+    names = [line.split("</b>")[0] for line in lan.reply_text().splitlines() if "<b>Chi" in line]
+    assert names == ["1. <b>Chi hội tổ dân phố số 2", "2. <b>Chi hội tổ dân phố số 7",
+                     "3. <b>Chi hội tổ dân phố số 12"]
+    await lan.send("2")  # typed: the second unit in this order
+    assert "Phường Hoàng Liệt › Chi hội tổ dân phố số 7" in lan.reply_text()
+    assert "👥 <b>Hội viên</b>: 5" in lan.reply_text()
+    await lan.press("⬆")
+    assert "👥 <b>Hội viên</b>: 17" in lan.reply_text()
+    assert "⬆" not in str(lan.buttons()), "nothing above her ward is hers"
+    await lan.press("Năm 2025")
+    assert "Chưa có đăng ký nào của năm 2025 ở đây." in lan.reply_text()
+    assert ids and lan.errors() == []
+
+
+async def test_a_head_sees_only_her_chapter_even_with_forged_buttons(person, db, api):
+    ids = await seed(db)
+    hoa = person(HEAD)
+    await hoa.send("/stats HM-YS-03")
+    assert "không có quyền" in hoa.reply_text()
+    await hoa.send("/stats HM-HL")
+    assert "không có quyền" in hoa.reply_text()
+    await hoa.send("/stats")
+    message_id = hoa.buttons()[0][0]
+    before = api.message(HEAD, message_id)["text"]
+    for forged in (f"st:s:{ids['HM-YS-03']}:2026:o:kids", f"st:c:{ids['HM-HL']}:2026:o:back",
+                   f"st:t:{ids['HM-HL']}:2026:r:o:{ids['HM-HL-07']}", "st:s:0:2026:o:up"):
+        await hoa.press_data(message_id, forged)
+        assert "không có quyền" in hoa.reply_text()
+        assert [c.method for c in hoa.replies()] == ["answerCallbackQuery"]
+    await hoa.press_data(message_id, f"st:s:{ids['HM-HL-02']}:2031:o:kids")
+    assert "không còn hiệu lực" in hoa.reply_text()
+    assert api.message(HEAD, message_id)["text"] == before, "nothing changed"
+    # A ward admin drilling into a chapter of another ward by a forged id is refused too.
+    lan = person(WARD_ADMIN)
+    await lan.send("/stats")
+    await lan.press_data(lan.buttons()[0][0], f"st:t:{ids['HM-HL']}:2026:r:o:{ids['HM-YS-03']}")
+    assert "không còn hiệu lực" in lan.reply_text()
+    assert "Yên Sở" not in lan.reply_text()
+
+
+async def test_years_and_codes_that_make_no_sense_get_clear_answers(person, db):
+    await seed(db)
+    lan = person(WARD_ADMIN)
+    await lan.send("/stats 2999")
+    assert "Năm 2999 chưa đến. Chị vui lòng ghi năm từ 2000 đến 2026" in lan.reply_text()
+    await lan.send("/stats 1999")
+    assert "năm từ 2000 đến 2026, ví dụ /stats 2026" in lan.reply_text()
+    await lan.send("/stats 99999999")
+    assert "Chị vui lòng ghi năm từ 2000 đến 2026" in lan.reply_text()
+    await lan.send("/stats HM-XX-99")
+    assert "Không có đơn vị nào có mã HM-XX-99." in lan.reply_text()
+    await lan.send("/stats HM-HL-07 2024")
+    text = lan.reply_text()
+    assert "Thống kê năm 2024" in text and "Chưa có đăng ký nào của năm 2024 ở đây." in text
+    assert "👥 <b>Hội viên</b>: 0" in text, "they joined in 2025: no members yet in 2024"
+    member = person(5022)
+    await member.send("/stats")
+    assert "không có quyền" in member.reply_text()
+
+
+async def test_family_criteria_show_counts_only_and_small_ones_as_less_than_five(person, db):
+    await seed(db)
+    lan = person(WARD_ADMIN)
+    await lan.send("/stats HM-HL-02")
+    await lan.press("Tiêu chí gia đình")
+    text = lan.reply_text()
+    assert "Số hộ đã tự đánh giá: 8." in text
+    assert "• Không đói nghèo: 6" in text
+    assert "• Không có bạo lực gia đình: &lt;5" in text
+    assert "• Sạch nhà: 0" in text
+    assert "Hội viên 50" not in text and "Nguyễn Thị Hoa" not in text, "nobody is named"
+    await lan.press("Về trang tổng hợp")
+    assert "👥 <b>Hội viên</b>: 11" in lan.reply_text()
+    assert lan.errors() == []
+
+
+async def test_long_tables_are_paginated_under_telegram_limits(person, db, api):
+    await seed(db)
+    boss = person(ADMIN_ID)
+    await boss.send("/stats")
+    await boss.press("Đơn vị trực thuộc (14)")
+    first = boss.replies()[-1].params["text"]
+    assert "Trang 1/2." in first and len(first) < 4096
+    assert first.index("Phường Đại Kim") > first.index("Phường Hoàng Liệt"), "0 members last"
+    await boss.press("▶")
+    assert "Trang 2/2." in boss.reply_text()
+    assert all(len(data.encode()) <= 64 for _m, _t, data in boss.buttons())
+    assert boss.errors() == []
+
+
+async def test_scoped_queries_read_indexes_only(db):
+    ids = await seed(db)
+    params = {"unit": ids["HM-HL"], "year": 2026, "start": "2025-12-31T17:00:00Z",
+              "end": "2026-12-31T17:00:00Z"}
+    expected = {
+        stats.members_sql: "USING COVERING INDEX members_by_unit_joined (unit_id=?)",
+        stats.standard_sql: "USING COVERING INDEX standard_by_year_unit (year=? AND unit_id=?)",
+        stats.households_sql:
+            "USING COVERING INDEX households_by_year_unit (year=? AND unit_id=?)",
+        stats.criteria_sql: "USING INDEX households_by_year_unit (year=? AND unit_id=?)",
+        stats.assessed_sql: "USING INDEX households_by_year_unit (year=? AND unit_id=?)",
+    }
+    for build, index in expected.items():
+        plan = await stats.explain(db, build(ids["HM-HL"]), params)
+        assert any(index in step for step in plan), (build.__name__, plan)
+        fact_scans = [s for s in plan if s.startswith("SCAN") and s not in ("SCAN sub",
+                                                                             "SCAN CONSTANT ROW")]
+        assert fact_scans == [], (build.__name__, plan)
+    plan = await stats.explain(
+        db, "SELECT unit_id, metric, value FROM targets WHERE year = :year AND unit_id IN "
+        "(SELECT value FROM json_each('[1,2]'))", params)
+    assert any("targets_by_year_unit" in step or "PRIMARY KEY" in step for step in plan), plan
+
+
+async def test_figures_roll_up_per_unit_with_one_query_per_figure_set(db):
+    ids = await seed(db)
+    own = await figures_of.per_unit(db, ids["HM"], 2026, ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert own[ids["HM-HL-02"]].standard_registered == 8
+    assert ids["HM-HL"] not in own, "nothing is recorded in the ward itself"
+    assert sum(c.members for c in own.values()) == 20

@@ -1,0 +1,168 @@
+"""Targets (chỉ tiêu): typed values, /targets in chat, the CSV import, permissions, audit."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.stats import METRIC_BY_CODE
+from bot.target_import import parse_value
+from storage import audit, targets
+from tests.conftest import ADMIN_ID
+from tests.stats_data import DECEMBER, HEAD, WARD_ADMIN, seed
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(DECEMBER)
+
+
+def test_typed_values_as_members_write_them():
+    rate, count = METRIC_BY_CODE["standard_achieved"], METRIC_BY_CODE["households_recognised"]
+    assert parse_value("95%", rate) == 95 and parse_value(" 92,5 % ", rate) == 92.5
+    assert parse_value("92.5", rate) == 92.5 and parse_value("0", rate) == 0
+    assert parse_value("101", rate) is None and parse_value("9,555", rate) is None
+    assert parse_value("abc", rate) is None and parse_value("-5", rate) is None
+    assert parse_value("175", count) == 175 and parse_value("1.750", count) == 1750
+    assert parse_value("1,750", count) == 1750 and parse_value("33 740", count) == 33740
+    assert parse_value("1.75", count) is None and parse_value("17.5", count) is None
+    assert parse_value("12.34.567", count) is None and parse_value("99999999", count) is None
+
+
+async def test_a_ward_admin_sets_targets_in_chat_and_sees_them_against_the_figures(
+        person, db, api):
+    ids = await seed(db)
+    lan = person(WARD_ADMIN)
+    await lan.send("/targets")
+    text = lan.reply_text()
+    assert "🎯 <b>Chỉ tiêu năm 2026</b>\n<b>Phường Hoàng Liệt</b>" in text
+    assert "3. Đăng ký phấn đấu chuẩn mực phụ nữ: <b>—</b> — hiện nay 9/17 (đạt 53%)" in text
+    await lan.press("Đăng ký phấn đấu chuẩn mực")
+    assert "tính theo phần trăm số hội viên, ví dụ 95%" in lan.reply_text()
+    await lan.send("một trăm")
+    assert "Chị vui lòng gõ một tỉ lệ phần trăm từ 0 đến 100" in lan.reply_text()
+    await lan.send("60%")
+    text = lan.reply_text()
+    assert "✅ Đã lưu chỉ tiêu: Đăng ký phấn đấu chuẩn mực phụ nữ 60%." in text
+    assert ("3. Đăng ký phấn đấu chuẩn mực phụ nữ: <b>60%</b> — hiện nay 9/17 (đạt 53%) · "
+            "chỉ tiêu 60%: đạt 88% chỉ tiêu, còn thiếu 2") in text
+    assert (await targets.for_units(db, [ids["HM-HL"]], 2026)) == {
+        ids["HM-HL"]: {"standard_registered": 60.0}}
+    # A chapter's household target, typed the Vietnamese way, through the units below.
+    await lan.press("Chỉ tiêu của đơn vị trực thuộc")
+    await lan.press("số 2")
+    await lan.send("6")  # typed number: the sixth metric
+    await lan.send("1.750")
+    assert "6. Hộ được công nhận gia đình “5 không 3 sạch”: <b>1.750</b>" in lan.reply_text()
+    await lan.send("6")
+    await lan.send("0")
+    assert "🗑 Đã bỏ chỉ tiêu “Hộ được công nhận" in lan.reply_text()
+    # Next year can be planned, the year after cannot.
+    await lan.send("/targets 2027")
+    assert "Chỉ tiêu năm 2027" in lan.reply_text()
+    await lan.send("/targets 2028")
+    assert "Năm 2028 chưa đến" in lan.reply_text()
+    entries = await audit.recent(db, ids["HM-HL"])
+    assert [(e.action, e.details["metric"], e.details["new"]) for e in entries] == [
+        ("target.remove", "households_recognised", None),
+        ("target.set", "households_recognised", 1750.0),
+        ("target.set", "standard_registered", 60.0),
+    ]
+    assert {e.actor_id for e in entries} == {WARD_ADMIN}
+    assert lan.errors() == []
+
+
+async def test_cancel_leaves_the_target_as_it_was(person, db):
+    ids = await seed(db)
+    lan = person(WARD_ADMIN)
+    await lan.send("/targets")
+    await lan.press("Hội viên mới")
+    await lan.send("/cancel")
+    assert "Vâng, chỉ tiêu được giữ nguyên." in lan.reply_text()
+    await lan.send("120")
+    assert "Đã lưu" not in lan.reply_text()
+    assert await targets.for_units(db, [ids["HM-HL"]], 2026) == {}
+
+
+async def test_targets_are_for_admins_of_the_unit_only(person, db, api):
+    ids = await seed(db)
+    hoa = person(HEAD)
+    await hoa.send("/targets")
+    assert "không có quyền" in hoa.reply_text()
+    lan = person(WARD_ADMIN)
+    await lan.send("/targets HM-YS")
+    assert "không có quyền" in lan.reply_text()
+    await lan.send("/targets")
+    message_id = lan.buttons()[0][0]
+    before = api.message(WARD_ADMIN, message_id)["text"]
+    await lan.press_data(message_id, f"tg:l:{ids['HM-YS']}:2026:o:m2")
+    assert "không có quyền" in lan.reply_text()
+    await lan.press_data(message_id, f"tg:l:{ids['HM']}:2026:o:kids")
+    assert "không có quyền" in lan.reply_text()
+    await lan.press_data(message_id, f"tg:k:{ids['HM-HL']}:2026:o:{ids['HM-YS-03']}")
+    assert "không còn hiệu lực" in lan.reply_text()
+    await lan.send("95")  # no value was asked for: nothing is stored
+    assert api.message(WARD_ADMIN, message_id)["text"] == before
+    assert await targets.for_units(db, [ids["HM-YS"], ids["HM"], ids["HM-YS-03"]], 2026) == {}
+    boss = person(ADMIN_ID)
+    await boss.send("/targets HM-YS")
+    assert "Phường Yên Sở" in boss.reply_text()
+
+
+# --- the CSV import through the command line ---------------------------------------------------
+
+
+def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO_ROOT),
+           "BOT_DATABASE": str(folder / "cli.sqlite3")}
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=folder, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=30,
+                          check=False)
+
+
+def test_targets_import_from_csv_all_or_nothing(tmp_path: Path):
+    units = tmp_path / "units.csv"
+    units.write_text("HM,Quận Hoàng Mai,district,\nHM-HL,Phường Hoàng Liệt,ward,HM\n"
+                     "HM-HL-02,Chi hội tổ dân phố số 2,chapter,HM-HL\n", encoding="utf-8")
+    assert _cli(tmp_path, "units", "import", str(units)).returncode == 0
+    good = tmp_path / "targets.csv"
+    good.write_text("\ufeffunit_code,year,metric,value\nHM-HL,2026,standard_achieved,92,5%\n"
+                    "hm-hl-02,2026,households_recognised,1.750\n"
+                    "HM,2026,members,33740\n", encoding="utf-8")
+    result = _cli(tmp_path, "targets", "import", str(good))
+    assert result.returncode == 1 and "line 2: expected 4 fields" in result.stderr
+    good.write_text("\ufeffunit_code,year,metric,value\nHM-HL,2026,standard_achieved,\"92,5%\"\n"
+                    "hm-hl-02,2026,households_recognised,1.750\n"
+                    "HM,2026,members,33740\n", encoding="utf-8")
+    result = _cli(tmp_path, "targets", "import", str(good))
+    assert result.returncode == 0, result.stderr
+    assert "3 target(s) set or changed, 0 unchanged" in result.stdout
+    assert "0 target(s) set or changed, 3 unchanged" in _cli(
+        tmp_path, "targets", "import", str(good)).stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("HM-HL,2026,standard_achieved,80\nHM-XX,2026,members,5\n", encoding="utf-8")
+    result = _cli(tmp_path, "targets", "import", str(bad))
+    assert result.returncode == 1
+    assert "line 2, field unit_code: no unit with code 'HM-XX'; nothing was changed" in (
+        result.stderr)
+    bad.write_text("HM-HL,2026,standard_achieved,180\n", encoding="utf-8")
+    assert "line 1, field value: '180' must be a percentage" in _cli(
+        tmp_path, "targets", "import", str(bad)).stderr
+    bad.write_text("HM-HL,2026,fun,1\n", encoding="utf-8")
+    assert "line 1, field metric: 'fun' is not one of members" in _cli(
+        tmp_path, "targets", "import", str(bad)).stderr
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as conn:
+        stored = conn.execute("SELECT u.code, t.metric, t.value FROM targets t JOIN units u"
+                              " ON u.id = t.unit_id ORDER BY u.code").fetchall()
+        logged = conn.execute("SELECT count(*), min(actor_id) FROM audit_log").fetchone()
+    assert stored == [("HM", "members", 33740.0), ("HM-HL", "standard_achieved", 92.5),
+                      ("HM-HL-02", "households_recognised", 1750.0)]
+    assert logged == (3, None), "every change audited, by the command line"
