@@ -29,6 +29,7 @@ from telegram.request import BaseRequest
 
 from bot.logging_setup import mask
 from bot.settings import SUPPORTED_LOCALES, Settings
+from storage import maintenance
 
 log = logging.getLogger(__name__)
 
@@ -153,19 +154,12 @@ async def _check_database(path: Path) -> Finding:
     if not path.exists():
         return Finding(True, "database", f"{path} does not exist yet; it is created at start")
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            integrity = conn.execute("PRAGMA quick_check").fetchone()
-            tables = {r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")} if (
-                "schema_migrations" in tables) else set()
-            members = conn.execute("SELECT count(*) FROM members WHERE status != 'deleted'"
-                                   ).fetchone()[0] if "members" in tables else 0
+        found = maintenance.inspect(path)
     except sqlite3.Error as exc:
         return Finding(False, "database", f"cannot read {path}: {exc}")
-    if integrity is None or integrity[0] != "ok":
-        problem = integrity[0] if integrity else "?"
-        return Finding(False, "database", f"integrity check failed: {problem}")
+    if found.integrity != "ok":
+        return Finding(False, "database", f"integrity check failed: {found.integrity}")
+    applied, members = set(found.applied_migrations), found.members
     shipped = {version for version, _name, _sql in available_migrations()}
     unknown = sorted(applied - shipped)
     if unknown:
@@ -209,7 +203,7 @@ async def _check_campaign_catalog(settings: Settings) -> Finding:
 
     try:
         catalog = load(settings.catalog)
-        if settings.database.exists() and _readable(settings.database):
+        if settings.database.exists() and maintenance.readable(settings.database):
             db = await Database.connect(settings.database, migrate=False)
             try:
                 await check_stored_codes(db, catalog)
@@ -222,15 +216,6 @@ async def _check_campaign_catalog(settings: Settings) -> Finding:
     counts = ", ".join(f"{len(getattr(catalog, section))} {section}"
                        for section in ("qualities", "criteria", "activities"))
     return Finding(True, "campaign catalog", f"{settings.catalog or 'shipped catalog'}: {counts}")
-
-
-def _readable(path: Path) -> bool:
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return True
-    except sqlite3.Error:
-        return False
 
 
 async def _check_telegram(settings: Settings, request: BaseRequest | None) -> Finding:
@@ -266,12 +251,9 @@ class BackupError(Exception):
 
 
 def backup(source: Path, target: Path) -> Backup:
-    """A consistent copy of the live database, made with SQLite's online backup API.
-
-    One backup step copies every page inside one read transaction, so the copy is the
-    database as it was at one instant, while the bot goes on writing (WAL: readers never
-    block the writer). The copy is checked, switched to a single file (no -wal), and renamed
-    into place only when complete. `target` may be a folder: a timestamped name is chosen.
+    """A consistent copy of the live database (see `storage.maintenance.copy_database`),
+    renamed into place only when complete. `target` may be a folder: a timestamped name is
+    chosen.
     """
     if not source.is_file():
         raise BackupError(f"no database at {source}")
@@ -285,23 +267,9 @@ def backup(source: Path, target: Path) -> Backup:
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=10)
-        try:
-            dst = sqlite3.connect(partial)
-            try:
-                src.backup(dst)  # pages=-1: everything in one step, one snapshot
-                dst.execute("PRAGMA journal_mode = DELETE")
-                result = dst.execute("PRAGMA integrity_check").fetchone()
-                if result is None or result[0] != "ok":
-                    raise BackupError("the copy failed its integrity check")
-                members = dst.execute(
-                    "SELECT count(*) FROM members WHERE status != 'deleted'").fetchone()[0]
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        members = maintenance.copy_database(source, partial)
         partial.replace(target)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, ValueError) as exc:
         partial.unlink(missing_ok=True)
         raise BackupError(str(exc)) from None
     except BaseException:
