@@ -49,6 +49,7 @@ from handlers.common import (
     conversation_handler,
     draft_press,
     edit,
+    pressed_option,
     retire_buttons,
     say,
 )
@@ -421,14 +422,9 @@ async def photo_pressed(update: Update, context: BotContext) -> str | int:
 
 async def type_pressed(update: Update, context: BotContext) -> str | None:
     """An activity type button."""
-    query = update.callback_query
-    assert query is not None
-    data = _press(update, context)
-    option = _type_choice(context).by_key(data.arg(3)) if data else None
+    option = await pressed_option(update, context, "act", _type_choice(context))
     if option is None:
-        return await _stale(update, context)
-    await query.answer()
-    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+        return None
     return await _type_chosen(update, context, option.key)
 
 
@@ -454,14 +450,9 @@ async def _type_chosen(update: Update, context: BotContext, code: str) -> str:
 
 async def date_pressed(update: Update, context: BotContext) -> str | None:
     """Today or yesterday."""
-    query = update.callback_query
-    assert query is not None
-    data = _press(update, context)
-    option = _date_choice(context).by_key(data.arg(3)) if data else None
+    option = await pressed_option(update, context, "act", _date_choice(context))
     if option is None:
-        return await _stale(update, context)
-    await query.answer()
-    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+        return None
     return await _date_chosen(update, context, option.key)
 
 
@@ -507,14 +498,9 @@ async def quantity_typed(update: Update, context: BotContext) -> str | None:
 
 async def note_pressed(update: Update, context: BotContext) -> str | None:
     """Skip the note (or keep / remove the current one)."""
-    query = update.callback_query
-    assert query is not None
-    data = _press(update, context)
-    option = _note_choice(context).by_key(data.arg(3)) if data else None
+    option = await pressed_option(update, context, "act", _note_choice(context))
     if option is None:
-        return await _stale(update, context)
-    await query.answer()
-    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+        return None
     return await _note_chosen(update, context, option.key)
 
 
@@ -566,14 +552,9 @@ async def note_photo(update: Update, context: BotContext) -> str | None:
 
 async def photo_pressed_in_flow(update: Update, context: BotContext) -> str | None:
     """Skip the photo (or keep / remove the current one)."""
-    query = update.callback_query
-    assert query is not None
-    data = _press(update, context)
-    option = _photo_choice(context).by_key(data.arg(3)) if data else None
+    option = await pressed_option(update, context, "act", _photo_choice(context))
     if option is None:
-        return await _stale(update, context)
-    await query.answer()
-    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+        return None
     return await _photo_chosen(update, context, option.key)
 
 
@@ -621,14 +602,9 @@ async def photo_as_file(update: Update, context: BotContext) -> None:
 
 async def confirm_pressed(update: Update, context: BotContext) -> str | int | None:
     """Save, correct something, or cancel at the summary."""
-    query = update.callback_query
-    assert query is not None
-    data = _press(update, context)
-    option = _confirm_choice(context).by_key(data.arg(3)) if data else None
+    option = await pressed_option(update, context, "act", _confirm_choice(context))
     if option is None:
-        return await _stale(update, context)
-    await query.answer()
-    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+        return None
     return await _confirm_chosen(update, context, option.key)
 
 

@@ -35,6 +35,7 @@ from handlers.common import (
     move_in_tree,
     page_buttons,
     paginate,
+    pressed_option,
     refuse,
     requires,
     retire_buttons,
@@ -227,14 +228,9 @@ async def _audience_option(
 
 async def filter_pressed(update: Update, context: BotContext) -> str | int | None:
     """An audience filter."""
-    query = update.callback_query
-    assert query is not None
-    data = draft_press(update, context, "bc")
-    option = _filter_choice(context.t).by_key(data.arg(3)) if data else None
+    option = await pressed_option(update, context, "bc", _filter_choice(context.t))
     if option is None:
-        return await answer_stale(update, context)
-    await query.answer()
-    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+        return None
     _draft(context)["audience"] = option.key
     return await _ask_content(update, context)
 
@@ -318,14 +314,9 @@ async def _preview(update: Update, context: BotContext) -> str | int:
 
 async def preview_pressed(update: Update, context: BotContext) -> str | int | None:
     """Send now, schedule or cancel."""
-    query = update.callback_query
-    assert query is not None
-    data = draft_press(update, context, "bc")
-    option = _preview_choice(context.t).by_key(data.arg(3)) if data else None
+    option = await pressed_option(update, context, "bc", _preview_choice(context.t))
     if option is None:
-        return await answer_stale(update, context)
-    await query.answer()
-    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+        return None
     return await _preview_chosen(update, context, option.key)
 
 

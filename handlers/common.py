@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +23,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import callbacks, orgtree
 from bot.callbacks import CallbackData
+from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_
 from bot.permissions import Role
@@ -172,3 +174,20 @@ async def move_in_tree(
         draft["page"] = page
         return changed
     return None
+
+
+async def pressed_option(
+    update: Update, context: BotContext, draft_key: str, choice: Choice
+) -> Option | None:
+    """The option a button of the current draft picked (`…:o:<key>`), with the press answered
+    and the buttons replaced by a note of the choice; None (answered as stale) otherwise."""
+    query = update.callback_query
+    assert query is not None
+    data = draft_press(update, context, draft_key)
+    option = choice.by_key(data.arg(3)) if data else None
+    if option is None:
+        await answer_stale(update, context)
+        return None
+    await query.answer()
+    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+    return option

@@ -41,6 +41,7 @@ from handlers.common import (
     conversation_handler,
     draft_press,
     move_in_tree,
+    pressed_option,
     retire_buttons,
     say,
 )
@@ -454,18 +455,10 @@ async def _unit_chosen(
 
 async def confirm_pressed(update: Update, context: BotContext) -> str | int | None:
     """Confirm, correct something, or cancel at the summary."""
-    query = update.callback_query
-    assert query is not None
-    data = draft_press(update, context, "reg")
-    option = None
-    if data is not None:
-        option = _confirm_choice(context.t, bool(_draft(context).get("editing"))).by_key(
-            data.arg(3)
-        )
+    editing = bool((context.user_data or {}).get("reg", {}).get("editing"))
+    option = await pressed_option(update, context, "reg", _confirm_choice(context.t, editing))
     if option is None:
-        return await answer_stale(update, context)
-    await query.answer()
-    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
+        return None
     return await _confirm_chosen(update, context, option.key)
 
 
