@@ -7,11 +7,15 @@ Pipeline of one export job (storage/exports.py keeps the job, so a restart resum
 3. write — openpyxl's write-only workbook (in the worker thread; progress is counted per row);
 4. send — one document (or a group of CSV files); the progress message is edited as it goes.
 
-Sheets: Summary (the figures against targets and the privacy-protected criteria counts),
-Units (every unit of the scope with its subtree's figures), Members (who is where and her
-campaign status — never criterion answers; phone numbers only in a chapter's own export),
-and further sections registered in SECTIONS. Percentages are whole numbers computed by
-bot.stats.percent (shown with a % format), so the file says exactly what the bot says.
+Sheets: Summary (the figures against targets, the privacy-protected criteria counts and the
+last 12 environment days), Units (every unit of the scope with its subtree's figures),
+Members (who is where and her campaign status — never criterion answers; phone numbers only
+in a chapter's own export) and Activities (every unit × activity type: reports, members who
+took part, quantities; reports marked doubtful left out). Percentages are whole numbers
+computed by bot.stats.percent (shown with a % format), so the file says what the bot says.
+
+The reads run on a connection of their own and the building in a worker thread that gives
+the interpreter back every few rows, so interactive replies go on meanwhile.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import time
 import warnings
 import weakref
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,11 +42,11 @@ from bot import orgtree
 from bot import stats as figures_of
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, load_principal, may_act_on_unit
-from bot.stats import METRIC_BY_CODE, Figures
+from bot.stats import METRIC_BY_CODE, Figures, Sunday
 from storage import audit, exports, stats, targets
 from storage.db import Database, to_iso
 from storage.exports import ExportJob
-from storage.stats import CriteriaCounts, MemberRow, UnitCounts
+from storage.stats import ActivityCounts, CriteriaCounts, MemberRow, UnitCounts
 from storage.units import Unit
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,7 @@ log = logging.getLogger(__name__)
 EXPORT_TASK = "stats-export"
 PROGRESS_SECONDS = 3.0
 BATCH_MEMBERS = 4000
+BREATHE_ROWS = 8
 KIND_LABELS = {
     "district": N_("District"),
     "ward": N_("Ward"),
@@ -74,7 +79,7 @@ HOUSEHOLD_RESULTS = {
 
 FILE_WORD = N_("statistics")  # the start of the file name: thong-ke-2026-HM-HL.xlsx
 
-COUNT, PERCENT, DATE, TEXT = "count", "percent", "date", "text"
+COUNT, PERCENT, DATE, TEXT, QUANTITY = "count", "percent", "date", "text", "quantity"
 
 
 # --- the plain data ------------------------------------------------------------------------------
@@ -130,13 +135,10 @@ class Collected:
     members: list[MemberRow]
     by_id: dict[int, Unit]
     with_phone: bool
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-# Further sections (e.g. activities): (collect, lay out) pairs registered by other modules.
-Collector = Callable[[Database, "Collected"], Any]
-LayOut = Callable[[Translator, "Collected"], list[Sheet]]
-SECTIONS: list[tuple[Collector, LayOut]] = []
+    activity_labels: list[tuple[str, str, str | None]]  # (code, label, quantity unit)
+    activities: dict[int, dict[str, ActivityCounts]]  # per unit: its subtree, the year
+    scope_activities: dict[str, ActivityCounts]
+    sundays: list[Sunday]
 
 
 # --- collect -------------------------------------------------------------------------------------
@@ -144,6 +146,7 @@ SECTIONS: list[tuple[Collector, LayOut]] = []
 
 async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any,
                   now: datetime, locale: str, criteria_entries: Sequence[tuple[str, str]],
+                  activity_entries: Sequence[tuple[str, str, str | None]] = (),
                   progress: Progress | None = None) -> Collected:
     """Read an export's data: a few grouped queries, members in batches of units."""
     fig = await figures_of.figures(db, unit_id, year, timezone)
@@ -192,6 +195,14 @@ async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any
         if progress is not None:
             progress.done = len(member_rows) // 2
         await asyncio.sleep(0)  # let other updates in between batches
+    _first, last, _current = figures_of.year_span(year, now.astimezone(timezone).date())
+    per_unit_activities = await stats.activities_by_unit(db, unit_id, year)
+    if unit_id is None:
+        scope_activities = {code: counts[0] for code, counts in (await stats.activities(
+            db, None, year=year, whole_tree=True)).items()}
+    else:
+        scope_activities = per_unit_activities.get(unit_id, {})
+    sundays = await figures_of.sundays(db, unit_id, last, figures_of.SUNDAYS_CHARTED, timezone)
     scope = by_id.get(unit_id) if unit_id is not None else None
     with_phone = scope is not None and not await orgtree.has_children(db, scope.id)
     collected = Collected(
@@ -199,9 +210,9 @@ async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any
         scope_path=await orgtree.unit_path(db, unit_id) if unit_id is not None else "",
         year=year, generated_at=now.astimezone(timezone), figures=fig, criteria=criteria,
         criteria_labels=list(criteria_entries), tree=tree, totals=totals, targets=goals,
-        members=member_rows, by_id=by_id, with_phone=with_phone)
-    for collector, _lay_out in SECTIONS:
-        await collector(db, collected)
+        members=member_rows, by_id=by_id, with_phone=with_phone,
+        activity_labels=list(activity_entries), activities=per_unit_activities,
+        scope_activities=scope_activities, sundays=sundays)
     return collected
 
 
@@ -261,6 +272,11 @@ def summary_sheet(t: Translator, data: Collected) -> Sheet:
         count = max(0, data.criteria.assessed - data.criteria.met.get(code, 0))
         rows.append([f"  {label}", Cell("<5", TEXT) if 0 < count < figures_of.SMALL
                      else count] + [None] * 5)
+    rows.append([None] * 7)
+    rows.append([t._("Sunday environment day: members taking part")] + [None] * 6)
+    for sunday in reversed(data.sundays):
+        rows.append([f"  {t.date(sunday.day)}", sunday.participants, sunday.members,
+                     figures_of.percent(sunday.participants, sunday.members), None, None, None])
     return Sheet(
         name=t._("Summary"),
         title=[t._("Statistics {year} — {scope}", year=data.year, scope=where),
@@ -303,6 +319,37 @@ def units_sheet(t: Translator, data: Collected) -> Sheet:
         freeze_columns=2)
 
 
+def breathe() -> None:
+    """Let the event loop's thread have the interpreter for a moment.
+
+    Building a workbook is pure Python; in a worker thread it would otherwise hold the GIL
+    for whole switch intervals (5 ms) at a time and slow every interactive reply. Giving it up
+    every BREATHE_ROWS rows costs the export next to nothing.
+    """
+    time.sleep(0)
+
+
+def activities_sheet(t: Translator, data: Collected) -> Sheet:
+    """Every unit × activity type of the year: reports, members who took part, quantity."""
+    wanted = [(code, label, unit) for code, label, unit in data.activity_labels]
+    rows = []
+    for unit, depth in data.tree:
+        found = (data.scope_activities if data.scope is not None and unit.id == data.scope.id
+                 else data.activities.get(unit.id, {}))
+        for code, label, quantity_unit in wanted:
+            counts = found.get(code, ActivityCounts())
+            rows.append([unit.code, "    " * depth + unit.name, label, counts.reports,
+                         counts.members,
+                         round(counts.quantity, 1) if quantity_unit is not None else None,
+                         quantity_unit])
+    return Sheet(
+        name=t._("Activities"),
+        header=[t._("Code"), t._("Unit"), t._("Activity"), t._("Reports"),
+                t._("Members who took part"), t._("Quantity"), t._("Unit of quantity")],
+        rows=rows, formats=[TEXT, TEXT, TEXT, COUNT, COUNT, QUANTITY, TEXT],
+        widths=[14, 44, 32, 12, 14, 12, 10], freeze_columns=3)
+
+
 def _given_name_key(name: str) -> tuple[Any, ...]:
     words = name.split()
     return sort_key(words[-1] if words else ""), sort_key(name)
@@ -334,15 +381,22 @@ def members_sheet(t: Translator, data: Collected, progress: Progress | None = No
             level_kinds[level][unit.kind] += 1
     level_headers = [_kind(t, kinds.most_common(1)[0][0]) if kinds else t._("Unit")
                      for kinds in level_kinds]
-    keyed = []
+    # The tree is already in Vietnamese order: members go unit by unit, by given name.
+    by_unit: dict[int | None, list[MemberRow]] = {}
     for member in data.members:
-        path = chain(member.unit_id)
-        keyed.append(([sort_key(u.name) for u in path], _given_name_key(member.full_name),
-                      member, path))
-    keyed.sort(key=lambda item: (item[0], item[1]))
+        by_unit.setdefault(member.unit_id, []).append(member)
+    order = [u.id for u, _depth in data.tree]
+    order += sorted((u for u in by_unit if u not in set(order)), key=lambda u: u or 0)
+    ordered: list[MemberRow] = []
+    for unit_id in order:
+        group = by_unit.get(unit_id, [])
+        group.sort(key=lambda m: _given_name_key(m.full_name))
+        ordered += group
+        breathe()
     yes = t._("yes")
     rows = []
-    for number, (_k, _n, member, path) in enumerate(keyed, 1):
+    for number, member in enumerate(ordered, 1):
+        path = chain(member.unit_id)
         names = [u.name for u in path] + [None] * (depth - len(path))
         joined = datetime.fromisoformat(member.created_at.replace("Z", "+00:00"))
         row: list[Any] = [number, member.full_name, *names]
@@ -359,8 +413,10 @@ def members_sheet(t: Translator, data: Collected, progress: Progress | None = No
             else None,
         ]
         rows.append(row)
-        if progress is not None and number % 2000 == 0:
-            progress.done = len(data.members) // 2 + number // 2
+        if number % BREATHE_ROWS == 0:
+            breathe()
+            if progress is not None:
+                progress.done = len(data.members) // 2 + number // 2
     header = [t._("No."), t._("Full name"), *level_headers]
     formats: list[str | None] = [COUNT, TEXT, *[TEXT] * depth]
     widths = [7, 28, *[30] * depth]
@@ -389,15 +445,13 @@ def _phone(e164: str | None) -> str | None:
 
 def lay_out(t: Translator, data: Collected, progress: Progress | None = None) -> list[Sheet]:
     """All sheets of an export, in order."""
-    sheets = [summary_sheet(t, data), units_sheet(t, data), members_sheet(t, data, progress)]
-    for _collector, section in SECTIONS:
-        sheets += section(t, data)
-    return sheets
+    return [summary_sheet(t, data), units_sheet(t, data), members_sheet(t, data, progress),
+            activities_sheet(t, data)]
 
 
 # --- write ---------------------------------------------------------------------------------------
 
-_NUMBER_FORMATS = {COUNT: "#,##0", PERCENT: '0"%"', TEXT: "@"}
+_NUMBER_FORMATS = {COUNT: "#,##0", PERCENT: '0"%"', TEXT: "@", QUANTITY: "#,##0.0"}
 
 
 def to_xlsx(sheets: Sequence[Sheet], locale: str, progress: Progress | None = None) -> bytes:
@@ -451,8 +505,10 @@ def to_xlsx(sheets: Sequence[Sheet], locale: str, progress: Progress | None = No
                     cells.append(cell)
             ws.append(cells)
             written += 1
-            if progress is not None and written % 1000 == 0:
-                progress.done = progress.total // 2 + written // 2
+            if written % BREATHE_ROWS == 0:
+                breathe()
+                if progress is not None:
+                    progress.done = progress.total // 2 + written // 2
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -573,9 +629,23 @@ async def run(application: Application, job: ExportJob) -> None:
             catalog = state.catalog
             entries = [(c.code, c.label(t.locale)) for c in catalog.entries["criteria"]
                        if not c.retired] if catalog is not None else []
-            data = await collect(db, job.unit_id, job.year, timezone=state.settings.timezone,
-                                 now=state.clock.now(), locale=job.locale,
-                                 criteria_entries=entries, progress=progress)
+            activity_entries = [
+                (a.code, a.label(t.locale), a.unit(t.locale) if a.unit else None)
+                for a in catalog.entries["activities"] if not a.retired
+            ] if catalog is not None else []
+            # Its own connection (WAL readers run side by side): the export's big reads
+            # never queue in front of other people's queries on the shared connection.
+            reader = db if str(db.path) == ":memory:" else await Database.connect(
+                db.path, migrate=False)
+            try:
+                data = await collect(reader, job.unit_id, job.year,
+                                     timezone=state.settings.timezone, now=state.clock.now(),
+                                     locale=job.locale, criteria_entries=entries,
+                                     activity_entries=activity_entries,
+                                     progress=progress)
+            finally:
+                if reader is not db:
+                    await reader.close()
             text = t._("⏳ Preparing the export {year} for {scope}… {percent}%",
                        year=job.year, scope=where, percent=progress.percent)
             await show(text, force=True)

@@ -28,16 +28,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from decimal import Decimal
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
 from bot import orgtree
 from bot.i18n import N_, Translator, sort_key
+from bot.reminders import ENVIRONMENT_ACTIVITY as ENVIRONMENT_DAY
 from storage import stats, targets
 from storage.db import Database, to_iso
-from storage.stats import CriteriaCounts, UnitCounts, YearCounts
+from storage.stats import ActivityCounts, CriteriaCounts, UnitCounts, YearCounts
 from storage.units import Unit
 
 FIRST_YEAR = 2000
@@ -302,8 +303,12 @@ async def default_scope(db: Database, roots: Sequence[int] | None) -> int | None
     return top[0].id if len(top) == 1 else None
 
 
-async def figures(db: Database, scope_id: int | None, year: int, timezone: tzinfo) -> Figures:
-    """The figures of a scope (a unit's subtree; None: everything) for a year."""
+async def figures(db: Database, scope_id: int | None, year: int, timezone: tzinfo, *,
+                  today: date | None = None) -> Figures:
+    """The figures of a scope (a unit's subtree; None: everything) for a year.
+
+    With `today` (the local date) the activity section is read too (extra["activities"]).
+    """
     scope = await orgtree.get(db, scope_id) if scope_id is not None else None
     kids = await orgtree.children(db, scope_id)
     own = await per_unit(db, scope_id, year, timezone)
@@ -315,7 +320,10 @@ async def figures(db: Database, scope_id: int | None, year: int, timezone: tzinf
     for counts in rolled.values():
         totals = totals + counts
     rows = [Row(kid, rolled[kid.id], found.get(kid.id, {})) for kid in kids]
-    return Figures(scope, year, totals, found.get(scope_id or 0, {}), rows, direct)
+    extra: dict[str, Any] = {}
+    if today is not None:
+        extra["activities"] = await activity_figures(db, scope_id, year, today, timezone)
+    return Figures(scope, year, totals, found.get(scope_id or 0, {}), rows, direct, extra)
 
 
 def sort_rows(rows: Sequence[Row], key: str) -> list[Row]:
@@ -366,3 +374,78 @@ async def trend(db: Database, scope_id: int | None, last_year: int, timezone: tz
     found = await stats.yearly(db, scope_id, span, ends)
     goals = await targets.for_unit_years(db, scope_id, span) if scope_id is not None else {}
     return found, goals
+
+
+# --- activities --------------------------------------------------------------------------------
+
+SUNDAYS_SHOWN, SUNDAYS_CHARTED = 4, 12
+
+
+@dataclass(frozen=True, slots=True)
+class Sunday:
+    """One environment day: members who took part, out of the members then."""
+
+    day: date
+    participants: int
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityFigures:
+    """Activities of a scope: per type (year, month, week), and the last environment days.
+
+    For a past year `current` is False and only the year's counts mean anything.
+    """
+
+    current: bool
+    by_type: dict[str, tuple[ActivityCounts, ActivityCounts, ActivityCounts]]
+    sundays: list[Sunday]
+
+
+def year_span(year: int, today: date) -> tuple[date, date, bool]:
+    """(first day, last day counted, whether it is the current year) of a campaign year."""
+    last = min(date(year, 12, 31), today)
+    return date(year, 1, 1), last, year == today.year
+
+
+def last_sundays(last: date, count: int) -> list[date]:
+    """The `count` Sundays up to `last`, oldest first."""
+    newest = last - timedelta(days=(last.weekday() + 1) % 7)
+    return [newest - timedelta(weeks=i) for i in range(count - 1, -1, -1)]
+
+
+async def sundays(db: Database, scope_id: int | None, last: date, count: int,
+                  timezone: tzinfo) -> list[Sunday]:
+    """Environment-day participation on the `count` Sundays up to `last` (two queries)."""
+    days = last_sundays(last, count)
+    ends = [to_iso(datetime(d.year, d.month, d.day, tzinfo=timezone) + timedelta(days=1))
+            for d in days]
+    found = await stats.participation(db, scope_id, ENVIRONMENT_DAY,
+                                      [d.isoformat() for d in days], ends)
+    return [Sunday(date.fromisoformat(day), took, members) for day, took, members in found]
+
+
+async def whole_tree(db: Database, scope_id: int | None) -> bool:
+    """Whether a scope is every unit (None, or the only root)."""
+    roots = await orgtree.children(db, None)
+    return scope_id is None or (len(roots) == 1 and roots[0].id == scope_id)
+
+
+async def activity_figures(db: Database, scope_id: int | None, year: int, today: date,
+                           timezone: tzinfo) -> ActivityFigures:
+    """The activity section of a scope and year (a handful of small reads)."""
+    _first, last, current = year_span(year, today)
+    recent = None
+    if current:
+        week = last - timedelta(days=last.weekday())  # Monday
+        recent = (last.replace(day=1).isoformat(), week.isoformat(), last.isoformat())
+    by_type = await stats.activities(db, scope_id, year=year,
+                                     whole_tree=await whole_tree(db, scope_id), recent=recent)
+    shown = await sundays(db, scope_id, last, SUNDAYS_SHOWN, timezone)
+    return ActivityFigures(current, by_type, shown)
+
+
+def quantity(t: Translator, value: float) -> str:
+    """A summed quantity: whole numbers plainly, else one decimal (1.234,5)."""
+    rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return t.number(int(rounded)) if rounded == rounded.to_integral() else t.number(rounded)

@@ -2,8 +2,9 @@
 
 A unit with units below it gets the registration and achievement rate of each of them against
 their targets (lowest registration rate at the top); a unit without (a chapter) gets its own
-rates over the last five years. Charts are drawn in a worker thread (bot/charts.py), so other
-people's replies do not wait, and sent as photos with a short caption.
+rates over the last five years. Then the Sunday environment day: the share of members who
+took part on each of the last 12 Sundays. Charts are drawn in a worker thread (bot/charts.py),
+so other people's replies do not wait, and sent as photos with a short caption.
 """
 
 from __future__ import annotations
@@ -83,6 +84,20 @@ async def send_charts(update: Update, context: BotContext, unit_id: int | None,
         caption = t._("📈 {scope}: registration and achievement rate over the last years. "
                       "Red ticks: targets.", scope=where)
     await context.bot.send_photo(chat_id, png, caption=caption)
+    # Environment days: the share of members who took part on each of the last Sundays.
+    tz = context.settings.timezone
+    _first, last, _current = figures_of.year_span(year, context.clock.now().astimezone(tz).date())
+    sundays = await figures_of.sundays(context.db, unit_id, last, figures_of.SUNDAYS_CHARTED, tz)
+    png = await loop.run_in_executor(
+        None, charts.participation, [f"{s.day.day}/{s.day.month}" for s in sundays],
+        [_rate(s.participants, s.members) for s in sundays], [s.participants for s in sundays],
+        charts.Labels(title=t._("Sunday environment day: members taking part"),
+                      registered=t._("Took part"), achieved="", target="",
+                      axis=labels.axis, empty=labels.empty))
+    await context.bot.send_photo(chat_id, png, caption=t._(
+        "🌳 Sunday environment day in {scope}: the share of members who took part on each of "
+        "the last {n} Sundays (the number above each point: how many).", scope=where,
+        n=len(sundays)))
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

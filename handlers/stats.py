@@ -19,19 +19,21 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import callbacks, orgtree
 from bot import stats as figures_of
+from bot.catalog import Catalog
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import Translator
 from bot.permissions import Principal, Role, may_act_on_unit
-from bot.stats import FIRST_YEAR, METRIC_BY_CODE, Figures, Row
+from bot.stats import FIRST_YEAR, METRIC_BY_CODE, ActivityFigures, Figures, Row
 from handlers import menu
 from handlers.common import edit, refuse, requires, say
 from storage import units
-from storage.stats import UnitCounts
+from storage.stats import ActivityCounts, UnitCounts
 
 PREFIX = "st"
 SUMMARY, TABLE, CRITERIA, PICK = "s", "t", "c", "p"
 PAGE_SIZE = 10
+TEXT_LIMIT = 4000  # Telegram allows 4096 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +57,29 @@ class Scope:
 # --- scope and year (shared with /chart, /export and /targets) -------------------------------
 
 
-def roots(principal: Principal) -> list[int] | None:
-    """The units at the top of her scope (None: everything, for a super-admin)."""
+async def roots(context: BotContext) -> list[int] | None:
+    """The units at the top of her scope (None: everything, for a super-admin).
+
+    A grant inside another of her grants (head of a chapter of the ward she administers) adds
+    nothing and is left out.
+    """
+    principal = _principal(context)
     if principal.is_super_admin:
         return None
-    return sorted({g.unit_id for g in principal.grants})
+    held = {g.unit_id for g in principal.grants}
+    by_id = await orgtree.units_by_id(context.db)
+
+    def inside_another(unit_id: int) -> bool:
+        unit = by_id.get(unit_id)
+        for _ in range(64):
+            if unit is None or unit.parent_id is None:
+                return False
+            if unit.parent_id in held:
+                return True
+            unit = by_id.get(unit.parent_id)
+        return False
+
+    return sorted(u for u in held if not inside_another(u))
 
 
 async def may_see(context: BotContext, unit_id: int | None, role: Role = Role.CHAPTER_HEAD
@@ -115,7 +135,7 @@ async def parse_scope(update: Update, context: BotContext, *, role: Role = Role.
             await refuse(update, context)
             return None
         return Scope(unit.id, year, tuple(rest))
-    found = roots(principal)
+    found = await roots(context)
     if found is not None:
         allowed = [u for u in found if await may_see(context, u, role)]
         if not allowed:
@@ -169,13 +189,67 @@ def summary_lines(t: Translator, fig: Figures) -> list[str]:
     return lines
 
 
+def activity_cell(t: Translator, counts: ActivityCounts, unit: str | None) -> str:
+    """'120 reports / 110 members' (and '35,5 kg' for a type with a quantity)."""
+    if unit is None or not counts.quantity:
+        return t._("{reports} reports / {members} members", reports=t.number(counts.reports),
+                   members=t.number(counts.members))
+    return t._("{reports} reports / {members} members / {quantity} {unit}",
+               reports=t.number(counts.reports), members=t.number(counts.members),
+               quantity=figures_of.quantity(t, counts.quantity), unit=html.escape(unit))
+
+
+def activity_lines(t: Translator, act: ActivityFigures, catalog: Catalog,
+                   year: int) -> list[str]:
+    """Activities by type (this week, this month, the year) and the last environment days."""
+    lines = ["", t._("🌿 <b>Activities</b> (reports marked doubtful are not counted)")]
+    shown = 0
+    for entry in catalog.entries["activities"]:
+        counts = act.by_type.get(entry.code)
+        if counts is None:
+            continue
+        whole, month, week = counts
+        unit = entry.unit(t.locale) if entry.unit else None
+        label = html.escape(entry.label(t.locale))
+        if act.current:
+            lines.append(t._("• {activity} — this week: {week} · this month: {month} · "
+                             "{year}: {total}", activity=label, year=year,
+                             week=activity_cell(t, week, unit),
+                             month=activity_cell(t, month, unit),
+                             total=activity_cell(t, whole, unit)))
+        else:
+            lines.append(t._("• {activity} — {year}: {total}", activity=label, year=year,
+                             total=activity_cell(t, whole, unit)))
+        shown += 1
+    if not shown:
+        lines.append(t._("No activities reported in {year} yet.", year=year))
+    lines += ["", t._("🌳 <b>Sunday environment day</b>: members taking part")]
+    lines += [t._("• {date}: {figure}", date=t.date(sunday.day),
+                  figure=figures_of.ratio(t, sunday.participants, sunday.members))
+              for sunday in reversed(act.sundays)]
+    return lines
+
+
+def fit(lines: list[str], limit: int = TEXT_LIMIT) -> str:
+    """The lines joined, shortened from the end of the activity list if over the limit."""
+    text = "\n".join(lines)
+    while len(text) > limit and len(lines) > 1:
+        lines = [*lines[:-2], "…"] if lines[-1] != "…" else [*lines[:-3], "…"]
+        text = "\n".join(lines)
+    return text
+
+
 async def _summary_screen(context: BotContext, unit_id: int | None, year: int) -> Screen:
     t = context.t
-    fig = await figures_of.figures(context.db, unit_id, year, context.settings.timezone)
+    tz = context.settings.timezone
+    fig = await figures_of.figures(context.db, unit_id, year, tz,
+                                   today=context.clock.now().astimezone(tz).date())
     lines = [t._("📊 <b>Statistics {year}</b>", year=year),
              f"<b>{await scope_name(context, unit_id)}</b>", "", *summary_lines(t, fig)]
     if not fig.has_year_data:
         lines += ["", t._("No registrations have been recorded here for {year}.", year=year)]
+    if "activities" in fig.extra:
+        lines += activity_lines(t, fig.extra["activities"], context.catalog, year)
     options = []
     if fig.children:
         options.append(Option("kids", t._("📋 Units below ({n})", n=t.number(len(fig.children)))))
@@ -189,11 +263,11 @@ async def _summary_screen(context: BotContext, unit_id: int | None, year: int) -
     for other in (year - 1, year + 1):
         if FIRST_YEAR <= other <= context.this_year:
             options.append(Option(f"y{other}", t._("📅 Year {year}", year=other)))
-    if len(roots(_principal(context)) or []) > 1:
+    if len(await roots(context) or []) > 1:
         options.append(Option("pick", t._("🏢 My other units")))
     choice = Choice(options, page_size=len(options))
     _remember(context, SUMMARY, unit=unit_id or 0, year=year)
-    return Screen("\n".join(lines), choice.keyboard(PREFIX, SUMMARY, unit_id or 0, year), choice)
+    return Screen(fit(lines), choice.keyboard(PREFIX, SUMMARY, unit_id or 0, year), choice)
 
 
 async def _up(context: BotContext, unit_id: int | None) -> int | bool | None:
@@ -288,8 +362,8 @@ async def _criteria_screen(context: BotContext, unit_id: int | None, year: int) 
 
 async def _pick_screen(context: BotContext, year: int) -> Screen:
     t = context.t
-    found = [u for u in [await orgtree.get(context.db, i) for i in roots(_principal(context))
-                         or []] if u is not None]
+    found = [u for u in [await orgtree.get(context.db, i) for i in await roots(context) or []]
+             if u is not None]
     choice = Choice([Option(str(u.id), u.name) for u in found], page_size=max(1, len(found)))
     _remember(context, PICK, unit=0, year=year)
     return Screen(t._("📊 <b>Statistics {year}</b>\nWhich unit? Tap it or type its number.",
@@ -320,7 +394,7 @@ async def stats_command(update: Update, context: BotContext) -> None:
     scope = await parse_scope(update, context)
     if scope is None:
         return
-    found = roots(_principal(context))
+    found = await roots(context)
     if not context.args and found is not None and len(found) > 1:
         await _put(update, context, await _pick_screen(context, scope.year), None)
         return
@@ -439,8 +513,8 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         await _put(update, context, await _screen_for(context, view, p), message)
         return
     if view == PICK:
-        await _open_unit(update, context, _int(key), year, message, among=roots(
-            _principal(context)) or [])
+        await _open_unit(update, context, _int(key), year, message,
+                         among=await roots(context) or [])
     elif view == TABLE and key.startswith("s") and key[1:] in figures_of.SORTS:
         await _answer(update, context)
         await _put(update, context, await _table_screen(context, unit, year, key[1:], 0),

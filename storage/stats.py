@@ -135,9 +135,10 @@ def criteria_sql(unit_id: int | None) -> str:
 
 
 def assessed_sql(unit_id: int | None) -> str:
-    """Households of the year that self-assessed."""
+    """Households of the year that self-assessed (and whose answers were not erased)."""
     head, source = _from(unit_id, "household_registrations", "h")
-    return f"{head} SELECT count(*) {source} AND h.year = :year AND h.assessed_at IS NOT NULL"
+    return (f"{head} SELECT count(*) {source} AND h.year = :year AND h.assessed_at IS NOT NULL"
+            " AND EXISTS (SELECT 1 FROM household_answers a WHERE a.household_id = h.id)")
 
 
 async def unit_counts(
@@ -200,6 +201,136 @@ async def criteria(db: Database, unit_id: int | None, year: int) -> CriteriaCoun
     assessed = await db.fetchone(assessed_sql(unit_id), params)
     met = await db.fetchall(criteria_sql(unit_id), params)
     return CriteriaCounts(assessed[0] if assessed else 0, {r[0]: r[1] for r in met})
+
+
+# --- activities (reports of issue 5's activity_reports) ----------------------------------------
+# Reports a chapter head marked as doubtful (flagged) are not counted.
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityCounts:
+    """Reports of one type in a period: how many, by how many members, the summed quantity."""
+
+    reports: int = 0
+    members: int = 0
+    quantity: float = 0.0
+
+
+def activity_year_sql(unit_id: int | None) -> str:
+    """Per type: a year's reports and quantity, from the totals the triggers keep."""
+    head, source = _from(unit_id, "activity_totals", "t")
+    return f"""{head} SELECT t.activity_code, sum(t.reports), total(t.quantity)
+            {source} AND t.year = :year GROUP BY t.activity_code"""
+
+
+def activity_members_sql(unit_id: int | None, *, whole_tree: bool = False) -> str:
+    """Per type: a year's distinct members (of the whole tree: one row per member)."""
+    if whole_tree:
+        return ("SELECT activity_code, count(*) FROM activity_year_members WHERE year = :year"
+                " GROUP BY activity_code")
+    head, source = _from(unit_id, "activity_participation", "p")
+    return f"""{head} SELECT p.activity_code, count(DISTINCT p.member_id)
+            {source} AND p.year = :year GROUP BY p.activity_code"""
+
+
+def activity_recent_sql(unit_id: int | None) -> str:
+    """Per type: reports, distinct members and quantity from `:month` and from `:week` on."""
+    head, source = _from(unit_id, "activity_reports", "r")
+    columns = []
+    for since in (":month", ":week"):
+        when = f"FILTER (WHERE r.day >= {since})"
+        columns += [f"count(*) {when}", f"count(DISTINCT r.member_id) {when}",
+                    f"total(r.quantity) {when}"]
+    return f"""{head} SELECT r.activity_code, {', '.join(columns)}
+            {source} AND r.day BETWEEN min(:month, :week) AND :last AND r.flagged_at IS NULL
+            GROUP BY r.activity_code"""
+
+
+def participation_sql(unit_id: int | None) -> str:
+    """Members who reported one activity type on each of some days (one report per day)."""
+    head, source = _from(unit_id, "activity_reports", "r")
+    return f"""{head} SELECT r.day, count(*)
+            {source} AND r.day IN (SELECT value FROM json_each(:days))
+            AND r.activity_code = :code AND r.flagged_at IS NULL GROUP BY r.day"""
+
+
+async def activities(
+    db: Database, unit_id: int | None, *, year: int, whole_tree: bool = False,
+    recent: tuple[str, str, str] | None = None,
+) -> dict[str, tuple[ActivityCounts, ActivityCounts, ActivityCounts]]:
+    """Per type: (year, month, week) counts in a subtree.
+
+    The year comes from the trigger-kept tables (three small reads however many reports);
+    the month and the week, with `recent` = (month's first day, week's Monday, last day) as
+    local 'YYYY-MM-DD', from the reports themselves. `whole_tree`: the subtree is every unit.
+    """
+    params: dict[str, object] = {"unit": unit_id, "year": year}
+    totals = {r[0]: (r[1], r[2]) for r in await db.fetchall(activity_year_sql(unit_id), params)}
+    members = {r[0]: r[1] for r in await db.fetchall(
+        activity_members_sql(unit_id, whole_tree=whole_tree), params)}
+    latest: dict[str, tuple[ActivityCounts, ActivityCounts]] = {}
+    if recent is not None:
+        month, week, last = recent
+        for r in await db.fetchall(activity_recent_sql(unit_id), {
+                "unit": unit_id, "month": month, "week": week, "last": last}):
+            latest[r[0]] = (ActivityCounts(r[1], r[2], r[3]), ActivityCounts(r[4], r[5], r[6]))
+    empty = ActivityCounts()
+    return {code: (ActivityCounts(reports, members.get(code, 0), quantity),
+                   *latest.get(code, (empty, empty)))
+            for code, (reports, quantity) in totals.items()}
+
+
+async def participation(db: Database, unit_id: int | None, code: str, days: Sequence[str],
+                        member_ends: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(day, members who took part, members then) for each day, in two queries.
+
+    `member_ends` are the UTC instants where each day ends: who had joined by then counts.
+    """
+    listed = "[" + ",".join(f'"{d}"' for d in days) + "]"
+    took = await db.fetchall(participation_sql(unit_id),
+                             {"unit": unit_id, "days": listed, "code": code})
+    params: dict[str, object] = {"unit": unit_id}
+    columns = []
+    for index, end in enumerate(member_ends):
+        params[f"end{index}"] = end
+        columns.append(f"count(*) FILTER (WHERE m.created_at < :end{index})")
+    head, source = _from(unit_id, "members", "m")
+    counted = await db.fetchone(
+        f"{head} SELECT {', '.join(columns) or '0'} {source} AND m.status != 'deleted'", params)
+    by_day = {r[0]: r[1] for r in took}
+    members = tuple(counted) if counted is not None else ()
+    return [(day, by_day.get(day, 0), members[i] if i < len(members) else 0)
+            for i, day in enumerate(days)]
+
+
+async def activities_by_unit(db: Database, unit_id: int | None,
+                             year: int) -> dict[int, dict[str, ActivityCounts]]:
+    """For every unit of a subtree, its whole subtree's reports per type in a year.
+
+    One query over the subtree's closure and the trigger-kept participation rows, so a member
+    who took part in two units is still counted once in every unit above both.
+    """
+    anchor = ("SELECT :unit" if unit_id is not None
+              else "SELECT id FROM units WHERE parent_id IS NULL")
+    rows = await db.fetchall(
+        f"""WITH RECURSIVE down(id) AS (
+                {anchor}
+                UNION ALL SELECT units.id FROM units JOIN down ON units.parent_id = down.id),
+            closure(ancestor, unit) AS (
+                SELECT id, id FROM down
+                UNION ALL SELECT closure.ancestor, units.id FROM units
+                JOIN closure ON units.parent_id = closure.unit)
+            SELECT c.ancestor, p.activity_code, sum(p.reports), count(DISTINCT p.member_id),
+                   total(p.quantity)
+            FROM closure c CROSS JOIN activity_participation p
+                 ON p.unit_id = c.unit AND p.year = :year
+            GROUP BY c.ancestor, p.activity_code""",
+        {"unit": unit_id, "year": year},
+    )
+    found: dict[int, dict[str, ActivityCounts]] = {}
+    for ancestor, code, reports, members, quantity in rows:
+        found.setdefault(ancestor, {})[code] = ActivityCounts(reports, members, quantity)
+    return found
 
 
 async def member_rows(

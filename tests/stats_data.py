@@ -14,6 +14,13 @@ Phường Hoàng Liệt (HM-HL):
 - HM-HL-12: 1 member, the ward admin 5030 (Trần Thị Lan); nothing registered.
 Phường Yên Sở (HM-YS): HM-YS-03: 3 members (5041-5043), all registered and achieved.
 
+Activities (today is Sunday 20/12/2026; the week began on Monday 14/12):
+- Sunday environment day: 20/12 5001-5002; 13/12 5001-5006 and 5021 (HM-HL-07), and 5007's
+  report marked doubtful (not counted); 6/12 5001-5003; 29/11 nobody; 22/11 5001;
+  1/6/2025 5001.
+- "Biến rác thành tiền" (kg): 5001 12,5 kg on 15/12, 5002 3 kg on 1/12, 5003 20 kg on 1/6.
+- "Tuyến phố nở hoa": 5021 on 1/3 in HM-HL-07 and on 8/3 in HM-HL-02 (one member, two units).
+
 So: district 20 members, 12/20 registered (60%), 9/20 achieved (45%); HM-HL 17 members,
 9/17 registered (53%), 6/17 achieved (35%); HM-HL-02 8/11 registered (73%), 6/11 achieved
 (55%), 8 households registered, 2 recognised.
@@ -24,7 +31,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.catalog import load
-from storage import campaigns, members, targets, units
+from storage import activities, campaigns, members, targets, units
+from storage.activities import NewReport
 from storage.db import Database
 from storage.targets import TargetRow
 from tests.conftest import grant, register_member
@@ -102,7 +110,36 @@ async def seed(db: Database) -> dict[str, int]:
         unit = await units.by_code(db, code)
         assert unit is not None
         ids[code] = unit.id
+    await seed_activities(db, ids)
     return ids
+
+
+async def seed_activities(db: Database, ids: dict[str, int]) -> None:
+    """The activity reports described in the module docstring."""
+
+    async def report(user: int, code: str, day: str, unit: str = "HM-HL-02",
+                     quantity: float | None = None) -> int:
+        done = await activities.add(db, NewReport(ids[str(user)], ids[unit], code, day,
+                                                  quantity), at=AT)
+        return done.id
+
+    env = "sunday_environment"
+    for user in (5001, 5002):
+        await report(user, env, "2026-12-20")
+    for user in range(5001, 5007):
+        await report(user, env, "2026-12-13")
+    await report(5021, env, "2026-12-13", "HM-HL-07")
+    doubtful = await report(5007, env, "2026-12-13")
+    await activities.flag(db, doubtful, by=HEAD, reason="không thấy ảnh", at=AT)
+    for user in (5001, 5002, 5003):
+        await report(user, env, "2026-12-06")
+    await report(5001, env, "2026-11-22")
+    await report(5001, env, "2025-06-01")
+    await report(5001, "waste_to_money", "2026-12-15", quantity=12.5)
+    await report(5002, "waste_to_money", "2026-12-01", quantity=3)
+    await report(5003, "waste_to_money", "2026-06-01", quantity=20)
+    await report(5021, "flower_street", "2026-03-01", "HM-HL-07")
+    await report(5021, "flower_street", "2026-03-08", "HM-HL-02")
 
 
 async def set_targets(db: Database, ids: dict[str, int]) -> None:

@@ -52,15 +52,20 @@ async def test_charts_are_valid_pngs_with_vietnamese_text(person, db, api):
         await lan.send("/chart HM-HL-02 2026")
     assert not [w for w in caught if "Glyph" in str(w.message)], "every letter has a glyph"
     photos = [c for c in lan.api.calls if c.method == "sendPhoto"]
-    assert len(photos) == 2
-    ward, chapter = (_png(c) for c in photos)
+    assert len(photos) == 4, "rates (or the years) and the environment days, twice"
+    ward, sundays, chapter, _chapter_sundays = (_png(c) for c in photos)
     with Image.open(io.BytesIO(ward)) as image:
         assert image.format == "PNG" and image.size[0] == 800 and image.size[1] > 200
     with Image.open(io.BytesIO(chapter)) as image:
         assert image.size == (800, 450)
     caption = photos[0].params["caption"]
     assert "từng đơn vị thuộc Phường Hoàng Liệt, năm 2026" in caption and len(caption) <= 1024
-    assert "qua các năm gần đây" in photos[1].params["caption"]
+    assert "qua các năm gần đây" in photos[2].params["caption"]
+    assert photos[1].params["caption"].startswith(
+        "🌳 Ngày môi trường Chủ nhật ở Phường Hoàng Liệt: tỉ lệ hội viên tham gia trong 12 Chủ "
+        "nhật gần nhất")
+    with Image.open(io.BytesIO(sundays)) as image:
+        assert image.size == (800, 420)
     hoa = person(HEAD)
     await hoa.send("/chart HM-HL")
     assert "không có quyền" in hoa.reply_text()
@@ -84,7 +89,7 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     assert sent[0].params["caption"] == "📥 Thống kê năm 2026 — Phường Hoàng Liệt: 17 hội viên."
     assert api.last_text(WARD_ADMIN) == "✅ Em đã gửi tệp số liệu năm 2026 của Phường Hoàng Liệt."
     book = load_workbook(io.BytesIO(document.content))
-    assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Hội viên"]
+    assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Hội viên", "Hoạt động"]
 
     summary = book["Tổng hợp"]
     assert summary["A1"].value == "Thống kê năm 2026 — Phường Hoàng Liệt"
@@ -105,6 +110,11 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     assert rows["  Không đói nghèo"][0] == 6
     assert rows["  Không có bạo lực gia đình"][0] == "<5", "small counts suppressed"
     assert rows["  Sạch ngõ"][0] == 0
+    assert rows["Ngày môi trường Chủ nhật: hội viên tham gia"] == [None] * 6
+    assert rows["  13/12/2026"] == [7, 17, 41, None, None, None]
+    assert rows["  20/12/2026"] == [2, 17, 12, None, None, None]
+    assert rows["  4/10/2026"] == [0, 17, 0, None, None, None], "12 Sundays back"
+    assert "  27/9/2026" not in rows
     registered = next(r for r in summary.iter_rows(min_row=5)
                       if r[0].value == "Đăng ký phấn đấu chuẩn mực phụ nữ")
     assert registered[1].number_format == "#,##0" and registered[3].number_format == '0"%"'
@@ -154,6 +164,22 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     labels = {"Không có bạo lực gia đình", "Không đói nghèo"}
     assert not labels & everything - {f"  {label}" for label in labels}
     assert "+84912340001" not in everything and "0912 340 001" not in everything
+    done = book["Hoạt động"]
+    assert done.freeze_panes == "D2"
+    assert [c.value for c in done[1]] == ["Mã", "Đơn vị", "Hoạt động", "Số lượt báo cáo",
+                                          "Số hội viên tham gia", "Số lượng", "Đơn vị tính"]
+    cells = {(r[0].value, r[2].value): [c.value for c in r[3:]]
+             for r in done.iter_rows(min_row=2)}
+    assert len(cells) == 4 * 8, "every unit × every activity type"
+    assert cells[("HM-HL", "Ngày môi trường Chủ nhật")] == [13, 7, None, None]
+    assert cells[("HM-HL", "Biến rác thành tiền")] == [3, 3, 35.5, "kg"]
+    assert cells[("HM-HL", "Tuyến phố nở hoa")] == [2, 1, None, None], "one member, two units"
+    assert cells[("HM-HL-02", "Tuyến phố nở hoa")] == [1, 1, None, None]
+    assert cells[("HM-HL-07", "Ngày môi trường Chủ nhật")] == [1, 1, None, None]
+    assert cells[("HM-HL-12", "Phân loại rác tại nguồn")] == [0, 0, None, None]
+    money = next(r for r in done.iter_rows(min_row=2) if r[0].value == "HM-HL"
+                 and r[2].value == "Biến rác thành tiền")
+    assert money[5].number_format == "#,##0.0" and money[3].number_format == "#,##0"
     entries = await audit.recent(db, ids["HM-HL"])
     assert entries[0].action == "export" and entries[0].details["phones"] is False
     assert len(CRITERIA) == 8
@@ -168,6 +194,7 @@ async def test_a_chapter_export_has_phones_and_csv_on_request(person, db, api):
     assert len(group) == 1 and group[0].ok
     files = {f.filename: f.content for f in group[0].files.values()}
     assert sorted(files) == ["thong-ke-2026-HM-HL-02-don-vi.csv",
+                             "thong-ke-2026-HM-HL-02-hoat-dong.csv",
                              "thong-ke-2026-HM-HL-02-hoi-vien.csv",
                              "thong-ke-2026-HM-HL-02-tong-hop.csv"]
     members_csv = files["thong-ke-2026-HM-HL-02-hoi-vien.csv"]
@@ -204,5 +231,5 @@ async def test_one_export_at_a_time_and_a_restart_resumes_it(person, db, api, ap
     assert len(documents) == 2 and documents[1].params["chat_id"] == WARD_ADMIN
     assert documents[1].files["document"].filename == "statistics-2026-HM-HL-02.xlsx"
     book = load_workbook(io.BytesIO(documents[1].files["document"].content), read_only=True)
-    assert book.sheetnames == ["Summary", "Units", "Members"]
+    assert book.sheetnames == ["Summary", "Units", "Members", "Activities"]
     assert (await exports.get(db, job.id)).status == "done"  # type: ignore[union-attr]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from bot import stats as figures_of
 from bot.clock import ManualClock
 from bot.i18n import translator
 from bot.stats import METRIC_BY_CODE, percent
-from storage import stats
+from storage import activities, admin, stats
 from storage.stats import UnitCounts
 from tests.conftest import ADMIN_ID
 from tests.stats_data import DECEMBER, HEAD, WARD_ADMIN, seed, set_targets
@@ -206,6 +207,35 @@ async def test_family_criteria_show_counts_only_and_small_ones_as_less_than_five
     assert lan.errors() == []
 
 
+async def test_activities_this_week_month_and_year_and_the_last_sundays(person, db):
+    await seed(db)
+    lan = person(WARD_ADMIN)
+    await lan.send("/stats")
+    text = lan.reply_text()
+    assert "🌿 <b>Hoạt động</b> (không tính báo cáo bị đánh dấu nghi vấn)" in text
+    assert ("• Ngày môi trường Chủ nhật — tuần này: 2 lượt/2 HV · tháng này: 12 lượt/7 HV · "
+            "năm 2026: 13 lượt/7 HV") in text, "the doubtful report is left out"
+    assert ("• Biến rác thành tiền — tuần này: 1 lượt/1 HV/12,5 kg · tháng này: 2 lượt/2 HV/"
+            "15,5 kg · năm 2026: 3 lượt/3 HV/35,5 kg") in text
+    assert ("• Tuyến phố nở hoa — tuần này: 0 lượt/0 HV · tháng này: 0 lượt/0 HV · "
+            "năm 2026: 2 lượt/1 HV") in text, "one member reporting in two units is one member"
+    assert "Phân loại rác" not in text, "types nobody reported are left out"
+    sundays = [line for line in text.splitlines() if line.startswith("• ") and "/2026: " in line]
+    assert sundays == ["• 20/12/2026: 2/17 (đạt 12%)", "• 13/12/2026: 7/17 (đạt 41%)",
+                       "• 6/12/2026: 3/17 (đạt 18%)", "• 29/11/2026: 0/17 (đạt 0%)"]
+    hoa = person(HEAD)
+    await hoa.send("/stats")
+    text = hoa.reply_text()
+    assert "• 13/12/2026: 6/11 (đạt 55%)" in text
+    assert "• Tuyến phố nở hoa — tuần này: 0 lượt/0 HV · tháng này: 0 lượt/0 HV · năm 2026: " \
+           "1 lượt/1 HV" in text
+    await hoa.send("/stats 2025")
+    text = hoa.reply_text()
+    assert "• Ngày môi trường Chủ nhật — năm 2025: 1 lượt/1 HV" in text
+    assert "tuần này" not in text and "• 28/12/2025: 0/8 (đạt 0%)" in text
+    assert len(text) < 4096
+
+
 async def test_long_tables_are_paginated_under_telegram_limits(person, db, api):
     await seed(db)
     boss = person(ADMIN_ID)
@@ -223,7 +253,9 @@ async def test_long_tables_are_paginated_under_telegram_limits(person, db, api):
 async def test_scoped_queries_read_indexes_only(db):
     ids = await seed(db)
     params = {"unit": ids["HM-HL"], "year": 2026, "start": "2025-12-31T17:00:00Z",
-              "end": "2026-12-31T17:00:00Z"}
+              "end": "2026-12-31T17:00:00Z", "first": "2026-01-01", "last": "2026-12-20",
+              "month": "2026-12-01", "week": "2026-12-14", "days": '["2026-12-13"]',
+              "code": "sunday_environment"}
     expected = {
         stats.members_sql: "USING COVERING INDEX members_by_unit_joined (unit_id=?)",
         stats.standard_sql: "USING COVERING INDEX standard_by_year_unit (year=? AND unit_id=?)",
@@ -231,12 +263,18 @@ async def test_scoped_queries_read_indexes_only(db):
             "USING COVERING INDEX households_by_year_unit (year=? AND unit_id=?)",
         stats.criteria_sql: "USING INDEX households_by_year_unit (year=? AND unit_id=?)",
         stats.assessed_sql: "USING INDEX households_by_year_unit (year=? AND unit_id=?)",
+        stats.activity_recent_sql:
+            "USING COVERING INDEX activity_reports_for_stats (unit_id=? AND day>? AND day<?)",
+        stats.activity_year_sql: "SEARCH t USING PRIMARY KEY (unit_id=? AND year=?)",
+        stats.activity_members_sql: "SEARCH p USING PRIMARY KEY (unit_id=? AND year=?)",
+        stats.participation_sql: "USING COVERING INDEX activity_reports_for_stats "
+                                 "(unit_id=? AND day=? AND activity_code=?)",
     }
     for build, index in expected.items():
         plan = await stats.explain(db, build(ids["HM-HL"]), params)
         assert any(index in step for step in plan), (build.__name__, plan)
-        fact_scans = [s for s in plan if s.startswith("SCAN") and s not in ("SCAN sub",
-                                                                             "SCAN CONSTANT ROW")]
+        fact_scans = [s for s in plan if s.startswith("SCAN") and s not in (
+            "SCAN sub", "SCAN CONSTANT ROW", "SCAN json_each VIRTUAL TABLE INDEX 1:")]
         assert fact_scans == [], (build.__name__, plan)
     plan = await stats.explain(
         db, "SELECT unit_id, metric, value FROM targets WHERE year = :year AND unit_id IN "
@@ -250,3 +288,76 @@ async def test_figures_roll_up_per_unit_with_one_query_per_figure_set(db):
     assert own[ids["HM-HL-02"]].standard_registered == 8
     assert ids["HM-HL"] not in own, "nothing is recorded in the ward itself"
     assert sum(c.members for c in own.values()) == 20
+
+
+async def _kept_and_recounted(db) -> tuple[list[tuple], list[tuple]]:
+    kept = await db.fetchall(
+        """SELECT t.unit_id, t.year, t.activity_code, t.reports, round(t.quantity, 3),
+                  (SELECT count(*) FROM activity_participation p WHERE p.unit_id = t.unit_id
+                   AND p.year = t.year AND p.activity_code = t.activity_code),
+                  (SELECT count(*) FROM activity_year_members y WHERE y.year = t.year
+                   AND y.activity_code = t.activity_code)
+           FROM activity_totals t ORDER BY 1, 2, 3""")
+    recounted = await db.fetchall(
+        """SELECT unit_id, CAST(substr(day, 1, 4) AS INTEGER) AS y, activity_code, count(*),
+                  round(total(quantity), 3), count(DISTINCT member_id),
+                  (SELECT count(DISTINCT r2.member_id) FROM activity_reports r2
+                   WHERE r2.flagged_at IS NULL AND r2.activity_code = r.activity_code
+                   AND substr(r2.day, 1, 4) = substr(r.day, 1, 4))
+           FROM activity_reports r WHERE flagged_at IS NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""")
+    return [tuple(r) for r in kept], [tuple(r) for r in recounted]
+
+
+async def test_the_kept_activity_totals_always_equal_a_recount(db):
+    ids = await seed(db)
+    kept, recounted = await _kept_and_recounted(db)
+    assert kept == recounted and len(kept) == 6
+    reports = await activities.of_member(db, ids["5001"], limit=50)
+    money = next(r for r in reports if r.activity_code == "waste_to_money")
+    sunday = next(r for r in reports if r.day == "2026-12-13")
+    # Edited quantity and day (into another year), a doubt mark set and taken off, deleted.
+    await activities.update(db, money.id, ids["5001"], activity_code="waste_to_money",
+                            day="2025-12-28", quantity=7.25, note=None, photo_file_id=None,
+                            at="2026-12-20T02:00:00Z")
+    await activities.flag(db, sunday.id, by=HEAD, reason="?", at="2026-12-20T02:00:00Z")
+    doubtful = (await db.fetchone("SELECT id FROM activity_reports WHERE member_id = ?"
+                                  " AND flagged_at IS NOT NULL AND id != ?",
+                                  (ids["5007"], sunday.id)))
+    assert doubtful is not None
+    await activities.unflag(db, doubtful[0])
+    await activities.delete(db, next(r.id for r in reports if r.day == "2025-06-01"),
+                            ids["5001"])
+    kept, recounted = await _kept_and_recounted(db)
+    assert kept == recounted
+    assert (ids["HM-HL-02"], 2025, "waste_to_money", 1, 7.25, 1, 1) in kept
+    assert not any(row[1] == 2025 and row[2] == "sunday_environment" for row in kept)
+    lan_figures = await figures_of.activity_figures(db, ids["HM-HL"], 2026, date(2026, 12, 20),
+                                                    ZoneInfo("Asia/Ho_Chi_Minh"))
+    env = lan_figures.by_type["sunday_environment"]
+    assert (env[0].reports, env[0].members) == (13, 8), "5001 one less, 5007 counted again"
+    assert lan_figures.by_type["waste_to_money"][0].quantity == 23.0
+
+
+async def test_someone_with_two_separate_units_chooses_one(person, db):
+    ids = await seed(db)
+    await admin.grant(db, ids[str(HEAD)], "chapter_head", ids["HM-YS-03"], by=ADMIN_ID,
+                      at="2026-12-20T02:00:00Z")
+    hoa = person(HEAD)
+    await hoa.send("/stats")
+    assert "Chị xem đơn vị nào?" in hoa.reply_text()
+    assert [b[1] for b in hoa.buttons()] == ["1. Chi hội tổ dân phố số 2",
+                                            "2. Chi hội tổ dân phố số 3"]
+    await hoa.send("2")
+    assert "Phường Yên Sở › Chi hội tổ dân phố số 3" in hoa.reply_text()
+    assert "• Đăng ký phấn đấu: 3/3 (đạt 100%)" in hoa.reply_text()
+    await hoa.press("Đơn vị khác của tôi")
+    await hoa.press("số 2")
+    assert "👥 <b>Hội viên</b>: 11" in hoa.reply_text()
+    # A grant inside another of hers adds nothing to choose from.
+    lan_member = ids[str(WARD_ADMIN)]
+    await admin.grant(db, lan_member, "chapter_head", ids["HM-HL-12"], by=ADMIN_ID,
+                      at="2026-12-20T02:00:00Z")
+    lan = person(WARD_ADMIN)
+    await lan.send("/stats")
+    assert "<b>Phường Hoàng Liệt</b>" in lan.reply_text()
+    assert hoa.errors() == [] and lan.errors() == []

@@ -68,3 +68,138 @@ CREATE INDEX exports_by_requester ON exports(requested_by, status);
 -- member by phone.
 CREATE INDEX members_by_unit_joined ON members(unit_id, status, created_at);
 CREATE INDEX members_by_phone ON members(phone) WHERE phone IS NOT NULL;
+
+-- Activity statistics over activity_reports (0004): counts, distinct participants and
+-- quantities per unit and day, without reports marked doubtful, from the index alone.
+CREATE INDEX activity_reports_for_stats
+    ON activity_reports(unit_id, day, activity_code, member_id, quantity, flagged_at);
+
+-- Year figures of activities, kept up to date by triggers on activity_reports, so /stats at a
+-- wide scope does not count a year of reports (and their distinct members) on every call.
+-- Only reports not marked doubtful count. One row per unit, year, type and member (her
+-- reports and their summed quantity: a subtree's distinct members); per unit, year and type
+-- (reports, quantity); per year, type and member (in how many units she reported: the
+-- distinct members of the whole tree). The year is the report's local date's year.
+CREATE TABLE activity_participation (
+    unit_id        INTEGER NOT NULL,
+    year           INTEGER NOT NULL,
+    activity_code  TEXT NOT NULL,
+    member_id      INTEGER NOT NULL,
+    reports        INTEGER NOT NULL,
+    quantity       REAL NOT NULL,
+    PRIMARY KEY (unit_id, year, activity_code, member_id)
+) WITHOUT ROWID;
+
+CREATE TABLE activity_totals (
+    unit_id        INTEGER NOT NULL,
+    year           INTEGER NOT NULL,
+    activity_code  TEXT NOT NULL,
+    reports        INTEGER NOT NULL,
+    quantity       REAL NOT NULL,
+    PRIMARY KEY (unit_id, year, activity_code)
+) WITHOUT ROWID;
+
+CREATE TABLE activity_year_members (
+    year           INTEGER NOT NULL,
+    activity_code  TEXT NOT NULL,
+    member_id      INTEGER NOT NULL,
+    units          INTEGER NOT NULL,
+    PRIMARY KEY (year, activity_code, member_id)
+) WITHOUT ROWID;
+
+INSERT INTO activity_participation
+    SELECT unit_id, CAST(substr(day, 1, 4) AS INTEGER), activity_code, member_id, count(*),
+           total(quantity)
+    FROM activity_reports WHERE flagged_at IS NULL GROUP BY 1, 2, 3, 4;
+INSERT INTO activity_totals
+    SELECT unit_id, year, activity_code, sum(reports), total(quantity)
+    FROM activity_participation GROUP BY 1, 2, 3;
+INSERT INTO activity_year_members
+    SELECT year, activity_code, member_id, count(*)
+    FROM activity_participation GROUP BY 1, 2, 3;
+
+CREATE TRIGGER activity_counted AFTER INSERT ON activity_reports
+WHEN NEW.flagged_at IS NULL BEGIN
+    INSERT INTO activity_participation VALUES (NEW.unit_id, CAST(substr(NEW.day, 1, 4) AS INTEGER),
+        NEW.activity_code, NEW.member_id, 1, coalesce(NEW.quantity, 0))
+    ON CONFLICT DO UPDATE SET reports = reports + 1, quantity = quantity + excluded.quantity;
+    INSERT INTO activity_totals VALUES (NEW.unit_id, CAST(substr(NEW.day, 1, 4) AS INTEGER),
+        NEW.activity_code, 1, coalesce(NEW.quantity, 0))
+    ON CONFLICT DO UPDATE SET reports = reports + 1, quantity = quantity + excluded.quantity;
+    INSERT INTO activity_year_members SELECT year, activity_code, member_id, 1
+        FROM activity_participation
+        WHERE unit_id = NEW.unit_id AND year = CAST(substr(NEW.day, 1, 4) AS INTEGER)
+        AND activity_code = NEW.activity_code AND member_id = NEW.member_id AND reports = 1
+    ON CONFLICT DO UPDATE SET units = units + 1;
+END;
+
+CREATE TRIGGER activity_uncounted AFTER DELETE ON activity_reports
+WHEN OLD.flagged_at IS NULL BEGIN
+    UPDATE activity_participation SET reports = reports - 1,
+        quantity = quantity - coalesce(OLD.quantity, 0)
+        WHERE unit_id = OLD.unit_id AND year = CAST(substr(OLD.day, 1, 4) AS INTEGER)
+        AND activity_code = OLD.activity_code AND member_id = OLD.member_id;
+    UPDATE activity_totals SET reports = reports - 1,
+        quantity = quantity - coalesce(OLD.quantity, 0)
+        WHERE unit_id = OLD.unit_id AND year = CAST(substr(OLD.day, 1, 4) AS INTEGER)
+        AND activity_code = OLD.activity_code;
+    UPDATE activity_year_members SET units = units - 1
+        WHERE year = CAST(substr(OLD.day, 1, 4) AS INTEGER) AND activity_code = OLD.activity_code
+        AND member_id = OLD.member_id AND EXISTS (SELECT 1 FROM activity_participation p
+            WHERE p.unit_id = OLD.unit_id AND p.year = CAST(substr(OLD.day, 1, 4) AS INTEGER)
+            AND p.activity_code = OLD.activity_code AND p.member_id = OLD.member_id
+            AND p.reports = 0);
+    DELETE FROM activity_year_members
+        WHERE year = CAST(substr(OLD.day, 1, 4) AS INTEGER) AND activity_code = OLD.activity_code
+        AND member_id = OLD.member_id AND units = 0;
+    DELETE FROM activity_participation
+        WHERE unit_id = OLD.unit_id AND year = CAST(substr(OLD.day, 1, 4) AS INTEGER)
+        AND activity_code = OLD.activity_code AND member_id = OLD.member_id AND reports = 0;
+    DELETE FROM activity_totals
+        WHERE unit_id = OLD.unit_id AND year = CAST(substr(OLD.day, 1, 4) AS INTEGER)
+        AND activity_code = OLD.activity_code AND reports = 0;
+END;
+
+-- A changed report (day, type, unit, quantity, a doubt mark set or taken off): the old version
+-- leaves the figures and the new one enters them (the two triggers commute).
+CREATE TRIGGER activity_recounted_old AFTER UPDATE OF unit_id, day, activity_code, member_id, quantity, flagged_at ON activity_reports
+WHEN OLD.flagged_at IS NULL BEGIN
+    UPDATE activity_participation SET reports = reports - 1,
+        quantity = quantity - coalesce(OLD.quantity, 0)
+        WHERE unit_id = OLD.unit_id AND year = CAST(substr(OLD.day, 1, 4) AS INTEGER)
+        AND activity_code = OLD.activity_code AND member_id = OLD.member_id;
+    UPDATE activity_totals SET reports = reports - 1,
+        quantity = quantity - coalesce(OLD.quantity, 0)
+        WHERE unit_id = OLD.unit_id AND year = CAST(substr(OLD.day, 1, 4) AS INTEGER)
+        AND activity_code = OLD.activity_code;
+    UPDATE activity_year_members SET units = units - 1
+        WHERE year = CAST(substr(OLD.day, 1, 4) AS INTEGER) AND activity_code = OLD.activity_code
+        AND member_id = OLD.member_id AND EXISTS (SELECT 1 FROM activity_participation p
+            WHERE p.unit_id = OLD.unit_id AND p.year = CAST(substr(OLD.day, 1, 4) AS INTEGER)
+            AND p.activity_code = OLD.activity_code AND p.member_id = OLD.member_id
+            AND p.reports = 0);
+    DELETE FROM activity_year_members
+        WHERE year = CAST(substr(OLD.day, 1, 4) AS INTEGER) AND activity_code = OLD.activity_code
+        AND member_id = OLD.member_id AND units = 0;
+    DELETE FROM activity_participation
+        WHERE unit_id = OLD.unit_id AND year = CAST(substr(OLD.day, 1, 4) AS INTEGER)
+        AND activity_code = OLD.activity_code AND member_id = OLD.member_id AND reports = 0;
+    DELETE FROM activity_totals
+        WHERE unit_id = OLD.unit_id AND year = CAST(substr(OLD.day, 1, 4) AS INTEGER)
+        AND activity_code = OLD.activity_code AND reports = 0;
+END;
+
+CREATE TRIGGER activity_recounted_new AFTER UPDATE OF unit_id, day, activity_code, member_id, quantity, flagged_at ON activity_reports
+WHEN NEW.flagged_at IS NULL BEGIN
+    INSERT INTO activity_participation VALUES (NEW.unit_id, CAST(substr(NEW.day, 1, 4) AS INTEGER),
+        NEW.activity_code, NEW.member_id, 1, coalesce(NEW.quantity, 0))
+    ON CONFLICT DO UPDATE SET reports = reports + 1, quantity = quantity + excluded.quantity;
+    INSERT INTO activity_totals VALUES (NEW.unit_id, CAST(substr(NEW.day, 1, 4) AS INTEGER),
+        NEW.activity_code, 1, coalesce(NEW.quantity, 0))
+    ON CONFLICT DO UPDATE SET reports = reports + 1, quantity = quantity + excluded.quantity;
+    INSERT INTO activity_year_members SELECT year, activity_code, member_id, 1
+        FROM activity_participation
+        WHERE unit_id = NEW.unit_id AND year = CAST(substr(NEW.day, 1, 4) AS INTEGER)
+        AND activity_code = NEW.activity_code AND member_id = NEW.member_id AND reports = 1
+    ON CONFLICT DO UPDATE SET units = units + 1;
+END;
