@@ -4,7 +4,7 @@ Pipeline of one export job (storage/exports.py keeps the job, so a restart resum
 1. collect — read everything with a handful of grouped queries (members in batches of units,
    yielding to other updates between batches);
 2. lay out — turn it into plain sheets with translated headers (in a worker thread);
-3. write — openpyxl's write-only workbook (in the worker thread; progress is counted per row);
+3. write — XlsxWriter in constant memory (in the worker thread; progress counted per row);
 4. send — one document (or a group of CSV files); the progress message is edited as it goes.
 
 Sheets: Summary (the figures against targets, the privacy-protected criteria counts and the
@@ -31,7 +31,7 @@ import weakref
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from telegram import InputMediaDocument
@@ -394,23 +394,26 @@ def members_sheet(t: Translator, data: Collected, progress: Progress | None = No
         ordered += group
         breathe()
     yes = t._("yes")
+    statuses = {key: t._(label) for key, label in STATUS_LABELS.items()}
+    standard = {key: t._(label) for key, label in STANDARD_RESULTS.items()}
+    households = {key: t._(label) for key, label in HOUSEHOLD_RESULTS.items()}
+    places = {unit_id: [u.name for u in chain(unit_id)] for unit_id in by_unit}
+    for names in places.values():
+        names += [None] * (depth - len(names))  # type: ignore[list-item]
+    zone = data.generated_at.tzinfo
     rows = []
     for number, member in enumerate(ordered, 1):
-        path = chain(member.unit_id)
-        names = [u.name for u in path] + [None] * (depth - len(path))
         joined = datetime.fromisoformat(member.created_at.replace("Z", "+00:00"))
-        row: list[Any] = [number, member.full_name, *names]
+        row: list[Any] = [number, member.full_name, *places[member.unit_id]]
         if data.with_phone:
             row.append(_phone(member.phone))
         row += [
-            t._(STATUS_LABELS.get(member.status, member.status)),
-            joined.astimezone(data.generated_at.tzinfo).date(),
+            statuses.get(member.status, member.status),
+            joined.astimezone(zone).date(),
             yes if member.standard_registered else None,
-            t._(STANDARD_RESULTS[member.standard_result]) if member.standard_registered
-            else None,
+            standard[member.standard_result] if member.standard_registered else None,
             yes if member.household_registered else None,
-            t._(HOUSEHOLD_RESULTS[member.household_result]) if member.household_registered
-            else None,
+            households[member.household_result] if member.household_registered else None,
         ]
         rows.append(row)
         if number % BREATHE_ROWS == 0:
@@ -451,66 +454,58 @@ def lay_out(t: Translator, data: Collected, progress: Progress | None = None) ->
 
 # --- write ---------------------------------------------------------------------------------------
 
-_NUMBER_FORMATS = {COUNT: "#,##0", PERCENT: '0"%"', TEXT: "@", QUANTITY: "#,##0.0"}
+_NUMBER_FORMATS = {COUNT: "#,##0", PERCENT: '0"%"', QUANTITY: "#,##0.0"}
 
 
 def to_xlsx(sheets: Sequence[Sheet], locale: str, progress: Progress | None = None) -> bytes:
-    """The workbook: bold frozen header rows, number formats, column widths."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    """The workbook (XlsxWriter, row by row in constant memory): bold frozen header rows,
+    number and date formats, column widths."""
+    import xlsxwriter
 
-    date_format = "d/m/yyyy" if locale == "vi" else "d mmm yyyy"
-    formats = {**_NUMBER_FORMATS, DATE: date_format}
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="FCE4EC")
-    wrap = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": False})
+    formats: dict[str, Any] = {name: workbook.add_format({"num_format": code})
+                               for name, code in _NUMBER_FORMATS.items()}
+    formats[DATE] = workbook.add_format(
+        {"num_format": "d/m/yyyy" if locale == "vi" else "d mmm yyyy"})
+    title = workbook.add_format({"bold": True, "font_size": 13})
+    header = workbook.add_format({"bold": True, "bg_color": "#FCE4EC", "text_wrap": True,
+                                  "valign": "top"})
     written = 0
     for sheet in sheets:
-        ws = workbook.create_sheet(sheet.name[:31])
-        for index, width in enumerate(sheet.widths, 1):
-            ws.column_dimensions[get_column_letter(index)].width = width
-        header_row = len(sheet.title) + (1 if sheet.title else 0) + 1
-        ws.freeze_panes = f"{get_column_letter(sheet.freeze_columns + 1)}{header_row + 1}"
+        ws = workbook.add_worksheet(sheet.name[:31])
+        for index, width in enumerate(sheet.widths):
+            ws.set_column(index, index, width)
+        row_no = 0
         for line_no, line in enumerate(sheet.title):
-            cell = WriteOnlyCell(ws, value=line)
-            if line_no == 0:
-                cell.font = Font(bold=True, size=13)
-            ws.append([cell])
+            ws.write_string(row_no, 0, line, title if line_no == 0 else None)
+            row_no += 1
         if sheet.title:
-            ws.append([])
-        header = []
-        for text in sheet.header:
-            cell = WriteOnlyCell(ws, value=text)
-            cell.font, cell.fill, cell.alignment = bold, fill, wrap
-            header.append(cell)
-        ws.append(header)
+            row_no += 1
+        ws.write_row(row_no, 0, sheet.header, header)
+        ws.freeze_panes(row_no + 1, sheet.freeze_columns)
+        row_no += 1
         column_formats = [formats.get(f or "") for f in sheet.formats]
         for row in sheet.rows:
-            cells: list[Any] = []
-            for index, value in enumerate(row):
-                explicit = isinstance(value, Cell)
-                raw = value.value if explicit else value
-                number_format = (formats.get(value.format or "") if explicit
-                                 else column_formats[index] if index < len(column_formats)
-                                 else None)
-                if raw is None or number_format is None or (
-                        number_format == "@" and isinstance(raw, str)):
-                    cells.append(raw)
+            for column, value in enumerate(row):
+                if value is None:
+                    continue
+                style = column_formats[column] if column < len(column_formats) else None
+                if isinstance(value, Cell):
+                    value, style = value.value, formats.get(value.format or "")
+                if isinstance(value, str):
+                    ws.write_string(row_no, column, value)
+                elif isinstance(value, date):
+                    ws.write_datetime(row_no, column, value, style)
                 else:
-                    cell = WriteOnlyCell(ws, value=raw)
-                    cell.number_format = number_format
-                    cells.append(cell)
-            ws.append(cells)
+                    ws.write_number(row_no, column, value, style)
+            row_no += 1
             written += 1
             if written % BREATHE_ROWS == 0:
                 breathe()
                 if progress is not None:
                     progress.done = progress.total // 2 + written // 2
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    workbook.close()
     return buffer.getvalue()
 
 

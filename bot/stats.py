@@ -25,6 +25,7 @@ out) and by the unit they are in now; registrations by the unit they were made i
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -307,10 +308,46 @@ async def figures(db: Database, scope_id: int | None, year: int, timezone: tzinf
                   today: date | None = None) -> Figures:
     """The figures of a scope (a unit's subtree; None: everything) for a year.
 
-    With `today` (the local date) the activity section is read too (extra["activities"]).
+    With `today` (the local date) the activity section is read too (extra["activities"]);
+    for a wide scope (units two levels down) on a connection of its own, side by side with
+    the campaign figures: SQLite reads in parallel and the reply comes about twice as fast.
     """
     scope = await orgtree.get(db, scope_id) if scope_id is not None else None
     kids = await orgtree.children(db, scope_id)
+    extra: dict[str, Any] = {}
+    if today is None:
+        campaign = await _campaign_figures(db, scope_id, year, timezone, kids)
+    elif str(db.path) != ":memory:" and await _wide(db, kids):
+        campaign, extra["activities"] = await asyncio.gather(
+            _campaign_figures(db, scope_id, year, timezone, kids),
+            _activities_apart(db, scope_id, year, today, timezone))
+    else:
+        campaign = await _campaign_figures(db, scope_id, year, timezone, kids)
+        extra["activities"] = await activity_figures(db, scope_id, year, today, timezone)
+    totals, goals, rows, direct = campaign
+    return Figures(scope, year, totals, goals, rows, direct, extra)
+
+
+async def _wide(db: Database, kids: Sequence[Unit]) -> bool:
+    """Whether a scope has units two levels down (a district, not a ward or a chapter)."""
+    for kid in kids:
+        if await orgtree.has_children(db, kid.id):
+            return True
+    return False
+
+
+async def _activities_apart(db: Database, scope_id: int | None, year: int, today: date,
+                            timezone: tzinfo) -> ActivityFigures:
+    reader = await Database.connect(db.path, migrate=False)
+    try:
+        return await activity_figures(reader, scope_id, year, today, timezone)
+    finally:
+        await reader.close()
+
+
+async def _campaign_figures(
+    db: Database, scope_id: int | None, year: int, timezone: tzinfo, kids: Sequence[Unit],
+) -> tuple[UnitCounts, Mapping[str, float], list[Row], UnitCounts]:
     own = await per_unit(db, scope_id, year, timezone)
     by_id = await orgtree.units_by_id(db)
     rolled, direct = roll_up(own, by_id, [k.id for k in kids], scope_id)
@@ -320,10 +357,7 @@ async def figures(db: Database, scope_id: int | None, year: int, timezone: tzinf
     for counts in rolled.values():
         totals = totals + counts
     rows = [Row(kid, rolled[kid.id], found.get(kid.id, {})) for kid in kids]
-    extra: dict[str, Any] = {}
-    if today is not None:
-        extra["activities"] = await activity_figures(db, scope_id, year, today, timezone)
-    return Figures(scope, year, totals, found.get(scope_id or 0, {}), rows, direct, extra)
+    return totals, found.get(scope_id or 0, {}), rows, direct
 
 
 def sort_rows(rows: Sequence[Row], key: str) -> list[Row]:

@@ -12,8 +12,8 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.stats import METRIC_BY_CODE
-from bot.target_import import parse_value
-from storage import audit, targets
+from bot.target_import import TargetFileError, import_file, parse_file, parse_value
+from storage import audit, targets, units
 from tests.conftest import ADMIN_ID
 from tests.stats_data import DECEMBER, HEAD, WARD_ADMIN, seed
 
@@ -128,41 +128,56 @@ def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
-def test_targets_import_from_csv_all_or_nothing(tmp_path: Path):
+def test_targets_import_from_the_command_line_all_or_nothing(tmp_path: Path):
     units = tmp_path / "units.csv"
     units.write_text("HM,Quận Hoàng Mai,district,\nHM-HL,Phường Hoàng Liệt,ward,HM\n"
                      "HM-HL-02,Chi hội tổ dân phố số 2,chapter,HM-HL\n", encoding="utf-8")
     assert _cli(tmp_path, "units", "import", str(units)).returncode == 0
     good = tmp_path / "targets.csv"
-    good.write_text("\ufeffunit_code,year,metric,value\nHM-HL,2026,standard_achieved,92,5%\n"
-                    "hm-hl-02,2026,households_recognised,1.750\n"
-                    "HM,2026,members,33740\n", encoding="utf-8")
-    result = _cli(tmp_path, "targets", "import", str(good))
-    assert result.returncode == 1 and "line 2: expected 4 fields" in result.stderr
     good.write_text("\ufeffunit_code,year,metric,value\nHM-HL,2026,standard_achieved,\"92,5%\"\n"
                     "hm-hl-02,2026,households_recognised,1.750\n"
                     "HM,2026,members,33740\n", encoding="utf-8")
     result = _cli(tmp_path, "targets", "import", str(good))
     assert result.returncode == 0, result.stderr
     assert "3 target(s) set or changed, 0 unchanged" in result.stdout
-    assert "0 target(s) set or changed, 3 unchanged" in _cli(
-        tmp_path, "targets", "import", str(good)).stdout
     bad = tmp_path / "bad.csv"
     bad.write_text("HM-HL,2026,standard_achieved,80\nHM-XX,2026,members,5\n", encoding="utf-8")
     result = _cli(tmp_path, "targets", "import", str(bad))
     assert result.returncode == 1
     assert "line 2, field unit_code: no unit with code 'HM-XX'; nothing was changed" in (
         result.stderr)
-    bad.write_text("HM-HL,2026,standard_achieved,180\n", encoding="utf-8")
-    assert "line 1, field value: '180' must be a percentage" in _cli(
-        tmp_path, "targets", "import", str(bad)).stderr
-    bad.write_text("HM-HL,2026,fun,1\n", encoding="utf-8")
-    assert "line 1, field metric: 'fun' is not one of members" in _cli(
-        tmp_path, "targets", "import", str(bad)).stderr
     with sqlite3.connect(tmp_path / "cli.sqlite3") as conn:
         stored = conn.execute("SELECT u.code, t.metric, t.value FROM targets t JOIN units u"
                               " ON u.id = t.unit_id ORDER BY u.code").fetchall()
         logged = conn.execute("SELECT count(*), min(actor_id) FROM audit_log").fetchone()
     assert stored == [("HM", "members", 33740.0), ("HM-HL", "standard_achieved", 92.5),
-                      ("HM-HL-02", "households_recognised", 1750.0)]
+                      ("HM-HL-02", "households_recognised", 1750.0)], "80 was not stored"
     assert logged == (3, None), "every change audited, by the command line"
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("HM-HL,2026,standard_achieved,92,5%\n", "line 1: expected 4 fields"),
+    ("HM-HL,2026,standard_achieved,180\n", "line 1, field value: '180' must be a percentage"),
+    ("HM-HL,2026,members,1.75\n", "line 1, field value: '1.75' must be a whole number"),
+    ("HM-HL,2026,fun,1\n", "line 1, field metric: 'fun' is not one of members"),
+    ("HM-HL,2028,members,1\n", "line 1, field year: '2028' must be a year from 2000 to 2027"),
+    ("HM-HL,2026,members,1\nhm-hl,2026,members,2\n",
+     "line 2: the same unit, year and metric as line 1"),
+    ("unit_code,year,metric,value\n", "the file has no targets"),
+])
+async def test_a_bad_targets_file_names_the_line_and_field(db, text, error):
+    with pytest.raises(TargetFileError) as raised:
+        await parse_file(db, text, last_year=2027)
+    assert error in str(raised.value)
+
+
+async def test_importing_the_same_file_again_changes_nothing(db, tmp_path: Path):
+    path = tmp_path / "targets.csv"
+    path.write_text("HM-HL,2026,members,1200\nHM-HL-07,2026,standard_registered,95\n",
+                    encoding="utf-8")
+    assert await import_file(db, path, last_year=2027, at="2026-12-20T02:00:00Z") == (2, 0)
+    assert await import_file(db, path, last_year=2027, at="2026-12-20T02:00:00Z") == (0, 2)
+    path.write_text("HM-HL,2026,members,0\n", encoding="utf-8")  # 0 removes
+    assert await import_file(db, path, last_year=2027, at="2026-12-20T02:00:00Z") == (1, 0)
+    hl = await units.by_code(db, "HM-HL")
+    assert hl is not None and await targets.for_units(db, [hl.id], 2026) == {}
