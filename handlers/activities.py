@@ -49,9 +49,11 @@ from handlers.common import (
     conversation_handler,
     draft_press,
     edit,
+    member_with_chapter,
     pressed_option,
     retire_buttons,
     say,
+    typed_text,
 )
 from storage import activities
 from storage.activities import NOTE_MAX, DuplicateReport, NewReport, Report
@@ -209,29 +211,6 @@ def _press(update: Update, context: BotContext) -> callbacks.CallbackData | None
 _stale = answer_stale
 
 
-async def _member(update: Update, context: BotContext) -> Member | None:
-    """Her membership with a chapter, or a hint (an alert for a button) and None."""
-    t = context.t
-    member = context.principal.member if context.principal else None
-    text = None
-    if member is None:
-        text = t._("Please register first with /start.")
-    elif member.unit_id is None:
-        text = t._("Your profile has no chapter yet. Please choose your chapter with /me first.")
-    if text is None:
-        return member
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await say(update, context, text)
-    return None
-
-
-def _text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
-
-
 # --- choices ---------------------------------------------------------------------------------
 
 
@@ -383,7 +362,7 @@ async def _next(update: Update, context: BotContext) -> str:
 
 async def start_report(update: Update, context: BotContext) -> str | int:
     """/report or the main-menu button: a new report."""
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return END
     _new_draft(context)
@@ -394,7 +373,7 @@ async def photo_pressed(update: Update, context: BotContext) -> str | int:
     """'📷 Add a photo' under a recorded reminder: wait for the photo."""
     query = update.callback_query
     assert query is not None
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return END
     data = callbacks.decode(query.data)
@@ -432,7 +411,7 @@ async def type_typed(update: Update, context: BotContext) -> str | None:
     """An activity type by number or name."""
     if not prompts.owns(context, PREFIX):
         return await prompts.pass_on(update, context)
-    option = _type_choice(context).resolve(_text(update))
+    option = _type_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
@@ -460,7 +439,7 @@ async def date_typed(update: Update, context: BotContext) -> str | None:
     """A typed date (or the number of a button)."""
     if not prompts.owns(context, PREFIX):
         return await prompts.pass_on(update, context)
-    text = _text(update)
+    text = typed_text(update)
     option = _date_choice(context).resolve(text)
     if option is not None:
         return await _date_chosen(update, context, option.key)
@@ -488,7 +467,7 @@ async def quantity_typed(update: Update, context: BotContext) -> str | None:
         return await prompts.pass_on(update, context)
     draft = _draft(context)
     try:
-        value = parse_quantity(_text(update), _unit(context, draft.get("code")))
+        value = parse_quantity(typed_text(update), _unit(context, draft.get("code")))
     except InvalidInput as exc:
         await say(update, context, context.t._(exc.reason, **exc.values))
         return await _ask_quantity(update, context)
@@ -515,7 +494,7 @@ async def note_typed(update: Update, context: BotContext) -> str | None:
     """The note itself, or the number of a button."""
     if not prompts.owns(context, PREFIX):
         return await prompts.pass_on(update, context)
-    text = nfc(_text(update)).strip()
+    text = nfc(typed_text(update)).strip()
     option = _note_choice(context).resolve(text)
     if option is not None:
         return await _note_chosen(update, context, option.key)
@@ -583,7 +562,7 @@ async def photo_text(update: Update, context: BotContext) -> str | None:
     """Text where a photo was asked: the number of a button, or a hint."""
     if not prompts.owns(context, PREFIX):
         return await prompts.pass_on(update, context)
-    option = _photo_choice(context).resolve(_text(update))
+    option = _photo_choice(context).resolve(typed_text(update))
     if option is not None:
         return await _photo_chosen(update, context, option.key)
     await say(update, context, context.t._("Please send a photo (not text), or tap the button "
@@ -612,7 +591,7 @@ async def confirm_typed(update: Update, context: BotContext) -> str | int | None
     """The summary answered by number."""
     if not prompts.owns(context, PREFIX):
         return await prompts.pass_on(update, context)
-    option = _confirm_choice(context).resolve(_text(update))
+    option = _confirm_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
@@ -638,7 +617,7 @@ async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str 
 
 async def _save(update: Update, context: BotContext) -> str | int:
     t = context.t
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return CONFIRM
     assert member.unit_id is not None
@@ -688,7 +667,7 @@ async def photo_added(update: Update, context: BotContext) -> str | int | None:
     if not prompts.owns(context, PREFIX):
         return await prompts.pass_on(update, context)
     t = context.t
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     message = update.effective_message
     draft = (context.user_data or {}).get("act") or {}
     if member is None or message is None or not message.photo:
@@ -849,7 +828,7 @@ async def _put(update: Update, context: BotContext, text: str,
 
 async def my_reports(update: Update, context: BotContext) -> str | int:
     """/myreports: the first page of her reports."""
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return END
     text, keyboard, _choice = await _list_view(context, member, 0)
@@ -861,7 +840,7 @@ async def list_pressed(update: Update, context: BotContext) -> str | int | None:
     """A page, a report, a card action or the delete confirmation (`myr:…`)."""
     query = update.callback_query
     assert query is not None
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return END
     data = callbacks.decode(query.data)
@@ -889,12 +868,12 @@ async def list_typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest list, card or delete question."""
     if not prompts.owns(context, LIST_PREFIX):
         return await prompts.pass_on(update, context)
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return END
     shown = (context.user_data or {}).get(LIST_PREFIX) or {}
     view = shown.get("view")
-    text = _text(update)
+    text = typed_text(update)
     if view == "list":
         _shown, _keys, choice = await _list_view(context, member, shown.get("page", 0))
         option = choice.resolve(text)
@@ -983,7 +962,7 @@ async def took_part(update: Update, context: BotContext) -> None:
     if day is None or day > today or entry is None:
         await query.answer(t._("This button is no longer active."), show_alert=True)
         return
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return
     assert member.unit_id is not None

@@ -40,6 +40,7 @@ from handlers.common import (
     requires,
     retire_buttons,
     say,
+    typed_text,
 )
 from handlers.common import edit as edit_message
 from storage import deliveries, units
@@ -205,7 +206,7 @@ async def audience_pressed(update: Update, context: BotContext) -> str | int | N
 async def audience_typed(update: Update, context: BotContext) -> str | int | None:
     """The audience chosen by number."""
     choice, _q, _up = await _audience_choice(context)
-    option = choice.resolve(_text(update))
+    option = choice.resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its number."))
         return None
@@ -237,7 +238,7 @@ async def filter_pressed(update: Update, context: BotContext) -> str | int | Non
 
 async def filter_typed(update: Update, context: BotContext) -> str | None:
     """A filter chosen by number."""
-    option = _filter_choice(context.t).resolve(_text(update))
+    option = _filter_choice(context.t).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its number."))
         return None
@@ -322,7 +323,7 @@ async def preview_pressed(update: Update, context: BotContext) -> str | int | No
 
 async def preview_typed(update: Update, context: BotContext) -> str | int | None:
     """Send now / schedule / cancel by number."""
-    option = _preview_choice(context.t).resolve(_text(update))
+    option = _preview_choice(context.t).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its number."))
         return None
@@ -344,7 +345,7 @@ async def schedule_typed(update: Update, context: BotContext) -> str | int:
     """The date and time for a scheduled notice."""
     t = context.t
     now = context.clock.now()
-    when = parse_local_datetime(_text(update), now.astimezone(context.settings.timezone))
+    when = parse_local_datetime(typed_text(update), now.astimezone(context.settings.timezone))
     if when is None:
         await say(update, context, t._("I could not read that. Please type it like 25/12 07:30 "
                                        "or 25/12/2026 07:30."))
@@ -431,11 +432,6 @@ async def wrong_input(update: Update, context: BotContext) -> None:
     await say(update, context, context.t._(
         "I cannot use that here. Please answer the last question with text or a button, "
         "or send /cancel to stop."))
-
-
-def _text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
 
 
 # --- /broadcasts ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_
 from bot.permissions import Role
+from storage.members import Member
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -191,3 +192,27 @@ async def pressed_option(
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     return option
+
+
+async def member_with_chapter(update: Update, context: BotContext) -> Member | None:
+    """Her membership with a chapter, or a hint (an alert for a button) and None."""
+    t = context.t
+    member = context.principal.member if context.principal else None
+    text = None
+    if member is None:
+        text = t._("Please register first with /start.")
+    elif member.unit_id is None:
+        text = t._("Your profile has no chapter yet. Please choose your chapter with /me first.")
+    if text is None:
+        return member
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await say(update, context, text)
+    return None
+
+
+def typed_text(update: Update) -> str:
+    """The text of the message that came in ('' for a photo, a contact or a press)."""
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""

@@ -22,7 +22,7 @@ from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from handlers import menu
-from handlers.common import edit, retire_buttons, say
+from handlers.common import edit, member_with_chapter, retire_buttons, say
 from storage import campaigns
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -180,30 +180,12 @@ async def _show(update: Update, context: BotContext, member: Member, view: str, 
         context.user_data[PREFIX]["message_id"] = message.message_id
 
 
-async def _member(update: Update, context: BotContext) -> Member | None:
-    """Her membership with a chapter, or a hint (an alert for a button) and None."""
-    t = context.t
-    member = context.principal.member if context.principal else None
-    text = None
-    if member is None:
-        text = t._("Please register first with /start.")
-    elif member.unit_id is None:
-        text = t._("Your profile has no chapter yet. Please choose your chapter with /me first.")
-    if text is None:
-        return member
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await say(update, context, text)
-    return None
-
-
 # --- entry -----------------------------------------------------------------------------------
 
 
 async def show_family(update: Update, context: BotContext) -> None:
     """/family or the main-menu button: the intro, or her household's status."""
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return
     await _show(update, context, member, STATUS)
@@ -216,7 +198,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     """`fam:<year>:<view>:o:<key>`: a choice in the intro, the checklist or the status."""
     query = update.callback_query
     assert query is not None
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return
     t = context.t
@@ -236,7 +218,7 @@ async def pressed(update: Update, context: BotContext) -> None:
 
 async def typed(update: Update, context: BotContext, text: str) -> bool:
     """A typed number answering the latest intro, checklist or status shown."""
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return True
     shown = (context.user_data or {}).get(PREFIX) or {}

@@ -44,6 +44,7 @@ from handlers.common import (
     pressed_option,
     retire_buttons,
     say,
+    typed_text,
 )
 from handlers.common import edit as edit_message
 from storage import members, units
@@ -349,7 +350,7 @@ async def consent_pressed(update: Update, context: BotContext) -> str | None:
 
 async def consent_typed(update: Update, context: BotContext) -> str | int | None:
     """A typed answer on the consent screen ("1", "2")."""
-    option = _consent_choice(context.t).resolve(_text(update))
+    option = _consent_choice(context.t).resolve(typed_text(update))
     if option is None:
         return await _reask_choice(update, context, _consent_keyboard(context))
     return await _consent_given(update, context, option.key)
@@ -374,7 +375,7 @@ async def _consent_given(update: Update, context: BotContext, key: str) -> str |
 async def name_typed(update: Update, context: BotContext) -> str:
     """Her full name."""
     try:
-        name = clean_full_name(_text(update))
+        name = clean_full_name(typed_text(update))
     except InvalidInput as exc:
         await say(update, context, context.t._(exc.reason, **exc.values))
         return await _ask_name(update, context)
@@ -394,7 +395,7 @@ async def phone_given(update: Update, context: BotContext) -> str:
             return await _ask_phone(update, context)
         raw = message.contact.phone_number
     else:
-        raw = _text(update)
+        raw = typed_text(update)
     try:
         phone = normalise_phone(raw)
     except InvalidInput as exc:
@@ -432,7 +433,7 @@ async def unit_pressed(update: Update, context: BotContext) -> str | None:
 async def unit_typed(update: Update, context: BotContext) -> str:
     """A unit chosen by typing its number or name."""
     choice, _question, _up = await _unit_choice(context)
-    option = choice.resolve(_text(update))
+    option = choice.resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its number."))
         return await _ask_unit(update, context)
@@ -465,7 +466,7 @@ async def confirm_pressed(update: Update, context: BotContext) -> str | int | No
 async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
     """The summary answered by number."""
     draft = _draft(context)
-    option = _confirm_choice(context.t, bool(draft.get("editing"))).resolve(_text(update))
+    option = _confirm_choice(context.t, bool(draft.get("editing"))).resolve(typed_text(update))
     if option is None:
         keyboard = _confirm_choice(context.t, bool(draft.get("editing"))).keyboard(
             PREFIX, draft["nonce"], "k"
@@ -549,11 +550,6 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
 
 
 async def _reask_choice(update: Update, context: BotContext, keyboard: Any) -> None:

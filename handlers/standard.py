@@ -20,7 +20,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import nfc
 from handlers import menu
-from handlers.common import answer_stale, edit, retire_buttons, say
+from handlers.common import answer_stale, edit, member_with_chapter, retire_buttons, say
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -135,24 +135,6 @@ def _forget(context: BotContext) -> None:
         context.user_data.pop(WRITE, None)
 
 
-async def _member(update: Update, context: BotContext) -> Member | None:
-    """Her membership with a chapter, or a hint (as an alert for a button) and None."""
-    t = context.t
-    member = context.principal.member if context.principal else None
-    text = None
-    if member is None:
-        text = t._("Please register first with /start.")
-    elif member.unit_id is None:
-        text = t._("Your profile has no chapter yet. Please choose your chapter with /me first.")
-    if text is None:
-        return member
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await say(update, context, text)
-    return None
-
-
 async def _show(update: Update, context: BotContext, member: Member, *,
                 message: Message | None = None, note: str | None = None) -> None:
     text, keyboard = await _view(context, member, context.this_year, note)
@@ -167,7 +149,7 @@ async def _show(update: Update, context: BotContext, member: Member, *,
 
 async def show_standard(update: Update, context: BotContext) -> None:
     """/standard or the main-menu button: this year's registration or her status."""
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return
     _forget(context)
@@ -181,7 +163,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     """A button under the intro or the status (`std:<year>:o:<key>`)."""
     query = update.callback_query
     assert query is not None
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return
     data = callbacks.decode(query.data)
@@ -200,7 +182,7 @@ async def pressed(update: Update, context: BotContext) -> None:
 
 async def typed(update: Update, context: BotContext, text: str) -> bool:
     """A typed number answering the latest intro or status shown."""
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return True
     shown = (context.user_data or {}).get(PREFIX) or {}
@@ -291,7 +273,7 @@ async def _ask_commitment(update: Update, context: BotContext, reg: Registration
 async def written(update: Update, context: BotContext, text: str) -> bool:
     """The text of a commitment (after tapping a quality)."""
     t = context.t
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     if member is None:
         return True
     pending = (context.user_data or {}).get(WRITE) or {}
@@ -325,7 +307,7 @@ async def written(update: Update, context: BotContext, text: str) -> bool:
 
 async def cancel_writing(update: Update, context: BotContext) -> bool:
     """/cancel while a commitment is awaited."""
-    member = await _member(update, context)
+    member = await member_with_chapter(update, context)
     _forget(context)
     if member is not None:
         await _show(update, context, member, note=context.t._("Cancelled; your commitment is "
