@@ -496,14 +496,8 @@ async def reason_not_text(update: Update, context: BotContext) -> str | None:
 
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave without marking anything."""
-    if not prompts.owns(context, PREFIX):
-        await prompts.pass_on_cancel(update, context)
-        return None
-    prompts.release(context, PREFIX)
-    if context.user_data is not None:
-        context.user_data.pop(PREFIX, None)
-    await say(update, context, context.t._("Cancelled; nothing was changed."))
-    return END
+    said = context.t._("Cancelled; nothing was changed.")
+    return await prompts.cancel(update, context, PREFIX, said)
 
 
 # --- the pages of the Sunday summary ---------------------------------------------------------

@@ -12,10 +12,11 @@ import functools
 import operator
 
 from telegram import Update
-from telegram.ext import filters
+from telegram.ext import ConversationHandler, filters
 
 from bot.context import BotContext
 from handlers import menu
+from handlers.common import say
 
 # Main-menu buttons always open their feature, whatever question is open.
 _MENU_LABELS = (menu.PROFILE, menu.LANGUAGE, menu.HELP, menu.REGISTER, menu.UNITS,
@@ -55,6 +56,19 @@ async def pass_on_cancel(update: Update, context: BotContext) -> None:
     from handlers import fallback
 
     await fallback.nothing_to_cancel(update, context)
+
+
+async def cancel(update: Update, context: BotContext, prefix: str, said: str) -> int | None:
+    """/cancel in a feature's flow: leave it (saying `said`) if its question is the latest one;
+    otherwise the /cancel belongs to another question and is passed on."""
+    if not owns(context, prefix):
+        await pass_on_cancel(update, context)
+        return None
+    release(context, prefix)
+    if context.user_data is not None:
+        context.user_data.pop(prefix, None)
+    await say(update, context, said)
+    return ConversationHandler.END
 
 
 def int_arg(value: str | None) -> int | None:
