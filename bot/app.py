@@ -18,7 +18,7 @@ from telegram.request import BaseRequest
 
 from bot import catalog as campaign_catalog
 from bot import export as exports
-from bot import flood, limits, processing, reminders
+from bot import flood, limits, processing, reminders, retention
 from bot.clock import Clock
 from bot.context import AppState, BotContext, attach_principal, flush_persistence
 from bot.delivery import DeliveryEngine
@@ -138,10 +138,18 @@ async def _post_init(application: Application) -> None:
     if application.job_queue is not None:
         application.job_queue.run_repeating(_reminder_tick, interval=60, first=5,
                                             name="reminders")
+        # Retention (README "Members' data rights"): once a day in the quiet hours.
+        application.job_queue.run_daily(
+            _retention_job, retention.RUN_AT.replace(tzinfo=application.bot_data.settings.timezone),
+            name="retention")
 
 
 async def _reminder_tick(context: BotContext) -> None:
     await reminders.tick(context.bot_data)
+
+
+async def _retention_job(context: BotContext) -> None:
+    await retention.apply(context.application)
 
 
 async def _open_and_set_menus(application: Application) -> None:

@@ -28,7 +28,7 @@ from telegram.ext import Application
 from telegram.request import BaseRequest
 
 from bot.logging_setup import mask
-from bot.settings import SUPPORTED_LOCALES, Settings
+from bot.settings import DEFAULT_ORG_NAME, SUPPORTED_LOCALES, Settings
 from storage import maintenance
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,7 @@ async def check(settings: Settings, *, request: BaseRequest | None = None) -> li
     catalogs, the campaign catalog, and with a token the Bot API (getMe)."""
     findings = [Finding(True, "settings", f"database {settings.database}, time zone "
                         f"{settings.timezone.key}, default language {settings.default_locale}")]
+    findings.append(_check_privacy_notice(settings))
     findings.append(await _check_database(settings.database))
     findings.append(_check_translations())
     findings.append(await _check_campaign_catalog(settings))
@@ -145,6 +146,19 @@ async def check(settings: Settings, *, request: BaseRequest | None = None) -> li
     else:
         findings.append(Finding(True, "telegram", "no TELEGRAM_BOT_TOKEN: not checked"))
     return findings
+
+
+def _check_privacy_notice(settings: Settings) -> Finding:
+    """The privacy notice names the controller: an installation should name its own union."""
+    unset = [name for name, missing in (
+        ("BOT_ORG_NAME", settings.org_name == DEFAULT_ORG_NAME),
+        ("BOT_ORG_CONTACT", settings.org_contact is None)) if missing]
+    retention = (f"deliveries kept {settings.retain_deliveries_days} days, members who left "
+                 f"{settings.retain_left_members_years} years")
+    if unset:
+        return Finding(True, "privacy notice", f"set {' and '.join(unset)} to name your union "
+                       f"and how to reach it; {retention}", warning=True)
+    return Finding(True, "privacy notice", f"controller {settings.org_name}; {retention}")
 
 
 async def _check_database(path: Path) -> Finding:

@@ -17,6 +17,9 @@ SUPPORTED_LOCALES = ("vi", "en")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_SEND_RATE = 25.0
 DEFAULT_REMINDER_GRACE_HOURS = 3.0
+DEFAULT_ORG_NAME = "Hội Liên hiệp Phụ nữ"  # neutral: an installation names its own union
+DEFAULT_RETAIN_DELIVERIES_DAYS = 180
+DEFAULT_RETAIN_LEFT_MEMBERS_YEARS = 5
 
 
 class SettingsError(Exception):
@@ -44,6 +47,11 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     reminder_grace_hours: float = DEFAULT_REMINDER_GRACE_HOURS
+    # The controller named in the privacy notice (/privacy) and how to reach a person there.
+    org_name: str = DEFAULT_ORG_NAME
+    org_contact: str | None = None  # None: the notice says "ask your chapter head"
+    retain_deliveries_days: int = DEFAULT_RETAIN_DELIVERIES_DAYS
+    retain_left_members_years: int = DEFAULT_RETAIN_LEFT_MEMBERS_YEARS
 
     @property
     def api_base_file_url(self) -> str:
@@ -81,6 +89,14 @@ class Settings:
             webhook_listen=_listen(get("BOT_WEBHOOK_LISTEN")),
             webhook_port=_port(get("BOT_WEBHOOK_PORT")),
             reminder_grace_hours=_grace_hours(get("BOT_REMINDER_GRACE_HOURS")),
+            org_name=_org_text("BOT_ORG_NAME", get("BOT_ORG_NAME"), 200) or DEFAULT_ORG_NAME,
+            org_contact=_org_text("BOT_ORG_CONTACT", get("BOT_ORG_CONTACT"), 300),
+            retain_deliveries_days=_whole(
+                "BOT_RETAIN_DELIVERIES_DAYS", get("BOT_RETAIN_DELIVERIES_DAYS"),
+                DEFAULT_RETAIN_DELIVERIES_DAYS, upper=3650, unit="days"),
+            retain_left_members_years=_whole(
+                "BOT_RETAIN_LEFT_MEMBERS_YEARS", get("BOT_RETAIN_LEFT_MEMBERS_YEARS"),
+                DEFAULT_RETAIN_LEFT_MEMBERS_YEARS, upper=50, unit="years"),
         )
 
 
@@ -215,4 +231,22 @@ def _port(value: str | None) -> int:
         return 8443
     if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
         raise SettingsError("BOT_WEBHOOK_PORT", "a TCP port number from 1 to 65535, e.g. 8443")
+    return int(value)
+
+
+def _org_text(variable: str, value: str | None, limit: int) -> str | None:
+    """A name or contact shown in the privacy notice: one line of plain text."""
+    if value is None:
+        return None
+    if len(value) > limit or any(ord(c) < 32 for c in value):
+        raise SettingsError(variable, f"one line of text, at most {limit} characters")
+    return value
+
+
+def _whole(variable: str, value: str | None, default: int, *, upper: int, unit: str) -> int:
+    """A retention period: a whole number from 1 to `upper`."""
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= upper):
+        raise SettingsError(variable, f"a whole number of {unit} from 1 to {upper}, e.g. {default}")
     return int(value)

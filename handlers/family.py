@@ -5,6 +5,10 @@ same message in place (saved at once), Done closes it. The answers are sensitive
 shown to the member herself only; everybody else sees whether the household self-assessed as
 meeting every criterion, never which. Buttons carry the year they were shown for; a typed
 number answers the latest choice shown (through `fallback.TYPED_CHOICES`).
+
+Entering the checklist needs her separate consent to the self-check (sensitive data,
+`bot.consent.FAMILY_TEXT`): asked with two explicit buttons the first time, and again when its
+version changes. Declining keeps her household registered and stores no answer.
 """
 
 from __future__ import annotations
@@ -18,18 +22,18 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import callbacks
+from bot import callbacks, consent
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from handlers import menu
 from handlers.common import edit, member_with_chapter, retire_buttons, say
-from storage import campaigns
+from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
 from storage.members import Member
 
 PREFIX = "fam"
-INTRO, CHECKLIST, STATUS = "i", "c", "s"
+INTRO, CHECKLIST, STATUS, CONSENT = "i", "c", "s", "k"
 DONE = "done"
 TICK, EMPTY = "✅", "⬜"
 
@@ -64,6 +68,8 @@ def _choice(context: BotContext, view: str, reg: Registration | None, closed: bo
         ]
         options.append(Option(DONE, t._("✔ Done")))
         return Choice(options, page_size=len(options))
+    if view == CONSENT:
+        return Choice([Option("yes", t._("✅ I agree")), Option("no", t._("✖ I do not agree"))])
     if view == STATUS:
         return Choice([Option("update", t._("✏️ Update my self-assessment")),
                        Option("withdraw", t._("↩ Withdraw my household's registration"))])
@@ -78,8 +84,11 @@ async def _render(context: BotContext, member: Member, view: str,
     reg, closed = await _state(context, member)
     if reg is None:
         view = INTRO
-    elif view == INTRO or (view == CHECKLIST and (closed or reg.result is not None)):
+    elif view == INTRO or (view in (CHECKLIST, CONSENT) and (closed or reg.result is not None)):
         view = STATUS
+    elif view == CHECKLIST and not await consent.family_consented(
+            context.db, member.telegram_user_id):
+        view = CONSENT  # her first self-check, or a new version of the consent text
     answers = await campaigns.answers(context.db, reg.id) if reg else {}
     lines = [t._("<b>“5 không 3 sạch” family {year}</b>", year=year)]
     if note:
@@ -104,6 +113,8 @@ async def _render(context: BotContext, member: Member, view: str,
             lines.append(t._("Register your household for {year}? You then tick the criteria "
                              "it meets, and can update them at any time during the year.",
                              year=year))
+    elif view == CONSENT:
+        lines += [t._(consent.FAMILY_TEXT), "", t._("Tap a button or type its number.")]
     elif view == CHECKLIST:
         lines += [t._("<b>Your self-assessment</b>"),
                   t._("Tap (or type the number of) each criterion your household meets; "
@@ -204,7 +215,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     t = context.t
     data = callbacks.decode(query.data)
     if (data is None or not (data.arg(0) or "").isdigit() or data.arg(2) != "o"
-            or data.arg(1) not in (INTRO, CHECKLIST, STATUS)):
+            or data.arg(1) not in (INTRO, CHECKLIST, STATUS, CONSENT)):
         await query.answer(t._("This button is no longer active."), show_alert=True)
         return
     if int(data.arg(0) or 0) != context.this_year:
@@ -274,10 +285,14 @@ async def _act(update: Update, context: BotContext, member: Member, view: str, k
             await _show(update, context, member, INTRO, message=message,
                         note=t._("Your household's registration for {year} is withdrawn, with "
                                  "its self-assessment.", year=year))
+        elif view == CONSENT:
+            await _consent_answered(update, context, member, key == "yes", message)
         elif key == DONE:
             await _show(update, context, member, STATUS, message=message,
                         note=t._("✅ Your self-assessment is saved. You can update it at any "
                                  "time this year with /family."))
+        elif not await consent.family_consented(context.db, member.telegram_user_id):
+            await _show(update, context, member, CHECKLIST, message=message)  # asks first
         else:  # a criterion: toggle it
             assert reg is not None
             await campaigns.set_answer(context.db, reg.id, key, not answers.get(key),
@@ -291,6 +306,26 @@ async def _act(update: Update, context: BotContext, member: Member, view: str, k
         await _show(update, context, member, STATUS, message=message,
                     note=t._("Your chapter has already evaluated your household for {year}, so "
                              "this can no longer be changed.", year=year))
+
+
+async def _consent_answered(update: Update, context: BotContext, member: Member, agreed: bool,
+                            message: Message | None) -> None:
+    """Her answer to the self-check consent: logged with its version, or nothing stored."""
+    t = context.t
+    now = to_iso(context.clock.now())
+    if agreed:
+        await privacy.give_consent(context.db, member.telegram_user_id, consent.FAMILY_PURPOSE,
+                                   consent.FAMILY_VERSION, now)
+        await _show(update, context, member, CHECKLIST, message=message,
+                    note=t._("Thank you: your consent is recorded. You can withdraw it at any "
+                             "time in /settings."))
+        return
+    # No answer without this consent (also any stored before the consent was asked for).
+    await privacy.withdraw_family_consent(context.db, member.telegram_user_id, member.id,
+                                          purpose=consent.FAMILY_PURPOSE, at=now)
+    await _show(update, context, member, STATUS, message=message,
+                note=t._("Understood: no self-check answer is stored. Your household stays "
+                         "registered; you can do the self-check later with /family."))
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -30,6 +30,7 @@ STATS = N_("📊 Statistics")
 STANDARD = N_("⭐ Women's standard")
 FAMILY = N_("🏡 5 không 3 sạch")
 REPORT = N_("📋 Report an activity")
+PRIVACY = N_("🔒 Privacy")
 
 # (command, description) per role; a role's menu is its own commands plus the lower roles'.
 COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
@@ -37,6 +38,7 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
         ("start", N_("Register or open the main menu")),
         ("language", N_("Choose the language")),
         ("help", N_("What this bot can do")),
+        ("privacy", N_("How your data is used, and your rights")),
         ("cancel", N_("Stop what you are doing")),
     ],
     Role.MEMBER: [
@@ -92,7 +94,7 @@ def main_menu(principal: Principal | None, t: Translator) -> ReplyKeyboardMarkup
     if principal is not None and principal.member is not None:
         rows.insert(1, [t._(STANDARD), t._(FAMILY)])
         rows.insert(1, [t._(REPORT)])
-    rows.append([t._(LANGUAGE), t._(HELP)])
+    rows.append([t._(LANGUAGE), t._(HELP), t._(PRIVACY)])
     return ReplyKeyboardMarkup(
         [[KeyboardButton(label) for label in row] for row in rows],
         resize_keyboard=True,

@@ -1,14 +1,20 @@
-"""Members' data rights: /mydata, /deleteme, withdrawing consent, asking again for consent.
+"""Members' data rights: /privacy, /mydata, /deleteme, consents per purpose.
 
+- /privacy (and the menu button): the full privacy notice (`bot.consent.notice_lines`),
+  paginated; anyone may read it at any time, also before agreeing to anything.
 - /mydata: everything the bot holds about her, readable in chat (paginated) and as a JSON file.
 - /deleteme: after a confirmation, her personal data is erased (`storage.privacy.erase`): the
   anonymised member row keeps the statistics right; she is told what was kept and why.
-- Consent per purpose (`PURPOSES`, each with a version): /settings offers to withdraw it
-  (`withdrawal_label`, `choose_withdrawal`), as does the button under /mydata. Withdrawing the
-  membership consent means leaving: the same confirmation and erasure as /deleteme.
-- `ConsentGate` is the first handler of group 0: when the consent text of a purpose has a new
+- Consent per purpose (`PURPOSES`, each with a version): /settings offers to withdraw each
+  (`withdrawal_label`, `family_withdrawal_label`), as do the buttons under /mydata.
+  Withdrawing the membership consent means leaving: the same confirmation and erasure as
+  /deleteme. Withdrawing the family self-check consent, after a confirmation, deletes her
+  answers of every year and keeps her household registrations.
+- `ConsentGate` is the first handler of group 0: when the membership consent text has a new
   version, a member who agreed to an older one is asked again at her next interaction, before
-  anything else (only /mydata and /deleteme still work until she answers).
+  anything else (only /privacy, /mydata and /deleteme still work until she answers). A new
+  version of the family self-check text is not gated here: /family asks again when she next
+  opens the self-check.
 
 Buttons: ``pv:c:<purpose>:<version>:o:<yes|no>`` (consent asked again), ``pv:d:<nonce>:o:<yes|
 no>`` (confirm erasure), ``pv:w:<purpose>`` (withdraw). Every press is checked on arrival.
@@ -39,10 +45,11 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
+    MessageHandler,
     filters,
 )
 
-from bot import callbacks, orgtree
+from bot import callbacks, consent, orgtree
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
@@ -56,7 +63,7 @@ from storage import privacy
 from storage.db import to_iso
 
 PREFIX = "pv"
-EXEMPT_COMMANDS = ("mydata", "deleteme")
+EXEMPT_COMMANDS = ("privacy", "mydata", "deleteme")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,16 @@ PURPOSES: dict[str, Purpose] = {
         registration.CONSENT_PURPOSE, N_("Membership data (name, phone, chapter)"),
         registration.CONSENT_VERSION, registration.CONSENT_TEXT, leaving=True,
     ),
+    consent.FAMILY_PURPOSE: Purpose(
+        consent.FAMILY_PURPOSE, consent.FAMILY_NAME, consent.FAMILY_VERSION,
+        consent.FAMILY_TEXT, leaving=False,
+    ),
+}
+# The text of every version ever asked (msgids), so /mydata shows what she agreed to. A new
+# version of a text goes here next to the old one; a text must never change under its version.
+TEXTS: dict[tuple[str, int], str] = {
+    (registration.CONSENT_PURPOSE, 1): registration.CONSENT_TEXT,
+    (consent.FAMILY_PURPOSE, 1): consent.FAMILY_TEXT,
 }
 
 
@@ -104,6 +121,8 @@ class ConsentGate(BaseHandler[Update, BotContext, None]):
         db = application.bot_data.db
         self.pending = {}
         for purpose in purposes().values():
+            if not purpose.leaving:  # asked where it is needed (the family self-check)
+                continue
             for user_id in await privacy.outdated_consents(db, purpose.key, purpose.version):
                 self.pending.setdefault(user_id, purpose.key)
 
@@ -221,42 +240,84 @@ def _when(context: BotContext, iso: str | None) -> str:
 
 
 async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
-    """Her data as readable lines (escaped)."""
+    """Her data as readable lines (escaped): everything `privacy.export` returns."""
     t = context.t
     lines = [t._("<b>Everything the bot holds about you</b>")]
     member = data.get("member")
     if member is None:
         lines.append(t._("You are not registered, so no profile is stored."))
     else:
-        unit = await orgtree.unit_path(context.db, await _unit_id(context))
-        lines += [
-            t._("Full name: {name}", name=html.escape(member["full_name"])),
-            t._("Phone: {phone}", phone=display_phone(member["phone"])),
-            t._("Chapter: {unit}", unit=html.escape(unit)),
-            t._("Language: {language}",
-                language=LANGUAGE_NAMES.get(member["locale"], member["locale"])),
-            t._("Registered on: {date}", date=_when(context, member["created_at"])),
-            t._("Telegram account: {id}", id=data["telegram_user_id"]),
-        ]
-        for role in data.get("roles", []):
-            label = t._(ROLE_NAMES.get(role["role"], role["role"]))
-            lines.append(t._("Role: {role} of {unit}", role=label,
-                             unit=html.escape(role["unit_name"])))
-    lines += ["", t._("<b>Consents</b>")]
-    if not data["consents"]:
-        lines.append("—")
-    for consent in data["consents"]:
-        purpose = PURPOSES.get(consent["purpose"])
-        name = t._(purpose.name) if purpose else consent["purpose"]
-        if consent["withdrawn_at"]:
+        lines += await _profile_lines(context, data)
+    lines += ["", t._("<b>Consents</b>"), *_consent_lines(context, data["consents"])]
+    lines += _campaign_lines(context, data)
+    lines += _report_lines(context, data.get("activity_reports", []))
+    if member is not None:
+        notices = data.get("notices") or {}
+        lines += ["", t._("Notices received: {n}", n=t.number(notices.get("received") or 0))]
+        if data.get("reminders_off_since"):
+            lines.append(t._("Environment-day reminders: off since {date}",
+                             date=_when(context, data["reminders_off_since"])))
+        if data.get("notices_sent"):
+            lines.append(t._("Notices you sent as an officer: {n}",
+                             n=t.number(len(data["notices_sent"]))))
+        if data.get("audit_log"):
+            lines.append(t._("Entries about you or by you in the union's audit log: {n}",
+                             n=t.number(len(data["audit_log"]))))
+    if data.get("unfinished_entries"):
+        lines.append(t._("Unfinished entries (e.g. a registration not yet confirmed) are kept "
+                         "until you finish or cancel them."))
+    lines += ["", t._("The same as a file is below. /deleteme deletes your data; /privacy "
+                      "explains how it is used.")]
+    return lines
+
+
+async def _profile_lines(context: BotContext, data: dict[str, Any]) -> list[str]:
+    t = context.t
+    member = data["member"]
+    unit = await orgtree.unit_path(context.db, await _unit_id(context))
+    lines = [
+        t._("Full name: {name}", name=html.escape(member["full_name"])),
+        t._("Phone: {phone}", phone=display_phone(member["phone"])),
+        t._("Chapter: {unit}", unit=html.escape(unit)),
+        t._("Language: {language}",
+            language=LANGUAGE_NAMES.get(member["locale"], member["locale"])),
+        t._("Registered on: {date}", date=_when(context, member["created_at"])),
+        t._("Telegram account: {id}", id=data["telegram_user_id"]),
+    ]
+    for role in data.get("roles", []):
+        label = t._(ROLE_NAMES.get(role["role"], role["role"]))
+        lines.append(t._("Role: {role} of {unit}", role=label,
+                         unit=html.escape(role["unit_name"])))
+    return lines
+
+
+def _consent_lines(context: BotContext, consents: list[dict[str, Any]]) -> list[str]:
+    """Each consent record, and under the latest one per purpose the text she agreed to."""
+    t = context.t
+    if not consents:
+        return ["—"]
+    latest = {c["purpose"]: c for c in consents}
+    lines = []
+    for record in consents:
+        purpose = PURPOSES.get(record["purpose"])
+        name = t._(purpose.name) if purpose else record["purpose"]
+        if record["withdrawn_at"]:
             lines.append(t._("{purpose} (version {version}): given on {given}, withdrawn on "
-                             "{withdrawn}", purpose=name, version=consent["version"],
-                             given=_when(context, consent["given_at"]),
-                             withdrawn=_when(context, consent["withdrawn_at"])))
-        else:
-            lines.append(t._("{purpose} (version {version}): given on {given}", purpose=name,
-                             version=consent["version"],
-                             given=_when(context, consent["given_at"])))
+                             "{withdrawn}", purpose=name, version=record["version"],
+                             given=_when(context, record["given_at"]),
+                             withdrawn=_when(context, record["withdrawn_at"])))
+            continue
+        lines.append(t._("{purpose} (version {version}): given on {given}", purpose=name,
+                         version=record["version"], given=_when(context, record["given_at"])))
+        text = TEXTS.get((record["purpose"], record["version"]))
+        if latest[record["purpose"]] is record and text is not None:
+            lines.append(t._("<i>The text you agreed to:</i>") + "\n" + t._(text))
+    return lines
+
+
+def _campaign_lines(context: BotContext, data: dict[str, Any]) -> list[str]:
+    t = context.t
+    lines: list[str] = []
     for reg in data.get("womens_standard", []):
         lines += ["", t._("<b>Women's standard {year}</b>: registered on {date}; result: "
                           "{result}", year=reg["year"], date=_when(context, reg["registered_at"]),
@@ -274,13 +335,32 @@ async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
             entry = context.catalog.find("criteria", answer["criterion"])
             label = entry.label(t.locale) if entry else answer["criterion"]
             lines.append(f"{'✅' if answer['met'] else '⬜'} {html.escape(label)}")
-    if member is not None:
-        notices = data.get("notices") or {}
-        lines += ["", t._("Notices received: {n}", n=t.number(notices.get("received") or 0))]
-    if data.get("unfinished_entries"):
-        lines.append(t._("Unfinished entries (e.g. a registration not yet confirmed) are kept "
-                         "until you finish or cancel them."))
-    lines += ["", t._("The same as a file is below. /deleteme deletes your data.")]
+    return lines
+
+
+def _report_lines(context: BotContext, reports: list[dict[str, Any]]) -> list[str]:
+    """Her activity reports with their notes, photos and any doubt mark."""
+    t = context.t
+    if not reports:
+        return []
+    lines = ["", t.n_("<b>Your activity reports</b> ({n} report)",
+                      "<b>Your activity reports</b> ({n} reports)", len(reports))]
+    for report in reports:
+        entry = context.catalog.find("activities", report["activity_code"])
+        parts = [t.date(datetime.fromisoformat(report["day"]).date()),
+                 html.escape(entry.label(t.locale) if entry else report["activity_code"])]
+        if report["quantity"] is not None:
+            unit = entry.unit(t.locale) if entry and entry.unit else ""
+            parts.append(f"{t.number(report['quantity'])} {html.escape(unit)}".strip())
+        line = "• " + " — ".join(parts)
+        if report["note"]:
+            line += "\n  " + t._("Note: {note}", note=f"<i>{html.escape(report['note'])}</i>")
+        if report["photo"]:
+            line += "\n  " + t._("📷 with a photo")
+        if report["flag_reason"]:
+            line += "\n  " + t._("⚠️ Marked as doubtful: {reason}",
+                                  reason=html.escape(report["flag_reason"]))
+        lines.append(line)
     return lines
 
 
@@ -307,7 +387,8 @@ async def show_my_data(update: Update, context: BotContext) -> None:
     assert update.effective_user is not None and update.effective_chat is not None
     data = await privacy.export(context.db, update.effective_user.id)
     lines = await _summary(context, data)
-    keyboard = _withdraw_keyboard(context) if data.get("member") else None
+    given = {c["purpose"] for c in data["consents"] if not c["withdrawn_at"]}
+    keyboard = _withdraw_keyboard(context, given) if data.get("member") else None
     pages = paginate(lines)
     for number, page in enumerate(pages):
         await say(update, context, "\n".join(page),
@@ -339,18 +420,85 @@ async def choose_withdrawal(update: Update, context: BotContext) -> str | None:
     return None
 
 
-def _withdraw_keyboard(context: BotContext) -> InlineKeyboardMarkup:
+def _withdraw_keyboard(context: BotContext, given: set[str]) -> InlineKeyboardMarkup:
+    """One button per purpose she may withdraw (membership always: it means leaving)."""
     t = context.t
     return InlineKeyboardMarkup([
         [InlineKeyboardButton(t._("↩ Withdraw consent: {purpose}", purpose=t._(p.name)),
                               callback_data=callbacks.encode(PREFIX, "w", p.key))]
-        for p in purposes().values()
+        for p in purposes().values() if p.leaving or p.key in given
     ])
 
 
-def _erase_choice(t: Translator) -> Choice:
+def _erase_choice(t: Translator, reason: str | None = None) -> Choice:
+    if reason == FAMILY:
+        return Choice([Option("yes", t._("↩ Yes, withdraw and delete my answers")),
+                       Option("no", t._("✖ No, keep my answers"))])
     return Choice([Option("yes", t._("🗑 Yes, delete my data")),
                    Option("no", t._("✖ No, keep my data"))])
+
+
+FAMILY = "family"  # the pending confirmation is about the self-check consent
+
+
+async def family_withdrawal_label(context: BotContext) -> str:
+    """/settings: the item that withdraws the family self-check consent."""
+    return context.t._("↩ Withdraw my consent: {purpose}",
+                       purpose=context.t._(consent.FAMILY_NAME))
+
+
+async def choose_family_withdrawal(update: Update, context: BotContext) -> str | None:
+    """/settings: withdrawing the self-check consent asks to confirm deleting the answers."""
+    await ask_withdraw_family(update, context)
+    return None
+
+
+async def ask_withdraw_family(update: Update, context: BotContext) -> None:
+    """What withdrawing the self-check consent deletes and keeps, and a confirmation."""
+    t = context.t
+    assert context.user_data is not None and update.effective_user is not None
+    state = (await privacy.latest_consents(context.db, update.effective_user.id)).get(
+        consent.FAMILY_PURPOSE)
+    if state is None or not state.active:
+        await say(update, context, t._("You have not given this consent, so no self-check "
+                                       "answer of yours is stored."))
+        return
+    nonce = secrets.token_hex(3)
+    context.user_data[PREFIX] = {"nonce": nonce, "reason": FAMILY}
+    context.user_data["pending_choice"] = PREFIX
+    lines = [
+        t._("<b>Withdraw your consent to the family self-check?</b>"),
+        t._("Your self-check answers of every year are then deleted. Your household's "
+            "registrations and your chapter's results stay, and your membership is not "
+            "affected. You can agree again later in /family."),
+        "",
+        t._("Tap a button or type its number."),
+    ]
+    await say(update, context, "\n".join(lines),
+              _erase_choice(t, FAMILY).keyboard(PREFIX, "d", nonce))
+
+
+async def _family_withdrawn(update: Update, context: BotContext) -> None:
+    t = context.t
+    member = context.principal.member if context.principal else None
+    assert member is not None
+    deleted = await privacy.withdraw_family_consent(
+        context.db, member.telegram_user_id, member.id, purpose=consent.FAMILY_PURPOSE,
+        at=to_iso(context.clock.now()))
+    await say(update, context, t.n_(
+        "↩ Your consent to the family self-check is withdrawn and {n} answer was deleted. "
+        "Your household's registration stays.",
+        "↩ Your consent to the family self-check is withdrawn and {n} answers were deleted. "
+        "Your household's registration stays.", deleted), menu.main_menu(context.principal, t))
+
+
+# --- /privacy ----------------------------------------------------------------------------------
+
+
+async def show_notice(update: Update, context: BotContext) -> None:
+    """/privacy or the menu button: the full notice, for anyone, at any time."""
+    for page in consent.notice_pages(context.t, context.settings):
+        await say(update, context, page)
 
 
 async def ask_delete(update: Update, context: BotContext, *, reason: str = "deleteme") -> None:
@@ -397,7 +545,8 @@ async def delete_command(update: Update, context: BotContext) -> None:
 
 async def typed(update: Update, context: BotContext, text: str) -> bool:
     """A typed number answering the erasure confirmation; False if it is not an option."""
-    option = _erase_choice(context.t).resolve(text)
+    reason = ((context.user_data or {}).get(PREFIX) or {}).get("reason")
+    option = _erase_choice(context.t, reason).resolve(text)
     if option is None:
         return False
     await _erase_answered(update, context, option.key)
@@ -414,6 +563,9 @@ async def _erase_answered(update: Update, context: BotContext, key: str) -> None
     if key != "yes" or member is None:
         await say(update, context, t._("Nothing was deleted."),
                   menu.main_menu(context.principal, t) if member else None)
+        return
+    if pending.get("reason") == FAMILY:
+        await _family_withdrawn(update, context)
         return
     await erase_member(update, context, reason=pending.get("reason", "deleteme"))
 
@@ -500,10 +652,14 @@ async def pressed(update: Update, context: BotContext) -> None:
         return
     if step == "w" and data.arg(1) in purposes() and len(data.args) == 2:
         await query.answer()
-        await ask_delete(update, context, reason="withdrawal")
+        if data.arg(1) == consent.FAMILY_PURPOSE:
+            await ask_withdraw_family(update, context)
+        else:
+            await ask_delete(update, context, reason="withdrawal")
         return
     pending = (context.user_data or {}).get(PREFIX) or {}
-    option = _erase_choice(context.t).by_key(data.arg(3)) if data.arg(2) == "o" else None
+    choice = _erase_choice(context.t, pending.get("reason"))
+    option = choice.by_key(data.arg(3)) if data.arg(2) == "o" else None
     if step != "d" or option is None or data.arg(1) != pending.get("nonce"):
         await answer_stale(update, context)
         return
@@ -516,6 +672,8 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application; the gate must come first."""
     return [
         ConsentGate(),
+        CommandHandler("privacy", show_notice, filters.ChatType.PRIVATE),
+        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.PRIVACY), show_notice),
         CommandHandler("mydata", show_my_data, filters.ChatType.PRIVATE),
         CommandHandler("deleteme", delete_command, filters.ChatType.PRIVATE),
         CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),

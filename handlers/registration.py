@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, orgtree
+from bot import callbacks, consent, orgtree
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
@@ -139,9 +139,18 @@ async def _unit_choice(context: BotContext) -> tuple[Choice, str, bool]:
 
 
 async def _ask_consent(update: Update, context: BotContext) -> str:
-    t = context.t
-    await say(update, context, t._(CONSENT_TEXT), _consent_keyboard(context))
+    await say(update, context, _consent_screen(context), _consent_keyboard(context))
     return CONSENT
+
+
+def _consent_screen(context: BotContext) -> str:
+    """The short layer of the notice: the consent text, who is responsible, the full notice."""
+    t = context.t
+    return t._(CONSENT_TEXT) + "\n\n" + t._(
+        "<i>Responsible for your data: {org}. Saying no does not affect your membership of "
+        "the union. The full notice (what is kept, for how long, your rights and how to "
+        "reach a person): “📖 Read in full” or /privacy.</i>",
+        org=html.escape(context.settings.org_name))
 
 
 def _consent_keyboard(context: BotContext) -> Any:
@@ -150,8 +159,12 @@ def _consent_keyboard(context: BotContext) -> Any:
         LANGUAGE_NAMES[other],
         callback_data=callbacks.encode(PREFIX, _draft(context)["nonce"], "lang", other),
     )
+    full = InlineKeyboardButton(
+        context.t._("📖 Read in full"),
+        callback_data=callbacks.encode(PREFIX, _draft(context)["nonce"], "full"),
+    )
     return _consent_choice(context.t).keyboard(
-        PREFIX, _draft(context)["nonce"], "c", extra_rows=[[switch]]
+        PREFIX, _draft(context)["nonce"], "c", extra_rows=[[full, switch]]
     )
 
 
@@ -337,7 +350,7 @@ async def consent_pressed(update: Update, context: BotContext) -> str | None:
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.edit_text(
-                context.t._(CONSENT_TEXT), reply_markup=_consent_keyboard(context)
+                _consent_screen(context), reply_markup=_consent_keyboard(context)
             )
         return CONSENT
     option = _consent_choice(context.t).by_key(data.arg(3))
@@ -346,6 +359,19 @@ async def consent_pressed(update: Update, context: BotContext) -> str | None:
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     return await _consent_given(update, context, option.key)
+
+
+async def notice_pressed(update: Update, context: BotContext) -> str | None:
+    """“📖 Read in full” on the consent screen: the full notice, then the question again."""
+    query = update.callback_query
+    assert query is not None
+    if draft_press(update, context, "reg") is None:
+        return await answer_stale(update, context)
+    await query.answer()
+    await retire_buttons(query)
+    for page in consent.notice_pages(context.t, context.settings):
+        await say(update, context, page)
+    return await _ask_consent(update, context)
 
 
 async def consent_typed(update: Update, context: BotContext) -> str | int | None:
@@ -581,6 +607,7 @@ def conversation() -> ConversationHandler[Any]:
         ],
         states={
             CONSENT: [_on("c", consent_pressed), _on("lang", consent_pressed),
+                      _on("full", notice_pressed),
                       MessageHandler(TEXT, consent_typed)],
             NAME: [MessageHandler(TEXT, name_typed)],
             PHONE: [MessageHandler(filters.CONTACT | TEXT, phone_given)],

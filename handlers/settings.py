@@ -79,6 +79,8 @@ ITEMS: list[Item] = [
     Item("lang", _language_label, lambda context: True, _choose_language),
     Item("rem", _reminders_label, _is_member, _toggle_reminders),
     Item("consent", privacy.withdrawal_label, _is_member, privacy.choose_withdrawal),
+    Item("fconsent", privacy.family_withdrawal_label, _is_member,
+         privacy.choose_family_withdrawal),
 ]
 
 

@@ -116,12 +116,28 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
         "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'sent') AS received,"
         " max(sent_at) AS last_received_at FROM deliveries WHERE member_id = ?", (member_id,))
     data["notices"] = dict(notices) if notices else {}
-    for table in _FREE_TEXT_COLUMNS:
-        if await _has_table(db.conn, table):
-            data[table] = _rows(await db.fetchall(
-                f"SELECT * FROM {table} WHERE member_id = ? ORDER BY id", (member_id,)))
-            for row in data[table]:
-                row.pop("member_id", None)
+    data["activity_reports"] = _rows(await db.fetchall(
+        "SELECT a.day, a.activity_code, a.quantity, a.note, a.photo_file_id IS NOT NULL AS photo,"
+        " u.code AS unit_code, a.source, a.created_at, a.updated_at, a.flag_reason, a.flagged_at"
+        " FROM activity_reports a JOIN units u ON u.id = a.unit_id WHERE a.member_id = ?"
+        " ORDER BY a.day, a.id", (member_id,)))
+    for report in data["activity_reports"]:
+        report["photo"] = bool(report["photo"])
+    optout = await db.fetchone(
+        "SELECT opted_out_at FROM reminder_optouts WHERE member_id = ?", (member_id,))
+    data["reminders_off_since"] = optout["opted_out_at"] if optout else None
+    # What she did as an officer, and what the audit log says about her (no other names).
+    data["notices_sent"] = _rows(await db.fetchall(
+        "SELECT b.created_at, u.code AS unit_code, b.status, b.total FROM broadcasts b"
+        " JOIN units u ON u.id = b.unit_id WHERE b.created_by = ? AND b.kind = 'notice'"
+        " ORDER BY b.id", (telegram_user_id,)))
+    data["audit_log"] = _rows(await db.fetchall(
+        "SELECT a.at, a.action, u.code AS unit_code, a.actor_id = ? AS by_her"
+        " FROM audit_log a LEFT JOIN units u ON u.id = a.unit_id"
+        " WHERE a.member_id = ? OR a.actor_id = ? ORDER BY a.id",
+        (telegram_user_id, member_id, telegram_user_id)))
+    for entry in data["audit_log"]:
+        entry["by_her"] = bool(entry["by_her"])
     return data
 
 
@@ -206,3 +222,26 @@ async def outdated_consents(db: Database, purpose: str, version: int) -> set[int
         (purpose, version),
     )
     return {row[0] for row in rows}
+
+
+async def withdraw_family_consent(
+    db: Database, telegram_user_id: int, member_id: int, *, purpose: str, at: str
+) -> int:
+    """Withdraw her self-check consent: her answers of every year go, registrations stay.
+
+    Undecided households no longer count as self-assessed; a chapter's decision already
+    taken keeps its status (the union's figures of a year stay as decided). Returns the
+    number of answers deleted.
+    """
+    async with db.transaction() as conn:
+        answers = (await conn.execute(
+            "DELETE FROM household_answers WHERE household_id IN"
+            " (SELECT id FROM household_registrations WHERE member_id = ?)", (member_id,)
+        )).rowcount
+        await conn.execute(
+            "UPDATE household_registrations SET meets_all = 0, assessed_at = NULL"
+            " WHERE member_id = ? AND result IS NULL", (member_id,))
+        await conn.execute(
+            "UPDATE consents SET withdrawn_at = ? WHERE telegram_user_id = ? AND purpose = ?"
+            " AND withdrawn_at IS NULL", (at, telegram_user_id, purpose))
+    return answers
