@@ -36,6 +36,7 @@ async def test_register_and_self_assess_with_one_message_edited_in_place(person,
     assert "Gia đình “5 không 3 sạch” năm 2026" in intro and "chỉ chị xem được" in intro
     assert all(c.label("vi") in intro for c in CATALOG.criteria)
     await hoa.press("Đăng ký gia đình")
+    await hoa.press("Tôi đồng ý")  # the self-check consent, asked first
     checklist_id = hoa.buttons()[0][0]
     assert "Đã đạt: 0/8 tiêu chí" in hoa.reply_text()
     for label in ("Không đói nghèo", "Sạch nhà", "Sạch bếp", "Sạch nhà"):  # the last unticks
@@ -62,6 +63,7 @@ async def test_typed_numbers_toggle_and_only_the_newest_checklist_has_buttons(pe
     await register_member(db, 5002, "HM-HL-02", name="Le Thi Mai", locale="en")
     mai = person(5002, language_code="en")
     await mai.send("/family")
+    await mai.send("1")  # "I agree" to the self-check consent
     await mai.send("1")
     assert "Met: 0 of 8 criteria" in mai.reply_text()
     for number in range(1, 9):
@@ -82,6 +84,7 @@ async def test_update_during_the_year_until_the_chapter_decides(person, db):
     hoa = person(5003)
     await hoa.send("/family")
     await hoa.press("Đăng ký")
+    await hoa.press("Tôi đồng ý")  # the self-check consent, asked first
     for criterion in CATALOG.criteria:
         await hoa.press(criterion.label("vi"))
     checklist = hoa.buttons()
@@ -134,6 +137,7 @@ async def test_a_closed_year_refuses_changes(person, db):
     hoa = person(5005)
     await hoa.send("/family")
     await hoa.press("Đăng ký")
+    await hoa.press("Tôi đồng ý")  # the self-check consent, asked first
     await campaigns.close_year(db, 2026, None, by=ADMIN_ID, at="2026-06-15T04:00:00Z")
     await hoa.press("Sạch bếp")
     assert "không còn hiệu lực" in hoa.reply_text() or "khóa sổ" in hoa.reply_text()
@@ -154,6 +158,7 @@ async def test_heads_and_admins_never_see_criterion_answers(person, db, api):
         hoa = person(user_id)
         await hoa.send("/family")
         await hoa.press("Đăng ký")
+        await hoa.press("Tôi đồng ý")  # the self-check consent, asked first
         for criterion in CATALOG.criteria[:ticks]:
             await hoa.press(criterion.label("vi"))
         await hoa.press("Xong")

@@ -153,10 +153,12 @@ def test_check_reports_ok_and_calls_get_me(tmp_path: Path, bot_api_server) -> No
     base, _handler = bot_api_server
     assert cli(tmp_path, "migrate", BOT_DATABASE="bot.sqlite3").returncode == 0
     result = cli(tmp_path, "check", BOT_DATABASE="bot.sqlite3", TELEGRAM_BOT_TOKEN=TOKEN,
-                 TELEGRAM_API_BASE_URL=base)
+                 TELEGRAM_API_BASE_URL=base, BOT_ORG_NAME="Hội LHPN phường Hoàng Liệt",
+                 BOT_ORG_CONTACT="024 3864 0000")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines if "translations" not in line] == ["ok"] * 4
+    assert [line.split()[0] for line in lines if "translations" not in line] == ["ok"] * 5
+    assert "controller Hội LHPN phường Hoàng Liệt" in result.stdout
     assert next(line for line in lines if "translations" in line).split()[0] in ("ok", "warn")
     assert "migrations applied" in result.stdout and "@hoivien_bot" in result.stdout
     assert "8 criteria" in result.stdout and "vi " in result.stdout
