@@ -75,9 +75,14 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
 }
 
 
+def button_labels(label: str) -> list[str]:
+    """A main-menu button's text in every language."""
+    return [translator(locale)._(label) for locale in SUPPORTED_LOCALES]
+
+
 def button_filter(label: str) -> filters.MessageFilter:
     """Matches a main-menu button press in any language."""
-    return filters.Text([translator(locale)._(label) for locale in SUPPORTED_LOCALES])
+    return filters.Text(button_labels(label))
 
 
 def main_menu(principal: Principal | None, t: Translator) -> ReplyKeyboardMarkup:

@@ -139,6 +139,8 @@ class ConsentGate(BaseHandler[Update, BotContext, None]):
             return False
         command = (message.text or "").split(maxsplit=1)[0][1:].split("@")[0] if (
             message.text or "").startswith("/") else ""
+        if message.text in menu.button_labels(menu.PRIVACY):  # the notice, before she answers
+            return False
         return command not in EXEMPT_COMMANDS
 
     async def _intercept(self, update: Update, context: BotContext) -> None:

@@ -12,11 +12,12 @@ from bot import consent, ops, retention
 from bot.clock import ManualClock
 from bot.i18n import translator
 from bot.settings import Settings
+from handlers import registration
 from storage import activities, campaigns, consents, deliveries, members, privacy, units
 from storage.activities import NewReport
 from storage.db import to_iso
 from storage.deliveries import NewBroadcast, Variant
-from tests.conftest import ADMIN_ID, register_member
+from tests.conftest import ADMIN_ID, register_member, start_application, stop_application
 
 JUNE_2026 = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
 ORG = "Hội LHPN phường Hoàng Liệt"
@@ -335,3 +336,23 @@ async def test_retention_removes_exactly_the_old_rows(app, db, clock):
 
     again = await retention.apply(app)
     assert (again.deliveries, again.variants, again.members_erased) == (0, 0, 0)
+
+
+async def test_the_notice_can_be_read_before_agreeing_to_a_new_version(
+        app, person, db, settings, api, clock, monkeypatch):
+    await register_member(db, 6060, "HM-HL-02")
+    await stop_application(app)
+    monkeypatch.setattr(registration, "CONSENT_VERSION", 2)
+    bumped = await start_application(settings, api, clock)
+    try:
+        hoa = person(6060)
+        hoa.app = bumped
+        for asking in ("/privacy", "🔒 Quyền riêng tư"):
+            await hoa.send(asking)
+            assert CONTACT in hoa.reply_text() and "phiên bản 2" not in hoa.reply_text()
+        await hoa.send("/family")
+        assert "phiên bản 2" in hoa.reply_text(), "anything else waits for her answer"
+    finally:
+        await stop_application(bumped)
+    await app.initialize()
+    await app.bot_data.db.open()
