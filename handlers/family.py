@@ -133,6 +133,10 @@ async def _render(context: BotContext, member: Member, view: str,
         lines.append(t.n_("Met: {n} of {total} criterion.", "Met: {n} of {total} criteria.",
                           met, total=len(criteria)))
         lines += ["", _result_line(context, reg)]
+        if not closed and reg.result is None and not await consent.family_consented(
+                context.db, member.telegram_user_id):
+            lines.append(t._("You have not agreed to the self-check (sensitive data) yet: "
+                             "“✏️ Update my self-assessment” asks you first."))
         if closed:
             lines.append(t._("🔒 {year} is closed: nothing can be changed any more.", year=year))
     choice = _choice(context, view, reg, closed, answers)
@@ -314,8 +318,9 @@ async def _consent_answered(update: Update, context: BotContext, member: Member,
     t = context.t
     now = to_iso(context.clock.now())
     if agreed:
-        await privacy.give_consent(context.db, member.telegram_user_id, consent.FAMILY_PURPOSE,
-                                   consent.FAMILY_VERSION, now)
+        if not await consent.family_consented(context.db, member.telegram_user_id):
+            await privacy.give_consent(context.db, member.telegram_user_id,
+                                       consent.FAMILY_PURPOSE, consent.FAMILY_VERSION, now)
         await _show(update, context, member, CHECKLIST, message=message,
                     note=t._("Thank you: your consent is recorded. You can withdraw it at any "
                              "time in /settings."))

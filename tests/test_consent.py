@@ -11,7 +11,7 @@ import pytest
 from bot import consent, ops, retention
 from bot.clock import ManualClock
 from bot.i18n import translator
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from handlers import registration
 from storage import activities, campaigns, consents, deliveries, members, privacy, units
 from storage.activities import NewReport
@@ -356,3 +356,23 @@ async def test_the_notice_can_be_read_before_agreeing_to_a_new_version(
         await stop_application(bumped)
     await app.initialize()
     await app.bot_data.db.open()
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("BOT_RETAIN_DELIVERIES_DAYS", "0"), ("BOT_RETAIN_DELIVERIES_DAYS", "half a year"),
+    ("BOT_RETAIN_LEFT_MEMBERS_YEARS", "51"), ("BOT_ORG_NAME", "x" * 201),
+    ("BOT_ORG_CONTACT", "line one\nline two"),
+])
+def test_bad_privacy_settings_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({variable: value}, env_file=None)
+    assert raised.value.variable == variable
+
+
+def test_privacy_settings_are_read() -> None:
+    settings = Settings.from_env({"BOT_ORG_NAME": ORG, "BOT_ORG_CONTACT": CONTACT,
+                                  "BOT_RETAIN_DELIVERIES_DAYS": "90",
+                                  "BOT_RETAIN_LEFT_MEMBERS_YEARS": "3"}, env_file=None)
+    assert (settings.org_name, settings.org_contact) == (ORG, CONTACT)
+    assert (settings.retain_deliveries_days, settings.retain_left_members_years) == (90, 3)
+    assert Settings.from_env({}, env_file=None) == Settings()
