@@ -262,6 +262,9 @@ async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
         if data.get("notices_sent"):
             lines.append(t._("Notices you sent as an officer: {n}",
                              n=t.number(len(data["notices_sent"]))))
+        if data.get("exports_requested"):
+            lines.append(t._("Exports you requested as an officer: {n}",
+                             n=t.number(len(data["exports_requested"]))))
         if data.get("audit_log"):
             lines.append(t._("Entries about you or by you in the union's audit log: {n}",
                              n=t.number(len(data["audit_log"]))))

@@ -131,6 +131,10 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
         "SELECT b.created_at, u.code AS unit_code, b.status, b.total FROM broadcasts b"
         " JOIN units u ON u.id = b.unit_id WHERE b.created_by = ? AND b.kind = 'notice'"
         " ORDER BY b.id", (telegram_user_id,)))
+    data["exports_requested"] = _rows(await db.fetchall(
+        "SELECT e.created_at, u.code AS unit_code, e.year, e.format, e.status FROM exports e"
+        " LEFT JOIN units u ON u.id = e.unit_id WHERE e.requested_by = ? ORDER BY e.id",
+        (telegram_user_id,)))
     data["audit_log"] = _rows(await db.fetchall(
         "SELECT a.at, a.action, u.code AS unit_code, a.actor_id = ? AS by_her"
         " FROM audit_log a LEFT JOIN units u ON u.id = a.unit_id"

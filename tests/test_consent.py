@@ -255,6 +255,10 @@ async def test_mydata_shows_reports_notes_photos_and_the_consent_texts(app, pers
             member_id=member_id, unit_id=chapter.id, activity_code="waste_to_money",
             day=f"2026-05-{day:02d}", quantity=2.5, note=f"Ngày {day}: " + "gom giấy " * 50),
             at=f"2026-05-{day:02d}T02:00:00Z")
+    await deliveries.create(db, NewBroadcast(
+        draft_key="hers", created_by=6040, sender_chat_id=6040, unit_id=chapter.id,
+        audience="all", text_html="Họp chi hội", photo_file_id=None,
+        scheduled_at="2026-06-20T00:00:00Z"))
     hoa = person(6040)
     await hoa.send("/mydata")
     pages = texts(hoa)
@@ -273,6 +277,8 @@ async def test_mydata_shows_reports_notes_photos_and_the_consent_texts(app, pers
     assert reports[-1]["photo"] is True and reports[-1]["flag_reason"] == "Ảnh không rõ"
     assert all("flagged_by" not in r and "photo_file_id" not in r for r in reports)
     assert {c["purpose"] for c in data["consents"]} == {"membership", consent.FAMILY_PURPOSE}
+    assert [n["unit_code"] for n in data["notices_sent"]] == ["HM-HL-02"]
+    assert "Số thông báo chị đã gửi với vai trò cán bộ: 1" in shown
 
 
 # --- retention -------------------------------------------------------------------------------
