@@ -83,8 +83,9 @@ NOTICE_SECTIONS = (
        "• Records of delivered notices: {deliveries_days} days after the notice.\n"
        "• If you stopped notices or blocked the bot and did nothing for {years} years, your "
        "data is deleted as if you had asked.\n"
-       "• After deletion only your registrations and results are kept, without your name, so "
-       "that the union's figures stay correct, and the record that you withdrew your consent."),
+       "• After deletion only what the union's figures need is kept, without your name "
+       "(registrations, results, reports without their notes), and the record that you "
+       "withdrew your consent."),
     N_("<b>5. Your rights</b>\n"
        "• See your data and get a copy: /mydata (in chat and as a file).\n"
        "• Correct it: /me → Edit my details.\n"
