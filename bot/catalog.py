@@ -242,8 +242,9 @@ def _criteria_sets(data: Mapping[str, Any], source: str) -> tuple[CriteriaSet, .
             raise CatalogError(f"{source}: criteria sets {before.id!r} and {after.id!r} "
                                f"overlap: {before.id!r} needs to_year = {start - 1}")
         if before.to_year + 1 < start:
-            raise CatalogError(f"{source}: no criteria set for {before.to_year + 1}-"
-                               f"{start - 1} (between {before.id!r} and {after.id!r})")
+            missing = "-".join(sorted({str(before.to_year + 1), str(start - 1)}))
+            raise CatalogError(f"{source}: no criteria set for {missing} (between "
+                               f"{before.id!r} and {after.id!r})")
     if sets[-1].to_year is not None:
         raise CatalogError(f"{source}: criteria set {sets[-1].id!r} ends in "
                            f"{sets[-1].to_year}, so later years would have no set; leave out "

@@ -52,17 +52,26 @@ def read(path: Path, *, year: int) -> tuple[CriteriaSet, str]:
 
 
 def _line_of(text: str, message: str) -> int | None:
-    """The line an entry error points at: its `code = "…"`, or its Nth `[[criteria]]`."""
+    """The line an entry error points at: the field's line in the entry named by its code, its
+    `code = "…"` line, or its Nth `[[criteria]]`."""
     lines = text.splitlines()
-    if found := re.search(r"criteria '([a-z0-9_]+)'", message):
-        pattern = re.compile(rf"""\s*code\s*=\s*["']{found.group(1)}["']""")
-    elif found := re.search(r"criteria entry (\d+)", message):
+    if found := re.search(r"criteria entry (\d+)", message):
         headers = [n for n, line in enumerate(lines, 1) if line.strip() == "[[criteria]]"]
         index = int(found.group(1)) - 1
         return headers[index] if index < len(headers) else None
-    else:
+    if not (found := re.search(r"criteria '([a-z0-9_]+)'(?:: (\w+))?", message)):
         return None
-    return next((n for n, line in enumerate(lines, 1) if pattern.match(line)), None)
+    code = re.compile(rf"""\s*code\s*=\s*["']{found.group(1)}["']""")
+    start = next((n for n, line in enumerate(lines, 1) if code.match(line)), None)
+    if start is None or found.group(2) is None:
+        return start
+    field = re.compile(rf"\s*{found.group(2)}\s*=")
+    for number in range(start, len(lines)):  # the entry's lines after `code`
+        if lines[number].lstrip().startswith("["):
+            break
+        if field.match(lines[number]):
+            return number + 1
+    return start
 
 
 async def plan(db: Database, catalog: Catalog, path: Path, *, year: int) -> Plan:
