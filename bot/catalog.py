@@ -370,17 +370,18 @@ async def check_stored_codes(db: Database, catalog: Catalog) -> None:
         if set_id is not None and catalog.set_by_id(set_id) is None:
             raise CatalogError(
                 f"{catalog.source}: criteria set {set_id!r} was removed, but {count} household "
-                f"registration(s) of {year} use it; put it back (without to_year it is not "
-                "offered for any year once a later set starts)")
+                f"registration(s) of {year} use it; put it back (give it a to_year to stop "
+                "using it for later years)")
     by_set = await campaigns.criteria_codes_by_set(db)
     for (year, set_id), codes in sorted(by_set.items(),
                                         key=lambda item: (item[0][0], item[0][1] or "")):
-        known = catalog.criteria_set(year, set_id).codes()
+        criteria_set = catalog.criteria_set(year, set_id)
         for code, count in sorted(codes.items()):
-            if code not in known:
+            if code not in criteria_set.codes():
                 raise CatalogError(
                     f"{catalog.source}: criterion code {code!r} was removed, but {count} stored "
-                    f"record(s) use it; put it back (mark it retired = true to stop offering it)"
+                    f"record(s) use it (criteria set {criteria_set.id!r}, {year}); put it back "
+                    "(mark it retired = true to stop offering it)"
                 )
     for section, kind in SECTIONS.items():
         if section == "criteria":

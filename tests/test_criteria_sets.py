@@ -20,6 +20,7 @@ from bot.app import build_application
 from bot.catalog import CatalogError, load, parse
 from bot.clock import ManualClock
 from storage import campaigns, members
+from storage.db import Database, available_migrations
 from tests.conftest import ADMIN_ID, register_member, start_application, stop_application
 from tests.test_catalog import SHIPPED
 from tests.test_settings import run_cli
@@ -109,6 +110,35 @@ def test_set_mistakes_are_one_clear_line(text: str, expected: str) -> None:
     message = str(caught.value)
     assert message.startswith("my.toml: ") and expected in message, message
     assert "\n" not in message
+
+
+async def test_migration_0010_gives_earlier_registrations_the_2014_set(tmp_path: Path) -> None:
+    database = tmp_path / "old.sqlite3"
+    with sqlite3.connect(database) as conn:  # a database from before criteria sets
+        for version, _name, sql in available_migrations():
+            if version < 10:
+                conn.executescript(sql)
+        at = "2025-03-01T00:00:00Z"
+        conn.execute("INSERT INTO units (id, code, name, kind, created_at, updated_at)"
+                     " VALUES (1, 'HM', 'Hoàng Mai', 'district', ?, ?)", (at, at))
+        conn.execute("INSERT INTO members (id, telegram_user_id, chat_id, full_name, unit_id,"
+                     " locale, created_at, updated_at) VALUES (1, 1, 1, 'Hoa', 1, 'vi', ?, ?)",
+                     (at, at))
+        conn.execute("INSERT INTO household_registrations (year, member_id, unit_id,"
+                     " registered_at) VALUES (2025, 1, 1, ?)", (at,))
+    db = Database(database)
+    await db.open(migrate=False)
+    try:
+        assert await db.applied_migrations() == []
+        await db.conn.executescript("".join(
+            f"INSERT INTO schema_migrations (version, name, applied_at) VALUES "
+            f"({version}, '{name}', 'x');" for version, name, _sql in available_migrations()
+            if version < 10))
+        assert "0010_criteria_sets.sql" in await db.migrate()
+        reg = await campaigns.registration(db, campaigns.FAMILY, 1, 2025)
+        assert reg is not None and reg.criteria_set == "2014"
+    finally:
+        await db.close()
 
 
 # ---- the command line ---------------------------------------------------------------------------
