@@ -3,7 +3,7 @@
 
 Builds a temp-dir SQLite file shaped like Hoàng Mai — 33,740 members in 14 wards and 252
 chapters, five years (2022-2026) of standard registrations with their evaluation results,
-"5 không 3 sạch" households with their eight self-assessment answers and decisions,
+"5 không, 3 sạch" households with their eight self-assessment answers and decisions,
 1,000,000 activity reports (60% on environment-day Sundays, 0.5% of those marked doubtful),
 targets for every unit — then runs the real Application on the in-process Bot API and times:
 

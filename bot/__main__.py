@@ -1,5 +1,5 @@
-"""Command line: `python -m bot [run|demo|migrate|check|backup|units …|roles …]` (also
-`hoivien-bot`)."""
+"""Command line: `python -m bot [run|demo|migrate|check|backup|units …|roles …|targets …|
+criteria …]` (also `hoivien-bot`)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,18 @@ def _parser() -> argparse.ArgumentParser:
         "import", help="load targets from CSV (unit_code,year,metric,value); all or nothing"
     )
     goal_import.add_argument("file", type=Path)
+
+    sets = commands.add_parser("criteria", help="the family criteria sets per campaign year")
+    set_commands = sets.add_subparsers(dest="criteria_command", metavar="ACTION", required=True)
+    set_load = set_commands.add_parser(
+        "load", help="load a criteria set (id, name, [[criteria]]) for a year and the years "
+        "after it; validated, idempotent; registrations keep the set they were made under")
+    set_load.add_argument("file", type=Path)
+    set_load.add_argument("--year", type=int, required=True,
+                          help="the first campaign year the set applies to")
+    set_load.add_argument("--dry-run", action="store_true",
+                          help="only show what would change")
+    set_commands.add_parser("list", help="print which set applies to which years")
     return parser
 
 
@@ -115,13 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _catalog_problem(settings: Settings, database: Path) -> str | None:
     """Why the campaign catalog cannot be used with this database (one line), if it cannot."""
-    from bot.catalog import CatalogError, check_stored_codes, load
+    from bot.catalog import CatalogError, check_stored_codes, load, with_stored_sets
     from storage.db import Database
 
     async def check() -> None:
         db = await Database.connect(database)
         try:
-            await check_stored_codes(db, catalog)
+            await check_stored_codes(db, await with_stored_sets(db, catalog))
         finally:
             await db.close()
 

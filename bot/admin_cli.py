@@ -1,4 +1,5 @@
-"""The administrative CLI commands: migrate, units import/list, roles grant/revoke, targets."""
+"""The administrative CLI commands: migrate, units import/list, roles grant/revoke, targets,
+criteria load/list."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ async def run_admin_command(settings: Settings, args: argparse.Namespace) -> int
             return await _units(db, args)
         if args.command == "targets":
             return await _targets(db, args, settings)
+        if args.command == "criteria":
+            return await _criteria(db, args, settings)
         return await _roles(db, args)
     finally:
         await db.close()
@@ -80,4 +83,26 @@ async def _targets(db: Database, args: argparse.Namespace, settings: Settings) -
         print(f"{args.file}: {exc}; nothing was changed", file=sys.stderr)
         return 1
     print(f"{args.file}: {changed} target(s) set or changed, {same} unchanged")
+    return 0
+
+
+async def _criteria(db: Database, args: argparse.Namespace, settings: Settings) -> int:
+    """`criteria load FILE --year Y [--dry-run]` and `criteria list`; errors exit 2."""
+    from bot import criteria_load
+    from bot.catalog import CatalogError, load, with_stored_sets
+
+    try:
+        catalog = await with_stored_sets(db, load(settings.catalog))
+        if args.criteria_command == "list":
+            print("\n".join(criteria_load.timeline(catalog)))
+            return 0
+        plan = await criteria_load.plan(db, catalog, args.file, year=args.year)
+    except CatalogError as exc:
+        print(f"{' '.join(str(exc).split())}; nothing was changed", file=sys.stderr)
+        return 2
+    print("\n".join(criteria_load.describe(plan)))
+    if args.dry_run:
+        print("dry run: nothing was changed")
+    elif await criteria_load.apply(db, plan, at=to_iso(datetime.now(UTC))):
+        print(f"loaded: set {plan.new.id!r} applies from {args.year}; restart the bot to use it")
     return 0

@@ -157,13 +157,16 @@ async def _open_and_set_menus(application: Application) -> None:
     assert state.db is not None
     await state.db.open()
     assert state.catalog is not None
-    # A catalog that dropped a code still used by stored data is refused (CatalogError).
+    # Criteria sets loaded with `criteria load` win over the file's; a catalog that dropped a
+    # code or a set still used by stored data is refused (CatalogError).
+    state.catalog = await campaign_catalog.with_stored_sets(state.db, state.catalog)
     await campaign_catalog.check_stored_codes(state.db, state.catalog)
-    await campaigns.refresh_meets_all(
-        state.db,
-        campaign_catalog.campaign_year(state.clock.now(), state.settings.timezone),
-        [c.code for c in state.catalog.criteria],
-    )
+    year = campaign_catalog.campaign_year(state.clock.now(), state.settings.timezone)
+    for _year, set_id in await campaigns.criteria_sets_in_use(state.db, from_year=year,
+                                                             to_year=year):
+        criteria_set = state.catalog.criteria_set(year, set_id)
+        await campaigns.refresh_meets_all(state.db, year, [c.code for c in criteria_set.criteria],
+                                          criteria_set=set_id)
     await privacy.load_consent_state(application)
     await menu.set_default_commands(application.bot)
     for admin_id in state.settings.admin_ids:

@@ -5,6 +5,11 @@ Read once at start from `bot/data/catalog.toml` (or `BOT_CATALOG`) with the stan
 the file, the entry and what is wrong. Stored data refers to entries by `code` only, so
 labels and descriptions can change freely; a code that has stored data may not disappear
 (`check_stored_codes`), but it may be `retired` (kept for what was stored, no longer offered).
+
+The family criteria come in sets versioned by campaign year (`[[criteria_sets]]`): a year maps
+to exactly one set, and a household registration keeps the set it was made under, so a new set
+for a year (loaded into the database with `python -m bot criteria load`, merged over the file's
+sets by `with_stored_sets`) never changes what an earlier registration answered.
 """
 
 from __future__ import annotations
@@ -12,14 +17,15 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from storage import campaigns
+from storage import campaigns, criteria_sets
 from storage.db import Database
 
 CODE = re.compile(r"[a-z][a-z0-9_]{1,23}")
@@ -29,6 +35,12 @@ DESCRIPTION_MAX = 200
 UNIT_MAX = 12
 MAX_LIVE = 50  # what one message and one keyboard can show
 SCHEMA = 1
+SET_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,23}")
+FIRST_YEAR, LAST_YEAR = 2000, 2200  # what the database accepts as a campaign year
+# The older format (top-level [[criteria]]) is one set for every year; every registration made
+# before sets were versioned belongs to it (migration 0010), hence its id.
+LEGACY_SET = "2014"
+LEGACY_NAME = ("Gia đình 5 không, 3 sạch", "“5 không, 3 sạch” family")
 # Section name in the file → what one entry is called in messages.
 SECTIONS = {"qualities": "quality", "criteria": "criterion", "activities": "activity"}
 
@@ -61,11 +73,40 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class CriteriaSet:
+    """The family criteria of some campaign years, e.g. "2014": "Gia đình 5 không, 3 sạch"."""
+
+    id: str
+    name: Localized
+    from_year: int | None  # None: a loaded set replaced by a later load (kept for its data)
+    entries: tuple[Entry, ...]  # in file order, retired too
+    to_year: int | None = None
+
+    @property
+    def criteria(self) -> tuple[Entry, ...]:
+        """The criteria offered on its checklist."""
+        return tuple(e for e in self.entries if not e.retired)
+
+    def codes(self) -> set[str]:
+        """Every code of the set, retired ones included."""
+        return {e.code for e in self.entries}
+
+    def find(self, code: str) -> Entry | None:
+        """The criterion with this code, retired or not."""
+        return next((e for e in self.entries if e.code == code), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
-    """Everything in the catalog file; `qualities`/`criteria`/`activities` are the live ones."""
+    """Everything in the catalog file; `qualities`/`criteria`/`activities` are the live ones.
+
+    `entries["criteria"]` and `criteria` are the newest set's (for code that has no year).
+    """
 
     source: str
     entries: Mapping[str, tuple[Entry, ...]]  # section → entries in file order, retired too
+    criteria_sets: tuple[CriteriaSet, ...] = ()  # the file's, by first year
+    stored_sets: tuple[CriteriaSet, ...] = ()  # loaded into the database: these win
 
     def _live(self, section: str) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries[section] if not e.retired)
@@ -93,6 +134,39 @@ class Catalog:
         """Every code of a section, retired ones included."""
         return {e.code for e in self.entries[section]}
 
+    def set_by_id(self, set_id: str) -> CriteriaSet | None:
+        """The set with this id (a loaded one before the file's)."""
+        return next((s for s in (*self.stored_sets, *self.criteria_sets) if s.id == set_id),
+                    None)
+
+    def timeline(self) -> list[tuple[int, CriteriaSet]]:
+        """(first year, set) in order: each set applies until the next one's first year."""
+        starts: dict[int, CriteriaSet] = {}
+        for s in (*self.criteria_sets, *self.stored_sets):
+            if s.from_year is not None:
+                starts[s.from_year] = self.set_by_id(s.id) or s
+        return sorted(starts.items())
+
+    def criteria_set(self, year: int, set_id: str | None = None) -> CriteriaSet:
+        """The set a registration was made under (its stored id), else the one for `year`.
+
+        Years before the first set use the first set.
+        """
+        if set_id is not None and (found := self.set_by_id(set_id)) is not None:
+            return found
+        timeline = self.timeline()
+        return next((s for start, s in reversed(timeline) if start <= year), timeline[0][1])
+
+    def criteria_for(self, year: int, set_id: str | None = None) -> list[Entry]:
+        """The criteria offered for `year` (or under the registration's set `set_id`)."""
+        return list(self.criteria_set(year, set_id).criteria)
+
+    def with_stored(self, stored: tuple[CriteriaSet, ...]) -> Catalog:
+        """This catalog with the sets loaded into the database merged over the file's."""
+        merged = replace(self, stored_sets=stored)
+        newest = merged.timeline()[-1][1]
+        return replace(merged, entries={**self.entries, "criteria": newest.entries})
+
 
 def default_path() -> Path:
     """The catalog shipped in the package."""
@@ -112,23 +186,111 @@ def load(path: Path | None = None) -> Catalog:
     return parse(text, source=source)
 
 
-def parse(text: str, *, source: str = "catalog") -> Catalog:
-    """Validate catalog TOML text."""
+def _toml(text: str, source: str, keys: Collection[str]) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{source}: not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"schema", *SECTIONS})
+    unknown = sorted(set(data) - set(keys))
     if unknown:
         raise CatalogError(f"{source}: unknown top-level key {unknown[0]!r}; expected "
-                           f"schema, {', '.join(SECTIONS)}")
+                           f"{', '.join(keys)}")
     if data.get("schema", SCHEMA) != SCHEMA:
         raise CatalogError(f"{source}: schema must be {SCHEMA}")
-    entries = {name: _section(data, name, source) for name in SECTIONS}
-    return Catalog(source=source, entries=entries)
+    return data
 
 
-def _section(data: Mapping[str, Any], name: str, source: str) -> tuple[Entry, ...]:
+def parse(text: str, *, source: str = "catalog") -> Catalog:
+    """Validate catalog TOML text."""
+    data = _toml(text, source, ("schema", "qualities", "criteria_sets", "criteria",
+                                "activities"))
+    sets = _criteria_sets(data, source)
+    entries = {name: sets[-1].entries if name == "criteria" else _section(data, name, source)
+               for name in SECTIONS}
+    return Catalog(source=source, entries=entries, criteria_sets=sets)
+
+
+def parse_set(text: str, *, source: str, from_year: int | None) -> CriteriaSet:
+    """Validate a file with one criteria set (`id`, `name`, `[[criteria]]`) for `from_year` on."""
+    data = _toml(text, source, ("schema", "id", "name", "criteria"))
+    data.pop("schema", None)
+    return _criteria_set(data, where=source, source=source, from_year=from_year, in_file=False)
+
+
+def _criteria_sets(data: Mapping[str, Any], source: str) -> tuple[CriteriaSet, ...]:
+    """The file's sets by first year: every year from the first one on has exactly one."""
+    if "criteria" in data:  # the older format: one set for all years
+        if "criteria_sets" in data:
+            raise CatalogError(f"{source}: use either [[criteria_sets]] or the older "
+                               "[[criteria]], not both")
+        return (CriteriaSet(LEGACY_SET, Localized(*LEGACY_NAME), FIRST_YEAR,
+                            _section(data, "criteria", source)),)
+    raw = data.get("criteria_sets")
+    if not isinstance(raw, list) or not raw:
+        raise CatalogError(f"{source}: needs at least one [[criteria_sets]] entry (or the "
+                           "older [[criteria]])")
+    sets = sorted((_criteria_set(item, where=f"{source}: criteria_sets entry {index}",
+                                 source=source) for index, item in enumerate(raw, 1)),
+                  key=lambda s: s.from_year or 0)
+    ids = [s.id for s in sets]
+    if len(set(ids)) < len(ids):
+        twice = next(i for i in ids if ids.count(i) > 1)
+        raise CatalogError(f"{source}: criteria set {twice!r}: the id is used twice")
+    for before, after in pairwise(sets):
+        start = after.from_year or 0
+        if before.to_year is None or before.to_year >= start:
+            raise CatalogError(f"{source}: criteria sets {before.id!r} and {after.id!r} "
+                               f"overlap: {before.id!r} needs to_year = {start - 1}")
+        if before.to_year + 1 < start:
+            missing = "-".join(sorted({str(before.to_year + 1), str(start - 1)}))
+            raise CatalogError(f"{source}: no criteria set for {missing} (between "
+                               f"{before.id!r} and {after.id!r})")
+    if sets[-1].to_year is not None:
+        raise CatalogError(f"{source}: criteria set {sets[-1].id!r} ends in "
+                           f"{sets[-1].to_year}, so later years would have no set; leave out "
+                           "its to_year")
+    return tuple(sets)
+
+
+def _criteria_set(item: Any, *, where: str, source: str, from_year: int | None = None,
+                  in_file: bool = True) -> CriteriaSet:
+    """One set; its years come from the catalog file's item, else `from_year` (the CLI's)."""
+    if not isinstance(item, dict):
+        raise CatalogError(f"{where}: must be a table")
+    set_id = item.get("id")
+    if not isinstance(set_id, str) or not SET_ID.fullmatch(set_id):
+        raise CatalogError(f"{where}: id must be 1-24 lowercase ASCII letters, digits, _ or -,"
+                           f" like \"2026\" (got {set_id!r})")
+    where = f"{source}: criteria set {set_id!r}"
+    allowed = {"id", "name", "criteria"} | ({"from_year", "to_year"} if in_file else set())
+    extra = sorted(set(item) - allowed)
+    if extra:
+        raise CatalogError(f"{where}: unknown key {extra[0]!r}; allowed: "
+                           f"{', '.join(sorted(allowed))}")
+    name = _localized(item.get("name"), f"{where}: name", LABEL_MAX)
+    to_year = None
+    if in_file:
+        from_year = _year(item, "from_year", where)
+        to_year = _year(item, "to_year", where) if "to_year" in item else None
+        if to_year is not None and to_year < from_year:
+            raise CatalogError(f"{where}: to_year {to_year} is before from_year {from_year}")
+    return CriteriaSet(set_id, name, from_year,
+                       _section(item, "criteria", source, where=where), to_year)
+
+
+def _year(item: Mapping[str, Any], key: str, where: str) -> int:
+    value = item.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            FIRST_YEAR <= value <= LAST_YEAR):
+        raise CatalogError(f"{where}: {key} must be a year from {FIRST_YEAR} to {LAST_YEAR} "
+                           f"(got {value!r})")
+    return value
+
+
+def _section(data: Mapping[str, Any], name: str, source: str, *,
+             where: str | None = None) -> tuple[Entry, ...]:
+    """The entries of one section (`where` names the criteria set they belong to)."""
+    source = where or source
     raw = data.get(name)
     if not isinstance(raw, list) or not raw:
         raise CatalogError(f"{source}: needs at least one [[{name}]] entry")
@@ -192,10 +354,38 @@ def _localized(value: Any, where: str, limit: int) -> Localized:
     return Localized(**texts)
 
 
+async def with_stored_sets(db: Database, catalog: Catalog) -> Catalog:
+    """The catalog with the criteria sets loaded into the database (they win over the file)."""
+    stored = tuple(parse_set(s.definition, source=f"database: criteria set {s.id!r}",
+                             from_year=s.from_year)
+                   for s in await criteria_sets.stored(db))
+    return catalog.with_stored(stored) if stored else catalog
+
+
 async def check_stored_codes(db: Database, catalog: Catalog) -> None:
-    """Refuse a catalog that dropped a code which stored data still uses."""
+    """Refuse a catalog that dropped a code (or a criteria set) which stored data still uses."""
     used = await campaigns.codes_in_use(db)
+    for (year, set_id), count in sorted((await campaigns.criteria_sets_in_use(db)).items(),
+                                        key=lambda item: (item[0][0], item[0][1] or "")):
+        if set_id is not None and catalog.set_by_id(set_id) is None:
+            raise CatalogError(
+                f"{catalog.source}: criteria set {set_id!r} was removed, but {count} household "
+                f"registration(s) of {year} use it; put it back (give it a to_year to stop "
+                "using it for later years)")
+    by_set = await campaigns.criteria_codes_by_set(db)
+    for (year, set_id), codes in sorted(by_set.items(),
+                                        key=lambda item: (item[0][0], item[0][1] or "")):
+        criteria_set = catalog.criteria_set(year, set_id)
+        for code, count in sorted(codes.items()):
+            if code not in criteria_set.codes():
+                raise CatalogError(
+                    f"{catalog.source}: criterion code {code!r} was removed, but {count} stored "
+                    f"record(s) use it (criteria set {criteria_set.id!r}, {year}); put it back "
+                    "(mark it retired = true to stop offering it)"
+                )
     for section, kind in SECTIONS.items():
+        if section == "criteria":
+            continue  # per set, above
         for code, count in sorted(used.get(section, {}).items()):
             if code not in catalog.codes(section):
                 raise CatalogError(

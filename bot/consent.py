@@ -6,7 +6,7 @@ CONSENT_TEXT) with a button to this full notice, which anyone can read at any ti
 responsible (the controller: BOT_ORG_NAME, BOT_ORG_CONTACT), what is kept, why, who receives it,
 how long, every right with the response times, and how to reach a person.
 
-The family self-check ("5 không 3 sạch") asks for sensitive personal data, so it has its own
+The family self-check ("5 không, 3 sạch") asks for sensitive personal data, so it has its own
 purpose with its own text and version, asked with two explicit buttons before her first
 self-check and withdrawable on its own (withdrawing deletes the answers). A new
 `FAMILY_VERSION` is asked again only when she next opens the self-check.
@@ -26,7 +26,7 @@ FAMILY_VERSION = 1
 FAMILY_NAME = N_("Family self-check (sensitive data)")
 FAMILY_TEXT = N_(
     "<b>Before your self-check: your consent for sensitive data</b>\n"
-    "The “5 không 3 sạch” self-check asks about poverty, law violations and social evils, "
+    "The “5 không, 3 sạch” self-check asks about poverty, law violations and social evils, "
     "domestic violence, children's nutrition and schooling in your household. By law this is "
     "<b>sensitive personal data</b>.\n"
     "• <b>Why:</b> so that you can assess your own household and your chapter can support "
@@ -56,7 +56,7 @@ NOTICE_SECTIONS = (
        "the date you registered.\n"
        "• Your yearly campaigns: registrations for the women's standard and the family "
        "campaign, your commitments, the chapter's results.\n"
-       "• Your self-check answers for “5 không 3 sạch” (sensitive data, only with its own "
+       "• Your self-check answers for “5 không, 3 sạch” (sensitive data, only with its own "
        "consent).\n"
        "• Your activity reports with their notes and photos.\n"
        "• Your roles in the union (chapter head, officer), if any.\n"

@@ -257,13 +257,13 @@ def summary_sheet(t: Translator, data: Collected) -> Sheet:
                  c.members, figures_of.percent(c.standard_not_achieved, c.members), None, None,
                  None])
     rows.append(metric_row("households_registered",
-                           t._("Households registered for “5 không 3 sạch”")))
+                           t._("Households registered for “5 không, 3 sạch”")))
     rows.append([t._("Households self-assessed as meeting every criterion"),
                  c.households_meeting_all, c.households_registered,
                  figures_of.percent(c.households_meeting_all, c.households_registered),
                  None, None, None])
     rows.append(metric_row("households_recognised",
-                           t._("Households recognised as “5 không 3 sạch”")))
+                           t._("Households recognised as “5 không, 3 sạch”")))
     rows.append([None] * 7)
     rows.append([t._("Households that self-assessed"), data.criteria.assessed] + [None] * 5)
     rows.append([t._("Households NOT meeting each criterion (own assessment; under 5 shown as "
@@ -622,8 +622,8 @@ async def run(application: Application, job: ExportJob) -> None:
             where = (html.escape(await orgtree.unit_path(db, job.unit_id))
                      if job.unit_id is not None else t._("every unit"))
             catalog = state.catalog
-            entries = [(c.code, c.label(t.locale)) for c in catalog.entries["criteria"]
-                       if not c.retired] if catalog is not None else []
+            entries = [(c.code, c.label(t.locale)) for c in catalog.criteria_for(job.year)
+                       ] if catalog is not None else []
             activity_entries = [
                 (a.code, a.label(t.locale), a.unit(t.locale) if a.unit else None)
                 for a in catalog.entries["activities"] if not a.retired

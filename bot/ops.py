@@ -212,7 +212,7 @@ def _check_translations() -> Finding:
 
 
 async def _check_campaign_catalog(settings: Settings) -> Finding:
-    from bot.catalog import CatalogError, check_stored_codes, load
+    from bot.catalog import CatalogError, check_stored_codes, load, with_stored_sets
     from storage.db import Database
 
     try:
@@ -220,6 +220,7 @@ async def _check_campaign_catalog(settings: Settings) -> Finding:
         if settings.database.exists() and maintenance.readable(settings.database):
             db = await Database.connect(settings.database, migrate=False)
             try:
+                catalog = await with_stored_sets(db, catalog)
                 await check_stored_codes(db, catalog)
             except sqlite3.OperationalError:
                 pass  # tables not there yet: nothing stored uses a code

@@ -61,9 +61,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("new_members", N_("New members in the year"), False),
     Metric("standard_registered", N_("Registered for the women's standard"), True),
     Metric("standard_achieved", N_("Achieved the women's standard"), True),
-    Metric("households_registered", N_("Households registered for “5 không 3 sạch”"), False,
+    Metric("households_registered", N_("Households registered for “5 không, 3 sạch”"), False,
            "households"),
-    Metric("households_recognised", N_("Households recognised as “5 không 3 sạch”"), False,
+    Metric("households_recognised", N_("Households recognised as “5 không, 3 sạch”"), False,
            "households"),
 )
 METRIC_BY_CODE = {m.code: m for m in METRICS}

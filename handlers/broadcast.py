@@ -59,7 +59,7 @@ SCHEDULE_HORIZON = timedelta(days=365)
 AUDIENCE_LABELS = {
     "all": N_("Everyone"),
     "no_standard": N_("not yet registered for the women's standard this year"),
-    "no_household": N_("whose household is not yet registered for “5 không 3 sạch” this year"),
+    "no_household": N_("whose household is not yet registered for “5 không, 3 sạch” this year"),
 }
 
 

@@ -72,9 +72,9 @@ NOTICE_TEXTS = {
                                "not achieved this time. Thank you for taking part; we hope to "
                                "see you register again."),
     campaigns.RECOGNISED: N_("🎉 Congratulations! Your household has been recognised as a "
-                             "“5 không 3 sạch” family for {year}."),
+                             "“5 không, 3 sạch” family for {year}."),
     campaigns.NOT_RECOGNISED: N_("Your chapter has evaluated your household for {year}: not "
-                                 "recognised as a “5 không 3 sạch” family this time. Thank you "
+                                 "recognised as a “5 không, 3 sạch” family this time. Thank you "
                                  "for taking part."),
 }
 
@@ -332,10 +332,10 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
     lines.append("")
     household = row.family
     if household is None:
-        lines.append(t._("🏡 <b>“5 không 3 sạch” household</b>: not registered."))
+        lines.append(t._("🏡 <b>“5 không, 3 sạch” household</b>: not registered."))
     else:
         registered = t.date(datetime.fromisoformat(household.registered_at).astimezone(tz))
-        lines.append(t._("🏡 <b>“5 không 3 sạch” household</b>: registered on {date}.",
+        lines.append(t._("🏡 <b>“5 không, 3 sạch” household</b>: registered on {date}.",
                          date=registered))
         lines.append(t._("Self-assessed as meeting every criterion: yes") if household.meets_all
                      else t._("Self-assessed as meeting every criterion: no"))
@@ -366,7 +366,7 @@ async def _confirm_screen(context: BotContext, unit_id: int, year: int, key: str
     else:
         n = sum(1 for r in rows if r.family and r.family.meets_all and r.family.result is None)
         text = t._("Recognise the {n} households of {unit} that self-assessed as meeting every "
-                   "criterion and have no decision yet as “5 không 3 sạch” families for {year}? "
+                   "criterion and have no decision yet as “5 không, 3 sạch” families for {year}? "
                    "Each member will be told.", n=t.number(n), unit=where, year=year)
     choice = Choice([Option("yes", t._("✅ Yes, go ahead")),
                      Option("no", t._("✖ No, back to the list"))])

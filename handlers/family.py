@@ -1,10 +1,12 @@
-"""/family: register the household for "Gia đình 5 không 3 sạch" and self-assess it.
+"""/family: register the household for "Gia đình 5 không, 3 sạch" and self-assess it.
 
 The self-assessment is a checklist keyboard: each press toggles one criterion and edits the
 same message in place (saved at once), Done closes it. The answers are sensitive: they are
 shown to the member herself only; everybody else sees whether the household self-assessed as
 meeting every criterion, never which. Buttons carry the year they were shown for; a typed
-number answers the latest choice shown (through `fallback.TYPED_CHOICES`).
+number answers the latest choice shown (through `fallback.TYPED_CHOICES`). The criteria are
+those of the set her registration was made under (before she registers: this year's set), so
+a new set loaded for the year never changes a checklist she has started.
 
 Entering the checklist needs her separate consent to the self-check (sensitive data,
 `bot.consent.FAMILY_TEXT`): asked with two explicit buttons the first time, and again when its
@@ -23,6 +25,7 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks, consent
+from bot.catalog import CriteriaSet
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from handlers import menu
@@ -49,6 +52,11 @@ async def _state(context: BotContext, member: Member) -> tuple[Registration | No
     return reg, closed
 
 
+def _criteria_set(context: BotContext, reg: Registration | None) -> CriteriaSet:
+    """The set her registration was made under; before she registers, this year's."""
+    return context.catalog.criteria_set(context.this_year, reg.criteria_set if reg else None)
+
+
 def _choice(context: BotContext, view: str, reg: Registration | None, closed: bool,
             answers: dict[str, bool]) -> Choice:
     """What can be chosen in a view, given her registration now."""
@@ -64,7 +72,7 @@ def _choice(context: BotContext, view: str, reg: Registration | None, closed: bo
     if view == CHECKLIST:
         options = [
             Option(c.code, f"{TICK if answers.get(c.code) else EMPTY} {c.label(t.locale)}")
-            for c in context.catalog.criteria
+            for c in _criteria_set(context, reg).criteria
         ]
         options.append(Option(DONE, t._("✔ Done")))
         return Choice(options, page_size=len(options))
@@ -90,15 +98,16 @@ async def _render(context: BotContext, member: Member, view: str,
             context.db, member.telegram_user_id):
         view = CONSENT  # her first self-check, or a new version of the consent text
     answers = await campaigns.answers(context.db, reg.id) if reg else {}
-    lines = [t._("<b>“5 không 3 sạch” family {year}</b>", year=year)]
+    criteria_set = _criteria_set(context, reg)
+    lines = [t._("<b>{campaign} {year}</b>", campaign=html.escape(criteria_set.name(t.locale)),
+                 year=year)]
     if note:
         lines += [note, ""]
-    criteria = context.catalog.criteria
+    criteria = criteria_set.criteria
     met = sum(1 for c in criteria if answers.get(c.code))
     if view == INTRO:
-        lines.append(t._("A family with no poverty, no law violations or social evils, no "
-                         "domestic violence, no third child, no malnourished children or "
-                         "dropouts, and a clean house, kitchen and lane. The criteria:"))
+        lines.append(t._("A household that meets every criterion below can be recognised by "
+                         "its chapter:"))
         described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b> — "
                      f"{html.escape(c.description(t.locale))}" for n, c in enumerate(criteria, 1)]
         if sum(len(line) for line in described) > 2500:  # a long catalog: labels only
@@ -159,7 +168,7 @@ def _result_line(context: BotContext, reg: Registration) -> str:
         return t._("Chapter evaluation: not yet (your chapter evaluates at the end of the year).")
     decided = t.date(datetime.fromisoformat(reg.decided_at).astimezone(context.settings.timezone))
     if reg.result == campaigns.RECOGNISED:
-        return t._("Chapter evaluation: 🎉 recognised as a “5 không 3 sạch” family "
+        return t._("Chapter evaluation: 🎉 recognised as a “5 không, 3 sạch” family "
                    "(on {date}).", date=decided)
     return t._("Chapter evaluation: not recognised this time (on {date}).", date=decided)
 
@@ -273,7 +282,8 @@ async def _act(update: Update, context: BotContext, member: Member, view: str, k
         if key == "reg":
             assert member.unit_id is not None
             await campaigns.register(context.db, FAMILY, year=year, member_id=member.id,
-                                     unit_id=member.unit_id, at=to_iso(context.clock.now()))
+                                     unit_id=member.unit_id, at=to_iso(context.clock.now()),
+                                     criteria_set=context.catalog.criteria_set(year).id)
             await _show(update, context, member, CHECKLIST, message=message,
                         note=t._("🎉 Your household is registered for {year}.", year=year))
         elif key == "later":
@@ -300,7 +310,8 @@ async def _act(update: Update, context: BotContext, member: Member, view: str, k
         else:  # a criterion: toggle it
             assert reg is not None
             await campaigns.set_answer(context.db, reg.id, key, not answers.get(key),
-                                       live_codes=[c.code for c in context.catalog.criteria],
+                                       live_codes=[c.code for c in
+                                                   _criteria_set(context, reg).criteria],
                                        at=to_iso(context.clock.now()))
             await _show(update, context, member, CHECKLIST, message=message)
     except YearClosed:

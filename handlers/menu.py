@@ -28,7 +28,7 @@ REGISTER = N_("📝 Register as a member")
 UNITS = N_("🏢 Units")
 STATS = N_("📊 Statistics")
 STANDARD = N_("⭐ Women's standard")
-FAMILY = N_("🏡 5 không 3 sạch")
+FAMILY = N_("🏡 5 không, 3 sạch")
 REPORT = N_("📋 Report an activity")
 PRIVACY = N_("🔒 Privacy")
 
@@ -45,7 +45,7 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
         ("me", N_("See and correct your profile")),
         ("stop", N_("Stop receiving notices (/start turns them on)")),
         ("standard", N_("This year's women's standard: register, commitments, result")),
-        ("family", N_("“5 không 3 sạch” family: register, self-assess")),
+        ("family", N_("“5 không, 3 sạch” family: register, self-assess")),
         ("mydata", N_("Everything the bot holds about you (also as a file)")),
         ("deleteme", N_("Delete your data from the bot")),
         ("report", N_("Report an activity (e.g. Sunday environment day)")),

@@ -332,12 +332,14 @@ def _campaign_lines(context: BotContext, data: dict[str, Any]) -> list[str]:
             label = entry.label(t.locale) if entry else commitment["quality"]
             lines.append(f"• <b>{html.escape(label)}</b>: <i>{html.escape(commitment['text'])}</i>")
     for household in data.get("family_households", []):
-        lines += ["", t._("<b>“5 không 3 sạch” family {year}</b>: registered on {date}; "
-                          "result: {result}", year=household["year"],
+        criteria_set = context.catalog.criteria_set(household["year"], household["criteria_set"])
+        lines += ["", t._("<b>{campaign} {year}</b>: registered on {date}; result: {result}",
+                          campaign=html.escape(criteria_set.name(t.locale)),
+                          year=household["year"],
                           date=_when(context, household["registered_at"]),
                           result=t._(RESULTS.get(household["result"], RESULTS[None])))]
         for answer in household["answers"]:
-            entry = context.catalog.find("criteria", answer["criterion"])
+            entry = criteria_set.find(answer["criterion"])
             label = entry.label(t.locale) if entry else answer["criterion"]
             lines.append(f"{'✅' if answer['met'] else '⬜'} {html.escape(label)}")
     return lines

@@ -1,6 +1,6 @@
 """/stats [UNIT_CODE] [YEAR] (chapter heads and admins): the figures of her scope.
 
-Screens: a summary (members, the women's standard, “5 không 3 sạch” households, each against
+Screens: a summary (members, the women's standard, “5 không, 3 sạch” households, each against
 its target) → the table of child units, sorted by a metric (lowest registration rate first:
 that is where help is needed), paginated → any child's summary (drill down), and a
 privacy-protected breakdown of the family criteria. Every press is authorised again on the
@@ -178,7 +178,7 @@ def summary_lines(t: Translator, fig: Figures) -> list[str]:
             open=t.number(c.standard_registered - c.standard_achieved
                           - c.standard_not_achieved)),
         "",
-        t._("🏡 <b>“5 không 3 sạch” families</b>"),
+        t._("🏡 <b>“5 không, 3 sạch” families</b>"),
         t._("• Households registered: {figure}", figure=figures_of.figure(
             t, m["households_registered"], c, goal.get("households_registered"))),
         t._("• Self-assessed as meeting every criterion: {n}",
@@ -345,9 +345,11 @@ async def _table_screen(context: BotContext, unit_id: int | None, year: int, sor
 async def _criteria_screen(context: BotContext, unit_id: int | None, year: int) -> Screen:
     t = context.t
     counts = await figures_of.criteria(context.db, unit_id, year)
-    entries = [(c.code, c.label(t.locale)) for c in context.catalog.entries["criteria"]
+    criteria_set = context.catalog.criteria_set(year)  # the year's set: what is counted
+    entries = [(c.code, c.label(t.locale)) for c in criteria_set.entries
                if not c.retired or c.code in counts.met]
-    lines = [t._("🏡 <b>“5 không 3 sạch” criteria — {year}</b>", year=year),
+    lines = [t._("🏡 <b>Criteria of “{campaign}” — {year}</b>",
+                 campaign=html.escape(criteria_set.name(t.locale)), year=year),
              f"<b>{await scope_name(context, unit_id)}</b>", "",
              t._("Households that self-assessed: {n}.", n=t.number(counts.assessed)),
              t._("Households that do <b>not</b> meet each criterion by their own assessment "

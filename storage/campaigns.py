@@ -73,6 +73,7 @@ class Registration:
     decided_at: str | None
     meets_all: bool = False  # households: self-assessed as meeting every live criterion
     assessed_at: str | None = None  # households: last change of the self-assessment
+    criteria_set: str | None = None  # households: the criteria set it was registered under
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +108,15 @@ def _columns(campaign: str, alias: str = "") -> str:
     cols = [f"{p}{c}" for c in ("id", "year", "member_id", "unit_id", "registered_at",
                                 "result", "decided_by", "decided_at")]
     if campaign == FAMILY:
-        cols += [f"{p}meets_all", f"{p}assessed_at"]
+        cols += [f"{p}meets_all", f"{p}assessed_at", f"{p}criteria_set"]
     return ", ".join(cols)
 
 
 def _registration(campaign: str, values: tuple) -> Registration:
     if campaign == FAMILY:
-        *head, meets_all, assessed_at = values
-        return Registration(FAMILY, *head, meets_all=bool(meets_all), assessed_at=assessed_at)
+        *head, meets_all, assessed_at, criteria_set = values
+        return Registration(FAMILY, *head, meets_all=bool(meets_all), assessed_at=assessed_at,
+                            criteria_set=criteria_set)
     return Registration(STANDARD, *values)
 
 
@@ -213,13 +215,13 @@ async def evaluation_rows(
     found = []
     for row in rows:
         values = tuple(row)
-        standard, family = values[5:13], values[14:24]
+        standard, family = values[5:13], values[14:25]
         found.append(EvaluationRow(
             member_id=values[0], full_name=values[1], chat_id=values[2], locale=values[3],
             status=values[4],
             standard=_registration(STANDARD, standard) if standard[0] is not None else None,
             family=_registration(FAMILY, family) if family[0] is not None else None,
-            standard_decider=values[13], family_decider=values[24],
+            standard_decider=values[13], family_decider=values[25],
         ))
     return found
 
@@ -262,20 +264,51 @@ async def codes_in_use(db: Database) -> dict[str, dict[str, int]]:
     }
 
 
+async def criteria_sets_in_use(db: Database, *, from_year: int = 0,
+                               to_year: int = 9999) -> dict[tuple[int, str | None], int]:
+    """How many household registrations use each criteria set, per (year, set id)."""
+    rows = await db.fetchall(
+        "SELECT year, criteria_set, count(*) FROM household_registrations"
+        " WHERE year BETWEEN ? AND ? GROUP BY year, criteria_set",
+        (from_year, to_year),
+    )
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+async def criteria_codes_by_set(db: Database) -> dict[tuple[int, str | None], dict[str, int]]:
+    """Criterion codes stored answers use, per (year, criteria set) of their registration."""
+    rows = await db.fetchall(
+        "SELECT h.year, h.criteria_set, a.criterion_code, count(*) FROM household_answers a"
+        " JOIN household_registrations h ON h.id = a.household_id"
+        " GROUP BY h.year, h.criteria_set, a.criterion_code"
+    )
+    found: dict[tuple[int, str | None], dict[str, int]] = {}
+    for year, set_id, code, count in rows:
+        found.setdefault((year, set_id), {})[code] = count
+    return found
+
+
 # --- member side -----------------------------------------------------------------------------
 
 
 async def register(
-    db: Database, campaign: str, *, year: int, member_id: int, unit_id: int, at: str
+    db: Database, campaign: str, *, year: int, member_id: int, unit_id: int, at: str,
+    criteria_set: str | None = None,
 ) -> tuple[Registration, bool]:
-    """Register her (keeping her unit now); registering again is harmless. (reg, created)."""
+    """Register her (keeping her unit now, and for a household the criteria set it answers
+    under); registering again is harmless. (reg, created)."""
+    columns, values = ["year", "member_id", "unit_id", "registered_at"], [year, member_id,
+                                                                          unit_id, at]
+    if campaign == FAMILY:
+        columns.append("criteria_set")
+        values.append(criteria_set)
     async with db.transaction() as conn:
         if await _closed(conn, year, unit_id):
             raise YearClosed(year)
         cursor = await conn.execute(
-            f"INSERT INTO {_TABLE[campaign]} (year, member_id, unit_id, registered_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (member_id, year) DO NOTHING",
-            (year, member_id, unit_id, at),
+            f"INSERT INTO {_TABLE[campaign]} ({', '.join(columns)})"
+            f" VALUES ({', '.join('?' * len(values))}) ON CONFLICT (member_id, year) DO NOTHING",
+            values,
         )
         created = cursor.rowcount == 1
     found = await registration(db, campaign, member_id, year)
@@ -363,17 +396,20 @@ async def set_answer(
     return updated
 
 
-async def refresh_meets_all(db: Database, year: int, live_codes: Collection[str]) -> int:
-    """After a catalog change: recompute 'meets every criterion' for undecided households."""
+async def refresh_meets_all(db: Database, year: int, live_codes: Collection[str], *,
+                            criteria_set: str | None = None) -> int:
+    """After a catalog change: recompute 'meets every criterion' for the undecided households
+    of a year registered under `criteria_set` (None: those without a stored set)."""
     codes = tuple(live_codes)
     meets_all = _MEETS_ALL.format(marks=",".join("?" * len(codes)), n=len(codes))
     async with db.transaction() as conn:
         cursor = await conn.execute(
             f"UPDATE household_registrations SET meets_all = {meets_all}"
-            f" WHERE year = ? AND result IS NULL AND meets_all != {meets_all}"
+            f" WHERE year = ? AND criteria_set IS ? AND result IS NULL"
+            f" AND meets_all != {meets_all}"
             # An erased member's answers are gone; her household keeps its counted status.
             " AND member_id NOT IN (SELECT id FROM members WHERE status = 'deleted')",
-            (*codes, year, *codes),
+            (*codes, year, criteria_set, *codes),
         )
         return cursor.rowcount
 

@@ -96,7 +96,7 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
         del reg["id"]
     households = _rows(await db.fetchall(
         "SELECT h.id, h.year, u.code AS unit_code, h.registered_at, h.assessed_at,"
-        " h.meets_all, h.result, h.decided_at FROM household_registrations h"
+        " h.meets_all, h.result, h.decided_at, h.criteria_set FROM household_registrations h"
         " JOIN units u ON u.id = h.unit_id WHERE h.member_id = ? ORDER BY h.year", (member_id,)))
     answers = await db.fetchall(
         "SELECT a.household_id, a.criterion_code, a.met, a.answered_at FROM household_answers a"

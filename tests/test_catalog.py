@@ -22,6 +22,11 @@ from tests.test_settings import TOKEN, run_cli
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 SHIPPED = default_path().read_text(encoding="utf-8")
+# The same catalog in the older format (top-level [[criteria]]): it loads as set "2014".
+_SET_HEADER = SHIPPED[SHIPPED.index("\n[[criteria_sets]]\n") + 1:
+                      SHIPPED.index("[[criteria_sets.criteria]]")]
+ACTIVITIES = SHIPPED[SHIPPED.index("\n[[activities]]\n"):]
+LEGACY = SHIPPED.replace(_SET_HEADER, "").replace("[[criteria_sets.criteria]]", "[[criteria]]")
 
 
 @pytest.fixture
@@ -58,7 +63,12 @@ def _with(old: str, new: str) -> str:
         ("qualities = [", "not valid TOML"),
         (_with("schema = 1", "schema = 2"), "schema must be 1"),
         (_with("schema = 1", "schema = 1\ncolour = 'red'"), "unknown top-level key 'colour'"),
-        (SHIPPED.split("[[criteria]]")[0], "needs at least one [[criteria]]"),
+        (SHIPPED.split("\n[[criteria_sets]]\n")[0] + ACTIVITIES,
+         "needs at least one [[criteria_sets]] entry (or the older [[criteria]])"),
+        (SHIPPED.split("[[criteria_sets.criteria]]")[0] + ACTIVITIES,
+         "criteria set '2014': needs at least one [[criteria]] entry"),
+        (LEGACY.split("\n[[criteria]]\n")[0] + ACTIVITIES,
+         "needs at least one [[criteria_sets]] entry"),
         (_with('code = "clean_lane"', 'code = "Clean-Lane"'), "criteria entry 8: code must be"),
         (_with('code = "clean_lane"', 'code = "clean_house"'), "'clean_house': the code is used"),
         (_with('en = "Clean lane"', 'fr = "Ruelle"'), "unknown language 'fr'"),
@@ -148,9 +158,10 @@ async def _assessed_household(db: Database, user_id: int) -> int:
 
 
 async def test_a_catalog_change_mid_year(app, settings, api, clock, person, tmp_path, db):
+    """An installation's own catalog in the older single-set format keeps working."""
     household = await _assessed_household(db, 3001)
     # Reworded criterion, a ninth criterion, a retired one: stored answers keep their codes.
-    changed = _with('vi = "Sạch ngõ"', 'vi = "Sạch ngõ, sạch đường"').replace(
+    changed = LEGACY.replace('vi = "Sạch ngõ"', 'vi = "Sạch ngõ, sạch đường"').replace(
         'code = "no_third_child"', 'code = "no_third_child"\nretired = true') + (
         '\n[[criteria]]\ncode = "safe_water"\n'
         'label = { vi = "Dùng nước sạch", en = "Safe water" }\n'
@@ -186,7 +197,7 @@ async def test_removing_a_code_with_data_is_refused_at_start(app, settings, api,
                                                               tmp_path):
     await _assessed_household(db, 3002)
     path = tmp_path / "catalog.toml"
-    start = SHIPPED.index('[[criteria]]\ncode = "clean_lane"')
+    start = SHIPPED.index('[[criteria_sets.criteria]]\ncode = "clean_lane"')
     path.write_text(SHIPPED[:start] + SHIPPED[SHIPPED.index("[[activities]]"):],
                     encoding="utf-8")
     refused = build_application(replace(settings, catalog=path), request=api, clock=clock,
@@ -232,8 +243,8 @@ def test_cli_a_removed_code_with_data_exits_2(tmp_path: Path) -> None:
 
     asyncio.run(seed())
     path = tmp_path / "catalog.toml"
-    start = SHIPPED.index('[[criteria]]\ncode = "no_poverty"')
-    end = SHIPPED.index('[[criteria]]\ncode = "no_law_violation"')
+    start = SHIPPED.index('[[criteria_sets.criteria]]\ncode = "no_poverty"')
+    end = SHIPPED.index('[[criteria_sets.criteria]]\ncode = "no_law_violation"')
     path.write_text(SHIPPED[:start] + SHIPPED[end:], encoding="utf-8")
     result = run_cli(tmp_path, "demo", "--database", str(database), BOT_CATALOG=str(path))
     assert result.returncode == 2, result.stderr
@@ -249,7 +260,7 @@ async def test_a_long_catalog_stays_within_telegram_limits(app, settings, api, c
         f'description = {{ vi = "{"Mô tả rất dài. " * 13}", en = "{"Long text. " * 18}" }}\n'
         for i in range(40))
     path = tmp_path / "catalog.toml"
-    path.write_text(SHIPPED + many, encoding="utf-8")
+    path.write_text(LEGACY + many, encoding="utf-8")
     fresh = await start_application(replace(settings, catalog=path), api, clock)
     try:
         await register_member(fresh.bot_data.db, 3010, "HM-HL-02")

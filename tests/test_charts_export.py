@@ -105,7 +105,7 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     assert rows["Đăng ký phấn đấu chuẩn mực phụ nữ"] == [
         9, 17, 53, 50, 106, "đạt 106%, vượt chỉ tiêu"]
     assert rows["Đạt chuẩn mực phụ nữ"] == [6, 17, 35, 40, 88, "đạt 88% chỉ tiêu, còn thiếu 1"]
-    assert rows["Hộ đăng ký gia đình “5 không 3 sạch”"][0] == 8
+    assert rows["Hộ đăng ký gia đình “5 không, 3 sạch”"][0] == 8
     assert rows["Số hộ đã tự đánh giá"][0] == 8
     assert rows["  Không đói nghèo"][0] == 6
     assert rows["  Không có bạo lực gia đình"][0] == "<5", "small counts suppressed"

@@ -88,7 +88,7 @@ async def test_a_head_evaluates_her_chapter_in_vietnamese(person, db, api):
     told = [m["text"] for m in api.messages(6001)]
     assert len(told) == 2
     assert told[0].startswith("🎉 Chúc mừng chị! Chi hội đã bình xét chuẩn mực phụ nữ năm 2026")
-    assert "được công nhận là gia đình “5 không 3 sạch” năm 2026" in told[1]
+    assert "được công nhận là gia đình “5 không, 3 sạch” năm 2026" in told[1]
     await lan.press("Về danh sách")
     await lan.press("Le Thi Mai")
     await lan.press("Chưa đạt")
@@ -337,7 +337,7 @@ async def test_command_menus_by_role(person, db, api):
     assert "evaluate" in names and "year" not in names
     keyboard = lan.replies()[-1].params["reply_markup"]["keyboard"]
     labels = [b["text"] if isinstance(b, dict) else b for row in keyboard for b in row]
-    assert "⭐ Chuẩn mực phụ nữ" in labels and "🏡 5 không 3 sạch" in labels
+    assert "⭐ Chuẩn mực phụ nữ" in labels and "🏡 5 không, 3 sạch" in labels
     await person(ADMIN_ID).send("/start")
     admin = {c["command"]: c["description"] for c in api.commands(
         scope={"type": "chat", "chat_id": ADMIN_ID}, language_code="en")}

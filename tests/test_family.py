@@ -31,9 +31,9 @@ async def household(db, user_id: int, year: int = 2026):
 async def test_register_and_self_assess_with_one_message_edited_in_place(person, db, api):
     await register_member(db, 5001, "HM-HL-02")
     hoa = person(5001)
-    await hoa.send("🏡 5 không 3 sạch")
+    await hoa.send("🏡 5 không, 3 sạch")
     intro = hoa.reply_text()
-    assert "Gia đình “5 không 3 sạch” năm 2026" in intro and "chỉ chị xem được" in intro
+    assert "Gia đình 5 không, 3 sạch năm 2026" in intro and "chỉ chị xem được" in intro
     assert all(c.label("vi") in intro for c in CATALOG.criteria)
     await hoa.press("Đăng ký gia đình")
     await hoa.press("Tôi đồng ý")  # the self-check consent, asked first
@@ -105,7 +105,7 @@ async def test_update_during_the_year_until_the_chapter_decides(person, db):
     reg = await household(db, 5003)
     assert reg is not None and reg.meets_all, "locked after the decision"
     await hoa.send("/family")
-    assert "🎉 được công nhận gia đình “5 không 3 sạch”" in hoa.reply_text()
+    assert "🎉 được công nhận gia đình “5 không, 3 sạch”" in hoa.reply_text()
     assert "reply_markup" not in hoa.replies()[-1].params
 
 
@@ -123,7 +123,7 @@ async def test_withdraw_and_stale_buttons_from_last_year(person, db, clock):
     reg = await household(db, 5004, 2026)
     assert reg is not None and await campaigns.answers(db, reg.id) == {}
     await hoa.send("/family")
-    assert "Gia đình “5 không 3 sạch” năm 2027" in hoa.reply_text()
+    assert "Gia đình 5 không, 3 sạch năm 2027" in hoa.reply_text()
     await hoa.press("Đăng ký gia đình năm 2027")
     await hoa.send("/family")
     await hoa.press("Rút đăng ký")
