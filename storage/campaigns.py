@@ -513,6 +513,7 @@ async def send_results(
     """
     async with db.transaction() as conn:
         stale: set[int] = set()
+        closed: dict[tuple[int, int], bool] = {}
         for item in items:
             async with conn.execute(
                 f"SELECT r.result, r.told_result, r.year, r.unit_id, m.status"
@@ -521,17 +522,18 @@ async def send_results(
                 (item.registration_id,),
             ) as cursor:
                 row = await cursor.fetchone()
+            if row is not None and (row[2], row[3]) not in closed:
+                closed[row[2], row[3]] = await _closed(conn, row[2], row[3])
             if (row is None or (row[0], row[1]) != (item.result, item.told_result)
-                    or row[4] == "deleted" or await _closed(conn, row[2], row[3])):
+                    or row[4] == "deleted" or closed[row[2], row[3]]):
                 stale.add(item.member_id)
         fresh = [i for i in items if i.member_id not in stale and i.member_id in texts]
         if not fresh:
             return None, 0
-        for item in fresh:
-            await conn.execute(
-                f"UPDATE {_TABLE[item.campaign]} SET told_result = result, told_at = ?"
-                " WHERE id = ?",
-                (at, item.registration_id),
+        for campaign in CAMPAIGNS:
+            await conn.executemany(
+                f"UPDATE {_TABLE[campaign]} SET told_result = result, told_at = ? WHERE id = ?",
+                [(at, i.registration_id) for i in fresh if i.campaign == campaign],
             )
         members = sorted({i.member_id for i in fresh})
         broadcast_id = await deliveries.insert_personal(
