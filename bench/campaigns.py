@@ -8,7 +8,9 @@ eight criteria), then times what the bot and the statistics issue do with it:
 1. `campaigns.counts` for every chapter (the per-chapter-per-year figures) and for the district;
 2. `campaigns.evaluation_rows` for one chapter (the head's list);
 3. `campaigns.decide_remaining` for one chapter ("mark all remaining as achieved");
-4. the start-up work: `catalog.check_stored_codes` and `campaigns.refresh_meets_all`.
+4. `campaigns.unsent` and `campaigns.send_results` for that chapter ("📨 Gửi kết quả": the
+   list's count, then one outbox broadcast with a message per member, marked told together);
+5. the start-up work: `catalog.check_stored_codes` and `campaigns.refresh_meets_all`.
 
     python bench/campaigns.py [--members N]
 
@@ -32,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.catalog import check_stored_codes, load
 from storage import campaigns
 from storage.db import Database
+from storage.deliveries import NewBroadcast
 
 WARDS, CHAPTERS_PER_WARD = 14, 18
 AT = "2026-01-10T02:00:00Z"
@@ -50,12 +53,15 @@ async def build(db: Database, members: int) -> list[int]:
         for ward in range(WARDS):
             unit_id += 1
             ward_id = unit_id
-            await conn.execute("INSERT INTO units VALUES (?, ?, ?, 'ward', 1, ?, ?)",
+            await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at,"
+                               " updated_at) VALUES (?, ?, ?, 'ward', 1, ?, ?)",
                                (ward_id, f"W{ward}", f"Phường {ward}", AT, AT))
             for chapter in range(CHAPTERS_PER_WARD):
                 unit_id += 1
                 chapters.append(unit_id)
-                await conn.execute("INSERT INTO units VALUES (?, ?, ?, 'chapter', ?, ?, ?)",
+                await conn.execute("INSERT INTO units (id, code, name, kind, parent_id,"
+                                   " created_at, updated_at)"
+                                   " VALUES (?, ?, ?, 'chapter', ?, ?, ?)",
                                    (unit_id, f"W{ward}-{chapter}", f"Chi hội {chapter}",
                                     ward_id, AT, AT))
         people = [(i, 100_000 + i, 100_000 + i, f"Hội viên {i}", chapters[i % len(chapters)])
@@ -124,6 +130,15 @@ async def main(members: int) -> None:
                               lambda: campaigns.decide_remaining(
                                   db, campaigns.STANDARD, year=2026, unit_id=chapters[1],
                                   result=campaigns.ACHIEVED, by=1, at=AT))
+        pending = await timed("unsent for one chapter (the list's count)", results,
+                              lambda: campaigns.unsent(db, 2026, chapters[1]), repeat=5)
+        new = NewBroadcast(draft_key="bench:results", created_by=1, sender_chat_id=1,
+                           unit_id=chapters[1], audience="evaluation", text_html="",
+                           photo_file_id=None, scheduled_at=AT, kind="evaluation")
+        texts = {item.member_id: "🎉 Chúc mừng chị!" for item in pending}
+        _broadcast, sent = await timed("send_results for one chapter (outbox + told)", results,
+                                       lambda: campaigns.send_results(
+                                           db, new, items=pending, texts=texts, at=AT))
         await db.close()
     figures = {
         "members": members,
@@ -132,6 +147,7 @@ async def main(members: int) -> None:
         "district_counts": asdict(district),  # type: ignore[call-overload]
         "chapter_list_rows": len(rows),  # type: ignore[arg-type]
         "bulk_decided": len(changed),  # type: ignore[arg-type]
+        "results_sent": sent,
         "ms": results,
     }
     print(json.dumps(figures, ensure_ascii=False, default=str))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import html
 import re
 import secrets
-import warnings
 from datetime import datetime
 from typing import Any
 
@@ -39,10 +38,10 @@ from bot.validators import InvalidInput, display_phone, normalise_phone
 from handlers import menu
 from handlers.common import edit as edit_message
 from handlers.common import page_buttons, paginate, refuse, requires, say
-from handlers.evaluation import NOTICES_TASK, Notice, send_notices
-from storage import admin, audit, units
+from storage import admin, audit, deliveries, units
 from storage.admin import ChangeRefused, MemberBrief
 from storage.db import to_iso
+from storage.deliveries import SYSTEM_SENDER, NewBroadcast
 from storage.units import Unit
 
 GRANT = "ga"  # the /grant and /revoke flow
@@ -653,7 +652,7 @@ async def _unit_decided(update: Update, context: BotContext, confirmed: bool,
         return
     by, at = context.principal.user_id, to_iso(context.clock.now())
     db = context.db
-    notices: list[Notice] = []
+    notices: list[tuple[int, str]] = []
     try:
         if op["op"] == "add":
             added = await admin.add_unit(db, parent_id=op["parent"], code=op["code"],
@@ -690,10 +689,10 @@ async def _unit_decided(update: Update, context: BotContext, confirmed: bool,
                    None, message)
         return
     await _put(update, context, text, None, message)
-    _tell(context, notices)
+    await _tell(context, op.get("into") or 0, notices)
 
 
-def _merge_notices(result: admin.MergeResult, old: str, into: str) -> list[Notice]:
+def _merge_notices(result: admin.MergeResult, old: str, into: str) -> list[tuple[int, str]]:
     notices = []
     holders = {m.id for m in result.role_holders}
     for member in {m.id: m for m in [*result.members, *result.role_holders]}.values():
@@ -704,7 +703,7 @@ def _merge_notices(result: admin.MergeResult, old: str, into: str) -> list[Notic
                    "else changes for you.", old=html.escape(old), into=html.escape(into))
         if member.id in holders:
             text += "\n" + t._("Your role now covers {into}.", into=html.escape(into))
-        notices.append(Notice(member.id, member.chat_id, text))
+        notices.append((member.id, text))
     return notices
 
 
@@ -796,10 +795,13 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     ]
 
 
-def _tell(context: BotContext, notices: list[Notice]) -> None:
-    """Tell the people a change moved, in the background and paced as bulk traffic."""
+async def _tell(context: BotContext, unit_id: int, notices: list[tuple[int, str]]) -> None:
+    """Tell the people a change moved through the outbox (paced, resumable, recorded)."""
     if not notices:
         return
-    with warnings.catch_warnings():  # tests and the demo do not `start` the application
-        warnings.filterwarnings("ignore", message=".*not running won't be automatically")
-        context.application.create_task(send_notices(context.bot, notices), name=NOTICES_TASK)
+    now = to_iso(context.clock.now())
+    await deliveries.enqueue_personal(context.db, NewBroadcast(
+        draft_key=f"unit_change:{unit_id}:{secrets.token_hex(8)}", created_by=SYSTEM_SENDER,
+        sender_chat_id=SYSTEM_SENDER, unit_id=unit_id, audience="unit_change", text_html="",
+        photo_file_id=None, scheduled_at=now, kind="unit_change"), notices, now=now)
+    context.delivery.wake()

@@ -8,44 +8,47 @@ registered in it), every decision records who and when, the last decision wins, 
 screen is re-read from the database so two heads always see the current state. Heads never
 see criterion answers: only "meets every criterion: yes/no" and counts.
 
-Members are told their result in their language by `send_notices`, run as a background task
-so a bulk decision for hundreds of members never holds up the head's reply.
+A decision is not sent when it is recorded: a slip of the thumb ("Chưa đạt" for the wrong
+member) must never reach her. The list shows how many results are unsent; "📨 Gửi kết quả"
+and one confirmation hand them to the outbox (`bot/delivery.py`: paced, resumable, recorded),
+one message per member in her language with only her own results. A decision not yet sent can
+be taken back; one corrected after sending is unsent again and tells her it was corrected.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import warnings
+import secrets
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, orgtree
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
-from bot.pacing import BULK
 from bot.permissions import Role, may_act_on_unit
 from handlers.common import edit, refuse, requires, say
-from storage import campaigns, units
-from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, YearClosed
+from storage import campaigns, deliveries, units
+from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
 from storage.db import to_iso
+from storage.deliveries import NewBroadcast
 from storage.units import Unit
 
 log = logging.getLogger(__name__)
 
 PREFIX = "ev"
 YEAR_PREFIX = "yr"
-NOTICES_TASK = "evaluation-notices"
 PAGE_SIZE = 8
 FIRST_YEAR = 2000
-PICK, LIST, CARD, CONFIRM = "n", "l", "c", "k"
+PICK, LIST, CARD, CONFIRM, SEND = "n", "l", "c", "k", "g"
+BROADCAST_KIND = "evaluation"  # the outbox's kind: not a notice, not listed in /broadcasts
 CAMPAIGN_KEYS = {"s": STANDARD, "f": FAMILY}
 # Card options: (campaign, result).
 DECISIONS = {
@@ -54,6 +57,7 @@ DECISIONS = {
     "fr": (FAMILY, campaigns.RECOGNISED),
     "fn": (FAMILY, campaigns.NOT_RECOGNISED),
 }
+UNDO = {"su": STANDARD, "fu": FAMILY}  # take back a decision not yet sent
 
 STANDARD_STATUS = {
     None: N_("⭐ not decided"),
@@ -88,61 +92,29 @@ class Screen:
     choice: Choice
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """One result message for one member."""
-
-    member_id: int
-    chat_id: int
-    text: str
-
-
 # --- telling members -------------------------------------------------------------------------
 
 
-async def send_notices(bot: Bot, notices: Sequence[Notice]) -> int:
-    """Send result messages one by one, paced as bulk traffic; returns how many arrived.
+def result_message(locale: str, year: int, items: Sequence[Unsent]) -> str:
+    """One member's message: only her own results, in her language; corrections say so.
 
-    A member who blocked the bot (or any other refusal) is logged and skipped. The delivery
-    engine may take this over; it is the only place evaluation results are sent.
+    A household's result is only "recognised" or "not this time", never which criterion.
     """
-    delivered = 0
-    for notice in notices:
-        for _attempt in range(5):
-            try:
-                await bot.send_message(notice.chat_id, notice.text,
-                                       rate_limit_args=BULK)  # type: ignore[call-arg]
-                delivered += 1
-            except RetryAfter:  # the rate limiter now pauses; try again after the pause
-                continue
-            except Forbidden:
-                log.info("member %s has blocked the bot; evaluation result not delivered",
-                         notice.member_id)
-            except TelegramError as exc:
-                log.warning("evaluation result for member %s not delivered: %s",
-                            notice.member_id, exc.message)
-            break
-        else:
-            log.warning("evaluation result for member %s not delivered: flood limits",
-                        notice.member_id)
-    return delivered
+    t = translator(locale)
+    new = [t._(NOTICE_TEXTS[i.result], year=year) for i in items if i.told_result is None]
+    corrected = [t._(NOTICE_TEXTS[i.result], year=year) for i in items
+                 if i.told_result is not None]
+    if corrected:
+        new += [t._("📝 Your chapter has corrected your {year} evaluation result:", year=year),
+                *corrected]
+    return "\n\n".join(new)
 
 
-def _notice(row: EvaluationRow, result: str, year: int) -> Notice | None:
-    if row.status != "active":
-        return None
-    t = translator(row.locale)
-    return Notice(row.member_id, row.chat_id, t._(NOTICE_TEXTS[result], year=year))
-
-
-def _tell(context: BotContext, notices: Sequence[Notice]) -> None:
-    """Send in the background: the head's reply does not wait for hundreds of messages."""
-    if not notices:
-        return
-    with warnings.catch_warnings():  # tests and the demo do not `start` the application
-        warnings.filterwarnings("ignore", message=".*not running won't be automatically")
-        context.application.create_task(send_notices(context.bot, list(notices)),
-                                        name=NOTICES_TASK)
+def _by_member(items: Sequence[Unsent]) -> dict[int, list[Unsent]]:
+    grouped: dict[int, list[Unsent]] = defaultdict(list)
+    for item in items:
+        grouped[item.member_id].append(item)
+    return grouped
 
 
 # --- screens ---------------------------------------------------------------------------------
@@ -229,7 +201,10 @@ async def _list_screen(context: BotContext, unit_id: int, year: int, page: int,
     open_standard = sum(1 for r in rows if r.standard and r.standard.result is None)
     open_households = sum(1 for r in rows if r.family and r.family.meets_all
                           and r.family.result is None)
+    unsent = 0 if closed else len(_by_member(await campaigns.unsent(context.db, year, unit_id)))
     actions = []
+    if unsent:
+        actions.append(Option("send", t._("📨 Send results ({n})", n=t.number(unsent))))
     if not closed and open_standard:
         actions.append(Option("alls", t._("✅ Mark all remaining as achieved ({n})",
                                            n=t.number(open_standard))))
@@ -259,6 +234,11 @@ async def _list_screen(context: BotContext, unit_id: int, year: int, page: int,
             meeting=t.number(counts.households_meeting_all),
             recognised=t.number(counts.households_recognised)),
     ]
+    if unsent:
+        lines.append(t.n_("📨 {n} member's results are not sent yet: she is told only when you "
+                          "press “Send results”.",
+                          "📨 {n} members' results are not sent yet: they are told only when you "
+                          "press “Send results”.", unsent))
     if closed:
         lines.append(t._("🔒 {year} is closed: the results are read-only.", year=year))
     lines.append("")
@@ -305,6 +285,8 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
         return None
     row = rows[0]
     closed = await campaigns.is_closed(context.db, year, unit_id)
+    unsent = {u.campaign: u for u in await campaigns.unsent(context.db, year, unit_id)
+              if u.member_id == member_id}
     tz = context.settings.timezone
     lines = [f"<b>{html.escape(row.full_name)}</b>",
              t._("Evaluation {year}", year=year) + " · "
@@ -329,6 +311,8 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
         if not closed:
             options += [Option("sa", t._("✅ Standard: achieved (Đạt)")),
                         Option("sn", t._("✖ Standard: not achieved (Chưa đạt)"))]
+            if STANDARD in unsent and unsent[STANDARD].told_result is None:
+                options.append(Option("su", t._("↩ Standard: not decided yet")))
     lines.append("")
     household = row.family
     if household is None:
@@ -345,8 +329,13 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
         if household.meets_all and not closed:
             options += [Option("fr", t._("🏡 Household: recognised")),
                         Option("fn", t._("🏡 Household: not yet"))]
+            if FAMILY in unsent and unsent[FAMILY].told_result is None:
+                options.append(Option("fu", t._("↩ Household: not decided yet")))
     if closed:
         lines += ["", t._("🔒 {year} is closed: the results are read-only.", year=year)]
+    elif unsent:
+        lines += ["", t._("📨 Not sent to her yet: she is told when you press “Send results” "
+                          "on the list.")]
     options.append(Option("back", t._("⬅ Back to the list")))
     choice = Choice(options, page_size=len(options))
     _remember(context, CARD, unit=unit_id, year=year, page=page, member=member_id)
@@ -361,17 +350,55 @@ async def _confirm_screen(context: BotContext, unit_id: int, year: int, key: str
     if CAMPAIGN_KEYS[key] == STANDARD:
         n = sum(1 for r in rows if r.standard and r.standard.result is None)
         text = t._("Mark the {n} members of {unit} who have no decision yet as having achieved "
-                   "the women's standard {year}? Each of them will be told.",
+                   "the women's standard {year}? They are told when you send the results.",
                    n=t.number(n), unit=where, year=year)
     else:
         n = sum(1 for r in rows if r.family and r.family.meets_all and r.family.result is None)
         text = t._("Recognise the {n} households of {unit} that self-assessed as meeting every "
                    "criterion and have no decision yet as “5 không, 3 sạch” families for {year}? "
-                   "Each member will be told.", n=t.number(n), unit=where, year=year)
+                   "The members are told when you send the results.", n=t.number(n),
+                   unit=where, year=year)
     choice = Choice([Option("yes", t._("✅ Yes, go ahead")),
                      Option("no", t._("✖ No, back to the list"))])
     _remember(context, CONFIRM, unit=unit_id, year=year, campaign=key)
     return Screen(text, choice.keyboard(PREFIX, CONFIRM, unit_id, year, key), choice)
+
+
+async def _send_screen(context: BotContext, unit_id: int, year: int) -> Screen:
+    """What "Send results" would send, in figures, before anything leaves."""
+    t = context.t
+    items = await campaigns.unsent(context.db, year, unit_id)
+    where = html.escape(await orgtree.unit_path(context.db, unit_id))
+    if not items:
+        choice = Choice([Option("no", t._("⬅ Back to the list"))])
+        _remember(context, SEND, unit=unit_id, year=year)
+        return Screen(t._("Every result of {unit} for {year} has been sent; there is nothing new "
+                          "to send.", unit=where, year=year),
+                      choice.keyboard(PREFIX, SEND, unit_id, year), choice)
+    count = {r: sum(1 for i in items if i.result == r) for c in campaigns.CAMPAIGNS
+             for r in campaigns.RESULTS[c]}
+    lines = [t.n_("Send the {year} evaluation results of {unit} to {n} member?",
+                  "Send the {year} evaluation results of {unit} to {n} members?",
+                  len(_by_member(items)), year=year, unit=where), ""]
+    if any(i.campaign == STANDARD for i in items):
+        lines.append(t._("⭐ Women's standard: {achieved} achieved, {not_achieved} not achieved.",
+                         achieved=t.number(count[campaigns.ACHIEVED]),
+                         not_achieved=t.number(count[campaigns.NOT_ACHIEVED])))
+    if any(i.campaign == FAMILY for i in items):
+        lines.append(t._("🏡 Households: {recognised} recognised, {not_yet} not yet.",
+                         recognised=t.number(count[campaigns.RECOGNISED]),
+                         not_yet=t.number(count[campaigns.NOT_RECOGNISED])))
+    corrected = sum(1 for i in items if i.told_result is not None)
+    if corrected:
+        lines.append(t.n_("📝 {n} result corrects one sent before; she is told it was corrected.",
+                          "📝 {n} results correct ones sent before; the members are told they "
+                          "were corrected.", corrected))
+    lines += ["", t._("Each member gets one message in her language with only her own results. "
+                      "Once sent, it cannot be taken back.")]
+    choice = Choice([Option("yes", t._("📨 Send")),
+                     Option("no", t._("✖ Not now, back to the list"))])
+    _remember(context, SEND, unit=unit_id, year=year)
+    return Screen("\n".join(lines), choice.keyboard(PREFIX, SEND, unit_id, year), choice)
 
 
 def _remember(context: BotContext, view: str, **params: Any) -> None:
@@ -451,7 +478,8 @@ def _params(data: callbacks.CallbackData) -> tuple[str, dict[str, int | str], st
     """(view, params, 'o' or 'p', key) from a press, or None if it is not one of ours."""
     view, args = data.arg(0), data.args[1:]
     shapes = {PICK: ("year", "node"), LIST: ("unit", "year"),
-              CARD: ("unit", "year", "page", "member"), CONFIRM: ("unit", "year", "campaign")}
+              CARD: ("unit", "year", "page", "member"), CONFIRM: ("unit", "year", "campaign"),
+              SEND: ("unit", "year")}
     if view not in shapes or len(args) != len(shapes[view]) + 2:
         return None
     params: dict[str, int | str] = {}
@@ -514,6 +542,8 @@ async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Scre
         return await _card_screen(context, p["unit"], p["year"], p["page"], p["member"])
     if view == CONFIRM:
         return await _confirm_screen(context, p["unit"], p["year"], p["campaign"])
+    if view == SEND:
+        return await _send_screen(context, p["unit"], p["year"])
     return None
 
 
@@ -567,6 +597,13 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         else:
             await _put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
                        message)
+    elif view == SEND:
+        if key == "yes":
+            await _send_results(update, context, p, message)
+        else:
+            await _answer(update, context)
+            await _put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
+                       message)
     else:
         await _answer(update, context, t._("This button is no longer active."))
 
@@ -602,6 +639,9 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
             await _put(update, context, await _list_screen(context, unit, year, 0), message)
             return
         await _put(update, context, await _confirm_screen(context, unit, year, key[-1]), message)
+    elif key == "send":
+        await _answer(update, context)
+        await _put(update, context, await _send_screen(context, unit, year), message)
     elif key.startswith("y") and _int(key[1:]) is not None:
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
@@ -632,38 +672,45 @@ async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key:
         await _put(update, context, await _list_screen(context, unit, year, page), message)
         return
     rows = await campaigns.evaluation_rows(context.db, year, unit, member)
-    if key not in DECISIONS or not rows:
+    if (key not in DECISIONS and key not in UNDO) or not rows:
         await _answer(update, context, t._("This member is not on this chapter's list for "
                                            "{year}.", year=year))
         return
-    campaign, result = DECISIONS[key]
-    row = rows[0]
-    reg = row.standard if campaign == STANDARD else row.family
+    campaign = UNDO[key] if key in UNDO else DECISIONS[key][0]
+    reg = rows[0].standard if campaign == STANDARD else rows[0].family
     if reg is None:
         await _answer(update, context, t._("This button is no longer active."))
-        await _put(update, context, await _card_screen(context, unit, year, page, member),
-                   message)
-        return
-    assert context.principal is not None
-    notices: list[Notice] = []
-    try:
-        _now, changed = await campaigns.decide(
-            context.db, campaign, reg.id, result, by=context.principal.user_id,
-            at=to_iso(context.clock.now()))
-    except YearClosed:
-        await _answer(update, context, t._("🔒 {year} is closed: the results are read-only.",
-                                           year=year))
-    except NotEligible:
-        await _answer(update, context, t._("This household did not self-assess as meeting "
-                                           "every criterion, so it cannot be recognised."))
     else:
-        labels = STANDARD_STATUS if campaign == STANDARD else HOUSEHOLD_STATUS
-        await _answer(update, context, t._("Saved: {result}", result=t._(labels[result])),
-                      alert=False)
-        if changed and (notice := _notice(row, result, year)) is not None:
-            notices.append(notice)
+        try:
+            await _decide_one(update, context, reg.id, key)
+        except YearClosed:
+            await _answer(update, context, t._("🔒 {year} is closed: the results are read-only.",
+                                               year=year))
+        except NotEligible:
+            await _answer(update, context, t._("This household did not self-assess as meeting "
+                                               "every criterion, so it cannot be recognised."))
     await _put(update, context, await _card_screen(context, unit, year, page, member), message)
-    _tell(context, notices)
+
+
+async def _decide_one(update: Update, context: BotContext, registration_id: int,
+                      key: str) -> None:
+    """Record (or take back) one decision; nothing is sent to her yet."""
+    t = context.t
+    assert context.principal is not None
+    by, at = context.principal.user_id, to_iso(context.clock.now())
+    if key in UNDO:
+        if await campaigns.undecide(context.db, UNDO[key], registration_id, by=by, at=at):
+            await _answer(update, context, t._("Taken back: not decided yet. Nothing was sent "
+                                               "to her."), alert=False)
+        else:
+            await _answer(update, context, t._("This result has already been sent to her; "
+                                               "you can correct it instead."))
+        return
+    campaign, result = DECISIONS[key]
+    await campaigns.decide(context.db, campaign, registration_id, result, by=by, at=at)
+    labels = STANDARD_STATUS if campaign == STANDARD else HOUSEHOLD_STATUS
+    await _answer(update, context, t._("Saved: {result}", result=t._(labels[result])),
+                  alert=False)
 
 
 async def _decide_all(update: Update, context: BotContext, p: dict[str, Any],
@@ -673,7 +720,6 @@ async def _decide_all(update: Update, context: BotContext, p: dict[str, Any],
     campaign = CAMPAIGN_KEYS[p["campaign"]]
     result = campaigns.ACHIEVED if campaign == STANDARD else campaigns.RECOGNISED
     assert context.principal is not None
-    notices: list[Notice] = []
     try:
         changed = await campaigns.decide_remaining(
             context.db, campaign, year=year, unit_id=unit, result=result,
@@ -681,17 +727,48 @@ async def _decide_all(update: Update, context: BotContext, p: dict[str, Any],
     except YearClosed:
         note = t._("🔒 {year} is closed: the results are read-only.", year=year)
     else:
-        done = set(changed)
-        rows = await campaigns.evaluation_rows(context.db, year, unit)
-        notices = [n for r in rows if r.member_id in done
-                   and (n := _notice(r, result, year)) is not None]
-        note = (t.n_("✅ {n} member marked as achieved; she is being told.",
-                     "✅ {n} members marked as achieved; they are being told.", len(changed))
+        note = (t.n_("✅ {n} member marked as achieved.",
+                     "✅ {n} members marked as achieved.", len(changed))
                 if campaign == STANDARD else
-                t.n_("✅ {n} household recognised; the member is being told.",
-                     "✅ {n} households recognised; the members are being told.", len(changed)))
+                t.n_("✅ {n} household recognised.", "✅ {n} households recognised.",
+                     len(changed)))
     await _put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
-    _tell(context, notices)  # after her reply: she never waits for hundreds of messages
+
+
+async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
+                        message: Message | None) -> None:
+    """Hand the unsent results to the outbox: one broadcast, one message per member."""
+    t = context.t
+    unit, year = p["unit"], p["year"]
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    await _answer(update, context)
+    items = await campaigns.unsent(context.db, year, unit)
+    grouped = _by_member(items)
+    texts = {member: result_message(group[0].locale, year, group)
+             for member, group in grouped.items()}
+    now = to_iso(context.clock.now())
+    new = NewBroadcast(
+        draft_key=f"{BROADCAST_KIND}:{unit}:{year}:{secrets.token_hex(8)}", created_by=user.id,
+        sender_chat_id=chat.id, unit_id=unit, audience=BROADCAST_KIND, text_html="",
+        photo_file_id=None, scheduled_at=now, kind=BROADCAST_KIND)
+    broadcast_id, sent = await campaigns.send_results(context.db, new, items=items, texts=texts,
+                                                      at=now)
+    if broadcast_id is None:
+        note = t._("Nothing was sent: every result had already been sent.")
+    else:
+        note = t.n_("📨 The results are on their way to {n} member; you will get a delivery "
+                    "report.", "📨 The results are on their way to {n} members; you will get "
+                    "a delivery report.", sent)
+        if sent < len(grouped):
+            note += "\n" + t._("Some results changed meanwhile and were not sent; please check "
+                                "them and send again.")
+        status = await say(update, context, t._("⏳ Preparing to send …"))
+        if status is not None:
+            await deliveries.set_progress_message(context.db, broadcast_id, chat.id,
+                                                  status.message_id)
+        context.delivery.wake()
+    await _put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
 
 
 # --- /year close ------------------------------------------------------------------------------
@@ -769,6 +846,12 @@ async def _ask_close(update: Update, context: BotContext, year: int, unit_id: in
     if year == context.this_year:
         lines.append(t._("⚠️ {year} is not over yet: members there will no longer be able to "
                          "register or update anything for {year}.", year=year))
+    unsent = await campaigns.unsent_count(context.db, year, unit_id)
+    if unsent:
+        lines.append(t.n_("⚠️ {n} member's results have not been sent to her; once the year is "
+                          "closed they will not be sent.",
+                          "⚠️ {n} members' results have not been sent to them; once the year is "
+                          "closed they will not be sent.", unsent))
     choice = _close_choice(t, year)
     assert context.user_data is not None
     context.user_data["pending_choice"] = YEAR_PREFIX

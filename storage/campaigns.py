@@ -13,14 +13,16 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage import activities
+from storage import activities, deliveries
 from storage.db import Database
+from storage.deliveries import NewBroadcast
 
 STANDARD = "standard"
 FAMILY = "family"
 CAMPAIGNS = (STANDARD, FAMILY)
 ACHIEVED, NOT_ACHIEVED = "achieved", "not_achieved"
 RECOGNISED, NOT_RECOGNISED = "recognised", "not_recognised"
+UNDECIDED = "undecided"  # logged when a decision not yet sent is taken back
 RESULTS = {STANDARD: (ACHIEVED, NOT_ACHIEVED), FAMILY: (RECOGNISED, NOT_RECOGNISED)}
 _TABLE = {STANDARD: "standard_registrations", FAMILY: "household_registrations"}
 COMMITMENT_MAX = 500
@@ -474,6 +476,117 @@ async def decide_remaining(
             [(campaign, reg_id, result, by, at) for reg_id, _member in changed],
         )
     return [member for _reg, member in changed]
+
+
+async def undecide(
+    db: Database, campaign: str, registration_id: int, *, by: int, at: str
+) -> bool:
+    """Take back a decision her chapter has not sent her yet (a slip); False if none to take.
+
+    A decision already sent stays (she knows it); it can only be corrected to the other result.
+    """
+    async with db.transaction() as conn:
+        reg = await _load(conn, campaign, registration_id)
+        if reg is None:
+            raise CampaignError("no such registration")
+        if await _closed(conn, reg.year, reg.unit_id):
+            raise YearClosed(reg.year)
+        cursor = await conn.execute(
+            f"UPDATE {_TABLE[campaign]} SET result = NULL, decided_by = NULL, decided_at = NULL"
+            " WHERE id = ? AND result IS NOT NULL AND told_result IS NULL",
+            (registration_id,),
+        )
+        if cursor.rowcount == 0:
+            return False
+        await conn.execute(
+            "INSERT INTO evaluation_decisions (campaign, registration_id, result, decided_by,"
+            " decided_at) VALUES (?, ?, ?, ?, ?)",
+            (campaign, registration_id, UNDECIDED, by, at),
+        )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Unsent:
+    """A decision her chapter has not sent her yet (told_result: what she was told before)."""
+
+    campaign: str
+    registration_id: int
+    member_id: int
+    locale: str
+    result: str
+    told_result: str | None
+
+
+_UNSENT = """
+    SELECT '{campaign}', r.id, r.member_id, m.locale, r.result, r.told_result
+    FROM {table} r JOIN members m ON m.id = r.member_id
+    WHERE r.year = :year AND r.unit_id IN (SELECT id FROM open) AND r.result IS NOT NULL
+      AND r.result IS NOT r.told_result AND m.status != 'deleted'"""
+
+
+async def unsent(db: Database, year: int, unit_id: int) -> list[Unsent]:
+    """Decisions of the subtree's open units not yet sent to the member (erased members: never).
+
+    Ordered by member, the standard before the household, so one message per member is easy.
+    """
+    parts = " UNION ALL ".join(_UNSENT.format(campaign=c, table=_TABLE[c]) for c in CAMPAIGNS)
+    rows = await db.fetchall(
+        f"WITH RECURSIVE {_OPEN_SUBTREE} SELECT * FROM ({parts}) ORDER BY 3, 1 DESC",
+        {"unit": unit_id, "year": year},
+    )
+    return [Unsent(*tuple(r)) for r in rows]
+
+
+async def send_results(
+    db: Database, new: NewBroadcast, *, items: Collection[Unsent], texts: dict[int, str], at: str
+) -> tuple[int | None, int]:
+    """Hand the results to the outbox, one message per member, and mark them told, together.
+
+    `texts` is each member's message rendered from `items`. A member whose decision changed
+    since `items` were read (another head, a double tap) is left out and stays unsent: she never
+    gets a message that is not her current result. (broadcast id or None, members sent to).
+    """
+    async with db.transaction() as conn:
+        stale: set[int] = set()
+        closed: dict[tuple[int, int], bool] = {}
+        for item in items:
+            async with conn.execute(
+                f"SELECT r.result, r.told_result, r.year, r.unit_id, m.status"
+                f" FROM {_TABLE[item.campaign]} r JOIN members m ON m.id = r.member_id"
+                " WHERE r.id = ?",
+                (item.registration_id,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and (row[2], row[3]) not in closed:
+                closed[row[2], row[3]] = await _closed(conn, row[2], row[3])
+            if (row is None or (row[0], row[1]) != (item.result, item.told_result)
+                    or row[4] == "deleted" or closed[row[2], row[3]]):
+                stale.add(item.member_id)
+        fresh = [i for i in items if i.member_id not in stale and i.member_id in texts]
+        if not fresh:
+            return None, 0
+        for campaign in CAMPAIGNS:
+            await conn.executemany(
+                f"UPDATE {_TABLE[campaign]} SET told_result = result, told_at = ? WHERE id = ?",
+                [(at, i.registration_id) for i in fresh if i.campaign == campaign],
+            )
+        members = sorted({i.member_id for i in fresh})
+        broadcast_id = await deliveries.insert_personal(
+            conn, new, [(m, texts[m]) for m in members], at)
+    return broadcast_id, len(members)
+
+
+async def unsent_count(db: Database, year: int, unit_id: int | None) -> int:
+    """How many members have a decision of this year not yet sent (None: every unit)."""
+    if unit_id is not None:
+        return len({u.member_id for u in await unsent(db, year, unit_id)})
+    union = " UNION ".join(
+        f"SELECT r.member_id FROM {_TABLE[c]} r JOIN members m ON m.id = r.member_id"
+        " WHERE r.year = :year AND r.result IS NOT NULL AND r.result IS NOT r.told_result"
+        " AND m.status != 'deleted'" for c in CAMPAIGNS)
+    row = await db.fetchone(f"SELECT count(*) FROM ({union})", {"year": year})
+    return int(row[0]) if row else 0
 
 
 async def decisions(db: Database, campaign: str, registration_id: int) -> list[sqlite3.Row]:

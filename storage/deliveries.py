@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -153,6 +154,35 @@ async def set_total(conn: aiosqlite.Connection, broadcast_id: int) -> int:
     async with conn.execute("SELECT total FROM broadcasts WHERE id = ?", (broadcast_id,)) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+async def insert_personal(
+    conn: aiosqlite.Connection, new: NewBroadcast, texts: Sequence[tuple[int, str]], now: str
+) -> int | None:
+    """Inside the caller's transaction: a broadcast that starts at once with each member's own
+    text, (member id, text) pairs: one variant and one delivery each. None if `draft_key` exists.
+
+    For messages meant for one person only (her evaluation result): nothing in the broadcast's
+    own text, so a delivery without its variant could never show somebody else's message.
+    """
+    variants = [Variant(number, text) for number, (_member, text) in enumerate(texts)]
+    broadcast_id = await insert_running(conn, new, variants, now)
+    if broadcast_id is None:
+        return None
+    await conn.executemany(
+        "INSERT OR IGNORE INTO deliveries (broadcast_id, member_id, variant) VALUES (?, ?, ?)",
+        [(broadcast_id, member_id, number) for number, (member_id, _text) in enumerate(texts)],
+    )
+    await set_total(conn, broadcast_id)
+    return broadcast_id
+
+
+async def enqueue_personal(
+    db: Database, new: NewBroadcast, texts: Sequence[tuple[int, str]], *, now: str
+) -> int | None:
+    """A personal message to each of these members through the outbox (see `insert_personal`)."""
+    async with db.transaction() as conn:
+        return await insert_personal(conn, new, texts, now)
 
 
 async def get(db: Database, broadcast_id: int) -> Broadcast | None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.clock import ManualClock
 from bot.permissions import load_principal
-from handlers import evaluation
 from storage import admin, audit, campaigns, members, units
 from tests.conftest import ADMIN_ID
 from tests.stats_data import DECEMBER, HEAD, WARD_ADMIN, seed
@@ -17,11 +14,6 @@ from tests.stats_data import DECEMBER, HEAD, WARD_ADMIN, seed
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(DECEMBER)
-
-
-async def notices_sent() -> None:
-    tasks = [t for t in asyncio.all_tasks() if t.get_name() == evaluation.NOTICES_TASK]
-    await asyncio.gather(*tasks)
 
 
 async def roles_of(db, user_id: int) -> set[tuple[str, str]]:
@@ -132,7 +124,7 @@ async def test_revoke_tells_her_and_nobody_revokes_herself(person, db, api):
     assert actions == ["role.revoke"]
 
 
-async def test_merging_two_chapters_keeps_history_and_old_codes(person, db, api):
+async def test_merging_two_chapters_keeps_history_and_old_codes(app, person, db, api):
     ids = await seed(db)
     person(5021)
     lan = person(WARD_ADMIN)
@@ -142,7 +134,7 @@ async def test_merging_two_chapters_keeps_history_and_old_codes(person, db, api)
     assert "5 hội viên" in lan.reply_text()
     await lan.press("Đồng ý thay đổi")
     assert "✅ Đã sáp nhập Chi hội tổ dân phố số 7 vào" in lan.reply_text()
-    await notices_sent()
+    await app.bot_data.delivery.run_until_idle()  # the people moved are told by the outbox
     assert "đã sáp nhập vào Phường Hoàng Liệt › Chi hội tổ dân phố số 2" in api.last_text(5021)
     # Members follow; the registration keeps the chapter it was made in; counts include it.
     moved = await members.get(db, ids["5021"])

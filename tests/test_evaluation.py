@@ -1,19 +1,16 @@
-"""/evaluate and /year close end to end: decisions, notices, bulk, permissions, closed years."""
+"""/evaluate and /year close end to end: decisions, sending the results through the outbox,
+bulk, permissions, closed years."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from bot.catalog import load
 from bot.clock import ManualClock
-from handlers import evaluation
-from storage import campaigns, members, units
-from tests.conftest import ADMIN_ID, grant, register_member
+from storage import campaigns, deliveries, members, units
+from tests.conftest import ADMIN_ID, grant, register_member, start_application, stop_application
 
 JUNE_2026 = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
 CATALOG = load()
@@ -25,10 +22,18 @@ def clock() -> ManualClock:
     return ManualClock(DECEMBER)
 
 
-async def notices_sent() -> None:
-    """Wait for the background tasks that tell members their results."""
-    tasks = [t for t in asyncio.all_tasks() if t.get_name() == evaluation.NOTICES_TASK]
-    await asyncio.gather(*tasks)
+async def send_results(app, head_person, labels: tuple[str, str] = ("Gửi kết quả", "📨 Gửi")
+                       ) -> None:
+    """The head presses "Gửi kết quả" and confirms; then the outbox sends."""
+    await head_person.press(labels[0])
+    await head_person.press(labels[1])
+    await app.bot_data.delivery.run_until_idle()
+
+
+def texts_to(api, chat_id: int) -> list[str]:
+    """Every message the bot sent to this chat."""
+    return [str(c.params["text"]) for c in api.calls
+            if c.ok and c.method == "sendMessage" and c.params.get("chat_id") == chat_id]
 
 
 async def enrol(db, api, user_id: int, unit_code: str = "HM-HL-02", *, name: str = "Nguyễn Thị Hoa",
@@ -64,7 +69,7 @@ async def result(db, member_id: int, campaign: str = campaigns.STANDARD) -> str 
     return reg.result
 
 
-async def test_a_head_evaluates_her_chapter_in_vietnamese(person, db, api):
+async def test_a_head_evaluates_her_chapter_in_vietnamese(app, person, db, api):
     await head(db)
     hoa = await enrol(db, api, 6001, name="Nguyễn Thị Hoa", household=True)
     mai = await enrol(db, api, 6002, name="Le Thi Mai", locale="en")
@@ -84,16 +89,32 @@ async def test_a_head_evaluates_her_chapter_in_vietnamese(person, db, api):
     assert "Đã lưu: ⭐ đạt chuẩn" in card
     assert "Kết quả: ⭐ đạt chuẩn — do Trần Thị Lan ghi, lúc 09:00 20/12/2026" in card
     await lan.press("Gia đình: công nhận")
-    await notices_sent()
-    told = [m["text"] for m in api.messages(6001)]
-    assert len(told) == 2
-    assert told[0].startswith("🎉 Chúc mừng chị! Chi hội đã bình xét chuẩn mực phụ nữ năm 2026")
-    assert "được công nhận là gia đình “5 không, 3 sạch” năm 2026" in told[1]
+    assert "Chưa gửi cho chị ấy" in lan.reply_text()
     await lan.press("Về danh sách")
     await lan.press("Le Thi Mai")
     await lan.press("Chưa đạt")
-    await notices_sent()
-    assert "not achieved this time" in api.last_text(6002), "told in her own language"
+    await lan.press("Về danh sách")
+    assert "📨 2 kết quả chưa gửi" in lan.reply_text()
+    await app.bot_data.delivery.run_until_idle()
+    assert texts_to(api, 6001) == [] and texts_to(api, 6002) == [], "nothing before 'Gửi'"
+    await lan.press("Gửi kết quả (2)")
+    confirm = lan.reply_text()
+    assert "Gửi kết quả bình xét năm 2026 của Phường Hoàng Liệt › Chi hội tổ dân phố số 2 " \
+        "cho 2 hội viên?" in confirm
+    assert "⭐ Chuẩn mực phụ nữ: 1 đạt, 1 chưa đạt." in confirm
+    assert "🏡 Hộ gia đình: 1 được công nhận, 0 chưa được công nhận." in confirm
+    await lan.press("📨 Gửi")
+    assert "Em đang gửi kết quả cho 2 hội viên" in lan.reply_text()
+    assert "chưa gửi" not in lan.reply_text(), "the list no longer counts them"
+    await app.bot_data.delivery.run_until_idle()
+    told = texts_to(api, 6001)
+    assert len(told) == 1, "one message with both of her results"
+    assert told[0].startswith("🎉 Chúc mừng chị! Chi hội đã bình xét chuẩn mực phụ nữ năm 2026")
+    assert "được công nhận là gia đình “5 không, 3 sạch” năm 2026" in told[0]
+    assert "tiêu chí" not in told[0], "never which criterion"
+    assert len(texts_to(api, 6002)) == 1
+    assert "not achieved this time" in texts_to(api, 6002)[0], "told in her own language"
+    assert "Đã gửi tới: 2/2 hội viên" in api.last_text(6000), "the engine's delivery report"
     assert await result(db, hoa) == campaigns.ACHIEVED
     assert await result(db, hoa, campaigns.FAMILY) == campaigns.RECOGNISED
     assert await result(db, mai) == campaigns.NOT_ACHIEVED
@@ -102,8 +123,8 @@ async def test_a_head_evaluates_her_chapter_in_vietnamese(person, db, api):
     assert lan.errors() == []
 
 
-async def test_an_admin_in_english_changes_a_decision_while_the_year_is_open(person, db, api,
-                                                                             clock):
+async def test_an_admin_in_english_changes_a_decision_and_corrects_it_after_sending(
+        app, person, db, api, clock):
     ward_admin = await register_member(db, 6100, "HM-HL-07", name="Pham Thi Thu", locale="en")
     await grant(db, ward_admin, "unit_admin", "HM-HL")
     hoa = await enrol(db, api, 6101, name="Nguyễn Thị Hoa")
@@ -118,23 +139,41 @@ async def test_an_admin_in_english_changes_a_decision_while_the_year_is_open(per
     clock.advance(3600)
     await thu.press("Standard: not achieved")
     assert "Saved: ⭐ not achieved" in thu.reply_text()
-    await thu.press("Standard: not achieved")  # the same again: no change, no second notice
-    await notices_sent()
+    await thu.press("Standard: not achieved")  # the same again: no change
     history = await campaigns.decisions(db, campaigns.STANDARD, (
         await campaigns.registration(db, campaigns.STANDARD, hoa, 2026)).id)  # type: ignore[union-attr]
     assert [(r["result"], r["decided_at"]) for r in history] == [
         ("achieved", "2026-12-20T02:00:00Z"), ("not_achieved", "2026-12-20T03:00:00Z")]
-    told = [m["text"] for m in api.messages(6101)]
-    assert len(told) == 2 and "đã đạt chuẩn" in told[0] and "lần này chị chưa đạt" in told[1]
+    await thu.press("Back to the list")
+    await send_results(app, thu, ("Send results", "📨 Send"))
+    told = texts_to(api, 6101)
+    assert len(told) == 1 and "lần này chị chưa đạt" in told[0], "only the final decision"
+    # A correction after sending is unsent again, and says it is a correction.
+    await thu.press("Nguyễn Thị Hoa")
+    assert "Standard: not decided yet" not in str(thu.buttons()), "sent: correct, not undo"
+    await thu.press("Standard: achieved")
+    await thu.press("Back to the list")
+    assert "📨 1 member's results are not sent yet" in thu.reply_text()
+    await thu.press("Send results (1)")
+    assert "1 result corrects one sent before" in thu.reply_text()
+    await thu.press("📨 Send")
+    await app.bot_data.delivery.run_until_idle()
+    told = texts_to(api, 6101)
+    assert len(told) == 2 and "đã điều chỉnh kết quả bình xét năm 2026" in told[1]
+    assert "đã đạt chuẩn" in told[1] and "chưa đạt" not in told[1]
+    unit = (await units.by_code(db, "HM-HL-02")).id  # type: ignore[union-attr]
+    await thu.press_data(thu.buttons()[0][0], f"ev:l:{unit}:2026:o:send")  # stale: nothing new
+    assert "nothing new to send" in thu.reply_text()
     await thu.press("Back to the list")
     await thu.press("Another chapter")
     assert "Which chapter?" in thu.reply_text()
+    assert len(texts_to(api, 6101)) == 2
 
 
-async def test_mark_all_remaining_with_a_confirmation_for_a_big_chapter(person, db, api,
-                                                                        monkeypatch, caplog):
-    """~200 members: pages stay under the limits, the head's reply never waits for the notices,
-    and a member who blocked the bot does not stop the others."""
+async def test_mark_all_remaining_then_send_one_message_each_for_a_big_chapter(app, person,
+                                                                              db, api):
+    """~200 members: pages stay under the limits, nothing leaves before "Gửi", then one
+    message each through the outbox; a member who blocked the bot does not stop the others."""
     await head(db)
     ids = [await enrol(db, api, 7000 + i, name=f"Hội Viên Số {i:03d}") for i in range(200)]
     decided = ids[5]
@@ -149,31 +188,25 @@ async def test_mark_all_remaining_with_a_confirmation_for_a_big_chapter(person, 
     assert len(first["reply_markup"]["inline_keyboard"]) < 15
     await lan.press("▶")
     assert "Trang 2/25." in lan.reply_text()
-    await lan.send("201")  # typed: the first action after the 200 members
-    assert "199 hội viên" in lan.reply_text() and "Em sẽ báo kết quả" in lan.reply_text()
-
-    gate = asyncio.Event()
+    await lan.send("202")  # typed: "mark all" comes after the 200 members and "Gửi kết quả"
+    assert "199 hội viên" in lan.reply_text() and "khi chị gửi kết quả" in lan.reply_text()
+    await lan.press("Đồng ý")
+    assert "✅ Đã đánh dấu 199 hội viên đạt chuẩn." in lan.reply_text()
+    assert "📨 200 kết quả chưa gửi" in lan.reply_text()
     member_chats = set(range(7000, 7200))
-    real = api.do_request
-
-    async def slow_members(url: str, method: str, request_data: Any = None, *args: Any,
-                           **kwargs: Any) -> tuple[int, bytes]:
-        params = request_data.parameters if request_data is not None else {}
-        if url.endswith("sendMessage") and params.get("chat_id") in member_chats:
-            await gate.wait()  # Telegram is slow for the members' messages
-        return await real(url, method, request_data, *args, **kwargs)
-
-    monkeypatch.setattr(api, "do_request", slow_members)
-    await lan.press("Đồng ý")  # returns although no member has been told yet
-    assert "✅ Đã đánh dấu 199 hội viên đạt chuẩn" in lan.reply_text()
-    assert not [c for c in api.calls if c.ok and c.params.get("chat_id") in member_chats]
-    gate.set()
-    with caplog.at_level(logging.INFO, logger="handlers.evaluation"):
-        await notices_sent()
-    told = {c.params["chat_id"] for c in api.calls if c.ok and c.method == "sendMessage"
-            and c.params.get("chat_id") in member_chats}
-    assert told == member_chats - {7005, 7007}
-    assert any("blocked the bot" in r.getMessage() for r in caplog.records)
+    await app.bot_data.delivery.run_until_idle()
+    assert not [c for c in api.calls if c.params.get("chat_id") in member_chats]
+    await lan.press("Gửi kết quả (200)")
+    assert "⭐ Chuẩn mực phụ nữ: 199 đạt, 1 chưa đạt." in lan.reply_text()
+    await lan.press("📨 Gửi")
+    await app.bot_data.delivery.run_until_idle()
+    told = [c.params["chat_id"] for c in api.calls if c.ok and c.method == "sendMessage"
+            and c.params.get("chat_id") in member_chats]
+    assert sorted(told) == sorted(member_chats - {7007}), "one message each"
+    assert "chị đã đạt chuẩn" in texts_to(api, 7001)[0]
+    assert "lần này chị chưa đạt" in texts_to(api, 7005)[0]
+    report = api.last_text(6000)
+    assert "Đã gửi tới: 199/200 hội viên" in report and "chặn" in report
     counts = await campaigns.counts(db, 2026, (await units.by_code(db, "HM-HL-02")).id)  # type: ignore[union-attr]
     assert (counts.standard_achieved, counts.standard_not_achieved) == (199, 1)
     assert await result(db, decided) == campaigns.NOT_ACHIEVED, "a decision is not overwritten"
@@ -197,7 +230,6 @@ async def test_households_are_recognised_only_when_they_meet_every_criterion(per
     await lan.press("Đồng ý")
     assert "Đã công nhận 1 hộ" in lan.reply_text()
     assert await result(db, eligible, campaigns.FAMILY) == campaigns.RECOGNISED
-    await notices_sent()
 
 
 async def test_every_press_is_authorised(person, db, api):
@@ -250,10 +282,9 @@ async def test_two_heads_last_decision_wins_and_both_see_the_current_state(perso
     history = await campaigns.decisions(db, campaigns.STANDARD, (
         await campaigns.registration(db, campaigns.STANDARD, hoa, 2026)).id)  # type: ignore[union-attr]
     assert [r["decided_by"] for r in history] == [6400, 6401]
-    await notices_sent()
 
 
-async def test_a_unit_admin_closes_a_year_for_her_ward(person, db, api):
+async def test_a_unit_admin_closes_a_year_for_her_ward(app, person, db, api):
     await head(db)
     admin = await register_member(db, 6501, "HM-HL-07", name="Phạm Thị Thu")
     await grant(db, admin, "unit_admin", "HM-HL")
@@ -262,6 +293,7 @@ async def test_a_unit_admin_closes_a_year_for_her_ward(person, db, api):
     lan, thu = person(6000), person(6501)
     await lan.send("/evaluate")
     await lan.press("Nguyễn Thị Hoa")
+    await lan.press("Gia đình: chưa công nhận")  # decided, not sent
     card = lan.buttons()
     await lan.send("/year close 2026")
     assert "không có quyền" in lan.reply_text(), "chapter heads cannot close a year"
@@ -274,6 +306,7 @@ async def test_a_unit_admin_closes_a_year_for_her_ward(person, db, api):
     await thu.send("/year close 2026")
     assert "Khóa sổ năm 2026 cho Phường Hoàng Liệt?" in thu.reply_text()
     assert "chưa kết thúc" in thu.reply_text()
+    assert "Còn 1 hội viên chưa được gửi kết quả" in thu.reply_text()
     await thu.send("1")  # typed confirmation
     assert "Đã khóa sổ năm 2026 cho Phường Hoàng Liệt" in thu.reply_text()
     await thu.send("/year close 2026")
@@ -288,6 +321,10 @@ async def test_a_unit_admin_closes_a_year_for_her_ward(person, db, api):
     assert "đã khóa sổ" in lan.reply_text() and await result(db, hoa) is None
     await lan.send("/evaluate")
     assert "đã khóa sổ" in lan.reply_text() and "Đánh dấu tất cả" not in lan.reply_text()
+    assert "Gửi kết quả" not in str(lan.buttons()), "a closed year's results are never sent"
+    await lan.press_data(message_id, f"ev:g:{unit}:2026:o:yes")  # a forged send
+    await app.bot_data.delivery.run_until_idle()
+    assert texts_to(api, 6502) == []
     member = person(6502)
     await member.send("/standard")
     assert "đã khóa sổ" in member.reply_text()
@@ -303,7 +340,6 @@ async def test_a_unit_admin_closes_a_year_for_her_ward(person, db, api):
     await boss.press("Hủy")
     assert "vẫn mở" in boss.reply_text()
     assert await campaigns.is_closed(db, 2026, (await units.by_code(db, "HM-YS-03")).id) is False  # type: ignore[union-attr]
-    await notices_sent()
 
 
 async def test_last_years_evaluation_in_january(person, db, api, clock):
@@ -322,7 +358,6 @@ async def test_last_years_evaluation_in_january(person, db, api, clock):
     assert "Bình xét năm 2026" in lan.reply_text() and "1 đạt" in lan.reply_text()
     await lan.send("/evaluate 2031")
     assert "từ 2000 đến 2027" in lan.reply_text()
-    await notices_sent()
 
 
 async def test_command_menus_by_role(person, db, api):
@@ -351,3 +386,104 @@ async def test_per_chapter_per_year_counts_use_the_indexes(db):
             f"EXPLAIN QUERY PLAN SELECT unit_id, count(*) FROM {table}"
             " WHERE year = 2026 AND unit_id IN (3, 4, 5) GROUP BY unit_id"))
         assert f"COVERING INDEX {index}" in plan, plan
+
+
+async def test_a_slip_corrected_before_sending_never_reaches_her(app, person, db, api):
+    await head(db)
+    hoa = await enrol(db, api, 6701, name="Nguyễn Thị Hoa")
+    binh = await enrol(db, api, 6702, name="Vũ Thị Bình", household=True)
+    lan = person(6000)
+    await lan.send("/evaluate")
+    await lan.press("Nguyễn Thị Hoa")
+    await lan.press("Chuẩn mực: Chưa đạt")  # the slip
+    await lan.press("Chuẩn mực: Đạt")  # corrected at once
+    await lan.press("Về danh sách")
+    await lan.press("Vũ Thị Bình")
+    await lan.press("Chuẩn mực: Chưa đạt")
+    await lan.press("Gia đình: công nhận")
+    await lan.press("Chuẩn mực: chưa bình xét")  # taken back: undecided again
+    assert "Đã hủy ghi" in lan.reply_text() and "Kết quả: ⏳ chưa bình xét" in lan.reply_text()
+    assert await result(db, binh) is None
+    await app.bot_data.delivery.run_until_idle()
+    assert texts_to(api, 6701) == [] and texts_to(api, 6702) == []
+    await lan.press("Về danh sách")
+    await send_results(app, lan)
+    assert len(texts_to(api, 6701)) == 1 and "đã đạt chuẩn" in texts_to(api, 6701)[0]
+    assert "chưa đạt" not in texts_to(api, 6701)[0], "the slip never reached her"
+    told = texts_to(api, 6702)
+    assert len(told) == 1 and "được công nhận" in told[0] and "chuẩn mực" not in told[0], \
+        "a taken-back decision sends nothing"
+    history = await campaigns.decisions(db, campaigns.STANDARD, (
+        await campaigns.registration(db, campaigns.STANDARD, binh, 2026)).id)  # type: ignore[union-attr]
+    assert [r["result"] for r in history] == ["not_achieved", "undecided"], "logged"
+    assert hoa
+
+
+async def test_a_restart_between_confirming_and_sending_sends_exactly_once(
+        app, settings, person, db, api, clock):
+    await head(db)
+    await enrol(db, api, 6801, name="Nguyễn Thị Hoa")
+    await enrol(db, api, 6802, name="Le Thi Mai", locale="en")
+    lan = person(6000)
+    await lan.send("/evaluate")
+    await lan.press("Đánh dấu tất cả")
+    await lan.press("Đồng ý")
+    await lan.press("Gửi kết quả (2)")
+    message_id, _label, send = next(b for b in lan.buttons() if "📨 Gửi" in b[1])
+    await lan.press_data(message_id, send)
+    await lan.press_data(message_id, send)  # a double tap
+    assert "Em chưa gửi gì" in lan.reply_text()
+    # The process dies before its outbox sent anything; a new one starts on the same database.
+    fresh = await start_application(settings, api, clock)
+    try:
+        await fresh.bot_data.delivery.run_until_idle()
+        await fresh.bot_data.delivery.run_until_idle()
+    finally:
+        await stop_application(fresh)
+    await app.bot_data.delivery.run_until_idle()  # the old one, had it survived: nothing more
+    assert len(texts_to(api, 6801)) == 1 and "đã đạt chuẩn" in texts_to(api, 6801)[0]
+    assert len(texts_to(api, 6802)) == 1 and "you achieved it" in texts_to(api, 6802)[0]
+
+
+async def test_a_forged_send_by_another_wards_head_is_refused(app, person, db, api):
+    await head(db, 6900, "HM-HL-02")
+    await head(db, 6901, "HM-YS-03", name="Head Yên Sở")
+    hoa = await enrol(db, api, 6902, name="Nguyễn Thị Hoa")
+    await campaigns.decide(db, campaigns.STANDARD, (await campaigns.registration(
+        db, campaigns.STANDARD, hoa, 2026)).id, campaigns.NOT_ACHIEVED, by=6900,  # type: ignore[union-attr]
+        at="2026-12-20T02:00:00Z")
+    unit = (await units.by_code(db, "HM-HL-02")).id  # type: ignore[union-attr]
+    other = person(6901)
+    for forged in (f"ev:l:{unit}:2026:o:send", f"ev:g:{unit}:2026:o:yes"):
+        await other.press_data(1, forged)
+        assert "không có quyền" in other.reply_text(), forged
+    await app.bot_data.delivery.run_until_idle()
+    assert texts_to(api, 6902) == []
+    assert len(await campaigns.unsent(db, 2026, unit)) == 1, "still waiting for her own head"
+
+
+async def test_stopped_and_erased_members(app, person, db, api):
+    """A stopped member's delivery is skipped by the outbox; an erased one is never sent to."""
+    await head(db)
+    stopped = await enrol(db, api, 7301, name="Đỗ Thị An")
+    erased = await enrol(db, api, 7302, name="Vũ Thị Bình")
+    await enrol(db, api, 7303, name="Nguyễn Thị Hoa")
+    lan = person(6000)
+    await lan.send("/evaluate")
+    await lan.press("Đánh dấu tất cả")
+    await lan.press("Đồng ý")
+    await members.set_status(db, stopped, "stopped")
+    bich = person(7302)
+    await bich.send("/deleteme")
+    await bich.send("1")  # confirmed by typing
+    assert (await members.get(db, erased)).status == "deleted"  # type: ignore[union-attr]
+    her_chat = len(texts_to(api, 7302))
+    await lan.send("/evaluate")
+    assert "📨 2 kết quả chưa gửi" in lan.reply_text(), "the erased member is not counted"
+    await send_results(app, lan)
+    assert texts_to(api, 7301) == [] and len(texts_to(api, 7302)) == her_chat
+    assert len(texts_to(api, 7303)) == 1
+    found = await deliveries.recent_in_units(db, None)
+    assert all(b.kind == "notice" for b in found), "results are not listed in /broadcasts"
+    report = api.last_text(6000)
+    assert "Đã gửi tới: 1/2 hội viên" in report and "Bỏ qua (đã tắt thông báo): 1" in report
