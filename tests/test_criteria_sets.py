@@ -222,6 +222,7 @@ def test_invalid_set_files_are_refused_naming_the_line_and_field(
 async def _register_household(hoa, ticks: list[str]) -> None:
     await hoa.send("/family")
     await hoa.press("Đăng ký")
+    await hoa.press("Tôi đồng ý")  # the self-check consent, asked first
     for label in ticks:
         await hoa.press(label)
     await hoa.press("Xong")
