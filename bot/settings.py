@@ -17,6 +17,7 @@ SUPPORTED_LOCALES = ("vi", "en")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_SEND_RATE = 25.0
 DEFAULT_REMINDER_GRACE_HOURS = 3.0
+DEFAULT_DISCLOSURE_K = 5
 
 
 class SettingsError(Exception):
@@ -44,6 +45,7 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     reminder_grace_hours: float = DEFAULT_REMINDER_GRACE_HOURS
+    disclosure_k: int = DEFAULT_DISCLOSURE_K  # bot/disclosure.py: the smallest group shown
 
     @property
     def api_base_file_url(self) -> str:
@@ -81,6 +83,7 @@ class Settings:
             webhook_listen=_listen(get("BOT_WEBHOOK_LISTEN")),
             webhook_port=_port(get("BOT_WEBHOOK_PORT")),
             reminder_grace_hours=_grace_hours(get("BOT_REMINDER_GRACE_HOURS")),
+            disclosure_k=_disclosure_k(get("BOT_DISCLOSURE_K")),
         )
 
 
@@ -170,6 +173,18 @@ def _grace_hours(value: str | None) -> float:
             "hours from 0 to 24 (e.g. 3): how late a missed reminder may still be sent",
         )
     return hours
+
+
+def _disclosure_k(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_DISCLOSURE_K
+    if not (value.isascii() and value.isdigit() and 3 <= int(value) <= 100):
+        raise SettingsError(
+            "BOT_DISCLOSURE_K",
+            "a whole number from 3 to 100 (e.g. 5): the fewest households a sensitive figure "
+            "may describe",
+        )
+    return int(value)
 
 
 def _webhook_url(value: str | None) -> str | None:
