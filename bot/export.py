@@ -42,6 +42,7 @@ from bot import orgtree
 from bot import stats as figures_of
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, load_principal, may_act_on_unit
+from bot.settings import DEFAULT_DISCLOSURE_K
 from bot.stats import METRIC_BY_CODE, Figures, Sunday
 from storage import audit, exports, stats, targets
 from storage.db import Database, to_iso
@@ -148,7 +149,8 @@ class Collected:
 async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any,
                   now: datetime, locale: str, criteria_entries: Sequence[tuple[str, str]],
                   activity_entries: Sequence[tuple[str, str, str | None]] = (),
-                  progress: Progress | None = None, k: int = 5) -> Collected:
+                  progress: Progress | None = None,
+                  k: int = DEFAULT_DISCLOSURE_K) -> Collected:
     """Read an export's data: a few grouped queries, members in batches of units."""
     fig = await figures_of.figures(db, unit_id, year, timezone)
     own = await figures_of.per_unit(db, unit_id, year, timezone)
