@@ -296,7 +296,7 @@ def criteria_rows(t: Translator, data: Collected) -> list[list[Any]]:
              date=t.date(view.as_of.astimezone(data.generated_at.tzinfo).date())),
          shown.respondents, *blank],
         [t._("… not meeting every criterion"), shown.failing, *blank]]
-    if shown.reason is not None:
+    if view.nothing_shown:
         rows.append([t._("Not enough households to show the criteria and keep each family's "
                          "answers private.")] + [None] * 6)
         return rows

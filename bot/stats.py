@@ -387,6 +387,12 @@ class CriteriaView:
     shown: disclosure.Shown  # cells: households NOT meeting each criterion (None: hidden)
     as_of: datetime | None  # the latest release counted in the scope (None: none yet)
 
+    @property
+    def nothing_shown(self) -> bool:
+        """Too few households, or not one cell may be shown: say so plainly instead."""
+        return self.shown.reason is not None or all(
+            value is None for value in self.shown.cells.values())
+
 
 async def criteria(db: Database, scope_id: int | None, year: int, *, codes: Sequence[str],
                    k: int, now: datetime) -> CriteriaView:
@@ -448,7 +454,7 @@ def criteria_lines(t: Translator, view: CriteriaView, entries: Sequence[tuple[st
                     "{k} households have self-assessed.", k=k)]
     lines = [t._("Households counted: {n} · not meeting every criterion: {failing}.",
                  n=t.number(shown.respondents), failing=t.number(shown.failing))]
-    if shown.reason is not None:
+    if view.nothing_shown:
         lines.append(t._("There are not yet enough households here to show this breakdown "
                          "while keeping each family's answers private."))
     else:

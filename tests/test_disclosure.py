@@ -321,9 +321,16 @@ async def test_before_and_after_one_change_nothing_moves_until_k_changed(person,
     before, cells = await screen(person, 6800, "HM-HL-02")
     assert cells[LABELS["no_poverty"]] == 8 and cells[LABELS["clean_house"]] == 7
     assert "Số liệu tính đến ngày 20/12/2026." in before
-    # One named member (a meeting household) now says she does not meet "no poverty".
+    # One named member (a meeting household) now says, in /family, she does not meet
+    # "no poverty"; the head looks again.
     clock.advance(86_400)
-    await campaigns.set_answer(db, regs[-1], "no_poverty", False, live_codes=CRITERIA, at=AT)
+    her = person(6724)
+    await her.send("/family")
+    await her.press("Cập nhật")
+    await her.press(LABELS["no_poverty"])
+    await her.press("Xong")
+    assert her.errors() == []
+    assert not (await campaigns.answers(db, regs[-1]))["no_poverty"], "saved at once"
     after, _ = await screen(person, 6800, "HM-HL-02")
     assert after == before, "one change shows nothing, not even the date"
     for changed in regs[-4:-1]:  # three more: four households changed, still fewer than K
