@@ -397,3 +397,19 @@ async def test_the_release_reads_indexes_only(db):
         plan = await stats.explain(db, sql, params)
         assert any(index in step for step in plan), plan
         assert [s for s in plan if s.startswith("SCAN") and "json_each" not in s] == [], plan
+
+
+async def test_a_merged_unit_s_households_count_in_the_unit_it_was_merged_into(person, db):
+    from bot import orgtree
+    from storage import admin, units
+
+    await chapter(db, "HM-HL-02", 7200, [POVERTY] * 7 + [HOUSE] * 6, 10)
+    await chapter(db, "HM-HL-07", 7300, [POVERTY] * 6 + [HOUSE] * 6, 5)
+    source, target = [await units.by_code(db, code) for code in ("HM-HL-07", "HM-HL-02")]
+    await admin.merge_units(db, source.id, target.id, by=ADMIN_ID, at=AT)
+    orgtree.invalidate(db)
+    text, cells = await screen(person, ADMIN_ID, "HM-HL-02")
+    assert "Số hộ được tính: 40 · chưa đạt đủ mọi tiêu chí: 25." in text
+    assert cells[LABELS["no_poverty"]] == 13 and cells[LABELS["clean_house"]] == 12
+    ward_text, _ = await screen(person, ADMIN_ID, "HM-HL")
+    assert "Số hộ được tính: 40 · chưa đạt đủ mọi tiêu chí: 25." in ward_text
