@@ -148,14 +148,14 @@ def _suppress(code: Hashable, *, total: Mapping[Hashable, Aggregate],
         for parent, members in groups.items():
             secret = [m for m in members if m in hidden]
             if parent not in hidden:
-                if not secret or _safe(secret, value, total, k):
+                if not secret or _safe(secret, value=value, total=total, k=k):
                     continue
                 open_ = sorted((m for m in members if m not in hidden),
                                key=lambda m: (value(m), str(m)))
-                while open_ and not _safe(secret, value, total, k):
+                while open_ and not _safe(secret, value=value, total=total, k=k):
                     secret.append(open_.pop(0))
                     hidden.add(secret[-1])
-                if not _safe(secret, value, total, k):
+                if not _safe(secret, value=value, total=total, k=k):
                     hidden.add(parent)
                 changed = True
             elif not secret:
@@ -166,7 +166,7 @@ def _suppress(code: Hashable, *, total: Mapping[Hashable, Aggregate],
     raise AssertionError("suppression did not converge")  # pragma: no cover
 
 
-def _safe(secret: Sequence[Hashable], value: Callable[[Hashable], int],
+def _safe(secret: Sequence[Hashable], *, value: Callable[[Hashable], int],
           total: Mapping[Hashable, Aggregate], k: int) -> bool:
     """Whether the suppressed cells of a group (whose parent is shown) protect each other.
 

@@ -43,7 +43,7 @@ def clock() -> ManualClock:
 
 
 def attack(children: Mapping[Hashable, Sequence[Hashable]], own: Mapping[Hashable, Aggregate],
-           codes: Sequence[str], shown: Mapping[Hashable, disclosure.Shown],
+           *, codes: Sequence[str], shown: Mapping[Hashable, disclosure.Shown],
            k: int = K) -> list[str]:
     """Everything an attacker who sees every shown cell and every unit's F can work out.
 
@@ -64,7 +64,7 @@ def attack(children: Mapping[Hashable, Sequence[Hashable]], own: Mapping[Hashabl
             if direct is not None and direct.respondents:
                 group.append((("direct", parent), direct.failing, None))
             top = shown[parent].cells[code]
-            secret_values = _true_values(children, own, parent, code, kids)
+            secret_values = _true_values(children, own, parent=parent, code=code, kids=kids)
             hidden = [(who, bound) for who, bound, value in group if value is None]
             if top is None:
                 if not hidden and shown[parent].respondents:
@@ -87,7 +87,7 @@ def attack(children: Mapping[Hashable, Sequence[Hashable]], own: Mapping[Hashabl
 
 
 def _true_values(children: Mapping[Hashable, Sequence[Hashable]],
-                 own: Mapping[Hashable, Aggregate], parent: Hashable, code: str,
+                 own: Mapping[Hashable, Aggregate], *, parent: Hashable, code: str,
                  kids: Sequence[Hashable]) -> dict[Hashable, int]:
     def total(unit: Hashable) -> int:
         return own.get(unit, Aggregate()).cells.get(code, 0) + sum(
@@ -167,7 +167,7 @@ def test_one_failing_household_cannot_be_recovered_from_the_ward():
     children = {None: [1], 1: [2, 3, 4], 2: [], 3: [], 4: []}
     shown = protect(children=children, own=own, codes=CODES, k=K)
     assert shown[3].cells == dict.fromkeys(CODES)
-    assert attack(children, own, CODES, shown) == []
+    assert attack(children, own, codes=CODES, shown=shown) == []
     # Naively, ward "c" (8) minus chapter 4's shown 7 would give her criterion away.
     assert shown[1].cells["c"] is None or shown[4].cells["c"] is None
 
@@ -181,7 +181,7 @@ def test_two_drill_down_levels_do_not_isolate_one_household():
            2: households([frozenset("b")] * 9 + [frozenset("a")] * 6, 5)}
     children = {None: [1], 1: [10, 2], 10: [11, 12, 13], 2: [], 11: [], 12: [], 13: []}
     shown = protect(children=children, own=own, codes=CODES, k=K)
-    assert attack(children, own, CODES, shown) == []
+    assert attack(children, own, codes=CODES, shown=shown) == []
     assert shown[12].cells == dict.fromkeys(CODES)
 
 
@@ -191,7 +191,7 @@ def test_households_registered_in_a_parent_itself_are_never_shown_on_their_own()
            3: households([frozenset("a")] * 8 + [frozenset("b")] * 8, 2)}
     children = {None: [1], 1: [2, 3], 2: [], 3: []}
     shown = protect(children=children, own=own, codes=CODES, k=K)
-    assert attack(children, own, CODES, shown) == []
+    assert attack(children, own, codes=CODES, shown=shown) == []
     if shown[1].cells["a"] is not None:
         assert None in (shown[2].cells["a"], shown[3].cells["a"])
 
@@ -202,7 +202,7 @@ def test_no_suppressed_cell_can_be_worked_out_on_random_trees(seed):
     children, own = random_tree(rng)
     k = rng.choice((3, 5, 5, 7))
     shown = protect(children=children, own=own, codes=CODES, k=k)
-    assert attack(children, own, CODES, shown, k) == []
+    assert attack(children, own, codes=CODES, shown=shown, k=k) == []
     for unit, result in shown.items():
         for code, value in result.cells.items():
             if value is not None:
@@ -224,7 +224,8 @@ def test_k_is_a_setting_from_3():
 # --- through the application -------------------------------------------------------------------
 
 
-async def household(db, user_id: int, unit: str, failed: frozenset[str] = frozenset()) -> int:
+async def household(db, user_id: int, unit: str, *, failed: frozenset[str] = frozenset()
+                    ) -> int:
     """A member of `unit` whose household self-assessed, failing the `failed` criteria."""
     member_id = await register_member(db, user_id, unit, name=f"Hội viên {user_id}")
     reg, _ = await campaigns.register(db, campaigns.FAMILY, year=YEAR, member_id=member_id,
@@ -235,12 +236,12 @@ async def household(db, user_id: int, unit: str, failed: frozenset[str] = frozen
     return reg.id
 
 
-async def chapter(db, unit: str, first: int, failing: Sequence[frozenset[str]],
+async def chapter(db, unit: str, first: int, *, failing: Sequence[frozenset[str]],
                   meeting: int) -> list[int]:
     """Households of a chapter: the failing ones (with what they fail), then the others."""
     found = []
     for number, failed in enumerate([*failing, *[frozenset()] * meeting]):
-        found.append(await household(db, first + number, unit, failed))
+        found.append(await household(db, first + number, unit, failed=failed))
     return found
 
 
@@ -265,9 +266,10 @@ async def screen(person, who: int, unit: str) -> tuple[str, dict[str, int | None
 
 async def ward_with_three_chapters(db) -> None:
     """Hoàng Liệt: chapter 2 and 7 with many failing households, chapter 12 with ONE."""
-    await chapter(db, "HM-HL-02", 6100, [POVERTY] * 7 + [VIOLENCE | HOUSE] * 6, 10)
-    await chapter(db, "HM-HL-07", 6200, [POVERTY] * 6 + [HOUSE] * 7, 8)
-    await chapter(db, "HM-HL-12", 6300, [VIOLENCE], 9)  # /evaluate names her
+    await chapter(db, "HM-HL-02", 6100, failing=[POVERTY] * 7 + [VIOLENCE | HOUSE] * 6,
+                  meeting=10)
+    await chapter(db, "HM-HL-07", 6200, failing=[POVERTY] * 6 + [HOUSE] * 7, meeting=8)
+    await chapter(db, "HM-HL-12", 6300, failing=[VIOLENCE], meeting=9)  # /evaluate names her
     admin = await register_member(db, 6400, "HM-HL-12", name="Trần Thị Lan")
     await grant(db, admin, "unit_admin", "HM-HL")
 
@@ -288,7 +290,7 @@ async def test_one_failing_household_and_the_ward_above_it_reveal_nothing(person
 
 
 async def test_all_but_one_meeting_everything_shows_nothing(person, db):
-    await chapter(db, "HM-HL-02", 6500, [POVERTY], 14)
+    await chapter(db, "HM-HL-02", 6500, failing=[POVERTY], meeting=14)
     head = await register_member(db, 6600, "HM-HL-02")
     await grant(db, head, "chapter_head", "HM-HL-02")
     text, cells = await screen(person, 6600, "HM-HL-02")
@@ -315,7 +317,8 @@ async def test_ward_and_chapter_levels_together_isolate_no_household(person, db)
 
 
 async def test_before_and_after_one_change_nothing_moves_until_k_changed(person, db, clock):
-    regs = await chapter(db, "HM-HL-02", 6700, [POVERTY] * 8 + [HOUSE] * 7, 10)
+    regs = await chapter(db, "HM-HL-02", 6700, failing=[POVERTY] * 8 + [HOUSE] * 7,
+                         meeting=10)
     head = await register_member(db, 6800, "HM-HL-02")
     await grant(db, head, "chapter_head", "HM-HL-02")
     before, cells = await screen(person, 6800, "HM-HL-02")
@@ -349,7 +352,7 @@ async def test_before_and_after_one_change_nothing_moves_until_k_changed(person,
 
 async def test_erasure_removes_her_answers_at_once_and_the_figures_at_the_next_release(
         person, db):
-    await chapter(db, "HM-HL-02", 6900, [POVERTY] * 8 + [HOUSE] * 7, 10)
+    await chapter(db, "HM-HL-02", 6900, failing=[POVERTY] * 8 + [HOUSE] * 7, meeting=10)
     head = await register_member(db, 6990, "HM-HL-02")
     await grant(db, head, "chapter_head", "HM-HL-02")
     before, _ = await screen(person, 6990, "HM-HL-02")
@@ -381,7 +384,7 @@ async def test_the_export_shows_the_screen_s_pattern(person, db, api):
 
 
 async def test_nothing_published_yet_says_so(person, db):
-    await chapter(db, "HM-HL-02", 7100, [POVERTY] * 2, 2)
+    await chapter(db, "HM-HL-02", 7100, failing=[POVERTY] * 2, meeting=2)
     head = await register_member(db, 7190, "HM-HL-02")
     await grant(db, head, "chapter_head", "HM-HL-02")
     text, cells = await screen(person, 7190, "HM-HL-02")
@@ -403,8 +406,8 @@ async def test_a_merged_unit_s_households_count_in_the_unit_it_was_merged_into(p
     from bot import orgtree
     from storage import admin, units
 
-    await chapter(db, "HM-HL-02", 7200, [POVERTY] * 7 + [HOUSE] * 6, 10)
-    await chapter(db, "HM-HL-07", 7300, [POVERTY] * 6 + [HOUSE] * 6, 5)
+    await chapter(db, "HM-HL-02", 7200, failing=[POVERTY] * 7 + [HOUSE] * 6, meeting=10)
+    await chapter(db, "HM-HL-07", 7300, failing=[POVERTY] * 6 + [HOUSE] * 6, meeting=5)
     source, target = [await units.by_code(db, code) for code in ("HM-HL-07", "HM-HL-02")]
     await admin.merge_units(db, source.id, target.id, by=ADMIN_ID, at=AT)
     orgtree.invalidate(db)
