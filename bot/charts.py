@@ -18,6 +18,10 @@ import matplotlib
 matplotlib.use("Agg")
 matplotlib.rcParams["font.family"] = "DejaVu Sans"
 matplotlib.rcParams["svg.fonttype"] = "none"
+# Unit and member names are data: "$x^2$" or "\\frac" must be drawn as typed, never parsed as
+# mathtext (a bad formula would break the chart for everyone above that unit).
+matplotlib.rcParams["text.parse_math"] = False
+matplotlib.rcParams["text.usetex"] = False
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402

@@ -42,11 +42,12 @@ from bot import orgtree
 from bot import stats as figures_of
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, load_principal, may_act_on_unit
+from bot.settings import DEFAULT_DISCLOSURE_K
 from bot.stats import METRIC_BY_CODE, Figures, Sunday
 from storage import audit, exports, stats, targets
 from storage.db import Database, to_iso
 from storage.exports import ExportJob
-from storage.stats import ActivityCounts, CriteriaCounts, MemberRow, UnitCounts
+from storage.stats import ActivityCounts, MemberRow, UnitCounts
 from storage.units import Unit
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ HOUSEHOLD_RESULTS = {
 FILE_WORD = N_("statistics")  # the start of the file name: thong-ke-2026-HM-HL.xlsx
 
 COUNT, PERCENT, DATE, TEXT, QUANTITY = "count", "percent", "date", "text", "quantity"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets may read as a formula
 
 
 # --- the plain data ------------------------------------------------------------------------------
@@ -127,7 +129,7 @@ class Collected:
     year: int
     generated_at: datetime
     figures: Figures
-    criteria: CriteriaCounts
+    criteria: figures_of.CriteriaView  # through bot/disclosure.py, as /stats shows it
     criteria_labels: list[tuple[str, str]]
     tree: list[tuple[Unit, int]]  # visible units of the scope, depth-first, with depth
     totals: dict[int, UnitCounts]  # per unit: its subtree
@@ -147,7 +149,8 @@ class Collected:
 async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any,
                   now: datetime, locale: str, criteria_entries: Sequence[tuple[str, str]],
                   activity_entries: Sequence[tuple[str, str, str | None]] = (),
-                  progress: Progress | None = None) -> Collected:
+                  progress: Progress | None = None,
+                  k: int = DEFAULT_DISCLOSURE_K) -> Collected:
     """Read an export's data: a few grouped queries, members in batches of units."""
     fig = await figures_of.figures(db, unit_id, year, timezone)
     own = await figures_of.per_unit(db, unit_id, year, timezone)
@@ -175,7 +178,8 @@ async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any
     for unit, _depth in tree:
         total(unit.id)
     goals = await targets.for_units(db, inside, year)
-    criteria = await figures_of.criteria(db, unit_id, year)
+    criteria = await figures_of.criteria(db, unit_id, year,
+                                         codes=[c for c, _l in criteria_entries], k=k, now=now)
     _start, end = figures_of.year_bounds(year, timezone)
     # Members: one query per batch of units of about BATCH_MEMBERS members.
     batches: list[list[int]] = [[]]
@@ -265,13 +269,7 @@ def summary_sheet(t: Translator, data: Collected) -> Sheet:
     rows.append(metric_row("households_recognised",
                            t._("Households recognised as “5 không, 3 sạch”")))
     rows.append([None] * 7)
-    rows.append([t._("Households that self-assessed"), data.criteria.assessed] + [None] * 5)
-    rows.append([t._("Households NOT meeting each criterion (own assessment; under 5 shown as "
-                     "“<5”):")] + [None] * 6)
-    for code, label in data.criteria_labels:
-        count = max(0, data.criteria.assessed - data.criteria.met.get(code, 0))
-        rows.append([f"  {label}", Cell("<5", TEXT) if 0 < count < figures_of.SMALL
-                     else count] + [None] * 5)
+    rows += criteria_rows(t, data)
     rows.append([None] * 7)
     rows.append([t._("Sunday environment day: members taking part")] + [None] * 6)
     for sunday in reversed(data.sundays):
@@ -285,6 +283,29 @@ def summary_sheet(t: Translator, data: Collected) -> Sheet:
                 t._("% of target"), t._("Assessment")],
         rows=rows, formats=[TEXT, COUNT, COUNT, PERCENT, None, PERCENT, TEXT],
         widths=[52, 12, 12, 10, 10, 12, 36])
+
+
+def criteria_rows(t: Translator, data: Collected) -> list[list[Any]]:
+    """The protected criteria breakdown: the same cells /stats shows ("—": not shown)."""
+    view, blank = data.criteria, [None] * 5
+    if view.as_of is None:
+        return [[t._("“5 không, 3 sạch” criteria: no figures published yet")] + [None] * 6]
+    shown = view.shown
+    rows: list[list[Any]] = [
+        [t._("Households counted (published self-assessment, as of {date})",
+             date=t.date(view.as_of.astimezone(data.generated_at.tzinfo).date())),
+         shown.respondents, *blank],
+        [t._("… not meeting every criterion"), shown.failing, *blank]]
+    if view.nothing_shown:
+        rows.append([t._("Not enough households to show the criteria and keep each family's "
+                         "answers private.")] + [None] * 6)
+        return rows
+    rows.append([t._("Households NOT meeting each criterion (own assessment; “—”: not shown, "
+                     "to protect privacy):")] + [None] * 6)
+    for code, label in data.criteria_labels:
+        value = shown.cells.get(code)
+        rows.append([f"  {label}", Cell("—", TEXT) if value is None else value, *blank])
+    return rows
 
 
 def units_sheet(t: Translator, data: Collected) -> Sheet:
@@ -468,6 +489,7 @@ def to_xlsx(sheets: Sequence[Sheet], locale: str, progress: Progress | None = No
                                for name, code in _NUMBER_FORMATS.items()}
     formats[DATE] = workbook.add_format(
         {"num_format": "d/m/yyyy" if locale == "vi" else "d mmm yyyy"})
+    literal = workbook.add_format({"quote_prefix": True})  # Excel keeps it text when edited
     title = workbook.add_format({"bold": True, "font_size": 13})
     header = workbook.add_format({"bold": True, "bg_color": "#FCE4EC", "text_wrap": True,
                                   "valign": "top"})
@@ -482,7 +504,8 @@ def to_xlsx(sheets: Sequence[Sheet], locale: str, progress: Progress | None = No
             row_no += 1
         if sheet.title:
             row_no += 1
-        ws.write_row(row_no, 0, sheet.header, header)
+        for column, name in enumerate(sheet.header):
+            ws.write_string(row_no, column, name, header)
         ws.freeze_panes(row_no + 1, sheet.freeze_columns)
         row_no += 1
         column_formats = [formats.get(f or "") for f in sheet.formats]
@@ -493,8 +516,9 @@ def to_xlsx(sheets: Sequence[Sheet], locale: str, progress: Progress | None = No
                 style = column_formats[column] if column < len(column_formats) else None
                 if isinstance(value, Cell):
                     value, style = value.value, formats.get(value.format or "")
-                if isinstance(value, str):
-                    ws.write_string(row_no, column, value)
+                if isinstance(value, str):  # write_string: never read as a formula
+                    ws.write_string(row_no, column, value,
+                                    literal if value.startswith(FORMULA_STARTS) else None)
                 elif isinstance(value, date):
                     ws.write_datetime(row_no, column, value, style)
                 else:
@@ -509,13 +533,24 @@ def to_xlsx(sheets: Sequence[Sheet], locale: str, progress: Progress | None = No
     return buffer.getvalue()
 
 
+def neutral(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run: text starting like a formula gets a "'".
+
+    Names and notes are typed by members ("=HYPERLINK(…)", "+84…", "-"), and Excel or
+    LibreOffice would evaluate them when the file is opened (formula injection).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(sheet: Sheet) -> bytes:
     """One sheet as CSV: UTF-8 with a BOM (so Excel reads Vietnamese), the header first."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(sheet.header)
+    writer.writerow([neutral(name) for name in sheet.header])
     for row in sheet.rows:
-        writer.writerow(["" if v is None else (v.value if isinstance(v, Cell) else v)
+        writer.writerow(["" if v is None else neutral(v.value if isinstance(v, Cell) else v)
                          for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -637,7 +672,7 @@ async def run(application: Application, job: ExportJob) -> None:
                                      timezone=state.settings.timezone, now=state.clock.now(),
                                      locale=job.locale, criteria_entries=entries,
                                      activity_entries=activity_entries,
-                                     progress=progress)
+                                     progress=progress, k=state.settings.disclosure_k)
             finally:
                 if reader is not db:
                     await reader.close()

@@ -20,6 +20,7 @@ DEFAULT_REMINDER_GRACE_HOURS = 3.0
 DEFAULT_ORG_NAME = "Hội Liên hiệp Phụ nữ"  # neutral: an installation names its own union
 DEFAULT_RETAIN_DELIVERIES_DAYS = 180
 DEFAULT_RETAIN_LEFT_MEMBERS_YEARS = 5
+DEFAULT_DISCLOSURE_K = 5
 
 
 class SettingsError(Exception):
@@ -52,6 +53,7 @@ class Settings:
     org_contact: str | None = None  # None: the notice says "ask your chapter head"
     retain_deliveries_days: int = DEFAULT_RETAIN_DELIVERIES_DAYS
     retain_left_members_years: int = DEFAULT_RETAIN_LEFT_MEMBERS_YEARS
+    disclosure_k: int = DEFAULT_DISCLOSURE_K  # bot/disclosure.py: the smallest group shown
 
     @property
     def api_base_file_url(self) -> str:
@@ -97,6 +99,7 @@ class Settings:
             retain_left_members_years=_whole(
                 "BOT_RETAIN_LEFT_MEMBERS_YEARS", get("BOT_RETAIN_LEFT_MEMBERS_YEARS"),
                 DEFAULT_RETAIN_LEFT_MEMBERS_YEARS, upper=50, unit="years"),
+            disclosure_k=_disclosure_k(get("BOT_DISCLOSURE_K")),
         )
 
 
@@ -186,6 +189,18 @@ def _grace_hours(value: str | None) -> float:
             "hours from 0 to 24 (e.g. 3): how late a missed reminder may still be sent",
         )
     return hours
+
+
+def _disclosure_k(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_DISCLOSURE_K
+    if not (value.isascii() and value.isdigit() and 3 <= int(value) <= 100):
+        raise SettingsError(
+            "BOT_DISCLOSURE_K",
+            "a whole number from 3 to 100 (e.g. 5): the fewest households a sensitive figure "
+            "may describe",
+        )
+    return int(value)
 
 
 def _webhook_url(value: str | None) -> str | None:

@@ -17,7 +17,8 @@ Rounding (exact, on integers and fractions — never on floats):
 4. Without a whole (no members), no percentage is shown ("—").
 
 Privacy: breakdowns of the family criteria only ever show how many households do *not* meet
-a criterion by their own assessment, and any such count from 1 to 4 is shown as "<5".
+a criterion by their own assessment, from the figures published in batches
+(storage/disclosure.py) and only as far as bot/disclosure.py allows (`criteria`).
 
 Members are counted as of the end of the year asked for (those who joined later are left
 out) and by the unit they are in now; registrations by the unit they were made in.
@@ -34,16 +35,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from bot import orgtree
+from bot import disclosure, orgtree
 from bot.i18n import N_, Translator, sort_key
 from bot.reminders import ENVIRONMENT_ACTIVITY as ENVIRONMENT_DAY
+from storage import disclosure as published
 from storage import stats, targets
 from storage.db import Database, to_iso
-from storage.stats import ActivityCounts, CriteriaCounts, UnitCounts, YearCounts
+from storage.stats import ActivityCounts, UnitCounts, YearCounts
 from storage.units import Unit
 
 FIRST_YEAR = 2000
-SMALL = 5  # counts from 1 to SMALL - 1 in sensitive breakdowns are shown as "<5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +140,6 @@ def check(metric: Metric, counts: UnitCounts, value: float | None) -> TargetChec
     status = "exceeded" if reached > target else "met" if reached == target else "short"
     return TargetCheck(target, achievement, status, max(0, needed - n) if status == "short"
                        else 0)
-
-
-def suppressed(t: Translator, count: int) -> str:
-    """A count in a sensitive breakdown: "<5" from 1 to 4."""
-    return "<5" if 0 < count < SMALL else t.number(count)
 
 
 def number(t: Translator, value: Fraction | int) -> str:
@@ -384,20 +380,103 @@ def sort_rows(rows: Sequence[Row], key: str) -> list[Row]:
     return sorted(rows, key=order)
 
 
-async def criteria(db: Database, scope_id: int | None, year: int) -> CriteriaCounts:
-    """The self-assessment counts of a scope (shown only through `criteria_lines`)."""
-    return await stats.criteria(db, scope_id, year)
+@dataclass(frozen=True, slots=True)
+class CriteriaView:
+    """What a scope's criteria breakdown may show: bot/disclosure.py's verdict on it."""
+
+    shown: disclosure.Shown  # cells: households NOT meeting each criterion (None: hidden)
+    as_of: datetime | None  # the latest release counted in the scope (None: none yet)
+
+    @property
+    def nothing_shown(self) -> bool:
+        """Too few households, or not one cell may be shown: say so plainly instead."""
+        return self.shown.reason is not None or all(
+            value is None for value in self.shown.cells.values())
 
 
-def criteria_lines(t: Translator, counts: CriteriaCounts,
-                   entries: Sequence[tuple[str, str]]) -> list[str]:
-    """'• Không có bạo lực gia đình: <5' per criterion: households NOT meeting it, suppressed.
+async def criteria(db: Database, scope_id: int | None, year: int, *, codes: Sequence[str],
+                   k: int, now: datetime) -> CriteriaView:
+    """The criteria breakdown of a scope, protected for the whole tree at once.
+
+    Releases what is due first (storage/disclosure.py), then runs the published figures of
+    every unit through `disclosure.protect`, so every scope, screen and sheet agrees.
+    """
+    await published.release_due(db, year, k=k, at=to_iso(now))
+    by_id = await orgtree.units_by_id(db)
+    children: dict[int | None, list[int]] = {}
+    for unit in by_id.values():
+        if unit.merged_into is None:
+            children.setdefault(unit.parent_id, []).append(unit.id)
+
+    def shown_unit(unit_id: int | None) -> int | None:
+        """The visible unit a unit's households count in (a merged one: its survivor)."""
+        for _ in range(64):
+            unit = by_id.get(unit_id or 0)
+            if unit is None or unit.merged_into is None:
+                return unit_id if unit is not None else None
+            unit_id = unit.parent_id
+        return None
+
+    own: dict[int | None, disclosure.Aggregate] = {}
+    latest: dict[int | None, str] = {}
+    for found in await published.released(db, year):
+        where = shown_unit(found.unit_id)
+        cells = {code: max(0, found.respondents - found.met.get(code, 0)) for code in codes}
+        own[where] = own.get(where, disclosure.Aggregate()) + disclosure.Aggregate(
+            found.respondents, found.failing, cells)
+        latest[where] = max(latest.get(where, ""), found.released_at)
+    result = disclosure.protect(children=children, own=own, codes=codes, k=k)
+    inside = {scope_id} | set(_below(children, scope_id))
+    stamps = [stamp for unit, stamp in latest.items() if unit in inside or scope_id is None]
+    as_of = datetime.fromisoformat(max(stamps).replace("Z", "+00:00")) if stamps else None
+    return CriteriaView(result.get(scope_id, disclosure.Shown(0, 0, disclosure.TOO_FEW_ANSWERED,
+                                                               dict.fromkeys(codes))), as_of)
+
+
+def _below(children: Mapping[int | None, Sequence[int]], unit_id: int | None) -> list[int]:
+    stack, found = list(children.get(unit_id, ())), []
+    while stack:
+        unit = stack.pop()
+        found.append(unit)
+        stack.extend(children.get(unit, ()))
+    return found
+
+
+def criteria_lines(t: Translator, view: CriteriaView, entries: Sequence[tuple[str, str]], *,
+                   k: int, timezone: tzinfo) -> list[str]:
+    """The protected breakdown as plain lines (escape them for HTML).
 
     `entries` are (code, label) in catalog order.
     """
-    return [t._("• {criterion}: {count}", criterion=label,
-                count=suppressed(t, max(0, counts.assessed - counts.met.get(code, 0))))
-            for code, label in entries]
+    shown = view.shown
+    if view.as_of is None:
+        return [t._("No figures have been published here yet: they appear once at least "
+                    "{k} households have self-assessed.", k=k)]
+    lines = [t._("Households counted: {n} · not meeting every criterion: {failing}.",
+                 n=t.number(shown.respondents), failing=t.number(shown.failing))]
+    if view.nothing_shown:
+        lines.append(t._("There are not yet enough households here to show this breakdown "
+                         "while keeping each family's answers private."))
+    else:
+        lines.append(t._("Households that do not meet each criterion by their own "
+                         "assessment:"))
+        lines += [t._("• {criterion}: {count}", criterion=label, count=cell(t, shown, code))
+                  for code, label in entries]
+        if any(shown.cells.get(code) is None for code, _label in entries):
+            lines.append(t._("“—”: not shown, to protect privacy (a small number, (nearly) "
+                             "all of the households, or a number other figures would give "
+                             "away)."))
+    when = view.as_of.astimezone(timezone)
+    lines.append(t._("Figures as of {date}. They are updated only once at least {k} "
+                     "households have changed their self-assessment, so no single family's "
+                     "change can be seen.", date=t.date(when.date()), k=k))
+    return lines
+
+
+def cell(t: Translator, shown: disclosure.Shown, code: str) -> str:
+    """A cell of a protected breakdown: its number, or "—" when it may not be shown."""
+    value = shown.cells.get(code)
+    return "—" if value is None else t.number(value)
 
 
 async def trend(db: Database, scope_id: int | None, last_year: int, timezone: tzinfo,

@@ -344,18 +344,16 @@ async def _table_screen(context: BotContext, unit_id: int | None, year: int, sor
 
 async def _criteria_screen(context: BotContext, unit_id: int | None, year: int) -> Screen:
     t = context.t
-    counts = await figures_of.criteria(context.db, unit_id, year)
     criteria_set = context.catalog.criteria_set(year)  # the year's set: what is counted
-    entries = [(c.code, c.label(t.locale)) for c in criteria_set.entries
-               if not c.retired or c.code in counts.met]
+    entries = [(c.code, c.label(t.locale)) for c in criteria_set.criteria]
+    view = await figures_of.criteria(context.db, unit_id, year, codes=[c for c, _ in entries],
+                                     k=context.settings.disclosure_k, now=context.clock.now())
     lines = [t._("🏡 <b>Criteria of “{campaign}” — {year}</b>",
                  campaign=html.escape(criteria_set.name(t.locale)), year=year),
              f"<b>{await scope_name(context, unit_id)}</b>", "",
-             t._("Households that self-assessed: {n}.", n=t.number(counts.assessed)),
-             t._("Households that do <b>not</b> meet each criterion by their own assessment "
-                 "(to protect privacy, counts under 5 are shown as “{small}” and nobody's "
-                 "answers are ever shown):", small=html.escape("<5")),
-             *[html.escape(line) for line in figures_of.criteria_lines(t, counts, entries)]]
+             *[html.escape(line) for line in figures_of.criteria_lines(
+                 t, view, entries, k=context.settings.disclosure_k,
+                 timezone=context.settings.timezone)]]
     choice = Choice([Option("back", t._("⬅ Back to the summary"))])
     _remember(context, CRITERIA, unit=unit_id or 0, year=year)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, CRITERIA, unit_id or 0, year),

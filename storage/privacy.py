@@ -15,6 +15,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage import disclosure
 from storage.db import Database
 
 # Tables of later features that hold what a member wrote or sent, with the columns to clear.
@@ -142,6 +143,8 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
         (telegram_user_id, member_id, telegram_user_id)))
     for entry in data["audit_log"]:
         entry["by_her"] = bool(entry["by_her"])
+    # Her households whose latest self-check is not in the published statistics yet.
+    data["statistics_pending"] = await disclosure.pending_of_member(db, member_id)
     return data
 
 

@@ -60,17 +60,6 @@ class YearCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class CriteriaCounts:
-    """Households of a scope that self-assessed, and how many said they meet each criterion.
-
-    Only counts leave this module; bot/stats.py suppresses small ones before showing them.
-    """
-
-    assessed: int
-    met: dict[str, int]
-
-
-@dataclass(frozen=True, slots=True)
 class MemberRow:
     """One member for an export: no criterion answers, no Telegram ids."""
 
@@ -122,23 +111,6 @@ def households_sql(unit_id: int | None) -> str:
                    count(*) FILTER (WHERE h.meets_all = 1),
                    count(*) FILTER (WHERE h.result = 'recognised')
             {source} AND h.year = :year GROUP BY h.unit_id"""
-
-
-def criteria_sql(unit_id: int | None) -> str:
-    """Per criterion: self-assessed households of the year that say they meet it."""
-    head, source = _from(unit_id, "household_registrations", "h")
-    tables, _, where = source.partition(" WHERE ")
-    return f"""{head} SELECT a.criterion_code, count(*)
-            {tables} JOIN household_answers a ON a.household_id = h.id AND a.met = 1
-            WHERE {where} AND h.year = :year AND h.assessed_at IS NOT NULL
-            GROUP BY a.criterion_code"""
-
-
-def assessed_sql(unit_id: int | None) -> str:
-    """Households of the year that self-assessed (and whose answers were not erased)."""
-    head, source = _from(unit_id, "household_registrations", "h")
-    return (f"{head} SELECT count(*) {source} AND h.year = :year AND h.assessed_at IS NOT NULL"
-            " AND EXISTS (SELECT 1 FROM household_answers a WHERE a.household_id = h.id)")
 
 
 async def unit_counts(
@@ -193,14 +165,6 @@ async def yearly(
                    *by_standard.get(year, (0, 0)), *by_household.get(year, (0, 0)))
         for i, year in enumerate(years)
     ]
-
-
-async def criteria(db: Database, unit_id: int | None, year: int) -> CriteriaCounts:
-    """Self-assessed households of a subtree and, per criterion, how many say they meet it."""
-    params = {"unit": unit_id, "year": year}
-    assessed = await db.fetchone(assessed_sql(unit_id), params)
-    met = await db.fetchall(criteria_sql(unit_id), params)
-    return CriteriaCounts(assessed[0] if assessed else 0, {r[0]: r[1] for r in met})
 
 
 # --- activities (reports of issue 5's activity_reports) ----------------------------------------

@@ -72,11 +72,6 @@ def test_the_union_style_in_vietnamese_and_english():
     assert figures_of.check(achieved, UnitCounts(), 90) is None
 
 
-def test_small_counts_in_sensitive_breakdowns_are_suppressed():
-    assert [figures_of.suppressed(VI, n) for n in (0, 1, 4, 5, 1234)] == [
-        "0", "<5", "<5", "5", "1.234"]
-
-
 # --- /stats end to end ---------------------------------------------------------------------------
 
 
@@ -191,16 +186,17 @@ async def test_years_and_codes_that_make_no_sense_get_clear_answers(person, db):
     assert "không có quyền" in member.reply_text()
 
 
-async def test_family_criteria_show_counts_only_and_small_ones_as_less_than_five(person, db):
+async def test_family_criteria_hide_small_zero_and_all_failing_counts(person, db):
     await seed(db)
     lan = person(WARD_ADMIN)
     await lan.send("/stats HM-HL-02")
     await lan.press("Tiêu chí gia đình")
     text = lan.reply_text()
-    assert "Số hộ đã tự đánh giá: 8." in text
-    assert "• Không đói nghèo: 6" in text
-    assert "• Không có bạo lực gia đình: &lt;5" in text
-    assert "• Sạch nhà: 0" in text
+    assert "Số hộ được tính: 8 · chưa đạt đủ mọi tiêu chí: 6." in text
+    # 6 of the 6 failing households fail "no poverty" (it would say what each of them failed),
+    # 2 fail "no domestic violence" (too few), the rest are zeros: nothing can be shown.
+    assert "Chưa đủ số hộ để hiển thị số liệu theo từng tiêu chí mà vẫn bảo vệ được" in text
+    assert not [line for line in text.splitlines() if line.startswith("• ")]
     assert "Hội viên 50" not in text and "Nguyễn Thị Hoa" not in text, "nobody is named"
     await lan.press("Về trang tổng hợp")
     assert "👥 <b>Hội viên</b>: 11" in lan.reply_text()
@@ -261,8 +257,6 @@ async def test_scoped_queries_read_indexes_only(db):
         stats.standard_sql: "USING COVERING INDEX standard_by_year_unit (year=? AND unit_id=?)",
         stats.households_sql:
             "USING COVERING INDEX households_by_year_unit (year=? AND unit_id=?)",
-        stats.criteria_sql: "USING INDEX households_by_year_unit (year=? AND unit_id=?)",
-        stats.assessed_sql: "USING INDEX households_by_year_unit (year=? AND unit_id=?)",
         stats.activity_recent_sql:
             "USING COVERING INDEX activity_reports_for_stats (unit_id=? AND day>? AND day<?)",
         stats.activity_year_sql: "SEARCH t USING PRIMARY KEY (unit_id=? AND year=?)",
