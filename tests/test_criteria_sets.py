@@ -328,6 +328,21 @@ async def test_stats_and_the_export_use_the_years_set(app, settings, api, clock,
     assert _load(tmp_path, settings.database, SET_2026).returncode == 0
     fresh = await start_application(settings, api, clock)
     try:
+        # Per year 10 households that fail something, 5 of them the year's own criterion: a
+        # breakdown disclosure control lets through (cells of 5 out of 10 failing).
+        sets = {"2026": ("2026", "safe_water"), "2025": ("2014", "no_third_child")}
+        for offset, (year, (set_id, code)) in enumerate(sets.items()):
+            codes = [c.code for c in fresh.bot_data.catalog.criteria_for(int(year), set_id)]
+            for n in range(10):
+                member_id = await register_member(db, 7000 + offset * 100 + n, "HM-HL-02")
+                unit_id = (await members.get(db, member_id)).unit_id
+                reg, _ = await campaigns.register(
+                    db, campaigns.FAMILY, year=int(year), member_id=member_id, unit_id=unit_id,
+                    at="2026-03-01T00:00:00+00:00", criteria_set=set_id)
+                failed = code if n < 5 else "clean_lane"
+                for each in codes:
+                    await campaigns.set_answer(db, reg.id, each, each != failed,
+                                               live_codes=codes, at="2026-03-01T00:00:00+00:00")
         boss = person(ADMIN_ID)
         boss.app = fresh
         for year, shown, hidden in (("2026", "Dùng nước sạch", "Không sinh con thứ 3"),
