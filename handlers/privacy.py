@@ -462,8 +462,8 @@ async def erase_member(update: Update, context: BotContext, *, reason: str) -> N
 # Erasure cannot reach into other people's chats: said before and after she confirms.
 RECALL_NOTE = N_("Messages already delivered to other chats cannot be recalled: notices you sent "
                  "as a chapter head or officer stay with the members who received them, and so "
-                 "do messages about you that officers have already received. Your notices that "
-                 "were not sent yet are cancelled.")
+                 "do messages about you that officers have already received. Your notices not "
+                 "sent yet are cancelled together with your data.")
 
 
 def _end_conversations(context: BotContext, update: Update) -> None:

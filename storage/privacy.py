@@ -174,6 +174,9 @@ async def erase(
         await run("UPDATE deliveries SET status = 'skipped', last_error = 'deleted'"
                   " WHERE member_id = ? AND status = 'pending'", (member_id,))
         cancelled = await _stop_her_notices(conn, telegram_user_id, at)
+        await run("UPDATE exports SET status = 'failed', error = 'erased', finished_at = ?"
+                  " WHERE requested_by = ? AND status IN ('queued', 'running')",
+                  (at, telegram_user_id))
         await _pseudonymise(conn, member_id=member_id, telegram_user_id=telegram_user_id,
                             chat_id=chat_id)
         await _scrub_mentions(conn, Mentions(
@@ -259,10 +262,6 @@ async def _pseudonymise(conn: aiosqlite.Connection, *, member_id: int, telegram_
         "UPDATE broadcasts SET sender_chat_id = ?, progress_chat_id = NULL,"
         " progress_message_id = NULL, draft_key = ? || substr(draft_key, instr(draft_key, ':'))"
         " WHERE created_by = ?", (SYSTEM_SENDER, str(pseudonym), telegram_user_id))
-    await conn.execute(
-        "UPDATE exports SET status = 'failed', error = 'erased', finished_at = coalesce("
-        "finished_at, created_at) WHERE requested_by = ? AND status IN ('queued', 'running')",
-        (telegram_user_id,))
     await conn.execute(
         "UPDATE exports SET chat_id = 0, progress_message_id = NULL WHERE chat_id IN (?, ?)",
         (telegram_user_id, chat_id))

@@ -227,7 +227,7 @@ async def test_after_deleteme_no_table_holds_her_name_phone_id_or_words(
     assert "không thu hồi được" in diep.reply_text(), "told before she confirms"
     await diep.press("Có, xóa thông tin")
     told = diep.reply_text()
-    assert "không thu hồi được" in told and "đã hủy" in told
+    assert "không thu hồi được" in told and "chưa gửi đi được hủy" in told
     await app.bot_data.delivery.run_until_idle()
     await app.update_persistence()
 
@@ -261,6 +261,9 @@ async def test_after_deleteme_no_table_holds_her_name_phone_id_or_words(
     await boss.send("/audit")
     assert f"hội viên đã xóa dữ liệu #{ids['me']}" in boss.reply_text()
     assert NAME not in boss.reply_text()
+    await lan.send("/evaluate")
+    await lan.press("Trần Thị Lan")
+    assert f"hội viên đã xóa dữ liệu #{ids['me']}" in lan.reply_text(), "who decided"
 
     # A table a later feature adds is searched too, without a word changed here.
     await db.execute("CREATE TABLE later_feature (asked_by INTEGER, question TEXT)")
