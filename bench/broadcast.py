@@ -96,7 +96,7 @@ async def queue_notice(db: Database, key: str) -> int:
 async def overhead(path: Path, members: int) -> dict[str, float]:
     """(a) unlimited transport, our pacing off."""
     api = make_api(members)
-    app = await start(Settings(database=path, send_rate=0), api)
+    app = await start(Settings(database=path, admin_ids=frozenset({SENDER}), send_rate=0), api)
     try:
         db = app.bot_data.db
         broadcast_id = await queue_notice(db, "overhead")
@@ -118,7 +118,7 @@ async def overhead(path: Path, members: int) -> dict[str, float]:
 async def limited(path: Path, members: int, seconds: float) -> dict[str, float]:
     """(b) the transport enforces 30/s; we pace at BOT_SEND_RATE=30 for `seconds`."""
     api = make_api(members, rate_limits=RateLimits(global_per_second=30))
-    app = await start(Settings(database=path, send_rate=30), api)
+    app = await start(Settings(database=path, admin_ids=frozenset({SENDER}), send_rate=30), api)
     try:
         db = app.bot_data.db
         broadcast_id = await queue_notice(db, "limited")
@@ -160,7 +160,7 @@ async def child(path: Path, log: Path, members: int) -> None:
     api.add_chat(SENDER)
     for i in range(members):
         api.add_chat(FIRST_USER + i)
-    app = await start(Settings(database=path, send_rate=0), api)
+    app = await start(Settings(database=path, admin_ids=frozenset({SENDER}), send_rate=0), api)
     await app.bot_data.delivery.run_until_idle()
     await app.shutdown()
     await app.post_shutdown(app)

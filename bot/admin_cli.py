@@ -7,7 +7,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from bot import orgtree
+from bot import orgtree, senders
 from bot.settings import Settings
 from bot.unit_import import ImportError_, import_file
 from storage import members, roles, units
@@ -31,7 +31,7 @@ async def run_admin_command(settings: Settings, args: argparse.Namespace) -> int
             return await _targets(db, args, settings)
         if args.command == "criteria":
             return await _criteria(db, args, settings)
-        return await _roles(db, args)
+        return await _roles(db, args, settings)
     finally:
         await db.close()
 
@@ -54,7 +54,7 @@ async def _units(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _roles(db: Database, args: argparse.Namespace) -> int:
+async def _roles(db: Database, args: argparse.Namespace, settings: Settings) -> int:
     member = await members.by_user(db, args.telegram_user_id)
     unit = await units.by_code(db, args.unit_code)
     if member is None:
@@ -67,6 +67,9 @@ async def _roles(db: Database, args: argparse.Namespace) -> int:
         changed = await roles.grant(db, member.id, args.role, unit.id)
     else:
         changed = await roles.revoke(db, member.id, args.role, unit.id)
+        # Her notices to units she may no longer address stop (the running bot checks too).
+        await senders.stop_unauthorised(db, settings.admin_ids, to_iso(datetime.now(UTC)),
+                                        only_due=False)
     print(f"{args.roles_command} {args.role} {unit.code}: {'done' if changed else 'no change'}")
     return 0
 

@@ -102,6 +102,7 @@ def build_application(
         timezone=settings.timezone,
         default_locale=settings.default_locale,
         send_rate=settings.send_rate,
+        admin_ids=settings.admin_ids,
     )
 
     # Gatekeeping before anything reads the database: flooding, then oversized input.

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot import senders
 from bot.clock import Clock
 from bot.i18n import N_, Translator, translator
 from bot.pacing import BULK
@@ -54,6 +55,7 @@ class DeliveryEngine:
         default_locale: str,
         send_rate: float,
         concurrency: int = 8,
+        admin_ids: frozenset[int] = frozenset(),
     ) -> None:
         self.db = db
         self.bot = bot
@@ -62,6 +64,7 @@ class DeliveryEngine:
         self.default_locale = default_locale
         self.send_rate = send_rate
         self.concurrency = concurrency
+        self.admin_ids = admin_ids
         # About three seconds of sending per batch, so progress is shown that often.
         self.batch_size = int(min(500, max(25, send_rate * PROGRESS_EVERY))) if send_rate else 500
         self._last_sent: dict[int, float] = {}
@@ -124,6 +127,7 @@ class DeliveryEngine:
         attempted = 0
         while not self._stopping:
             now = self.clock.now()
+            await self._stop_unauthorised(to_iso(now))
             for broadcast_id in await deliveries.start_due(
                 self.db, to_iso(now), now.astimezone(self.timezone).year
             ):
@@ -144,6 +148,11 @@ class DeliveryEngine:
             if not batch:
                 break
         return attempted
+
+    async def _stop_unauthorised(self, now: str) -> None:
+        """Before starting or going on: cancel notices whose sender lost the right to send."""
+        for broadcast_id in await senders.stop_unauthorised(self.db, self.admin_ids, now):
+            self.cancelled(broadcast_id)
 
     # --- sending ------------------------------------------------------------------------------
 

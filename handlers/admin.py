@@ -27,7 +27,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, orgtree
+from bot import callbacks, orgtree, senders
 from bot import stats as figures_of
 from bot.choices import Choice, Option
 from bot.context import BotContext
@@ -37,7 +37,7 @@ from bot.stats import METRIC_BY_CODE
 from bot.validators import InvalidInput, display_phone, normalise_phone
 from handlers import menu
 from handlers.common import edit as edit_message
-from handlers.common import page_buttons, paginate, refuse, requires, say
+from handlers.common import erased_member, page_buttons, paginate, refuse, requires, say
 from storage import admin, audit, deliveries, units
 from storage.admin import ChangeRefused, MemberBrief
 from storage.db import to_iso
@@ -388,6 +388,7 @@ async def _apply_role(update: Update, context: BotContext, message: Message | No
     else:
         changed = await admin.revoke(context.db, member.id, role, unit_id,
                                      by=principal.user_id, at=at)
+        await _stop_lost_notices(context)
     values = {"name": html.escape(member.full_name), "role": t._(ROLE_LABELS[role]),
               "unit": html.escape(where)}
     if not changed:
@@ -401,6 +402,14 @@ async def _apply_role(update: Update, context: BotContext, message: Message | No
     text += "\n" + (t._("She has been told.") if told else
                     t._("She could not be told (she may have blocked the bot)."))
     await _put(update, context, text, None, message)
+
+
+async def _stop_lost_notices(context: BotContext) -> None:
+    """A role taken away or a unit moved: notices their senders may no longer send stop now."""
+    for broadcast_id in await senders.stop_unauthorised(
+        context.db, context.settings.admin_ids, to_iso(context.clock.now()), only_due=False
+    ):
+        context.delivery.cancelled(broadcast_id)
 
 
 async def _tell_person(context: BotContext, member: MemberBrief, role: str, where: str,
@@ -688,6 +697,8 @@ async def _unit_decided(update: Update, context: BotContext, confirmed: bool,
                                              unit=await _path(context, op.get("unit"))),
                    None, message)
         return
+    if op["op"] in ("move", "merge"):
+        await _stop_lost_notices(context)
     await _put(update, context, text, None, message)
     await _tell(context, op.get("into") or 0, notices)
 
@@ -729,12 +740,14 @@ async def _audit_lines(context: BotContext) -> list[str]:
     for entry in entries[:200]:
         when = t.datetime(datetime.fromisoformat(entry.at.replace("Z", "+00:00")).astimezone(
             context.settings.timezone))
-        who = entry.actor_name or (t._("the command line") if entry.actor_id is None
-                                   else t._("administrator {id}", id=entry.actor_id))
+        who = entry.actor_name or erased_member(t, entry.actor_id) or (
+            t._("the command line") if entry.actor_id is None
+            else t._("administrator {id}", id=entry.actor_id))
         d = entry.details
         metric = d.get("metric")
         values = {
-            "member": entry.member_name or "—",
+            "member": entry.member_name or erased_member(
+                t, None if entry.member_id is None else -entry.member_id) or "—",
             "role": t._(ROLE_LABELS[d["role"]]) if d.get("role") in ROLE_LABELS else "",
             "unit": entry.unit_name or "—", "code": d.get("code") or d.get("from") or "",
             "old": d.get("from_name") or d.get("old") or "",

@@ -458,7 +458,7 @@ async def _render_list(context: BotContext, page: int) -> tuple[str, InlineKeybo
         counts = await deliveries.progress(context.db, b.id)
         unit = await units.get(context.db, b.unit_id)
         when = datetime.fromisoformat(b.scheduled_at).astimezone(context.settings.timezone)
-        state = t._(STATUS_LABELS[b.status])
+        state = t._(CANCEL_REASONS.get(b.cancel_reason or "", STATUS_LABELS[b.status]))
         lines.append(t._(
             "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · failed {failed} · "
             "blocked {blocked}",
@@ -484,6 +484,11 @@ STATUS_LABELS = {
     "running": N_("sending"),
     "done": N_("done"),
     "cancelled": N_("cancelled"),
+}
+# Notices stopped by the bot rather than by a person pressing "Cancel" (storage: cancel_reason).
+CANCEL_REASONS = {
+    "erased": N_("cancelled: its sender erased her data"),
+    "permission": N_("cancelled: its sender may no longer send to this unit"),
 }
 
 

@@ -25,7 +25,7 @@ from bot import callbacks, orgtree
 from bot.callbacks import CallbackData
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.permissions import Role
 from storage.members import Member
 
@@ -216,3 +216,14 @@ def typed_text(update: Update) -> str:
     """The text of the message that came in ('' for a photo, a contact or a press)."""
     message = update.effective_message
     return (message.text or "") if message is not None else ""
+
+
+def erased_member(t: Translator, actor_id: int | None) -> str | None:
+    """Who acted, when she has since erased her data: her pseudonym, never her name.
+
+    Erasure rewrites her Telegram id in actor columns to -N (N: her anonymised member row);
+    None for anyone else.
+    """
+    if actor_id is None or actor_id >= 0:
+        return None
+    return str(t._("erased member #{n}", n=-actor_id))

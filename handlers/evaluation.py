@@ -34,7 +34,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
-from handlers.common import edit, refuse, requires, say
+from handlers.common import edit, erased_member, refuse, requires, say
 from storage import campaigns, deliveries, units
 from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
 from storage.db import to_iso
@@ -306,8 +306,8 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
             label = quality.label(t.locale) if quality else code
             clipped = text if len(text) <= 300 else text[:299] + "…"
             lines.append(f"• {html.escape(label)}: <i>{html.escape(clipped)}</i>")
-        lines.append(_decision_line(context, reg.result, reg.decided_at, row.standard_decider,
-                                    STANDARD_STATUS))
+        lines.append(_decision_line(context, reg.result, reg.decided_at, row.standard_decider
+                                    or erased_member(t, reg.decided_by), STANDARD_STATUS))
         if not closed:
             options += [Option("sa", t._("✅ Standard: achieved (Đạt)")),
                         Option("sn", t._("✖ Standard: not achieved (Chưa đạt)"))]
@@ -325,7 +325,8 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
                      else t._("Self-assessed as meeting every criterion: no"))
         if household.meets_all or household.result is not None:
             lines.append(_decision_line(context, household.result, household.decided_at,
-                                        row.family_decider, HOUSEHOLD_STATUS))
+                                        row.family_decider or erased_member(
+                                            t, household.decided_by), HOUSEHOLD_STATUS))
         if household.meets_all and not closed:
             options += [Option("fr", t._("🏡 Household: recognised")),
                         Option("fn", t._("🏡 Household: not yet"))]

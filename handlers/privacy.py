@@ -538,6 +538,7 @@ async def ask_delete(update: Update, context: BotContext, *, reason: str = "dele
             "family campaign with their results, and which notices were delivered, so that your "
             "chapter's figures stay correct; and a record that you withdrew your consent, "
             "which the union must be able to show."),
+        t._(RECALL_NOTE),
         t._("This cannot be undone. You can register again later with /start."),
         "",
         t._("Tap a button or type its number."),
@@ -588,6 +589,8 @@ async def erase_member(update: Update, context: BotContext, *, reason: str) -> N
     erased = await privacy.erase(
         context.db, principal.member.id, user_id, reason=reason, purpose=purpose.key,
         version=purpose.version, at=to_iso(context.clock.now()))
+    for broadcast_id in erased.broadcasts_cancelled:
+        context.delivery.cancelled(broadcast_id)
     had_role = principal.at_least(Role.CHAPTER_HEAD) and not principal.is_super_admin
     assert context.user_data is not None
     context.user_data.clear()
@@ -608,10 +611,18 @@ async def erase_member(update: Update, context: BotContext, *, reason: str) -> N
              erased.deliveries_kept),
         t._("Kept with your Telegram account: only the record that you withdrew your consent, "
             "as proof for the union that your wish was carried out."),
+        t._(RECALL_NOTE),
         t._("Thank you for your time with the union. Send /start whenever you want to "
             "register again."),
     ]
     await say(update, context, "\n".join(lines), ReplyKeyboardRemove())
+
+
+# Erasure cannot reach into other people's chats: said before and after she confirms.
+RECALL_NOTE = N_("Messages already delivered to other chats cannot be recalled: notices you sent "
+                 "as a chapter head or officer stay with the members who received them, and so "
+                 "do messages about you that officers have already received. Your notices not "
+                 "sent yet are cancelled together with your data.")
 
 
 def _end_conversations(context: BotContext, update: Update) -> None:

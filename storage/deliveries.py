@@ -13,7 +13,7 @@ from storage.db import Database, utc_now
 _BROADCAST_COLUMNS = (
     "id, created_by, sender_chat_id, unit_id, audience, kind, text_html, photo_file_id, status, "
     "scheduled_at, created_at, started_at, finished_at, total, progress_chat_id, "
-    "progress_message_id, reply_markup"
+    "progress_message_id, reply_markup, cancel_reason"
 )
 MAX_ATTEMPTS = 5
 SYSTEM_SENDER = 0  # created_by / sender_chat_id of reminders and summaries: nobody to report to
@@ -40,6 +40,7 @@ class Broadcast:
     progress_chat_id: int | None
     progress_message_id: int | None
     reply_markup: str | None = None  # JSON of an InlineKeyboardMarkup
+    cancel_reason: str | None = None  # 'erased' / 'permission'; None: cancelled by a person
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,22 +388,45 @@ async def finish(db: Database, broadcast_id: int, now: str) -> bool:
     return changed == 1
 
 
-async def cancel(db: Database, broadcast_id: int, now: str) -> bool:
+async def cancel(
+    db: Database, broadcast_id: int, now: str, *, reason: str | None = None
+) -> bool:
     """Stop a scheduled or running broadcast; what was sent stays sent. True if cancelled."""
     async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "UPDATE broadcasts SET status = 'cancelled', finished_at = ?"
-            " WHERE id = ? AND status IN ('scheduled', 'running')",
-            (now, broadcast_id),
-        )
-        if cursor.rowcount == 0:
-            return False
-        await conn.execute(
-            "UPDATE deliveries SET status = 'skipped', last_error = 'cancelled'"
-            " WHERE broadcast_id = ? AND status = 'pending'",
-            (broadcast_id,),
-        )
+        return await cancel_in(conn, broadcast_id, now, reason=reason)
+
+
+async def cancel_in(
+    conn: aiosqlite.Connection, broadcast_id: int, now: str, *, reason: str | None = None
+) -> bool:
+    """`cancel` inside the caller's transaction (an erasure cancels her notices with it)."""
+    cursor = await conn.execute(
+        "UPDATE broadcasts SET status = 'cancelled', finished_at = ?, cancel_reason = ?"
+        " WHERE id = ? AND status IN ('scheduled', 'running')",
+        (now, reason, broadcast_id),
+    )
+    if cursor.rowcount == 0:
+        return False
+    await conn.execute(
+        "UPDATE deliveries SET status = 'skipped', last_error = 'cancelled'"
+        " WHERE broadcast_id = ? AND status = 'pending'",
+        (broadcast_id,),
+    )
     return True
+
+
+async def active_notices(db: Database, *, due_by: str | None = None) -> list[Broadcast]:
+    """Notices people sent that are running or scheduled (only those due by `due_by`, if given).
+
+    Their senders' permission is checked again before and while they are sent.
+    """
+    due = "" if due_by is None else " AND scheduled_at <= :due"
+    rows = await db.fetchall(
+        f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE created_by != :system"
+        f" AND (status = 'running' OR (status = 'scheduled'{due})) ORDER BY id",
+        {"system": SYSTEM_SENDER, "due": due_by},
+    )
+    return [_broadcast(r) for r in rows]
 
 
 async def recent_in_units(

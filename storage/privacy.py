@@ -3,13 +3,24 @@
 Erasure keeps statistics right: the member row stays, anonymised (no name, phone, Telegram
 account or chat) with status 'deleted', so registrations, decisions and delivery figures that
 point at it keep counting; what she wrote or answered (commitments, self-assessment answers,
-notes, photos) is deleted. Consent records are deleted too, except the record of the
-withdrawal that the erasure itself is.
+notes, photos, the words of her notices) is deleted. Consent records are deleted too, except the
+record of the withdrawal that the erasure itself is.
+
+Where she acted on others (decided, flagged, edited, sent, exported) her Telegram id becomes her
+pseudonym, the negated id of her anonymised member row ("erased member #N"); where others wrote
+about her (a notice, the heads' summary, a doubt mark's reason, the audit log) her name, phone
+and Telegram id are replaced by "[#N]". Her scheduled and running notices are cancelled.
+tests/test_erasure.py scans every table and column afterwards, so a new table that keeps her
+data fails there until it is handled here.
 """
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +28,7 @@ import aiosqlite
 
 from storage import disclosure
 from storage.db import Database
+from storage.deliveries import SYSTEM_SENDER, cancel_in
 
 # Tables of later features that hold what a member wrote or sent, with the columns to clear.
 # Looked up at erasure time, so a feature's migration can come in any order.
@@ -50,6 +62,7 @@ class Erased:
     registrations_kept: int
     deliveries_kept: int
     roles: int
+    broadcasts_cancelled: tuple[int, ...] = ()  # her notices stopped (the engine is told)
 
 
 def _rows(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
@@ -166,6 +179,10 @@ async def erase(
             cursor = await conn.execute(sql, params)
             return cursor.rowcount
 
+        found = await (await conn.execute(
+            "SELECT full_name, phone, chat_id FROM members WHERE id = ?", (member_id,)
+        )).fetchone()
+        name, phone, chat_id = tuple(found) if found else ("", None, telegram_user_id)
         commitments = await run(
             "DELETE FROM standard_commitments WHERE registration_id IN"
             " (SELECT id FROM standard_registrations WHERE member_id = ?)", (member_id,))
@@ -179,6 +196,14 @@ async def erase(
         roles = await run("DELETE FROM roles WHERE member_id = ?", (member_id,))
         await run("UPDATE deliveries SET status = 'skipped', last_error = 'deleted'"
                   " WHERE member_id = ? AND status = 'pending'", (member_id,))
+        cancelled = await _stop_her_notices(conn, telegram_user_id, at)
+        await run("UPDATE exports SET status = 'failed', error = 'erased', finished_at = ?"
+                  " WHERE requested_by = ? AND status IN ('queued', 'running')",
+                  (at, telegram_user_id))
+        await _pseudonymise(conn, member_id=member_id, telegram_user_id=telegram_user_id,
+                            chat_id=chat_id)
+        await _scrub_mentions(conn, Mentions(
+            member_id=member_id, telegram_user_id=telegram_user_id, name=name, phone=phone))
         # The row stays for the statistics, without anything that says who she was.
         await run(
             "UPDATE members SET telegram_user_id = -id, chat_id = 0, full_name = '',"
@@ -188,6 +213,7 @@ async def erase(
             "INSERT INTO consents (telegram_user_id, purpose, version, given_at, withdrawn_at)"
             " VALUES (?, ?, ?, ?, ?)", (telegram_user_id, purpose, version, at, at))
         await run("DELETE FROM user_data WHERE user_id = ?", (telegram_user_id,))
+        await run("DELETE FROM reminder_optouts WHERE member_id = ?", (member_id,))
         await run("INSERT INTO erasures (member_id, reason, erased_at) VALUES (?, ?, ?)",
                   (member_id, reason, at))
         kept = 0
@@ -196,7 +222,149 @@ async def erase(
                 f"SELECT count(*) FROM {table} WHERE member_id = ?", (member_id,))).fetchone())[0]
         deliveries = (await (await conn.execute(
             "SELECT count(*) FROM deliveries WHERE member_id = ?", (member_id,))).fetchone())[0]
-    return Erased(member_id, commitments, answers, kept, deliveries, roles)
+    return Erased(member_id, commitments, answers, kept, deliveries, roles,
+                  broadcasts_cancelled=cancelled)
+
+
+# Columns that hold the Telegram id of whoever acted (decided, flagged, set, edited, asked).
+# After her erasure they hold her pseudonym, the negated id of her anonymised member row
+# ("erased member #N"), which nothing maps back to her.
+_ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
+    "standard_registrations": ("decided_by",),
+    "household_registrations": ("decided_by",),
+    "evaluation_decisions": ("decided_by",),
+    "closed_years": ("closed_by",),
+    "broadcasts": ("created_by",),
+    "activity_reports": ("flagged_by",),
+    "reminder_schedules": ("updated_by",),
+    "reminder_texts": ("updated_by",),
+    "reminder_pauses": ("created_by",),
+    "targets": ("set_by",),
+    "audit_log": ("actor_id",),
+    "exports": ("requested_by",),
+}
+
+# Texts others wrote that may name her (a head's notice, the heads' summary listing who took
+# part, a doubt mark's reason, a reminder text): her name and phone become "[#N]".
+_TEXTS_BY_OTHERS: dict[str, tuple[str, ...]] = {
+    "broadcasts": ("text_html",),
+    "broadcast_variants": ("text_html",),
+    "reminder_texts": ("text_html",),
+    "activity_reports": ("flag_reason",),
+    "exports": ("error",),
+}
+
+
+async def _stop_her_notices(conn: aiosqlite.Connection, telegram_user_id: int,
+                            at: str) -> tuple[int, ...]:
+    """Cancel her scheduled and running notices; clear the words of all of them.
+
+    What was delivered stays in the members' chats (she is told); the counts stay here.
+    """
+    async with conn.execute(
+        "SELECT id FROM broadcasts WHERE created_by = ? AND status IN ('scheduled', 'running')",
+        (telegram_user_id,),
+    ) as cursor:
+        active = [row[0] for row in await cursor.fetchall()]
+    for broadcast_id in active:
+        await cancel_in(conn, broadcast_id, at, reason="erased")
+    await conn.execute(
+        "DELETE FROM broadcast_variants WHERE broadcast_id IN"
+        " (SELECT id FROM broadcasts WHERE created_by = ?)", (telegram_user_id,))
+    await conn.execute(
+        "UPDATE broadcasts SET text_html = '', photo_file_id = NULL, reply_markup = NULL"
+        " WHERE created_by = ?", (telegram_user_id,))
+    return tuple(active)
+
+
+async def _pseudonymise(conn: aiosqlite.Connection, *, member_id: int, telegram_user_id: int,
+                        chat_id: int) -> None:
+    """Her Telegram id and chat become her pseudonym (or nobody) wherever she acted."""
+    pseudonym = -member_id
+    await conn.execute(
+        "UPDATE broadcasts SET sender_chat_id = ?, progress_chat_id = NULL,"
+        " progress_message_id = NULL, draft_key = ? || substr(draft_key, instr(draft_key, ':'))"
+        " WHERE created_by = ?", (SYSTEM_SENDER, str(pseudonym), telegram_user_id))
+    await conn.execute(
+        "UPDATE exports SET chat_id = 0, progress_message_id = NULL WHERE chat_id IN (?, ?)",
+        (telegram_user_id, chat_id))
+    for table, columns in _ACTOR_COLUMNS.items():
+        if await _has_table(conn, table):
+            for column in columns:
+                await conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",
+                                   (pseudonym, telegram_user_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Mentions:
+    """What identifies her in a text others wrote, and what replaces it."""
+
+    member_id: int
+    telegram_user_id: int
+    name: str
+    phone: str | None
+
+    @property
+    def mark(self) -> str:
+        """What stands in a text where she was named: her pseudonym's number."""
+        return f"[#{self.member_id}]"
+
+    def pattern(self) -> re.Pattern[str]:
+        """Her name (any case, HTML-escaped too), phone (+84… or 0…, spaced) and Telegram id."""
+        parts = [rf"(?<!\d){self.telegram_user_id}(?!\d)"]
+        name = unicodedata.normalize("NFC", self.name).strip()
+        if len(name) >= 3:
+            for form in {name, html.escape(name)}:
+                parts.append(rf"(?<!\w){re.escape(form)}(?!\w)")
+        digits = re.sub(r"\D", "", self.phone or "")
+        if digits.startswith("84") and len(digits) > 8:
+            national = r"[\s.\-]?".join(digits[2:])
+            parts.append(rf"(?<!\d)(?:\+?84|0)[\s.\-]?{national}(?!\d)")
+        return re.compile("|".join(parts), re.IGNORECASE)
+
+
+async def _scrub_mentions(conn: aiosqlite.Connection, mentions: Mentions) -> None:
+    """Replace her name, phone and Telegram id in texts others wrote, and in the audit log."""
+    pattern = mentions.pattern()
+
+    def scrub(text: str | None) -> str | None:
+        if not text:
+            return text
+        fixed = pattern.sub(mentions.mark, unicodedata.normalize("NFC", text))
+        return fixed if fixed != unicodedata.normalize("NFC", text) else text
+
+    await conn.create_function("hv_erasure_scrub", 1, scrub, deterministic=True)
+    for table, columns in _TEXTS_BY_OTHERS.items():
+        if await _has_table(conn, table):
+            for column in columns:
+                await conn.execute(
+                    f"UPDATE {table} SET {column} = hv_erasure_scrub({column})"
+                    f" WHERE {column} IS NOT NULL AND hv_erasure_scrub({column}) IS NOT {column}")
+    # Doubt marks on her own reports were written about her: their reasons go.
+    await conn.execute("UPDATE activity_reports SET flag_reason = NULL WHERE member_id = ?",
+                       (mentions.member_id,))
+    async with conn.execute("SELECT id, details FROM audit_log") as cursor:
+        rows = await cursor.fetchall()
+    changed = []
+    for entry_id, details in rows:
+        value = json.loads(details)
+        fixed = _scrub_json(value, scrub, mentions)
+        if fixed != value:
+            changed.append((json.dumps(fixed, ensure_ascii=False, sort_keys=True), entry_id))
+    await conn.executemany("UPDATE audit_log SET details = ? WHERE id = ?", changed)
+
+
+def _scrub_json(value: Any, scrub: Any, mentions: Mentions) -> Any:
+    """Details of an audit entry with her name, phone and id replaced by her pseudonym."""
+    if isinstance(value, dict):
+        return {k: _scrub_json(v, scrub, mentions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_json(v, scrub, mentions) for v in value]
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, int) and value == mentions.telegram_user_id:
+        return -mentions.member_id
+    return value
 
 
 async def latest_consents(db: Database, telegram_user_id: int) -> dict[str, ConsentState]:

@@ -53,7 +53,8 @@ def main() -> None:
     with sqlite3.connect(database) as conn:
         for (chat_id,) in conn.execute("SELECT chat_id FROM members"):
             api.add_chat(chat_id)
-    settings = Settings(database=database, send_rate=rate)
+    settings = Settings(database=database, send_rate=rate,
+                        admin_ids=frozenset({5000}))  # the notice's sender
     application = build_application(settings, request=api)
     asyncio.run(serve(application, settings, on_ready=lambda: print("ready", flush=True)))
 

@@ -17,9 +17,9 @@ from bot.settings import Settings
 from storage import deliveries, members, units
 from storage.db import Database, to_iso
 from storage.deliveries import NewBroadcast
-from tests.conftest import register_member, start_application, stop_application
+from tests.conftest import ADMIN_ID, register_member, start_application, stop_application
 
-HEAD_ID = 5000
+HEAD_ID = ADMIN_ID  # a super-admin: the engine checks a sender's right when sending
 
 
 async def seed_members(db: Database, api: FakeBotAPI, count: int, unit_code: str = "HM-HL-02",
