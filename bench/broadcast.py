@@ -33,9 +33,10 @@ sys.path.insert(0, str(ROOT))
 from bot.app import build_application  # noqa: E402
 from bot.offline_api import FakeBotAPI, RateLimits  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from storage import deliveries  # noqa: E402
+from storage import deliveries, units  # noqa: E402
 from storage.db import Database, utc_now  # noqa: E402
 from storage.deliveries import NewBroadcast  # noqa: E402
+from storage.units import UnitRow  # noqa: E402
 
 FIRST_USER = 10_000_000
 SENDER = 42
@@ -44,22 +45,16 @@ SENDER = 42
 async def seed(path: Path, members: int) -> None:
     """Migrate, load 14 wards x 18 chapters, and `members` active members spread over them."""
     db = await Database.connect(path)
+    rows = [UnitRow("HM", "Quận Hoàng Mai", "district", None)]
+    for ward in range(14):
+        rows.append(UnitRow(f"W{ward}", f"Phường {ward}", "ward", "HM"))
+        rows += [UnitRow(f"W{ward}-{chapter}", f"Chi hội số {chapter + 1}", "chapter", f"W{ward}")
+                 for chapter in range(18)]
+    await units.upsert_many(db, rows)
+    chapters = [unit.id for unit, _ in await units.tree(db) if unit.kind == "chapter"]
     await db.close()
     now = utc_now()
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at, updated_at)"
-                     " VALUES (1, 'HM', 'Quận Hoàng Mai', 'district', NULL, ?, ?)", (now, now))
-        chapters = []
-        for ward in range(14):
-            ward_id = 100 + ward
-            conn.execute("INSERT INTO units VALUES (?, ?, ?, 'ward', 1, ?, ?)",
-                         (ward_id, f"W{ward}", f"Phường {ward}", now, now))
-            for chapter in range(18):
-                chapter_id = 1000 + ward * 100 + chapter
-                conn.execute("INSERT INTO units VALUES (?, ?, ?, 'chapter', ?, ?, ?)",
-                             (chapter_id, f"W{ward}-{chapter}", f"Chi hội số {chapter + 1}",
-                              ward_id, now, now))
-                chapters.append(chapter_id)
+    with sqlite3.connect(path) as conn:  # members in bulk: one by one would take minutes
         conn.executemany(
             "INSERT INTO members (telegram_user_id, chat_id, full_name, phone, unit_id, locale,"
             " status, created_at, updated_at) VALUES (?, ?, 'Nguyễn Thị Hoa', NULL, ?, 'vi',"
