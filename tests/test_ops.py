@@ -193,6 +193,7 @@ def test_check_refuses_a_database_from_a_newer_program(tmp_path: Path) -> None:
     ("BOT_WEBHOOK_SECRET", "has spaces"),
     ("BOT_WEBHOOK_SECRET", "x" * 257),
     ("BOT_WEBHOOK_SECRET", "tiếng-việt"),
+    ("BOT_WEBHOOK_SECRET", "x" * 15),  # too short to resist guessing
     ("BOT_WEBHOOK_LISTEN", "localhost:80"),
     ("BOT_WEBHOOK_PORT", "70000"),
 ])
@@ -209,6 +210,15 @@ def test_webhook_settings_are_read() -> None:
     assert (settings.webhook_url, settings.webhook_listen, settings.webhook_port) == (
         "https://bot.example.org/tg", "0.0.0.0", 8080)
     assert Settings.from_env({}, env_file=None).webhook_port == 8443
+    assert Settings.from_env({"BOT_WEBHOOK_SECRET": "b" * 16}, env_file=None).webhook_secret
+
+
+def test_run_webhook_with_a_short_secret_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = cli(tmp_path, "run", "--webhook", TELEGRAM_BOT_TOKEN=TOKEN,
+                 BOT_WEBHOOK_URL="https://bot.example.org/tg", BOT_WEBHOOK_SECRET="short_secret")
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert "BOT_WEBHOOK_SECRET" in line and "16" in line and "short_secret" not in line
 
 
 def test_run_webhook_without_its_settings_exits_2_with_one_line(tmp_path: Path) -> None:
