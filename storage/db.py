@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +37,22 @@ def available_migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def owner_only(path: Path) -> None:
+    """Make the database file (and its -wal, -shm) readable by the owner only (0600).
+
+    Members' personal data is in there: no other account on the machine may read it. A new
+    file is created 0600 in a new 0700 folder; SQLite gives -wal and -shm the database file's
+    mode; files left by older versions are tightened.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+
+
 class Database:
     """One aiosqlite connection shared by the process; writes go through `transaction()`."""
 
@@ -64,14 +82,17 @@ class Database:
         """Open once (creating the folder), set WAL, foreign keys, busy timeout; migrate."""
         if self._conn is not None:
             return self
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        on_disk = str(self.path) != ":memory:"
+        if on_disk:
+            owner_only(self.path)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
+        if on_disk:
+            owner_only(self.path)  # -wal and -shm, created by now, and files from older versions
         self._conn = conn
         if migrate:
             await self.migrate()
