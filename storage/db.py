@@ -60,6 +60,7 @@ class Database:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._owner: asyncio.Task[object] | None = None  # the task whose transaction is open
 
     @classmethod
     async def connect(cls, path: Path | str, *, migrate: bool = True) -> Database:
@@ -107,15 +108,24 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error)."""
+        """A write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error).
+
+        While it is open, other tasks' `fetchall`/`fetchone`/`execute` wait for its end: on the
+        one shared connection they would otherwise see its uncommitted rows, or be committed
+        or rolled back with it. The task that opened it reads through `db` as usual.
+        """
         async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            self._owner = asyncio.current_task()
             try:
-                yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    await self.conn.execute("ROLLBACK")
+                    raise
+                await self.conn.execute("COMMIT")
+            finally:
+                self._owner = None
 
     async def execute(self, sql: str, params: tuple | dict = ()) -> int:
         """One write statement, committed on its own; returns the number of rows changed."""
@@ -125,12 +135,15 @@ class Database:
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         """Run a read query and return every row (one trip to the database thread)."""
-        return list(await self.conn.execute_fetchall(sql, params))
+        if self._owner is None or self._owner is asyncio.current_task():
+            # Queued on the connection now, so before any later transaction's BEGIN.
+            return list(await self.conn.execute_fetchall(sql, params))
+        async with self._write_lock:  # another task's transaction is open: after it
+            return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
         """Run a read query that selects at most a few rows; return the first, if any."""
-        rows = await self.conn.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        return next(iter(await self.fetchall(sql, params)), None)
 
     async def applied_migrations(self) -> list[int]:
         """Versions already recorded in the database."""
