@@ -150,7 +150,7 @@ def _webhook_problem(settings: Settings) -> str | None:
     if settings.webhook_url is None:
         return "BOT_WEBHOOK_URL: not set; the public https:// URL Telegram sends updates to"
     if settings.webhook_secret is None:
-        return ("BOT_WEBHOOK_SECRET: not set; 1-256 characters A-Z a-z 0-9 _ - that Telegram "
+        return ("BOT_WEBHOOK_SECRET: not set; 16-256 characters A-Z a-z 0-9 _ - that Telegram "
                 "sends with every update")
     return None
 

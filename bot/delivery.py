@@ -2,13 +2,16 @@
 
 - Paced by the application's `PacedRateLimiter` (BOT_SEND_RATE overall) as bulk traffic, so
   interactive replies are never queued behind it; at most one message per second per chat.
-- Every result is written to the delivery's row right after Telegram answers, in a shielded
-  single-statement commit. A member marked sent is never sent again, so a restart resumes
-  where it stopped. The one unavoidable window: the process dies after Telegram accepted a
-  message and before that commit (a few milliseconds); that member may then get it twice.
+- Before a message goes out its row is marked 'sending' and committed; the answer is written
+  right after (both group-committed: one commit per round of the workers, the answer of a
+  worker's last message together with the mark of its next). A row is sent at most once: if
+  the answer is lost (a timeout after the request may have reached Telegram) or the process
+  dies during the send, it ends as 'maybe_sent' and is not sent again. We prefer a member
+  missing one notice (the sender sees "maybe delivered" in the report) to a second copy.
 - 429: the pacer pauses everything for the time asked and the delivery stays pending.
   403: the member is marked unreachable and skipped until she writes again. 400: failed with
-  the reason. Timeouts and network errors: retried with backoff, at most `MAX_ATTEMPTS` times.
+  the reason. A timeout while connecting (nothing was sent) and other network errors: retried
+  with backoff, at most `MAX_ATTEMPTS` times.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot import senders
 from bot.clock import Clock
@@ -35,6 +39,8 @@ from storage.db import Database, to_iso
 from storage.deliveries import Broadcast, Delivery, Progress
 
 log = logging.getLogger(__name__)
+
+Sent = tuple[int, int, str]  # (delivery id, Telegram message id, sent at)
 
 PER_CHAT_INTERVAL = 1.0
 PROGRESS_EVERY = 3.0
@@ -71,7 +77,9 @@ class DeliveryEngine:
         self._last_progress: dict[int, float] = {}
         self._cancelled: set[int] = set()
         self._records: set[asyncio.Future[Any]] = set()
-        self._sent: list[tuple[int, int, str, asyncio.Future[None]]] = []
+        # Group commit: (delivery to mark 'sending', an earlier result to write, its waiter).
+        self._journal: list[tuple[int, Sent | None, asyncio.Future[bool]]] = []
+        self._settled = False  # rows left 'sending' by an earlier run are settled once
         self._committer: asyncio.Future[None] | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -106,6 +114,7 @@ class DeliveryEngine:
                     await self._task
             self._task = None
         await self.drain()
+        self._settled = False
 
     async def drain(self) -> None:
         """Wait until every result already obtained is written."""
@@ -125,6 +134,11 @@ class DeliveryEngine:
     async def run_until_idle(self) -> int:
         """Start due broadcasts and send everything due now; returns how many were attempted."""
         attempted = 0
+        if not self._settled:
+            self._settled = True
+            if interrupted := await deliveries.settle_interrupted(self.db):
+                log.warning("%d deliveries were being sent when the bot stopped: counted as maybe"
+                            " delivered, not sent again", interrupted)
         while not self._stopping:
             now = self.clock.now()
             await self._stop_unauthorised(to_iso(now))
@@ -160,22 +174,32 @@ class DeliveryEngine:
         queue = list(reversed(batch))
 
         async def worker() -> None:
-            while queue and not self._stopping:
-                delivery = queue.pop()
-                await self._deliver(delivery, by_id[delivery.broadcast_id])
+            done: Sent | None = None  # delivered; written with the next attempt's mark
+            try:
+                while queue and not self._stopping:
+                    delivery = queue.pop()
+                    broadcast = by_id[delivery.broadcast_id]
+                    if broadcast.id in self._cancelled:
+                        continue
+                    if delivery.member_status != "active":
+                        reason = delivery.member_status
+                        await self._record(deliveries.mark_skipped(self.db, delivery.id, reason))
+                        continue
+                    last = self._last_sent.get(delivery.chat_id)
+                    if last is not None:
+                        await self.clock.sleep(PER_CHAT_INTERVAL - (self.clock.monotonic() - last))
+                    claimed = await self._start_sending(delivery.id, done)
+                    done = None
+                    if claimed:  # not cancelled or erased meanwhile
+                        done = await self._deliver(delivery, broadcast)
+            finally:
+                if done is not None:  # written even when stopped or cancelled
+                    await self._record(deliveries.mark_sent(self.db, [done]))
 
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(batch)))))
 
-    async def _deliver(self, delivery: Delivery, broadcast: Broadcast) -> None:
-        if broadcast.id in self._cancelled:
-            return
-        if delivery.member_status != "active":
-            reason = delivery.member_status
-            await self._record(deliveries.mark_skipped(self.db, delivery.id, reason))
-            return
-        last = self._last_sent.get(delivery.chat_id)
-        if last is not None:
-            await self.clock.sleep(PER_CHAT_INTERVAL - (self.clock.monotonic() - last))
+    async def _deliver(self, delivery: Delivery, broadcast: Broadcast) -> Sent | None:
+        """Send one message (its row is 'sending'); the result if sent, else it is recorded."""
         text = delivery.text_html or broadcast.text_html
         markup = _markup(delivery.reply_markup or broadcast.reply_markup)
         try:
@@ -189,45 +213,56 @@ class DeliveryEngine:
                     delivery.chat_id, text, reply_markup=markup,
                     rate_limit_args=BULK,  # type: ignore[call-arg]
                 )
-        except RetryAfter:
-            return  # stays pending; the pacer holds every send for the time asked
+        except RetryAfter:  # refused, not sent; the pacer holds every send for the time asked
+            await self._record(deliveries.release(self.db, delivery.id))
         except Forbidden as exc:
             await self._record(deliveries.mark_blocked(self.db, delivery, exc.message))
         except BadRequest as exc:
             await self._record(deliveries.mark_failed(self.db, delivery.id, exc.message))
-        except (NetworkError, TelegramError) as exc:  # timeouts, connection problems
-            backoff = 2 ** (delivery.attempts + 1)
-            retry_at = to_iso(self.clock.now() + timedelta(seconds=backoff))
-            await self._record(deliveries.retry_later(self.db, delivery, str(exc), retry_at))
+        except TimedOut as exc:
+            if _never_sent(exc):
+                await self._retry(delivery, exc)
+            else:  # the request may have reached Telegram: never risk a second copy
+                await self._record(deliveries.mark_maybe_sent(self.db, delivery.id, str(exc)))
+        except (NetworkError, TelegramError) as exc:  # connection problems: nothing was sent
+            await self._retry(delivery, exc)
         else:
             self._last_sent[delivery.chat_id] = self.clock.monotonic()
-            await self._record_sent(delivery.id, message.message_id)
+            return delivery.id, message.message_id, to_iso(self.clock.now())
+        return None
 
-    async def _record_sent(self, delivery_id: int, message_id: int) -> None:
-        """Record a delivered message before this worker sends the next one.
+    async def _retry(self, delivery: Delivery, exc: Exception) -> None:
+        backoff = 2 ** (delivery.attempts + 1)
+        retry_at = to_iso(self.clock.now() + timedelta(seconds=backoff))
+        await self._record(deliveries.retry_later(self.db, delivery, str(exc), retry_at))
 
-        Results of all workers are committed together (group commit): one database trip for
-        several messages, and still at most `concurrency` messages sent but not yet recorded.
+    async def _start_sending(self, delivery_id: int, done: Sent | None) -> bool:
+        """Commit 'sending' for this delivery (and the worker's previous result) before the
+        send; False if it is no longer pending.
+
+        The marks and results of all workers are committed together (group commit): one
+        database trip for a round of messages.
         """
-        done = asyncio.get_running_loop().create_future()
-        self._sent.append((delivery_id, message_id, to_iso(self.clock.now()), done))
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._journal.append((delivery_id, done, waiter))
         if self._committer is None or self._committer.done():
-            self._committer = asyncio.ensure_future(self._commit_sent())
+            self._committer = asyncio.ensure_future(self._commit_journal())
             self._records.add(self._committer)
             self._committer.add_done_callback(self._records.discard)
-        await asyncio.shield(done)
+        return await asyncio.shield(waiter)
 
-    async def _commit_sent(self) -> None:
-        while self._sent:
-            batch, self._sent = self._sent, []
+    async def _commit_journal(self) -> None:
+        while self._journal:
+            batch, self._journal = self._journal, []
             try:
-                await deliveries.mark_sent(self.db, [(d, m, at) for d, m, at, _ in batch])
-            except Exception as exc:  # the workers see it; the rows stay pending
-                for *_, done in batch:
-                    done.set_exception(exc)
+                claimed = await deliveries.start_sending(
+                    self.db, [d for d, _, _ in batch], sent=[s for _, s, _ in batch if s])
+            except Exception as exc:  # the workers see it; their results are written apart
+                for *_, waiter in batch:
+                    waiter.set_exception(exc)
                 continue
-            for *_, done in batch:
-                done.set_result(None)
+            for delivery_id, _, waiter in batch:
+                waiter.set_result(delivery_id in claimed)
 
     async def _record(self, write: Coroutine[Any, Any, Any]) -> None:
         """Write a result before sending the next message; completes even if we are cancelled."""
@@ -273,9 +308,9 @@ class DeliveryEngine:
             if finished:
                 self._last_progress.pop(broadcast.id, None)
                 counts = await deliveries.progress(self.db, fresh.id)
-                log.info("%s #%d finished: sent %d of %d, blocked %d, failed %d, skipped %d",
-                         fresh.kind, fresh.id, counts.sent, counts.total, counts.blocked,
-                         counts.failed, counts.skipped)
+                log.info("%s #%d finished: sent %d of %d, maybe %d, blocked %d, failed %d,"
+                         " skipped %d", fresh.kind, fresh.id, counts.sent, counts.total,
+                         counts.maybe_sent, counts.blocked, counts.failed, counts.skipped)
             return
         t = await self._sender_translator(fresh)
         counts = await deliveries.progress(self.db, fresh.id)
@@ -305,6 +340,8 @@ class DeliveryEngine:
                 failed=t.number(counts.failed), blocked=t.number(counts.blocked)),
             f"{bar} {round(share * 100)}%",
         ]
+        if counts.maybe_sent:
+            lines.insert(2, t._(MAYBE_LINE, n=t.number(counts.maybe_sent)))
         if broadcast.status == "running" and counts.pending:
             seconds = counts.pending / self.send_rate if self.send_rate else 0
             minutes = t.number(max(1, round(seconds / 60)))
@@ -323,6 +360,8 @@ def report_text(t: Translator, broadcast: Broadcast, counts: Progress) -> str:
         t._("Delivered: {sent} of {total}", sent=t.number(counts.sent),
             total=t.number(counts.total)),
     ]
+    if counts.maybe_sent:
+        lines.append(t._(MAYBE_LINE, n=t.number(counts.maybe_sent)))
     if counts.blocked:
         lines.append(t._(BLOCKED_LINE, n=t.number(counts.blocked)))
     if counts.failed:
@@ -332,11 +371,18 @@ def report_text(t: Translator, broadcast: Broadcast, counts: Progress) -> str:
     return "\n".join(lines)
 
 
+def _never_sent(exc: TimedOut) -> bool:
+    """A timeout before the request left: no connection to Telegram, or none free in the pool."""
+    return isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
 def _markup(data: str | None) -> InlineKeyboardMarkup | None:
     """Stored buttons (JSON of an InlineKeyboardMarkup) as PTB's object."""
     return InlineKeyboardMarkup.de_json(json.loads(data), None) if data else None
 
 
 BLOCKED_LINE = N_("Have blocked the bot (will be skipped until they write again): {n}")
+MAYBE_LINE = N_("Maybe delivered (no answer from Telegram, not sent again so nobody gets it "
+                "twice): {n}")
 
 

@@ -29,6 +29,7 @@ from telegram.request import BaseRequest
 
 from bot.logging_setup import mask
 from bot.settings import DEFAULT_ORG_NAME, SUPPORTED_LOCALES, Settings
+from bot.webhook import WebhookServer
 from storage import maintenance
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ async def serve(
     stopping = stop_event or asyncio.Event()
     for sig in stop_signals:
         loop.add_signal_handler(sig, stopping.set)
+    server: WebhookServer | None = None
     await application.initialize()
     try:
         assert application.post_init is not None
@@ -63,14 +65,16 @@ async def serve(
         updater = application.updater
         assert updater is not None
         if webhook:
-            assert settings.webhook_url is not None
-            await updater.start_webhook(
-                listen=settings.webhook_listen,
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            server = WebhookServer(
+                application, path=urlsplit(settings.webhook_url).path,
+                secret=settings.webhook_secret, listen=settings.webhook_listen,
                 port=settings.webhook_port,
-                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
+            )
+            server.start()
+            await application.bot.set_webhook(
+                url=settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
                 secret_token=settings.webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
             )
             log.info("webhook listening on %s:%s", settings.webhook_listen, settings.webhook_port)
         else:
@@ -81,10 +85,12 @@ async def serve(
             on_ready()
         await stopping.wait()
         log.info("stop signal received: stopping gracefully")
-        await stop_gracefully(application)
+        await stop_gracefully(application, webhook_server=server)
     finally:
         for sig in stop_signals:
             loop.remove_signal_handler(sig)
+        if server is not None:
+            await server.stop()
         if application.running:
             with contextlib.suppress(Exception):
                 await application.stop()
@@ -94,11 +100,20 @@ async def serve(
         log.info("stopped")
 
 
-async def stop_gracefully(application: Application) -> None:  # type: ignore[type-arg]
+async def stop_gracefully(
+    application: Application,  # type: ignore[type-arg]
+    *,
+    webhook_server: WebhookServer | None = None,
+) -> None:
     """Stop taking updates and sending; finish what was taken; within STOP_BUDGET seconds."""
     deadline = time.monotonic() + STOP_BUDGET
     engine = application.bot_data.delivery
     engine_stopped = asyncio.ensure_future(engine.stop(timeout=ENGINE_STOP)) if engine else None
+    if webhook_server is not None:
+        try:
+            await asyncio.wait_for(webhook_server.stop(), UPDATER_STOP)
+        except TimeoutError:
+            log.warning("the webhook server did not stop in %ss", UPDATER_STOP)
     updater = application.updater
     if updater is not None and updater.running:
         try:

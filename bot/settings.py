@@ -215,7 +215,7 @@ def _webhook_url(value: str | None) -> str | None:
     return value
 
 
-_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")  # at least 16: not guessable by trying
 
 
 def _webhook_secret(value: str | None) -> str | None:
@@ -223,7 +223,7 @@ def _webhook_secret(value: str | None) -> str | None:
         return None
     if not _SECRET.fullmatch(value):
         raise SettingsError(
-            "BOT_WEBHOOK_SECRET", "1-256 characters, only A-Z a-z 0-9 _ - (e.g. from "
+            "BOT_WEBHOOK_SECRET", "16-256 characters, only A-Z a-z 0-9 _ - (e.g. from "
             "`openssl rand -hex 32`)"
         )
     return value

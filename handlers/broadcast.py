@@ -459,12 +459,16 @@ async def _render_list(context: BotContext, page: int) -> tuple[str, InlineKeybo
         unit = await units.get(context.db, b.unit_id)
         when = datetime.fromisoformat(b.scheduled_at).astimezone(context.settings.timezone)
         state = t._(CANCEL_REASONS.get(b.cancel_reason or "", STATUS_LABELS[b.status]))
+        figures = {
+            "id": b.id, "when": t.datetime(when), "unit": html.escape(unit.name if unit else "?"),
+            "state": state, "sent": t.number(counts.sent),
+            "total": t.number(counts.total or b.total), "failed": t.number(counts.failed),
+            "blocked": t.number(counts.blocked), "maybe": t.number(counts.maybe_sent)}
         lines.append(t._(
+            "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · maybe delivered {maybe} · "
+            "failed {failed} · blocked {blocked}", **figures) if counts.maybe_sent else t._(
             "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · failed {failed} · "
-            "blocked {blocked}",
-            id=b.id, when=t.datetime(when), unit=html.escape(unit.name if unit else "?"),
-            state=state, sent=t.number(counts.sent), total=t.number(counts.total or b.total),
-            failed=t.number(counts.failed), blocked=t.number(counts.blocked)))
+            "blocked {blocked}", **figures))
         if b.status in ("scheduled", "running"):
             cancellable.append(b.id)
     pages = paginate(lines, max_lines=10)

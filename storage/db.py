@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +37,22 @@ def available_migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def owner_only(path: Path) -> None:
+    """Make the database file (and its -wal, -shm) readable by the owner only (0600).
+
+    Members' personal data is in there: no other account on the machine may read it. A new
+    file is created 0600 in a new 0700 folder; SQLite gives -wal and -shm the database file's
+    mode; files left by older versions are tightened.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+
+
 class Database:
     """One aiosqlite connection shared by the process; writes go through `transaction()`."""
 
@@ -42,6 +60,7 @@ class Database:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._owner: asyncio.Task[object] | None = None  # the task whose transaction is open
 
     @classmethod
     async def connect(cls, path: Path | str, *, migrate: bool = True) -> Database:
@@ -64,14 +83,17 @@ class Database:
         """Open once (creating the folder), set WAL, foreign keys, busy timeout; migrate."""
         if self._conn is not None:
             return self
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        on_disk = str(self.path) != ":memory:"
+        if on_disk:
+            owner_only(self.path)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
+        if on_disk:
+            owner_only(self.path)  # -wal and -shm, created by now, and files from older versions
         self._conn = conn
         if migrate:
             await self.migrate()
@@ -86,15 +108,24 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error)."""
+        """A write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error).
+
+        While it is open, other tasks' `fetchall`/`fetchone`/`execute` wait for its end: on the
+        one shared connection they would otherwise see its uncommitted rows, or be committed
+        or rolled back with it. The task that opened it reads through `db` as usual.
+        """
         async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            self._owner = asyncio.current_task()
             try:
-                yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    await self.conn.execute("ROLLBACK")
+                    raise
+                await self.conn.execute("COMMIT")
+            finally:
+                self._owner = None
 
     async def execute(self, sql: str, params: tuple | dict = ()) -> int:
         """One write statement, committed on its own; returns the number of rows changed."""
@@ -104,12 +135,15 @@ class Database:
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         """Run a read query and return every row (one trip to the database thread)."""
-        return list(await self.conn.execute_fetchall(sql, params))
+        if self._owner is None or self._owner is asyncio.current_task():
+            # Queued on the connection now, so before any later transaction's BEGIN.
+            return list(await self.conn.execute_fetchall(sql, params))
+        async with self._write_lock:  # another task's transaction is open: after it
+            return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
         """Run a read query that selects at most a few rows; return the first, if any."""
-        rows = await self.conn.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        return next(iter(await self.fetchall(sql, params)), None)
 
     async def applied_migrations(self) -> list[int]:
         """Versions already recorded in the database."""

@@ -1,4 +1,10 @@
-"""The outbox: broadcasts, their recipients (one delivery row each) and delivery results."""
+"""The outbox: broadcasts, their recipients (one delivery row each) and delivery results.
+
+A delivery's status: 'pending' (to send, perhaps after a retry time) → 'sending' (committed
+before the message goes out) → 'sent', 'failed', 'blocked' or 'maybe_sent' (no answer from
+Telegram, or the process died during the send: perhaps delivered, never sent again);
+'skipped' when she stopped notices, was erased or the broadcast was cancelled.
+"""
 
 from __future__ import annotations
 
@@ -91,7 +97,8 @@ class Progress:
     failed: int
     blocked: int
     skipped: int
-    pending: int
+    pending: int  # including the ones being sent right now
+    maybe_sent: int = 0  # no answer from Telegram: perhaps delivered, not sent again
 
 
 def _broadcast(row: tuple) -> Broadcast:
@@ -303,20 +310,73 @@ async def claim(
 async def has_pending(db: Database, broadcast_id: int) -> bool:
     """Whether anything of this broadcast is still to be sent (including later retries)."""
     row = await db.fetchone(
-        "SELECT 1 FROM deliveries WHERE broadcast_id = ? AND status = 'pending' LIMIT 1",
+        "SELECT 1 FROM deliveries WHERE broadcast_id = ? AND status IN ('pending', 'sending')"
+        " LIMIT 1",
         (broadcast_id,),
     )
     return row is not None
+
+
+_MARK_SENT = (
+    "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, message_id = ?,"
+    " sent_at = ?, last_error = NULL WHERE id = ?"
+)
 
 
 async def mark_sent(db: Database, sent: list[tuple[int, int, str]]) -> None:
     """Record delivered messages: (delivery id, Telegram message id, sent at), one commit."""
     async with db.transaction() as conn:
         await conn.executemany(
-            "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, message_id = ?,"
-            " sent_at = ?, last_error = NULL WHERE id = ?",
-            [(message_id, at, delivery_id) for delivery_id, message_id, at in sent],
+            _MARK_SENT, [(message_id, at, delivery_id) for delivery_id, message_id, at in sent]
         )
+
+
+async def start_sending(
+    db: Database, attempts: list[int], *, sent: Sequence[tuple[int, int, str]] = ()
+) -> set[int]:
+    """Mark deliveries 'sending' before their messages go out, with earlier results, one commit.
+
+    `sent` as in `mark_sent`. Returns the ids of `attempts` that were still pending: one that
+    was cancelled or erased meanwhile must not be sent.
+    """
+    async with db.transaction() as conn:
+        if sent:
+            await conn.executemany(
+                _MARK_SENT, [(message_id, at, delivery_id) for delivery_id, message_id, at in sent]
+            )
+        if not attempts:
+            return set()
+        marks = ",".join("?" * len(attempts))
+        async with conn.execute(
+            f"UPDATE deliveries SET status = 'sending' WHERE status = 'pending'"
+            f" AND id IN ({marks}) RETURNING id", attempts,
+        ) as cursor:
+            return {row[0] for row in await cursor.fetchall()}
+
+
+async def release(db: Database, delivery_id: int) -> None:
+    """Telegram refused the message for now (429): it was not sent; pending again."""
+    await db.execute(
+        "UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'sending'",
+        (delivery_id,),
+    )
+
+
+async def mark_maybe_sent(db: Database, delivery_id: int, error: str) -> None:
+    """No answer from Telegram after the message may have reached it: never sent again."""
+    await db.execute(
+        "UPDATE deliveries SET status = 'maybe_sent', attempts = attempts + 1, last_error = ?"
+        " WHERE id = ?",
+        (error[:200], delivery_id),
+    )
+
+
+async def settle_interrupted(db: Database) -> int:
+    """At start: sends the last process did not live to see answered become 'maybe_sent'."""
+    return await db.execute(
+        "UPDATE deliveries SET status = 'maybe_sent', last_error = 'interrupted during the send'"
+        " WHERE status = 'sending'"
+    )
 
 
 async def mark_blocked(db: Database, delivery: Delivery, error: str) -> None:
@@ -357,8 +417,8 @@ async def retry_later(db: Database, delivery: Delivery, error: str, at: str) -> 
         await mark_failed(db, delivery.id, error)
         return False
     await db.execute(
-        "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-        " WHERE id = ?",
+        "UPDATE deliveries SET status = 'pending', attempts = attempts + 1, last_error = ?,"
+        " next_attempt_at = ? WHERE id = ?",
         (error[:200], at, delivery.id),
     )
     return True
@@ -373,7 +433,8 @@ async def progress(db: Database, broadcast_id: int) -> Progress:
     counts = Counter({r[0]: r[1] for r in rows})
     return Progress(
         total=sum(counts.values()), sent=counts["sent"], failed=counts["failed"],
-        blocked=counts["blocked"], skipped=counts["skipped"], pending=counts["pending"],
+        blocked=counts["blocked"], skipped=counts["skipped"],
+        pending=counts["pending"] + counts["sending"], maybe_sent=counts["maybe_sent"],
     )
 
 
@@ -381,8 +442,8 @@ async def finish(db: Database, broadcast_id: int, now: str) -> bool:
     """Mark a running broadcast done once nothing is pending; True if it just finished."""
     changed = await db.execute(
         "UPDATE broadcasts SET status = 'done', finished_at = ?"
-        " WHERE id = ? AND status = 'running' AND NOT EXISTS"
-        " (SELECT 1 FROM deliveries WHERE broadcast_id = ? AND status = 'pending')",
+        " WHERE id = ? AND status = 'running' AND NOT EXISTS (SELECT 1 FROM deliveries"
+        " WHERE broadcast_id = ? AND status IN ('pending', 'sending'))",
         (now, broadcast_id, broadcast_id),
     )
     return changed == 1

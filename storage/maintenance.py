@@ -7,6 +7,7 @@ synchronous sqlite3 module; the bot itself never calls them.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,9 @@ def copy_database(source: Path, destination: Path) -> int:
     database as it was at one instant while the bot goes on writing (WAL: readers never block
     the writer). The copy is switched to a single file (no -wal) and checked; raises
     ValueError when the check fails and sqlite3.Error when the copy cannot be made.
+    `destination` must not exist: it is created readable by the owner only (0600).
     """
+    os.close(os.open(destination, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))  # owner only
     with contextlib.closing(_read_only(source, timeout=10)) as src, contextlib.closing(
         sqlite3.connect(destination)
     ) as dst:

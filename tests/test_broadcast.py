@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import httpx
+from telegram.error import TimedOut
+
 from storage import deliveries, members, units
 from tests.conftest import ADMIN_ID, grant, register_member
 
@@ -50,6 +53,24 @@ async def test_a_head_sends_a_notice_to_her_chapter(person, db, api, app):
     assert "✅" in api.last_text(HEAD) and "5/5" in api.last_text(HEAD)
     rejected = [c for c in api.calls if not c.ok and c.method != "setMyCommands"]
     assert rejected == [], "nothing the bot sent was refused by the strict fake"
+
+
+async def test_a_send_without_answer_counts_as_maybe_delivered(person, db, api, app):
+    ids = await chapter_with_head(db, api, members_in_chapter=4)
+    lan = person(HEAD)
+    await lan.send("/broadcast")
+    await lan.press("Tất cả hội viên")
+    await lan.send("Họp chi hội tối nay")
+    await lan.press("Gửi ngay")
+    lost = TimedOut()
+    lost.__cause__ = httpx.ReadTimeout("read")  # as PTB raises it: the answer never came
+    api.raise_next("sendMessage", lost)
+    await app.bot_data.delivery.run_until_idle()
+    assert sum(len(notices_to(api, user_id)) for user_id in ids) == 3, "not sent again"
+    report = api.last_text(HEAD)
+    assert "3/4" in report and "Có thể đã nhận" in report and ": 1" in report
+    await lan.send("/broadcasts")
+    assert "đã gửi 3/4 · có thể đã nhận 1" in lan.reply_text()
 
 
 async def test_double_tapping_send_sends_once(person, db, api, app):

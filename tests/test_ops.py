@@ -195,6 +195,7 @@ def test_check_refuses_a_database_from_a_newer_program(tmp_path: Path) -> None:
     ("BOT_WEBHOOK_SECRET", "has spaces"),
     ("BOT_WEBHOOK_SECRET", "x" * 257),
     ("BOT_WEBHOOK_SECRET", "tiếng-việt"),
+    ("BOT_WEBHOOK_SECRET", "x" * 15),  # too short to resist guessing
     ("BOT_WEBHOOK_LISTEN", "localhost:80"),
     ("BOT_WEBHOOK_PORT", "70000"),
 ])
@@ -211,6 +212,15 @@ def test_webhook_settings_are_read() -> None:
     assert (settings.webhook_url, settings.webhook_listen, settings.webhook_port) == (
         "https://bot.example.org/tg", "0.0.0.0", 8080)
     assert Settings.from_env({}, env_file=None).webhook_port == 8443
+    assert Settings.from_env({"BOT_WEBHOOK_SECRET": "b" * 16}, env_file=None).webhook_secret
+
+
+def test_run_webhook_with_a_short_secret_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = cli(tmp_path, "run", "--webhook", TELEGRAM_BOT_TOKEN=TOKEN,
+                 BOT_WEBHOOK_URL="https://bot.example.org/tg", BOT_WEBHOOK_SECRET="short_secret")
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert "BOT_WEBHOOK_SECRET" in line and "16" in line and "short_secret" not in line
 
 
 def test_run_webhook_without_its_settings_exits_2_with_one_line(tmp_path: Path) -> None:
@@ -259,6 +269,7 @@ async def test_backup_while_the_bot_writes_is_consistent(tmp_path: Path) -> None
     assert "backup written" in out.decode() and "integrity ok" in out.decode()
     [copy] = list((tmp_path / "backups").iterdir())
     assert copy.suffix == ".sqlite3" and not list(tmp_path.glob("backups/*.partial"))
+    assert copy.stat().st_mode & 0o777 == 0o600, "a backup is readable by the owner only"
     with sqlite3.connect(copy) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -266,6 +277,27 @@ async def test_backup_while_the_bot_writes_is_consistent(tmp_path: Path) -> None
         consents = conn.execute("SELECT count(*) FROM consents").fetchone()[0]
     assert 200 <= in_copy < at_end, "taken while writing"
     assert consents == in_copy, "whole transactions only: one consent per member"
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+async def test_the_database_its_wal_and_shm_are_owner_only(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # the usual umask: files 0644 unless we say otherwise
+    try:
+        path = tmp_path / "data" / "bot.sqlite3"
+        db = await seeded(path, count=1)  # written: -wal and -shm exist now
+        files = [path, path.with_name("bot.sqlite3-wal"), path.with_name("bot.sqlite3-shm")]
+        assert [mode(f) for f in files] == [0o600] * 3
+        assert mode(path.parent) == 0o700, "the folder we create is the owner's only"
+        await db.close()
+        os.chmod(path, 0o644)  # a file from an older version, or copied in by hand
+        db = await Database.connect(path)
+        await db.close()
+        assert mode(path) == 0o600
+    finally:
+        os.umask(previous)
 
 
 def test_backup_refuses_the_live_file_and_a_missing_database(tmp_path: Path) -> None:
