@@ -122,13 +122,13 @@ def _registration(campaign: str, values: tuple) -> Registration:
     return Registration(STANDARD, *values)
 
 
+_CLOSED_SQL = f"""WITH RECURSIVE {_ANCESTRY}
+    SELECT 1 FROM closed_years WHERE year = :year
+    AND (unit_id IS NULL OR unit_id IN (SELECT id FROM up)) LIMIT 1"""
+
+
 async def _closed(conn: aiosqlite.Connection, year: int, unit_id: int) -> bool:
-    async with conn.execute(
-        f"""WITH RECURSIVE {_ANCESTRY}
-            SELECT 1 FROM closed_years WHERE year = :year
-            AND (unit_id IS NULL OR unit_id IN (SELECT id FROM up)) LIMIT 1""",
-        {"unit": unit_id, "year": year},
-    ) as cursor:
+    async with conn.execute(_CLOSED_SQL, {"unit": unit_id, "year": year}) as cursor:
         return await cursor.fetchone() is not None
 
 
@@ -174,7 +174,8 @@ async def answers(db: Database, household_id: int) -> dict[str, bool]:
 
 async def is_closed(db: Database, year: int, unit_id: int) -> bool:
     """Whether the year is closed for this unit (by a closure of it, an ancestor, or all)."""
-    return await _closed(db.conn, year, unit_id)
+    # Through `db`, not its connection: a read must wait for another task's open transaction.
+    return await db.fetchone(_CLOSED_SQL, {"unit": unit_id, "year": year}) is not None
 
 
 async def closures(db: Database, years: Collection[int]) -> list[tuple[int, int | None, str]]:
