@@ -1,4 +1,4 @@
-"""Tests for bot.channels.telegram_fake.FakeBotAPI, driven through a real telegram.Bot / Application."""
+"""Tests for the fake Bot API (bot.channels.telegram_fake), driven through a real telegram.Bot."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from bot.settings import DEFAULT_DISCLOSURE_K
 from storage import stats, targets
 from storage.db import Database
 from storage.stats import MemberRow, UnitCounts
+from storage.units import Unit
 
 BATCH_MEMBERS = 4000
 
@@ -31,42 +32,16 @@ async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any
         tree = await orgtree.sorted_tree(db, None)
     else:
         tree = await orgtree.sorted_tree(db, unit_id)
-    # Subtree totals for every unit: children (merged ones too) summed bottom-up.
     inside = {u.id for u, _d in tree}
-    children: dict[int, list[int]] = {}
-    for unit in by_id.values():
-        if unit.parent_id is not None:
-            children.setdefault(unit.parent_id, []).append(unit.id)
-    totals: dict[int, UnitCounts] = {}
-
-    def total(node: int) -> UnitCounts:
-        if node not in totals:
-            found = own.get(node, UnitCounts())
-            for child in children.get(node, []):
-                found = found + total(child)
-            totals[node] = found
-        return totals[node]
-
-    for unit, _depth in tree:
-        total(unit.id)
+    totals = _subtree_totals(tree, by_id, own)
     goals = await targets.for_units(db, inside, year)
     criteria = await figures_of.criteria(db, unit_id, year,
                                          codes=[c for c, _l in criteria_entries], k=k, now=now)
     _start, end = figures_of.year_bounds(year, timezone)
-    # Members: one query per batch of units of about BATCH_MEMBERS members.
-    batches: list[list[int]] = [[]]
-    size = 0
-    for unit, _depth in tree:
-        count = own.get(unit.id, UnitCounts()).members
-        if batches[-1] and size + count > BATCH_MEMBERS:
-            batches.append([])
-            size = 0
-        batches[-1].append(unit.id)
-        size += count
     if progress is not None:
         progress.total = max(1, fig.totals.members) * 2 + len(tree)
     member_rows: list[MemberRow] = []
-    for batch in batches:
+    for batch in _batches(tree, own):
         member_rows += await stats.member_rows(db, batch, year, year_end=end)
         if progress is not None:
             progress.done = len(member_rows) // 2
@@ -92,3 +67,37 @@ async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any
     return collected
 
 
+def _subtree_totals(tree: list[tuple[Unit, int]], by_id: dict[int, Unit],
+                    own: dict[int, UnitCounts]) -> dict[int, UnitCounts]:
+    """Subtree totals for every unit: children (merged ones too) summed bottom-up."""
+    children: dict[int, list[int]] = {}
+    for unit in by_id.values():
+        if unit.parent_id is not None:
+            children.setdefault(unit.parent_id, []).append(unit.id)
+    totals: dict[int, UnitCounts] = {}
+
+    def total(node: int) -> UnitCounts:
+        if node not in totals:
+            found = own.get(node, UnitCounts())
+            for child in children.get(node, []):
+                found = found + total(child)
+            totals[node] = found
+        return totals[node]
+
+    for unit, _depth in tree:
+        total(unit.id)
+    return totals
+
+
+def _batches(tree: list[tuple[Unit, int]], own: dict[int, UnitCounts]) -> list[list[int]]:
+    """Members are read one query per batch of units of about BATCH_MEMBERS members."""
+    batches: list[list[int]] = [[]]
+    size = 0
+    for unit, _depth in tree:
+        count = own.get(unit.id, UnitCounts()).members
+        if batches[-1] and size + count > BATCH_MEMBERS:
+            batches.append([])
+            size = 0
+        batches[-1].append(unit.id)
+        size += count
+    return batches

@@ -8,6 +8,7 @@ import logging
 import time
 import warnings
 import weakref
+from typing import Any
 
 from telegram import InputMediaDocument
 from telegram.error import TelegramError
@@ -86,7 +87,7 @@ async def run(application: Application, job: ExportJob) -> None:
     t = translator(job.locale)
     progress = Progress()
     owner = runner(application)
-    shown = {"at": 0.0, "text": ""}
+    shown: dict[str, Any] = {"at": 0.0, "text": ""}
 
     async def show(text: str, *, force: bool = False) -> None:
         if job.progress_message_id is None or text == shown["text"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -196,39 +197,12 @@ def members_sheet(t: Translator, data: Collected, progress: Progress | None = No
 
     Never criterion answers; the phone number only in a chapter's own export.
     """
-    root = data.scope.id if data.scope is not None else None
-    chains: dict[int, list[Unit]] = {}
-
-    def chain(unit_id: int | None) -> list[Unit]:
-        if unit_id is None:
-            return []
-        if unit_id not in chains:
-            unit = data.by_id.get(unit_id)
-            if unit is None or unit.id == root:
-                chains[unit_id] = []
-            else:
-                chains[unit_id] = [*chain(unit.parent_id), unit]
-        return chains[unit_id]
-
+    chain = _chain_of(data)
     depth = max((len(chain(m.unit_id)) for m in data.members), default=0)
-    level_kinds: list[Counter[str]] = [Counter() for _ in range(depth)]
-    for unit_id in {m.unit_id for m in data.members}:
-        for level, unit in enumerate(chain(unit_id)):
-            level_kinds[level][unit.kind] += 1
-    level_headers = [_kind(t, kinds.most_common(1)[0][0]) if kinds else t._("Unit")
-                     for kinds in level_kinds]
-    # The tree is already in Vietnamese order: members go unit by unit, by given name.
     by_unit: dict[int | None, list[MemberRow]] = {}
     for member in data.members:
         by_unit.setdefault(member.unit_id, []).append(member)
-    order = [u.id for u, _depth in data.tree]
-    order += sorted((u for u in by_unit if u not in set(order)), key=lambda u: u or 0)
-    ordered: list[MemberRow] = []
-    for unit_id in order:
-        group = by_unit.get(unit_id, [])
-        group.sort(key=lambda m: _given_name_key(m.full_name))
-        ordered += group
-        breathe()
+    ordered = _in_order(data, by_unit)
     yes = t._("yes")
     statuses = {key: t._(label) for key, label in STATUS_LABELS.items()}
     standard = {key: t._(label) for key, label in STANDARD_RESULTS.items()}
@@ -256,7 +230,7 @@ def members_sheet(t: Translator, data: Collected, progress: Progress | None = No
             breathe()
             if progress is not None:
                 progress.done = len(data.members) // 2 + number // 2
-    header = [t._("No."), t._("Full name"), *level_headers]
+    header = [t._("No."), t._("Full name"), *_level_headers(t, data, chain, depth)]
     formats: list[str | None] = [COUNT, TEXT, *[TEXT] * depth]
     widths = [7, 28, *[30] * depth]
     if data.with_phone:
@@ -272,6 +246,49 @@ def members_sheet(t: Translator, data: Collected, progress: Progress | None = No
     widths += [18, 14, 14, 18, 14, 18]
     return Sheet(name=t._("Members"), header=header, rows=rows, formats=formats,
                  widths=widths, freeze_columns=2)
+
+
+def _chain_of(data: Collected) -> Callable[[int | None], list[Unit]]:
+    """The units from below the scope down to a unit (remembered: members share units)."""
+    root = data.scope.id if data.scope is not None else None
+    chains: dict[int, list[Unit]] = {}
+
+    def chain(unit_id: int | None) -> list[Unit]:
+        if unit_id is None:
+            return []
+        if unit_id not in chains:
+            unit = data.by_id.get(unit_id)
+            if unit is None or unit.id == root:
+                chains[unit_id] = []
+            else:
+                chains[unit_id] = [*chain(unit.parent_id), unit]
+        return chains[unit_id]
+
+    return chain
+
+
+def _level_headers(t: Translator, data: Collected, chain: Callable[[int | None], list[Unit]],
+                   depth: int) -> list[str]:
+    """One column per level below the scope, named after the kind most units there have."""
+    level_kinds: list[Counter[str]] = [Counter() for _ in range(depth)]
+    for unit_id in {m.unit_id for m in data.members}:
+        for level, unit in enumerate(chain(unit_id)):
+            level_kinds[level][unit.kind] += 1
+    return [_kind(t, kinds.most_common(1)[0][0]) if kinds else t._("Unit")
+            for kinds in level_kinds]
+
+
+def _in_order(data: Collected, by_unit: dict[int | None, list[MemberRow]]) -> list[MemberRow]:
+    """The tree is already in Vietnamese order: members go unit by unit, by given name."""
+    order: list[int | None] = [u.id for u, _depth in data.tree]
+    order += sorted((u for u in by_unit if u not in set(order)), key=lambda u: u or 0)
+    ordered: list[MemberRow] = []
+    for unit_id in order:
+        group = by_unit.get(unit_id, [])
+        group.sort(key=lambda m: _given_name_key(m.full_name))
+        ordered += group
+        breathe()
+    return ordered
 
 
 def _phone(e164: str | None) -> str | None:

@@ -46,18 +46,7 @@ def to_xlsx(sheets: Sequence[Sheet], locale: str, progress: Progress | None = No
     written = 0
     for sheet in sheets:
         ws = workbook.add_worksheet(sheet.name[:31])
-        for index, width in enumerate(sheet.widths):
-            ws.set_column(index, index, width)
-        row_no = 0
-        for line_no, line in enumerate(sheet.title):
-            ws.write_string(row_no, 0, line, title if line_no == 0 else None)
-            row_no += 1
-        if sheet.title:
-            row_no += 1
-        for column, name in enumerate(sheet.header):
-            ws.write_string(row_no, column, name, header)
-        ws.freeze_panes(row_no + 1, sheet.freeze_columns)
-        row_no += 1
+        row_no = _write_head(ws, sheet, title=title, header=header)
         column_formats = [formats.get(f or "") for f in sheet.formats]
         for row in sheet.rows:
             for column, value in enumerate(row):
@@ -81,6 +70,22 @@ def to_xlsx(sheets: Sequence[Sheet], locale: str, progress: Progress | None = No
                     progress.done = progress.total // 2 + written // 2
     workbook.close()
     return buffer.getvalue()
+
+
+def _write_head(ws: Any, sheet: Sheet, *, title: Any, header: Any) -> int:
+    """Column widths, the title lines and the frozen header row; the first data row."""
+    for index, width in enumerate(sheet.widths):
+        ws.set_column(index, index, width)
+    row_no = 0
+    for line_no, line in enumerate(sheet.title):
+        ws.write_string(row_no, 0, line, title if line_no == 0 else None)
+        row_no += 1
+    if sheet.title:
+        row_no += 1
+    for column, name in enumerate(sheet.header):
+        ws.write_string(row_no, column, name, header)
+    ws.freeze_panes(row_no + 1, sheet.freeze_columns)
+    return row_no + 1
 
 
 def neutral(value: Any) -> Any:

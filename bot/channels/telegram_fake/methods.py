@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -172,7 +171,7 @@ class BotMethods(FakeBotServer):
         source = self._find_message(from_chat, int(params["message_id"]))
         if source is None:
             raise _bad(f"message to {verb} not found")
-        content = {key: _clone(source[key]) for key in _CONTENT_KEYS if key in source}
+        content: JSONDict = {key: _clone(source[key]) for key in _CONTENT_KEYS if key in source}
         return chat_id, content
 
     def _copy_message(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> JSONDict:
@@ -269,11 +268,6 @@ class BotMethods(FakeBotServer):
         self._callback_queries[query_id] = True
         self.callback_answers[query_id] = _clone(params)
         return True
-
-    @staticmethod
-    def _commands_key(scope: Any, language_code: Any) -> tuple[str, str]:
-        scope = scope if scope else {"type": "default"}
-        return json.dumps(scope, sort_keys=True), str(language_code or "")
 
     def _set_my_commands(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> bool:
         commands = params["commands"]

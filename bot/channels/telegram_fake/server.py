@@ -256,6 +256,11 @@ class FakeBotServer(BaseRequest):
         """Forget recorded calls (state such as messages and chats is kept)."""
         self.calls.clear()
 
+    @staticmethod
+    def _commands_key(scope: Any, language_code: Any) -> tuple[str, str]:
+        scope = scope if scope else {"type": "default"}
+        return json.dumps(scope, sort_keys=True), str(language_code or "")
+
     def commands(
         self, scope: Mapping[str, Any] | None = None, language_code: str | None = None
     ) -> list[JSONDict]:
