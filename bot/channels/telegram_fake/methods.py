@@ -27,7 +27,6 @@ from bot.channels.telegram_fake.spec import (
     QUERY_TOO_OLD,
     JSONDict,
     MethodSpec,
-    RateLimits,
     UploadedFile,
     _ApiError,
     _bad,
@@ -40,19 +39,9 @@ from bot.channels.telegram_fake.spec import (
 class BotMethods(FakeBotServer):
     """The Bot API methods the fake implements; others fall back to `_generic`."""
 
-    def __init__(
-        self,
-        *,
-        bot_id: int = 7_000_000_001,
-        bot_username: str = "hoivien_demo_bot",
-        clock: Callable[[], float] = time.monotonic,
-        rate_limits: RateLimits | None = None,
-    ) -> None:
-        """Build the table of implemented methods, keyed by lower-cased name."""
-        super().__init__(
-            bot_id=bot_id, bot_username=bot_username, clock=clock, rate_limits=rate_limits
-        )
-        self._handlers: dict[str, Handler] = {
+    def _method_table(self) -> dict[str, Handler]:
+        """The implemented methods, keyed by lower-cased name."""
+        return {
             "getme": self._get_me,
             "logout": self._true,
             "close": self._true,

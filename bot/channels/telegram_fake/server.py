@@ -118,6 +118,7 @@ class FakeBotServer(BaseRequest):
         self._chat_buckets: dict[int, tuple[float, float]] = {}
         self._current: ApiCall | None = None
         self._closed = False
+        self._handlers = self._method_table()
 
     # ---- BaseRequest contract -------------------------------------------------------------
 
@@ -703,6 +704,10 @@ class FakeBotServer(BaseRequest):
         raise _bad("wrong file identifier/HTTP URL specified")
 
     # ---- serving --------------------------------------------------------------------------
+
+    def _method_table(self) -> dict[str, Handler]:
+        """The implemented methods (`BotMethods` supplies them)."""
+        return {}
 
     def _handler_for(self, spec: MethodSpec) -> Handler:
         """The implementation of ``spec`` (`BotMethods` supplies them)."""
