@@ -12,7 +12,8 @@ The update builders (`user`, `message_update`, `command_update`, `callback_updat
 real ``Update`` JSON for tests and for the offline demo (`queue_update` feeds ``getUpdates``).
 
 Rooms: `spec` (method list, limits, shared records), `entities` (UTF-16, HTML, MarkdownV2),
-`server` (state and ``do_request``), `methods` (method implementations), `updates` (builders).
+`server` (state and ``do_request``), `content` (text, markup and file checks), `methods`
+(method implementations), `updates` (builders).
 """
 
 from __future__ import annotations

@@ -239,8 +239,7 @@ class _HtmlParser:
         if self.at(self.i) == ">":
             return None
         attr_begin = self.i
-        while (self.i < self.n and not self.at(self.i).isspace()
-               and self.at(self.i) not in "=>"):
+        while self.i < self.n and not self.at(self.i).isspace() and self.at(self.i) not in "=>":
             self.i += 1
         attr = self.text[attr_begin : self.i]
         if not attr:
@@ -262,9 +261,7 @@ class _HtmlParser:
         self.i += 1
         self.skip_spaces()
         if self.i >= self.n:
-            raise EntityParseError(
-                f'Unclosed start tag "{tag}" at byte offset {self.where(begin)}'
-            )
+            raise EntityParseError(f'Unclosed start tag "{tag}" at byte offset {self.where(begin)}')
         value = self.token() if self.at(self.i) not in "'\"" else self.quoted()
         if self.i >= self.n:
             raise EntityParseError(f"Unclosed start tag at byte offset {self.where(begin)}")
@@ -568,6 +565,13 @@ class _Md2Parser:
         self.i += 1
 
     STEPS: ClassVar[tuple[Callable[[_Md2Parser], bool], ...]] = (
-        escaped, inside_pre, inside_code, pre_start, double, single, link_start, link_end,
+        escaped,
+        inside_pre,
+        inside_code,
+        pre_start,
+        double,
+        single,
+        link_start,
+        link_end,
         quote_marker,
     )

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     pass
 
+from bot.channels.telegram_fake.content import MessageContent
 from bot.channels.telegram_fake.entities import (
     utf16_len,
 )
-from bot.channels.telegram_fake.server import FakeBotServer, Handler
+from bot.channels.telegram_fake.server import Handler
 from bot.channels.telegram_fake.spec import (
     _CHAT_ACTIONS,
     _COMMAND_RE,
@@ -36,7 +37,7 @@ from bot.channels.telegram_fake.spec import (
 )
 
 
-class BotMethods(FakeBotServer):
+class BotMethods(MessageContent):
     """The Bot API methods the fake implements; others fall back to `_generic`."""
 
     def _method_table(self) -> dict[str, Handler]:
