@@ -4,10 +4,7 @@ reply markup, replies, files (by upload, file id or URL)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    pass
+from typing import Any
 
 from bot.channels.telegram_fake.entities import (
     EntityParseError,

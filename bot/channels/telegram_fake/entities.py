@@ -6,10 +6,7 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final
-
-if TYPE_CHECKING:
-    pass
+from typing import ClassVar, Final
 
 from bot.channels.telegram_fake.spec import JSONDict
 

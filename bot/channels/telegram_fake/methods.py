@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    pass
+from typing import Any
 
 from bot.channels.telegram_fake.content import MessageContent
 from bot.channels.telegram_fake.entities import (

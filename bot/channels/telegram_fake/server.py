@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 from bot.channels.telegram_fake.spec import (
     _FILE_PATH_DIRS,
     _MEDIA_DEFAULTS,
-    _PTB_DEFAULTS,
     BLOCKED,
     ApiCall,
     JSONDict,
@@ -34,7 +33,9 @@ from bot.channels.telegram_fake.spec import (
     _clone,
     _Injected,
     _is_message_method,
+    collect_uploads,
     load_method_specs,
+    validate_params,
 )
 
 Handler = Callable[[JSONDict, dict[str, UploadedFile]], Any]
@@ -137,7 +138,7 @@ class FakeBotServer(BaseRequest):
         """Serve one Bot API call; returns ``(http_status, json_envelope_bytes)``."""
         name = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         params = _clone(request_data.parameters) if request_data else {}
-        uploads = self._collect_uploads(request_data)
+        uploads = collect_uploads(request_data)
         spec = self._specs.get(name.lower())
         call = ApiCall(method=spec.name if spec else name, params=params, files=uploads)
         self.calls.append(call)
@@ -154,7 +155,7 @@ class FakeBotServer(BaseRequest):
                 raise _ApiError(404, "Not Found")
             if injected is not None:
                 raise _ApiError(injected.error_code, injected.description, injected.retry_after)
-            self._validate_params(spec, params, uploads)
+            validate_params(spec, params, uploads)
             self._check_chat_access(spec, params)
             if spec.name == "getUpdates":
                 result = await self._get_updates(params)
@@ -350,70 +351,6 @@ class FakeBotServer(BaseRequest):
         return member
 
     # ---- validation -----------------------------------------------------------------------
-
-    @staticmethod
-    def _collect_uploads(request_data: RequestData | None) -> dict[str, UploadedFile]:
-        if request_data is None or not request_data.contains_files:
-            return {}
-        uploads = {}
-        for name, value in request_data.multipart_data.items():
-            filename, content, mime_type = value
-            if not isinstance(content, bytes):
-                content = content.read()
-            uploads[name] = UploadedFile(name, filename, mime_type, content)
-        return uploads
-
-    def _validate_params(
-        self, spec: MethodSpec, params: JSONDict, uploads: Mapping[str, UploadedFile]
-    ) -> None:
-        for name in params:
-            if name not in spec.params and name not in _PTB_DEFAULTS:
-                raise _bad(f'unknown parameter "{name}" for method {spec.name}')
-        for name, pspec in spec.params.items():
-            if name not in params:
-                if pspec.required and name not in uploads:
-                    raise _bad(f"{name} is required")
-                continue
-            value = params[name]
-            if not any(self._type_matches(value, t) for t in pspec.types):
-                decoded = self._decode_json_param(value, pspec.types)
-                if decoded is None:
-                    expected = " or ".join(pspec.types)
-                    raise _bad(f'parameter "{name}" must be of type {expected}')
-                params[name] = decoded
-
-    @staticmethod
-    def _type_matches(value: Any, type_name: str) -> bool:
-        if type_name == "Integer":
-            return (isinstance(value, int) and not isinstance(value, bool)) or (
-                isinstance(value, str) and re.fullmatch(r"-?\d+", value) is not None
-            )
-        if type_name == "Float":
-            return isinstance(value, int | float) and not isinstance(value, bool)
-        if type_name == "Boolean":
-            return isinstance(value, bool) or value in ("true", "false", 0, 1)
-        if type_name in ("String", "InputFile"):
-            return isinstance(value, str) or (
-                type_name == "String"
-                and isinstance(value, int | float)
-                and not isinstance(value, bool)
-            )
-        if type_name.startswith("Array of"):
-            return isinstance(value, list)
-        return isinstance(value, dict)
-
-    @classmethod
-    def _decode_json_param(cls, value: Any, types: tuple[str, ...]) -> Any:
-        """Object/array parameters may also come JSON-serialized (as over HTTP)."""
-        if not isinstance(value, str):
-            return None
-        try:
-            decoded = json.loads(value)
-        except ValueError:
-            return None
-        if isinstance(decoded, list | dict) and any(cls._type_matches(decoded, t) for t in types):
-            return decoded
-        return None
 
     def _lookup_chat_id(self, value: Any) -> int | None:
         if isinstance(value, bool):

@@ -11,11 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files as resource_files
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-if TYPE_CHECKING:
-    pass
-
+from telegram.request import RequestData
 
 JSONDict = dict[str, Any]
 
@@ -257,3 +255,71 @@ def _is_message_method(lower: str) -> bool:
         "forwardmessage",
         "forwardmessages",
     )
+
+
+# --- parameters against the spec ---
+
+
+def collect_uploads(request_data: RequestData | None) -> dict[str, UploadedFile]:
+    """The files of a multipart request, by field name."""
+    if request_data is None or not request_data.contains_files:
+        return {}
+    uploads = {}
+    for name, value in request_data.multipart_data.items():
+        filename, content, mime_type = value
+        if not isinstance(content, bytes):
+            content = content.read()
+        uploads[name] = UploadedFile(name, filename, mime_type, content)
+    return uploads
+
+
+def validate_params(
+    spec: MethodSpec, params: JSONDict, uploads: Mapping[str, UploadedFile]
+) -> None:
+    """Refuse unknown or missing parameters and wrong types, as Telegram does."""
+    for name in params:
+        if name not in spec.params and name not in _PTB_DEFAULTS:
+            raise _bad(f'unknown parameter "{name}" for method {spec.name}')
+    for name, pspec in spec.params.items():
+        if name not in params:
+            if pspec.required and name not in uploads:
+                raise _bad(f"{name} is required")
+            continue
+        value = params[name]
+        if not any(_type_matches(value, t) for t in pspec.types):
+            decoded = _decode_json_param(value, pspec.types)
+            if decoded is None:
+                expected = " or ".join(pspec.types)
+                raise _bad(f'parameter "{name}" must be of type {expected}')
+            params[name] = decoded
+
+
+def _type_matches(value: Any, type_name: str) -> bool:
+    if type_name == "Integer":
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, str) and re.fullmatch(r"-?\d+", value) is not None
+        )
+    if type_name == "Float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if type_name == "Boolean":
+        return isinstance(value, bool) or value in ("true", "false", 0, 1)
+    if type_name in ("String", "InputFile"):
+        return isinstance(value, str) or (
+            type_name == "String" and isinstance(value, int | float) and not isinstance(value, bool)
+        )
+    if type_name.startswith("Array of"):
+        return isinstance(value, list)
+    return isinstance(value, dict)
+
+
+def _decode_json_param(value: Any, types: tuple[str, ...]) -> Any:
+    """Object/array parameters may also come JSON-serialized (as over HTTP)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return None
+    if isinstance(decoded, list | dict) and any(_type_matches(decoded, t) for t in types):
+        return decoded
+    return None

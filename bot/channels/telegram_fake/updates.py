@@ -5,12 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import Bot, Update
-
-if TYPE_CHECKING:
-    pass
 
 from bot.channels.telegram_fake.entities import (
     utf16_len,
