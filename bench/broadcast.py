@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_application  # noqa: E402
-from bot.offline_api import FakeBotAPI, RateLimits  # noqa: E402
+from bot.channels.telegram_fake import FakeBotAPI, RateLimits  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage import deliveries, units  # noqa: E402
 from storage.db import Database, utc_now  # noqa: E402

@@ -47,8 +47,8 @@ if str(ROOT) not in sys.path:
 from bot import export  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.catalog import load  # noqa: E402
+from bot.channels.telegram_fake import FakeBotAPI  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
-from bot.offline_api import FakeBotAPI  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import Database  # noqa: E402
 

@@ -54,7 +54,7 @@ from telegram.ext import (  # noqa: E402
 )
 
 from bot.app import OFFLINE_TOKEN, build_application  # noqa: E402
-from bot.offline_api import ApiCall, FakeBotAPI  # noqa: E402
+from bot.channels.telegram_fake import ApiCall, FakeBotAPI  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.unit_import import parse_csv  # noqa: E402
 from storage import members, units  # noqa: E402

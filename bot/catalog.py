@@ -176,14 +176,17 @@ def default_path() -> Path:
 def load(path: Path | None = None) -> Catalog:
     """Read and validate a catalog file (the shipped one for None)."""
     path = path or default_path()
-    source = str(path)
+    return parse(read_text(path), source=str(path))
+
+
+def read_text(path: Path) -> str:
+    """A catalog or set file's text; an unreadable or non-UTF-8 file is one CatalogError line."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise CatalogError(f"{source}: cannot be read ({exc.strerror or exc})") from None
+        raise CatalogError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
-        raise CatalogError(f"{source}: is not UTF-8 text") from None
-    return parse(text, source=source)
+        raise CatalogError(f"{path}: is not UTF-8 text") from None
 
 
 def _toml(text: str, source: str, keys: Collection[str]) -> dict[str, Any]:
@@ -255,12 +258,8 @@ def _criteria_sets(data: Mapping[str, Any], source: str) -> tuple[CriteriaSet, .
 def _criteria_set(item: Any, *, where: str, source: str, from_year: int | None = None,
                   in_file: bool = True) -> CriteriaSet:
     """One set; its years come from the catalog file's item, else `from_year` (the CLI's)."""
-    if not isinstance(item, dict):
-        raise CatalogError(f"{where}: must be a table")
-    set_id = item.get("id")
-    if not isinstance(set_id, str) or not SET_ID.fullmatch(set_id):
-        raise CatalogError(f"{where}: id must be 1-24 lowercase ASCII letters, digits, _ or -,"
-                           f" like \"2026\" (got {set_id!r})")
+    set_id = _identifier(item, "id", SET_ID, where=where,
+                         rule="1-24 lowercase ASCII letters, digits, _ or -, like \"2026\"")
     where = f"{source}: criteria set {set_id!r}"
     allowed = {"id", "name", "criteria"} | ({"from_year", "to_year"} if in_file else set())
     extra = sorted(set(item) - allowed)
@@ -276,6 +275,16 @@ def _criteria_set(item: Any, *, where: str, source: str, from_year: int | None =
             raise CatalogError(f"{where}: to_year {to_year} is before from_year {from_year}")
     return CriteriaSet(set_id, name, from_year,
                        _section(item, "criteria", source, where=where), to_year)
+
+
+def _identifier(item: Any, key: str, pattern: re.Pattern[str], *, where: str, rule: str) -> str:
+    """The table's id or code, checked against its pattern."""
+    if not isinstance(item, dict):
+        raise CatalogError(f"{where}: must be a table")
+    value = item.get(key)
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise CatalogError(f"{where}: {key} must be {rule} (got {value!r})")
+    return value
 
 
 def _year(item: Mapping[str, Any], key: str, where: str) -> int:
@@ -298,12 +307,8 @@ def _section(data: Mapping[str, Any], name: str, source: str, *,
     entries = []
     for index, item in enumerate(raw, 1):
         where = f"{source}: {name} entry {index}"
-        if not isinstance(item, dict):
-            raise CatalogError(f"{where}: must be a table")
-        code = item.get("code")
-        if not isinstance(code, str) or not CODE.fullmatch(code):
-            raise CatalogError(f"{where}: code must be 2-24 lowercase ASCII letters, digits or _,"
-                               f" starting with a letter (got {code!r})")
+        code = _identifier(item, "code", CODE, where=where,
+                           rule="2-24 lowercase ASCII letters, digits or _, starting with a letter")
         where = f"{source}: {name} {code!r}"
         if code in seen:
             raise CatalogError(f"{where}: the code is used twice")

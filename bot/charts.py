@@ -104,15 +104,16 @@ def rates(bars: Sequence[RateBar], labels: Labels) -> bytes:
     axes.set_yticks(positions, [_short(b.name) for b in shown], fontsize=8)
     axes.set_xlim(0, 112)
     axes.set_xlabel(labels.axis)
-    axes.grid(axis="x", alpha=0.3)
-    _legend_below(axes)
-    figure.tight_layout()
-    return _png(figure)
+    return _with_legend(figure, axes, grid="x")
 
 
-def _legend_below(axes: Any) -> None:
+def _with_legend(figure: Figure, axes: Any, *, grid: str) -> bytes:
+    """Grid lines along ``grid``, the legend below the plot, the PNG."""
+    axes.grid(axis=grid, alpha=0.3)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8,
                 frameon=False)
+    figure.tight_layout()
+    return _png(figure)
 
 
 def trend(years: Sequence[int], registered: Sequence[int | None],
@@ -139,10 +140,7 @@ def trend(years: Sequence[int], registered: Sequence[int | None],
     axes.set_xticks(x, [str(y) for y in years])
     axes.set_ylim(0, 110)
     axes.set_ylabel(labels.axis)
-    axes.grid(axis="y", alpha=0.3)
-    _legend_below(axes)
-    figure.tight_layout()
-    return _png(figure)
+    return _with_legend(figure, axes, grid="y")
 
 
 def participation(days: Sequence[str], rates_: Sequence[float | None],

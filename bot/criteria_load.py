@@ -15,7 +15,16 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.catalog import FIRST_YEAR, LAST_YEAR, Catalog, CatalogError, CriteriaSet, Entry, parse_set
+from bot.catalog import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    Catalog,
+    CatalogError,
+    CriteriaSet,
+    Entry,
+    parse_set,
+    read_text,
+)
 from storage import campaigns, criteria_sets
 from storage.db import Database
 
@@ -36,12 +45,7 @@ def read(path: Path, *, year: int) -> tuple[CriteriaSet, str]:
     """Validate a set file; an error is one line naming the file, the line and the field."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise CatalogError(f"--year must be from {FIRST_YEAR} to {LAST_YEAR} (got {year})")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise CatalogError(f"{path}: is not UTF-8 text") from None
+    text = read_text(path)
     try:
         return parse_set(text, source=str(path), from_year=year), text
     except CatalogError as exc:

@@ -101,7 +101,9 @@ class DeliveryEngine:
         """A broadcast was cancelled: send nothing more of it."""
         self._cancelled.add(broadcast_id)
 
-    async def stop(self, timeout: float = 5.0) -> None:
+    # The deadline bounds the send in flight only; the results are written after it either way,
+    # which a caller's asyncio.timeout() would cut short.
+    async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Finish the message in flight, record every result, stop."""
         self._stopping = True
         self._wake.set()

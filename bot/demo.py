@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.offline_api import FakeBotAPI
+from bot.channels.telegram_fake import FakeBotAPI
 from bot.settings import Settings
 from bot.unit_import import parse_csv
 from storage import members, roles, units

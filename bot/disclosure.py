@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 TOO_FEW_ANSWERED = "too_few_answered"
 TOO_FEW_FAILING = "too_few_failing"
@@ -42,7 +43,7 @@ class Aggregate:
 
     respondents: int = 0
     failing: int = 0
-    cells: Mapping[Hashable, int] = field(default_factory=dict)
+    cells: Mapping[Any, int] = field(default_factory=dict)  # Any: Mapping keys are invariant
 
     def __add__(self, other: Aggregate) -> Aggregate:
         cells = dict(self.cells)
@@ -72,8 +73,8 @@ class _Direct:
     parent: Hashable
 
 
-def protect(*, children: Mapping[Hashable, Sequence[Hashable]],
-            own: Mapping[Hashable, Aggregate], codes: Sequence[Hashable],
+def protect(*, children: Mapping[Any, Sequence[Hashable]],
+            own: Mapping[Any, Aggregate], codes: Sequence[Hashable],
             k: int) -> dict[Hashable, Shown]:
     """The suppression pattern of the whole tree (every unit reachable from None)."""
     if k < MIN_K:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from io import BytesIO
@@ -85,7 +86,7 @@ class Translator:
         text = self._translations.ngettext(singular, plural, n)
         return text.format(n=self.number(n), **values)
 
-    def number(self, value: float) -> str:
+    def number(self, value: float | Decimal) -> str:
         """33740 → '33.740' in vi, '33,740' in en."""
         return format_decimal(value, locale=self._babel_locale)
 

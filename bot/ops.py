@@ -44,7 +44,7 @@ ENGINE_STOP = 4.0
 
 
 async def serve(
-    application: Application,  # type: ignore[type-arg]
+    application: Application,
     settings: Settings,
     *,
     webhook: bool = False,
@@ -101,7 +101,7 @@ async def serve(
 
 
 async def stop_gracefully(
-    application: Application,  # type: ignore[type-arg]
+    application: Application,
     *,
     webhook_server: WebhookServer | None = None,
 ) -> None:
@@ -180,7 +180,7 @@ async def _check_database(path: Path) -> Finding:
     """Read-only: integrity, migrations applied against those shipped, member count."""
     from storage.db import available_migrations
 
-    if not path.exists():
+    if not await asyncio.to_thread(path.exists):
         return Finding(True, "database", f"{path} does not exist yet; it is created at start")
     try:
         found = maintenance.inspect(path)

@@ -15,7 +15,7 @@ import contextvars
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +71,7 @@ def kind(update: object) -> str:
     return "other"
 
 
-class BotApplication(Application):  # type: ignore[type-arg]
+class BotApplication(Application):
     """`Application` with at-most-once processing and one log line per update."""
 
     async def process_update(self, update: object) -> None:
@@ -106,7 +106,9 @@ class BotApplication(Application):  # type: ignore[type-arg]
         return await super().process_error(update, error, *args, **kwargs)
 
 
-def _named(callback: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+def _named(
+    callback: Callable[..., Coroutine[Any, Any, Any]],
+) -> Callable[..., Coroutine[Any, Any, Any]]:
     if getattr(callback, "_instrumented", False):
         return callback
     module = getattr(callback, "__module__", "?").removeprefix("handlers.")
@@ -134,7 +136,7 @@ def _instrument_handler(handler: BaseHandler[Any, Any, Any]) -> None:
         handler.callback = _named(handler.callback)
 
 
-def instrument(application: Application) -> None:  # type: ignore[type-arg]
+def instrument(application: Application) -> None:
     """Name the feature handlers (groups 0-99) in the per-update log line."""
     for group, handlers in application.handlers.items():
         if group in FEATURE_GROUPS:

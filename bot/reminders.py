@@ -282,7 +282,7 @@ async def enqueue_reminder(
             walk = by_id.get(walk.parent_id or 0) if walk.id != schedule.unit_id else None
         source[unit.id] = walk.id if walk is not None else None
     sources = sorted({s for s in source.values() if s is not None})
-    index = {s: i + 1 for i, s in enumerate(sources)}  # 0: the default text
+    index: dict[int | None, int] = {s: i + 1 for i, s in enumerate(sources)}  # 0: default text
     locales = SUPPORTED_LOCALES
     # The heads-up speaks of tomorrow; the environment-day reminder of today.
     day = occurrence.day + timedelta(days=1 if schedule.kind == HEADS_UP else 0)

@@ -8,6 +8,7 @@ an error names the line and the field.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -94,7 +95,7 @@ async def parse_file(db: Database, text: str, *, last_year: int) -> list[TargetR
 async def import_file(db: Database, path: Path, *, last_year: int, at: str) -> tuple[int, int]:
     """Validate and store a targets CSV in one transaction: (changed, unchanged)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TargetFileError(f"cannot read the file as UTF-8 text ({exc.__class__.__name__})"
                               ) from None

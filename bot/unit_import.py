@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -93,7 +94,7 @@ def _parents_first(rows: list[UnitRow], lines: dict[str, int]) -> list[UnitRow]:
 async def import_file(db: Database, path: Path) -> tuple[int, int]:
     """Validate and upsert a CSV file in one transaction: (created, updated)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.__class__.__name__
         raise ImportError_(f"cannot read the file as UTF-8 text ({reason})") from None

@@ -33,9 +33,9 @@ BODY_TIMEOUT = 10.0  # seconds to send the body (a slow sender holds no connecti
 class _UpdateHandler(tornado.web.RequestHandler):
     """One POST from Telegram: checked on its headers, read only if they pass."""
 
-    SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
+    SUPPORTED_METHODS = ("POST",)
 
-    def initialize(self, ptb: Application, secret: bytes) -> None:  # type: ignore[type-arg]
+    def initialize(self, ptb: Application, secret: bytes) -> None:
         self.ptb = ptb
         self.secret = secret
         self.chunks: list[bytes] = []
@@ -87,7 +87,7 @@ class WebhookServer:
 
     def __init__(
         self,
-        application: Application,  # type: ignore[type-arg]
+        application: Application,
         *,
         path: str,
         secret: str,

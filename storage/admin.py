@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage import audit
+from storage import audit, roles
 from storage.db import Database
+from storage.members import MemberBrief
 from storage.units import Unit
 
-ROLE_NAMES = ("chapter_head", "unit_admin")
+ROLE_NAMES = roles.ROLE_NAMES
 NAME_MAX = 200
 _SUBTREE = """sub(id) AS (
     SELECT value FROM json_each(:roots)
@@ -37,20 +38,6 @@ class ChangeRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class MemberBrief:
-    """A member as an admin finds her (no campaign data)."""
-
-    id: int
-    telegram_user_id: int
-    chat_id: int
-    full_name: str
-    phone: str | None
-    unit_id: int | None
-    locale: str
-    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,15 +131,8 @@ async def member(db: Database, member_id: int) -> MemberBrief | None:
 async def grant(db: Database, member_id: int, role: str, unit_id: int, *, by: int,
                 at: str) -> bool:
     """Give a role (audited); False if she already had it."""
-    if role not in ROLE_NAMES:
-        raise ValueError(role)
     async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "INSERT OR IGNORE INTO roles (member_id, role, unit_id, granted_at)"
-            " VALUES (?, ?, ?, ?)",
-            (member_id, role, unit_id, at),
-        )
-        if cursor.rowcount != 1:
+        if not await roles.add(conn, member_id=member_id, role=role, unit_id=unit_id, at=at):
             return False
         await audit.record(conn, at=at, actor_id=by, action="role.grant", unit_id=unit_id,
                            member_id=member_id, details={"role": role})
@@ -163,11 +143,7 @@ async def revoke(db: Database, member_id: int, role: str, unit_id: int, *, by: i
                  at: str) -> bool:
     """Take a role away (audited); False if she did not have it."""
     async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "DELETE FROM roles WHERE member_id = ? AND role = ? AND unit_id = ?",
-            (member_id, role, unit_id),
-        )
-        if cursor.rowcount != 1:
+        if not await roles.remove(conn, member_id=member_id, role=role, unit_id=unit_id):
             return False
         await audit.record(conn, at=at, actor_id=by, action="role.revoke", unit_id=unit_id,
                            member_id=member_id, details={"role": role})

@@ -117,8 +117,9 @@ def _columns(campaign: str, alias: str = "") -> str:
 def _registration(campaign: str, values: tuple) -> Registration:
     if campaign == FAMILY:
         *head, meets_all, assessed_at, criteria_set = values
-        return Registration(FAMILY, *head, meets_all=bool(meets_all), assessed_at=assessed_at,
-                            criteria_set=criteria_set)
+        # mypy cannot count a starred row; the columns are those of _columns(FAMILY).
+        return Registration(FAMILY, *head, bool(meets_all), assessed_at,  # type: ignore[call-arg]
+                            criteria_set)
     return Registration(STANDARD, *values)
 
 
@@ -138,6 +139,17 @@ async def _load(conn: aiosqlite.Connection, campaign: str, reg_id: int) -> Regis
     ) as cursor:
         row = await cursor.fetchone()
     return _registration(campaign, tuple(row)) if row else None
+
+
+async def _open_registration(conn: aiosqlite.Connection, campaign: str, reg_id: int, *,
+                             missing: str = "no such registration") -> Registration:
+    """A registration that may still change: it exists and its year is open in its unit."""
+    reg = await _load(conn, campaign, reg_id)
+    if reg is None:
+        raise CampaignError(missing)
+    if await _closed(conn, reg.year, reg.unit_id):
+        raise YearClosed(reg.year)
+    return reg
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -344,11 +356,7 @@ async def set_commitment(
     if text is not None and not 0 < len(text) <= COMMITMENT_MAX:
         raise ValueError("commitment length")
     async with db.transaction() as conn:
-        reg = await _load(conn, STANDARD, registration_id)
-        if reg is None:
-            raise CampaignError("no such registration")
-        if await _closed(conn, reg.year, reg.unit_id):
-            raise YearClosed(reg.year)
+        await _open_registration(conn, STANDARD, registration_id)
         if text is None:
             await conn.execute(
                 "DELETE FROM standard_commitments WHERE registration_id = ? AND quality_code = ?",
@@ -376,11 +384,8 @@ async def set_answer(
     codes = tuple(live_codes)
     meets_all = _MEETS_ALL.format(marks=",".join("?" * len(codes)), n=len(codes))
     async with db.transaction() as conn:
-        reg = await _load(conn, FAMILY, household_id)
-        if reg is None:
-            raise CampaignError("no such household registration")
-        if await _closed(conn, reg.year, reg.unit_id):
-            raise YearClosed(reg.year)
+        reg = await _open_registration(conn, FAMILY, household_id,
+                                       missing="no such household registration")
         if reg.result is not None:
             raise AlreadyDecided()
         await conn.execute(
@@ -427,11 +432,7 @@ async def decide(
     if result not in RESULTS[campaign]:
         raise ValueError(result)
     async with db.transaction() as conn:
-        reg = await _load(conn, campaign, registration_id)
-        if reg is None:
-            raise CampaignError("no such registration")
-        if await _closed(conn, reg.year, reg.unit_id):
-            raise YearClosed(reg.year)
+        reg = await _open_registration(conn, campaign, registration_id)
         if campaign == FAMILY and not reg.meets_all:
             raise NotEligible()
         if reg.result == result:
@@ -487,11 +488,7 @@ async def undecide(
     A decision already sent stays (she knows it); it can only be corrected to the other result.
     """
     async with db.transaction() as conn:
-        reg = await _load(conn, campaign, registration_id)
-        if reg is None:
-            raise CampaignError("no such registration")
-        if await _closed(conn, reg.year, reg.unit_id):
-            raise YearClosed(reg.year)
+        await _open_registration(conn, campaign, registration_id)
         cursor = await conn.execute(
             f"UPDATE {_TABLE[campaign]} SET result = NULL, decided_by = NULL, decided_at = NULL"
             " WHERE id = ? AND result IS NOT NULL AND told_result IS NULL",

@@ -9,8 +9,9 @@ Telegram, or the process died during the send: perhaps delivered, never sent aga
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiosqlite
 
@@ -101,7 +102,7 @@ class Progress:
     maybe_sent: int = 0  # no answer from Telegram: perhaps delivered, not sent again
 
 
-def _broadcast(row: tuple) -> Broadcast:
+def _broadcast(row: Iterable[Any]) -> Broadcast:
     return Broadcast(*tuple(row))
 
 

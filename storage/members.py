@@ -14,8 +14,8 @@ _COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Member:
-    """A registered member."""
+class MemberBrief:
+    """A member as an admin finds her (no campaign data)."""
 
     id: int
     telegram_user_id: int
@@ -25,6 +25,12 @@ class Member:
     unit_id: int | None
     locale: str
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member(MemberBrief):
+    """A registered member."""
+
     created_at: str
 
 

@@ -168,6 +168,13 @@ async def _has_table(conn: aiosqlite.Connection, table: str) -> bool:
         return await cursor.fetchone() is not None
 
 
+async def _count(conn: aiosqlite.Connection, table: str, member_id: int) -> int:
+    """How many rows of ``table`` (a name from this module, never input) are hers."""
+    cursor = await conn.execute(f"SELECT count(*) FROM {table} WHERE member_id = ?", (member_id,))
+    row = await cursor.fetchone()
+    return int(row[0]) if row is not None else 0
+
+
 async def erase(
     db: Database, member_id: int, telegram_user_id: int, *, reason: str, purpose: str,
     version: int, at: str,
@@ -218,10 +225,8 @@ async def erase(
                   (member_id, reason, at))
         kept = 0
         for table in ("standard_registrations", "household_registrations"):
-            kept += (await (await conn.execute(
-                f"SELECT count(*) FROM {table} WHERE member_id = ?", (member_id,))).fetchone())[0]
-        deliveries = (await (await conn.execute(
-            "SELECT count(*) FROM deliveries WHERE member_id = ?", (member_id,))).fetchone())[0]
+            kept += await _count(conn, table, member_id)
+        deliveries = await _count(conn, "deliveries", member_id)
     return Erased(member_id, commitments, answers, kept, deliveries, roles,
                   broadcasts_cancelled=cancelled)
 

@@ -84,8 +84,9 @@ class Head:
 
 
 def _schedule(row: Sequence) -> Schedule:
-    values = tuple(row)
-    return Schedule(*values[:6], bool(values[6]), *values[7:10])
+    values = list(row)[:10]
+    values[6] = bool(values[6])
+    return Schedule(*values)
 
 
 # --- schedules -------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.channels.telegram_fake import ApiCall, FakeBotAPI
 from bot.clock import ManualClock
-from bot.offline_api import ApiCall, FakeBotAPI
 from bot.settings import Settings
 from bot.unit_import import parse_csv
 from storage import members, roles, units

@@ -20,8 +20,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.app import build_application  # noqa: E402
+from bot.channels.telegram_fake import FakeBotAPI  # noqa: E402
 from bot.logging_setup import configure  # noqa: E402
-from bot.offline_api import FakeBotAPI  # noqa: E402
 from bot.ops import serve  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 

@@ -12,8 +12,8 @@ import pytest
 
 from bot.app import build_application
 from bot.catalog import CatalogError, campaign_year, default_path, load, parse
+from bot.channels.telegram_fake import FakeBotAPI
 from bot.clock import ManualClock
-from bot.offline_api import FakeBotAPI
 from bot.settings import Settings, SettingsError
 from storage import campaigns, members
 from storage.db import Database

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from telegram.error import NetworkError, TimedOut
 
+from bot.channels.telegram_fake import FakeBotAPI, RateLimits
 from bot.clock import ManualClock
 from bot.delivery import MAYBE_LINE
 from bot.i18n import translator
-from bot.offline_api import FakeBotAPI, RateLimits
 from bot.settings import Settings
 from storage import deliveries, members, units
 from storage.db import Database, to_iso

@@ -1,4 +1,4 @@
-"""Tests for bot.offline_api.FakeBotAPI, driven through a real telegram.Bot / Application."""
+"""Tests for the fake Bot API (bot.channels.telegram_fake), driven through a real telegram.Bot."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from telegram.ext import ApplicationBuilder, CallbackContext, CommandHandler, De
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.offline_api import (
+from bot.channels.telegram_fake import (
     FakeBotAPI,
     RateLimits,
     load_method_specs,

@@ -238,6 +238,7 @@ async def test_backup_while_the_bot_writes_is_consistent(tmp_path: Path) -> None
     chapter = await units.by_code(db, "HM-HL-02")
     assert chapter is not None
     stop = asyncio.Event()
+    enough = asyncio.Event()
     written = 0
 
     async def writer() -> None:
@@ -249,11 +250,12 @@ async def test_backup_while_the_bot_writes_is_consistent(tmp_path: Path) -> None
                 full_name="Lê Thị Mai", phone=None, unit_id=chapter.id, locale="vi"),
                 consent_purpose="membership", consent_version=1, consent_at="2026-01-01T00:00:00Z")
             written += 1
+            if written >= 200:
+                enough.set()
             await asyncio.sleep(0)
 
     task = asyncio.create_task(writer())
-    while written < 200:
-        await asyncio.sleep(0.01)
+    await enough.wait()
     (tmp_path / "backups").mkdir()
     result = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "backup", "backups", cwd=tmp_path,
@@ -331,6 +333,11 @@ def wait_for(condition, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
+def broadcast_status(database: Path) -> str:
+    with sqlite3.connect(database) as conn:
+        return str(conn.execute("SELECT status FROM broadcasts").fetchone()[0])
+
+
 def lines(path: Path) -> list[int]:
     return [int(x) for x in path.read_text().split()] if path.exists() else []
 
@@ -368,7 +375,7 @@ async def test_sigterm_during_a_broadcast_stops_within_10_s_and_resumes(tmp_path
     second = start_child(database, second_log, rate=500)
     try:
         wait_for(lambda: len(sent_first) + len(lines(second_log)) >= MEMBERS)
-        time.sleep(0.3)
+        wait_for(lambda: broadcast_status(database) == "done")  # no sleeping for "nothing more"
     finally:
         second.send_signal(signal.SIGINT)
         _out, err = second.communicate(timeout=15)

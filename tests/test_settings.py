@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import build_application
-from bot.offline_api import FakeBotAPI
+from bot.channels.telegram_fake import FakeBotAPI
 from bot.settings import DEFAULT_API_BASE_URL, DEFAULT_SEND_RATE, Settings, SettingsError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

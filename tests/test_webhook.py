@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from bot.app import build_application
-from bot.offline_api import FakeBotAPI
+from bot.channels.telegram_fake import FakeBotAPI
 from bot.ops import serve
 from bot.settings import Settings
 from bot.unit_import import parse_csv
