@@ -1,6 +1,8 @@
 """Delivery engine benchmark: one notice to a district of 33,740 members.
 
-    python bench/broadcast.py [--members N] [--limited-seconds S]
+    python bench/broadcast.py [--members N] [--limited-seconds S] [--smoke]
+
+``--smoke`` runs all three parts in seconds (300 members, 1 s limited); the test suite runs it.
 
 (a) engine overhead with an unlimited in-process transport and BOT_SEND_RATE=0;
 (b) the transport enforcing Telegram's ~30 messages/s (sliding window) and BOT_SEND_RATE=30
@@ -201,7 +203,10 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=33_740)
     parser.add_argument("--limited-seconds", type=float, default=30.0)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
     args = parser.parse_args()
+    if args.smoke:
+        args.members, args.limited_seconds = 300, 1.0
     if args.child:
         asyncio.run(child(Path(args.child[0]), Path(args.child[1]), int(args.child[2])))
         return

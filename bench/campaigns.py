@@ -12,7 +12,9 @@ eight criteria), then times what the bot and the statistics issue do with it:
    list's count, then one outbox broadcast with a message per member, marked told together);
 5. the start-up work: `catalog.check_stored_codes` and `campaigns.refresh_meets_all`.
 
-    python bench/campaigns.py [--members N]
+    python bench/campaigns.py [--members N] [--smoke]
+
+``--smoke``: 300 members, seconds long (the test suite runs it).
 
 The last line printed is JSON.
 """
@@ -156,4 +158,6 @@ async def main(members: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=33_740)
-    asyncio.run(main(parser.parse_args().members))
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
+    options = parser.parse_args()
+    asyncio.run(main(300 if options.smoke else options.members))

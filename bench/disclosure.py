@@ -8,13 +8,16 @@ published figures from the live answers), later reads find nothing due and only 
 `bot.disclosure.protect` over the whole tree. Then `protect` alone on a Hà Nội-sized tree
 (126 wards × 20 chapters).
 
-    python bench/disclosure.py
+    python bench/disclosure.py [--smoke]
+
+``--smoke``: 3 households per chapter and a small city, seconds long (the test suite runs it).
 
 The last line printed is JSON.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import random
@@ -36,7 +39,7 @@ WARDS, CHAPTERS_PER_WARD, HOUSEHOLDS = 14, 18, 134
 AT = "2026-01-02T00:00:00Z"
 
 
-def seed(path: Path, codes: list[str]) -> int:
+def seed(path: Path, codes: list[str], households: int) -> int:
     """The tree, members and self-assessed households (plain sqlite3: fast to build)."""
     rng = random.Random(1)
     conn = sqlite3.connect(path)
@@ -51,7 +54,7 @@ def seed(path: Path, codes: list[str]) -> int:
         unit += 1
         for c in range(CHAPTERS_PER_WARD):
             conn.execute(unit_sql, (unit, f"W{w}C{c}", f"Chi hội {c}", "chapter", ward, AT, AT))
-            for _ in range(HOUSEHOLDS):
+            for _ in range(households):
                 conn.execute(
                     "INSERT INTO members (id, telegram_user_id, chat_id, full_name, unit_id,"
                     " locale, status, created_at, updated_at)"
@@ -74,14 +77,14 @@ def seed(path: Path, codes: list[str]) -> int:
     return household - 1
 
 
-async def main() -> None:
+async def main(households: int, city_wards: int) -> None:
     codes = [c.code for c in load().criteria]
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.sqlite3"
         await (await Database.connect(path)).close()  # migrations
         started = time.perf_counter()
-        households = seed(path, codes)
+        households = seed(path, codes, households)
         figures["seed_s"] = round(time.perf_counter() - started, 2)
         db = await Database.connect(path)
         try:
@@ -98,7 +101,7 @@ async def main() -> None:
     children: dict[object, list[object]] = {None: [0], 0: []}
     own: dict[object, disclosure.Aggregate] = {}
     unit = 1
-    for _ward in range(126):
+    for _ward in range(city_wards):
         ward, unit = unit, unit + 1
         children[0].append(ward)
         children[ward] = []
@@ -117,4 +120,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
+    smoke = parser.parse_args().smoke
+    asyncio.run(main(3 if smoke else HOUSEHOLDS, 5 if smoke else 126))

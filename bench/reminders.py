@@ -14,7 +14,9 @@ of members took part in each of the last two Sundays), then times:
 4. a chapter's week and month (/chapter: totals per type + who reported what) for every
    chapter, a ward's month, and one chapter's live summary page.
 
-    python bench/reminders.py [--members N] [--reports N]
+    python bench/reminders.py [--members N] [--reports N] [--smoke]
+
+``--smoke``: 300 members and 2,000 reports, seconds long (the test suite runs it).
 
 The last line printed is JSON.
 """
@@ -201,5 +203,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=33_740)
     parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
     args = parser.parse_args()
+    if args.smoke:
+        args.members, args.reports = 300, 2_000
     asyncio.run(main(args.members, args.reports))

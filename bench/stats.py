@@ -16,7 +16,9 @@ targets for every unit — then runs the real Application on the in-process Bot 
    head's `/stats` while the export is being built (it runs in a worker thread);
 4. the export of one chapter (first: it also loads openpyxl, once per process).
 
-    python bench/stats.py [--members N] [--runs N] [--activities N]
+    python bench/stats.py [--members N] [--runs N] [--activities N] [--smoke]
+
+``--smoke``: 400 members, 1 run, 3,000 reports, seconds long (the test suite runs it).
 
 The last line printed is JSON.
 """
@@ -324,5 +326,8 @@ if __name__ == "__main__":
     parser.add_argument("--members", type=int, default=33_740)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
     options = parser.parse_args()
+    if options.smoke:
+        options.members, options.runs, options.activities = 400, 1, 3_000
     asyncio.run(main(options.members, options.runs, options.activities))
