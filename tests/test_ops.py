@@ -237,13 +237,15 @@ async def test_backup_while_the_bot_writes_is_consistent(tmp_path: Path) -> None
     db = await seeded(tmp_path / "bot.sqlite3")
     chapter = await units.by_code(db, "HM-HL-02")
     assert chapter is not None
-    stop = asyncio.Event()
+    stop, enough = asyncio.Event(), asyncio.Event()
     written = 0
 
     async def writer() -> None:
         """Registrations, each a member row and a consent row in one transaction."""
         nonlocal written
         while not stop.is_set():
+            if written == 200:
+                enough.set()
             await members.register(db, NewMember(
                 telegram_user_id=500_000 + written, chat_id=500_000 + written,
                 full_name="Lê Thị Mai", phone=None, unit_id=chapter.id, locale="vi"),
@@ -252,8 +254,7 @@ async def test_backup_while_the_bot_writes_is_consistent(tmp_path: Path) -> None
             await asyncio.sleep(0)
 
     task = asyncio.create_task(writer())
-    while written < 200:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(enough.wait(), 60)  # the guard only stops a hung writer
     (tmp_path / "backups").mkdir()
     result = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "backup", "backups", cwd=tmp_path,
@@ -331,6 +332,12 @@ def wait_for(condition, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
+def broadcast_status(database: Path) -> str:
+    """The notice's status as the running child has committed it."""
+    with sqlite3.connect(database) as conn:
+        return conn.execute("SELECT status FROM broadcasts").fetchone()[0]
+
+
 def lines(path: Path) -> list[int]:
     return [int(x) for x in path.read_text().split()] if path.exists() else []
 
@@ -367,8 +374,8 @@ async def test_sigterm_during_a_broadcast_stops_within_10_s_and_resumes(tmp_path
 
     second = start_child(database, second_log, rate=500)
     try:
-        wait_for(lambda: len(sent_first) + len(lines(second_log)) >= MEMBERS)
-        time.sleep(0.3)
+        # Done means every delivery has its final status: nothing more can be sent after it.
+        wait_for(lambda: broadcast_status(database) == "done")
     finally:
         second.send_signal(signal.SIGINT)
         _out, err = second.communicate(timeout=15)
