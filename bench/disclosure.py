@@ -10,7 +10,7 @@ published figures from the live answers), later reads find nothing due and only 
 
     python bench/disclosure.py [--smoke]
 
-``--smoke``: 3 households per chapter and a small city, seconds long (the test suite runs it).
+``--smoke``: 6 households per chapter and a small city, seconds long (the test suite runs it).
 
 The last line printed is JSON.
 """
@@ -102,4 +102,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
     smoke = parser.parse_args().smoke
-    asyncio.run(main(3 if smoke else HOUSEHOLDS, 5 if smoke else 126))
+    asyncio.run(main(6 if smoke else HOUSEHOLDS, 5 if smoke else 126))
