@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from storage import activities, campaigns, consents, members, units
+from storage.members import NewMember
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 TIMEOUT_S = 120  # a smoke run takes seconds; this only stops a hung one
@@ -86,3 +89,38 @@ def test_smoke(runs: dict[str, subprocess.Popen[str]], name: str) -> None:
     assert not missing, f"bench/{name}: no line for {missing}\n{output[-3000:]}"
     figures = json.loads(output.strip().splitlines()[-1])
     assert set(keys) <= set(figures), f"bench/{name}: JSON lacks {set(keys) - set(figures)}"
+
+
+# --- the bulk writers the benchmarks seed with ---------------------------------------------
+
+
+async def test_bulk_writers_store_what_the_one_by_one_writers_store(db) -> None:
+    """A benchmark measures the data the bot itself would have written, not a look-alike."""
+    chapter = await units.by_code(db, "HM-HL-02")
+    assert chapter is not None
+    at = "2026-01-05T02:00:00Z"
+    ids = await members.insert_many(db, [
+        NewMember(telegram_user_id=7000 + i, chat_id=7000 + i, full_name=f"Hội viên {i}",
+                  phone=None, unit_id=chapter.id, locale="vi") for i in range(3)],
+        at=at, consent=("membership", 1))
+    found = [await members.by_user(db, 7000 + i) for i in range(3)]
+    assert [m.id for m in found if m] == ids, "ids in the order given"
+    assert all(m and m.status == "active" and m.created_at == at for m in found)
+    assert [c.purpose for c in await consents.of_user(db, 7001)] == ["membership"]
+
+    codes = ["a", "b"]
+    households = await campaigns.register_many(
+        db, campaigns.FAMILY, year=2026, at=at, rows=[(i, chapter.id) for i in ids])
+    again = await campaigns.register_many(
+        db, campaigns.FAMILY, year=2026, at=at, rows=[(ids[0], chapter.id)])
+    assert again == households[:1], "registering again keeps the registration"
+    await campaigns.answer_many(db, [(households[0], "a", True), (households[0], "b", True),
+                                     (households[1], "a", True), (households[1], "b", False)],
+                                live_codes=codes, at=at)
+    met = [(await campaigns.registration(db, campaigns.FAMILY, i, 2026)).meets_all for i in ids]
+    assert met == [True, False, False]
+
+    report = activities.NewReport(ids[0], chapter.id, "sunday_environment", "2026-01-04")
+    assert await activities.add_many(db, [report, report], at=at) == 1, "one a day, as add_once"
+    _stored, created = await activities.add_once(db, report, at=at)
+    assert not created
