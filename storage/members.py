@@ -101,8 +101,9 @@ async def insert_many(
     people = [(n.telegram_user_id, n.chat_id, n.full_name, n.phone, n.unit_id, n.locale, at, at)
               for n in rows]
     async with db.transaction() as conn:
-        async with conn.execute("SELECT coalesce(max(id), 0) FROM members") as cursor:
-            before = (await cursor.fetchone())[0]
+        async with conn.execute("SELECT max(id) FROM members") as cursor:
+            row = await cursor.fetchone()
+        before = row[0] if row and row[0] is not None else 0
         await conn.executemany(
             "INSERT INTO members (telegram_user_id, chat_id, full_name, phone, unit_id, locale,"
             " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)",
