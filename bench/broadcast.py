@@ -1,6 +1,8 @@
 """Delivery engine benchmark: one notice to a district of 33,740 members.
 
-    python bench/broadcast.py [--members N] [--limited-seconds S]
+    python bench/broadcast.py [--members N] [--limited-seconds S] [--smoke]
+
+``--smoke`` runs all three parts in seconds (300 members, 1 s limited); the test suite runs it.
 
 (a) engine overhead with an unlimited in-process transport and BOT_SEND_RATE=0;
 (b) the transport enforcing Telegram's ~30 messages/s (sliding window) and BOT_SEND_RATE=30
@@ -18,7 +20,6 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -30,13 +31,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.district import build_tree  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.channels.telegram_fake import FakeBotAPI, RateLimits  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from storage import deliveries, units  # noqa: E402
+from storage import deliveries  # noqa: E402
+from storage import members as storage_members  # noqa: E402
 from storage.db import Database, utc_now  # noqa: E402
 from storage.deliveries import NewBroadcast  # noqa: E402
-from storage.units import UnitRow  # noqa: E402
+from storage.members import NewMember  # noqa: E402
 
 FIRST_USER = 10_000_000
 SENDER = 42
@@ -45,23 +48,12 @@ SENDER = 42
 async def seed(path: Path, members: int) -> None:
     """Migrate, load 14 wards x 18 chapters, and `members` active members spread over them."""
     db = await Database.connect(path)
-    rows = [UnitRow("HM", "Quận Hoàng Mai", "district", None)]
-    for ward in range(14):
-        rows.append(UnitRow(f"W{ward}", f"Phường {ward}", "ward", "HM"))
-        rows += [UnitRow(f"W{ward}-{chapter}", f"Chi hội số {chapter + 1}", "chapter", f"W{ward}")
-                 for chapter in range(18)]
-    await units.upsert_many(db, rows)
-    chapters = [unit.id for unit, _ in await units.tree(db) if unit.kind == "chapter"]
+    chapters = (await build_tree(db)).chapters
+    await storage_members.insert_many(db, (
+        NewMember(telegram_user_id=FIRST_USER + i, chat_id=FIRST_USER + i,
+                  full_name="Nguyễn Thị Hoa", phone=None, unit_id=chapters[i % len(chapters)],
+                  locale="vi") for i in range(members)), at=utc_now())
     await db.close()
-    now = utc_now()
-    with sqlite3.connect(path) as conn:  # members in bulk: one by one would take minutes
-        conn.executemany(
-            "INSERT INTO members (telegram_user_id, chat_id, full_name, phone, unit_id, locale,"
-            " status, created_at, updated_at) VALUES (?, ?, 'Nguyễn Thị Hoa', NULL, ?, 'vi',"
-            " 'active', ?, ?)",
-            [(FIRST_USER + i, FIRST_USER + i, chapters[i % len(chapters)], now, now)
-             for i in range(members)],
-        )
 
 
 def make_api(members: int, **kwargs: Any) -> FakeBotAPI:
@@ -201,7 +193,10 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=33_740)
     parser.add_argument("--limited-seconds", type=float, default=30.0)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
     args = parser.parse_args()
+    if args.smoke:
+        args.members, args.limited_seconds = 300, 1.0
     if args.child:
         asyncio.run(child(Path(args.child[0]), Path(args.child[1]), int(args.child[2])))
         return

@@ -12,7 +12,9 @@ eight criteria), then times what the bot and the statistics issue do with it:
    list's count, then one outbox broadcast with a message per member, marked told together);
 5. the start-up work: `catalog.check_stored_codes` and `campaigns.refresh_meets_all`.
 
-    python bench/campaigns.py [--members N]
+    python bench/campaigns.py [--members N] [--smoke]
+
+``--smoke``: 300 members, seconds long (the test suite runs it).
 
 The last line printed is JSON.
 """
@@ -31,57 +33,33 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.district import build_tree
 from bot.catalog import check_stored_codes, load
 from storage import campaigns
+from storage import members as storage_members
 from storage.db import Database
 from storage.deliveries import NewBroadcast
+from storage.members import NewMember
 
-WARDS, CHAPTERS_PER_WARD = 14, 18
 AT = "2026-01-10T02:00:00Z"
 
 
 async def build(db: Database, members: int) -> list[int]:
-    """Units, members, registrations and answers in a few bulk statements; chapter ids."""
+    """Units, members, registrations and answers through storage/'s bulk writes; chapter ids."""
     rng = random.Random(2026)
     criteria = [c.code for c in load().criteria]
-    async with db.transaction() as conn:
-        await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at,"
-                           " updated_at) VALUES (1, 'HM', 'Quận Hoàng Mai', 'district', NULL,"
-                           " ?, ?)", (AT, AT))
-        chapters = []
-        unit_id = 1
-        for ward in range(WARDS):
-            unit_id += 1
-            ward_id = unit_id
-            await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at,"
-                               " updated_at) VALUES (?, ?, ?, 'ward', 1, ?, ?)",
-                               (ward_id, f"W{ward}", f"Phường {ward}", AT, AT))
-            for chapter in range(CHAPTERS_PER_WARD):
-                unit_id += 1
-                chapters.append(unit_id)
-                await conn.execute("INSERT INTO units (id, code, name, kind, parent_id,"
-                                   " created_at, updated_at)"
-                                   " VALUES (?, ?, ?, 'chapter', ?, ?, ?)",
-                                   (unit_id, f"W{ward}-{chapter}", f"Chi hội {chapter}",
-                                    ward_id, AT, AT))
-        people = [(i, 100_000 + i, 100_000 + i, f"Hội viên {i}", chapters[i % len(chapters)])
-                  for i in range(1, members + 1)]
-        await conn.executemany(
-            "INSERT INTO members (id, telegram_user_id, chat_id, full_name, unit_id, locale,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'vi', '" + AT + "', '" + AT + "')",
-            people)
-        await conn.executemany(
-            "INSERT INTO standard_registrations (year, member_id, unit_id, registered_at)"
-            " VALUES (2026, ?, ?, ?)",
-            [(p[0], p[4], AT) for p in people if rng.random() < 0.95])
-        households = [(p[0], p[0], p[4], AT) for p in people if rng.random() < 0.85]
-        await conn.executemany(
-            "INSERT INTO household_registrations (id, year, member_id, unit_id, registered_at)"
-            " VALUES (?, 2026, ?, ?, ?)", households)
-        await conn.executemany(
-            "INSERT INTO household_answers (household_id, criterion_code, met, answered_at)"
-            " VALUES (?, ?, ?, ?)",
-            [(h[0], code, int(rng.random() < 0.97), AT) for h in households for code in criteria])
+    chapters = (await build_tree(db)).chapters
+    ids = await storage_members.insert_many(db, (
+        NewMember(telegram_user_id=100_000 + i, chat_id=100_000 + i, full_name=f"Hội viên {i}",
+                  phone=None, unit_id=chapters[i % len(chapters)], locale="vi")
+        for i in range(1, members + 1)), at=AT)
+    people = [(member_id, chapters[i % len(chapters)]) for i, member_id in enumerate(ids, 1)]
+    await campaigns.register_many(db, campaigns.STANDARD, year=2026, at=AT,
+                                  rows=[p for p in people if rng.random() < 0.95])
+    households = await campaigns.register_many(db, campaigns.FAMILY, year=2026, at=AT,
+                                               rows=[p for p in people if rng.random() < 0.85])
+    await campaigns.answer_many(db, ((h, code, rng.random() < 0.97) for h in households
+                                     for code in criteria), live_codes=criteria, at=AT)
     await db.conn.execute("ANALYZE")
     return chapters
 
@@ -156,4 +134,6 @@ async def main(members: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=33_740)
-    asyncio.run(main(parser.parse_args().members))
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
+    options = parser.parse_args()
+    asyncio.run(main(300 if options.smoke else options.members))

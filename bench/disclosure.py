@@ -8,17 +8,19 @@ published figures from the live answers), later reads find nothing due and only 
 `bot.disclosure.protect` over the whole tree. Then `protect` alone on a Hà Nội-sized tree
 (126 wards × 20 chapters).
 
-    python bench/disclosure.py
+    python bench/disclosure.py [--smoke]
+
+``--smoke``: 6 households per chapter and a small city, seconds long (the test suite runs it).
 
 The last line printed is JSON.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import random
-import sqlite3
 import sys
 import tempfile
 import time
@@ -27,64 +29,44 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.district import build_tree
 from bot import disclosure
 from bot import stats as figures_of
 from bot.catalog import load
+from storage import campaigns, members
 from storage.db import Database
+from storage.members import NewMember
 
-WARDS, CHAPTERS_PER_WARD, HOUSEHOLDS = 14, 18, 134
+CHAPTERS_PER_WARD, HOUSEHOLDS = 18, 134
 AT = "2026-01-02T00:00:00Z"
 
 
-def seed(path: Path, codes: list[str]) -> int:
-    """The tree, members and self-assessed households (plain sqlite3: fast to build)."""
+async def seed(db: Database, codes: list[str], households: int) -> int:
+    """The tree, members and self-assessed households, through storage/'s bulk writes."""
     rng = random.Random(1)
-    conn = sqlite3.connect(path)
-    unit_sql = ("INSERT INTO units (id, code, name, kind, parent_id, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)")
-    conn.execute("BEGIN")
-    conn.execute(unit_sql, (1, "HM", "Quận Hoàng Mai", "district", None, AT, AT))
-    unit, household = 2, 1
-    for w in range(WARDS):
-        ward = unit
-        conn.execute(unit_sql, (ward, f"W{w}", f"Phường {w}", "ward", 1, AT, AT))
-        unit += 1
-        for c in range(CHAPTERS_PER_WARD):
-            conn.execute(unit_sql, (unit, f"W{w}C{c}", f"Chi hội {c}", "chapter", ward, AT, AT))
-            for _ in range(HOUSEHOLDS):
-                conn.execute(
-                    "INSERT INTO members (id, telegram_user_id, chat_id, full_name, unit_id,"
-                    " locale, status, created_at, updated_at)"
-                    " VALUES (?, ?, ?, 'x', ?, 'vi', 'active', ?, ?)",
-                    (household, household, household, unit, AT, AT))
-                marks = [rng.random() < 0.985 for _ in codes]
-                conn.execute(
-                    "INSERT INTO household_registrations (id, year, member_id, unit_id,"
-                    " registered_at, assessed_at, meets_all) VALUES (?, 2026, ?, ?, ?, ?, ?)",
-                    (household, household, unit, AT, AT, int(all(marks))))
-                conn.executemany(
-                    "INSERT INTO household_answers (household_id, criterion_code, met,"
-                    " answered_at) VALUES (?, ?, ?, ?)",
-                    [(household, code, int(met), AT) for code, met in zip(codes, marks,
-                                                                           strict=True)])
-                household += 1
-            unit += 1
-    conn.execute("COMMIT")
-    conn.close()
-    return household - 1
+    chapters = (await build_tree(db, chapters_per_ward=CHAPTERS_PER_WARD)).chapters
+    units = [chapter for chapter in chapters for _ in range(households)]
+    ids = await members.insert_many(db, (
+        NewMember(telegram_user_id=user, chat_id=user, full_name="x", phone=None, unit_id=unit,
+                  locale="vi") for user, unit in enumerate(units, 1)), at=AT)
+    registered = await campaigns.register_many(db, campaigns.FAMILY, year=2026, at=AT,
+                                               rows=list(zip(ids, units, strict=True)))
+    await campaigns.answer_many(db, ((household, code, rng.random() < 0.985)
+                                     for household in registered for code in codes),
+                                live_codes=codes, at=AT)
+    return len(registered)
 
 
-async def main() -> None:
+async def main(households: int, city_wards: int) -> None:
     codes = [c.code for c in load().criteria]
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.sqlite3"
-        await (await Database.connect(path)).close()  # migrations
-        started = time.perf_counter()
-        households = seed(path, codes)
-        figures["seed_s"] = round(time.perf_counter() - started, 2)
         db = await Database.connect(path)
         try:
+            started = time.perf_counter()
+            households = await seed(db, codes, households)
+            figures["seed_s"] = round(time.perf_counter() - started, 2)
             now = datetime(2026, 12, 20, tzinfo=UTC)
             for label in ("first_read_releasing_ms", "later_read_ms"):
                 started = time.perf_counter()
@@ -98,7 +80,7 @@ async def main() -> None:
     children: dict[object, list[object]] = {None: [0], 0: []}
     own: dict[object, disclosure.Aggregate] = {}
     unit = 1
-    for _ward in range(126):
+    for _ward in range(city_wards):
         ward, unit = unit, unit + 1
         children[0].append(ward)
         children[ward] = []
@@ -117,4 +99,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
+    smoke = parser.parse_args().smoke
+    asyncio.run(main(6 if smoke else HOUSEHOLDS, 5 if smoke else 126))

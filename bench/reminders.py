@@ -14,7 +14,9 @@ of members took part in each of the last two Sundays), then times:
 4. a chapter's week and month (/chapter: totals per type + who reported what) for every
    chapter, a ward's month, and one chapter's live summary page.
 
-    python bench/reminders.py [--members N] [--reports N]
+    python bench/reminders.py [--members N] [--reports N] [--smoke]
+
+``--smoke``: 300 members and 2,000 reports, seconds long (the test suite runs it).
 
 The last line printed is JSON.
 """
@@ -33,15 +35,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.district import build_tree
 from bot import reminders as scheduler
 from bot.catalog import check_stored_codes, load
 from bot.clock import ManualClock
 from bot.context import AppState
 from bot.settings import Settings
-from storage import activities, deliveries, reminders
+from storage import activities, deliveries, reminders, roles
+from storage import members as storage_members
 from storage.db import Database, to_iso
+from storage.members import NewMember
 
-WARDS, CHAPTERS_PER_WARD = 14, 18
 AT = "2026-01-10T02:00:00Z"
 SUNDAY = date(2026, 3, 29)
 SUNDAY_0630 = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)  # 06:30 in Hà Nội
@@ -49,74 +53,48 @@ SUNDAY_2000 = datetime(2026, 3, 29, 13, 0, tzinfo=UTC)
 
 
 async def build(db: Database, members: int, reports: int) -> tuple[list[int], list[int]]:
-    """Units, members, heads, opt-outs, texts and reports in bulk statements: (wards, chapters)."""
+    """Units, members, heads, opt-outs, texts and reports through storage/: (wards, chapters)."""
     rng = random.Random(2026)
     codes = [a.code for a in load().activities]
-    async with db.transaction() as conn:
-        await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at,"
-                           " updated_at) VALUES (1, 'HM', 'Quận Hoàng Mai', 'district', NULL,"
-                           " ?, ?)", (AT, AT))
-        wards, chapters, unit_id = [], [], 1
-        for ward in range(WARDS):
-            unit_id += 1
-            wards.append(unit_id)
-            await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at,"
-                               " updated_at) VALUES (?, ?, ?, 'ward', 1, ?, ?)",
-                               (unit_id, f"W{ward}", f"Phường {ward}", AT, AT))
-            for chapter in range(CHAPTERS_PER_WARD):
-                unit_id += 1
-                chapters.append(unit_id)
-                await conn.execute(
-                    "INSERT INTO units (id, code, name, kind, parent_id, created_at, updated_at)"
-                    " VALUES (?, ?, ?, 'chapter', ?, ?, ?)",
-                    (unit_id, f"W{ward}-{chapter}", f"Chi hội tổ dân phố số {chapter + 1}",
-                     wards[-1], AT, AT))
-        people = [(i, 100_000 + i, 100_000 + i, f"Nguyễn Thị Hội Viên {i}",
-                   chapters[i % len(chapters)], "en" if rng.random() < 0.05 else "vi",
-                   "stopped" if rng.random() < 0.01 else "active")
-                  for i in range(1, members + 1)]
-        await conn.executemany(
-            "INSERT INTO members (id, telegram_user_id, chat_id, full_name, unit_id, locale,"
-            " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*p, AT, AT) for p in people])
-        await conn.executemany(  # the first member of each chapter is its head
-            "INSERT INTO roles (member_id, role, unit_id, granted_at)"
-            " VALUES (?, 'chapter_head', ?, ?)",
-            [(p[0], p[4], AT) for p in people[: len(chapters)]])
-        await conn.executemany(
-            "INSERT INTO reminder_optouts (member_id, opted_out_at) VALUES (?, ?)",
-            [(p[0], AT) for p in people if rng.random() < 0.02])
-        for ward in wards[:2]:
-            await conn.execute(
-                "INSERT INTO reminder_texts (schedule_id, unit_id, text_html, updated_by,"
-                " updated_at) VALUES (1, ?, 'Phường em tập trung ở nhà văn hoá lúc 6:45', 1, ?)",
-                (ward, AT))
-        rows: set[tuple[int, str, str]] = set()
-        for sunday, share in ((SUNDAY, 0.6), (SUNDAY - timedelta(days=7), 0.55)):
-            rows |= {(p[0], "sunday_environment", sunday.isoformat())
-                     for p in people if rng.random() < share}
-        first = SUNDAY - timedelta(days=730)
-        while len(rows) < reports:
-            person = people[rng.randrange(len(people))]
-            day = first + timedelta(days=rng.randrange(730))
-            rows.add((person[0], rng.choice(codes), day.isoformat()))
-        unit_of = {p[0]: p[4] for p in people}
-        batch = []
-        for member_id, code, day in rows:
-            quantity = round(rng.uniform(0.5, 20), 1) if code == "waste_to_money" else None
-            batch.append((member_id, unit_of[member_id], code, day, quantity, AT, AT))
-            if len(batch) == 50_000:
-                await _insert_reports(conn, batch)
-                batch = []
-        await _insert_reports(conn, batch)
+    tree = await build_tree(db)
+    wards, chapters = tree.wards, tree.chapters
+    people = [(100_000 + i, chapters[i % len(chapters)], "en" if rng.random() < 0.05 else "vi",
+               "stopped" if rng.random() < 0.01 else "active") for i in range(1, members + 1)]
+    ids = await storage_members.insert_many(db, (
+        NewMember(telegram_user_id=user, chat_id=user, full_name=f"Nguyễn Thị Hội Viên {user}",
+                  phone=None, unit_id=chapter, locale=locale)
+        for user, chapter, locale, _status in people), at=AT)
+    unit_of = {member_id: p[1] for member_id, p in zip(ids, people, strict=True)}
+    for member_id, p in zip(ids, people, strict=True):
+        if p[3] != "active":
+            await storage_members.set_status(db, member_id, p[3])
+    for member_id in ids[: len(chapters)]:  # the first member of each chapter is its head
+        await roles.grant(db, member_id, "chapter_head", unit_of[member_id])
+    for member_id in ids:
+        if rng.random() < 0.02:
+            await reminders.set_opted_out(db, member_id, True, at=AT)
+    for ward in wards[:2]:
+        await reminders.set_text(db, 1, ward, "Phường em tập trung ở nhà văn hoá lúc 6:45",
+                                 by=1, at=AT)
+    rows: set[tuple[int, str, str]] = set()
+    for sunday, share in ((SUNDAY, 0.6), (SUNDAY - timedelta(days=7), 0.55)):
+        rows |= {(member_id, "sunday_environment", sunday.isoformat())
+                 for member_id in ids if rng.random() < share}
+    first = SUNDAY - timedelta(days=730)
+    while len(rows) < reports:
+        member_id = ids[rng.randrange(len(ids))]
+        day = first + timedelta(days=rng.randrange(730))
+        rows.add((member_id, rng.choice(codes), day.isoformat()))
+    batch: list[activities.NewReport] = []
+    for member_id, code, day in rows:
+        quantity = round(rng.uniform(0.5, 20), 1) if code == "waste_to_money" else None
+        batch.append(activities.NewReport(member_id, unit_of[member_id], code, day, quantity))
+        if len(batch) == 50_000:
+            await activities.add_many(db, batch, at=AT)
+            batch = []
+    await activities.add_many(db, batch, at=AT)
     await db.conn.execute("ANALYZE")
     return wards, chapters
-
-
-async def _insert_reports(conn, batch: list[tuple]) -> None:
-    await conn.executemany(
-        "INSERT INTO activity_reports (member_id, unit_id, activity_code, day, quantity,"
-        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
 
 
 async def timed(label: str, results: dict[str, float], factory, repeat: int = 1) -> object:
@@ -201,5 +179,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=33_740)
     parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
     args = parser.parse_args()
+    if args.smoke:
+        args.members, args.reports = 300, 2_000
     asyncio.run(main(args.members, args.reports))

@@ -16,7 +16,9 @@ targets for every unit — then runs the real Application on the in-process Bot 
    head's `/stats` while the export is being built (it runs in a worker thread);
 4. the export of one chapter (first: it also loads openpyxl, once per process).
 
-    python bench/stats.py [--members N] [--runs N] [--activities N]
+    python bench/stats.py [--members N] [--runs N] [--activities N] [--smoke]
+
+``--smoke``: 400 members, 1 run, 3,000 reports, seconds long (the test suite runs it).
 
 The last line printed is JSON.
 """
@@ -35,7 +37,6 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,17 +45,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.district import WARDS, build_tree  # noqa: E402
 from bot import export  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.catalog import load  # noqa: E402
 from bot.channels.telegram_fake import FakeBotAPI  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from storage import activities as activity_store  # noqa: E402
+from storage import campaigns, members, roles, targets  # noqa: E402
+from storage.activities import NewReport  # noqa: E402
 from storage.db import Database  # noqa: E402
+from storage.members import NewMember  # noqa: E402
+from storage.targets import TargetRow  # noqa: E402
 
-WARDS = ["Hoàng Liệt", "Yên Sở", "Vĩnh Hưng", "Định Công", "Đại Kim", "Thịnh Liệt",
-         "Thanh Trì", "Lĩnh Nam", "Trần Phú", "Mai Động", "Tương Mai", "Tân Mai", "Giáp Bát",
-         "Hoàng Văn Thụ"]
 CHAPTERS_PER_WARD = 18
 YEARS = [2022, 2023, 2024, 2025, 2026]
 NOW = datetime(2026, 11, 15, 3, 0, tzinfo=UTC)
@@ -66,144 +70,129 @@ def _iso(year: int, day: int) -> str:
     return f"{year}-{1 + day // 28:02d}-{1 + day % 28:02d}T02:00:00Z"
 
 
-async def build(db: Database, members: int, activities: int) -> dict[str, Any]:
-    """Units, members, five years of campaigns and targets, in a few bulk statements."""
-    rng = random.Random(2026)
-    criteria = [c.code for c in load().criteria]
-    chapters: list[int] = []
-    ward_ids: list[int] = []
-    async with db.transaction() as conn:
-        await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at,"
-                           " updated_at) VALUES (1, 'HM', 'Quận Hoàng Mai', 'district', NULL,"
-                           " ?, ?)", (AT, AT))
-        unit_id = 1
-        for index, ward in enumerate(WARDS):
-            unit_id += 1
-            ward_ids.append(unit_id)
-            await conn.execute("INSERT INTO units (id, code, name, kind, parent_id, created_at,"
-                               " updated_at) VALUES (?, ?, ?, 'ward', 1, ?, ?)",
-                               (unit_id, f"HM-{index:02d}", f"Phường {ward}", AT, AT))
-            parent = unit_id
-            for number in range(1, CHAPTERS_PER_WARD + 1):
-                unit_id += 1
-                chapters.append(unit_id)
-                await conn.execute(
-                    "INSERT INTO units (id, code, name, kind, parent_id, created_at, updated_at)"
-                    " VALUES (?, ?, ?, 'chapter', ?, ?, ?)",
-                    (unit_id, f"HM-{index:02d}-{number:02d}", f"Chi hội tổ dân phố số {number}",
-                     parent, AT, AT))
-    # Members: chapters of uneven size, joined 2019-2026, a few stopped or unreachable.
-    people = []
-    for member_id in range(1, members + 1):
+async def add_members(db: Database, rng: random.Random, count: int,
+                      chapters: list[int]) -> list[tuple[Any, ...]]:
+    """Chapters of uneven size, joined 2019-2026, a few stopped or unreachable; every one
+    agreed to the current consent text (else the bot would ask again first).
+
+    (member id, telegram id, chapter, status, joined) each, in the order drawn."""
+    drawn = []
+    for _ in range(count):
         chapter = chapters[min(len(chapters) - 1, int(rng.random() ** 1.3 * len(chapters)))]
         joined = rng.choice(range(2019, 2027))
         status = rng.choices(["active", "stopped", "unreachable"], [95, 3, 2])[0]
-        people.append((member_id, 200_000_000 + member_id, 200_000_000 + member_id,
-                       f"Hội viên {member_id}", f"+849{member_id:08d}", chapter, status,
-                       _iso(joined, rng.randrange(300))))
-    async with db.transaction() as conn:
-        await conn.executemany(
-            "INSERT INTO members (id, telegram_user_id, chat_id, full_name, phone, unit_id,"
-            " locale, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'vi', ?, ?, ?)",
-            ((*p, p[7]) for p in people))
-        # Everyone agreed to the current consent text (else the bot would ask again first).
-        await conn.executemany(
-            "INSERT INTO consents (telegram_user_id, purpose, version, given_at)"
-            " VALUES (?, 'membership', 1, ?)", ((p[1], p[7]) for p in people))
+        drawn.append((chapter, status, _iso(joined, rng.randrange(300))))
+    by_day: dict[str, list[int]] = {}
+    for index, (_chapter, _status, joined) in enumerate(drawn):
+        by_day.setdefault(joined, []).append(index)
+    people: list[tuple[Any, ...]] = [()] * count
+    for joined, indexes in by_day.items():  # one bulk insert per joining day
+        ids = await members.insert_many(db, (
+            NewMember(telegram_user_id=200_000_001 + i, chat_id=200_000_001 + i,
+                      full_name=f"Hội viên {i + 1}", phone=f"+849{i + 1:08d}",
+                      unit_id=drawn[i][0], locale="vi") for i in indexes),
+            at=joined, consent=("membership", 1))
+        for i, member_id in zip(indexes, ids, strict=True):
+            people[i] = (member_id, 200_000_001 + i, *drawn[i])
+    for member_id, _user, _chapter, status, _joined in people:
+        if status != "active":
+            await members.set_status(db, member_id, status)
+    return people
+
+
+async def add_campaigns(db: Database, rng: random.Random, people: list[tuple[Any, ...]],
+                        chapters: list[int]) -> dict[str, int]:
+    """Five years of both campaigns: registrations, answers, and the evaluation of every past
+    year and of the 30% of chapters that already held this year's."""
+    criteria = [c.code for c in load().criteria]
+    done_now = {chapter for chapter in chapters if rng.random() < 0.3}
     regs = households = answers = 0
     for year in YEARS:
-        current = year == YEARS[-1]
-        alive = [p for p in people if p[7] < f"{year + 1}"]
+        alive = [(p[0], p[2]) for p in people if p[4] < f"{year + 1}"]
+        registering = [p for p in alive if rng.random() < 0.94]
+        standard = await campaigns.register_many(db, campaigns.STANDARD, year=year,
+                                                 at=_iso(year, 10), rows=registering)
+        decided_at = _iso(year, 330)
+        evaluated = [1] if year != YEARS[-1] else sorted(done_now)
+        for reg_id, (_member, chapter) in zip(standard, registering, strict=True):
+            if rng.random() >= 0.95 and (year != YEARS[-1] or chapter in done_now):
+                await campaigns.decide(db, campaigns.STANDARD, reg_id, campaigns.NOT_ACHIEVED,
+                                       by=ADMIN, at=decided_at)
+        family = await campaigns.register_many(
+            db, campaigns.FAMILY, year=year, at=_iso(year, 10),
+            rows=[p for p in alive if rng.random() < 0.82])
+        answers += await campaigns.answer_many(
+            db, ((h, code, rng.random() < 0.985) for h in family for code in criteria),
+            live_codes=criteria, at=_iso(year, 40))
+        for unit in evaluated:  # the rest achieved; households meeting all recognised
+            await campaigns.decide_remaining(db, campaigns.STANDARD, year=year, unit_id=unit,
+                                             result=campaigns.ACHIEVED, by=ADMIN, at=decided_at)
+            await campaigns.decide_remaining(db, campaigns.FAMILY, year=year, unit_id=unit,
+                                             result=campaigns.RECOGNISED, by=ADMIN,
+                                             at=decided_at)
+        regs += len(standard)
+        households += len(family)
+    return {"standard_registrations": regs, "households": households, "answers": answers}
 
-        def standard(year: int, current: bool, alive: list[tuple[Any, ...]]
-                     ) -> Iterator[tuple[Any, ...]]:
-            for p in alive:
-                if rng.random() < 0.94:
-                    decided = not current or rng.random() < 0.3
-                    result = ("achieved" if rng.random() < 0.95 else "not_achieved"
-                              ) if decided else None
-                    yield (year, p[0], p[5], _iso(year, 10), result, 1 if result else None,
-                           _iso(year, 330) if result else None)
 
-        hh = [(year * 1_000_000 + p[0], year, p[0], p[5]) for p in alive if rng.random() < 0.82]
-        async with db.transaction() as conn:
-            cursor = await conn.executemany(
-                "INSERT INTO standard_registrations (year, member_id, unit_id, registered_at,"
-                " result, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                standard(year, current, alive))
-            regs += cursor.rowcount
-            marks = {h[0]: [rng.random() < 0.985 for _code in criteria] for h in hh}
-            cursor = await conn.executemany(
-                "INSERT INTO household_registrations (id, year, member_id, unit_id,"
-                " registered_at, assessed_at, meets_all, result, decided_by, decided_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((*h, _iso(year, 10), _iso(year, 40), int(all(marks[h[0]])),
-                  "recognised" if all(marks[h[0]]) and (not current or rng.random() < 0.3)
-                  else None, 1, _iso(year, 330)) for h in hh))
-            households += cursor.rowcount
-            cursor = await conn.executemany(
-                "INSERT INTO household_answers (household_id, criterion_code, met, answered_at)"
-                " VALUES (?, ?, ?, ?)",
-                ((h, code, int(ok), _iso(year, 40)) for h, row in marks.items()
-                 for code, ok in zip(criteria, row, strict=True)))
-            answers += cursor.rowcount
-    # Activity reports: environment days on every Sunday, the other types on any day.
+async def add_reports(db: Database, rng: random.Random, people: list[tuple[Any, ...]],
+                      count: int) -> int:
+    """Environment days on every Sunday (0.5% marked doubtful), other types on any day."""
     activity_codes = [a.code for a in load().activities if a.code != "sunday_environment"]
-    reports = 0
-    per_year = activities // len(YEARS)
+    stored = 0
+    doubtful: list[NewReport] = []
+    per_year = count // len(YEARS)
     for year in YEARS:
-        alive = [p for p in people if p[7] < f"{year + 1}"]
+        alive = [p for p in people if p[4] < f"{year + 1}"]
         sundays = [d for d in (date(year, 1, 1) + timedelta(days=i) for i in range(366))
                    if d.year == year and d.weekday() == 6 and d <= NOW.date()]
-        on_sundays = per_year * 6 // 10
+        each = per_year * 6 // 10 // len(sundays)
+        reports = []
+        for day in sundays:
+            for p in rng.sample(alive, min(each, len(alive))):
+                report = NewReport(p[0], p[2], "sunday_environment", day.isoformat())
+                (doubtful if rng.random() < 0.005 else reports).append(report)
+        last = min(date(year, 12, 31), NOW.date())
+        span = (last - date(year, 1, 1)).days + 1
+        for _ in range(per_year - each * len(sundays)):
+            p = alive[rng.randrange(len(alive))]
+            code = rng.choice(activity_codes)
+            day = date(year, 1, 1) + timedelta(days=rng.randrange(span))
+            reports.append(NewReport(p[0], p[2], code, day.isoformat(), round(
+                rng.uniform(0.5, 30), 1) if code == "waste_to_money" else None))
+        stored += await activity_store.add_many(db, reports, at=_iso(year, 10))
+    for new in doubtful:
+        report, created = await activity_store.add_once(db, new, at=_iso(int(new.day[:4]), 10))
+        await activity_store.flag(db, report.id, by=HEAD, reason="ảnh chưa rõ",
+                                  at="2026-01-01T00:00:00Z")
+        stored += created
+    return stored
 
-        def rows(year: int, alive: list[tuple[Any, ...]], sundays: list[date],
-                 on_sundays: int) -> Iterator[tuple[Any, ...]]:
-            each = on_sundays // len(sundays)
-            for day in sundays:
-                for p in rng.sample(alive, min(each, len(alive))):
-                    yield (p[0], p[5], "sunday_environment", day.isoformat(), None,
-                           _iso(year, 10), "2026-01-01T00:00:00Z" if rng.random() < 0.005
-                           else None)
-            last = min(date(year, 12, 31), NOW.date())
-            span = (last - date(year, 1, 1)).days + 1
-            for _ in range(per_year - each * len(sundays)):
-                p = alive[rng.randrange(len(alive))]
-                code = rng.choice(activity_codes)
-                day = date(year, 1, 1) + timedelta(days=rng.randrange(span))
-                yield (p[0], p[5], code, day.isoformat(),
-                       round(rng.uniform(0.5, 30), 1) if code == "waste_to_money" else None,
-                       _iso(year, 10), None)
 
-        async with db.transaction() as conn:
-            cursor = await conn.executemany(
-                "INSERT OR IGNORE INTO activity_reports (member_id, unit_id, activity_code, day,"
-                " quantity, created_at, updated_at, flagged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                ((*r[:6], r[5], r[6]) for r in rows(year, alive, sundays, on_sundays)))
-            reports += cursor.rowcount
+async def build(db: Database, members_count: int, activities: int) -> dict[str, Any]:
+    """Units, members, five years of campaigns, reports and targets through storage/."""
+    rng = random.Random(2026)
+    tree = await build_tree(db, wards=WARDS, chapters_per_ward=CHAPTERS_PER_WARD)
+    chapters, ward_ids = tree.chapters, tree.wards
+    people = await add_members(db, rng, members_count, chapters)
+    figures = await add_campaigns(db, rng, people, chapters)
+    reports = await add_reports(db, rng, people, activities)
     # Targets for every unit and year: registration 95%, achievement 90%, households.
-    async with db.transaction() as conn:
-        await conn.executemany(
-            "INSERT INTO targets (unit_id, year, metric, value, set_at) VALUES (?, ?, ?, ?, ?)",
-            ((unit, year, metric, value, AT) for unit in [1, *ward_ids, *chapters]
-             for year in YEARS
-             for metric, value in (("standard_registered", 95), ("standard_achieved", 90),
-                                   ("households_recognised", 100))))
+    await targets.set_many(db, [
+        TargetRow(unit, year, metric, value) for unit in [tree.district, *ward_ids, *chapters]
+        for year in YEARS
+        for metric, value in (("standard_registered", 95), ("standard_achieved", 90),
+                              ("households_recognised", 100))], by=ADMIN, at=AT, source="bench")
     # The people who ask: a ward admin and a chapter head (members of their units).
-    async with db.transaction() as conn:
-        for user, unit, role in ((WARD_ADMIN, ward_ids[0], "unit_admin"),
-                                 (HEAD, chapters[0], "chapter_head")):
-            cursor = await conn.execute(
-                "INSERT INTO members (telegram_user_id, chat_id, full_name, unit_id, locale,"
-                " status, created_at, updated_at) VALUES (?, ?, ?, ?, 'vi', 'active', ?, ?)",
-                (user, user, f"Cán bộ {user}", chapters[0], AT, AT))
-            await conn.execute("INSERT INTO roles (member_id, role, unit_id, granted_at)"
-                               " VALUES (?, ?, ?, ?)", (cursor.lastrowid, role, unit, AT))
-            await conn.execute("INSERT INTO consents (telegram_user_id, purpose, version,"
-                               " given_at) VALUES (?, 'membership', 1, ?)", (user, AT))
-    return {"chapters": len(chapters), "wards": len(ward_ids), "standard_registrations": regs,
-            "households": households, "answers": answers, "activity_reports": reports,
-            "chapter": chapters[0]}
+    for user, unit, role in ((WARD_ADMIN, ward_ids[0], "unit_admin"),
+                             (HEAD, chapters[0], "chapter_head")):
+        member = await members.register(
+            db, NewMember(telegram_user_id=user, chat_id=user, full_name=f"Cán bộ {user}",
+                          phone=None, unit_id=chapters[0], locale="vi"),
+            consent_purpose="membership", consent_version=1, consent_at=AT)
+        await roles.grant(db, member.id, role, unit)
+    return {"chapters": len(chapters), "wards": len(ward_ids), **figures,
+            "activity_reports": reports, "chapter": chapters[0]}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -324,5 +313,8 @@ if __name__ == "__main__":
     parser.add_argument("--members", type=int, default=33_740)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds long")
     options = parser.parse_args()
+    if options.smoke:
+        options.members, options.runs, options.activities = 400, 1, 3_000
     asyncio.run(main(options.members, options.runs, options.activities))

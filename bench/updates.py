@@ -12,7 +12,7 @@ One run measures, with `send_rate=0` (no outgoing pacing) and a temp-dir SQLite 
 Latency is the time around ``await application.process_update(update)``; every Update is
 built before its clock starts. Throughput is updates divided by the summed processing time.
 
-    python bench/updates.py [--seconds N] [--members N] [--profile]
+    python bench/updates.py [--seconds N] [--members N] [--profile] [--smoke]
 
 ``--seconds`` is the measuring time of the /help phase and of the registration phase each
 (the echo phase processes as many updates as /help did). The last line printed is JSON.
@@ -489,7 +489,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="members pre-registered for /help (default 2000)")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the /help phase and print the top costs")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a seconds-long run with tiny sizes (the test suite runs it)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.seconds, args.members = 0.2, 300  # enough people to stay under the flood limit
     result = asyncio.run(run(args.seconds, args.members, args.profile))
     print(json.dumps(result, ensure_ascii=False))
 

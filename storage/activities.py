@@ -9,6 +9,7 @@ never rewrite history; chapter views count a unit's subtree. Days are local date
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storage.db import Database
@@ -121,6 +122,22 @@ async def add_once(db: Database, new: NewReport, *, at: str) -> tuple[Report, bo
     )
     assert row is not None
     return _report(row), created
+
+
+async def add_many(db: Database, reports: Iterable[NewReport], *, at: str) -> int:
+    """Store many reports in one transaction (a seed of a million); a member's second report
+    of a type on a day is skipped, as `add_once` does. How many were stored."""
+    async with db.transaction() as conn:
+        cursor = await conn.executemany(
+            """INSERT INTO activity_reports
+                   (member_id, unit_id, activity_code, day, quantity, note, photo_file_id,
+                    source, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (member_id, activity_code, day) DO NOTHING""",
+            ((r.member_id, r.unit_id, r.activity_code, r.day, r.quantity, r.note,
+              r.photo_file_id, r.source, at, at) for r in reports),
+        )
+        return cursor.rowcount
 
 
 async def get(db: Database, report_id: int) -> Report | None:

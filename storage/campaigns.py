@@ -8,7 +8,7 @@ registration belongs to, so a decision racing a `/year close` cannot slip throug
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import aiosqlite
@@ -331,6 +331,37 @@ async def register(
     return found, created
 
 
+async def register_many(
+    db: Database, campaign: str, *, year: int, rows: Iterable[tuple[int, int]], at: str,
+    criteria_set: str | None = None,
+) -> list[int]:
+    """Register many (member id, unit id) pairs for a year in one transaction (a seed at
+    district scale); those already registered are left alone. Their registration ids, in order."""
+    columns = "year, member_id, unit_id, registered_at"
+    extra: tuple = ()
+    if campaign == FAMILY:
+        columns += ", criteria_set"
+        extra = (criteria_set,)
+    values = [(year, member_id, unit_id, at, *extra) for member_id, unit_id in rows]
+    async with db.transaction() as conn:
+        async with conn.execute(  # any closure of the year: a seed does not pick its units
+            "SELECT 1 FROM closed_years WHERE year = ? LIMIT 1", (year,)
+        ) as found:
+            if await found.fetchone() is not None:
+                raise YearClosed(year)
+        await conn.executemany(
+            f"INSERT INTO {_TABLE[campaign]} ({columns})"
+            f" VALUES ({', '.join('?' * (4 + len(extra)))})"
+            " ON CONFLICT (member_id, year) DO NOTHING",
+            values,
+        )
+        async with conn.execute(
+            f"SELECT member_id, id FROM {_TABLE[campaign]} WHERE year = ?", (year,)
+        ) as cursor:
+            found = dict(tuple(r) for r in await cursor.fetchall())
+    return [found[v[1]] for v in values]
+
+
 async def withdraw(db: Database, campaign: str, member_id: int, year: int) -> bool:
     """Withdraw before the evaluation (commitments/answers go with it); False if none."""
     async with db.transaction() as conn:
@@ -402,6 +433,30 @@ async def set_answer(
         updated = await _load(conn, FAMILY, household_id)
     assert updated is not None
     return updated
+
+
+async def answer_many(
+    db: Database, answers: Iterable[tuple[int, str, bool]], *, live_codes: Collection[str],
+    at: str,
+) -> int:
+    """Record many (household id, criterion, met) answers in one transaction, then whether
+    each household answered now meets every live criterion (a seed at district scale)."""
+    rows = [(household, code, int(met), at) for household, code, met in answers]
+    codes = tuple(live_codes)
+    meets_all = _MEETS_ALL.format(marks=",".join("?" * len(codes)), n=len(codes))
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO household_answers (household_id, criterion_code, met, answered_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (household_id, criterion_code)"
+            " DO UPDATE SET met = excluded.met, answered_at = excluded.answered_at",
+            rows,
+        )
+        await conn.executemany(
+            f"UPDATE household_registrations SET meets_all = {meets_all}, assessed_at = ?"
+            " WHERE id = ? AND result IS NULL",
+            [(*codes, at, household) for household in dict.fromkeys(r[0] for r in rows)],
+        )
+    return len(rows)
 
 
 async def refresh_meets_all(db: Database, year: int, live_codes: Collection[str], *,

@@ -245,6 +245,8 @@ async def test_backup_while_the_bot_writes_is_consistent(tmp_path: Path) -> None
         """Registrations, each a member row and a consent row in one transaction."""
         nonlocal written
         while not stop.is_set():
+            if written == 200:
+                enough.set()
             await members.register(db, NewMember(
                 telegram_user_id=500_000 + written, chat_id=500_000 + written,
                 full_name="Lê Thị Mai", phone=None, unit_id=chapter.id, locale="vi"),
