@@ -358,8 +358,8 @@ async def register_many(
         async with conn.execute(
             f"SELECT member_id, id FROM {_TABLE[campaign]} WHERE year = ?", (year,)
         ) as cursor:
-            found = dict(tuple(r) for r in await cursor.fetchall())
-    return [found[v[1]] for v in values]
+            ids = {r[0]: r[1] for r in await cursor.fetchall()}
+    return [ids[v[1]] for v in values]
 
 
 async def withdraw(db: Database, campaign: str, member_id: int, year: int) -> bool:
