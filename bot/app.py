@@ -34,7 +34,6 @@ from handlers import (
     fallback,
     family,
     language,
-    menu,
     notices,
     privacy,
     profile,
@@ -50,6 +49,7 @@ from handlers import reminders as reminder_schedules
 from handlers import settings as settings_menu
 from handlers import stats as stats_command
 from handlers import targets as target_command
+from handlers.kit import menu
 from storage import campaigns
 from storage.db import Database
 from storage.persistence import SQLitePersistence

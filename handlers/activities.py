@@ -43,8 +43,8 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator, nfc
 from bot.validators import InvalidInput
-from handlers import menu, prompts
-from handlers.common import (
+from handlers.kit import answers, menu
+from handlers.kit.replies import (
     answer_stale,
     conversation_handler,
     draft_press,
@@ -200,7 +200,7 @@ def _new_draft(context: BotContext, **values: Any) -> dict[str, Any]:
 def _drop_draft(context: BotContext) -> None:
     if context.user_data is not None:
         context.user_data.pop("act", None)
-    prompts.release(context, PREFIX)
+    answers.release(context, PREFIX)
 
 
 def _press(update: Update, context: BotContext) -> callbacks.CallbackData | None:
@@ -265,7 +265,7 @@ def _keyboard(context: BotContext, choice: Choice, step: str) -> InlineKeyboardM
 
 async def _ask(update: Update, context: BotContext, text: str,
                keyboard: InlineKeyboardMarkup | None, state: str) -> str:
-    prompts.ask(context, PREFIX)
+    answers.ask(context, PREFIX)
     await say(update, context, text, keyboard)
     return state
 
@@ -378,7 +378,7 @@ async def photo_pressed(update: Update, context: BotContext) -> str | int:
         return END
     data = callbacks.decode(query.data)
     report_id = data.arg(0) if data else None
-    number = prompts.int_arg(report_id)
+    number = answers.int_arg(report_id)
     report = await activities.get(context.db, number) if number is not None else None
     if report is None or report.member_id != member.id:
         await _stale(update, context)
@@ -409,8 +409,8 @@ async def type_pressed(update: Update, context: BotContext) -> str | None:
 
 async def type_typed(update: Update, context: BotContext) -> str | None:
     """An activity type by number or name."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     option = _type_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -437,8 +437,8 @@ async def date_pressed(update: Update, context: BotContext) -> str | None:
 
 async def date_typed(update: Update, context: BotContext) -> str | None:
     """A typed date (or the number of a button)."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     text = typed_text(update)
     option = _date_choice(context).resolve(text)
     if option is not None:
@@ -463,8 +463,8 @@ async def _date_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def quantity_typed(update: Update, context: BotContext) -> str | None:
     """The quantity, e.g. 2,5 (kg)."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     draft = _draft(context)
     try:
         value = parse_quantity(typed_text(update), _unit(context, draft.get("code")))
@@ -492,8 +492,8 @@ async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def note_typed(update: Update, context: BotContext) -> str | None:
     """The note itself, or the number of a button."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     text = nfc(typed_text(update)).strip()
     option = _note_choice(context).resolve(text)
     if option is not None:
@@ -509,8 +509,8 @@ async def note_typed(update: Update, context: BotContext) -> str | None:
 
 async def note_photo(update: Update, context: BotContext) -> str | None:
     """A photo where the note was asked: take it as the photo (its caption as the note)."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     message = update.effective_message
     assert message is not None and message.photo
     draft = _draft(context)
@@ -546,8 +546,8 @@ async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def photo_given(update: Update, context: BotContext) -> str | None:
     """The photo (only its file_id is kept)."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     message = update.effective_message
     assert message is not None and message.photo
     draft = _draft(context)
@@ -560,8 +560,8 @@ async def photo_given(update: Update, context: BotContext) -> str | None:
 
 async def photo_text(update: Update, context: BotContext) -> str | None:
     """Text where a photo was asked: the number of a button, or a hint."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     option = _photo_choice(context).resolve(typed_text(update))
     if option is not None:
         return await _photo_chosen(update, context, option.key)
@@ -572,8 +572,8 @@ async def photo_text(update: Update, context: BotContext) -> str | None:
 
 async def photo_as_file(update: Update, context: BotContext) -> None:
     """An image sent as a file."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     await say(update, context, context.t._("Please send the picture as a photo, not as a "
                                            "file."))
     return None
@@ -589,8 +589,8 @@ async def confirm_pressed(update: Update, context: BotContext) -> str | int | No
 
 async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
     """The summary answered by number."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     option = _confirm_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -664,8 +664,8 @@ async def _save(update: Update, context: BotContext) -> str | int:
 
 async def photo_added(update: Update, context: BotContext) -> str | int | None:
     """The photo for a recorded report (after '📷 Add a photo')."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     t = context.t
     member = await member_with_chapter(update, context)
     message = update.effective_message
@@ -687,21 +687,21 @@ async def photo_added(update: Update, context: BotContext) -> str | int | None:
 
 async def photo_expected(update: Update, context: BotContext) -> str | None:
     """Text while a photo for a recorded report is awaited."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     await say(update, context, context.t._("Please send a photo (not text), or /cancel."))
     return ADD_PHOTO
 
 
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave the flow; nothing half-entered is stored."""
-    if (update.message is not None and not prompts.owns(context, PREFIX)
-            and not prompts.owns(context, LIST_PREFIX)):
-        await prompts.pass_on_cancel(update, context)  # meant for a later question
+    if (update.message is not None and not answers.owns(context, PREFIX)
+            and not answers.owns(context, LIST_PREFIX)):
+        await answers.pass_on_cancel(update, context)  # meant for a later question
         return None
     draft = (context.user_data or {}).get("act") or {}
     _drop_draft(context)
-    prompts.release(context, LIST_PREFIX)
+    answers.release(context, LIST_PREFIX)
     t = context.t
     if draft.get("report_id") and draft.get("mode") != "photo":
         await say(update, context, t._("Cancelled; your report is unchanged."))
@@ -716,8 +716,8 @@ async def cancel(update: Update, context: BotContext) -> int | None:
 
 async def wrong_kind(update: Update, context: BotContext) -> None:
     """A photo, sticker or file where text or a button was expected."""
-    if not (prompts.owns(context, PREFIX) or prompts.owns(context, LIST_PREFIX)):
-        await prompts.pass_on(update, context)
+    if not (answers.owns(context, PREFIX) or answers.owns(context, LIST_PREFIX)):
+        await answers.pass_on(update, context)
         return
     await say(update, context, context.t._(
         "I cannot use that here. Please answer the last question with text or a button "
@@ -745,7 +745,7 @@ async def _list_view(context: BotContext, member: Member,
     found = await activities.of_member(context.db, member.id, limit=LIST_PAGE,
                                        offset=page * LIST_PAGE)
     if not found:
-        prompts.release(context, LIST_PREFIX)
+        answers.release(context, LIST_PREFIX)
         return t._("You have not reported any activity yet. Report one with /report."), None, \
             Choice([])
     _remember(context, "list", page=page)
@@ -814,7 +814,7 @@ def _delete_choice(context: BotContext) -> Choice:
 
 def _remember(context: BotContext, view: str, **params: Any) -> None:
     assert context.user_data is not None
-    prompts.ask(context, LIST_PREFIX)
+    answers.ask(context, LIST_PREFIX)
     context.user_data[LIST_PREFIX] = {"view": view, **params}
 
 
@@ -846,7 +846,7 @@ async def list_pressed(update: Update, context: BotContext) -> str | int | None:
     data = callbacks.decode(query.data)
     message = query.message if isinstance(query.message, Message) else None
     kind = data.arg(0) if data else None
-    number = prompts.int_arg(data.arg(1)) if data else None
+    number = answers.int_arg(data.arg(1)) if data else None
     if data is not None and kind == "p" and number is not None:
         await query.answer()
         text, keyboard, _choice = await _list_view(context, member, number)
@@ -866,8 +866,8 @@ async def list_pressed(update: Update, context: BotContext) -> str | int | None:
 
 async def list_typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest list, card or delete question."""
-    if not prompts.owns(context, LIST_PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, LIST_PREFIX):
+        return await answers.pass_on(update, context)
     member = await member_with_chapter(update, context)
     if member is None:
         return END
@@ -923,7 +923,7 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
     if action == "edit":
         if query is not None:
             await retire_buttons(query)
-        prompts.release(context, LIST_PREFIX)
+        answers.release(context, LIST_PREFIX)
         _new_draft(context, report_id=report.id, code=report.activity_code, day=report.day,
                    quantity=report.quantity, note=report.note, photo=report.photo_file_id,
                    review=True)
@@ -1006,7 +1006,7 @@ def _on(step: str, handler: Any) -> CallbackQueryHandler:
 
 def conversation() -> ConversationHandler[Any]:
     """The report conversation with /myreports (a new object per application)."""
-    answer = prompts.ANSWER
+    answer = answers.ANSWER
     return conversation_handler(
         entry_points=[
             CommandHandler("report", start_report, filters.ChatType.PRIVATE),

@@ -35,9 +35,9 @@ from bot.i18n import N_, Translator, nfc, translator
 from bot.permissions import Role, load_principal, may_act_on_unit
 from bot.stats import METRIC_BY_CODE
 from bot.validators import InvalidInput, display_phone, normalise_phone
-from handlers import menu
-from handlers.common import edit as edit_message
-from handlers.common import erased_member, page_buttons, paginate, refuse, requires, say
+from handlers.kit import menu
+from handlers.kit.replies import edit as edit_message
+from handlers.kit.replies import erased_member, page_buttons, paginate, refuse, requires, say
 from storage import admin, audit, deliveries, units
 from storage.admin import ChangeRefused, MemberBrief
 from storage.db import to_iso

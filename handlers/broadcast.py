@@ -28,7 +28,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Principal, Role, may_act_on_unit
-from handlers.common import (
+from handlers.kit.replies import (
     answer_stale,
     conversation_handler,
     draft_press,
@@ -42,7 +42,7 @@ from handlers.common import (
     say,
     typed_text,
 )
-from handlers.common import edit as edit_message
+from handlers.kit.replies import edit as edit_message
 from storage import deliveries, units
 from storage.db import to_iso
 from storage.deliveries import NewBroadcast

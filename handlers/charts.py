@@ -19,8 +19,8 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 from bot import stats as figures_of
 from bot.context import BotContext
 from bot.permissions import Role
-from handlers.common import requires, say
-from handlers.stats import may_see, parse_scope, scope_name
+from handlers.kit.replies import requires, say
+from handlers.kit.scope import may_see, parse_scope, scope_name
 
 
 def _rate(part: int, whole: int) -> int | None:

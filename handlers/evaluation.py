@@ -34,7 +34,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
-from handlers.common import edit, erased_member, refuse, requires, say
+from handlers.kit.replies import edit, erased_member, refuse, requires, say
 from storage import campaigns, deliveries, units
 from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
 from storage.db import to_iso

@@ -15,8 +15,8 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 from bot import export
 from bot.context import BotContext
 from bot.permissions import Role
-from handlers.common import refuse, requires, say
-from handlers.stats import may_see, parse_scope, scope_name
+from handlers.kit.replies import refuse, requires, say
+from handlers.kit.scope import may_see, parse_scope, scope_name
 from storage import exports
 from storage.db import to_iso
 

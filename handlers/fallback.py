@@ -20,7 +20,7 @@ from handlers import evaluation, family, language, privacy, standard
 from handlers import settings as settings_menu
 from handlers import stats as stats_screens
 from handlers import targets as target_screens
-from handlers.common import answer_stale, retire_buttons, say
+from handlers.kit.replies import answer_stale, retire_buttons, say
 
 # Choices offered outside a conversation that may be answered by typing their number.
 TYPED_CHOICES: dict[str, Callable[[Update, BotContext, str], Awaitable[bool]]] = {

@@ -28,8 +28,8 @@ from bot import callbacks, consent
 from bot.catalog import CriteriaSet
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from handlers import menu
-from handlers.common import edit, member_with_chapter, retire_buttons, say
+from handlers.kit import menu
+from handlers.kit.replies import edit, member_with_chapter, retire_buttons, say
 from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso

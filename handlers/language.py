@@ -12,8 +12,8 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
 from bot.settings import SUPPORTED_LOCALES
-from handlers import menu
-from handlers.common import answer_stale, retire_buttons, say
+from handlers.kit import menu
+from handlers.kit.replies import answer_stale, retire_buttons, say
 from storage import members
 
 PREFIX = "lang"

@@ -57,8 +57,9 @@ from bot.permissions import Role
 from bot.processing import set_outcome
 from bot.settings import SUPPORTED_LOCALES
 from bot.validators import display_phone
-from handlers import menu, registration
-from handlers.common import answer_stale, paginate, retire_buttons, say
+from handlers import registration
+from handlers.kit import menu
+from handlers.kit.replies import answer_stale, paginate, retire_buttons, say
 from storage import privacy
 from storage.db import to_iso
 

@@ -35,8 +35,8 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.settings import SUPPORTED_LOCALES
 from bot.validators import InvalidInput, clean_full_name, display_phone, normalise_phone
-from handlers import menu
-from handlers.common import (
+from handlers.kit import menu
+from handlers.kit.replies import (
     answer_stale,
     conversation_handler,
     draft_press,
@@ -46,7 +46,7 @@ from handlers.common import (
     say,
     typed_text,
 )
-from handlers.common import edit as edit_message
+from handlers.kit.replies import edit as edit_message
 from storage import members, units
 from storage.db import utc_now
 from storage.members import NewMember

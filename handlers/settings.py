@@ -19,7 +19,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
 from handlers import language, privacy
-from handlers.common import edit, say
+from handlers.kit.replies import edit, say
 from storage import reminders
 from storage.db import to_iso
 

@@ -19,8 +19,8 @@ from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import nfc
-from handlers import menu
-from handlers.common import answer_stale, edit, member_with_chapter, retire_buttons, say
+from handlers.kit import menu
+from handlers.kit.replies import answer_stale, edit, member_with_chapter, retire_buttons, say
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso

@@ -22,8 +22,8 @@ from bot.context import BotContext
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRICS
 from bot.target_import import COUNT_MAX, parse_value
-from handlers.common import edit, refuse, requires, say
-from handlers.stats import may_see, parse_scope, scope_name
+from handlers.kit.replies import edit, refuse, requires, say
+from handlers.kit.scope import may_see, parse_scope, scope_name
 from storage import targets
 from storage.db import to_iso
 from storage.targets import TargetRow

@@ -11,8 +11,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot import callbacks, orgtree
 from bot.context import BotContext
 from bot.permissions import Principal, Role
-from handlers import menu
-from handlers.common import answer_stale, edit, page_buttons, paginate, requires, say
+from handlers.kit import menu
+from handlers.kit.replies import answer_stale, edit, page_buttons, paginate, requires, say
 from storage import members
 from storage.db import Database
 

@@ -15,8 +15,8 @@ from telegram import Update
 from telegram.ext import ConversationHandler, filters
 
 from bot.context import BotContext
-from handlers import menu
-from handlers.common import say
+from handlers.kit import menu
+from handlers.kit.replies import say
 
 # Main-menu buttons always open their feature, whatever question is open.
 _MENU_LABELS = (menu.PROFILE, menu.LANGUAGE, menu.HELP, menu.REGISTER, menu.UNITS,
