@@ -38,12 +38,12 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot import reminders as schedule
-from bot.catalog import Entry
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import N_, Translator, nfc
+from bot.i18n import N_, nfc
 from bot.validators import InvalidInput
 from handlers.kit import answers, menu
+from handlers.kit.days import activity_label, day_text, local_today, quantity_text, unit_of
 from handlers.kit.replies import (
     answer_stale,
     conversation_handler,
@@ -142,11 +142,6 @@ def parse_quantity(text: str, unit: str | None = None) -> float:
     return value
 
 
-def local_today(context: BotContext) -> date:
-    """Today where the union is."""
-    return context.clock.now().astimezone(context.settings.timezone).date()
-
-
 def editable_until(report: Report) -> datetime:
     """Until when she may still edit or delete a report (EDIT_DAYS after reporting)."""
     return datetime.fromisoformat(report.created_at) + timedelta(days=EDIT_DAYS)
@@ -155,31 +150,6 @@ def editable_until(report: Report) -> datetime:
 def is_editable(context: BotContext, report: Report) -> bool:
     """Whether the edit window of a report is still open."""
     return context.clock.now() < editable_until(report)
-
-
-def activity_label(context: BotContext, code: str) -> str:
-    """The catalog label of an activity type in her language (the code if it is unknown)."""
-    entry = context.catalog.find("activities", code)
-    return entry.label(context.t.locale) if entry else code
-
-
-def _unit(context: BotContext, code: str | None) -> str | None:
-    entry: Entry | None = context.catalog.find("activities", code) if code else None
-    return entry.unit(context.t.locale) if entry and entry.unit else None
-
-
-def quantity_text(context: BotContext, code: str, quantity: float | None) -> str:
-    """'2,5 kg'."""
-    if quantity is None:
-        return ""
-    unit = _unit(context, code)
-    number = context.t.number(round(quantity, 2))
-    return f"{number} {html.escape(unit)}" if unit else number
-
-
-def day_text(t: Translator, day: str | date) -> str:
-    """A local date as she reads it."""
-    return t.date(date.fromisoformat(day) if isinstance(day, str) else day)
 
 
 # --- the draft -------------------------------------------------------------------------------
@@ -248,7 +218,7 @@ def _confirm_choice(context: BotContext) -> Choice:
     options = [Option("save", t._("✅ Save")),
                Option("type", t._("✏️ Change the activity")),
                Option("date", t._("✏️ Change the date"))]
-    if _unit(context, draft.get("code")):
+    if unit_of(context, draft.get("code")):
         options.append(Option("quantity", t._("✏️ Change the quantity")))
     options += [Option("note", t._("✏️ Change the note")),
                 Option("photo", t._("📷 Change the photo")),
@@ -287,7 +257,7 @@ async def _ask_date(update: Update, context: BotContext) -> str:
 
 async def _ask_quantity(update: Update, context: BotContext) -> str:
     t = context.t
-    unit = _unit(context, _draft(context).get("code")) or ""
+    unit = unit_of(context, _draft(context).get("code")) or ""
     return await _ask(update, context,
                       t._("How much, in {unit}? Type a number, e.g. 2,5.",
                           unit=html.escape(unit)), None, QUANTITY)
@@ -346,7 +316,7 @@ async def _next(update: Update, context: BotContext) -> str:
         return await _ask_type(update, context)
     if "day" not in draft:
         return await _ask_date(update, context)
-    if _unit(context, draft["code"]) and draft.get("quantity") is None:
+    if unit_of(context, draft["code"]) and draft.get("quantity") is None:
         return await _ask_quantity(update, context)
     if draft.get("review"):
         return await _ask_confirm(update, context)
@@ -422,7 +392,7 @@ async def type_typed(update: Update, context: BotContext) -> str | None:
 async def _type_chosen(update: Update, context: BotContext, code: str) -> str:
     draft = _draft(context)
     draft["code"] = code
-    if not _unit(context, code):
+    if not unit_of(context, code):
         draft["quantity"] = None
     return await _next(update, context)
 
@@ -467,7 +437,7 @@ async def quantity_typed(update: Update, context: BotContext) -> str | None:
         return await answers.pass_on(update, context)
     draft = _draft(context)
     try:
-        value = parse_quantity(typed_text(update), _unit(context, draft.get("code")))
+        value = parse_quantity(typed_text(update), unit_of(context, draft.get("code")))
     except InvalidInput as exc:
         await say(update, context, context.t._(exc.reason, **exc.values))
         return await _ask_quantity(update, context)

@@ -35,7 +35,7 @@ from bot.i18n import N_, Translator, nfc, translator
 from bot.permissions import Role, load_principal, may_act_on_unit
 from bot.stats import METRIC_BY_CODE
 from bot.validators import InvalidInput, display_phone, normalise_phone
-from handlers.kit import menu
+from handlers.kit import answers, menu
 from handlers.kit.replies import edit as edit_message
 from handlers.kit.replies import erased_member, page_buttons, paginate, refuse, requires, say
 from storage import admin, audit, deliveries, units
@@ -793,6 +793,11 @@ async def audit_pressed(update: Update, context: BotContext) -> None:
     text, keyboard = await _audit_page(context, int(data.arg(1) or 0))
     if isinstance(query.message, Message):
         await edit_message(query.message, text, keyboard)
+
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(GRANT, grant_typed, cancel=cancel_grant)
+answers.register(UNIT, unit_typed, cancel=cancel_unit)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -33,8 +33,8 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, nfc, translator
 from bot.permissions import Role, may_act_on_unit
-from handlers.activities import activity_label, day_text, local_today, quantity_text
 from handlers.kit import answers
+from handlers.kit.days import activity_label, day_text, local_today, quantity_text
 from handlers.kit.replies import conversation_handler, edit, refuse, requires, say
 from storage import activities, members, units
 from storage.activities import FLAG_REASON_MAX, Report

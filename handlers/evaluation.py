@@ -34,6 +34,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
+from handlers.kit import answers
 from handlers.kit.replies import edit, erased_member, refuse, requires, say
 from storage import campaigns, deliveries, units
 from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
@@ -936,6 +937,11 @@ async def _closures_text(context: BotContext) -> str:
     if not found:
         lines.append(t._("None: {years} are open.", years=" · ".join(map(str, years))))
     return "\n".join(lines)
+
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(PREFIX, typed)
+answers.register(YEAR_PREFIX, close_typed)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -35,7 +35,7 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.settings import SUPPORTED_LOCALES
 from bot.validators import InvalidInput, clean_full_name, display_phone, normalise_phone
-from handlers.kit import menu
+from handlers.kit import membership_consent, menu
 from handlers.kit.replies import (
     answer_stale,
     conversation_handler,
@@ -53,8 +53,6 @@ from storage.members import NewMember
 
 CONSENT, NAME, PHONE, UNIT, CONFIRM = "consent", "name", "phone", "unit", "confirm"
 PREFIX = "reg"
-CONSENT_PURPOSE = "membership"
-CONSENT_VERSION = 1
 END = ConversationHandler.END
 
 KIND_LABELS = {
@@ -63,22 +61,6 @@ KIND_LABELS = {
     "chapter": N_("chapter (chi hội)"),
     "group": N_("group (tổ)"),
 }
-
-CONSENT_TEXT = N_(
-    "<b>Welcome to the Women's Union bot!</b>\n"
-    "Here you can register as a member, keep your details up to date and receive your "
-    "chapter's notices.\n\n"
-    "<b>Before we start, we need your consent.</b>\n"
-    "• <b>What is stored:</b> your full name, phone number, chapter, Telegram account and "
-    "language.\n"
-    "• <b>Why:</b> so your chapter and the union can manage membership, send you notices and "
-    "count participation.\n"
-    "• <b>Who sees it:</b> your chapter head and the union officers responsible for your unit.\n"
-    "• <b>Your rights:</b> you can see and correct your data at any time with /me, and ask "
-    "for it to be deleted.\n\n"
-    "Do you agree?"
-)
-
 
 # --- the draft -------------------------------------------------------------------------------
 
@@ -146,7 +128,7 @@ async def _ask_consent(update: Update, context: BotContext) -> str:
 def _consent_screen(context: BotContext) -> str:
     """The short layer of the notice: the consent text, who is responsible, the full notice."""
     t = context.t
-    return t._(CONSENT_TEXT) + "\n\n" + t._(
+    return t._(membership_consent.CONSENT_TEXT) + "\n\n" + t._(
         "<i>Responsible for your data: {org}. Saying no does not affect your membership of "
         "the union. The full notice (what is kept, for how long, your rights and how to "
         "reach a person): “📖 Read in full” or /privacy.</i>",
@@ -543,8 +525,8 @@ async def _save(update: Update, context: BotContext) -> int:
                 unit_id=draft["unit_id"],
                 locale=context.locale,
             ),
-            consent_purpose=CONSENT_PURPOSE,
-            consent_version=CONSENT_VERSION,
+            consent_purpose=membership_consent.CONSENT_PURPOSE,
+            consent_version=membership_consent.CONSENT_VERSION,
             consent_at=draft["consent_at"],
         )
         text = context.t._(

@@ -36,8 +36,8 @@ from bot.context import BotContext
 from bot.i18n import N_, nfc, sort_key
 from bot.permissions import Role, may_act_on_unit
 from bot.validators import InvalidInput
-from handlers.activities import local_today
 from handlers.kit import answers
+from handlers.kit.days import local_today
 from handlers.kit.replies import conversation_handler, edit, refuse, requires, say
 from storage import deliveries, reminders
 from storage.db import to_iso

@@ -25,7 +25,7 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRIC_BY_CODE, ActivityFigures, Figures, Row
-from handlers.kit import menu
+from handlers.kit import answers, menu, offers
 from handlers.kit.replies import edit, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, principal_of, roots, scope_name
 from storage.stats import ActivityCounts, UnitCounts
@@ -432,8 +432,6 @@ async def _open_unit(update: Update, context: BotContext, unit_id: int | None, y
 
 async def _summary_action(update: Update, context: BotContext, unit: int | None, year: int,
                           key: str, message: Message | None) -> None:
-    from handlers import charts, export  # the summary offers both
-
     if key == "up":
         up = await _up(context, unit)
         if up is False:
@@ -457,15 +455,16 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
         screen = await _criteria_screen(context, unit, year)
     elif key == "pick":
         screen = await _pick_screen(context, year)
-    elif key == "chart":
-        await charts.send_charts(update, context, unit, year)
-        return
-    elif key == "xlsx":
-        await export.request_export(update, context, unit, year, "xlsx")
+    elif (action := offers.scope_action(key)) is not None:  # the chart, the export
+        await action(update, context, unit, year)
         return
     else:  # back
         screen = await _summary_screen(context, unit, year)
     await _put(update, context, screen, message)
+
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(PREFIX, typed)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -22,6 +22,7 @@ from bot.context import BotContext
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRICS
 from bot.target_import import COUNT_MAX, parse_value
+from handlers.kit import answers
 from handlers.kit.replies import edit, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, scope_name
 from storage import targets
@@ -309,6 +310,11 @@ async def cancel_value(update: Update, context: BotContext) -> bool:
     _forget(context)
     await say(update, context, context.t._("All right, the target stays as it was."))
     return True
+
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(PREFIX, typed)
+answers.register(VALUE, value_typed, cancel=cancel_value)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

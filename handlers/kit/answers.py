@@ -1,15 +1,17 @@
-"""Typed answers inside the activity, chapter and reminder conversations.
+"""The typed-answer router: the latest question asked in a chat owns the next typed answer.
 
-Several features show choices and questions at the same time; the latest one shown owns a
-typed answer (`user_data["pending_choice"]`, as for the stateless features in
-`fallback.TYPED_CHOICES`). A conversation whose question is no longer the latest passes a
-typed text or /cancel on to the fallback, and keeps its own state and draft.
+Several features show choices and questions at the same time. Asking one records its prefix
+(`ask`, kept in `user_data["pending_choice"]`); a feature registers, once, what answers its
+question (`register`). A typed text outside a conversation goes to the latest question
+(`free_message`); a conversation whose question is no longer the latest passes a typed text or
+/cancel on here (`pass_on`, `pass_on_cancel`) and keeps its own state and draft.
 """
 
 from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import ConversationHandler, filters
@@ -44,18 +46,66 @@ def release(context: BotContext, prefix: str) -> None:
         context.user_data.pop("pending_choice")
 
 
-async def pass_on(update: Update, context: BotContext) -> None:
-    """Give a typed text to whichever choice is the latest (or the usual hint)."""
-    from handlers import fallback  # fallback imports the feature modules
+Typed = Callable[[Update, BotContext, str], Awaitable[bool]]
+"""Answers a typed text for a question; False: the text answers nothing there."""
+Cancel = Callable[[Update, BotContext], Awaitable[bool]]
+"""Leaves a question on /cancel with its own words; False: there was nothing to leave."""
 
-    await fallback.free_message(update, context)
+_TYPED: dict[str, Typed] = {}
+_CANCEL: dict[str, Cancel] = {}
+
+
+def register(prefix: str, typed: Typed, *, cancel: Cancel | None = None) -> None:
+    """What answers the question `prefix` when it is the latest (and what /cancel says)."""
+    _TYPED[prefix] = typed
+    if cancel is not None:
+        _CANCEL[prefix] = cancel
+
+
+def latest(context: BotContext) -> str | None:
+    """The prefix of the latest question asked in this chat (None: no question is open)."""
+    value = (context.user_data or {}).get("pending_choice")
+    return value if isinstance(value, str) else None
+
+
+async def free_message(update: Update, context: BotContext) -> None:
+    """Text or media outside any flow: the latest question's answer if it takes it, else a hint."""
+    message = update.effective_message
+    pending = latest(context)
+    typed = _TYPED.get(pending) if pending else None
+    if (message is not None and message.text and typed is not None
+            and await typed(update, context, message.text)):
+        return
+    t = context.t
+    principal = context.principal
+    if principal is not None and (principal.member is not None or principal.is_super_admin):
+        await say(update, context, t._("Please use the menu buttons below, or send /help to "
+                                       "see what I can do."))
+    else:
+        await say(update, context, t._("Hello! Send /start to register as a member of the "
+                                       "Women's Union, or /help to learn more."))
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/cancel outside any flow: leave the latest question, or say there was nothing running."""
+    pending = latest(context)
+    leave = _CANCEL.get(pending) if pending else None
+    if leave is not None and await leave(update, context):
+        return
+    if context.user_data is not None:
+        context.user_data.pop("pending_choice", None)
+    await say(update, context, context.t._("There is nothing to cancel. /help lists what I "
+                                           "can do."))
+
+
+async def pass_on(update: Update, context: BotContext) -> None:
+    """Give a typed text to whichever question is the latest (or the usual hint)."""
+    await free_message(update, context)
 
 
 async def pass_on_cancel(update: Update, context: BotContext) -> None:
     """/cancel meant for the latest question, which is another feature's."""
-    from handlers import fallback
-
-    await fallback.nothing_to_cancel(update, context)
+    await nothing_to_cancel(update, context)
 
 
 async def cancel(update: Update, context: BotContext, prefix: str, said: str) -> int | None:
