@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, orgtree, senders
@@ -35,13 +35,12 @@ from bot.i18n import N_, Translator, nfc, translator
 from bot.permissions import Role, load_principal, may_act_on_unit
 from bot.stats import METRIC_BY_CODE
 from bot.validators import InvalidInput, display_phone, normalise_phone
-from handlers.kit import answers, menu
+from handlers.kit import answers, menu, outbox
 from handlers.kit.replies import edit as edit_message
 from handlers.kit.replies import erased_member, page_buttons, paginate, refuse, requires, say
-from storage import admin, audit, deliveries, units
+from storage import admin, audit, units
 from storage.admin import ChangeRefused, MemberBrief
 from storage.db import to_iso
-from storage.deliveries import SYSTEM_SENDER, NewBroadcast
 from storage.units import Unit
 
 GRANT = "ga"  # the /grant and /revoke flow
@@ -396,11 +395,10 @@ async def _apply_role(update: Update, context: BotContext, message: Message | No
                 else t._("{name} is not {role} of {unit}.", **values))
         await _put(update, context, text, None, message)
         return
-    told = await _tell_person(context, member, role, where, action)
+    await _tell_person(context, member, role=role, unit_id=unit_id, where=where, action=action)
     text = (t._("✅ {name} is now {role} of {unit}.", **values) if action == "grant"
             else t._("✅ {name} is no longer {role} of {unit}.", **values))
-    text += "\n" + (t._("She has been told.") if told else
-                    t._("She could not be told (she may have blocked the bot)."))
+    text += "\n" + t._("She will be told in a moment.")
     await _put(update, context, text, None, message)
 
 
@@ -412,23 +410,25 @@ async def _stop_lost_notices(context: BotContext) -> None:
         context.delivery.cancelled(broadcast_id)
 
 
-async def _tell_person(context: BotContext, member: MemberBrief, role: str, where: str,
-                       action: str) -> bool:
-    """Tell her in her language and give her the command menu of her roles now."""
+async def _tell_person(context: BotContext, member: MemberBrief, *, role: str, unit_id: int,
+                       where: str, action: str) -> None:
+    """Tell her in her language (through the outbox) and give her the command menu of her
+    roles now."""
     t = translator(member.locale)
     values = {"role": t._(ROLE_LABELS[role]), "unit": html.escape(where)}
     text = (t._("🎉 You are now {role} of {unit}. Send /help to see what you can do.",
                 **values) if action == "grant"
             else t._("Your role {role} of {unit} has ended. Thank you for your work!", **values))
+    assert context.principal is not None
+    await outbox.tell(context, [(member.id, text)], kind="role_change", unit_id=unit_id,
+                      by=context.principal.user_id)
     try:
-        await context.bot.send_message(member.chat_id, text)
         principal = await load_principal(context.db, member.telegram_user_id,
                                          context.settings.admin_ids)
         await menu.set_chat_commands(context.bot, member.chat_id, principal)
         context.bot_data.chats_with_menus.discard(member.chat_id)
-    except (Forbidden, TelegramError):
-        return False
-    return True
+    except TelegramError:  # she blocked the bot: her menu follows when she writes again
+        pass
 
 
 async def _answer(update: Update, context: BotContext, text: str | None = None) -> None:
@@ -700,7 +700,7 @@ async def _unit_decided(update: Update, context: BotContext, confirmed: bool,
     if op["op"] in ("move", "merge"):
         await _stop_lost_notices(context)
     await _put(update, context, text, None, message)
-    await _tell(context, op.get("into") or 0, notices)
+    await outbox.tell(context, notices, kind="unit_change", unit_id=op.get("into") or 0)
 
 
 def _merge_notices(result: admin.MergeResult, old: str, into: str) -> list[tuple[int, str]]:
@@ -811,15 +811,3 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CallbackQueryHandler(unit_pressed, pattern=callbacks.pattern(UNIT)),
         CallbackQueryHandler(audit_pressed, pattern=callbacks.pattern(AUDIT)),
     ]
-
-
-async def _tell(context: BotContext, unit_id: int, notices: list[tuple[int, str]]) -> None:
-    """Tell the people a change moved through the outbox (paced, resumable, recorded)."""
-    if not notices:
-        return
-    now = to_iso(context.clock.now())
-    await deliveries.enqueue_personal(context.db, NewBroadcast(
-        draft_key=f"unit_change:{unit_id}:{secrets.token_hex(8)}", created_by=SYSTEM_SENDER,
-        sender_chat_id=SYSTEM_SENDER, unit_id=unit_id, audience="unit_change", text_html="",
-        photo_file_id=None, scheduled_at=now, kind="unit_change"), notices, now=now)
-    context.delivery.wake()

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -33,7 +33,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, nfc, translator
 from bot.permissions import Role, may_act_on_unit
-from handlers.kit import answers
+from handlers.kit import answers, outbox
 from handlers.kit.days import activity_label, day_text, local_today, quantity_text
 from handlers.kit.replies import conversation_handler, edit, refuse, requires, say
 from storage import activities, members, units
@@ -457,18 +457,19 @@ async def reason_typed(update: Update, context: BotContext) -> str | int | None:
     assert update.effective_user is not None
     await activities.flag(context.db, report.id, by=update.effective_user.id, reason=text,
                           at=to_iso(context.clock.now()))
-    told = await _tell_member(context, report, text)
+    told = await _tell_member(context, report, reason=text, by=update.effective_user.id)
     fresh = await activities.get(context.db, report.id)
     assert fresh is not None
-    note = (t._("⚠️ Marked as doubtful; she has been told.") if told
+    note = (t._("⚠️ Marked as doubtful; she will be told in a moment.") if told
             else t._("⚠️ Marked as doubtful. She could not be told (she has stopped or blocked "
                      "the bot)."))
     await _put(update, context, await _card_screen(context, fresh, note), None)
     return SCREEN
 
 
-async def _tell_member(context: BotContext, report: Report, reason: str) -> bool:
-    """Send her the doubt mark and its reason in her language; False if she cannot be told."""
+async def _tell_member(context: BotContext, report: Report, *, reason: str, by: int) -> bool:
+    """Send her the doubt mark and its reason in her language (through the outbox); False if
+    she has left or erased her data."""
     member = await members.get(context.db, report.member_id)
     if member is None or member.status not in ("active", "stopped"):
         return False
@@ -478,11 +479,8 @@ async def _tell_member(context: BotContext, report: Report, reason: str) -> bool
     written = f"<i>{html.escape(reason)}</i>"
     text = t._(FLAG_NOTICE, activity=html.escape(label), date=day_text(t, report.day),
                reason=written)
-    try:
-        await context.bot.send_message(member.chat_id, text)
-    except TelegramError as exc:
-        log.info("doubt mark for member %s not delivered: %s", member.id, exc.message)
-        return False
+    await outbox.tell(context, [(member.id, text)], kind="doubt_mark",
+                      unit_id=member.unit_id or 0, by=by)
     return True
 
 
