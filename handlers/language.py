@@ -88,7 +88,11 @@ offers.offer_setting(offers.Setting("lang", 10, _language_label, lambda context:
                                     _choose_language))
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, language_typed)
+async def _options(context: BotContext) -> Choice:
+    return CHOICE
+
+
+answers.register(PREFIX, language_typed, options=_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

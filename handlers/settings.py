@@ -114,7 +114,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+answers.register(PREFIX, typed, options=_choice)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -10,12 +10,14 @@ question (`register`). A typed text outside a conversation goes to the latest qu
 from __future__ import annotations
 
 import functools
+import html
 import operator
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import ConversationHandler, filters
 
+from bot.choices import Choice
 from bot.context import BotContext
 from handlers.kit import menu
 from handlers.kit.replies import say
@@ -50,16 +52,45 @@ Typed = Callable[[Update, BotContext, str], Awaitable[bool]]
 """Answers a typed text for a question; False: the text answers nothing there."""
 Cancel = Callable[[Update, BotContext], Awaitable[bool]]
 """Leaves a question on /cancel with its own words; False: there was nothing to leave."""
+Options = Callable[[BotContext], Awaitable[Choice | None]]
+"""The numbered options a question offers now (None: it expects free text)."""
 
 _TYPED: dict[str, Typed] = {}
 _CANCEL: dict[str, Cancel] = {}
+_OPTIONS: dict[str, Options] = {}
 
 
-def register(prefix: str, typed: Typed, *, cancel: Cancel | None = None) -> None:
-    """What answers the question `prefix` when it is the latest (and what /cancel says)."""
+def register(prefix: str, typed: Typed, *, cancel: Cancel | None = None,
+             options: Options | None = None) -> None:
+    """What answers the question `prefix` when it is the latest, what /cancel says, and the
+    options it offers (shown again for a number that matches none; a channel without buttons
+    lists them)."""
     _TYPED[prefix] = typed
     if cancel is not None:
         _CANCEL[prefix] = cancel
+    if options is not None:
+        _OPTIONS[prefix] = options
+
+
+async def options_of(context: BotContext) -> Choice | None:
+    """The options of the latest question in this chat (None: none, or free text expected)."""
+    pending = latest(context)
+    found = _OPTIONS.get(pending) if pending else None
+    return await found(context) if found is not None else None
+
+
+async def _no_such_option(update: Update, context: BotContext, text: str) -> bool:
+    """A typed number that matches no option of the latest question: say so, with the options."""
+    number = text.strip().rstrip(".")
+    choice = await options_of(context) if number.isdigit() and len(number) < 6 else None
+    if choice is None or not choice.options:
+        return False
+    t = context.t
+    lines = [t._("There is no option {number} here. Please type one of these numbers (or tap "
+                 "a button of the latest message):", number=number)]
+    lines += [f"{n}. {html.escape(option.label)}" for n, option in enumerate(choice.options, 1)]
+    await say(update, context, "\n".join(lines[:60]))
+    return True
 
 
 def latest(context: BotContext) -> str | None:
@@ -74,7 +105,8 @@ async def free_message(update: Update, context: BotContext) -> None:
     pending = latest(context)
     typed = _TYPED.get(pending) if pending else None
     if (message is not None and message.text and typed is not None
-            and await typed(update, context, message.text)):
+            and (await typed(update, context, message.text)
+                 or await _no_such_option(update, context, message.text))):
         return
     t = context.t
     principal = context.principal
