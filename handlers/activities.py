@@ -380,7 +380,8 @@ async def type_pressed(update: Update, context: BotContext) -> str | None:
 async def type_typed(update: Update, context: BotContext) -> str | None:
     """An activity type by number or name."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     option = _type_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -408,7 +409,8 @@ async def date_pressed(update: Update, context: BotContext) -> str | None:
 async def date_typed(update: Update, context: BotContext) -> str | None:
     """A typed date (or the number of a button)."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     text = typed_text(update)
     option = _date_choice(context).resolve(text)
     if option is not None:
@@ -434,7 +436,8 @@ async def _date_chosen(update: Update, context: BotContext, key: str) -> str:
 async def quantity_typed(update: Update, context: BotContext) -> str | None:
     """The quantity, e.g. 2,5 (kg)."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     draft = _draft(context)
     try:
         value = parse_quantity(typed_text(update), unit_of(context, draft.get("code")))
@@ -463,7 +466,8 @@ async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
 async def note_typed(update: Update, context: BotContext) -> str | None:
     """The note itself, or the number of a button."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     text = nfc(typed_text(update)).strip()
     option = _note_choice(context).resolve(text)
     if option is not None:
@@ -480,7 +484,8 @@ async def note_typed(update: Update, context: BotContext) -> str | None:
 async def note_photo(update: Update, context: BotContext) -> str | None:
     """A photo where the note was asked: take it as the photo (its caption as the note)."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     message = update.effective_message
     assert message is not None and message.photo
     draft = _draft(context)
@@ -517,7 +522,8 @@ async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
 async def photo_given(update: Update, context: BotContext) -> str | None:
     """The photo (only its file_id is kept)."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     message = update.effective_message
     assert message is not None and message.photo
     draft = _draft(context)
@@ -531,7 +537,8 @@ async def photo_given(update: Update, context: BotContext) -> str | None:
 async def photo_text(update: Update, context: BotContext) -> str | None:
     """Text where a photo was asked: the number of a button, or a hint."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     option = _photo_choice(context).resolve(typed_text(update))
     if option is not None:
         return await _photo_chosen(update, context, option.key)
@@ -560,7 +567,8 @@ async def confirm_pressed(update: Update, context: BotContext) -> str | int | No
 async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
     """The summary answered by number."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     option = _confirm_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -569,7 +577,7 @@ async def confirm_typed(update: Update, context: BotContext) -> str | int | None
     return await _confirm_chosen(update, context, option.key)
 
 
-async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str | int:
+async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str | int | None:
     if key == "type":
         return await _ask_type(update, context)
     if key == "date":
@@ -635,7 +643,8 @@ async def _save(update: Update, context: BotContext) -> str | int:
 async def photo_added(update: Update, context: BotContext) -> str | int | None:
     """The photo for a recorded report (after '📷 Add a photo')."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     t = context.t
     member = await member_with_chapter(update, context)
     message = update.effective_message
@@ -658,7 +667,8 @@ async def photo_added(update: Update, context: BotContext) -> str | int | None:
 async def photo_expected(update: Update, context: BotContext) -> str | None:
     """Text while a photo for a recorded report is awaited."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     await say(update, context, context.t._("Please send a photo (not text), or /cancel."))
     return ADD_PHOTO
 
@@ -837,7 +847,8 @@ async def list_pressed(update: Update, context: BotContext) -> str | int | None:
 async def list_typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest list, card or delete question."""
     if not answers.owns(context, LIST_PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     member = await member_with_chapter(update, context)
     if member is None:
         return END

@@ -419,9 +419,7 @@ async def _tell_person(context: BotContext, member: MemberBrief, *, role: str, u
     text = (t._("🎉 You are now {role} of {unit}. Send /help to see what you can do.",
                 **values) if action == "grant"
             else t._("Your role {role} of {unit} has ended. Thank you for your work!", **values))
-    assert context.principal is not None
-    await outbox.tell(context, [(member.id, text)], kind="role_change", unit_id=unit_id,
-                      by=context.principal.user_id)
+    await outbox.tell(context, [(member.id, text)], kind="role_change", unit_id=unit_id)
     try:
         principal = await load_principal(context.db, member.telegram_user_id,
                                          context.settings.admin_ids)

@@ -327,7 +327,8 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
 async def typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest screen."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     shown = _shown(context)
     view = shown.get("view")
     text = (update.effective_message.text or "") if update.effective_message else ""
@@ -368,7 +369,8 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
             screen = (await _pick_screen(context, unit_id, 0) if key[0] == "i"
                       else await _view_screen(context, unit_id, WEEK, 0))
         else:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
     elif view == "v":
         unit_id = params.get("unit", 0)
         if key in (WEEK, MONTH):
@@ -378,19 +380,23 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
         elif key.startswith("r") and answers.int_arg(key[1:]) is not None:
             report = await activities.get(context.db, int(key[1:]))
             if report is None or not await _allowed(context, report.unit_id):
-                return await _gone(update, context)
+                await _gone(update, context)
+                return None
             screen = await _card_screen(context, report)
         else:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
     elif view == "c":
         report = await activities.get(context.db, params.get("report", 0))
         if report is None:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         if not await _allowed(context, report.unit_id):
             await refuse(update, context)
             return None
         if _card_choice(context, report).by_key(key) is None:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         shown = _shown(context)
         if key == "back":
             screen = await _view_screen(context, shown.get("unit", report.unit_id),
@@ -400,7 +406,8 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
             try:
                 await context.bot.send_photo(update.effective_chat.id, report.photo_file_id)
             except BadRequest:
-                return await _gone(update, context, t._("The photo can no longer be shown."))
+                await _gone(update, context, t._("The photo can no longer be shown."))
+                return None
             if query is not None:
                 await query.answer()
             return SCREEN
@@ -421,7 +428,8 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
                 limit=FLAG_REASON_MAX))
             return REASON
     else:
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     if query is not None:
         await query.answer()
     await _put(update, context, screen, message)
@@ -439,7 +447,8 @@ async def _gone(update: Update, context: BotContext, text: str | None = None) ->
 async def reason_typed(update: Update, context: BotContext) -> str | int | None:
     """The reason for marking a report as doubtful; the member is told."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     t = context.t
     shown = _shown(context)
     text = nfc((update.effective_message.text or "") if update.effective_message else "").strip()
@@ -457,7 +466,7 @@ async def reason_typed(update: Update, context: BotContext) -> str | int | None:
     assert update.effective_user is not None
     await activities.flag(context.db, report.id, by=update.effective_user.id, reason=text,
                           at=to_iso(context.clock.now()))
-    told = await _tell_member(context, report, reason=text, by=update.effective_user.id)
+    told = await _tell_member(context, report, text)
     fresh = await activities.get(context.db, report.id)
     assert fresh is not None
     note = (t._("⚠️ Marked as doubtful; she will be told in a moment.") if told
@@ -467,7 +476,7 @@ async def reason_typed(update: Update, context: BotContext) -> str | int | None:
     return SCREEN
 
 
-async def _tell_member(context: BotContext, report: Report, *, reason: str, by: int) -> bool:
+async def _tell_member(context: BotContext, report: Report, reason: str) -> bool:
     """Send her the doubt mark and its reason in her language (through the outbox); False if
     she has left or erased her data."""
     member = await members.get(context.db, report.member_id)
@@ -480,14 +489,15 @@ async def _tell_member(context: BotContext, report: Report, *, reason: str, by: 
     text = t._(FLAG_NOTICE, activity=html.escape(label), date=day_text(t, report.day),
                reason=written)
     await outbox.tell(context, [(member.id, text)], kind="doubt_mark",
-                      unit_id=member.unit_id or 0, by=by)
+                      unit_id=member.unit_id or 0)
     return True
 
 
 async def reason_not_text(update: Update, context: BotContext) -> str | None:
     """A photo or sticker where the reason was asked."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     await say(update, context, context.t._("Please type the reason as text, or /cancel."))
     return None
 

@@ -295,7 +295,7 @@ async def _resume(update: Update, context: BotContext) -> str:
     return await _next_after_detail(update, context)
 
 
-async def edit_profile(update: Update, context: BotContext) -> str | None:
+async def edit_profile(update: Update, context: BotContext) -> str | int | None:
     """The 'Edit' button under /me: the registration summary, prefilled, in editing mode."""
     query = update.callback_query
     assert query is not None
@@ -319,13 +319,14 @@ async def edit_profile(update: Update, context: BotContext) -> str | None:
 # --- answers ---------------------------------------------------------------------------------
 
 
-async def consent_pressed(update: Update, context: BotContext) -> str | None:
+async def consent_pressed(update: Update, context: BotContext) -> str | int | None:
     """Agree, decline or switch language on the consent screen."""
     query = update.callback_query
     assert query is not None
     data = draft_press(update, context, "reg")
     if data is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     if data.arg(1) == "lang" and data.arg(2) in SUPPORTED_LOCALES:
         assert context.user_data is not None
         context.user_data["locale"] = data.arg(2)
@@ -337,7 +338,8 @@ async def consent_pressed(update: Update, context: BotContext) -> str | None:
         return CONSENT
     option = _consent_choice(context.t).by_key(data.arg(3))
     if option is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     return await _consent_given(update, context, option.key)
@@ -348,7 +350,8 @@ async def notice_pressed(update: Update, context: BotContext) -> str | None:
     query = update.callback_query
     assert query is not None
     if draft_press(update, context, "reg") is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     await query.answer()
     await retire_buttons(query)
     for page in consent.notice_pages(context.t, context.settings):
@@ -360,7 +363,8 @@ async def consent_typed(update: Update, context: BotContext) -> str | int | None
     """A typed answer on the consent screen ("1", "2")."""
     option = _consent_choice(context.t).resolve(typed_text(update))
     if option is None:
-        return await _reask_choice(update, context, _consent_keyboard(context))
+        await _reask_choice(update, context, _consent_keyboard(context))
+        return None
     return await _consent_given(update, context, option.key)
 
 
@@ -423,7 +427,8 @@ async def unit_pressed(update: Update, context: BotContext) -> str | None:
     assert query is not None
     data = draft_press(update, context, "reg")
     if data is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None
     moved = await move_in_tree(context, draft, data, level_key="parent")
@@ -433,7 +438,8 @@ async def unit_pressed(update: Update, context: BotContext) -> str | None:
     choice, _question, _up = await _unit_choice(context)
     option = choice.by_key(data.arg(3)) if data.arg(2) == "o" else None
     if option is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     await query.answer()
     return await _unit_chosen(update, context, int(option.key), edit=message)
 
@@ -479,7 +485,8 @@ async def confirm_typed(update: Update, context: BotContext) -> str | int | None
         keyboard = _confirm_choice(context.t, bool(draft.get("editing"))).keyboard(
             PREFIX, draft["nonce"], "k"
         )
-        return await _reask_choice(update, context, keyboard)
+        await _reask_choice(update, context, keyboard)
+        return None
     return await _confirm_chosen(update, context, option.key)
 
 

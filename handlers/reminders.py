@@ -97,7 +97,7 @@ async def may_set_text(context: BotContext, item: Schedule, unit_id: int | None)
 
 
 async def _ancestry(context: BotContext, unit_id: int) -> list[Any]:
-    chain = []
+    chain: list[Any] = []
     unit = await orgtree.get(context.db, unit_id)
     while unit is not None and len(chain) < 64:
         chain.append(unit)
@@ -156,8 +156,9 @@ def _preview(text_html: str, limit: int = 150) -> str:
 async def _shown_texts(context: BotContext, item: Schedule) -> list[reminders.ScheduleText]:
     """The texts listed on the texts screen: everyone's first, then by unit, at most TEXTS_SHOWN."""
     texts = await reminders.texts(context.db, item.id)
-    paths = {x.unit_id: await orgtree.unit_path(context.db, x.unit_id) for x in texts
-             if x.unit_id is not None}
+    paths: dict[int | None, str] = {
+        x.unit_id: await orgtree.unit_path(context.db, x.unit_id) for x in texts
+        if x.unit_id is not None}
     texts.sort(key=lambda x: (x.unit_id is not None, sort_key(paths.get(x.unit_id, ""))))
     return texts[:TEXTS_SHOWN]
 
@@ -393,14 +394,17 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
     numbers = [answers.int_arg(a) for a in args[1:3]]
     if (len(args) != 5 or args[0] not in (LIST, CARD, DAY, TEXTS, UNIT, PAUSES)
             or None in numbers or args[3] not in ("o", "p")):
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     view, node = args[0], int(args[2])
     item = await reminders.get(context.db, int(args[1])) if view != LIST else None
     if view != LIST and (item is None or item not in await _visible(context)):
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     if args[3] == "p":
         if answers.int_arg(args[4]) is None:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         await query.answer()
         await _put(update, context, await _screen(context, view, item, node, int(args[4])),
                    message)
@@ -411,7 +415,8 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
 async def typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest screen."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     shown = _shown(context)
     view = shown.get("view", LIST)
     item = await reminders.get(context.db, shown.get("schedule") or 0)
@@ -440,13 +445,16 @@ async def _choose(update: Update, context: BotContext, view: str, item: Schedule
         number = answers.int_arg(key)
         chosen = await reminders.get(context.db, number) if number is not None else None
         if chosen is None or chosen not in await _visible(context):
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         screen = await _card_screen(context, chosen)
     elif item is None:
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     elif view == CARD:
         if key not in {o.key for o in (await _card_choice(context, item)).options}:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         if key == "back":
             screen = await _list_screen(context)
         elif key == "toggle":
@@ -471,14 +479,16 @@ async def _choose(update: Update, context: BotContext, view: str, item: Schedule
             await refuse(update, context)
             return None
         if _day_choice(context).by_key(key) is None:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         await reminders.set_when(context.db, item.id, weekday=int(key),
                                  local_time=item.local_time, by=user_id, at=now)
         screen = await _changed(context, item.id)
     elif view == TEXTS:
         options = {o.key for o in (await _texts_choice(context, item)).options}
         if key not in options:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         if key == "back":
             screen = await _card_screen(context, item)
         elif key == "all":
@@ -508,7 +518,8 @@ async def _choose(update: Update, context: BotContext, view: str, item: Schedule
             else:
                 return await _ask_text(update, context, item, unit_id)
         else:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
     elif view == PAUSES:
         if not await may_manage(context, item):
             await refuse(update, context)
@@ -524,9 +535,11 @@ async def _choose(update: Update, context: BotContext, view: str, item: Schedule
             screen = await _pauses_screen(context, item, t._("The pause is removed.") if removed
                                           else None)
         else:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
     if screen is None:
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     if query is not None:
         await query.answer()
     await _put(update, context, screen, message)
@@ -579,7 +592,8 @@ async def _current(update: Update, context: BotContext) -> Schedule | None:
 async def time_typed(update: Update, context: BotContext) -> str | int | None:
     """The new local time."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     item = await _current(update, context)
     if item is None:
         return END
@@ -600,7 +614,8 @@ async def time_typed(update: Update, context: BotContext) -> str | int | None:
 async def text_typed(update: Update, context: BotContext) -> str | int | None:
     """The text for the chosen scope (its formatting kept, as Telegram HTML)."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     t = context.t
     item = await _current(update, context)
     message = update.effective_message
@@ -655,7 +670,8 @@ def parse_pause(text: str, today: date) -> tuple[date, date]:
 async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     """The dates of a new pause."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     t = context.t
     item = await _current(update, context)
     if item is None:
@@ -681,7 +697,8 @@ async def pause_typed(update: Update, context: BotContext) -> str | int | None:
 async def not_text(update: Update, context: BotContext) -> str | None:
     """A photo or sticker where a time, a text or dates were asked."""
     if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
+        await answers.pass_on(update, context)
+        return None
     await say(update, context, context.t._("Please answer with text, or /cancel."))
     return None
 

@@ -180,10 +180,10 @@ def _marker(row: Row) -> str:
     """✅ every target of the unit met, ⚠️ some short, nothing without targets."""
     results = [figures_of.check(METRIC_BY_CODE[code], row.counts, value)
                for code, value in row.targets.items() if code in METRIC_BY_CODE]
-    results = [r for r in results if r is not None]
-    if not results:
+    checked = [r for r in results if r is not None]
+    if not checked:
         return ""
-    return " ⚠️" if any(r.status == "short" for r in results) else " ✅"
+    return " ⚠️" if any(r.status == "short" for r in checked) else " ✅"
 
 
 def _table_line(t: Translator, number: int, row: Row) -> str:

@@ -25,7 +25,7 @@ async def _lines(db: Database, principal: Principal) -> list[tuple[str, int]]:
     if principal.is_super_admin:
         roots: list[int | None] = [None]
     else:
-        roots = sorted({g.unit_id for g in principal.grants if g.role == Role.UNIT_ADMIN})
+        roots = [*sorted({g.unit_id for g in principal.grants if g.role == Role.UNIT_ADMIN})]
     counts = await members.counts_by_unit(db)
     seen: set[int] = set()
     lines = []

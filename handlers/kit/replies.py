@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import (
@@ -31,7 +31,7 @@ from storage.members import Member
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
-Callback = Callable[[Update, BotContext], Awaitable[Any]]
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 
 
 async def say(
