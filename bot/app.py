@@ -27,6 +27,7 @@ from bot.permissions import Principal
 from bot.settings import Settings
 from handlers import (
     activities,
+    audit,
     broadcast,
     chapter,
     errors,
@@ -38,10 +39,11 @@ from handlers import (
     privacy,
     profile,
     registration,
+    roles,
     standard,
+    unit_tree,
     units,
 )
-from handlers import admin as people_and_units
 from handlers import charts as chart_command
 from handlers import export as export_command
 from handlers import help as help_command
@@ -118,7 +120,7 @@ def build_application(
     for module in (
         registration, broadcast, profile, language, notices, help_command, units,
         standard, family, evaluation, activities, chapter, reminder_schedules, settings_menu,
-        stats_command, chart_command, export_command, target_command, people_and_units,
+        stats_command, chart_command, export_command, target_command, roles, unit_tree, audit,
         fallback,
     ):
         application.add_handlers(module.handlers())

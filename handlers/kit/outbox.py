@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 
+from bot import senders
 from bot.context import BotContext
 from storage import deliveries
 from storage.db import to_iso
@@ -30,3 +31,11 @@ async def tell(context: BotContext, notices: list[tuple[int, str]], *, kind: str
         sender_chat_id=SYSTEM_SENDER, unit_id=unit_id, audience=kind, text_html="",
         photo_file_id=None, scheduled_at=now, kind=kind), notices, now=now)
     context.delivery.wake()
+
+
+async def stop_lost_notices(context: BotContext) -> None:
+    """A role taken away or a unit moved: notices their senders may no longer send stop now."""
+    for broadcast_id in await senders.stop_unauthorised(
+        context.db, context.settings.admin_ids, to_iso(context.clock.now()), only_due=False
+    ):
+        context.delivery.cancelled(broadcast_id)

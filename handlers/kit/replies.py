@@ -55,6 +55,17 @@ async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None)
             raise
 
 
+async def show(update: Update, context: BotContext, text: str,
+               keyboard: InlineKeyboardMarkup | None = None,
+               message: Message | None = None) -> None:
+    """Show a view: in place of `message` (a press), or as a new message (a command, a typed
+    answer)."""
+    if message is not None:
+        await edit(message, text, keyboard)
+    else:
+        await say(update, context, text, keyboard)
+
+
 async def retire_buttons(query: CallbackQuery, note: str | None = None) -> None:
     """Take the buttons off a pressed message (so it cannot be pressed again), adding a note."""
     message = query.message

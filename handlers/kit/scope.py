@@ -14,10 +14,13 @@ from telegram import Update
 from bot import orgtree
 from bot import stats as figures_of
 from bot.context import BotContext
+from bot.i18n import N_
 from bot.permissions import Principal, Role, may_act_on_unit
 from bot.stats import FIRST_YEAR
 from handlers.kit.replies import refuse, say
 from storage import units
+
+ROLE_LABELS = {"chapter_head": N_("chapter head"), "unit_admin": N_("unit admin")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +131,16 @@ def principal_of(context: BotContext) -> Principal:
     """Who is asking (set for every update by `attach_principal`)."""
     assert context.principal is not None
     return context.principal
+
+
+def admin_roots(context: BotContext) -> list[int] | None:
+    """The units she administers (None: everything, for a super-admin)."""
+    principal = principal_of(context)
+    if principal.is_super_admin:
+        return None
+    return sorted({g.unit_id for g in principal.grants if g.role == Role.UNIT_ADMIN})
+
+
+async def escaped_path(context: BotContext, unit_id: int | None) -> str:
+    """A unit's path as shown (escaped)."""
+    return html.escape(await orgtree.unit_path(context.db, unit_id))
