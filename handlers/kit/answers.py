@@ -155,6 +155,6 @@ async def cancel(update: Update, context: BotContext, prefix: str, said: str) ->
 
 def int_arg(value: str | None) -> int | None:
     """A button's numeric argument (an id, a page), or None if it is not a sane number."""
-    if value is None or not value.isdigit() or len(value) > 15:
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 15:
         return None
     return int(value)

@@ -66,6 +66,15 @@ async def show(update: Update, context: BotContext, text: str,
         await say(update, context, text, keyboard)
 
 
+async def acknowledge(update: Update, context: BotContext, text: str | None = None, *,
+                      alert: bool = True) -> None:
+    """Answer a press (once; `text` as an alert); for a typed answer, say `text` instead."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=alert and text is not None)
+    elif text:
+        await say(update, context, text)
+
+
 async def retire_buttons(query: CallbackQuery, note: str | None = None) -> None:
     """Take the buttons off a pressed message (so it cannot be pressed again), adding a note."""
     message = query.message
