@@ -26,7 +26,7 @@ from bot.permissions import Role, load_principal
 from bot.validators import InvalidInput, display_phone, normalise_phone
 from handlers.kit import answers, menu, outbox
 from handlers.kit.outbox import stop_lost_notices
-from handlers.kit.replies import refuse, requires, say, show
+from handlers.kit.replies import acknowledge, refuse, requires, say, show
 from handlers.kit.scope import ROLE_LABELS, admin_roots, escaped_path, may_see
 from storage import admin, units
 from storage.admin import MemberBrief
@@ -201,10 +201,10 @@ async def _grant_step(update: Update, context: BotContext, key: str,
     choice = await _choice_for(context, step)
     option = choice.by_key(key) if choice is not None else None
     if option is None:
-        await _answer(update, context, t._("This button is no longer active. Please use the "
-                                           "latest message."))
+        await acknowledge(update, context, t._("This button is no longer active. Please use the "
+                                               "latest message."))
         return
-    await _answer(update, context)
+    await acknowledge(update, context)
     if step == "pick":
         draft["member"] = int(option.key)
         member = await admin.member(context.db, draft["member"])
@@ -338,13 +338,6 @@ async def _tell_person(context: BotContext, member: MemberBrief, *, role: str, u
         context.bot_data.chats_with_menus.discard(member.chat_id)
     except TelegramError:  # she blocked the bot: her menu follows when she writes again
         pass
-
-
-async def _answer(update: Update, context: BotContext, text: str | None = None) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=text is not None)
-    elif text:
-        await say(update, context, text)
 
 
 async def grant_typed(update: Update, context: BotContext, text: str) -> bool:

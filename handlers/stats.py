@@ -26,7 +26,7 @@ from bot.i18n import Translator
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRIC_BY_CODE, ActivityFigures, Figures, Row
 from handlers.kit import answers, menu, offers
-from handlers.kit.replies import edit, refuse, requires, say
+from handlers.kit.replies import acknowledge, edit, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, principal_of, roots, scope_name
 from storage.stats import ActivityCounts, UnitCounts
 
@@ -368,26 +368,18 @@ async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Scre
 async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
     """The unit is in her scope (0: everything, super-admins only) and the year is valid."""
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return False
     if view == PICK:
         return True
     unit = p.get("unit", 0)
     if unit and await orgtree.get(context.db, unit) is None:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return False
     if not await may_see(context, unit or None):
         await refuse(update, context)
         return False
     return True
-
-
-async def _answer(update: Update, context: BotContext, text: str | None = None) -> None:
-    """Answer a press (once); for a typed answer, say it instead."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=text is not None)
-    elif text:
-        await say(update, context, text)
 
 
 async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
@@ -397,14 +389,14 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         return
     unit, year = p["unit"] or None, p["year"]
     if not key:  # a page button
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _screen_for(context, view, p), message)
         return
     if view == PICK:
         await _open_unit(update, context, _int(key), year, message,
                          among=await roots(context) or [])
     elif view == TABLE and key.startswith("s") and key[1:] in figures_of.SORTS:
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _table_screen(context, unit, year, key[1:], 0),
                    message)
     elif view == TABLE and key != "back":
@@ -414,19 +406,19 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
             key.startswith("y") and _int(key[1:]) is not None):
         await _summary_action(update, context, unit, year, key, message)
     else:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
 
 
 async def _open_unit(update: Update, context: BotContext, unit_id: int | None, year: int,
                      message: Message | None, *, among: list[int]) -> None:
     """Drill into a unit offered on the screen (checked again: forged ids are refused)."""
     if unit_id is None or unit_id not in among:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return
     if not await may_see(context, unit_id):
         await refuse(update, context)
         return
-    await _answer(update, context)
+    await acknowledge(update, context)
     await _put(update, context, await _summary_screen(context, unit_id, year), message)
 
 
@@ -437,18 +429,18 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
         if up is False:
             await refuse(update, context)
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _summary_screen(context, up, year), message)  # type: ignore[arg-type]
         return
     if key.startswith("y"):
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
-            await _answer(update, context, context.t._("This button is no longer active."))
+            await acknowledge(update, context, context.t._("This button is no longer active."))
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _summary_screen(context, unit, other), message)
         return
-    await _answer(update, context)
+    await acknowledge(update, context)
     if key == "kids":
         screen = await _table_screen(context, unit, year, figures_of.DEFAULT_SORT, 0)
     elif key == "crit":

@@ -23,7 +23,7 @@ from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRICS
 from bot.target_import import COUNT_MAX, parse_value
 from handlers.kit import answers
-from handlers.kit.replies import edit, refuse, requires, say
+from handlers.kit.replies import acknowledge, edit, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, scope_name
 from storage import targets
 from storage.db import to_iso
@@ -168,23 +168,16 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
 
 async def _allowed(update: Update, context: BotContext, p: dict[str, Any]) -> bool:
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year + 1:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return False
     unit = p.get("unit") or None
     if unit is not None and await orgtree.get(context.db, unit) is None:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return False
     if not await may_see(context, unit, Role.UNIT_ADMIN):
         await refuse(update, context)
         return False
     return True
-
-
-async def _answer(update: Update, context: BotContext, text: str | None = None) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=text is not None)
-    elif text:
-        await say(update, context, text)
 
 
 async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
@@ -195,27 +188,27 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
     unit, year = p["unit"] or None, p["year"]
     if view == KIDS:
         if not key:
-            await _answer(update, context)
+            await acknowledge(update, context)
             await _put(update, context, await _kids_screen(context, unit, year, p["page"]),
                        message)
             return
         if key == "back":
-            await _answer(update, context)
+            await acknowledge(update, context)
             await _put(update, context, await _list_screen(context, unit, year), message)
             return
         kids = [u.id for u in await orgtree.children(context.db, unit)]
         child = _int(key)
         if child not in kids:
-            await _answer(update, context, t._("This button is no longer active."))
+            await acknowledge(update, context, t._("This button is no longer active."))
             return
         if not await may_see(context, child, Role.UNIT_ADMIN):
             await refuse(update, context)
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _list_screen(context, child, year), message)
         return
     if key == "kids":
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _kids_screen(context, unit, year, 0), message)
     elif key == "up":
         found = await orgtree.get(context.db, unit) if unit is not None else None
@@ -223,21 +216,21 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         if parent is None or not await may_see(context, parent, Role.UNIT_ADMIN):
             await refuse(update, context)
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _list_screen(context, parent, year), message)
     elif key.startswith("y") and _int(key[1:]) is not None:
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year + 1:
-            await _answer(update, context, t._("This button is no longer active."))
+            await acknowledge(update, context, t._("This button is no longer active."))
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _list_screen(context, unit, other), message)
     elif key.startswith("m") and _int(key[1:]) is not None and (_int(key[1:]) or 0) < len(
             METRICS):
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _ask_value(update, context, unit, year, METRICS[_int(key[1:]) or 0].code)
     else:
-        await _answer(update, context, t._("This button is no longer active."))
+        await acknowledge(update, context, t._("This button is no longer active."))
 
 
 async def _ask_value(update: Update, context: BotContext, unit: int | None, year: int,
