@@ -36,6 +36,7 @@ from handlers import (
     family,
     language,
     notices,
+    one_tap,
     privacy,
     profile,
     registration,
@@ -120,9 +121,9 @@ def build_application(
     # text while a member registers), the catch-alls of `fallback` last.
     for module in (
         registration, broadcast, profile, language, notices, help_command, units,
-        standard, family, evaluation, year_close, activities, chapter, reminder_schedules,
-        settings_menu, stats_command, chart_command, export_command, target_command, roles,
-        unit_tree, audit, fallback,
+        standard, family, evaluation, year_close, activities, one_tap, chapter,
+        reminder_schedules, settings_menu, stats_command, chart_command, export_command,
+        target_command, roles, unit_tree, audit, fallback,
     ):
         application.add_handlers(module.handlers())
     # After everything: write conversation state at once, so a restart loses nothing.

@@ -26,7 +26,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -37,13 +36,22 @@ from telegram.ext import (
 )
 
 from bot import callbacks
-from bot import reminders as schedule
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, nfc
 from bot.validators import InvalidInput
 from handlers.kit import answers, menu
-from handlers.kit.days import activity_label, day_text, local_today, quantity_text, unit_of
+from handlers.kit.days import (
+    EDIT_DAYS,
+    PHOTO_PREFIX,
+    activity_label,
+    day_text,
+    editable_until,
+    is_editable,
+    local_today,
+    quantity_text,
+    unit_of,
+)
 from handlers.kit.replies import (
     answer_stale,
     conversation_handler,
@@ -62,13 +70,11 @@ from storage.members import Member
 
 PREFIX = "act"  # buttons of the report flow: act:<nonce>:<step>:o:<key>
 LIST_PREFIX = "myr"  # /myreports: myr:p:<page>, myr:o:<id>, myr:c:<id>:o:<key>, myr:d:<id>:o:…
-PHOTO_PREFIX = "actph"  # "📷 Add a photo" under a recorded reminder: actph:<report id>
 TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO, MY_LIST, MY_CARD, MY_DELETE = (
     "a_type", "a_date", "a_quantity", "a_note", "a_photo", "a_confirm", "a_add_photo",
     "a_list", "a_card", "a_delete",
 )
 END = ConversationHandler.END
-EDIT_DAYS = 7
 QUANTITY_MAX = 1000
 LIST_PAGE = 5
 
@@ -140,19 +146,6 @@ def parse_quantity(text: str, unit: str | None = None) -> float:
         raise InvalidInput(N_("That is more than {limit}. Please check the number."),
                            limit=QUANTITY_MAX)
     return value
-
-
-def editable_until(report: Report) -> datetime:
-    """Until when she may still edit or delete a report (EDIT_DAYS after reporting)."""
-    return datetime.fromisoformat(report.created_at) + timedelta(days=EDIT_DAYS)
-
-
-def is_editable(context: BotContext, report: Report) -> bool:
-    """Whether the edit window of a report is still open."""
-    return context.clock.now() < editable_until(report)
-
-
-# --- the draft -------------------------------------------------------------------------------
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
@@ -931,53 +924,6 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
 # --- the reminder's one-tap button -----------------------------------------------------------
 
 
-async def took_part(update: Update, context: BotContext) -> None:
-    """'✅ I took part' under an environment-day reminder: record that day, once."""
-    query = update.callback_query
-    assert query is not None
-    t = context.t
-    data = callbacks.decode(query.data)
-    day = schedule.parse_day(data.arg(0)) if data else None
-    today = local_today(context)
-    entry = context.catalog.find("activities", schedule.ENVIRONMENT_ACTIVITY)
-    if day is None or day > today or entry is None:
-        await query.answer(t._("This button is no longer active."), show_alert=True)
-        return
-    member = await member_with_chapter(update, context)
-    if member is None:
-        return
-    assert member.unit_id is not None
-    if not schedule.button_open(day, today):
-        await query.answer(t._(
-            "This reminder was for {date}; its week has passed, so the button no longer "
-            "records. If you took part that day, report it with /report.",
-            date=day_text(t, day)), show_alert=True)
-        await retire_buttons(query)
-        return
-    report, created = await activities.add_once(context.db, NewReport(
-        member_id=member.id, unit_id=member.unit_id, activity_code=entry.code,
-        day=day.isoformat(), source=activities.BUTTON), at=to_iso(context.clock.now()))
-    await query.answer(t._("✅ Recorded. Thank you!") if created
-                       else t._("This was already recorded. Thank you!"))
-    message = query.message
-    if not isinstance(message, Message):
-        return
-    note = t._("✅ Recorded: you took part in {activity} on {date}. Thank you!",
-               activity=html.escape(entry.label(t.locale)), date=day_text(t, day))
-    keyboard = None
-    if report.photo_file_id is None and is_editable(context, report):
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
-            t._("📷 Add a photo"), callback_data=callbacks.encode(PHOTO_PREFIX, report.id))]])
-    body = message.text_html or ""
-    if html.unescape(note) not in (message.text or ""):
-        body = f"{body}\n\n{note}" if len(body) + len(note) < 4000 else note
-    try:
-        await message.edit_text(body, reply_markup=keyboard)
-    except BadRequest as exc:  # pressed twice: already shows this
-        if "not modified" not in exc.message:
-            raise
-
-
 # --- wiring ----------------------------------------------------------------------------------
 
 
@@ -1029,5 +975,4 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
         conversation(),
-        CallbackQueryHandler(took_part, pattern=callbacks.pattern(schedule.BUTTON_PREFIX)),
     ]

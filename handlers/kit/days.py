@@ -1,16 +1,21 @@
 """Days and activities as a member reads them: today where the union is, dates, quantities.
 
-Shared by the report flow, /myreports, /chapter and the reminder schedules.
+Shared by the report flow, /myreports, the one-tap environment day, /chapter and the reminder
+schedules.
 """
 
 from __future__ import annotations
 
 import html
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from bot.catalog import Entry
 from bot.context import BotContext
 from bot.i18n import Translator
+from storage.activities import Report
+
+PHOTO_PREFIX = "actph"  # "📷 Add a photo" under a recorded reminder: actph:<report id>
+EDIT_DAYS = 7
 
 
 def local_today(context: BotContext) -> date:
@@ -42,3 +47,16 @@ def quantity_text(context: BotContext, code: str, quantity: float | None) -> str
 def day_text(t: Translator, day: str | date) -> str:
     """A local date as she reads it."""
     return t.date(date.fromisoformat(day) if isinstance(day, str) else day)
+
+
+def editable_until(report: Report) -> datetime:
+    """Until when she may still edit or delete a report (EDIT_DAYS after reporting)."""
+    return datetime.fromisoformat(report.created_at) + timedelta(days=EDIT_DAYS)
+
+
+def is_editable(context: BotContext, report: Report) -> bool:
+    """Whether the edit window of a report is still open."""
+    return context.clock.now() < editable_until(report)
+
+
+# --- the draft -------------------------------------------------------------------------------
