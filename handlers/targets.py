@@ -180,6 +180,29 @@ async def _allowed(update: Update, context: BotContext, p: dict[str, Any]) -> bo
     return True
 
 
+async def _act_kids(update: Update, context: BotContext, *, unit: int | None, year: int,
+                    page: int, key: str, message: Message | None) -> None:
+    """A press on the list of child units: a page, back, or one child's targets."""
+    if not key:
+        await acknowledge(update, context)
+        await _put(update, context, await _kids_screen(context, unit, year, page), message)
+        return
+    if key == "back":
+        await acknowledge(update, context)
+        await _put(update, context, await _list_screen(context, unit, year), message)
+        return
+    kids = [u.id for u in await orgtree.children(context.db, unit)]
+    child = _int(key)
+    if child not in kids:
+        await acknowledge(update, context, context.t._("This button is no longer active."))
+        return
+    if not await may_see(context, child, Role.UNIT_ADMIN):
+        await refuse(update, context)
+        return
+    await acknowledge(update, context)
+    await _put(update, context, await _list_screen(context, child, year), message)
+
+
 async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
                message: Message | None) -> None:
     t = context.t
@@ -187,25 +210,8 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         return
     unit, year = p["unit"] or None, p["year"]
     if view == KIDS:
-        if not key:
-            await acknowledge(update, context)
-            await _put(update, context, await _kids_screen(context, unit, year, p["page"]),
-                       message)
-            return
-        if key == "back":
-            await acknowledge(update, context)
-            await _put(update, context, await _list_screen(context, unit, year), message)
-            return
-        kids = [u.id for u in await orgtree.children(context.db, unit)]
-        child = _int(key)
-        if child not in kids:
-            await acknowledge(update, context, t._("This button is no longer active."))
-            return
-        if not await may_see(context, child, Role.UNIT_ADMIN):
-            await refuse(update, context)
-            return
-        await acknowledge(update, context)
-        await _put(update, context, await _list_screen(context, child, year), message)
+        await _act_kids(update, context, unit=unit, year=year, page=p.get("page", 0), key=key,
+                        message=message)
         return
     if key == "kids":
         await acknowledge(update, context)
