@@ -27,6 +27,7 @@ from bot.permissions import Principal
 from bot.settings import Settings
 from handlers import (
     activities,
+    audit,
     broadcast,
     chapter,
     errors,
@@ -34,15 +35,17 @@ from handlers import (
     fallback,
     family,
     language,
-    menu,
     notices,
+    one_tap,
     privacy,
     profile,
     registration,
+    roles,
     standard,
+    unit_tree,
     units,
+    year_close,
 )
-from handlers import admin as people_and_units
 from handlers import charts as chart_command
 from handlers import export as export_command
 from handlers import help as help_command
@@ -50,6 +53,7 @@ from handlers import reminders as reminder_schedules
 from handlers import settings as settings_menu
 from handlers import stats as stats_command
 from handlers import targets as target_command
+from handlers.kit import menu
 from storage import campaigns
 from storage.db import Database
 from storage.persistence import SQLitePersistence
@@ -117,9 +121,9 @@ def build_application(
     # text while a member registers), the catch-alls of `fallback` last.
     for module in (
         registration, broadcast, profile, language, notices, help_command, units,
-        standard, family, evaluation, activities, chapter, reminder_schedules, settings_menu,
-        stats_command, chart_command, export_command, target_command, people_and_units,
-        fallback,
+        standard, family, evaluation, year_close, activities, one_tap, chapter,
+        reminder_schedules, settings_menu, stats_command, chart_command, export_command,
+        target_command, roles, unit_tree, audit, fallback,
     ):
         application.add_handlers(module.handlers())
     # After everything: write conversation state at once, so a restart loses nothing.

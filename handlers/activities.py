@@ -26,7 +26,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -37,14 +36,23 @@ from telegram.ext import (
 )
 
 from bot import callbacks
-from bot import reminders as schedule
-from bot.catalog import Entry
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import N_, Translator, nfc
+from bot.i18n import N_, nfc
 from bot.validators import InvalidInput
-from handlers import menu, prompts
-from handlers.common import (
+from handlers.kit import answers, menu
+from handlers.kit.days import (
+    EDIT_DAYS,
+    PHOTO_PREFIX,
+    activity_label,
+    day_text,
+    editable_until,
+    is_editable,
+    local_today,
+    quantity_text,
+    unit_of,
+)
+from handlers.kit.replies import (
     answer_stale,
     conversation_handler,
     draft_press,
@@ -62,13 +70,11 @@ from storage.members import Member
 
 PREFIX = "act"  # buttons of the report flow: act:<nonce>:<step>:o:<key>
 LIST_PREFIX = "myr"  # /myreports: myr:p:<page>, myr:o:<id>, myr:c:<id>:o:<key>, myr:d:<id>:o:…
-PHOTO_PREFIX = "actph"  # "📷 Add a photo" under a recorded reminder: actph:<report id>
 TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO, MY_LIST, MY_CARD, MY_DELETE = (
     "a_type", "a_date", "a_quantity", "a_note", "a_photo", "a_confirm", "a_add_photo",
     "a_list", "a_card", "a_delete",
 )
 END = ConversationHandler.END
-EDIT_DAYS = 7
 QUANTITY_MAX = 1000
 LIST_PAGE = 5
 
@@ -142,49 +148,6 @@ def parse_quantity(text: str, unit: str | None = None) -> float:
     return value
 
 
-def local_today(context: BotContext) -> date:
-    """Today where the union is."""
-    return context.clock.now().astimezone(context.settings.timezone).date()
-
-
-def editable_until(report: Report) -> datetime:
-    """Until when she may still edit or delete a report (EDIT_DAYS after reporting)."""
-    return datetime.fromisoformat(report.created_at) + timedelta(days=EDIT_DAYS)
-
-
-def is_editable(context: BotContext, report: Report) -> bool:
-    """Whether the edit window of a report is still open."""
-    return context.clock.now() < editable_until(report)
-
-
-def activity_label(context: BotContext, code: str) -> str:
-    """The catalog label of an activity type in her language (the code if it is unknown)."""
-    entry = context.catalog.find("activities", code)
-    return entry.label(context.t.locale) if entry else code
-
-
-def _unit(context: BotContext, code: str | None) -> str | None:
-    entry: Entry | None = context.catalog.find("activities", code) if code else None
-    return entry.unit(context.t.locale) if entry and entry.unit else None
-
-
-def quantity_text(context: BotContext, code: str, quantity: float | None) -> str:
-    """'2,5 kg'."""
-    if quantity is None:
-        return ""
-    unit = _unit(context, code)
-    number = context.t.number(round(quantity, 2))
-    return f"{number} {html.escape(unit)}" if unit else number
-
-
-def day_text(t: Translator, day: str | date) -> str:
-    """A local date as she reads it."""
-    return t.date(date.fromisoformat(day) if isinstance(day, str) else day)
-
-
-# --- the draft -------------------------------------------------------------------------------
-
-
 def _draft(context: BotContext) -> dict[str, Any]:
     assert context.user_data is not None
     return context.user_data.setdefault("act", {})
@@ -200,7 +163,7 @@ def _new_draft(context: BotContext, **values: Any) -> dict[str, Any]:
 def _drop_draft(context: BotContext) -> None:
     if context.user_data is not None:
         context.user_data.pop("act", None)
-    prompts.release(context, PREFIX)
+    answers.release(context, PREFIX)
 
 
 def _press(update: Update, context: BotContext) -> callbacks.CallbackData | None:
@@ -248,7 +211,7 @@ def _confirm_choice(context: BotContext) -> Choice:
     options = [Option("save", t._("✅ Save")),
                Option("type", t._("✏️ Change the activity")),
                Option("date", t._("✏️ Change the date"))]
-    if _unit(context, draft.get("code")):
+    if unit_of(context, draft.get("code")):
         options.append(Option("quantity", t._("✏️ Change the quantity")))
     options += [Option("note", t._("✏️ Change the note")),
                 Option("photo", t._("📷 Change the photo")),
@@ -265,7 +228,7 @@ def _keyboard(context: BotContext, choice: Choice, step: str) -> InlineKeyboardM
 
 async def _ask(update: Update, context: BotContext, text: str,
                keyboard: InlineKeyboardMarkup | None, state: str) -> str:
-    prompts.ask(context, PREFIX)
+    answers.ask(context, PREFIX)
     await say(update, context, text, keyboard)
     return state
 
@@ -287,7 +250,7 @@ async def _ask_date(update: Update, context: BotContext) -> str:
 
 async def _ask_quantity(update: Update, context: BotContext) -> str:
     t = context.t
-    unit = _unit(context, _draft(context).get("code")) or ""
+    unit = unit_of(context, _draft(context).get("code")) or ""
     return await _ask(update, context,
                       t._("How much, in {unit}? Type a number, e.g. 2,5.",
                           unit=html.escape(unit)), None, QUANTITY)
@@ -346,7 +309,7 @@ async def _next(update: Update, context: BotContext) -> str:
         return await _ask_type(update, context)
     if "day" not in draft:
         return await _ask_date(update, context)
-    if _unit(context, draft["code"]) and draft.get("quantity") is None:
+    if unit_of(context, draft["code"]) and draft.get("quantity") is None:
         return await _ask_quantity(update, context)
     if draft.get("review"):
         return await _ask_confirm(update, context)
@@ -378,7 +341,7 @@ async def photo_pressed(update: Update, context: BotContext) -> str | int:
         return END
     data = callbacks.decode(query.data)
     report_id = data.arg(0) if data else None
-    number = prompts.int_arg(report_id)
+    number = answers.int_arg(report_id)
     report = await activities.get(context.db, number) if number is not None else None
     if report is None or report.member_id != member.id:
         await _stale(update, context)
@@ -409,8 +372,9 @@ async def type_pressed(update: Update, context: BotContext) -> str | None:
 
 async def type_typed(update: Update, context: BotContext) -> str | None:
     """An activity type by number or name."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     option = _type_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -422,7 +386,7 @@ async def type_typed(update: Update, context: BotContext) -> str | None:
 async def _type_chosen(update: Update, context: BotContext, code: str) -> str:
     draft = _draft(context)
     draft["code"] = code
-    if not _unit(context, code):
+    if not unit_of(context, code):
         draft["quantity"] = None
     return await _next(update, context)
 
@@ -437,8 +401,9 @@ async def date_pressed(update: Update, context: BotContext) -> str | None:
 
 async def date_typed(update: Update, context: BotContext) -> str | None:
     """A typed date (or the number of a button)."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     text = typed_text(update)
     option = _date_choice(context).resolve(text)
     if option is not None:
@@ -463,11 +428,12 @@ async def _date_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def quantity_typed(update: Update, context: BotContext) -> str | None:
     """The quantity, e.g. 2,5 (kg)."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     draft = _draft(context)
     try:
-        value = parse_quantity(typed_text(update), _unit(context, draft.get("code")))
+        value = parse_quantity(typed_text(update), unit_of(context, draft.get("code")))
     except InvalidInput as exc:
         await say(update, context, context.t._(exc.reason, **exc.values))
         return await _ask_quantity(update, context)
@@ -492,8 +458,9 @@ async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def note_typed(update: Update, context: BotContext) -> str | None:
     """The note itself, or the number of a button."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     text = nfc(typed_text(update)).strip()
     option = _note_choice(context).resolve(text)
     if option is not None:
@@ -509,8 +476,9 @@ async def note_typed(update: Update, context: BotContext) -> str | None:
 
 async def note_photo(update: Update, context: BotContext) -> str | None:
     """A photo where the note was asked: take it as the photo (its caption as the note)."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     message = update.effective_message
     assert message is not None and message.photo
     draft = _draft(context)
@@ -546,8 +514,9 @@ async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def photo_given(update: Update, context: BotContext) -> str | None:
     """The photo (only its file_id is kept)."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     message = update.effective_message
     assert message is not None and message.photo
     draft = _draft(context)
@@ -560,8 +529,9 @@ async def photo_given(update: Update, context: BotContext) -> str | None:
 
 async def photo_text(update: Update, context: BotContext) -> str | None:
     """Text where a photo was asked: the number of a button, or a hint."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     option = _photo_choice(context).resolve(typed_text(update))
     if option is not None:
         return await _photo_chosen(update, context, option.key)
@@ -572,8 +542,8 @@ async def photo_text(update: Update, context: BotContext) -> str | None:
 
 async def photo_as_file(update: Update, context: BotContext) -> None:
     """An image sent as a file."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        return await answers.pass_on(update, context)
     await say(update, context, context.t._("Please send the picture as a photo, not as a "
                                            "file."))
     return None
@@ -589,8 +559,9 @@ async def confirm_pressed(update: Update, context: BotContext) -> str | int | No
 
 async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
     """The summary answered by number."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     option = _confirm_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -599,7 +570,7 @@ async def confirm_typed(update: Update, context: BotContext) -> str | int | None
     return await _confirm_chosen(update, context, option.key)
 
 
-async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str | int:
+async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str | int | None:
     if key == "type":
         return await _ask_type(update, context)
     if key == "date":
@@ -664,8 +635,9 @@ async def _save(update: Update, context: BotContext) -> str | int:
 
 async def photo_added(update: Update, context: BotContext) -> str | int | None:
     """The photo for a recorded report (after '📷 Add a photo')."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     t = context.t
     member = await member_with_chapter(update, context)
     message = update.effective_message
@@ -687,21 +659,22 @@ async def photo_added(update: Update, context: BotContext) -> str | int | None:
 
 async def photo_expected(update: Update, context: BotContext) -> str | None:
     """Text while a photo for a recorded report is awaited."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     await say(update, context, context.t._("Please send a photo (not text), or /cancel."))
     return ADD_PHOTO
 
 
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave the flow; nothing half-entered is stored."""
-    if (update.message is not None and not prompts.owns(context, PREFIX)
-            and not prompts.owns(context, LIST_PREFIX)):
-        await prompts.pass_on_cancel(update, context)  # meant for a later question
+    if (update.message is not None and not answers.owns(context, PREFIX)
+            and not answers.owns(context, LIST_PREFIX)):
+        await answers.pass_on_cancel(update, context)  # meant for a later question
         return None
     draft = (context.user_data or {}).get("act") or {}
     _drop_draft(context)
-    prompts.release(context, LIST_PREFIX)
+    answers.release(context, LIST_PREFIX)
     t = context.t
     if draft.get("report_id") and draft.get("mode") != "photo":
         await say(update, context, t._("Cancelled; your report is unchanged."))
@@ -716,8 +689,8 @@ async def cancel(update: Update, context: BotContext) -> int | None:
 
 async def wrong_kind(update: Update, context: BotContext) -> None:
     """A photo, sticker or file where text or a button was expected."""
-    if not (prompts.owns(context, PREFIX) or prompts.owns(context, LIST_PREFIX)):
-        await prompts.pass_on(update, context)
+    if not (answers.owns(context, PREFIX) or answers.owns(context, LIST_PREFIX)):
+        await answers.pass_on(update, context)
         return
     await say(update, context, context.t._(
         "I cannot use that here. Please answer the last question with text or a button "
@@ -745,7 +718,7 @@ async def _list_view(context: BotContext, member: Member,
     found = await activities.of_member(context.db, member.id, limit=LIST_PAGE,
                                        offset=page * LIST_PAGE)
     if not found:
-        prompts.release(context, LIST_PREFIX)
+        answers.release(context, LIST_PREFIX)
         return t._("You have not reported any activity yet. Report one with /report."), None, \
             Choice([])
     _remember(context, "list", page=page)
@@ -814,7 +787,7 @@ def _delete_choice(context: BotContext) -> Choice:
 
 def _remember(context: BotContext, view: str, **params: Any) -> None:
     assert context.user_data is not None
-    prompts.ask(context, LIST_PREFIX)
+    answers.ask(context, LIST_PREFIX)
     context.user_data[LIST_PREFIX] = {"view": view, **params}
 
 
@@ -846,7 +819,7 @@ async def list_pressed(update: Update, context: BotContext) -> str | int | None:
     data = callbacks.decode(query.data)
     message = query.message if isinstance(query.message, Message) else None
     kind = data.arg(0) if data else None
-    number = prompts.int_arg(data.arg(1)) if data else None
+    number = answers.int_arg(data.arg(1)) if data else None
     if data is not None and kind == "p" and number is not None:
         await query.answer()
         text, keyboard, _choice = await _list_view(context, member, number)
@@ -866,8 +839,9 @@ async def list_pressed(update: Update, context: BotContext) -> str | int | None:
 
 async def list_typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest list, card or delete question."""
-    if not prompts.owns(context, LIST_PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, LIST_PREFIX):
+        await answers.pass_on(update, context)
+        return None
     member = await member_with_chapter(update, context)
     if member is None:
         return END
@@ -923,7 +897,7 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
     if action == "edit":
         if query is not None:
             await retire_buttons(query)
-        prompts.release(context, LIST_PREFIX)
+        answers.release(context, LIST_PREFIX)
         _new_draft(context, report_id=report.id, code=report.activity_code, day=report.day,
                    quantity=report.quantity, note=report.note, photo=report.photo_file_id,
                    review=True)
@@ -950,53 +924,6 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
 # --- the reminder's one-tap button -----------------------------------------------------------
 
 
-async def took_part(update: Update, context: BotContext) -> None:
-    """'✅ I took part' under an environment-day reminder: record that day, once."""
-    query = update.callback_query
-    assert query is not None
-    t = context.t
-    data = callbacks.decode(query.data)
-    day = schedule.parse_day(data.arg(0)) if data else None
-    today = local_today(context)
-    entry = context.catalog.find("activities", schedule.ENVIRONMENT_ACTIVITY)
-    if day is None or day > today or entry is None:
-        await query.answer(t._("This button is no longer active."), show_alert=True)
-        return
-    member = await member_with_chapter(update, context)
-    if member is None:
-        return
-    assert member.unit_id is not None
-    if not schedule.button_open(day, today):
-        await query.answer(t._(
-            "This reminder was for {date}; its week has passed, so the button no longer "
-            "records. If you took part that day, report it with /report.",
-            date=day_text(t, day)), show_alert=True)
-        await retire_buttons(query)
-        return
-    report, created = await activities.add_once(context.db, NewReport(
-        member_id=member.id, unit_id=member.unit_id, activity_code=entry.code,
-        day=day.isoformat(), source=activities.BUTTON), at=to_iso(context.clock.now()))
-    await query.answer(t._("✅ Recorded. Thank you!") if created
-                       else t._("This was already recorded. Thank you!"))
-    message = query.message
-    if not isinstance(message, Message):
-        return
-    note = t._("✅ Recorded: you took part in {activity} on {date}. Thank you!",
-               activity=html.escape(entry.label(t.locale)), date=day_text(t, day))
-    keyboard = None
-    if report.photo_file_id is None and is_editable(context, report):
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
-            t._("📷 Add a photo"), callback_data=callbacks.encode(PHOTO_PREFIX, report.id))]])
-    body = message.text_html or ""
-    if html.unescape(note) not in (message.text or ""):
-        body = f"{body}\n\n{note}" if len(body) + len(note) < 4000 else note
-    try:
-        await message.edit_text(body, reply_markup=keyboard)
-    except BadRequest as exc:  # pressed twice: already shows this
-        if "not modified" not in exc.message:
-            raise
-
-
 # --- wiring ----------------------------------------------------------------------------------
 
 
@@ -1006,7 +933,7 @@ def _on(step: str, handler: Any) -> CallbackQueryHandler:
 
 def conversation() -> ConversationHandler[Any]:
     """The report conversation with /myreports (a new object per application)."""
-    answer = prompts.ANSWER
+    answer = answers.ANSWER
     return conversation_handler(
         entry_points=[
             CommandHandler("report", start_report, filters.ChatType.PRIVATE),
@@ -1048,5 +975,4 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
         conversation(),
-        CallbackQueryHandler(took_part, pattern=callbacks.pattern(schedule.BUTTON_PREFIX)),
     ]

@@ -28,7 +28,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Principal, Role, may_act_on_unit
-from handlers.common import (
+from handlers.kit.replies import (
     answer_stale,
     conversation_handler,
     draft_press,
@@ -42,7 +42,7 @@ from handlers.common import (
     say,
     typed_text,
 )
-from handlers.common import edit as edit_message
+from handlers.kit.replies import edit as edit_message
 from storage import deliveries, units
 from storage.db import to_iso
 from storage.deliveries import NewBroadcast
@@ -186,7 +186,8 @@ async def audience_pressed(update: Update, context: BotContext) -> str | int | N
     assert query is not None
     data = draft_press(update, context, "bc")
     if data is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None
     moved = await move_in_tree(context, draft, data, level_key="level")
@@ -196,7 +197,8 @@ async def audience_pressed(update: Update, context: BotContext) -> str | int | N
     choice, _q, _up = await _audience_choice(context)
     option = choice.by_key(data.arg(3))
     if option is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     await query.answer()
     if option.key.startswith("to"):
         await retire_buttons(query)
@@ -246,7 +248,7 @@ async def filter_typed(update: Update, context: BotContext) -> str | None:
     return await _ask_content(update, context)
 
 
-async def content_given(update: Update, context: BotContext) -> str:
+async def content_given(update: Update, context: BotContext) -> str | int:
     """The notice itself: text, or a photo with a caption; checked against Telegram's limits."""
     message = update.effective_message
     assert message is not None

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -33,9 +33,9 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, nfc, translator
 from bot.permissions import Role, may_act_on_unit
-from handlers import prompts
-from handlers.activities import activity_label, day_text, local_today, quantity_text
-from handlers.common import conversation_handler, edit, refuse, requires, say
+from handlers.kit import answers, outbox
+from handlers.kit.days import activity_label, day_text, local_today, quantity_text
+from handlers.kit.replies import conversation_handler, edit, refuse, requires, say
 from storage import activities, members, units
 from storage.activities import FLAG_REASON_MAX, Report
 from storage.db import to_iso
@@ -75,7 +75,7 @@ def period_bounds(period: str, today: date) -> tuple[date, date]:
 
 def _remember(context: BotContext, **params: Any) -> None:
     assert context.user_data is not None
-    prompts.ask(context, PREFIX)
+    answers.ask(context, PREFIX)
     context.user_data[PREFIX] = params
 
 
@@ -294,8 +294,8 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
     data = callbacks.decode(query.data)
     message = query.message if isinstance(query.message, Message) else None
     args = data.args if data else ()
-    number = prompts.int_arg(args[1]) if len(args) > 1 else None
-    last = prompts.int_arg(args[-1]) if args else None
+    number = answers.int_arg(args[1]) if len(args) > 1 else None
+    last = answers.int_arg(args[-1]) if args else None
     if len(args) == 4 and args[0] == "n" and number is not None:
         if number and not await _allowed(context, number):
             await refuse(update, context)
@@ -326,8 +326,9 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
 
 async def typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest screen."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     shown = _shown(context)
     view = shown.get("view")
     text = (update.effective_message.text or "") if update.effective_message else ""
@@ -360,7 +361,7 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
             roots = {u.id for u in await _roots(context)}
             node = 0 if unit is None or unit.id in roots or parent is None else parent
             screen = await _pick_screen(context, node, 0)
-        elif key[:1] in ("i", "v") and prompts.int_arg(key[1:]) is not None:
+        elif key[:1] in ("i", "v") and answers.int_arg(key[1:]) is not None:
             unit_id = int(key[1:])
             if not await _allowed(context, unit_id):
                 await refuse(update, context)
@@ -368,29 +369,34 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
             screen = (await _pick_screen(context, unit_id, 0) if key[0] == "i"
                       else await _view_screen(context, unit_id, WEEK, 0))
         else:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
     elif view == "v":
         unit_id = params.get("unit", 0)
         if key in (WEEK, MONTH):
             screen = await _view_screen(context, unit_id, key, 0)
         elif key == "pick":
             screen = await _pick_screen(context, 0, 0)
-        elif key.startswith("r") and prompts.int_arg(key[1:]) is not None:
+        elif key.startswith("r") and answers.int_arg(key[1:]) is not None:
             report = await activities.get(context.db, int(key[1:]))
             if report is None or not await _allowed(context, report.unit_id):
-                return await _gone(update, context)
+                await _gone(update, context)
+                return None
             screen = await _card_screen(context, report)
         else:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
     elif view == "c":
         report = await activities.get(context.db, params.get("report", 0))
         if report is None:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         if not await _allowed(context, report.unit_id):
             await refuse(update, context)
             return None
         if _card_choice(context, report).by_key(key) is None:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         shown = _shown(context)
         if key == "back":
             screen = await _view_screen(context, shown.get("unit", report.unit_id),
@@ -400,7 +406,8 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
             try:
                 await context.bot.send_photo(update.effective_chat.id, report.photo_file_id)
             except BadRequest:
-                return await _gone(update, context, t._("The photo can no longer be shown."))
+                await _gone(update, context, t._("The photo can no longer be shown."))
+                return None
             if query is not None:
                 await query.answer()
             return SCREEN
@@ -421,7 +428,8 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
                 limit=FLAG_REASON_MAX))
             return REASON
     else:
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     if query is not None:
         await query.answer()
     await _put(update, context, screen, message)
@@ -438,8 +446,9 @@ async def _gone(update: Update, context: BotContext, text: str | None = None) ->
 
 async def reason_typed(update: Update, context: BotContext) -> str | int | None:
     """The reason for marking a report as doubtful; the member is told."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     t = context.t
     shown = _shown(context)
     text = nfc((update.effective_message.text or "") if update.effective_message else "").strip()
@@ -460,7 +469,7 @@ async def reason_typed(update: Update, context: BotContext) -> str | int | None:
     told = await _tell_member(context, report, text)
     fresh = await activities.get(context.db, report.id)
     assert fresh is not None
-    note = (t._("⚠️ Marked as doubtful; she has been told.") if told
+    note = (t._("⚠️ Marked as doubtful; she will be told in a moment.") if told
             else t._("⚠️ Marked as doubtful. She could not be told (she has stopped or blocked "
                      "the bot)."))
     await _put(update, context, await _card_screen(context, fresh, note), None)
@@ -468,7 +477,8 @@ async def reason_typed(update: Update, context: BotContext) -> str | int | None:
 
 
 async def _tell_member(context: BotContext, report: Report, reason: str) -> bool:
-    """Send her the doubt mark and its reason in her language; False if she cannot be told."""
+    """Send her the doubt mark and its reason in her language (through the outbox); False if
+    she has left or erased her data."""
     member = await members.get(context.db, report.member_id)
     if member is None or member.status not in ("active", "stopped"):
         return False
@@ -478,18 +488,16 @@ async def _tell_member(context: BotContext, report: Report, reason: str) -> bool
     written = f"<i>{html.escape(reason)}</i>"
     text = t._(FLAG_NOTICE, activity=html.escape(label), date=day_text(t, report.day),
                reason=written)
-    try:
-        await context.bot.send_message(member.chat_id, text)
-    except TelegramError as exc:
-        log.info("doubt mark for member %s not delivered: %s", member.id, exc.message)
-        return False
+    await outbox.tell(context, [(member.id, text)], kind="doubt_mark",
+                      unit_id=member.unit_id or 0)
     return True
 
 
 async def reason_not_text(update: Update, context: BotContext) -> str | None:
     """A photo or sticker where the reason was asked."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     await say(update, context, context.t._("Please type the reason as text, or /cancel."))
     return None
 
@@ -497,7 +505,7 @@ async def reason_not_text(update: Update, context: BotContext) -> str | None:
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave without marking anything."""
     said = context.t._("Cancelled; nothing was changed.")
-    return await prompts.cancel(update, context, PREFIX, said)
+    return await answers.cancel(update, context, PREFIX, said)
 
 
 # --- the pages of the Sunday summary ---------------------------------------------------------
@@ -510,8 +518,8 @@ async def summary_pressed(update: Update, context: BotContext) -> None:
     assert query is not None and context.principal is not None
     data = callbacks.decode(query.data)
     day = schedule.parse_day(data.arg(1)) if data else None
-    unit_id = prompts.int_arg(data.arg(0)) if data else None
-    page = prompts.int_arg(data.arg(2)) if data else None
+    unit_id = answers.int_arg(data.arg(0)) if data else None
+    page = answers.int_arg(data.arg(2)) if data else None
     if data is None or day is None or unit_id is None or page is None:
         await query.answer(context.t._("This button is no longer active."), show_alert=True)
         return
@@ -542,8 +550,8 @@ def conversation() -> ConversationHandler[Any]:
             CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
         ],
         states={
-            SCREEN: [MessageHandler(prompts.ANSWER, typed)],
-            REASON: [MessageHandler(prompts.ANSWER, reason_typed),
+            SCREEN: [MessageHandler(answers.ANSWER, typed)],
+            REASON: [MessageHandler(answers.ANSWER, reason_typed),
                      MessageHandler(~filters.COMMAND & ~filters.TEXT, reason_not_text)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],

@@ -19,8 +19,9 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 from bot import stats as figures_of
 from bot.context import BotContext
 from bot.permissions import Role
-from handlers.common import requires, say
-from handlers.stats import may_see, parse_scope, scope_name
+from handlers.kit import offers
+from handlers.kit.replies import requires, say
+from handlers.kit.scope import may_see, parse_scope, scope_name
 
 
 def _rate(part: int, whole: int) -> int | None:
@@ -99,6 +100,9 @@ async def send_charts(update: Update, context: BotContext, unit_id: int | None,
         "the last {n} Sundays (the number above each point: how many).", scope=where,
         n=len(sundays)))
 
+
+# The /stats summary offers the charts of the scope it shows.
+offers.offer_scope_action("chart", send_charts)
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""

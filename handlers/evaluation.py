@@ -34,7 +34,8 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
-from handlers.common import edit, erased_member, refuse, requires, say
+from handlers.kit import answers
+from handlers.kit.replies import acknowledge, edit, erased_member, refuse, requires, say
 from storage import campaigns, deliveries, units
 from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
 from storage.db import to_iso
@@ -44,7 +45,6 @@ from storage.units import Unit
 log = logging.getLogger(__name__)
 
 PREFIX = "ev"
-YEAR_PREFIX = "yr"
 PAGE_SIZE = 8
 FIRST_YEAR = 2000
 PICK, LIST, CARD, CONFIRM, SEND = "n", "l", "c", "k", "g"
@@ -554,7 +554,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     assert principal is not None
     year = p.get("year", 0)
     if not FIRST_YEAR <= year <= context.this_year:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return False
     unit = p.get("node") if view == PICK else p.get("unit")
     if unit == 0 and view == PICK:
@@ -566,15 +566,6 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     return True
 
 
-async def _answer(update: Update, context: BotContext, text: str | None = None, *,
-                  alert: bool = True) -> None:
-    """Answer a press (once); for a typed answer, say it instead."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=alert and text is not None)
-    elif text:
-        await say(update, context, text)
-
-
 async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
                message: Message | None) -> None:
     """Carry out one press or typed answer on a screen."""
@@ -582,7 +573,7 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
     if not await _allowed(update, context, view, p):
         return
     if not key:  # a page button
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _screen_for(context, view, p), message)
         return
     if view == PICK:
@@ -592,7 +583,7 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
     elif view == CARD:
         await _act_card(update, context, p, key, message)
     elif view == CONFIRM:
-        await _answer(update, context)
+        await acknowledge(update, context)
         if key == "yes":
             await _decide_all(update, context, p, message)
         else:
@@ -602,11 +593,11 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         if key == "yes":
             await _send_results(update, context, p, message)
         else:
-            await _answer(update, context)
+            await acknowledge(update, context)
             await _put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
                        message)
     else:
-        await _answer(update, context, t._("This button is no longer active."))
+        await acknowledge(update, context, t._("This button is no longer active."))
 
 
 async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key: str,
@@ -614,7 +605,7 @@ async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key:
     principal = context.principal
     assert principal is not None
     if key == "up" and p["node"]:
-        await _answer(update, context)
+        await acknowledge(update, context)
         parent = (await units.get(context.db, p["node"]))
         up = parent.parent_id if parent else None
         if up is None or not await may_act_on_unit(context.db, principal, Role.CHAPTER_HEAD, up):
@@ -626,7 +617,7 @@ async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key:
             context.db, principal, Role.CHAPTER_HEAD, unit.id):
         await refuse(update, context)
         return
-    await _answer(update, context)
+    await acknowledge(update, context)
     await _open(update, context, unit, p["year"], message)
 
 
@@ -635,32 +626,32 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
     t = context.t
     unit, year = p["unit"], p["year"]
     if key in ("alls", "allf"):
-        await _answer(update, context)
+        await acknowledge(update, context)
         if await campaigns.is_closed(context.db, year, unit):
             await _put(update, context, await _list_screen(context, unit, year, 0), message)
             return
         await _put(update, context, await _confirm_screen(context, unit, year, key[-1]), message)
     elif key == "send":
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _send_screen(context, unit, year), message)
     elif key.startswith("y") and _int(key[1:]) is not None:
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
-            await _answer(update, context, t._("This button is no longer active."))
+            await acknowledge(update, context, t._("This button is no longer active."))
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _list_screen(context, unit, other, 0), message)
     elif key == "pick":
-        await _answer(update, context)
+        await acknowledge(update, context)
         root = await _pick_root(context) or 0
         await _put(update, context, await _pick_screen(context, year, root, 0), message)
     else:
         screen = await _card_screen(context, unit, year, p.get("page", 0), _int(key) or 0)
         if screen is None:  # not (or no longer) registered in this chapter, or forged
-            await _answer(update, context, t._("This member is not on this chapter's list for "
-                                               "{year}.", year=year))
+            await acknowledge(update, context, t._("This member is not on this chapter's list for "
+                                                   "{year}.", year=year))
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, screen, message)
 
 
@@ -669,27 +660,27 @@ async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key:
     t = context.t
     unit, year, page, member = p["unit"], p["year"], p["page"], p["member"]
     if key == "back":
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _list_screen(context, unit, year, page), message)
         return
     rows = await campaigns.evaluation_rows(context.db, year, unit, member)
     if (key not in DECISIONS and key not in UNDO) or not rows:
-        await _answer(update, context, t._("This member is not on this chapter's list for "
-                                           "{year}.", year=year))
+        await acknowledge(update, context, t._("This member is not on this chapter's list for "
+                                               "{year}.", year=year))
         return
     campaign = UNDO[key] if key in UNDO else DECISIONS[key][0]
     reg = rows[0].standard if campaign == STANDARD else rows[0].family
     if reg is None:
-        await _answer(update, context, t._("This button is no longer active."))
+        await acknowledge(update, context, t._("This button is no longer active."))
     else:
         try:
             await _decide_one(update, context, reg.id, key)
         except YearClosed:
-            await _answer(update, context, t._("🔒 {year} is closed: the results are read-only.",
-                                               year=year))
+            await acknowledge(update, context,
+                              t._("🔒 {year} is closed: the results are read-only.", year=year))
         except NotEligible:
-            await _answer(update, context, t._("This household did not self-assess as meeting "
-                                               "every criterion, so it cannot be recognised."))
+            await acknowledge(update, context, t._("This household did not self-assess as meeting "
+                                                   "every criterion, so it cannot be recognised."))
     await _put(update, context, await _card_screen(context, unit, year, page, member), message)
 
 
@@ -701,17 +692,17 @@ async def _decide_one(update: Update, context: BotContext, registration_id: int,
     by, at = context.principal.user_id, to_iso(context.clock.now())
     if key in UNDO:
         if await campaigns.undecide(context.db, UNDO[key], registration_id, by=by, at=at):
-            await _answer(update, context, t._("Taken back: not decided yet. Nothing was sent "
-                                               "to her."), alert=False)
+            await acknowledge(update, context, t._("Taken back: not decided yet. Nothing was sent "
+                                                   "to her."), alert=False)
         else:
-            await _answer(update, context, t._("This result has already been sent to her; "
-                                               "you can correct it instead."))
+            await acknowledge(update, context, t._("This result has already been sent to her; "
+                                                   "you can correct it instead."))
         return
     campaign, result = DECISIONS[key]
     await campaigns.decide(context.db, campaign, registration_id, result, by=by, at=at)
     labels = STANDARD_STATUS if campaign == STANDARD else HOUSEHOLD_STATUS
-    await _answer(update, context, t._("Saved: {result}", result=t._(labels[result])),
-                  alert=False)
+    await acknowledge(update, context, t._("Saved: {result}", result=t._(labels[result])),
+                      alert=False)
 
 
 async def _decide_all(update: Update, context: BotContext, p: dict[str, Any],
@@ -743,7 +734,7 @@ async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
     unit, year = p["unit"], p["year"]
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    await _answer(update, context)
+    await acknowledge(update, context)
     items = await campaigns.unsent(context.db, year, unit)
     grouped = _by_member(items)
     texts = {member: result_message(group[0].locale, year, group)
@@ -772,177 +763,13 @@ async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
     await _put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
 
 
-# --- /year close ------------------------------------------------------------------------------
-
-
-@requires(Role.UNIT_ADMIN)
-async def year_command(update: Update, context: BotContext) -> None:
-    """/year close YEAR [UNIT_CODE]: make a year read-only (after a confirmation)."""
-    t = context.t
-    principal = context.principal
-    assert principal is not None
-    args = context.args or []
-    usage = t._("Usage: /year close YEAR [UNIT_CODE], e.g. /year close {year}. A closed year's "
-                "registrations and evaluation results become read-only.",
-                year=context.this_year)
-    if len(args) not in (2, 3) or args[0].lower() != "close" or _int(args[1]) is None:
-        await say(update, context, usage + "\n\n" + await _closures_text(context))
-        return
-    year = _int(args[1]) or 0
-    if not FIRST_YEAR <= year <= context.this_year:
-        await say(update, context, t._("Please give a year from {first} to {last}.",
-                                       first=FIRST_YEAR, last=context.this_year))
-        return
-    unit_id: int | None
-    if len(args) == 3:
-        unit = await units.by_code(context.db, args[2][:40])
-        if unit is None:
-            await say(update, context, t._("There is no unit with the code {code}.",
-                                           code=html.escape(args[2][:40])))
-            return
-        unit_id = unit.id
-    elif principal.is_super_admin:
-        unit_id = None
-    else:
-        admin_units = sorted({g.unit_id for g in principal.grants if g.role == Role.UNIT_ADMIN})
-        if len(admin_units) != 1:
-            await say(update, context, t._("You administer several units; please add the unit "
-                                           "code, e.g. /year close {year} HM-HL.", year=year))
-            return
-        unit_id = admin_units[0]
-    await _ask_close(update, context, year, unit_id)
-
-
-async def _may_close(context: BotContext, unit_id: int | None) -> bool:
-    principal = context.principal
-    assert principal is not None
-    if unit_id is None:
-        return principal.is_super_admin
-    return await may_act_on_unit(context.db, principal, Role.UNIT_ADMIN, unit_id)
-
-
-async def _scope_name(context: BotContext, unit_id: int | None) -> str:
-    if unit_id is None:
-        return context.t._("every unit")
-    return html.escape(await orgtree.unit_path(context.db, unit_id))
-
-
-async def _ask_close(update: Update, context: BotContext, year: int, unit_id: int | None) -> None:
-    t = context.t
-    if not await _may_close(context, unit_id):
-        await refuse(update, context)
-        return
-    scope = await _scope_name(context, unit_id)
-    if unit_id is not None:
-        already = await campaigns.is_closed(context.db, year, unit_id)
-    else:
-        already = any(u is None for _y, u, _at in await campaigns.closures(context.db, [year]))
-    if already:
-        await say(update, context, t._("{year} is already closed for {scope}.", year=year,
-                                       scope=scope))
-        return
-    lines = [t._("Close {year} for {scope}? Registrations, self-assessments and evaluation "
-                 "results of {year} there become read-only. This cannot be undone in the bot.",
-                 year=year, scope=scope)]
-    if year == context.this_year:
-        lines.append(t._("⚠️ {year} is not over yet: members there will no longer be able to "
-                         "register or update anything for {year}.", year=year))
-    unsent = await campaigns.unsent_count(context.db, year, unit_id)
-    if unsent:
-        lines.append(t.n_("⚠️ {n} member's results have not been sent to her; once the year is "
-                          "closed they will not be sent.",
-                          "⚠️ {n} members' results have not been sent to them; once the year is "
-                          "closed they will not be sent.", unsent))
-    choice = _close_choice(t, year)
-    assert context.user_data is not None
-    context.user_data["pending_choice"] = YEAR_PREFIX
-    context.user_data[YEAR_PREFIX] = {"year": year, "unit": unit_id or 0}
-    await say(update, context, "\n".join(lines),
-              choice.keyboard(YEAR_PREFIX, year, unit_id or 0))
-
-
-def _close_choice(t: Translator, year: int) -> Choice:
-    return Choice([Option("yes", t._("🔒 Yes, close {year}", year=year)),
-                   Option("no", t._("✖ Cancel"))])
-
-
-@requires(Role.UNIT_ADMIN)
-async def close_pressed(update: Update, context: BotContext) -> None:
-    """`yr:<year>:<unit or 0>:o:<yes|no>`."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    year, unit = (_int(data.arg(0)), _int(data.arg(1))) if data else (None, None)
-    if data is None or year is None or unit is None or data.arg(2) != "o" or data.arg(3) not in (
-            "yes", "no"):
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
-        return
-    message = query.message if isinstance(query.message, Message) else None
-    await _close(update, context, year, unit or None, data.arg(3) == "yes", message)
-
-
-async def close_typed(update: Update, context: BotContext, text: str) -> bool:
-    """A typed answer to the closing question."""
-    principal = context.principal
-    shown = (context.user_data or {}).get(YEAR_PREFIX) or {}
-    if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "year" not in shown:
-        return False
-    option = _close_choice(context.t, shown["year"]).resolve(text)
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        return True
-    await _close(update, context, shown["year"], shown["unit"] or None, option.key == "yes", None)
-    return True
-
-
-async def _close(update: Update, context: BotContext, year: int, unit_id: int | None,
-                 confirmed: bool, message: Message | None) -> None:
-    t = context.t
-    if not FIRST_YEAR <= year <= context.this_year or not await _may_close(context, unit_id):
-        await refuse(update, context)
-        return
-    if context.user_data is not None:
-        if context.user_data.get("pending_choice") == YEAR_PREFIX:
-            context.user_data.pop("pending_choice")
-        context.user_data.pop(YEAR_PREFIX, None)
-    await _answer(update, context)
-    scope = await _scope_name(context, unit_id)
-    if not confirmed:
-        text = t._("All right, {year} stays open.", year=year)
-    else:
-        assert context.principal is not None
-        closed = await campaigns.close_year(context.db, year, unit_id,
-                                            by=context.principal.user_id,
-                                            at=to_iso(context.clock.now()))
-        text = (t._("🔒 {year} is now closed for {scope}: its registrations and results are "
-                    "read-only.", year=year, scope=scope) if closed
-                else t._("{year} is already closed for {scope}.", year=year, scope=scope))
-    if message is not None:
-        await edit(message, text, None)
-    else:
-        await say(update, context, text)
-
-
-async def _closures_text(context: BotContext) -> str:
-    t = context.t
-    years = [context.this_year, context.this_year - 1]
-    found = await campaigns.closures(context.db, years)
-    lines = [t._("<b>Closed years</b> (this year and last):")]
-    for year, unit_id, closed_at in found:
-        when = t.date(datetime.fromisoformat(closed_at).astimezone(context.settings.timezone))
-        lines.append(t._("🔒 {year}: {scope} (closed on {date})", year=year,
-                         scope=await _scope_name(context, unit_id), date=when))
-    if not found:
-        lines.append(t._("None: {years} are open.", years=" · ".join(map(str, years))))
-    return "\n".join(lines)
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(PREFIX, typed)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
         CommandHandler("evaluate", evaluate, filters.ChatType.PRIVATE),
-        CommandHandler("year", year_command, filters.ChatType.PRIVATE),
         CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
-        CallbackQueryHandler(close_pressed, pattern=callbacks.pattern(YEAR_PREFIX)),
     ]

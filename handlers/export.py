@@ -15,8 +15,9 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 from bot import export
 from bot.context import BotContext
 from bot.permissions import Role
-from handlers.common import refuse, requires, say
-from handlers.stats import may_see, parse_scope, scope_name
+from handlers.kit import offers
+from handlers.kit.replies import refuse, requires, say
+from handlers.kit.scope import may_see, parse_scope, scope_name
 from storage import exports
 from storage.db import to_iso
 
@@ -28,12 +29,12 @@ async def export_command(update: Update, context: BotContext) -> None:
     """/export [UNIT_CODE] [YEAR] [csv]."""
     scope = await parse_scope(update, context, command="export", words=FORMATS)
     if scope is not None:
-        await request_export(update, context, scope.unit_id, scope.year,
-                             "csv" if "csv" in scope.rest else "xlsx")
+        await request_export(update, context, unit_id=scope.unit_id, year=scope.year,
+                             fmt="csv" if "csv" in scope.rest else "xlsx")
 
 
-async def request_export(update: Update, context: BotContext, unit_id: int | None, year: int,
-                         fmt: str) -> None:
+async def request_export(update: Update, context: BotContext, *, unit_id: int | None,
+                         year: int, fmt: str) -> None:
     """Queue an export of a scope she may see, and start it in the background."""
     t = context.t
     principal = context.principal
@@ -57,6 +58,15 @@ async def request_export(update: Update, context: BotContext, unit_id: int | Non
         at=to_iso(context.clock.now()), progress_message_id=message.message_id)
     export.start(context.application, job)
 
+
+
+async def _export_xlsx(update: Update, context: BotContext, unit_id: int | None,
+                       year: int) -> None:
+    await request_export(update, context, unit_id=unit_id, year=year, fmt="xlsx")
+
+
+# The /stats summary offers the Excel export of the scope it shows.
+offers.offer_scope_action("xlsx", _export_xlsx)
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""

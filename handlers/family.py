@@ -4,7 +4,7 @@ The self-assessment is a checklist keyboard: each press toggles one criterion an
 same message in place (saved at once), Done closes it. The answers are sensitive: they are
 shown to the member herself only; everybody else sees whether the household self-assessed as
 meeting every criterion, never which. Buttons carry the year they were shown for; a typed
-number answers the latest choice shown (through `fallback.TYPED_CHOICES`). The criteria are
+number answers the latest choice shown (through the router in `kit.answers`). The criteria are
 those of the set her registration was made under (before she registers: this year's set), so
 a new set loaded for the year never changes a checklist she has started.
 
@@ -28,8 +28,8 @@ from bot import callbacks, consent
 from bot.catalog import CriteriaSet
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from handlers import menu
-from handlers.common import edit, member_with_chapter, retire_buttons, say
+from handlers.kit import answers, menu
+from handlers.kit.replies import edit, member_with_chapter, retire_buttons, say
 from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -342,6 +342,10 @@ async def _consent_answered(update: Update, context: BotContext, member: Member,
     await _show(update, context, member, STATUS, message=message,
                 note=t._("Understood: no self-check answer is stored. Your household stays "
                          "registered; you can do the self-check later with /family."))
+
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(PREFIX, typed)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

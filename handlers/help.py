@@ -9,8 +9,8 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.permissions import Role
-from handlers import menu
-from handlers.common import say
+from handlers.kit import menu
+from handlers.kit.replies import say
 
 
 async def show_help(update: Update, context: BotContext) -> None:

@@ -12,8 +12,8 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
 from bot.settings import SUPPORTED_LOCALES
-from handlers import menu
-from handlers.common import answer_stale, retire_buttons, say
+from handlers.kit import answers, menu, offers
+from handlers.kit.replies import answer_stale, retire_buttons, say
 from storage import members
 
 PREFIX = "lang"
@@ -72,6 +72,27 @@ async def _switch(update: Update, context: BotContext, locale: str) -> None:
         await say(update, context, text, menu.main_menu(principal, t))
     else:
         await say(update, context, text + "\n" + t._("Send /start to register."))
+
+
+
+async def _language_label(context: BotContext) -> str:
+    return context.t._("🌐 Language: {language}", language=LANGUAGE_NAMES[context.locale])
+
+
+async def _choose_language(update: Update, context: BotContext) -> str | None:
+    await ask_language(update, context)
+    return None
+
+
+offers.offer_setting(offers.Setting("lang", 10, _language_label, lambda context: True,
+                                    _choose_language))
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+async def _options(context: BotContext) -> Choice:
+    return CHOICE
+
+
+answers.register(PREFIX, language_typed, options=_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -8,7 +8,7 @@ from telegram import ChatMember, Update
 from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from handlers.common import say
+from handlers.kit.replies import say
 from storage import members
 
 

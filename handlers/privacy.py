@@ -57,8 +57,8 @@ from bot.permissions import Role
 from bot.processing import set_outcome
 from bot.settings import SUPPORTED_LOCALES
 from bot.validators import display_phone
-from handlers import menu, registration
-from handlers.common import answer_stale, paginate, retire_buttons, say
+from handlers.kit import answers, membership_consent, menu, offers
+from handlers.kit.replies import answer_stale, paginate, retire_buttons, say
 from storage import privacy
 from storage.db import to_iso
 
@@ -78,9 +78,9 @@ class Purpose:
 
 
 PURPOSES: dict[str, Purpose] = {
-    registration.CONSENT_PURPOSE: Purpose(
-        registration.CONSENT_PURPOSE, N_("Membership data (name, phone, chapter)"),
-        registration.CONSENT_VERSION, registration.CONSENT_TEXT, leaving=True,
+    membership_consent.CONSENT_PURPOSE: Purpose(
+        membership_consent.CONSENT_PURPOSE, N_("Membership data (name, phone, chapter)"),
+        membership_consent.CONSENT_VERSION, membership_consent.CONSENT_TEXT, leaving=True,
     ),
     consent.FAMILY_PURPOSE: Purpose(
         consent.FAMILY_PURPOSE, consent.FAMILY_NAME, consent.FAMILY_VERSION,
@@ -90,7 +90,7 @@ PURPOSES: dict[str, Purpose] = {
 # The text of every version ever asked (msgids), so /mydata shows what she agreed to. A new
 # version of a text goes here next to the old one; a text must never change under its version.
 TEXTS: dict[tuple[str, int], str] = {
-    (registration.CONSENT_PURPOSE, 1): registration.CONSENT_TEXT,
+    (membership_consent.CONSENT_PURPOSE, 1): membership_consent.CONSENT_TEXT,
     (consent.FAMILY_PURPOSE, 1): consent.FAMILY_TEXT,
 }
 
@@ -98,11 +98,11 @@ TEXTS: dict[tuple[str, int], str] = {
 def purposes() -> dict[str, Purpose]:
     """The purposes with their current versions (read at call time: tests bump a version)."""
     found = dict(PURPOSES)
-    membership = found[registration.CONSENT_PURPOSE]
-    if membership.version != registration.CONSENT_VERSION:
-        found[registration.CONSENT_PURPOSE] = Purpose(
-            membership.key, membership.name, registration.CONSENT_VERSION,
-            registration.CONSENT_TEXT, membership.leaving)
+    membership = found[membership_consent.CONSENT_PURPOSE]
+    if membership.version != membership_consent.CONSENT_VERSION:
+        found[membership_consent.CONSENT_PURPOSE] = Purpose(
+            membership.key, membership.name, membership_consent.CONSENT_VERSION,
+            membership_consent.CONSENT_TEXT, membership.leaving)
     return found
 
 
@@ -416,7 +416,7 @@ async def show_my_data(update: Update, context: BotContext) -> None:
 
 async def withdrawal_label(context: BotContext) -> str:
     """/settings: the item that withdraws her consent (with the purpose and its version)."""
-    purpose = purposes()[registration.CONSENT_PURPOSE]
+    purpose = purposes()[membership_consent.CONSENT_PURPOSE]
     return context.t._("↩ Withdraw my consent: {purpose} (version {version})",
                        purpose=context.t._(purpose.name), version=purpose.version)
 
@@ -585,7 +585,7 @@ async def erase_member(update: Update, context: BotContext, *, reason: str) -> N
     assert principal is not None and principal.member is not None
     assert update.effective_user is not None and update.effective_chat is not None
     user_id = update.effective_user.id
-    purpose = purposes()[registration.CONSENT_PURPOSE]
+    purpose = purposes()[membership_consent.CONSENT_PURPOSE]
     erased = await privacy.erase(
         context.db, principal.member.id, user_id, reason=reason, purpose=purpose.key,
         version=purpose.version, at=to_iso(context.clock.now()))
@@ -684,6 +684,14 @@ async def pressed(update: Update, context: BotContext) -> None:
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     await _erase_answered(update, context, option.key)
+
+offers.offer_setting(offers.Setting("consent", 30, withdrawal_label, offers.is_member,
+                                    choose_withdrawal))
+offers.offer_setting(offers.Setting("fconsent", 40, family_withdrawal_label, offers.is_member,
+                                    choose_family_withdrawal))
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(PREFIX, typed)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

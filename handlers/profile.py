@@ -13,8 +13,8 @@ from bot import orgtree
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
 from bot.validators import display_phone
-from handlers import menu
-from handlers.common import say
+from handlers.kit import menu
+from handlers.kit.replies import say
 
 
 async def show_profile(update: Update, context: BotContext) -> None:

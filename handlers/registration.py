@@ -35,8 +35,8 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.settings import SUPPORTED_LOCALES
 from bot.validators import InvalidInput, clean_full_name, display_phone, normalise_phone
-from handlers import menu
-from handlers.common import (
+from handlers.kit import membership_consent, menu
+from handlers.kit.replies import (
     answer_stale,
     conversation_handler,
     draft_press,
@@ -46,15 +46,13 @@ from handlers.common import (
     say,
     typed_text,
 )
-from handlers.common import edit as edit_message
+from handlers.kit.replies import edit as edit_message
 from storage import members, units
 from storage.db import utc_now
 from storage.members import NewMember
 
 CONSENT, NAME, PHONE, UNIT, CONFIRM = "consent", "name", "phone", "unit", "confirm"
 PREFIX = "reg"
-CONSENT_PURPOSE = "membership"
-CONSENT_VERSION = 1
 END = ConversationHandler.END
 
 KIND_LABELS = {
@@ -63,22 +61,6 @@ KIND_LABELS = {
     "chapter": N_("chapter (chi hội)"),
     "group": N_("group (tổ)"),
 }
-
-CONSENT_TEXT = N_(
-    "<b>Welcome to the Women's Union bot!</b>\n"
-    "Here you can register as a member, keep your details up to date and receive your "
-    "chapter's notices.\n\n"
-    "<b>Before we start, we need your consent.</b>\n"
-    "• <b>What is stored:</b> your full name, phone number, chapter, Telegram account and "
-    "language.\n"
-    "• <b>Why:</b> so your chapter and the union can manage membership, send you notices and "
-    "count participation.\n"
-    "• <b>Who sees it:</b> your chapter head and the union officers responsible for your unit.\n"
-    "• <b>Your rights:</b> you can see and correct your data at any time with /me, and ask "
-    "for it to be deleted.\n\n"
-    "Do you agree?"
-)
-
 
 # --- the draft -------------------------------------------------------------------------------
 
@@ -146,7 +128,7 @@ async def _ask_consent(update: Update, context: BotContext) -> str:
 def _consent_screen(context: BotContext) -> str:
     """The short layer of the notice: the consent text, who is responsible, the full notice."""
     t = context.t
-    return t._(CONSENT_TEXT) + "\n\n" + t._(
+    return t._(membership_consent.CONSENT_TEXT) + "\n\n" + t._(
         "<i>Responsible for your data: {org}. Saying no does not affect your membership of "
         "the union. The full notice (what is kept, for how long, your rights and how to "
         "reach a person): “📖 Read in full” or /privacy.</i>",
@@ -313,7 +295,7 @@ async def _resume(update: Update, context: BotContext) -> str:
     return await _next_after_detail(update, context)
 
 
-async def edit_profile(update: Update, context: BotContext) -> str | None:
+async def edit_profile(update: Update, context: BotContext) -> str | int | None:
     """The 'Edit' button under /me: the registration summary, prefilled, in editing mode."""
     query = update.callback_query
     assert query is not None
@@ -337,13 +319,14 @@ async def edit_profile(update: Update, context: BotContext) -> str | None:
 # --- answers ---------------------------------------------------------------------------------
 
 
-async def consent_pressed(update: Update, context: BotContext) -> str | None:
+async def consent_pressed(update: Update, context: BotContext) -> str | int | None:
     """Agree, decline or switch language on the consent screen."""
     query = update.callback_query
     assert query is not None
     data = draft_press(update, context, "reg")
     if data is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     if data.arg(1) == "lang" and data.arg(2) in SUPPORTED_LOCALES:
         assert context.user_data is not None
         context.user_data["locale"] = data.arg(2)
@@ -355,7 +338,8 @@ async def consent_pressed(update: Update, context: BotContext) -> str | None:
         return CONSENT
     option = _consent_choice(context.t).by_key(data.arg(3))
     if option is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     return await _consent_given(update, context, option.key)
@@ -366,7 +350,8 @@ async def notice_pressed(update: Update, context: BotContext) -> str | None:
     query = update.callback_query
     assert query is not None
     if draft_press(update, context, "reg") is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     await query.answer()
     await retire_buttons(query)
     for page in consent.notice_pages(context.t, context.settings):
@@ -378,7 +363,8 @@ async def consent_typed(update: Update, context: BotContext) -> str | int | None
     """A typed answer on the consent screen ("1", "2")."""
     option = _consent_choice(context.t).resolve(typed_text(update))
     if option is None:
-        return await _reask_choice(update, context, _consent_keyboard(context))
+        await _reask_choice(update, context, _consent_keyboard(context))
+        return None
     return await _consent_given(update, context, option.key)
 
 
@@ -441,7 +427,8 @@ async def unit_pressed(update: Update, context: BotContext) -> str | None:
     assert query is not None
     data = draft_press(update, context, "reg")
     if data is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None
     moved = await move_in_tree(context, draft, data, level_key="parent")
@@ -451,7 +438,8 @@ async def unit_pressed(update: Update, context: BotContext) -> str | None:
     choice, _question, _up = await _unit_choice(context)
     option = choice.by_key(data.arg(3)) if data.arg(2) == "o" else None
     if option is None:
-        return await answer_stale(update, context)
+        await answer_stale(update, context)
+        return None
     await query.answer()
     return await _unit_chosen(update, context, int(option.key), edit=message)
 
@@ -497,7 +485,8 @@ async def confirm_typed(update: Update, context: BotContext) -> str | int | None
         keyboard = _confirm_choice(context.t, bool(draft.get("editing"))).keyboard(
             PREFIX, draft["nonce"], "k"
         )
-        return await _reask_choice(update, context, keyboard)
+        await _reask_choice(update, context, keyboard)
+        return None
     return await _confirm_chosen(update, context, option.key)
 
 
@@ -543,8 +532,8 @@ async def _save(update: Update, context: BotContext) -> int:
                 unit_id=draft["unit_id"],
                 locale=context.locale,
             ),
-            consent_purpose=CONSENT_PURPOSE,
-            consent_version=CONSENT_VERSION,
+            consent_purpose=membership_consent.CONSENT_PURPOSE,
+            consent_version=membership_consent.CONSENT_VERSION,
             consent_at=draft["consent_at"],
         )
         text = context.t._(

@@ -36,9 +36,9 @@ from bot.context import BotContext
 from bot.i18n import N_, nfc, sort_key
 from bot.permissions import Role, may_act_on_unit
 from bot.validators import InvalidInput
-from handlers import prompts
-from handlers.activities import local_today
-from handlers.common import conversation_handler, edit, refuse, requires, say
+from handlers.kit import answers
+from handlers.kit.days import local_today
+from handlers.kit.replies import conversation_handler, edit, refuse, requires, say
 from storage import deliveries, reminders
 from storage.db import to_iso
 from storage.reminders import ENVIRONMENT, HEADS_UP, SUMMARY, TEXT_MAX, Schedule
@@ -64,7 +64,7 @@ class Screen:
 
 def _remember(context: BotContext, **params: Any) -> None:
     assert context.user_data is not None
-    prompts.ask(context, PREFIX)
+    answers.ask(context, PREFIX)
     context.user_data[PREFIX] = params
 
 
@@ -97,7 +97,7 @@ async def may_set_text(context: BotContext, item: Schedule, unit_id: int | None)
 
 
 async def _ancestry(context: BotContext, unit_id: int) -> list[Any]:
-    chain = []
+    chain: list[Any] = []
     unit = await orgtree.get(context.db, unit_id)
     while unit is not None and len(chain) < 64:
         chain.append(unit)
@@ -156,8 +156,9 @@ def _preview(text_html: str, limit: int = 150) -> str:
 async def _shown_texts(context: BotContext, item: Schedule) -> list[reminders.ScheduleText]:
     """The texts listed on the texts screen: everyone's first, then by unit, at most TEXTS_SHOWN."""
     texts = await reminders.texts(context.db, item.id)
-    paths = {x.unit_id: await orgtree.unit_path(context.db, x.unit_id) for x in texts
-             if x.unit_id is not None}
+    paths: dict[int | None, str] = {
+        x.unit_id: await orgtree.unit_path(context.db, x.unit_id) for x in texts
+        if x.unit_id is not None}
     texts.sort(key=lambda x: (x.unit_id is not None, sort_key(paths.get(x.unit_id, ""))))
     return texts[:TEXTS_SHOWN]
 
@@ -390,17 +391,20 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
     data = callbacks.decode(query.data)
     args = data.args if data else ()
     message = query.message if isinstance(query.message, Message) else None
-    numbers = [prompts.int_arg(a) for a in args[1:3]]
+    numbers = [answers.int_arg(a) for a in args[1:3]]
     if (len(args) != 5 or args[0] not in (LIST, CARD, DAY, TEXTS, UNIT, PAUSES)
             or None in numbers or args[3] not in ("o", "p")):
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     view, node = args[0], int(args[2])
     item = await reminders.get(context.db, int(args[1])) if view != LIST else None
     if view != LIST and (item is None or item not in await _visible(context)):
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     if args[3] == "p":
-        if prompts.int_arg(args[4]) is None:
-            return await _gone(update, context)
+        if answers.int_arg(args[4]) is None:
+            await _gone(update, context)
+            return None
         await query.answer()
         await _put(update, context, await _screen(context, view, item, node, int(args[4])),
                    message)
@@ -410,8 +414,9 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
 
 async def typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest screen."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     shown = _shown(context)
     view = shown.get("view", LIST)
     item = await reminders.get(context.db, shown.get("schedule") or 0)
@@ -437,16 +442,19 @@ async def _choose(update: Update, context: BotContext, view: str, item: Schedule
     now = to_iso(context.clock.now())
     screen: Screen | None = None
     if view == LIST:
-        number = prompts.int_arg(key)
+        number = answers.int_arg(key)
         chosen = await reminders.get(context.db, number) if number is not None else None
         if chosen is None or chosen not in await _visible(context):
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         screen = await _card_screen(context, chosen)
     elif item is None:
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     elif view == CARD:
         if key not in {o.key for o in (await _card_choice(context, item)).options}:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         if key == "back":
             screen = await _list_screen(context)
         elif key == "toggle":
@@ -471,14 +479,16 @@ async def _choose(update: Update, context: BotContext, view: str, item: Schedule
             await refuse(update, context)
             return None
         if _day_choice(context).by_key(key) is None:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         await reminders.set_when(context.db, item.id, weekday=int(key),
                                  local_time=item.local_time, by=user_id, at=now)
         screen = await _changed(context, item.id)
     elif view == TEXTS:
         options = {o.key for o in (await _texts_choice(context, item)).options}
         if key not in options:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
         if key == "back":
             screen = await _card_screen(context, item)
         elif key == "all":
@@ -494,7 +504,7 @@ async def _choose(update: Update, context: BotContext, view: str, item: Schedule
     elif view == UNIT:
         if key == "back":
             screen = await _texts_screen(context, item)
-        elif key[:1] in ("s", "i") and prompts.int_arg(key[1:]) is not None:
+        elif key[:1] in ("s", "i") and answers.int_arg(key[1:]) is not None:
             unit_id = int(key[1:])
             if key[0] == "i":
                 if not await may_act_on_unit(context.db, context.principal,  # type: ignore[arg-type]
@@ -508,7 +518,8 @@ async def _choose(update: Update, context: BotContext, view: str, item: Schedule
             else:
                 return await _ask_text(update, context, item, unit_id)
         else:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
     elif view == PAUSES:
         if not await may_manage(context, item):
             await refuse(update, context)
@@ -519,14 +530,16 @@ async def _choose(update: Update, context: BotContext, view: str, item: Schedule
             return await _ask(update, context, item, PAUSE, t._(
                 "Type the date to pause, e.g. 17/2/2027, or a range, e.g. 14/2/2027 – "
                 "22/2/2027. /cancel stops."))
-        elif key.startswith("x") and prompts.int_arg(key[1:]) is not None:
+        elif key.startswith("x") and answers.int_arg(key[1:]) is not None:
             removed = await reminders.remove_pause(context.db, int(key[1:]), item.id)
             screen = await _pauses_screen(context, item, t._("The pause is removed.") if removed
                                           else None)
         else:
-            return await _gone(update, context)
+            await _gone(update, context)
+            return None
     if screen is None:
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     if query is not None:
         await query.answer()
     await _put(update, context, screen, message)
@@ -578,8 +591,9 @@ async def _current(update: Update, context: BotContext) -> Schedule | None:
 
 async def time_typed(update: Update, context: BotContext) -> str | int | None:
     """The new local time."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     item = await _current(update, context)
     if item is None:
         return END
@@ -599,8 +613,9 @@ async def time_typed(update: Update, context: BotContext) -> str | int | None:
 
 async def text_typed(update: Update, context: BotContext) -> str | int | None:
     """The text for the chosen scope (its formatting kept, as Telegram HTML)."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     t = context.t
     item = await _current(update, context)
     message = update.effective_message
@@ -654,8 +669,9 @@ def parse_pause(text: str, today: date) -> tuple[date, date]:
 
 async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     """The dates of a new pause."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     t = context.t
     item = await _current(update, context)
     if item is None:
@@ -680,8 +696,9 @@ async def pause_typed(update: Update, context: BotContext) -> str | int | None:
 
 async def not_text(update: Update, context: BotContext) -> str | None:
     """A photo or sticker where a time, a text or dates were asked."""
-    if not prompts.owns(context, PREFIX):
-        return await prompts.pass_on(update, context)
+    if not answers.owns(context, PREFIX):
+        await answers.pass_on(update, context)
+        return None
     await say(update, context, context.t._("Please answer with text, or /cancel."))
     return None
 
@@ -689,7 +706,7 @@ async def not_text(update: Update, context: BotContext) -> str | None:
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave; nothing more is changed."""
     said = context.t._("Cancelled; nothing more was changed.")
-    return await prompts.cancel(update, context, PREFIX, said)
+    return await answers.cancel(update, context, PREFIX, said)
 
 
 def conversation() -> ConversationHandler[Any]:
@@ -701,12 +718,12 @@ def conversation() -> ConversationHandler[Any]:
             CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
         ],
         states={
-            SCREEN: [MessageHandler(prompts.ANSWER, typed)],
-            TIME: [MessageHandler(prompts.ANSWER, time_typed),
+            SCREEN: [MessageHandler(answers.ANSWER, typed)],
+            TIME: [MessageHandler(answers.ANSWER, time_typed),
                    MessageHandler(not_text_answer, not_text)],
-            TEXT: [MessageHandler(prompts.ANSWER, text_typed),
+            TEXT: [MessageHandler(answers.ANSWER, text_typed),
                    MessageHandler(not_text_answer, not_text)],
-            PAUSE: [MessageHandler(prompts.ANSWER, pause_typed),
+            PAUSE: [MessageHandler(answers.ANSWER, pause_typed),
                     MessageHandler(not_text_answer, not_text)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],

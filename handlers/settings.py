@@ -1,14 +1,13 @@
 """/settings: a small menu of her settings (language, the environment-day reminders).
 
-Each setting is one `Item` in `ITEMS`: a key (goes into the button), a label showing the
-current value, whether it applies to her, and what choosing it does. A new setting (e.g.
-withdrawing a consent) is one more `Item`; the menu, its buttons and typed numbers follow.
+Each setting is one `kit.offers.Setting`, offered by the feature it belongs to (language,
+privacy, the reminders here): a key (goes into the button), its place, a label showing the
+current value, whether it applies to her, and what choosing it does. A new setting is one more
+`offer_setting`; the menu, its buttons and typed numbers follow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -17,40 +16,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import LANGUAGE_NAMES
-from handlers import language, privacy
-from handlers.common import edit, say
+from handlers.kit import answers, offers
+from handlers.kit.replies import edit, say
 from storage import reminders
 from storage.db import to_iso
 
 PREFIX = "set"
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One setting in the menu."""
-
-    key: str
-    label: Callable[[BotContext], Awaitable[str]]
-    applies: Callable[[BotContext], bool]
-    choose: Callable[[Update, BotContext], Awaitable[str | None]]
-    """Carry it out; returns a note to show above the refreshed menu (None: it replied)."""
-
-
-def _is_member(context: BotContext) -> bool:
-    return context.principal is not None and context.principal.member is not None
-
-
-# --- language --------------------------------------------------------------------------------
-
-
-async def _language_label(context: BotContext) -> str:
-    return context.t._("🌐 Language: {language}", language=LANGUAGE_NAMES[context.locale])
-
-
-async def _choose_language(update: Update, context: BotContext) -> str | None:
-    await language.ask_language(update, context)
-    return None
 
 
 # --- reminders -------------------------------------------------------------------------------
@@ -75,13 +46,8 @@ async def _toggle_reminders(update: Update, context: BotContext) -> str | None:
     return t._("🔔 The environment-day reminders are on again.")
 
 
-ITEMS: list[Item] = [
-    Item("lang", _language_label, lambda context: True, _choose_language),
-    Item("rem", _reminders_label, _is_member, _toggle_reminders),
-    Item("consent", privacy.withdrawal_label, _is_member, privacy.choose_withdrawal),
-    Item("fconsent", privacy.family_withdrawal_label, _is_member,
-         privacy.choose_family_withdrawal),
-]
+offers.offer_setting(offers.Setting("rem", 20, _reminders_label, offers.is_member,
+                                    _toggle_reminders))
 
 
 # --- the menu --------------------------------------------------------------------------------
@@ -89,7 +55,7 @@ ITEMS: list[Item] = [
 
 async def _choice(context: BotContext) -> Choice:
     return Choice([Option(item.key, await item.label(context))
-                   for item in ITEMS if item.applies(context)])
+                   for item in offers.settings() if item.applies(context)])
 
 
 async def _view(context: BotContext, note: str | None) -> tuple[str, InlineKeyboardMarkup]:
@@ -113,7 +79,7 @@ async def show_settings(update: Update, context: BotContext) -> None:
 
 async def _carry_out(update: Update, context: BotContext, key: str,
                      message: Message | None) -> bool:
-    item = next((i for i in ITEMS if i.key == key and i.applies(context)), None)
+    item = next((i for i in offers.settings() if i.key == key and i.applies(context)), None)
     if item is None:
         return False
     if update.callback_query is not None:
@@ -145,6 +111,10 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     if option is None:
         return False
     return await _carry_out(update, context, option.key, None)
+
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(PREFIX, typed, options=_choice)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

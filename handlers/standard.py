@@ -2,7 +2,7 @@
 
 "This year" is the local year (`context.this_year`). Buttons carry the year they were shown
 for, so a button from last year's message is answered as stale. Every choice is a `Choice`:
-a typed number answers the latest one shown (through `fallback.TYPED_CHOICES`), and a typed
+a typed number answers the latest one shown (through the router in `kit.answers`), and a typed
 text answers the "write your commitment" prompt.
 """
 
@@ -19,8 +19,8 @@ from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import nfc
-from handlers import menu
-from handlers.common import answer_stale, edit, member_with_chapter, retire_buttons, say
+from handlers.kit import answers, menu
+from handlers.kit.replies import answer_stale, edit, member_with_chapter, retire_buttons, say
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -313,6 +313,11 @@ async def cancel_writing(update: Update, context: BotContext) -> bool:
         await _show(update, context, member, note=context.t._("Cancelled; your commitment is "
                                                               "unchanged."))
     return True
+
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(PREFIX, typed)
+answers.register(WRITE, written, cancel=cancel_writing)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

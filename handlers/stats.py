@@ -23,11 +23,11 @@ from bot.catalog import Catalog
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import Translator
-from bot.permissions import Principal, Role, may_act_on_unit
+from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRIC_BY_CODE, ActivityFigures, Figures, Row
-from handlers import menu
-from handlers.common import edit, refuse, requires, say
-from storage import units
+from handlers.kit import answers, menu, offers
+from handlers.kit.replies import acknowledge, edit, refuse, requires, say
+from handlers.kit.scope import may_see, parse_scope, principal_of, roots, scope_name
 from storage.stats import ActivityCounts, UnitCounts
 
 PREFIX = "st"
@@ -43,113 +43,6 @@ class Screen:
     text: str
     keyboard: InlineKeyboardMarkup | None
     choice: Choice
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """What a command is about: a unit's subtree (None: every unit) and a year."""
-
-    unit_id: int | None
-    year: int
-    rest: tuple[str, ...] = ()  # arguments that were neither a year nor a unit code
-
-
-# --- scope and year (shared with /chart, /export and /targets) -------------------------------
-
-
-async def roots(context: BotContext) -> list[int] | None:
-    """The units at the top of her scope (None: everything, for a super-admin).
-
-    A grant inside another of her grants (head of a chapter of the ward she administers) adds
-    nothing and is left out.
-    """
-    principal = _principal(context)
-    if principal.is_super_admin:
-        return None
-    held = {g.unit_id for g in principal.grants}
-    by_id = await orgtree.units_by_id(context.db)
-
-    def inside_another(unit_id: int) -> bool:
-        unit = by_id.get(unit_id)
-        for _ in range(64):
-            if unit is None or unit.parent_id is None:
-                return False
-            if unit.parent_id in held:
-                return True
-            unit = by_id.get(unit.parent_id)
-        return False
-
-    return sorted(u for u in held if not inside_another(u))
-
-
-async def may_see(context: BotContext, unit_id: int | None, role: Role = Role.CHAPTER_HEAD
-                  ) -> bool:
-    """Whether she may see (or, with UNIT_ADMIN, manage) this scope."""
-    principal = context.principal
-    assert principal is not None
-    if unit_id is None:
-        return principal.is_super_admin
-    return await may_act_on_unit(context.db, principal, role, unit_id)
-
-
-def year_of(text: str) -> int | None:
-    """A four-digit year typed as an argument."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) == 4 else None
-
-
-async def parse_scope(update: Update, context: BotContext, *, role: Role = Role.CHAPTER_HEAD,
-                      command: str = "stats", years_ahead: int = 0,
-                      words: tuple[str, ...] = ()) -> Scope | None:
-    """[UNIT_CODE] [YEAR] (and any of `words`) from the command; answers and returns None when
-    the year or the unit is wrong or not hers."""
-    t = context.t
-    principal = context.principal
-    assert principal is not None
-    year, code, rest = context.this_year, None, []
-    for arg in context.args or []:
-        if year_of(arg) is not None or (arg.isascii() and arg.isdigit()):
-            year = int(arg) if arg.isdigit() and len(arg) < 7 else -1
-        elif arg.casefold() in words:
-            rest.append(arg.casefold())
-        else:
-            code = arg
-    last = context.this_year + years_ahead
-    if year > last:
-        await say(update, context, t._("{year} has not come yet. Please give a year from {first} "
-                                       "to {last}, e.g. /{command} {this}.", year=year,
-                                       first=FIRST_YEAR, last=last, command=command,
-                                       this=context.this_year))
-        return None
-    if year < FIRST_YEAR:
-        await say(update, context, t._("Please give a year from {first} to {last}, e.g. "
-                                       "/{command} {this}.", first=FIRST_YEAR, last=last,
-                                       command=command, this=context.this_year))
-        return None
-    if code is not None:
-        unit = await units.by_code(context.db, code[:40])
-        if unit is None:
-            await say(update, context, t._("There is no unit with the code {code}.",
-                                           code=html.escape(code[:40])))
-            return None
-        if not await may_see(context, unit.id, role):
-            await refuse(update, context)
-            return None
-        return Scope(unit.id, year, tuple(rest))
-    found = await roots(context)
-    if found is not None:
-        allowed = [u for u in found if await may_see(context, u, role)]
-        if not allowed:
-            await refuse(update, context)
-            return None
-        found = allowed
-    return Scope(await figures_of.default_scope(context.db, found), year, tuple(rest))
-
-
-async def scope_name(context: BotContext, unit_id: int | None) -> str:
-    """The scope as shown (escaped)."""
-    if unit_id is None:
-        return context.t._("every unit")
-    return html.escape(await orgtree.unit_path(context.db, unit_id))
 
 
 # --- screens ---------------------------------------------------------------------------------
@@ -279,23 +172,18 @@ async def _up(context: BotContext, unit_id: int | None) -> int | bool | None:
         return False
     if unit.parent_id is None:
         several = len(await orgtree.children(context.db, None)) > 1
-        return None if several and _principal(context).is_super_admin else False
+        return None if several and principal_of(context).is_super_admin else False
     return unit.parent_id if await may_see(context, unit.parent_id) else False
-
-
-def _principal(context: BotContext) -> Principal:
-    assert context.principal is not None
-    return context.principal
 
 
 def _marker(row: Row) -> str:
     """✅ every target of the unit met, ⚠️ some short, nothing without targets."""
     results = [figures_of.check(METRIC_BY_CODE[code], row.counts, value)
                for code, value in row.targets.items() if code in METRIC_BY_CODE]
-    results = [r for r in results if r is not None]
-    if not results:
+    checked = [r for r in results if r is not None]
+    if not checked:
         return ""
-    return " ⚠️" if any(r.status == "short" for r in results) else " ✅"
+    return " ⚠️" if any(r.status == "short" for r in checked) else " ✅"
 
 
 def _table_line(t: Translator, number: int, row: Row) -> str:
@@ -480,26 +368,18 @@ async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Scre
 async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
     """The unit is in her scope (0: everything, super-admins only) and the year is valid."""
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return False
     if view == PICK:
         return True
     unit = p.get("unit", 0)
     if unit and await orgtree.get(context.db, unit) is None:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return False
     if not await may_see(context, unit or None):
         await refuse(update, context)
         return False
     return True
-
-
-async def _answer(update: Update, context: BotContext, text: str | None = None) -> None:
-    """Answer a press (once); for a typed answer, say it instead."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=text is not None)
-    elif text:
-        await say(update, context, text)
 
 
 async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
@@ -509,14 +389,14 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         return
     unit, year = p["unit"] or None, p["year"]
     if not key:  # a page button
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _screen_for(context, view, p), message)
         return
     if view == PICK:
         await _open_unit(update, context, _int(key), year, message,
                          among=await roots(context) or [])
     elif view == TABLE and key.startswith("s") and key[1:] in figures_of.SORTS:
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _table_screen(context, unit, year, key[1:], 0),
                    message)
     elif view == TABLE and key != "back":
@@ -526,58 +406,57 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
             key.startswith("y") and _int(key[1:]) is not None):
         await _summary_action(update, context, unit, year, key, message)
     else:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
 
 
 async def _open_unit(update: Update, context: BotContext, unit_id: int | None, year: int,
                      message: Message | None, *, among: list[int]) -> None:
     """Drill into a unit offered on the screen (checked again: forged ids are refused)."""
     if unit_id is None or unit_id not in among:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return
     if not await may_see(context, unit_id):
         await refuse(update, context)
         return
-    await _answer(update, context)
+    await acknowledge(update, context)
     await _put(update, context, await _summary_screen(context, unit_id, year), message)
 
 
 async def _summary_action(update: Update, context: BotContext, unit: int | None, year: int,
                           key: str, message: Message | None) -> None:
-    from handlers import charts, export  # the summary offers both
-
     if key == "up":
         up = await _up(context, unit)
         if up is False:
             await refuse(update, context)
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _summary_screen(context, up, year), message)  # type: ignore[arg-type]
         return
     if key.startswith("y"):
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
-            await _answer(update, context, context.t._("This button is no longer active."))
+            await acknowledge(update, context, context.t._("This button is no longer active."))
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _summary_screen(context, unit, other), message)
         return
-    await _answer(update, context)
+    await acknowledge(update, context)
     if key == "kids":
         screen = await _table_screen(context, unit, year, figures_of.DEFAULT_SORT, 0)
     elif key == "crit":
         screen = await _criteria_screen(context, unit, year)
     elif key == "pick":
         screen = await _pick_screen(context, year)
-    elif key == "chart":
-        await charts.send_charts(update, context, unit, year)
-        return
-    elif key == "xlsx":
-        await export.request_export(update, context, unit, year, "xlsx")
+    elif (action := offers.scope_action(key)) is not None:  # the chart, the export
+        await action(update, context, unit, year)
         return
     else:  # back
         screen = await _summary_screen(context, unit, year)
     await _put(update, context, screen, message)
+
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(PREFIX, typed)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

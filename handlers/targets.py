@@ -22,8 +22,9 @@ from bot.context import BotContext
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRICS
 from bot.target_import import COUNT_MAX, parse_value
-from handlers.common import edit, refuse, requires, say
-from handlers.stats import may_see, parse_scope, scope_name
+from handlers.kit import answers
+from handlers.kit.replies import acknowledge, edit, refuse, requires, say
+from handlers.kit.scope import may_see, parse_scope, scope_name
 from storage import targets
 from storage.db import to_iso
 from storage.targets import TargetRow
@@ -167,11 +168,11 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
 
 async def _allowed(update: Update, context: BotContext, p: dict[str, Any]) -> bool:
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year + 1:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return False
     unit = p.get("unit") or None
     if unit is not None and await orgtree.get(context.db, unit) is None:
-        await _answer(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._("This button is no longer active."))
         return False
     if not await may_see(context, unit, Role.UNIT_ADMIN):
         await refuse(update, context)
@@ -179,11 +180,27 @@ async def _allowed(update: Update, context: BotContext, p: dict[str, Any]) -> bo
     return True
 
 
-async def _answer(update: Update, context: BotContext, text: str | None = None) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=text is not None)
-    elif text:
-        await say(update, context, text)
+async def _act_kids(update: Update, context: BotContext, *, unit: int | None, year: int,
+                    page: int, key: str, message: Message | None) -> None:
+    """A press on the list of child units: a page, back, or one child's targets."""
+    if not key:
+        await acknowledge(update, context)
+        await _put(update, context, await _kids_screen(context, unit, year, page), message)
+        return
+    if key == "back":
+        await acknowledge(update, context)
+        await _put(update, context, await _list_screen(context, unit, year), message)
+        return
+    kids = [u.id for u in await orgtree.children(context.db, unit)]
+    child = _int(key)
+    if child not in kids:
+        await acknowledge(update, context, context.t._("This button is no longer active."))
+        return
+    if not await may_see(context, child, Role.UNIT_ADMIN):
+        await refuse(update, context)
+        return
+    await acknowledge(update, context)
+    await _put(update, context, await _list_screen(context, child, year), message)
 
 
 async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
@@ -193,28 +210,11 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         return
     unit, year = p["unit"] or None, p["year"]
     if view == KIDS:
-        if not key:
-            await _answer(update, context)
-            await _put(update, context, await _kids_screen(context, unit, year, p["page"]),
-                       message)
-            return
-        if key == "back":
-            await _answer(update, context)
-            await _put(update, context, await _list_screen(context, unit, year), message)
-            return
-        kids = [u.id for u in await orgtree.children(context.db, unit)]
-        child = _int(key)
-        if child not in kids:
-            await _answer(update, context, t._("This button is no longer active."))
-            return
-        if not await may_see(context, child, Role.UNIT_ADMIN):
-            await refuse(update, context)
-            return
-        await _answer(update, context)
-        await _put(update, context, await _list_screen(context, child, year), message)
+        await _act_kids(update, context, unit=unit, year=year, page=p.get("page", 0), key=key,
+                        message=message)
         return
     if key == "kids":
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _kids_screen(context, unit, year, 0), message)
     elif key == "up":
         found = await orgtree.get(context.db, unit) if unit is not None else None
@@ -222,21 +222,21 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         if parent is None or not await may_see(context, parent, Role.UNIT_ADMIN):
             await refuse(update, context)
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _list_screen(context, parent, year), message)
     elif key.startswith("y") and _int(key[1:]) is not None:
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year + 1:
-            await _answer(update, context, t._("This button is no longer active."))
+            await acknowledge(update, context, t._("This button is no longer active."))
             return
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _put(update, context, await _list_screen(context, unit, other), message)
     elif key.startswith("m") and _int(key[1:]) is not None and (_int(key[1:]) or 0) < len(
             METRICS):
-        await _answer(update, context)
+        await acknowledge(update, context)
         await _ask_value(update, context, unit, year, METRICS[_int(key[1:]) or 0].code)
     else:
-        await _answer(update, context, t._("This button is no longer active."))
+        await acknowledge(update, context, t._("This button is no longer active."))
 
 
 async def _ask_value(update: Update, context: BotContext, unit: int | None, year: int,
@@ -309,6 +309,11 @@ async def cancel_value(update: Update, context: BotContext) -> bool:
     _forget(context)
     await say(update, context, context.t._("All right, the target stays as it was."))
     return True
+
+
+# Typed answers to this feature's questions (the latest question asked owns them).
+answers.register(PREFIX, typed)
+answers.register(VALUE, value_typed, cancel=cancel_value)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -11,8 +11,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot import callbacks, orgtree
 from bot.context import BotContext
 from bot.permissions import Principal, Role
-from handlers import menu
-from handlers.common import answer_stale, edit, page_buttons, paginate, requires, say
+from handlers.kit import menu
+from handlers.kit.replies import answer_stale, edit, page_buttons, paginate, requires, say
 from storage import members
 from storage.db import Database
 
@@ -25,7 +25,7 @@ async def _lines(db: Database, principal: Principal) -> list[tuple[str, int]]:
     if principal.is_super_admin:
         roots: list[int | None] = [None]
     else:
-        roots = sorted({g.unit_id for g in principal.grants if g.role == Role.UNIT_ADMIN})
+        roots = [*sorted({g.unit_id for g in principal.grants if g.role == Role.UNIT_ADMIN})]
     counts = await members.counts_by_unit(db)
     seen: set[int] = set()
     lines = []

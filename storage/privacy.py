@@ -203,6 +203,13 @@ async def erase(
         roles = await run("DELETE FROM roles WHERE member_id = ?", (member_id,))
         await run("UPDATE deliveries SET status = 'skipped', last_error = 'deleted'"
                   " WHERE member_id = ? AND status = 'pending'", (member_id,))
+        # Messages written to her alone (results, role changes, doubt marks with their reason).
+        await run(
+            "UPDATE broadcast_variants SET text_html = '', reply_markup = NULL"
+            " WHERE (broadcast_id, variant) IN (SELECT d.broadcast_id, d.variant FROM deliveries d"
+            " WHERE d.member_id = ? AND NOT EXISTS (SELECT 1 FROM deliveries o"
+            " WHERE o.broadcast_id = d.broadcast_id AND o.variant = d.variant"
+            " AND o.member_id <> d.member_id))", (member_id,))
         cancelled = await _stop_her_notices(conn, telegram_user_id, at)
         await run("UPDATE exports SET status = 'failed', error = 'erased', finished_at = ?"
                   " WHERE requested_by = ? AND status IN ('queued', 'running')",

@@ -26,7 +26,7 @@ async def roles_of(db, user_id: int) -> set[tuple[str, str]]:
     return found
 
 
-async def test_a_ward_admin_grants_a_chapter_head_found_by_name(person, db, api):
+async def test_a_ward_admin_grants_a_chapter_head_found_by_name(app, person, db, api):
     ids = await seed(db)
     mai = person(5022)  # she has a chat with the bot
     lan = person(WARD_ADMIN)
@@ -46,8 +46,9 @@ async def test_a_ward_admin_grants_a_chapter_head_found_by_name(person, db, api)
     await lan.press("Đồng ý giao")
     text = lan.reply_text()
     assert "✅ Hội viên 5022 đã là chi hội trưởng của Phường Hoàng Liệt › Chi hội tổ dân phố " \
-           "số 7." in text and "Em đã báo cho chị ấy." in text
+           "số 7." in text and "Em sẽ báo cho chị ấy ngay." in text
     assert await roles_of(db, 5022) == {("chapter_head", "HM-HL-07")}
+    await app.bot_data.delivery.run_until_idle()  # she is told through the outbox
     assert api.last_text(5022).startswith("🎉 Chị đã được giao làm chi hội trưởng")
     menu = [c["command"] for c in api.commands(scope={"type": "chat", "chat_id": 5022},
                                                language_code="vi")]
@@ -97,7 +98,7 @@ async def test_forged_or_stale_grant_presses_change_nothing(person, db, api):
     assert await roles_of(db, 5021) == set()
 
 
-async def test_revoke_tells_her_and_nobody_revokes_herself(person, db, api):
+async def test_revoke_tells_her_and_nobody_revokes_herself(app, person, db, api):
     ids = await seed(db)
     person(HEAD)
     lan = person(WARD_ADMIN)
@@ -107,6 +108,7 @@ async def test_revoke_tells_her_and_nobody_revokes_herself(person, db, api):
     await lan.press("Đồng ý thôi giao")
     assert "không còn là chi hội trưởng" in lan.reply_text()
     assert await roles_of(db, HEAD) == set()
+    await app.bot_data.delivery.run_until_idle()  # she is told through the outbox
     assert "đã kết thúc" in api.last_text(HEAD)
     await lan.send("/revoke Trần Thị Lan")
     await lan.press("Trần Thị Lan")

@@ -85,7 +85,7 @@ async def test_a_head_sees_the_week_and_the_month(person, db, api):
     assert lan.errors() == []
 
 
-async def test_marking_a_report_doubtful_tells_the_member_in_her_language(person, db, api):
+async def test_marking_a_report_doubtful_tells_the_member_in_her_language(app, person, db, api):
     reports = await chapter_with_reports(db, api)
     lan = person(HEAD)
     await lan.send("/chapter")
@@ -100,7 +100,8 @@ async def test_marking_a_report_doubtful_tells_the_member_in_her_language(person
     await lan.send("ừ")
     assert "từ 3 đến 200 ký tự" in lan.reply_text()
     await lan.send("100 kg trong một ngày <quá nhiều>, chị kiểm tra lại nhé")
-    assert "Đã đánh dấu cần xem lại; em đã báo cho hội viên" in lan.reply_text()
+    assert "Đã đánh dấu cần xem lại; em sẽ báo cho hội viên ngay" in lan.reply_text()
+    await app.bot_data.delivery.run_until_idle()  # she is told through the outbox
     told = api.last_text(6004)
     assert told.startswith("⚠️ Your chapter head marked one of your reports as doubtful: "
                            "Recyclables for charity, Mar 24, 2026.")

@@ -12,7 +12,7 @@ from bot import consent, ops, retention
 from bot.clock import ManualClock
 from bot.i18n import translator
 from bot.settings import Settings, SettingsError
-from handlers import registration
+from handlers.kit import membership_consent
 from storage import activities, campaigns, consents, deliveries, members, privacy, units
 from storage.activities import NewReport
 from storage.db import to_iso
@@ -348,7 +348,7 @@ async def test_the_notice_can_be_read_before_agreeing_to_a_new_version(
         app, person, db, settings, api, clock, monkeypatch):
     await register_member(db, 6060, "HM-HL-02")
     await stop_application(app)
-    monkeypatch.setattr(registration, "CONSENT_VERSION", 2)
+    monkeypatch.setattr(membership_consent, "CONSENT_VERSION", 2)
     bumped = await start_application(settings, api, clock)
     try:
         hoa = person(6060)

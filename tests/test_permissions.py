@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.permissions import Principal, Role, load_principal, may_act_on_unit
-from handlers import menu
+from handlers.kit import menu
 from storage import units
 from tests.conftest import ADMIN_ID, grant, register_member
 

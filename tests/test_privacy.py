@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import ManualClock
-from handlers import registration
+from handlers.kit import membership_consent
 from storage import campaigns, consents, members, units
 from tests.conftest import grant, register_member, start_application, stop_application
 
@@ -230,7 +230,7 @@ async def test_a_new_consent_version_is_asked_at_her_next_interaction(
     await register_member(db, 7011, "HM-HL-02", locale="en")
     await register_member(db, 7012, "HM-HL-02", locale="vi")
     await stop_application(app)
-    monkeypatch.setattr(registration, "CONSENT_VERSION", 2)
+    monkeypatch.setattr(membership_consent, "CONSENT_VERSION", 2)
     bumped = await start_application(settings, api, clock)
     try:
         db2 = bumped.bot_data.db

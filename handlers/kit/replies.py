@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import (
@@ -31,7 +31,7 @@ from storage.members import Member
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
-Callback = Callable[[Update, BotContext], Awaitable[Any]]
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 
 
 async def say(
@@ -53,6 +53,26 @@ async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None)
     except BadRequest as exc:
         if "not modified" not in exc.message and "not found" not in exc.message:
             raise
+
+
+async def show(update: Update, context: BotContext, text: str,
+               keyboard: InlineKeyboardMarkup | None = None,
+               message: Message | None = None) -> None:
+    """Show a view: in place of `message` (a press), or as a new message (a command, a typed
+    answer)."""
+    if message is not None:
+        await edit(message, text, keyboard)
+    else:
+        await say(update, context, text, keyboard)
+
+
+async def acknowledge(update: Update, context: BotContext, text: str | None = None, *,
+                      alert: bool = True) -> None:
+    """Answer a press (once; `text` as an alert); for a typed answer, say `text` instead."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=alert and text is not None)
+    elif text:
+        await say(update, context, text)
 
 
 async def retire_buttons(query: CallbackQuery, note: str | None = None) -> None:

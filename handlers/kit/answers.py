@@ -1,0 +1,160 @@
+"""The typed-answer router: the latest question asked in a chat owns the next typed answer.
+
+Several features show choices and questions at the same time. Asking one records its prefix
+(`ask`, kept in `user_data["pending_choice"]`); a feature registers, once, what answers its
+question (`register`). A typed text outside a conversation goes to the latest question
+(`free_message`); a conversation whose question is no longer the latest passes a typed text or
+/cancel on here (`pass_on`, `pass_on_cancel`) and keeps its own state and draft.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import operator
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import ConversationHandler, filters
+
+from bot.choices import Choice
+from bot.context import BotContext
+from handlers.kit import menu
+from handlers.kit.replies import say
+
+# Main-menu buttons always open their feature, whatever question is open.
+_MENU_LABELS = (menu.PROFILE, menu.LANGUAGE, menu.HELP, menu.REGISTER, menu.UNITS,
+                menu.STANDARD, menu.FAMILY, menu.REPORT)
+MENU_BUTTONS = functools.reduce(operator.or_, (menu.button_filter(label)
+                                               for label in _MENU_LABELS))
+ANSWER = filters.TEXT & ~filters.COMMAND & ~MENU_BUTTONS
+"""A typed answer: text that is neither a command nor a main-menu button."""
+
+
+def ask(context: BotContext, prefix: str) -> None:
+    """This feature's question is now the latest one shown."""
+    if context.user_data is not None:
+        context.user_data["pending_choice"] = prefix
+
+
+def owns(context: BotContext, prefix: str) -> bool:
+    """Whether this feature's question is still the latest one shown."""
+    return (context.user_data or {}).get("pending_choice") == prefix
+
+
+def release(context: BotContext, prefix: str) -> None:
+    """The question was answered or given up: typed numbers no longer go to it."""
+    if context.user_data is not None and context.user_data.get("pending_choice") == prefix:
+        context.user_data.pop("pending_choice")
+
+
+Typed = Callable[[Update, BotContext, str], Awaitable[bool]]
+"""Answers a typed text for a question; False: the text answers nothing there."""
+Cancel = Callable[[Update, BotContext], Awaitable[bool]]
+"""Leaves a question on /cancel with its own words; False: there was nothing to leave."""
+Options = Callable[[BotContext], Awaitable[Choice | None]]
+"""The numbered options a question offers now (None: it expects free text)."""
+
+_TYPED: dict[str, Typed] = {}
+_CANCEL: dict[str, Cancel] = {}
+_OPTIONS: dict[str, Options] = {}
+
+
+def register(prefix: str, typed: Typed, *, cancel: Cancel | None = None,
+             options: Options | None = None) -> None:
+    """What answers the question `prefix` when it is the latest, what /cancel says, and the
+    options it offers (shown again for a number that matches none; a channel without buttons
+    lists them)."""
+    _TYPED[prefix] = typed
+    if cancel is not None:
+        _CANCEL[prefix] = cancel
+    if options is not None:
+        _OPTIONS[prefix] = options
+
+
+async def options_of(context: BotContext) -> Choice | None:
+    """The options of the latest question in this chat (None: none, or free text expected)."""
+    pending = latest(context)
+    found = _OPTIONS.get(pending) if pending else None
+    return await found(context) if found is not None else None
+
+
+async def _no_such_option(update: Update, context: BotContext, text: str) -> bool:
+    """A typed number that matches no option of the latest question: say so, with the options."""
+    number = text.strip().rstrip(".")
+    choice = await options_of(context) if number.isdigit() and len(number) < 6 else None
+    if choice is None or not choice.options:
+        return False
+    t = context.t
+    lines = [t._("There is no option {number} here. Please type one of these numbers (or tap "
+                 "a button of the latest message):", number=number)]
+    lines += [f"{n}. {html.escape(option.label)}" for n, option in enumerate(choice.options, 1)]
+    await say(update, context, "\n".join(lines[:60]))
+    return True
+
+
+def latest(context: BotContext) -> str | None:
+    """The prefix of the latest question asked in this chat (None: no question is open)."""
+    value = (context.user_data or {}).get("pending_choice")
+    return value if isinstance(value, str) else None
+
+
+async def free_message(update: Update, context: BotContext) -> None:
+    """Text or media outside any flow: the latest question's answer if it takes it, else a hint."""
+    message = update.effective_message
+    pending = latest(context)
+    typed = _TYPED.get(pending) if pending else None
+    if (message is not None and message.text and typed is not None
+            and (await typed(update, context, message.text)
+                 or await _no_such_option(update, context, message.text))):
+        return
+    t = context.t
+    principal = context.principal
+    if principal is not None and (principal.member is not None or principal.is_super_admin):
+        await say(update, context, t._("Please use the menu buttons below, or send /help to "
+                                       "see what I can do."))
+    else:
+        await say(update, context, t._("Hello! Send /start to register as a member of the "
+                                       "Women's Union, or /help to learn more."))
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/cancel outside any flow: leave the latest question, or say there was nothing running."""
+    pending = latest(context)
+    leave = _CANCEL.get(pending) if pending else None
+    if leave is not None and await leave(update, context):
+        return
+    if context.user_data is not None:
+        context.user_data.pop("pending_choice", None)
+    await say(update, context, context.t._("There is nothing to cancel. /help lists what I "
+                                           "can do."))
+
+
+async def pass_on(update: Update, context: BotContext) -> None:
+    """Give a typed text to whichever question is the latest (or the usual hint)."""
+    await free_message(update, context)
+
+
+async def pass_on_cancel(update: Update, context: BotContext) -> None:
+    """/cancel meant for the latest question, which is another feature's."""
+    await nothing_to_cancel(update, context)
+
+
+async def cancel(update: Update, context: BotContext, prefix: str, said: str) -> int | None:
+    """/cancel in a feature's flow: leave it (saying `said`) if its question is the latest one;
+    otherwise the /cancel belongs to another question and is passed on."""
+    if not owns(context, prefix):
+        await pass_on_cancel(update, context)
+        return None
+    release(context, prefix)
+    if context.user_data is not None:
+        context.user_data.pop(prefix, None)
+    await say(update, context, said)
+    return ConversationHandler.END
+
+
+def int_arg(value: str | None) -> int | None:
+    """A button's numeric argument (an id, a page), or None if it is not a sane number."""
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 15:
+        return None
+    return int(value)

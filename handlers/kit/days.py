@@ -1,0 +1,62 @@
+"""Days and activities as a member reads them: today where the union is, dates, quantities.
+
+Shared by the report flow, /myreports, the one-tap environment day, /chapter and the reminder
+schedules.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime, timedelta
+
+from bot.catalog import Entry
+from bot.context import BotContext
+from bot.i18n import Translator
+from storage.activities import Report
+
+PHOTO_PREFIX = "actph"  # "📷 Add a photo" under a recorded reminder: actph:<report id>
+EDIT_DAYS = 7
+
+
+def local_today(context: BotContext) -> date:
+    """Today where the union is."""
+    return context.clock.now().astimezone(context.settings.timezone).date()
+
+
+def activity_label(context: BotContext, code: str) -> str:
+    """The catalog label of an activity type in her language (the code if it is unknown)."""
+    entry = context.catalog.find("activities", code)
+    return entry.label(context.t.locale) if entry else code
+
+
+def unit_of(context: BotContext, code: str | None) -> str | None:
+    """The unit an activity is counted in (kg, trees), or None when it is only counted."""
+    entry: Entry | None = context.catalog.find("activities", code) if code else None
+    return entry.unit(context.t.locale) if entry and entry.unit else None
+
+
+def quantity_text(context: BotContext, code: str, quantity: float | None) -> str:
+    """'2,5 kg'."""
+    if quantity is None:
+        return ""
+    unit = unit_of(context, code)
+    number = context.t.number(round(quantity, 2))
+    return f"{number} {html.escape(unit)}" if unit else number
+
+
+def day_text(t: Translator, day: str | date) -> str:
+    """A local date as she reads it."""
+    return t.date(date.fromisoformat(day) if isinstance(day, str) else day)
+
+
+def editable_until(report: Report) -> datetime:
+    """Until when she may still edit or delete a report (EDIT_DAYS after reporting)."""
+    return datetime.fromisoformat(report.created_at) + timedelta(days=EDIT_DAYS)
+
+
+def is_editable(context: BotContext, report: Report) -> bool:
+    """Whether the edit window of a report is still open."""
+    return context.clock.now() < editable_until(report)
+
+
+# --- the draft -------------------------------------------------------------------------------
