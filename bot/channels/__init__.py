@@ -1,0 +1,12 @@
+"""Channels the bot serves besides Telegram's own Bot API (see `bot.channels.zalo`)."""
+
+from storage.channels import CHANNEL_ID_BASE
+
+TELEGRAM = "telegram"
+ZALO = "zalo"
+
+
+def channel_of(chat_id: int) -> str:
+    """Which channel a member's chat is on: ids from 2^52 up are Zalo's (see storage.channels);
+    Telegram ids never get there (at most 52 significant bits)."""
+    return ZALO if chat_id >= CHANNEL_ID_BASE else TELEGRAM
