@@ -4,6 +4,7 @@ beside the Telegram one, sharing the database and the delivery outbox."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -16,9 +17,18 @@ from bot.channels.zalo.fake import BASE_URL, TOKEN, FakeZaloAPI
 from bot.channels.zalo.service import build_zalo_application, route_deliveries, with_zalo_admins
 from bot.clock import ManualClock
 from bot.settings import Settings
-from storage import channels, members, units
+from storage import activities, campaigns, channels, members, units
+from tests.conftest import register_member
 
 ZALO_ADMIN = "ad9a1e5b0c"
+SATURDAY_EVENING = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # 19:00 in Hà Nội
+SUNDAY_0630 = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Saturday evening in Hà Nội, the day before an environment day."""
+    return ManualClock(SATURDAY_EVENING)
 
 
 @pytest.fixture
@@ -130,3 +140,67 @@ async def test_full_registration_by_typed_numbers(zalo):
     unit = await units.get(zalo.app.bot_data.db, member.unit_id or 0)
     assert unit is not None and unit.code == "HM-HL-02"
 
+
+
+async def zalo_member(zalo: Zalo, zalo_id: str, code: str = "HM-HL-02", *,
+                      name: str = "Phạm Thị Thu") -> ZaloPerson:
+    """A Zalo member registered directly (for what comes after registration)."""
+    her = ZaloPerson(zalo, zalo.api.user(zalo_id))
+    await register_member(zalo.app.bot_data.db, await her.internal_id(), code, name=name)
+    return her
+
+
+async def test_a_typed_chapter_code_preselects_the_chapter(zalo):
+    lan = ZaloPerson(zalo, "c0de00000001")
+    await lan.send("start HM-HL-02")
+    await lan.choose("tôi đồng ý")
+    await lan.send("Lê Thị Mai")
+    await lan.send("0987654321")
+    assert "Chi hội tổ dân phố số 2" in lan.reply()
+    await lan.choose("xác nhận")
+    member = await members.by_user(zalo.app.bot_data.db, await lan.internal_id())
+    assert member is not None
+    unit = await units.get(zalo.app.bot_data.db, member.unit_id or 0)
+    assert unit is not None and unit.code == "HM-HL-02"
+
+
+async def test_standard_and_family_with_its_own_consent(zalo):
+    thu = await zalo_member(zalo, "f00000000001")
+    db = zalo.app.bot_data.db
+    member = await members.by_user(db, await thu.internal_id())
+    assert member is not None
+    await thu.send("/standard")
+    await thu.choose("đăng ký năm")
+    assert await campaigns.registration(db, campaigns.STANDARD, member.id, 2026) is not None
+    await thu.send("menu")
+    await thu.choose("5 không, 3 sạch")
+    await thu.choose("đăng ký gia đình")
+    assert "đồng ý" in thu.reply().lower(), "the self-check consent is asked first"
+    await thu.choose("tôi đồng ý")
+    assert "0/8" in thu.reply()
+    await thu.choose("Sạch nhà")
+    assert "1/8" in thu.reply()
+    await thu.choose("Xong")
+    reg = await campaigns.registration(db, campaigns.FAMILY, member.id, 2026)
+    assert reg is not None
+    assert await campaigns.answers(db, reg.id) == {"clean_house": True}
+
+
+async def test_a_report_with_a_quantity(zalo):
+    thu = await zalo_member(zalo, "a0000000000r")
+    await thu.send("menu")
+    await thu.choose("Báo cáo hoạt động")
+    await thu.choose("Biến rác thành tiền")
+    await thu.send("hôm qua")
+    assert "kg" in thu.reply()
+    await thu.send("3")  # kilograms, not option 3: the latest question asks for free text
+    assert "ghi chú" in thu.reply().lower()
+    await thu.choose("Bỏ qua")
+    if "ảnh" in thu.reply():
+        await thu.choose("Bỏ qua")
+    assert "3 kg" in thu.reply()
+    await thu.choose("Lưu")
+    member = await members.by_user(zalo.app.bot_data.db, await thu.internal_id())
+    assert member is not None
+    [report] = await activities.of_member(zalo.app.bot_data.db, member.id, limit=5)
+    assert (report.activity_code, report.quantity) == ("waste_to_money", 3)
