@@ -4,21 +4,23 @@ beside the Telegram one, sharing the database and the delivery outbox."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 from telegram.ext import Application
 
+from bot import reminders
+from bot.channels.zalo import render
 from bot.channels.zalo.bridge import ZaloBridge
-from bot.channels.zalo.client import ZaloClient
+from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.fake import BASE_URL, TOKEN, FakeZaloAPI
 from bot.channels.zalo.service import build_zalo_application, route_deliveries, with_zalo_admins
 from bot.clock import ManualClock
 from bot.settings import Settings
 from storage import activities, campaigns, channels, members, units
-from tests.conftest import register_member
+from tests.conftest import grant, register_member
 
 ZALO_ADMIN = "ad9a1e5b0c"
 SATURDAY_EVENING = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # 19:00 in Hà Nội
@@ -204,3 +206,158 @@ async def test_a_report_with_a_quantity(zalo):
     assert member is not None
     [report] = await activities.of_member(zalo.app.bot_data.db, member.id, limit=5)
     assert (report.activity_code, report.quantity) == ("waste_to_money", 3)
+
+
+async def test_the_sunday_reminder_is_answered_by_typing(zalo, app, clock):
+    thu = await zalo_member(zalo, "5a00000000d1")
+    clock.advance((SUNDAY_0630 - clock.now()).total_seconds())
+    thu.mark = len(zalo.api.calls)
+    await reminders.tick(app.bot_data)
+    await app.bot_data.delivery.run_until_idle()
+    reminder = thu.reply()
+    assert "Ngày môi trường" in reminder and "1. ✅ Tôi đã tham gia" in reminder
+    await thu.choose("Tôi đã tham gia")
+    assert "Đã ghi nhận" in thu.reply()
+    member = await members.by_user(zalo.app.bot_data.db, await thu.internal_id())
+    assert member is not None
+    [report] = await activities.of_member(zalo.app.bot_data.db, member.id, limit=5)
+    assert (report.activity_code, report.day) == ("sunday_environment", "2026-03-29")
+
+
+async def notice_from_telegram_head(app, api, person, text: str) -> None:
+    """A Telegram chapter head of HM-HL-02 sends `text` to all her chapter."""
+    db = app.bot_data.db
+    api.add_chat(3001)
+    head = await register_member(db, 3001, "HM-HL-02", name="Trần Thị Lan")
+    await grant(db, head, "chapter_head", "HM-HL-02")
+    lan = person(3001)
+    await lan.send("/broadcast")
+    await lan.press("Tất cả hội viên")
+    await lan.send(text)
+    await lan.press("Gửi ngay")
+
+
+async def test_a_chapter_notice_to_telegram_and_zalo_members_once_each(zalo, app, api, person):
+    db = app.bot_data.db
+    telegram_ids = [3101, 3102]
+    for user_id in telegram_ids:
+        api.add_chat(user_id)
+        await register_member(db, user_id, "HM-HL-02")
+    on_zalo = [await zalo_member(zalo, f"b0000000000{n}") for n in range(3)]
+    await notice_from_telegram_head(
+        app, api, person, "Tối thứ Sáu họp chi hội lúc 19:30 tại nhà văn hoá. Mang <sổ> & bút.")
+    await app.bot_data.delivery.run_until_idle()
+    for user_id in telegram_ids:
+        notices = [c for c in api.sent(user_id) if "họp chi hội" in str(c.params.get("text"))]
+        assert len(notices) == 1
+    for her in on_zalo:
+        [notice] = [t for t in zalo.api.texts(her.zalo_id) if "họp chi hội" in t]
+        assert "Mang <sổ> & bút." in notice, "plain text on Zalo, entities unescaped"
+    [report] = [c for c in api.sent(3001) if "✅" in str(c.params.get("text"))]
+    assert "5/5" in api.last_text(3001) or "5 / 5" in str(report.params["text"]) or (
+        ": 5" in str(report.params["text"]))
+    [row] = await db.fetchall("SELECT count(*), sum(status = 'sent') FROM deliveries")
+    assert tuple(row) == (5, 5), "one delivery each, all sent"
+
+
+async def test_a_zalo_admin_gets_statistics(zalo, app):
+    for n in range(3):
+        await zalo_member(zalo, f"5b00000000{n}")
+    boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
+    await boss.send("/stats")
+    text = boss.reply()
+    assert "2026" in text and "Hội viên: 3" in text and "<b>" not in text
+
+
+async def test_deleteme_on_zalo(zalo):
+    thu = await zalo_member(zalo, "de1e7e000001")
+    db = zalo.app.bot_data.db
+    internal = await thu.internal_id()
+    await thu.send("/deleteme")
+    assert await members.by_user(db, internal) is not None
+    await thu.choose("xóa")
+    assert await members.by_user(db, internal) is None
+    assert await channels.external_id(db, internal) is None, "her Zalo id is erased too"
+
+
+async def test_a_redelivered_event_is_answered_once(zalo):
+    thu = await zalo_member(zalo, "4ed000000001")
+    await thu.send("menu", message_id="same-message")
+    assert "Báo cáo hoạt động" in thu.reply()
+    await thu.send("menu", message_id="same-message")
+    assert thu.reply() == "", "Zalo delivered it twice; the bot answers once"
+
+
+async def test_a_quota_storm_delays_but_loses_and_doubles_nothing(zalo, app, api, person, clock):
+    on_zalo = [await zalo_member(zalo, f"9e0000000{n}") for n in range(3)]
+    zalo.api.quota_storm(4)
+    await notice_from_telegram_head(app, api, person, "Chủ nhật này dọn ngõ lúc 6 giờ.")
+    for _ in range(20):
+        await app.bot_data.delivery.run_until_idle()
+        clock.advance(30)
+    throttled = [c for c in zalo.api.calls if c.error_code == 429]
+    assert len(throttled) == 4
+    for her in on_zalo:
+        assert len([t for t in zalo.api.texts(her.zalo_id) if "dọn ngõ" in t]) == 1
+    [row] = await app.bot_data.db.fetchall("SELECT count(*), sum(status = 'sent') FROM deliveries")
+    assert tuple(row) == (3, 3)
+
+
+async def test_stickers_images_voice_and_unsupported_get_a_hint(zalo):
+    thu = await zalo_member(zalo, "57c000000001")
+    for kind in ("sticker", "image", "voice", "unsupported"):
+        await thu.event(kind)
+        assert "menu" in thu.reply(), kind
+
+
+async def test_numbers_matching_no_option_and_old_menus(zalo):
+    lan = ZaloPerson(zalo, "0b0000000001")
+    await lan.send("start")
+    await lan.send("9")  # the consent offers 1-4
+    hint = lan.reply()
+    assert "1. ✅ Tôi đồng ý" in hint and "họ và tên" not in hint.lower()
+    await lan.choose("tôi đồng ý")
+    await lan.send("3")  # option 3 of the consent, which is no longer the latest question
+    assert "Đọc đầy đủ" not in lan.reply() and "📖" not in lan.reply()
+    assert await members.by_user(zalo.app.bot_data.db, await lan.internal_id()) is None
+    await lan.send("Trần Thị Lan " * 300)  # a very long text
+    assert lan.reply(), "answered, not silence"
+
+
+async def test_ids_that_look_like_telegrams_stay_apart(zalo, app, person):
+    await register_member(app.bot_data.db, 1001, "HM-YS-03", name="Telegram Hoa")
+    lookalike = ZaloPerson(zalo, zalo.api.user("1001"))
+    internal = await lookalike.internal_id()
+    assert internal >= channels.CHANNEL_ID_BASE and internal != 1001
+    await lookalike.send("menu")
+    assert "Telegram Hoa" not in lookalike.reply(), "the Telegram member's data is not hers"
+    telegram = await members.by_user(app.bot_data.db, 1001)
+    assert telegram is not None and telegram.full_name == "Telegram Hoa"
+
+
+def test_long_texts_are_split_between_lines_and_lists_stay_whole():
+    intro = "\n\n".join(f"Đoạn {n}: " + "chữ " * 120 for n in range(4))
+    listed = "\n".join(f"{n}. Chi hội tổ dân phố số {n}" for n in range(1, 40))
+    pieces = render.split(f"{intro}\n\n{listed}")
+    assert all(1 <= len(p) <= render.MAX_TEXT for p in pieces) and len(pieces) > 1
+    assert any(listed == p or p.endswith(listed) for p in pieces), "the list is not cut"
+    words = " ".join(pieces).split()
+    assert all(w in {"chữ", "Đoạn", "Chi", "hội", "tổ", "dân", "phố", "số"} or w[0].isdigit()
+               for w in words), "no word is cut in half"
+    assert render.plain("<b>Chào</b> chị &amp; <i>em</i> &lt;3") == "Chào chị & em <3"
+
+
+async def test_the_client_backs_off_nothing_itself_and_reads_408_as_nothing_yet(zalo_api):
+    client = ZaloClient(token=TOKEN, base_url=BASE_URL, transport=zalo_api)
+    assert await client.get_update(timeout=1) is None
+    zalo_api.queue(zalo_api.event("abc", text="hi"))
+    event = await client.get_update(timeout=1)
+    assert event is not None and event["message"]["text"] == "hi"
+    assert await client.get_update(timeout=1) is None, "each event is handed out once"
+    with pytest.raises(ZaloError) as refused:
+        await client.call("sendMessage", {"chat_id": "abc", "text": "x", "reply_markup": {}})
+    assert refused.value.code == 400
+    with pytest.raises(ZaloError) as unknown:
+        await client.call("editMessageText", {"chat_id": "abc", "text": "x"})
+    assert unknown.value.code == 404
+    await client.close()
