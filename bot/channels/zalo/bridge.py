@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from telegram import Update
+from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -134,6 +136,10 @@ class ZaloBridge(BaseRequest):
             result = await self._serve(name, params)
         except ZaloError as exc:
             return _telegram_error(exc, self._next_backoff(exc))
+        except httpx.TimeoutException as exc:  # as on Telegram: the engine decides if it left
+            raise TimedOut(f"Zalo did not answer ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise NetworkError(f"Zalo unreachable ({type(exc).__name__})") from exc
         self._storm = 0
         return 200, json.dumps({"ok": True, "result": result}).encode()
 

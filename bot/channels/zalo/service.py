@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 
+import httpx
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -82,24 +83,40 @@ async def poll(bridge: ZaloBridge, client: ZaloClient, stop: asyncio.Event) -> N
                 log.exception("zalo event failed")
 
 
-async def serve(settings: Settings, stop: asyncio.Event, *,
-                telegram: Application | None = None) -> None:  # type: ignore[type-arg]
-    """Serve Zalo until `stop`; beside `telegram` (its engine then sends Zalo's outbox too)."""
+@dataclasses.dataclass
+class Prepared:
+    """The Zalo side, built and wired before anything starts sending."""
+
+    application: Application  # type: ignore[type-arg]
+    bridge: ZaloBridge
+    client: ZaloClient
+
+
+def prepare(settings: Settings, *,
+            telegram: Application | None = None) -> Prepared:  # type: ignore[type-arg]
+    """Build the Zalo Application; beside `telegram`, whose engine then sends Zalo's outbox
+    too (routed before that engine starts, so no Zalo delivery ever goes to Telegram)."""
     assert settings.zalo_token is not None
     client = ZaloClient(token=settings.zalo_token, base_url=settings.zalo_api_base_url)
     application, bridge = build_zalo_application(settings, client=client,
                                                  background=telegram is None)
     if telegram is not None:
         route_deliveries(telegram, application)
+    return Prepared(application, bridge, client)
+
+
+async def serve(prepared: Prepared, stop: asyncio.Event) -> None:
+    """Serve Zalo with long polling until `stop`."""
+    application, client = prepared.application, prepared.client
     await application.initialize()
     try:
         assert application.post_init is not None
         await application.post_init(application)
         await application.start()
-        with contextlib.suppress(ZaloError):
+        with contextlib.suppress(ZaloError, httpx.HTTPError):
             await client.delete_webhook()  # getUpdates is refused while a webhook is set
         log.info("zalo long polling started")
-        await poll(bridge, client, stop)
+        await poll(prepared.bridge, client, stop)
     finally:
         if application.running:
             with contextlib.suppress(Exception):
