@@ -11,16 +11,16 @@ CHANNEL_ID_BASE = 2**52
 
 async def internal_id(db: Database, *, channel: str, external_id: str, at: str) -> int:
     """The internal id of this channel account, allocated on first sight."""
+    select = "SELECT internal_id FROM channel_accounts WHERE channel = ? AND external_id = ?"
+    if row := await db.fetchone(select, (channel, external_id)):
+        return int(row[0])
     await db.execute(
         "INSERT INTO channel_accounts (internal_id, channel, external_id, created_at)"
         " SELECT coalesce(max(internal_id), ?) + 1, ?, ?, ? FROM channel_accounts"
         " WHERE true ON CONFLICT (channel, external_id) DO NOTHING",
         (CHANNEL_ID_BASE, channel, external_id, at),
     )
-    row = await db.fetchone(
-        "SELECT internal_id FROM channel_accounts WHERE channel = ? AND external_id = ?",
-        (channel, external_id),
-    )
+    row = await db.fetchone(select, (channel, external_id))
     assert row is not None
     return int(row[0])
 

@@ -304,6 +304,7 @@ class ZaloBridge(BaseRequest):
         if seq is None:
             log.info("zalo event redelivered: dropped")
             return
+        # Not cached: after /deleteme her Zalo id maps to a new internal id.
         internal = await channels.internal_id(self._database, channel=CHANNEL,
                                               external_id=zalo_id, at=now)
         self._external[internal] = zalo_id
