@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="try the bot offline in this terminal")
     demo.add_argument("--database", type=Path, default=Path("data/demo.sqlite3"),
                       help="demo database (default data/demo.sqlite3, seeded if empty)")
+    demo.add_argument("--channel", choices=["telegram", "zalo"], default="telegram",
+                      help="zalo: exactly what a Zalo member sees (no buttons; typed numbers)")
     commands.add_parser("migrate", help="apply database migrations")
 
     units = commands.add_parser("units", help="the organisation tree")
@@ -122,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (problem := _catalog_problem(settings, demo_database)) is not None:
             print(f"Catalog error: {problem}", file=sys.stderr)
             return 2
+        if getattr(args, "channel", "telegram") == "zalo":
+            from bot.channels.zalo.demo import run_zalo_demo
+
+            return asyncio.run(run_zalo_demo(settings, database=demo_database))
         return asyncio.run(run_demo(settings, database=getattr(args, "database", None)))
     return asyncio.run(_admin_command(settings, args))
 

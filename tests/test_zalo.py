@@ -4,6 +4,7 @@ beside the Telegram one, sharing the database and the delivery outbox."""
 from __future__ import annotations
 
 import dataclasses
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from bot import reminders
 from bot.channels.zalo import render
 from bot.channels.zalo.bridge import ZaloBridge
 from bot.channels.zalo.client import ZaloClient, ZaloError
+from bot.channels.zalo.demo import run_zalo_demo
 from bot.channels.zalo.fake import BASE_URL, TOKEN, FakeZaloAPI
 from bot.channels.zalo.service import build_zalo_application, route_deliveries, with_zalo_admins
 from bot.clock import ManualClock
@@ -361,3 +363,13 @@ async def test_the_client_backs_off_nothing_itself_and_reads_408_as_nothing_yet(
         await client.call("editMessageText", {"chat_id": "abc", "text": "x"})
     assert unknown.value.code == 404
     await client.close()
+
+
+async def test_the_zalo_demo_shows_numbered_lists_and_no_markup(tmp_path, settings):
+    typed = io.StringIO("start\n1\nTrần Thị Lan\n0912345678\n4\n1\n1\n:quit\n")
+    out = io.StringIO()
+    assert await run_zalo_demo(settings, database=tmp_path / "demo.sqlite3", stdin=typed,
+                               out=out) == 0
+    shown = out.getvalue()
+    assert "1. ✅ Tôi đồng ý" in shown and "hoàn tất" in shown
+    assert "<b>" not in shown and "[1]" not in shown, "no tags, no buttons"
