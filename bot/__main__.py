@@ -107,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "webhook", False) and (problem := _webhook_problem(settings)):
             print(f"Configuration error: {problem}", file=sys.stderr)
             return 2
+        if bool(settings.zalo_webhook_url) != bool(settings.zalo_webhook_secret):
+            print("Configuration error: ZALO_WEBHOOK_URL and ZALO_WEBHOOK_SECRET: set both for "
+                  "Zalo webhook mode, or neither for long polling", file=sys.stderr)
+            return 2
         if (problem := _catalog_problem(settings, settings.database)) is not None:
             print(f"Catalog error: {problem}", file=sys.stderr)
             return 2
@@ -177,10 +181,11 @@ def _run(settings: Settings, *, webhook: bool = False) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await zalo.serve(zalo.prepare(both), stop)
+            await zalo.serve(zalo.prepare(both), stop, both)
             return
         telegram = build_application(both)
-        zalo_task = asyncio.create_task(zalo.serve(zalo.prepare(both, telegram=telegram), stop))
+        prepared = zalo.prepare(both, telegram=telegram)
+        zalo_task = asyncio.create_task(zalo.serve(prepared, stop, both))
         try:
             await serve(telegram, both, webhook=webhook, stop_event=stop)
         finally:

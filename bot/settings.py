@@ -63,6 +63,7 @@ class Settings:
     zalo_send_rate: float = DEFAULT_ZALO_SEND_RATE
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: str | None = None
+    zalo_webhook_port: int = 8444  # on BOT_WEBHOOK_LISTEN, beside Telegram's BOT_WEBHOOK_PORT
 
     @property
     def api_base_file_url(self) -> str:
@@ -115,6 +116,7 @@ class Settings:
             zalo_send_rate=_zalo_send_rate(get("ZALO_SEND_RATE")),
             zalo_webhook_url=_zalo_webhook_url(get("ZALO_WEBHOOK_URL")),
             zalo_webhook_secret=_zalo_webhook_secret(get("ZALO_WEBHOOK_SECRET")),
+            zalo_webhook_port=_zalo_port(get("ZALO_WEBHOOK_PORT")),
         )
 
 
@@ -349,3 +351,11 @@ def _zalo_webhook_secret(value: str | None) -> str | None:
             "ZALO_WEBHOOK_SECRET", "8-256 characters, only A-Z a-z 0-9 _ - (e.g. from "
             "`openssl rand -hex 32`)")
     return value
+
+
+def _zalo_port(value: str | None) -> int:
+    if value is None:
+        return 8444
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+        raise SettingsError("ZALO_WEBHOOK_PORT", "a TCP port number from 1 to 65535, e.g. 8444")
+    return int(value)

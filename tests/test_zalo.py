@@ -3,12 +3,15 @@ beside the Telegram one, sharing the database and the delivery outbox."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from telegram.ext import Application
 
@@ -18,7 +21,13 @@ from bot.channels.zalo.bridge import ZaloBridge
 from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.demo import run_zalo_demo
 from bot.channels.zalo.fake import BASE_URL, TOKEN, FakeZaloAPI
-from bot.channels.zalo.service import build_zalo_application, route_deliveries, with_zalo_admins
+from bot.channels.zalo.service import (
+    build_zalo_application,
+    poll,
+    route_deliveries,
+    with_zalo_admins,
+)
+from bot.channels.zalo.webhook import ZaloWebhookServer
 from bot.clock import ManualClock
 from bot.settings import Settings
 from storage import activities, campaigns, channels, members, units
@@ -373,3 +382,47 @@ async def test_the_zalo_demo_shows_numbered_lists_and_no_markup(tmp_path, settin
     shown = out.getvalue()
     assert "1. ✅ Tôi đồng ý" in shown and "hoàn tất" in shown
     assert "<b>" not in shown and "[1]" not in shown, "no tags, no buttons"
+
+
+async def test_the_webhook_checks_the_secret_before_the_body_and_answers_at_once(zalo):
+    secret = "zalo-webhook-secret-123"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ZaloWebhookServer(zalo.bridge, path="/zalo", secret=secret, listen="127.0.0.1",
+                               port=port)
+    server.start()
+    event = zalo.api.event("3eb000000001", text="start")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            wrong = await http.post("/zalo", json={"ok": True, "result": event},
+                                    headers={"X-Bot-Api-Secret-Token": "guess-guess"})
+            assert wrong.status_code == 403
+            await server.drain()
+            assert zalo.api.texts("3eb000000001") == [], "nothing processed without the secret"
+            bad = await http.post("/zalo", content=b"not json",
+                                  headers={"X-Bot-Api-Secret-Token": secret})
+            assert bad.status_code == 400
+            ok = await http.post("/zalo", json={"ok": True, "result": event},
+                                 headers={"X-Bot-Api-Secret-Token": secret})
+            assert ok.status_code == 200
+            await server.drain()
+            assert any("đồng ý" in t for t in zalo.api.texts("3eb000000001"))
+    finally:
+        await server.stop()
+
+
+async def test_long_polling_takes_each_event_and_treats_408_as_nothing_yet(zalo):
+    first = zalo.api.event("9011000001", text="start", message_id="poll-1")
+    zalo.api.queue(first)
+    zalo.api.queue(first)  # Zalo redelivers it
+    stop = asyncio.Event()
+    task = asyncio.create_task(poll(zalo.bridge, zalo.bridge.client, stop))
+    for _ in range(10_000):
+        if sum(1 for c in zalo.api.calls if c.error_code == 408) >= 2:
+            break
+        await asyncio.sleep(0)
+    stop.set()
+    await task
+    welcomes = [t for t in zalo.api.texts("9011000001") if "đồng ý" in t]
+    assert len(welcomes) == 1

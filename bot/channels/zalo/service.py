@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from urllib.parse import urlsplit
 
 import httpx
 from telegram.ext import Application
@@ -14,6 +15,7 @@ from bot.app import build_application
 from bot.channels.zalo import CHANNEL
 from bot.channels.zalo.bridge import ZaloBridge
 from bot.channels.zalo.client import ZaloClient, ZaloError, backoff
+from bot.channels.zalo.webhook import ZaloWebhookServer
 from bot.clock import Clock
 from bot.settings import Settings
 from storage import channels
@@ -76,6 +78,9 @@ async def poll(bridge: ZaloBridge, client: ZaloClient, stop: asyncio.Event) -> N
                 await asyncio.wait_for(stop.wait(), delay)
             continue
         failures = 0
+        if event is None:
+            await asyncio.sleep(0)  # let others run when a transport answers 408 at once
+            continue
         if event is not None:
             try:
                 await bridge.handle_event(event)
@@ -105,19 +110,34 @@ def prepare(settings: Settings, *,
     return Prepared(application, bridge, client)
 
 
-async def serve(prepared: Prepared, stop: asyncio.Event) -> None:
-    """Serve Zalo with long polling until `stop`."""
+async def serve(prepared: Prepared, stop: asyncio.Event, settings: Settings) -> None:
+    """Serve Zalo until `stop`: webhook mode when ZALO_WEBHOOK_URL and _SECRET are set,
+    else long polling."""
     application, client = prepared.application, prepared.client
+    server: ZaloWebhookServer | None = None
     await application.initialize()
     try:
         assert application.post_init is not None
         await application.post_init(application)
         await application.start()
-        with contextlib.suppress(ZaloError, httpx.HTTPError):
-            await client.delete_webhook()  # getUpdates is refused while a webhook is set
-        log.info("zalo long polling started")
-        await poll(prepared.bridge, client, stop)
+        if settings.zalo_webhook_url and settings.zalo_webhook_secret:
+            server = ZaloWebhookServer(
+                prepared.bridge, path=urlsplit(settings.zalo_webhook_url).path,
+                secret=settings.zalo_webhook_secret, listen=settings.webhook_listen,
+                port=settings.zalo_webhook_port)
+            server.start()
+            await client.set_webhook(settings.zalo_webhook_url, settings.zalo_webhook_secret)
+            log.info("zalo webhook listening on %s:%s", settings.webhook_listen,
+                     settings.zalo_webhook_port)
+            await stop.wait()
+        else:
+            with contextlib.suppress(ZaloError, httpx.HTTPError):
+                await client.delete_webhook()  # getUpdates is refused while a webhook is set
+            log.info("zalo long polling started")
+            await poll(prepared.bridge, client, stop)
     finally:
+        if server is not None:
+            await server.stop()
         if application.running:
             with contextlib.suppress(Exception):
                 await application.stop()
