@@ -426,3 +426,16 @@ async def test_long_polling_takes_each_event_and_treats_408_as_nothing_yet(zalo)
     await task
     welcomes = [t for t in zalo.api.texts("9011000001") if "đồng ý" in t]
     assert len(welcomes) == 1
+
+
+async def test_typed_words_cancel_and_call_the_menu(zalo):
+    lan = ZaloPerson(zalo, "0c0000000001")
+    await lan.send("start")
+    await lan.choose("tôi đồng ý")
+    await lan.send("Hủy")
+    assert "họ và tên" not in lan.reply().lower() and lan.reply()
+    await lan.send("Trần Thị Lan")  # no longer a name: registration was cancelled
+    assert await members.by_user(zalo.app.bot_data.db, await lan.internal_id()) is None
+    thu = await zalo_member(zalo, "0c0000000002")
+    await thu.send("0")
+    assert "1. 👤" in thu.reply() and "Báo cáo hoạt động" in thu.reply()
