@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="try the bot offline in this terminal")
     demo.add_argument("--database", type=Path, default=Path("data/demo.sqlite3"),
                       help="demo database (default data/demo.sqlite3, seeded if empty)")
+    demo.add_argument("--channel", choices=["telegram", "zalo"], default="telegram",
+                      help="zalo: exactly what a Zalo member sees (no buttons; typed numbers)")
     commands.add_parser("migrate", help="apply database migrations")
 
     units = commands.add_parser("units", help="the organisation tree")
@@ -92,17 +95,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    command = args.command or ("run" if settings.token else "demo")
+    command = args.command or ("run" if settings.token or settings.zalo_token else "demo")
     if command == "run":
-        if not settings.token:
+        if not (settings.token or settings.zalo_token):
             print(
-                "Configuration error: TELEGRAM_BOT_TOKEN: not set; get a token from @BotFather "
-                "(or try the offline demo: python -m bot demo)",
+                "Configuration error: TELEGRAM_BOT_TOKEN: not set; get a token from @BotFather, "
+                "or set ZALO_BOT_TOKEN (or try the offline demo: python -m bot demo)",
                 file=sys.stderr,
             )
             return 2
         if getattr(args, "webhook", False) and (problem := _webhook_problem(settings)):
             print(f"Configuration error: {problem}", file=sys.stderr)
+            return 2
+        if bool(settings.zalo_webhook_url) != bool(settings.zalo_webhook_secret):
+            print("Configuration error: ZALO_WEBHOOK_URL and ZALO_WEBHOOK_SECRET: set both for "
+                  "Zalo webhook mode, or neither for long polling", file=sys.stderr)
             return 2
         if (problem := _catalog_problem(settings, settings.database)) is not None:
             print(f"Catalog error: {problem}", file=sys.stderr)
@@ -121,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (problem := _catalog_problem(settings, demo_database)) is not None:
             print(f"Catalog error: {problem}", file=sys.stderr)
             return 2
+        if getattr(args, "channel", "telegram") == "zalo":
+            from bot.channels.zalo.demo import run_zalo_demo
+
+            return asyncio.run(run_zalo_demo(settings, database=demo_database))
         return asyncio.run(run_demo(settings, database=getattr(args, "database", None)))
     return asyncio.run(_admin_command(settings, args))
 
@@ -157,12 +168,34 @@ def _webhook_problem(settings: Settings) -> str | None:
 
 def _run(settings: Settings, *, webhook: bool = False) -> int:
     from bot.app import build_application
+    from bot.channels.zalo import service as zalo
     from bot.ops import serve
 
-    application = build_application(settings)
-    log.info("starting %s against %s", "the webhook" if webhook else "long polling",
-             settings.api_base_url.split("/bot")[0])
-    asyncio.run(serve(application, settings, webhook=webhook))
+    async def run_channels() -> None:
+        both = await zalo.with_zalo_admins(settings)
+        if not settings.zalo_token:
+            await serve(build_application(both), both, webhook=webhook)
+            return
+        stop = asyncio.Event()
+        if not settings.token:  # Zalo alone: its Application runs the outbox and reminders
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await zalo.serve(zalo.prepare(both), stop, both)
+            return
+        telegram = build_application(both)
+        prepared = zalo.prepare(both, telegram=telegram)
+        zalo_task = asyncio.create_task(zalo.serve(prepared, stop, both))
+        try:
+            await serve(telegram, both, webhook=webhook, stop_event=stop)
+        finally:
+            stop.set()
+            await zalo_task
+
+    log.info("starting %s", " and ".join(
+        name for name, token in (("Telegram", settings.token), ("Zalo", settings.zalo_token))
+        if token))
+    asyncio.run(run_channels())
     return 0
 
 

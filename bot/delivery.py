@@ -31,6 +31,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot import senders
+from bot.channels import channel_of
 from bot.clock import Clock
 from bot.i18n import N_, Translator, translator
 from bot.pacing import BULK
@@ -71,6 +72,8 @@ class DeliveryEngine:
         self.send_rate = send_rate
         self.concurrency = concurrency
         self.admin_ids = admin_ids
+        # The bots of other channels (Zalo): a member is reached through her channel's bot.
+        self.channel_bots: dict[str, Bot] = {}
         # About three seconds of sending per batch, so progress is shown that often.
         self.batch_size = int(min(500, max(25, send_rate * PROGRESS_EVERY))) if send_rate else 500
         self._last_sent: dict[int, float] = {}
@@ -170,6 +173,10 @@ class DeliveryEngine:
         for broadcast_id in await senders.stop_unauthorised(self.db, self.admin_ids, now):
             self.cancelled(broadcast_id)
 
+    def _bot_for(self, chat_id: int) -> Bot:
+        """The bot of the channel this chat is on (Telegram's unless another serves it)."""
+        return self.channel_bots.get(channel_of(chat_id), self.bot)
+
     # --- sending ------------------------------------------------------------------------------
 
     async def _send_batch(self, batch: list[Delivery], by_id: dict[int, Broadcast]) -> None:
@@ -206,12 +213,12 @@ class DeliveryEngine:
         markup = _markup(delivery.reply_markup or broadcast.reply_markup)
         try:
             if broadcast.photo_file_id:
-                message = await self.bot.send_photo(
+                message = await self._bot_for(delivery.chat_id).send_photo(
                     delivery.chat_id, broadcast.photo_file_id, caption=text,
                     reply_markup=markup, rate_limit_args=BULK,  # type: ignore[call-arg]
                 )
             else:
-                message = await self.bot.send_message(
+                message = await self._bot_for(delivery.chat_id).send_message(
                     delivery.chat_id, text, reply_markup=markup,
                     rate_limit_args=BULK,  # type: ignore[call-arg]
                 )
@@ -289,7 +296,8 @@ class DeliveryEngine:
         counts = await deliveries.progress(self.db, broadcast.id)
         text = await self.progress_text(t, broadcast, counts)
         with contextlib.suppress(TelegramError):
-            message = await self.bot.send_message(broadcast.sender_chat_id, text)
+            message = await self._bot_for(broadcast.sender_chat_id).send_message(
+                broadcast.sender_chat_id, text)
             await deliveries.set_progress_message(
                 self.db, broadcast.id, broadcast.sender_chat_id, message.message_id
             )
@@ -319,13 +327,14 @@ class DeliveryEngine:
         text = await self.progress_text(t, fresh, counts)
         if fresh.progress_message_id is not None and fresh.progress_chat_id is not None:
             with contextlib.suppress(TelegramError):
-                await self.bot.edit_message_text(
+                await self._bot_for(fresh.progress_chat_id).edit_message_text(
                     text, chat_id=fresh.progress_chat_id, message_id=fresh.progress_message_id
                 )
         if finished:
             self._last_progress.pop(broadcast.id, None)
             with contextlib.suppress(TelegramError):
-                await self.bot.send_message(fresh.sender_chat_id, report_text(t, fresh, counts))
+                await self._bot_for(fresh.sender_chat_id).send_message(
+                    fresh.sender_chat_id, report_text(t, fresh, counts))
 
     async def progress_text(self, t: Translator, broadcast: Broadcast, counts: Progress) -> str:
         """The status message: figures, a text progress bar, time left."""

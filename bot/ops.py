@@ -160,7 +160,28 @@ async def check(settings: Settings, *, request: BaseRequest | None = None) -> li
         findings.append(await _check_telegram(settings, request))
     else:
         findings.append(Finding(True, "telegram", "no TELEGRAM_BOT_TOKEN: not checked"))
+    if settings.zalo_token:
+        findings.append(await _check_zalo(settings))
     return findings
+
+
+async def _check_zalo(settings: Settings) -> Finding:
+    """The Zalo token works (getMe against ZALO_API_BASE_URL)."""
+    from bot.channels.zalo.client import ZaloClient, ZaloError
+
+    assert settings.zalo_token is not None
+    client = ZaloClient(token=settings.zalo_token, base_url=settings.zalo_api_base_url)
+    try:
+        me = await client.get_me()
+    except ZaloError as exc:
+        return Finding(False, "zalo", f"getMe refused ({exc.code}): check ZALO_BOT_TOKEN")
+    except Exception as exc:  # network: say which kind, never the token
+        return Finding(False, "zalo", f"cannot reach {settings.zalo_api_base_url.split('/bot')[0]}"
+                       f" ({type(exc).__name__})")
+    finally:
+        await client.close()
+    name = me.get("display_name") or me.get("account_name") or "?"
+    return Finding(True, "zalo", f"token ok: {name}")
 
 
 def _check_privacy_notice(settings: Settings) -> Finding:

@@ -21,6 +21,8 @@ DEFAULT_ORG_NAME = "Hội Liên hiệp Phụ nữ"  # neutral: an installation n
 DEFAULT_RETAIN_DELIVERIES_DAYS = 180
 DEFAULT_RETAIN_LEFT_MEMBERS_YEARS = 5
 DEFAULT_DISCLOSURE_K = 5
+DEFAULT_ZALO_API_BASE_URL = "https://bot-api.zaloplatforms.com/bot"
+DEFAULT_ZALO_SEND_RATE = 5.0  # Zalo publishes no limit: conservative
 
 
 class SettingsError(Exception):
@@ -54,6 +56,14 @@ class Settings:
     retain_deliveries_days: int = DEFAULT_RETAIN_DELIVERIES_DAYS
     retain_left_members_years: int = DEFAULT_RETAIN_LEFT_MEMBERS_YEARS
     disclosure_k: int = DEFAULT_DISCLOSURE_K  # bot/disclosure.py: the smallest group shown
+    # Zalo Bot Platform (bot/channels/zalo): served when the token is set.
+    zalo_token: str | None = None
+    zalo_api_base_url: str = DEFAULT_ZALO_API_BASE_URL
+    zalo_admin_ids: frozenset[str] = frozenset()  # Zalo user ids (strings) of super-admins
+    zalo_send_rate: float = DEFAULT_ZALO_SEND_RATE
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: str | None = None
+    zalo_webhook_port: int = 8444  # on BOT_WEBHOOK_LISTEN, beside Telegram's BOT_WEBHOOK_PORT
 
     @property
     def api_base_file_url(self) -> str:
@@ -100,6 +110,13 @@ class Settings:
                 "BOT_RETAIN_LEFT_MEMBERS_YEARS", get("BOT_RETAIN_LEFT_MEMBERS_YEARS"),
                 DEFAULT_RETAIN_LEFT_MEMBERS_YEARS, upper=50, unit="years"),
             disclosure_k=_disclosure_k(get("BOT_DISCLOSURE_K")),
+            zalo_token=_zalo_token(get("ZALO_BOT_TOKEN")),
+            zalo_api_base_url=_zalo_url(get("ZALO_API_BASE_URL")),
+            zalo_admin_ids=_zalo_admin_ids(get("ZALO_ADMIN_IDS")),
+            zalo_send_rate=_zalo_send_rate(get("ZALO_SEND_RATE")),
+            zalo_webhook_url=_zalo_webhook_url(get("ZALO_WEBHOOK_URL")),
+            zalo_webhook_secret=_zalo_webhook_secret(get("ZALO_WEBHOOK_SECRET")),
+            zalo_webhook_port=_zalo_port(get("ZALO_WEBHOOK_PORT")),
         )
 
 
@@ -264,4 +281,81 @@ def _whole(variable: str, value: str | None, default: int, *, upper: int, unit: 
         return default
     if not (value.isascii() and value.isdigit() and 1 <= int(value) <= upper):
         raise SettingsError(variable, f"a whole number of {unit} from 1 to {upper}, e.g. {default}")
+    return int(value)
+
+
+def _zalo_token(value: str | None) -> str | None:
+    if value is None:
+        return None
+    bot_id, sep, secret = value.partition(":")
+    if not (sep and bot_id.isascii() and bot_id.isalnum() and len(secret) >= 8
+            and value.isascii() and " " not in value):
+        raise SettingsError("ZALO_BOT_TOKEN", "the token Zalo Bot Creator sent, like 12345:abc…")
+    return value
+
+
+def _zalo_url(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_ZALO_API_BASE_URL
+    if not value.startswith(("http://", "https://")) or len(value) < 10:
+        raise SettingsError(
+            "ZALO_API_BASE_URL", "an http(s) URL such as https://bot-api.zaloplatforms.com/bot")
+    return value.rstrip("/")
+
+
+_ZALO_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _zalo_admin_ids(value: str | None) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if not all(_ZALO_ID.fullmatch(p) for p in parts):
+        raise SettingsError(
+            "ZALO_ADMIN_IDS", "comma-separated Zalo user ids, e.g. 6ede9afa66b88fe6d6a9")
+    return frozenset(parts)
+
+
+def _zalo_send_rate(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_ZALO_SEND_RATE
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= 100:
+        raise SettingsError(
+            "ZALO_SEND_RATE", "messages per second as a number, e.g. 5 (0 turns pacing off)")
+    return rate
+
+
+def _zalo_webhook_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or " " in value:
+        raise SettingsError(
+            "ZALO_WEBHOOK_URL", "the public https:// URL Zalo sends events to, e.g. "
+            "https://bot.example.org/zalo")
+    return value
+
+
+_ZALO_SECRET = re.compile(r"[A-Za-z0-9_-]{8,256}")
+
+
+def _zalo_webhook_secret(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _ZALO_SECRET.fullmatch(value):
+        raise SettingsError(
+            "ZALO_WEBHOOK_SECRET", "8-256 characters, only A-Z a-z 0-9 _ - (e.g. from "
+            "`openssl rand -hex 32`)")
+    return value
+
+
+def _zalo_port(value: str | None) -> int:
+    if value is None:
+        return 8444
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+        raise SettingsError("ZALO_WEBHOOK_PORT", "a TCP port number from 1 to 65535, e.g. 8444")
     return int(value)

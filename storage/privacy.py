@@ -88,6 +88,9 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
     }
     draft = await db.fetchone("SELECT data FROM user_data WHERE user_id = ?", (telegram_user_id,))
     data["unfinished_entries"] = draft["data"] if draft else None
+    account = await db.fetchone("SELECT channel, external_id, created_at FROM channel_accounts"
+                                " WHERE internal_id = ?", (telegram_user_id,))
+    data["channel_account"] = dict(account) if account else None  # her Zalo id, if on Zalo
     if member is None:
         return data
     member_id = member["id"]
@@ -227,6 +230,7 @@ async def erase(
             "INSERT INTO consents (telegram_user_id, purpose, version, given_at, withdrawn_at)"
             " VALUES (?, ?, ?, ?, ?)", (telegram_user_id, purpose, version, at, at))
         await run("DELETE FROM user_data WHERE user_id = ?", (telegram_user_id,))
+        await run("DELETE FROM channel_accounts WHERE internal_id = ?", (telegram_user_id,))
         await run("DELETE FROM reminder_optouts WHERE member_id = ?", (member_id,))
         await run("INSERT INTO erasures (member_id, reason, erased_at) VALUES (?, ?, ?)",
                   (member_id, reason, at))

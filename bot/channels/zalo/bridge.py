@@ -1,0 +1,415 @@
+"""The Zalo bridge: a second PTB Application runs every flow on Zalo through this transport.
+
+Outgoing, the Application's Bot API calls are rendered for Zalo (which has no buttons, edits,
+deletes or documents): text as plain text, an inline keyboard or the main menu as a numbered
+list under it, an edit as a new short message (an edit that only removes buttons sends
+nothing), a button press's answer as a message if it has a text; menus, deletes and the like
+succeed without a call. Each call is answered with a Telegram-shaped result so PTB is happy.
+
+Incoming, `handle_event` turns a Zalo event into a Telegram-shaped `Update`: a typed number
+(or an option's name) that matches the latest numbered list shown in that chat presses that
+button; only the latest message owns a typed answer, so when it asked for free text the text
+passes through. Zalo user ids (strings) are mapped to internal ids from 2^52 up
+(`storage.channels`), so members, roles, consents and statistics work unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from telegram import Update
+from telegram.error import NetworkError, TimedOut
+from telegram.ext import Application
+from telegram.request import BaseRequest, RequestData
+
+from bot.channels.zalo import CHANNEL, render
+from bot.channels.zalo.client import ZaloClient, ZaloError, backoff
+from bot.clock import Clock
+from bot.i18n import nfc, translator
+from storage import channels, members
+from storage.db import Database, to_iso
+
+log = logging.getLogger(__name__)
+
+BOT_USER_ID = channels.CHANNEL_ID_BASE - 1
+_NO_OP = {"setmycommands", "deletemycommands", "setchatmenubutton", "deletemessage",
+          "deletemessages", "setwebhook", "deletewebhook", "setmessagereaction", "close",
+          "logout", "pinchatmessage", "unpinchatmessage"}
+_WORDS = {"menu": "/start", "0": "/start", "/menu": "/start", "start": "/start",
+          "bat dau": "/start", "huy": "/cancel", "cancel": "/cancel", "help": "/help",
+          "tro giup": "/help"}
+_OWN_NUMBER = re.compile(r"\s*(\d{1,3})\.\s+(.+)", re.DOTALL)
+_PAGE_COUNTER = re.compile(r"\s*\d+\s*/\s*\d+\s*")  # "1/2" between paging buttons
+_COMMAND = re.compile(r"/[a-zA-Z0-9_]{1,32}")
+
+
+@dataclass
+class Prompt:
+    """The options of the latest message the bot sent in one chat."""
+
+    message: dict[str, Any]
+    labels: list[str] = field(default_factory=list)  # without their numbers
+    data: list[str] = field(default_factory=list)  # callback_data, or the text a reply sends
+    inline: bool = True
+    numbers: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Buttons the features numbered ("2. Đồng ý") keep their number; the rest (paging,
+        cancel) take the next free ones."""
+        if self.numbers:
+            return
+        own = [_OWN_NUMBER.match(label) for label in self.labels]
+        taken = {int(m.group(1)) for m in own if m}
+        free = (n for n in itertools.count(1) if n not in taken)
+        for index, match in enumerate(own):
+            if match and int(match.group(1)) not in self.numbers:
+                self.numbers.append(int(match.group(1)))
+                self.labels[index] = match.group(2)
+            else:
+                self.numbers.append(next(free))
+
+    def listed(self) -> str:
+        """The numbered list shown under the text."""
+        order = sorted(range(len(self.labels)), key=lambda i: self.numbers[i])
+        return "\n".join(f"{self.numbers[i]}. {self.labels[i]}" for i in order)
+
+    def index(self, number: int) -> int | None:
+        """Which option a typed number means."""
+        return self.numbers.index(number) if number in self.numbers else None
+
+
+class ZaloBridge(BaseRequest):
+    """Transport of the Zalo Application (see the module docstring)."""
+
+    def __init__(self, client: ZaloClient, *, clock: Clock | None = None,
+                 default_locale: str = "vi") -> None:
+        self.client = client
+        self.clock = clock or Clock()
+        self.default_locale = default_locale
+        self.application: Application | None = None  # type: ignore[type-arg]
+        self._db: Database | None = None
+        self._external: dict[int, str] = {}
+        self._prompts: dict[int, Prompt] = {}
+        self._texts: dict[tuple[int, int], str] = {}
+        self._message_ids = itertools.count(1)
+        self._storm = 0
+        self._query_chats: dict[str, int] = {}
+
+    def attach(self, application: Application) -> None:  # type: ignore[type-arg]
+        """The Application this bridge serves (its database maps the ids)."""
+        self.application = application
+        self._db = application.bot_data.db
+
+    @property
+    def read_timeout(self) -> float | None:
+        """PTB's default read timeout."""
+        return 5.0
+
+    async def initialize(self) -> None:
+        """Nothing to connect."""
+
+    async def shutdown(self) -> None:
+        """The client is closed by whoever made it."""
+
+    # ---- outgoing ----------------------------------------------------------------------------
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Render one Bot API call for Zalo; a Telegram-shaped envelope back."""
+        name = url.rsplit("/", 1)[-1].lower()
+        params = dict(request_data.parameters) if request_data else {}
+        try:
+            result = await self._serve(name, params)
+        except ZaloError as exc:
+            return _telegram_error(exc, self._next_backoff(exc))
+        except httpx.TimeoutException as exc:  # as on Telegram: the engine decides if it left
+            raise TimedOut(f"Zalo did not answer ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise NetworkError(f"Zalo unreachable ({type(exc).__name__})") from exc
+        self._storm = 0
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _next_backoff(self, exc: ZaloError) -> int:
+        if exc.code != 429:
+            return 0
+        self._storm += 1
+        return max(1, round(backoff(self._storm)))
+
+    async def _serve(self, name: str, params: dict[str, Any]) -> Any:
+        if name == "getme":
+            return {"id": BOT_USER_ID, "is_bot": True, "first_name": "Bot Hội viên",
+                    "username": "zalo_bot", "can_join_groups": False,
+                    "can_read_all_group_messages": False, "supports_inline_queries": False}
+        if name == "getupdates":
+            return []
+        if name in _NO_OP:
+            return True
+        handler = {
+            "sendmessage": self._send_message, "editmessagetext": self._edit_text,
+            "editmessagecaption": self._edit_text, "editmessagereplymarkup": self._edit_markup,
+            "sendphoto": self._send_photo, "senddocument": self._send_document,
+            "answercallbackquery": self._answer_query, "sendchataction": self._chat_action,
+        }.get(name)
+        if handler is None:
+            return True  # getChat, getChatMember … nothing on Zalo depends on them
+        return await handler(params)
+
+    async def _chat(self, chat_id: Any) -> str:
+        internal = int(chat_id)
+        if internal not in self._external:
+            found = await channels.external_id(self._database, internal)
+            if found is None or found[0] != CHANNEL:
+                raise ZaloError(400, "Chat not found")
+            self._external[internal] = found[1]
+        return self._external[internal]
+
+    @property
+    def _database(self) -> Database:
+        assert self._db is not None, "attach() the Application first"
+        return self._db
+
+    async def _say(self, chat: str, text: str) -> None:
+        for piece in render.split(text):
+            await self.client.send_message(chat, piece)
+
+    async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        text = render.plain(str(params.get("text", "")))
+        return await self._show(chat_id, text, params.get("reply_markup"), params)
+
+    async def _show(self, chat_id: int, text: str, markup: Any, params: dict[str, Any],
+                    message_id: int | None = None) -> dict[str, Any]:
+        """Send a text with its options; it becomes the chat's latest question."""
+        chat = await self._chat(chat_id)
+        message = self._message(chat_id, params, message_id)
+        prompt = _prompt(markup, message)
+        if prompt is not None:
+            listed = prompt.listed()
+            text = f"{text}\n\n{listed}" if text.strip() else listed
+        await self._say(chat, text)
+        self._prompts[chat_id] = prompt or Prompt(message)
+        self._texts[(chat_id, message["message_id"])] = message.get("text", "")
+        return message
+
+    def _message(self, chat_id: int, params: dict[str, Any], message_id: int | None
+                 ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": message_id or next(self._message_ids), "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": BOT_USER_ID, "is_bot": True, "first_name": "Bot"},
+        }
+        for key in ("text", "caption"):  # plain: PTB's text_html then escapes it right
+            if params.get(key):
+                message[key] = render.plain(str(params[key]))
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        return message
+
+    async def _edit_text(self, params: dict[str, Any]) -> dict[str, Any] | bool:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        text = render.plain(str(params.get("text", params.get("caption", ""))))
+        markup = params.get("reply_markup")
+        before = self._texts.get((chat_id, message_id))
+        added = text[len(before):].strip() if before and text.startswith(before) else text
+        if not added and not _has_buttons(markup):  # only the buttons went away
+            return await self._edit_markup(params)
+        message = await self._show(chat_id, added, markup, params, message_id)
+        self._texts[(chat_id, message_id)] = message["text"] = text
+        return message
+
+    async def _edit_markup(self, params: dict[str, Any]) -> dict[str, Any] | bool:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        markup = params.get("reply_markup")
+        latest = self._prompts.get(chat_id)
+        if _has_buttons(markup):
+            text = self._texts.get((chat_id, message_id), "")
+            return await self._show(chat_id, "", markup, {**params, "text": text}, message_id)
+        if latest is not None and latest.message["message_id"] == message_id:
+            self._prompts[chat_id] = Prompt(latest.message)  # its options are gone
+        return self._message(chat_id, {"text": self._texts.get((chat_id, message_id), "…")},
+                             message_id)
+
+    async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        caption = render.plain(str(params.get("caption") or ""))
+        photo = params.get("photo")
+        if isinstance(photo, str) and photo.startswith(("http://", "https://")):
+            await self.client.send_photo(await self._chat(chat_id), photo,
+                                         caption[: render.MAX_TEXT] or None)
+            return self._message(chat_id, params, None) | {"photo": []}
+        t = await self._translator(chat_id)
+        note = t._("(The picture cannot be shown on Zalo. An officer can see it on Telegram.)")
+        return await self._show(chat_id, f"{caption}\n\n{note}".strip(),
+                                params.get("reply_markup"), params)
+
+    async def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        caption = render.plain(str(params.get("caption") or ""))
+        t = await self._translator(chat_id)
+        note = t._("Zalo cannot receive files. The file is ready on Telegram (the same "
+                   "command there), or ask the union office for it.")
+        message = await self._show(chat_id, f"{caption}\n\n{note}".strip(), None, params)
+        message["document"] = {"file_id": "zalo-none", "file_unique_id": "zalo-none"}
+        return message
+
+    async def _answer_query(self, params: dict[str, Any]) -> bool:
+        text = params.get("text")
+        chat_id = self._query_chats.pop(str(params.get("callback_query_id")), None)
+        if text and chat_id is not None:
+            await self._say(await self._chat(chat_id), render.plain(str(text)))
+        return True
+
+    async def _chat_action(self, params: dict[str, Any]) -> bool:
+        action = params.get("action")
+        if action in {"typing", "upload_photo"}:
+            with contextlib.suppress(ZaloError):
+                await self.client.send_chat_action(await self._chat(params["chat_id"]),
+                                                   str(action))
+        return True
+
+    async def _translator(self, chat_id: int) -> Any:
+        member = await members.by_user(self._database, chat_id)
+        return translator(member.locale if member else self.default_locale)
+
+    # ---- incoming ----------------------------------------------------------------------------
+
+    async def handle_event(self, event: dict[str, Any]) -> None:
+        """Process one Zalo event (at most once, whatever Zalo redelivers)."""
+        assert self.application is not None, "attach() the Application first"
+        message = event.get("message") or {}
+        sender = message.get("from") or {}
+        zalo_id, chat = str(sender.get("id") or ""), message.get("chat") or {}
+        if not zalo_id or str(chat.get("chat_type", "PRIVATE")).upper() != "PRIVATE":
+            return  # groups are beta on Zalo and not served here
+        now = to_iso(self.clock.now())
+        event_id = str(message.get("message_id") or "")
+        seq = await channels.claim_event(self._database, channel=CHANNEL,
+                                         event_id=event_id or f"{zalo_id}:{message.get('date')}",
+                                         at=now)
+        if seq is None:
+            log.info("zalo event redelivered: dropped")
+            return
+        # Not cached: after /deleteme her Zalo id maps to a new internal id.
+        internal = await channels.internal_id(self._database, channel=CHANNEL,
+                                              external_id=zalo_id, at=now)
+        self._external[internal] = zalo_id
+        user = {"id": internal, "is_bot": False,
+                "first_name": str(sender.get("display_name") or "Zalo")[:64],
+                "language_code": self.default_locale}
+        update_id = channels.CHANNEL_ID_BASE + seq
+        text = message.get("text")
+        if event.get("event_name") != "message.text.received" or not isinstance(text, str):
+            t = await self._translator(internal)
+            await self._say(zalo_id, t._("I can only read text messages. Please type a number or a "
+                                         "word; type “menu” to see what I can help with."))
+            return
+        data = await self._interpret(internal, user, nfc(text).strip(), update_id)
+        if data is not None:
+            await self.application.process_update(Update.de_json(data, self.application.bot))
+        if seq % 1000 == 0:
+            await channels.forget_events(
+                self._database, before=to_iso(self.clock.now() - timedelta(days=7)))
+
+    async def _interpret(self, chat_id: int, user: dict[str, Any], text: str, update_id: int
+                         ) -> dict[str, Any] | None:
+        """The Telegram update a typed text stands for (None: the bridge answered it)."""
+        word = render.fold(text)
+        head, _, rest = text.partition(" ")
+        prompt = self._prompts.get(chat_id)
+        if prompt is not None and prompt.labels:
+            if text.isdigit() and len(text) <= 3 and text != "0":
+                index = prompt.index(int(text))
+                if index is not None:
+                    return self._press(prompt, index, user, update_id)
+                await self._hint(chat_id, prompt)
+                return None
+            for index, label in enumerate(prompt.labels):
+                if word and render.fold(label) == word:
+                    return self._press(prompt, index, user, update_id)
+        if render.fold(head) == "start" or head.lower() == "/start":
+            typed = f"/start {rest.strip()}" if rest.strip() else "/start"
+            return _message_update(update_id, user, typed, command=True)
+        if command := _WORDS.get(word):
+            return _message_update(update_id, user, command, command=True)
+        if _COMMAND.fullmatch(head):
+            return _message_update(update_id, user, text, command=True)
+        return _message_update(update_id, user, text)
+
+    def _press(self, prompt: Prompt, index: int, user: dict[str, Any], update_id: int
+               ) -> dict[str, Any]:
+        if not prompt.inline:
+            return _message_update(update_id, user, prompt.data[index])
+        query_id = str(update_id)
+        self._query_chats[query_id] = int(user["id"])
+        return {"update_id": update_id, "callback_query": {
+            "id": query_id, "from": user, "chat_instance": str(user["id"]),
+            "data": prompt.data[index], "message": prompt.message}}
+
+    async def _hint(self, chat_id: int, prompt: Prompt) -> None:
+        t = await self._translator(chat_id)
+        await self._say(await self._chat(chat_id),
+                        t._("Please type one of these numbers:") + "\n\n"
+                        + prompt.listed())
+
+
+def _has_buttons(markup: Any) -> bool:
+    return isinstance(markup, dict) and any(markup.get("inline_keyboard") or [])
+
+
+def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
+    """The options a keyboard offers (contact and web-app buttons have no Zalo form)."""
+    if not isinstance(markup, dict):
+        return None
+    if markup.get("inline_keyboard"):
+        buttons = [b for row in markup["inline_keyboard"] for b in row
+                   if "callback_data" in b and not _PAGE_COUNTER.fullmatch(b["text"])]
+        return Prompt(message, [render.plain(b["text"]) for b in buttons],
+                      [b["callback_data"] for b in buttons])
+    if markup.get("keyboard"):
+        buttons = [b if isinstance(b, dict) else {"text": b}
+                   for row in markup["keyboard"] for b in row]
+        texts = [b["text"] for b in buttons if not (b.get("request_contact")
+                                                   or b.get("request_location"))]
+        return Prompt(message, texts, texts, inline=False) if texts else None
+    return None
+
+
+def _message_update(update_id: int, user: dict[str, Any], text: str, *, command: bool = False
+                    ) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "message_id": update_id - channels.CHANNEL_ID_BASE, "date": int(time.time()),
+        "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]},
+        "from": user, "text": text,
+    }
+    if command:
+        length = len(text.split(" ", 1)[0].encode("utf-16-le")) // 2
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    return {"update_id": update_id, "message": message}
+
+
+def _telegram_error(exc: ZaloError, retry_after: int) -> tuple[int, bytes]:
+    """Zalo's refusal as Telegram's: 429 with retry_after, an unreachable chat as 403."""
+    if exc.code == 429:
+        body = {"ok": False, "error_code": 429, "description": "Too Many Requests: quota",
+                "parameters": {"retry_after": retry_after}}
+        return 429, json.dumps(body).encode()
+    unreachable = exc.code == 403 or "not found" in exc.description.lower()
+    code = 403 if unreachable else 400
+    description = ("Forbidden: the member cannot be reached on Zalo" if unreachable
+                   else f"Bad Request: Zalo refused the message ({exc.code})")
+    return code, json.dumps({"ok": False, "error_code": code, "description": description}).encode()

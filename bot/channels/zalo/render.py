@@ -1,0 +1,111 @@
+"""What Telegram's HTML messages and keyboards become on Zalo: plain text and numbered lists,
+in pieces of at most 2000 characters cut at paragraph or line boundaries."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+MAX_TEXT = 2000
+
+_BREAK_TAGS = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?>")
+_LINK = re.compile(r'<a\s+href="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
+
+
+def plain(text_html: str) -> str:
+    """Telegram HTML as plain text: tags dropped cleanly, entities unescaped, links kept."""
+
+    def link(match: re.Match[str]) -> str:
+        url, label = html.unescape(match.group(1)), match.group(2)
+        label_text = html.unescape(_TAG.sub("", label))
+        return label_text if url in label_text or not url else f"{label_text} ({url})"
+
+    text = _LINK.sub(link, text_html)
+    text = _BREAK_TAGS.sub("\n", text)
+    return html.unescape(_TAG.sub("", text))
+
+
+def split(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Pieces of at most `limit` characters: cut between paragraphs if possible, else between
+    lines, else between words; a numbered list (a block of "N. …" lines) stays whole when it
+    fits in one piece."""
+    text = text.strip()
+    if len(text) <= limit:
+        return [text] if text else []
+    pieces: list[str] = []
+    current = ""
+    for block in _blocks(text):
+        for part in _fit(block, limit):
+            joined = f"{current}\n\n{part}" if current else part
+            if len(joined) <= limit:
+                current = joined
+            else:
+                if current:
+                    pieces.append(current)
+                current = part
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _blocks(text: str) -> list[str]:
+    """Paragraphs; a paragraph that ends in a numbered list is split before the list."""
+    blocks: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        lines = paragraph.split("\n")
+        first_item = next((i for i, line in enumerate(lines)
+                           if re.match(r"\s*\d+\.\s", line)), None)
+        if first_item:
+            blocks += ["\n".join(lines[:first_item]), "\n".join(lines[first_item:])]
+        elif paragraph.strip():
+            blocks.append(paragraph)
+    return [b for b in blocks if b.strip()]
+
+
+def _fit(block: str, limit: int) -> list[str]:
+    """A block cut into lines (then words) that fit."""
+    if len(block) <= limit:
+        return [block]
+    out: list[str] = []
+    current = ""
+    for line in block.split("\n"):
+        for part in _words(line, limit):
+            joined = f"{current}\n{part}" if current else part
+            if len(joined) <= limit:
+                current = joined
+            else:
+                if current:
+                    out.append(current)
+                current = part
+    if current:
+        out.append(current)
+    return out
+
+
+def _words(line: str, limit: int) -> list[str]:
+    if len(line) <= limit:
+        return [line]
+    out: list[str] = []
+    current = ""
+    for word in line.split(" "):
+        while len(word) > limit:  # one "word" longer than a message: no other choice
+            out.append(word[:limit])
+            word = word[limit:]
+        joined = f"{current} {word}" if current else word
+        if len(joined) <= limit:
+            current = joined
+        else:
+            out.append(current)
+            current = word
+    if current:
+        out.append(current)
+    return out
+
+
+def fold(text: str) -> str:
+    """A typed option name compared loosely: NFC, no diacritics, no case, no emoji/punctuation."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    kept = "".join(c for c in decomposed if unicodedata.category(c)[0] in "LNZ")
+    return " ".join(kept.casefold().split())

@@ -1,0 +1,124 @@
+"""Zalo webhook mode: Zalo POSTs each event to ZALO_WEBHOOK_URL with the secret in
+`X-Bot-Api-Secret-Token` (a plain secret, not an HMAC).
+
+The secret is checked (constant time, 403) and the declared size (413) from the headers alone,
+before a byte of the body is read; an accepted event is answered 200 at once and processed in
+the background, well within Zalo's 5 seconds. A body that is not an event gets 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+import tornado.web
+from tornado.httpserver import HTTPServer
+
+from bot.channels.zalo.bridge import ZaloBridge
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+MAX_BODY = 256 * 1024  # an event is a few kilobytes
+
+
+@tornado.web.stream_request_body
+class _EventHandler(tornado.web.RequestHandler):
+    """One POST from Zalo: checked on its headers, read only if they pass."""
+
+    SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
+
+    def initialize(self, server: ZaloWebhookServer) -> None:
+        self.server = server
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.refused = False
+
+    def prepare(self) -> None:
+        given = self.request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self.server.secret):
+            self._refuse(HTTPStatus.FORBIDDEN)
+            return
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None and not (declared.isdigit() and int(declared) <= MAX_BODY):
+            self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+
+    def data_received(self, chunk: bytes) -> None:
+        if self.refused:
+            return
+        self.size += len(chunk)
+        if self.size > MAX_BODY:
+            self.chunks.clear()
+            self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            return
+        self.chunks.append(chunk)
+
+    async def post(self) -> None:
+        try:
+            body = json.loads(b"".join(self.chunks))
+            event = body.get("result", body) if isinstance(body, dict) else None
+            if not isinstance(event, dict) or "message" not in event:
+                raise ValueError("not an event")
+        except ValueError:
+            log.warning("zalo webhook: a request whose body is not an event was refused")
+            self._refuse(HTTPStatus.BAD_REQUEST)
+            return
+        self.server.take(event)
+        self.set_status(HTTPStatus.OK)
+        self.finish({"ok": True})
+
+    def _refuse(self, status: HTTPStatus) -> None:
+        self.refused = True
+        self.set_status(status)
+        self.finish()
+
+
+class ZaloWebhookServer:
+    """Serves `path` on `listen:port` for the bridge until `stop`."""
+
+    def __init__(self, bridge: ZaloBridge, *, path: str, secret: str, listen: str,
+                 port: int) -> None:
+        self.bridge = bridge
+        self.secret = secret.encode()
+        route = "/" + path.strip("/")
+        app = tornado.web.Application([(rf"{re.escape(route)}/?", _EventHandler,
+                                        {"server": self})], log_function=lambda _h: None)
+        self._server = HTTPServer(app, max_body_size=2 * MAX_BODY, body_timeout=10.0)
+        self.listen, self.port = listen, port
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.running = False
+
+    def take(self, event: dict[str, Any]) -> None:
+        """Process an event in the background (the answer does not wait for it)."""
+        task = asyncio.create_task(self._process(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, event: dict[str, Any]) -> None:
+        try:
+            await self.bridge.handle_event(event)
+        except Exception:
+            log.exception("zalo event failed")
+
+    async def drain(self) -> None:
+        """Wait for every event taken so far."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def start(self) -> None:
+        """Listen (raises OSError if the port is taken)."""
+        self._server.listen(self.port, address=self.listen)
+        self.running = True
+
+    async def stop(self) -> None:
+        """Take no more events; finish those taken."""
+        if self.running:
+            self.running = False
+            self._server.stop()
+            await self._server.close_all_connections()
+        await self.drain()

@@ -1,0 +1,453 @@
+"""Zalo end to end: the second Application on the bridge and the strict fake Zalo Bot API,
+beside the Telegram one, sharing the database and the delivery outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from telegram.ext import Application
+
+from bot import reminders
+from bot.channels.zalo import render
+from bot.channels.zalo.bridge import ZaloBridge
+from bot.channels.zalo.client import ZaloClient, ZaloError
+from bot.channels.zalo.demo import run_zalo_demo
+from bot.channels.zalo.fake import BASE_URL, TOKEN, FakeZaloAPI
+from bot.channels.zalo.service import (
+    build_zalo_application,
+    poll,
+    route_deliveries,
+    with_zalo_admins,
+)
+from bot.channels.zalo.webhook import ZaloWebhookServer
+from bot.clock import ManualClock
+from bot.settings import Settings, SettingsError
+from storage import activities, campaigns, channels, members, units
+from tests.conftest import grant, register_member
+
+ZALO_ADMIN = "ad9a1e5b0c"
+SATURDAY_EVENING = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # 19:00 in Hà Nội
+SUNDAY_0630 = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Saturday evening in Hà Nội, the day before an environment day."""
+    return ManualClock(SATURDAY_EVENING)
+
+
+@pytest.fixture
+def zalo_api() -> FakeZaloAPI:
+    """The strict fake Zalo Bot API."""
+    return FakeZaloAPI()
+
+
+@dataclass
+class Zalo:
+    """The Zalo side of the running bot."""
+
+    app: Application
+    bridge: ZaloBridge
+    api: FakeZaloAPI
+
+
+@pytest.fixture
+async def zalo(app: Application, settings: Settings, zalo_api: FakeZaloAPI,
+               clock: ManualClock) -> AsyncIterator[Zalo]:
+    """The Zalo Application beside `app`; the Telegram engine sends the whole outbox."""
+    zalo_settings = await with_zalo_admins(
+        dataclasses.replace(settings, zalo_admin_ids=frozenset({ZALO_ADMIN}), zalo_send_rate=0))
+    app.bot_data.delivery.admin_ids |= zalo_settings.admin_ids
+    client = ZaloClient(token=TOKEN, base_url=BASE_URL, transport=zalo_api)
+    zapp, bridge = build_zalo_application(zalo_settings, client=client, clock=clock,
+                                          background=False)
+    route_deliveries(app, zapp)
+    await zapp.initialize()
+    await zapp.post_init(zapp)  # type: ignore[misc]
+    yield Zalo(zapp, bridge, zalo_api)
+    await zapp.shutdown()
+    await zapp.post_shutdown(zapp)  # type: ignore[misc]
+    await client.close()
+    assert zalo_api.rejected() == [], "the bot made calls Zalo would refuse"
+
+
+@dataclass
+class ZaloPerson:
+    """Somebody writing to the bot on Zalo."""
+
+    zalo: Zalo
+    zalo_id: str
+    mark: int = field(default=0)
+
+    async def send(self, text: str, *, message_id: str | None = None) -> None:
+        """Type a message."""
+        await self.event("text", text=text, message_id=message_id)
+
+    async def event(self, kind: str, *, text: str | None = None,
+                    message_id: str | None = None) -> None:
+        """Any event (text, image, sticker, voice, unsupported)."""
+        self.mark = len(self.zalo.api.calls)
+        await self.zalo.bridge.handle_event(
+            self.zalo.api.event(self.zalo_id, kind, text=text, message_id=message_id))
+
+    def reply(self) -> str:
+        """What the bot sent her since her last message."""
+        return "\n".join(str(c.params.get("text") or c.params.get("caption") or "")
+                         for c in self.zalo.api.calls[self.mark:]
+                         if c.ok and c.params.get("chat_id") == self.zalo_id)
+
+    def option(self, words: str) -> str:
+        """The number of the latest shown option containing `words`."""
+        for line in reversed(self.reply().splitlines()):
+            number, dot, label = line.partition(". ")
+            if dot and number.isdigit() and words.lower() in label.lower():
+                return number
+        raise AssertionError(f"no option {words!r} in {self.reply()!r}")
+
+    async def choose(self, words: str) -> None:
+        """Type the number of an option."""
+        await self.send(self.option(words))
+
+    async def internal_id(self) -> int:
+        return await channels.internal_id(self.zalo.app.bot_data.db, channel="zalo",
+                                          external_id=self.zalo_id, at="2026-01-01T00:00:00Z")
+
+
+async def register(lan: ZaloPerson, *, name: str = "Trần Thị Lan") -> None:
+    """Registration by typed numbers only."""
+    await lan.send("start")
+    await lan.choose("tôi đồng ý")
+    await lan.send(name)
+    await lan.send("0912 345 678")
+    await lan.choose("Hoàng Liệt")
+    await lan.choose("số 2")
+    await lan.choose("xác nhận")
+
+
+async def test_full_registration_by_typed_numbers(zalo):
+    lan = ZaloPerson(zalo, "6ede9afa66b88fe6d6a9")
+    await lan.send("start")
+    first = lan.reply()
+    assert "đồng ý" in first.lower() and "<b>" not in first and "&amp;" not in first
+    await lan.choose("tôi đồng ý")
+    assert "họ và tên" in lan.reply().lower()
+    await lan.send("Trần Thị Lan")
+    await lan.send("0912 345 678")
+    assert "0912 345 678" in lan.reply()
+    await lan.choose("Hoàng Liệt")
+    await lan.choose("số 2")
+    assert "Trần Thị Lan" in lan.reply()
+    await lan.choose("xác nhận")
+    assert "hoàn tất" in lan.reply().lower()
+    member = await members.by_user(zalo.app.bot_data.db, await lan.internal_id())
+    assert member is not None and member.phone == "+84912345678"
+    assert member.telegram_user_id >= channels.CHANNEL_ID_BASE
+    unit = await units.get(zalo.app.bot_data.db, member.unit_id or 0)
+    assert unit is not None and unit.code == "HM-HL-02"
+
+
+
+async def zalo_member(zalo: Zalo, zalo_id: str, code: str = "HM-HL-02", *,
+                      name: str = "Phạm Thị Thu") -> ZaloPerson:
+    """A Zalo member registered directly (for what comes after registration)."""
+    her = ZaloPerson(zalo, zalo.api.user(zalo_id))
+    await register_member(zalo.app.bot_data.db, await her.internal_id(), code, name=name)
+    return her
+
+
+async def test_a_typed_chapter_code_preselects_the_chapter(zalo):
+    lan = ZaloPerson(zalo, "c0de00000001")
+    await lan.send("start HM-HL-02")
+    await lan.choose("tôi đồng ý")
+    await lan.send("Lê Thị Mai")
+    await lan.send("0987654321")
+    assert "Chi hội tổ dân phố số 2" in lan.reply()
+    await lan.choose("xác nhận")
+    member = await members.by_user(zalo.app.bot_data.db, await lan.internal_id())
+    assert member is not None
+    unit = await units.get(zalo.app.bot_data.db, member.unit_id or 0)
+    assert unit is not None and unit.code == "HM-HL-02"
+
+
+async def test_standard_and_family_with_its_own_consent(zalo):
+    thu = await zalo_member(zalo, "f00000000001")
+    db = zalo.app.bot_data.db
+    member = await members.by_user(db, await thu.internal_id())
+    assert member is not None
+    await thu.send("/standard")
+    await thu.choose("đăng ký năm")
+    assert await campaigns.registration(db, campaigns.STANDARD, member.id, 2026) is not None
+    await thu.send("menu")
+    await thu.choose("5 không, 3 sạch")
+    await thu.choose("đăng ký gia đình")
+    assert "đồng ý" in thu.reply().lower(), "the self-check consent is asked first"
+    await thu.choose("tôi đồng ý")
+    assert "0/8" in thu.reply()
+    await thu.choose("Sạch nhà")
+    assert "1/8" in thu.reply()
+    await thu.choose("Xong")
+    reg = await campaigns.registration(db, campaigns.FAMILY, member.id, 2026)
+    assert reg is not None
+    assert await campaigns.answers(db, reg.id) == {"clean_house": True}
+
+
+async def test_a_report_with_a_quantity(zalo):
+    thu = await zalo_member(zalo, "a0000000000r")
+    await thu.send("menu")
+    await thu.choose("Báo cáo hoạt động")
+    await thu.choose("Biến rác thành tiền")
+    await thu.send("hôm qua")
+    assert "kg" in thu.reply()
+    await thu.send("3")  # kilograms, not option 3: the latest question asks for free text
+    assert "ghi chú" in thu.reply().lower()
+    await thu.choose("Bỏ qua")
+    if "ảnh" in thu.reply():
+        await thu.choose("Bỏ qua")
+    assert "3 kg" in thu.reply()
+    await thu.choose("Lưu")
+    member = await members.by_user(zalo.app.bot_data.db, await thu.internal_id())
+    assert member is not None
+    [report] = await activities.of_member(zalo.app.bot_data.db, member.id, limit=5)
+    assert (report.activity_code, report.quantity) == ("waste_to_money", 3)
+
+
+async def test_the_sunday_reminder_is_answered_by_typing(zalo, app, clock):
+    thu = await zalo_member(zalo, "5a00000000d1")
+    clock.advance((SUNDAY_0630 - clock.now()).total_seconds())
+    thu.mark = len(zalo.api.calls)
+    await reminders.tick(app.bot_data)
+    await app.bot_data.delivery.run_until_idle()
+    reminder = thu.reply()
+    assert "Ngày môi trường" in reminder and "1. ✅ Tôi đã tham gia" in reminder
+    await thu.choose("Tôi đã tham gia")
+    assert "Đã ghi nhận" in thu.reply()
+    member = await members.by_user(zalo.app.bot_data.db, await thu.internal_id())
+    assert member is not None
+    [report] = await activities.of_member(zalo.app.bot_data.db, member.id, limit=5)
+    assert (report.activity_code, report.day) == ("sunday_environment", "2026-03-29")
+
+
+async def notice_from_telegram_head(app, api, person, text: str) -> None:
+    """A Telegram chapter head of HM-HL-02 sends `text` to all her chapter."""
+    db = app.bot_data.db
+    api.add_chat(3001)
+    head = await register_member(db, 3001, "HM-HL-02", name="Trần Thị Lan")
+    await grant(db, head, "chapter_head", "HM-HL-02")
+    lan = person(3001)
+    await lan.send("/broadcast")
+    await lan.press("Tất cả hội viên")
+    await lan.send(text)
+    await lan.press("Gửi ngay")
+
+
+async def test_a_chapter_notice_to_telegram_and_zalo_members_once_each(zalo, app, api, person):
+    db = app.bot_data.db
+    telegram_ids = [3101, 3102]
+    for user_id in telegram_ids:
+        api.add_chat(user_id)
+        await register_member(db, user_id, "HM-HL-02")
+    on_zalo = [await zalo_member(zalo, f"b0000000000{n}") for n in range(3)]
+    await notice_from_telegram_head(
+        app, api, person, "Tối thứ Sáu họp chi hội lúc 19:30 tại nhà văn hoá. Mang <sổ> & bút.")
+    await app.bot_data.delivery.run_until_idle()
+    for user_id in telegram_ids:
+        notices = [c for c in api.sent(user_id) if "họp chi hội" in str(c.params.get("text"))]
+        assert len(notices) == 1
+    for her in on_zalo:
+        [notice] = [t for t in zalo.api.texts(her.zalo_id) if "họp chi hội" in t]
+        assert "Mang <sổ> & bút." in notice, "plain text on Zalo, entities unescaped"
+    [report] = [c for c in api.sent(3001) if "✅" in str(c.params.get("text"))]
+    assert "5/5" in str(report.params["text"]), "one final count for both channels"
+    [row] = await db.fetchall("SELECT count(*), sum(status = 'sent') FROM deliveries")
+    assert tuple(row) == (5, 5), "one delivery each, all sent"
+
+
+async def test_a_zalo_admin_gets_statistics(zalo, app):
+    for n in range(3):
+        await zalo_member(zalo, f"5b00000000{n}")
+    boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
+    await boss.send("/stats")
+    text = boss.reply()
+    assert "2026" in text and "Hội viên: 3" in text and "<b>" not in text
+
+
+async def test_deleteme_on_zalo(zalo):
+    thu = await zalo_member(zalo, "de1e7e000001")
+    db = zalo.app.bot_data.db
+    internal = await thu.internal_id()
+    await thu.send("/deleteme")
+    assert await members.by_user(db, internal) is not None
+    await thu.choose("xóa")
+    assert await members.by_user(db, internal) is None
+    assert await channels.external_id(db, internal) is None, "her Zalo id is erased too"
+
+
+async def test_a_redelivered_event_is_answered_once(zalo):
+    thu = await zalo_member(zalo, "4ed000000001")
+    await thu.send("menu", message_id="same-message")
+    assert "Báo cáo hoạt động" in thu.reply()
+    await thu.send("menu", message_id="same-message")
+    assert thu.reply() == "", "Zalo delivered it twice; the bot answers once"
+
+
+async def test_a_quota_storm_delays_but_loses_and_doubles_nothing(zalo, app, api, person, clock):
+    on_zalo = [await zalo_member(zalo, f"9e0000000{n}") for n in range(3)]
+    zalo.api.quota_storm(4)
+    await notice_from_telegram_head(app, api, person, "Chủ nhật này dọn ngõ lúc 6 giờ.")
+    for _ in range(20):
+        await app.bot_data.delivery.run_until_idle()
+        clock.advance(30)
+    throttled = [c for c in zalo.api.calls if c.error_code == 429]
+    assert len(throttled) == 4
+    for her in on_zalo:
+        assert len([t for t in zalo.api.texts(her.zalo_id) if "dọn ngõ" in t]) == 1
+    [row] = await app.bot_data.db.fetchall("SELECT count(*), sum(status = 'sent') FROM deliveries")
+    assert tuple(row) == (3, 3)
+
+
+async def test_stickers_images_voice_and_unsupported_get_a_hint(zalo):
+    thu = await zalo_member(zalo, "57c000000001")
+    for kind in ("sticker", "image", "voice", "unsupported"):
+        await thu.event(kind)
+        assert "menu" in thu.reply(), kind
+
+
+async def test_numbers_matching_no_option_and_old_menus(zalo):
+    lan = ZaloPerson(zalo, "0b0000000001")
+    await lan.send("start")
+    await lan.send("9")  # the consent offers 1-4
+    hint = lan.reply()
+    assert "1. ✅ Tôi đồng ý" in hint and "họ và tên" not in hint.lower()
+    await lan.choose("tôi đồng ý")
+    await lan.send("3")  # option 3 of the consent, which is no longer the latest question
+    assert "Đọc đầy đủ" not in lan.reply() and "📖" not in lan.reply()
+    assert await members.by_user(zalo.app.bot_data.db, await lan.internal_id()) is None
+    await lan.send("Trần Thị Lan " * 300)  # a very long text
+    assert lan.reply(), "answered, not silence"
+
+
+async def test_ids_that_look_like_telegrams_stay_apart(zalo, app, person):
+    await register_member(app.bot_data.db, 1001, "HM-YS-03", name="Telegram Hoa")
+    lookalike = ZaloPerson(zalo, zalo.api.user("1001"))
+    internal = await lookalike.internal_id()
+    assert internal >= channels.CHANNEL_ID_BASE and internal != 1001
+    await lookalike.send("menu")
+    assert "Telegram Hoa" not in lookalike.reply(), "the Telegram member's data is not hers"
+    telegram = await members.by_user(app.bot_data.db, 1001)
+    assert telegram is not None and telegram.full_name == "Telegram Hoa"
+
+
+def test_long_texts_are_split_between_lines_and_lists_stay_whole():
+    intro = "\n\n".join(f"Đoạn {n}: " + "chữ " * 120 for n in range(4))
+    listed = "\n".join(f"{n}. Chi hội tổ dân phố số {n}" for n in range(1, 40))
+    pieces = render.split(f"{intro}\n\n{listed}")
+    assert all(1 <= len(p) <= render.MAX_TEXT for p in pieces) and len(pieces) > 1
+    assert any(listed == p or p.endswith(listed) for p in pieces), "the list is not cut"
+    words = " ".join(pieces).split()
+    assert all(w in {"chữ", "Đoạn", "Chi", "hội", "tổ", "dân", "phố", "số"} or w[0].isdigit()
+               for w in words), "no word is cut in half"
+    assert render.plain("<b>Chào</b> chị &amp; <i>em</i> &lt;3") == "Chào chị & em <3"
+
+
+async def test_the_client_backs_off_nothing_itself_and_reads_408_as_nothing_yet(zalo_api):
+    client = ZaloClient(token=TOKEN, base_url=BASE_URL, transport=zalo_api)
+    assert await client.get_update(timeout=1) is None
+    zalo_api.queue(zalo_api.event("abc", text="hi"))
+    event = await client.get_update(timeout=1)
+    assert event is not None and event["message"]["text"] == "hi"
+    assert await client.get_update(timeout=1) is None, "each event is handed out once"
+    with pytest.raises(ZaloError) as refused:
+        await client.call("sendMessage", {"chat_id": "abc", "text": "x", "reply_markup": {}})
+    assert refused.value.code == 400
+    with pytest.raises(ZaloError) as unknown:
+        await client.call("editMessageText", {"chat_id": "abc", "text": "x"})
+    assert unknown.value.code == 404
+    await client.close()
+
+
+async def test_the_zalo_demo_shows_numbered_lists_and_no_markup(tmp_path, settings):
+    typed = io.StringIO("start\n1\nTrần Thị Lan\n0912345678\n4\n1\n1\n:quit\n")
+    out = io.StringIO()
+    assert await run_zalo_demo(settings, database=tmp_path / "demo.sqlite3", stdin=typed,
+                               out=out) == 0
+    shown = out.getvalue()
+    assert "1. ✅ Tôi đồng ý" in shown and "hoàn tất" in shown
+    assert "<b>" not in shown and "[1]" not in shown, "no tags, no buttons"
+
+
+async def test_the_webhook_checks_the_secret_before_the_body_and_answers_at_once(zalo):
+    secret = "zalo-webhook-secret-123"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ZaloWebhookServer(zalo.bridge, path="/zalo", secret=secret, listen="127.0.0.1",
+                               port=port)
+    server.start()
+    event = zalo.api.event("3eb000000001", text="start")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            wrong = await http.post("/zalo", json={"ok": True, "result": event},
+                                    headers={"X-Bot-Api-Secret-Token": "guess-guess"})
+            assert wrong.status_code == 403
+            await server.drain()
+            assert zalo.api.texts("3eb000000001") == [], "nothing processed without the secret"
+            bad = await http.post("/zalo", content=b"not json",
+                                  headers={"X-Bot-Api-Secret-Token": secret})
+            assert bad.status_code == 400
+            ok = await http.post("/zalo", json={"ok": True, "result": event},
+                                 headers={"X-Bot-Api-Secret-Token": secret})
+            assert ok.status_code == 200
+            await server.drain()
+            assert any("đồng ý" in t for t in zalo.api.texts("3eb000000001"))
+    finally:
+        await server.stop()
+
+
+async def test_long_polling_takes_each_event_and_treats_408_as_nothing_yet(zalo):
+    first = zalo.api.event("9011000001", text="start", message_id="poll-1")
+    zalo.api.queue(first)
+    zalo.api.queue(first)  # Zalo redelivers it
+    stop = asyncio.Event()
+    task = asyncio.create_task(poll(zalo.bridge, zalo.bridge.client, stop))
+    for _ in range(10_000):
+        if sum(1 for c in zalo.api.calls if c.error_code == 408) >= 2:
+            break
+        await asyncio.sleep(0)
+    stop.set()
+    await task
+    welcomes = [t for t in zalo.api.texts("9011000001") if "đồng ý" in t]
+    assert len(welcomes) == 1
+
+
+async def test_typed_words_cancel_and_call_the_menu(zalo):
+    lan = ZaloPerson(zalo, "0c0000000001")
+    await lan.send("start")
+    await lan.choose("tôi đồng ý")
+    await lan.send("Hủy")
+    assert "họ và tên" not in lan.reply().lower() and lan.reply()
+    await lan.send("Trần Thị Lan")  # no longer a name: registration was cancelled
+    assert await members.by_user(zalo.app.bot_data.db, await lan.internal_id()) is None
+    thu = await zalo_member(zalo, "0c0000000002")
+    await thu.send("0")
+    assert "1. 👤" in thu.reply() and "Báo cáo hoạt động" in thu.reply()
+
+
+def test_zalo_settings_are_checked_with_one_clear_line():
+    good = Settings.from_env({"ZALO_BOT_TOKEN": "12345:abcdefghijk", "ZALO_ADMIN_IDS":
+                              "6ede9afa66b88fe6d6a9, 1001", "ZALO_SEND_RATE": "2"}, env_file=None)
+    assert good.zalo_admin_ids == frozenset({"6ede9afa66b88fe6d6a9", "1001"})
+    assert good.zalo_send_rate == 2 and good.zalo_api_base_url.endswith("zaloplatforms.com/bot")
+    for variable, value in (("ZALO_WEBHOOK_SECRET", "short"), ("ZALO_ADMIN_IDS", "a b;c"),
+                            ("ZALO_SEND_RATE", "fast"), ("ZALO_WEBHOOK_URL", "http://x.org/z"),
+                            ("ZALO_BOT_TOKEN", "no-colon")):
+        with pytest.raises(SettingsError) as refused:
+            Settings.from_env({variable: value}, env_file=None)
+        assert refused.value.variable == variable
