@@ -33,10 +33,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.app import build_application  # noqa: E402
+from bot.channels.telegram_fake import FakeBotAPI  # noqa: E402
 from bot.channels.zalo.client import ZaloClient  # noqa: E402
 from bot.channels.zalo.fake import BASE_URL, TOKEN, FakeZaloAPI  # noqa: E402
 from bot.channels.zalo.service import build_zalo_application  # noqa: E402
-from bot.channels.telegram_fake import FakeBotAPI  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.unit_import import parse_csv  # noqa: E402
 from storage import channels, members, units  # noqa: E402
@@ -118,13 +118,16 @@ def main() -> None:
     """Print one line per channel, then JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--smoke", action="store_true", help="a few events: a seconds-long check")
     args = parser.parse_args()
+    if args.smoke:
+        args.events = 40
     logging.disable(logging.INFO)
     results = asyncio.run(run(args.events))
     for r in results:
         print(f"{r['channel']:9} {r['events']} events  {r['per_s']}/s  p50 {r['p50_ms']} ms"
               f"  p99 {r['p99_ms']} ms")
-    print(json.dumps(results))
+    print(json.dumps({r["channel"]: r for r in results}))
 
 
 if __name__ == "__main__":

@@ -84,6 +84,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_problem(settings: Settings, *, webhook: bool) -> str | None:
+    """The one line that stops `run` before it starts (exit 2), or None."""
+    if not (settings.token or settings.zalo_token):
+        return ("Configuration error: TELEGRAM_BOT_TOKEN: not set; get a token from @BotFather, "
+                "or set ZALO_BOT_TOKEN (or try the offline demo: python -m bot demo)")
+    if webhook and (problem := _webhook_problem(settings)):
+        return f"Configuration error: {problem}"
+    if bool(settings.zalo_webhook_url) != bool(settings.zalo_webhook_secret):
+        return ("Configuration error: ZALO_WEBHOOK_URL and ZALO_WEBHOOK_SECRET: set both for "
+                "Zalo webhook mode, or neither for long polling")
+    if (problem := _catalog_problem(settings, settings.database)) is not None:
+        return f"Catalog error: {problem}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for bad settings or usage)."""
     args = _parser().parse_args(argv)
@@ -97,22 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     command = args.command or ("run" if settings.token or settings.zalo_token else "demo")
     if command == "run":
-        if not (settings.token or settings.zalo_token):
-            print(
-                "Configuration error: TELEGRAM_BOT_TOKEN: not set; get a token from @BotFather, "
-                "or set ZALO_BOT_TOKEN (or try the offline demo: python -m bot demo)",
-                file=sys.stderr,
-            )
-            return 2
-        if getattr(args, "webhook", False) and (problem := _webhook_problem(settings)):
-            print(f"Configuration error: {problem}", file=sys.stderr)
-            return 2
-        if bool(settings.zalo_webhook_url) != bool(settings.zalo_webhook_secret):
-            print("Configuration error: ZALO_WEBHOOK_URL and ZALO_WEBHOOK_SECRET: set both for "
-                  "Zalo webhook mode, or neither for long polling", file=sys.stderr)
-            return 2
-        if (problem := _catalog_problem(settings, settings.database)) is not None:
-            print(f"Catalog error: {problem}", file=sys.stderr)
+        if (problem := _run_problem(settings, webhook=getattr(args, "webhook", False))):
+            print(problem, file=sys.stderr)
             return 2
         return _run(settings, webhook=getattr(args, "webhook", False))
     if command == "check":

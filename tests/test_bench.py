@@ -46,6 +46,7 @@ FIGURES: dict[str, tuple[list[str], list[str]]] = {
     "updates.py": (["/help (registered members)", "bare PTB echo", "registration: whole flow",
                     "/help vs bare echo throughput", "registrations/s"],
                    ["help", "echo", "registration"]),
+    "zalo.py": (["telegram ", "zalo ", " events "], ["telegram", "zalo"]),
 }
 
 

@@ -359,11 +359,11 @@ def test_long_texts_are_split_between_lines_and_lists_stay_whole():
 
 async def test_the_client_backs_off_nothing_itself_and_reads_408_as_nothing_yet(zalo_api):
     client = ZaloClient(token=TOKEN, base_url=BASE_URL, transport=zalo_api)
-    assert await client.get_update(timeout=1) is None
+    assert await client.get_update(wait_s=1) is None
     zalo_api.queue(zalo_api.event("abc", text="hi"))
-    event = await client.get_update(timeout=1)
+    event = await client.get_update(wait_s=1)
     assert event is not None and event["message"]["text"] == "hi"
-    assert await client.get_update(timeout=1) is None, "each event is handed out once"
+    assert await client.get_update(wait_s=1) is None, "each event is handed out once"
     with pytest.raises(ZaloError) as refused:
         await client.call("sendMessage", {"chat_id": "abc", "text": "x", "reply_markup": {}})
     assert refused.value.code == 400

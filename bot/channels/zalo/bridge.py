@@ -95,7 +95,7 @@ class ZaloBridge(BaseRequest):
         self.client = client
         self.clock = clock or Clock()
         self.default_locale = default_locale
-        self.application: Application | None = None  # type: ignore[type-arg]
+        self.application: Application | None = None
         self._db: Database | None = None
         self._external: dict[int, str] = {}
         self._prompts: dict[int, Prompt] = {}
@@ -104,7 +104,7 @@ class ZaloBridge(BaseRequest):
         self._storm = 0
         self._query_chats: dict[str, int] = {}
 
-    def attach(self, application: Application) -> None:  # type: ignore[type-arg]
+    def attach(self, application: Application) -> None:
         """The Application this bridge serves (its database maps the ids)."""
         self.application = application
         self._db = application.bot_data.db

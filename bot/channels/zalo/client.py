@@ -47,11 +47,11 @@ class ZaloClient:
         await self._http.aclose()
 
     async def call(self, method: str, params: dict[str, Any] | None = None, *,
-                   timeout: float | None = None) -> Any:
-        """One call; its `result`, or `ZaloError`."""
+                   long_poll_s: float | None = None) -> Any:
+        """One call; its `result`, or `ZaloError` (`long_poll_s`: how long Zalo may hold it)."""
         response = await self._http.post(
             self._url + method, json=params or {},
-            timeout=httpx.Timeout(timeout + 10.0) if timeout else httpx.USE_CLIENT_DEFAULT,
+            timeout=httpx.Timeout(long_poll_s + 10.0) if long_poll_s else httpx.USE_CLIENT_DEFAULT,
         )
         try:
             body = response.json()
@@ -67,10 +67,10 @@ class ZaloClient:
         """The bot's own account (checks the token)."""
         return dict(await self.call("getMe"))
 
-    async def get_update(self, timeout: int = POLL_TIMEOUT) -> dict[str, Any] | None:
-        """The next event, or None when there was none within `timeout` seconds (408)."""
+    async def get_update(self, wait_s: int = POLL_TIMEOUT) -> dict[str, Any] | None:
+        """The next event, or None when there was none within `wait_s` seconds (408)."""
         try:
-            result = await self.call("getUpdates", {"timeout": timeout}, timeout=timeout)
+            result = await self.call("getUpdates", {"timeout": wait_s}, long_poll_s=wait_s)
         except ZaloError as exc:
             if exc.code == 408:
                 return None

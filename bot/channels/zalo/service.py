@@ -42,7 +42,7 @@ async def with_zalo_admins(settings: Settings, clock: Clock | None = None) -> Se
 def build_zalo_application(
     settings: Settings, *, client: ZaloClient, clock: Clock | None = None,
     background: bool = True,
-) -> tuple[Application, ZaloBridge]:  # type: ignore[type-arg]
+) -> tuple[Application, ZaloBridge]:
     """The same bot as on Telegram, talking through the bridge; paced at ZALO_SEND_RATE.
 
     With a Telegram Application in the same process pass `background=False` and register the
@@ -58,7 +58,7 @@ def build_zalo_application(
     return application, bridge
 
 
-def route_deliveries(engine_app: Application, zalo_app: Application) -> None:  # type: ignore[type-arg]
+def route_deliveries(engine_app: Application, zalo_app: Application) -> None:
     """Deliveries to Zalo members go out through the Zalo Application's bot."""
     engine_app.bot_data.delivery.channel_bots[CHANNEL] = zalo_app.bot
 
@@ -92,13 +92,13 @@ async def poll(bridge: ZaloBridge, client: ZaloClient, stop: asyncio.Event) -> N
 class Prepared:
     """The Zalo side, built and wired before anything starts sending."""
 
-    application: Application  # type: ignore[type-arg]
+    application: Application
     bridge: ZaloBridge
     client: ZaloClient
 
 
 def prepare(settings: Settings, *,
-            telegram: Application | None = None) -> Prepared:  # type: ignore[type-arg]
+            telegram: Application | None = None) -> Prepared:
     """Build the Zalo Application; beside `telegram`, whose engine then sends Zalo's outbox
     too (routed before that engine starts, so no Zalo delivery ever goes to Telegram)."""
     assert settings.zalo_token is not None

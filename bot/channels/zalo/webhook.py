@@ -31,7 +31,7 @@ MAX_BODY = 256 * 1024  # an event is a few kilobytes
 class _EventHandler(tornado.web.RequestHandler):
     """One POST from Zalo: checked on its headers, read only if they pass."""
 
-    SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
+    SUPPORTED_METHODS = ("POST",)
 
     def initialize(self, server: ZaloWebhookServer) -> None:
         self.server = server
