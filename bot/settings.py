@@ -17,6 +17,8 @@ SUPPORTED_LOCALES = ("vi", "en")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_SEND_RATE = 25.0
 DEFAULT_REMINDER_GRACE_HOURS = 3.0
+DEFAULT_CONCURRENCY = 16
+HTTP_CLIENTS = ("aiohttp", "httpx")
 
 
 class SettingsError(Exception):
@@ -44,6 +46,8 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     reminder_grace_hours: float = DEFAULT_REMINDER_GRACE_HOURS
+    concurrency: int = DEFAULT_CONCURRENCY  # updates of different people processed at once
+    http_client: str = HTTP_CLIENTS[0]  # the client that talks to the Bot API
 
     @property
     def api_base_file_url(self) -> str:
@@ -81,6 +85,8 @@ class Settings:
             webhook_listen=_listen(get("BOT_WEBHOOK_LISTEN")),
             webhook_port=_port(get("BOT_WEBHOOK_PORT")),
             reminder_grace_hours=_grace_hours(get("BOT_REMINDER_GRACE_HOURS")),
+            concurrency=_concurrency(get("BOT_CONCURRENCY")),
+            http_client=_http_client(get("BOT_HTTP_CLIENT")),
         )
 
 
@@ -170,6 +176,24 @@ def _grace_hours(value: str | None) -> float:
             "hours from 0 to 24 (e.g. 3): how late a missed reminder may still be sent",
         )
     return hours
+
+
+def _concurrency(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_CONCURRENCY
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 256):
+        raise SettingsError(
+            "BOT_CONCURRENCY", "how many updates of different people run at once, 1 to 256 "
+            "(e.g. 16)"
+        )
+    return int(value)
+
+
+def _http_client(value: str | None) -> str:
+    value = (value or HTTP_CLIENTS[0]).lower()
+    if value not in HTTP_CLIENTS:
+        raise SettingsError("BOT_HTTP_CLIENT", "one of " + ", ".join(HTTP_CLIENTS))
+    return value
 
 
 def _webhook_url(value: str | None) -> str | None:
