@@ -1,4 +1,10 @@
-"""/help: what she can do, for her roles."""
+"""/help: what she can do, for her roles, one short section at a time.
+
+`/help` gives the everyday commands and one line per further section she has (`/help data`
+for her data rights, `/help chapter`, `/help admin` for a head's and an admin's commands), so
+no command is hidden and no answer is a wall of 30 lines (every listed command also costs
+Telegram and us an entity to send and parse back).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +14,49 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from bot.i18n import N_
 from bot.permissions import Role
 from handlers import menu
 from handlers.common import say
 
+# Members' commands about her data, listed in their own section.
+DATA_COMMANDS = ("mydata", "deleteme", "stop")
+# The sections beyond the everyday commands: `/help <name>`, for whom, and its one-line title.
+SECTIONS: dict[str, tuple[Role, str]] = {
+    "data": (Role.MEMBER, N_("/help data — your data: see it, delete it, stop notices "
+                             "({count} commands)")),
+    "chapter": (Role.CHAPTER_HEAD, N_("/help chapter — for chapter heads: notices, evaluation, "
+                                      "statistics ({count} commands)")),
+    "admin": (Role.UNIT_ADMIN, N_("/help admin — for unit admins: units, roles, targets, "
+                                  "reminders ({count} commands)")),
+}
+
+
+def _section(role: Role) -> list[tuple[str, str]]:
+    """(command, description msgid) of one `/help <name>` section."""
+    if role is Role.MEMBER:
+        return [c for c in menu.COMMANDS[Role.MEMBER] if c[0] in DATA_COMMANDS]
+    return menu.COMMANDS[role]
+
+
+def _everyday(role: Role | None) -> list[tuple[str, str]]:
+    """Everybody's commands, plus a member's everyday ones (and above)."""
+    found = list(menu.COMMANDS[None])
+    if role is not None:
+        found += [c for c in menu.COMMANDS[Role.MEMBER] if c[0] not in DATA_COMMANDS]
+    return found
+
 
 async def show_help(update: Update, context: BotContext) -> None:
-    """The commands of her roles, with one line each, and how to get started."""
+    """Her commands (or the section she asked for), and how to get started."""
     t = context.t
     principal = context.principal
+    asked = (context.args or [""])[0].lower() if context.args else ""
+    section = SECTIONS.get(asked)
+    if section is not None and principal is not None and principal.at_least(section[0]):
+        lines = [f"/{name} — {t._(description)}" for name, description in _section(section[0])]
+        await say(update, context, "\n".join(lines))
+        return
     role = principal.highest if principal else None
     lines = [t._("<b>Women's Union bot</b>")]
     if principal is None or principal.member is None:
@@ -24,9 +64,11 @@ async def show_help(update: Update, context: BotContext) -> None:
     else:
         lines.append(t._("Use the menu buttons at the bottom of the screen, or these commands:"))
     lines.append("")
-    lines += [f"/{name} — {t._(description)}" for name, description in menu.commands_for(role)]
-    if role in (Role.CHAPTER_HEAD, Role.UNIT_ADMIN, Role.SUPER_ADMIN):
-        lines += ["", t._("You see extra commands because of your role in the union.")]
+    lines += [f"/{name} — {t._(description)}" for name, description in _everyday(role)]
+    extra = [t._(title, count=len(_section(needed))) for needed, title in SECTIONS.values()
+             if principal is not None and principal.at_least(needed)]
+    if extra:
+        lines += ["", t._("More, by topic:"), *extra]
     lines += ["", t._("Every choice can be made with a button or by typing its number. "
                       "/cancel stops what you are doing.")]
     # The persistent main menu is already on her screen; /start brings it back if needed.
