@@ -1,7 +1,7 @@
 """/help: what she can do, for her roles, one short section at a time.
 
-`/help` gives the everyday commands and one line per further section she has (`/help data`
-for her data rights, `/help chapter`, `/help admin` for a head's and an admin's commands), so
+`/help` gives everybody's and members' commands (her data rights among them) and, to a head
+or an admin, one line per section of her extra commands (`/help chapter`, `/help admin`), so
 no command is hidden and no answer is a wall of 30 lines (every listed command also costs
 Telegram and us an entity to send and parse back).
 """
@@ -19,12 +19,8 @@ from bot.permissions import Role
 from handlers import menu
 from handlers.common import say
 
-# Members' commands about her data, listed in their own section.
-DATA_COMMANDS = ("mydata", "deleteme", "stop")
 # The sections beyond the everyday commands: `/help <name>`, for whom, and its one-line title.
 SECTIONS: dict[str, tuple[Role, str]] = {
-    "data": (Role.MEMBER, N_("/help data — your data: see it, delete it, stop notices "
-                             "({count} commands)")),
     "chapter": (Role.CHAPTER_HEAD, N_("/help chapter — for chapter heads: notices, evaluation, "
                                       "statistics ({count} commands)")),
     "admin": (Role.UNIT_ADMIN, N_("/help admin — for unit admins: units, roles, targets, "
@@ -34,16 +30,14 @@ SECTIONS: dict[str, tuple[Role, str]] = {
 
 def _section(role: Role) -> list[tuple[str, str]]:
     """(command, description msgid) of one `/help <name>` section."""
-    if role is Role.MEMBER:
-        return [c for c in menu.COMMANDS[Role.MEMBER] if c[0] in DATA_COMMANDS]
     return menu.COMMANDS[role]
 
 
 def _everyday(role: Role | None) -> list[tuple[str, str]]:
-    """Everybody's commands, plus a member's everyday ones (and above)."""
+    """Everybody's commands, plus members' for a member (and above)."""
     found = list(menu.COMMANDS[None])
     if role is not None:
-        found += [c for c in menu.COMMANDS[Role.MEMBER] if c[0] not in DATA_COMMANDS]
+        found += menu.COMMANDS[Role.MEMBER]
     return found
 
 
@@ -68,7 +62,7 @@ async def show_help(update: Update, context: BotContext) -> None:
     extra = [t._(title, count=len(_section(needed))) for needed, title in SECTIONS.values()
              if principal is not None and principal.at_least(needed)]
     if extra:
-        lines += ["", t._("More, by topic:"), *extra]
+        lines += ["", t._("You see extra commands because of your role in the union:"), *extra]
     lines += ["", t._("Every choice can be made with a button or by typing its number. "
                       "/cancel stops what you are doing.")]
     # The persistent main menu is already on her screen; /start brings it back if needed.

@@ -16,7 +16,7 @@ async def test_help_is_short_and_every_command_stays_reachable(person, db):
     assert "/help chapter" in overview and "/help admin" in overview
     assert "/grant" not in overview and "/broadcast " not in overview
     reachable = set()
-    for text in (overview, *[await _section(admin, name) for name in ("data", "chapter", "admin")]):
+    for text in (overview, *[await _section(admin, name) for name in ("chapter", "admin")]):
         reachable |= {word[1:] for word in text.split() if word.startswith("/")}
     every = {name for commands in menu.COMMANDS.values() for name, _ in commands}
     assert every <= reachable
@@ -25,8 +25,6 @@ async def test_help_is_short_and_every_command_stays_reachable(person, db):
     await register_member(db, 5501, "HM-HL-02")
     await member.send("/help")
     assert "/help chapter" not in member.reply_text() and "/me" in member.reply_text()
-    assert "/help data" in member.reply_text() and "/mydata " not in member.reply_text()
-    await member.send("/help data")
     assert "/mydata" in member.reply_text() and "/deleteme" in member.reply_text()
     await member.send("/help admin")  # not her section: her own help again
     assert "/grant" not in member.reply_text() and "/me" in member.reply_text()
