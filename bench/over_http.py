@@ -352,7 +352,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
           f"CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"{args.members} members x {args.rounds} /help, closed loop, loopback HTTP")
     result["runs"] = [r.figures() for r in runs]
-    result.update(report(runs))
+    if runs:
+        result.update(report(runs))
     if "district" in result:
         d = result["district"]
         print(f"district scale ({d['data']}, {d['file_mb']} MB): start-up "
