@@ -20,8 +20,15 @@ from bot import catalog as campaign_catalog
 from bot import export as exports
 from bot import flood, limits, processing, reminders, retention
 from bot.clock import Clock
-from bot.context import AppState, BotContext, attach_principal, flush_persistence
+from bot.context import (
+    AppState,
+    BotContext,
+    PrincipalCache,
+    attach_principal,
+    flush_persistence,
+)
 from bot.delivery import DeliveryEngine
+from bot.http import make_request
 from bot.pacing import PacedRateLimiter
 from bot.permissions import Principal
 from bot.settings import Settings
@@ -90,10 +97,16 @@ def build_application(
         .post_shutdown(_post_shutdown)
         # At-most-once processing of update ids and one log line per update.
         .application_class(processing.BotApplication)
+        # Different people's updates at once, each person's in order (BOT_CONCURRENCY).
+        .concurrent_updates(processing.PerChatProcessor(settings.concurrency))
         .post_stop(_post_stop)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:  # the real Bot API: one connection per concurrent update, plus the outbox's
+        builder = builder.request(
+            make_request(settings.http_client, pool_size=settings.concurrency + 8)
+        ).get_updates_request(make_request(settings.http_client, pool_size=1))
     application = builder.build()
     state: AppState = application.bot_data
     state.settings, state.db, state.clock = settings, db, clock
@@ -161,6 +174,8 @@ async def _open_and_set_menus(application: Application) -> None:
     state: AppState = application.bot_data
     assert state.db is not None
     await state.db.open()
+    state.principals = PrincipalCache(state.clock)
+    await state.principals.install(state.db)
     assert state.catalog is not None
     # Criteria sets loaded with `criteria load` win over the file's; a catalog that dropped a
     # code or a set still used by stored data is refused (CatalogError).

@@ -14,9 +14,50 @@ from bot.delivery import DeliveryEngine
 from bot.i18n import Translator, translator
 from bot.permissions import Principal, load_principal
 from bot.settings import Settings
-from storage import members
+from storage import members, watch
 from storage.db import Database
 from storage.persistence import SQLitePersistence
+
+PRINCIPAL_TTL = 10.0
+"""Seconds a looked-up principal is reused. This process's own writes to members and roles
+drop it at once (`storage.watch`); the TTL bounds what another process (the CLI) changed."""
+PRINCIPAL_CACHE_MAX = 20_000
+
+
+class PrincipalCache:
+    """Who-is-who for recent writers, so most updates need no database trip to start."""
+
+    def __init__(self, clock: Clock, *, ttl: float = PRINCIPAL_TTL) -> None:
+        self.clock, self.ttl = clock, ttl
+        self._entries: dict[int, tuple[float, Principal]] = {}
+        self._changes = 0
+
+    async def install(self, db: Database) -> None:
+        """Be told of every change to members and roles made through `db`."""
+        await watch.watch_people(db, self._forget)
+
+    def _forget(self, user_id: int | None) -> None:
+        # Called in the database thread; single dict operations are atomic.
+        self._changes += 1
+        if user_id is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(user_id, None)
+
+    async def load(self, db: Database, user_id: int, admin_ids: frozenset[int],
+                   *, fresh: bool = False) -> Principal:
+        """Her principal: from memory while valid (unless `fresh`), else from the database."""
+        now = self.clock.monotonic()
+        entry = None if fresh else self._entries.get(user_id)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        changes = self._changes
+        principal = await load_principal(db, user_id, admin_ids)
+        if changes == self._changes:  # nothing changed while it was read: keep it
+            if len(self._entries) >= PRINCIPAL_CACHE_MAX:
+                self._entries.clear()
+            self._entries[user_id] = (now + self.ttl, principal)
+        return principal
 
 
 @dataclass
@@ -29,6 +70,7 @@ class AppState:
     delivery: DeliveryEngine | None = None
     catalog: Catalog | None = None
     chats_with_menus: set[int] = field(default_factory=set)
+    principals: PrincipalCache | None = None  # installed when the database opens
 
 
 class BotContext(CallbackContext[ExtBot, dict[str, Any], dict[str, Any], AppState]):
@@ -85,9 +127,7 @@ class BotContext(CallbackContext[ExtBot, dict[str, Any], dict[str, Any], AppStat
     async def refresh_principal(self) -> Principal | None:
         """Read her membership and roles again (after she registered or they changed)."""
         if self._user_id is not None:
-            self.principal = await load_principal(
-                self.db, self._user_id, self.settings.admin_ids
-            )
+            self.principal = await _principal(self, self._user_id, fresh=True)
         return self.principal
 
     @property
@@ -99,14 +139,19 @@ class BotContext(CallbackContext[ExtBot, dict[str, Any], dict[str, Any], AppStat
 async def attach_principal(update: object, context: BotContext) -> None:
     """Runs first for every update (group -1): who is this, and which roles does she hold."""
     if isinstance(update, Update) and update.effective_user is not None:
-        context.principal = await load_principal(
-            context.db, update.effective_user.id, context.settings.admin_ids
-        )
+        context.principal = await _principal(context, update.effective_user.id)
         member = context.principal.member
         if member is not None and member.status == "unreachable" and update.message is not None:
             # She blocked the bot once and writes again: she can be reached again.
             await members.set_status(context.db, member.id, "active", only_from="unreachable")
             await context.refresh_principal()
+
+
+async def _principal(context: BotContext, user_id: int, *, fresh: bool = False) -> Principal:
+    cache = context.bot_data.principals
+    if cache is None:
+        return await load_principal(context.db, user_id, context.settings.admin_ids)
+    return await cache.load(context.db, user_id, context.settings.admin_ids, fresh=fresh)
 
 
 async def flush_persistence(update: object, context: BotContext) -> None:

@@ -7,20 +7,27 @@
    every callback of groups 0-99) and how it ended (gates set the outcome, e.g. ``flood``),
 3. writes ``update=<id> kind=<what> handler=<module.function> ms=<duration> outcome=<…>``
    to the ``bot.updates`` logger (INFO): no texts, no phone numbers, no names.
+
+`PerChatProcessor` lets updates of different people run at the same time (one member waiting
+on the database no longer makes everybody wait) while each person's own updates run one after
+another, in the order Telegram sent them: her conversation state, drafts and typed answers see
+her messages exactly as she typed them.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import inspect
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, BaseHandler, ConversationHandler
+from telegram.ext import Application, BaseHandler, BaseUpdateProcessor, ConversationHandler
 
 from bot import dedup
 
@@ -104,6 +111,73 @@ class BotApplication(Application):
         """Mark the update as failed, then let the error handlers run."""
         set_outcome("error")
         return await super().process_error(update, error, *args, **kwargs)
+
+
+def ordering_key(update: object) -> int | None:
+    """Whose updates must stay in order: the person's (in a private chat, also the chat's).
+
+    Updates without a person (a channel post) are ordered by chat; None: no order needed.
+    """
+    if not isinstance(update, Update):
+        return None
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return update.effective_chat.id if update.effective_chat is not None else None
+
+
+class PerChatProcessor(BaseUpdateProcessor):
+    """At most `max_concurrent_updates` updates at once; one person's strictly one by one.
+
+    An update of someone whose earlier update is still running is not given a slot of its
+    own: it is queued behind that update and run by the same slot, so a member sending many
+    messages occupies one slot and never delays the others. A queue exists only while its
+    person has an update running (no state is left behind for idle members).
+    """
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._queues: dict[int, deque[Awaitable[Any]]] = {}
+
+    @property
+    def busy_keys(self) -> int:
+        """How many people have an update running now (0 when idle)."""
+        return len(self._queues)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run it now, or behind the running update of the same person."""
+        key = ordering_key(update)
+        if key is None:
+            await coroutine
+            return
+        queue = self._queues.get(key)
+        if queue is not None:
+            queue.append(coroutine)
+            return
+        queue = self._queues[key] = deque([coroutine])
+        try:
+            while queue:
+                await _run_logged(queue[0])
+                queue.popleft()
+        finally:
+            del self._queues[key]
+            for left in queue:  # cancelled at shutdown: do not leave coroutines unawaited
+                if inspect.iscoroutine(left):
+                    left.close()
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release (PTB waits for the running updates before this)."""
+
+
+async def _run_logged(coroutine: Awaitable[Any]) -> None:
+    # `Application.process_update` hands handler errors to the error handlers; whatever still
+    # escapes must not stop the updates queued behind it.
+    try:
+        await coroutine
+    except Exception:
+        log.exception("update processing failed")
 
 
 def _named(

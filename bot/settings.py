@@ -23,6 +23,8 @@ DEFAULT_RETAIN_LEFT_MEMBERS_YEARS = 5
 DEFAULT_DISCLOSURE_K = 5
 DEFAULT_ZALO_API_BASE_URL = "https://bot-api.zaloplatforms.com/bot"
 DEFAULT_ZALO_SEND_RATE = 5.0  # Zalo publishes no limit: conservative
+DEFAULT_CONCURRENCY = 16
+HTTP_CLIENTS = ("aiohttp", "httpx")
 
 
 class SettingsError(Exception):
@@ -64,6 +66,8 @@ class Settings:
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: str | None = None
     zalo_webhook_port: int = 8444  # on BOT_WEBHOOK_LISTEN, beside Telegram's BOT_WEBHOOK_PORT
+    concurrency: int = DEFAULT_CONCURRENCY  # updates of different people processed at once
+    http_client: str = HTTP_CLIENTS[0]  # the client that talks to the Bot API
 
     @property
     def api_base_file_url(self) -> str:
@@ -117,6 +121,8 @@ class Settings:
             zalo_webhook_url=_zalo_webhook_url(get("ZALO_WEBHOOK_URL")),
             zalo_webhook_secret=_zalo_webhook_secret(get("ZALO_WEBHOOK_SECRET")),
             zalo_webhook_port=_zalo_port(get("ZALO_WEBHOOK_PORT")),
+            concurrency=_concurrency(get("BOT_CONCURRENCY")),
+            http_client=_http_client(get("BOT_HTTP_CLIENT")),
         )
 
 
@@ -218,6 +224,24 @@ def _disclosure_k(value: str | None) -> int:
             "may describe",
         )
     return int(value)
+
+
+def _concurrency(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_CONCURRENCY
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 256):
+        raise SettingsError(
+            "BOT_CONCURRENCY", "how many updates of different people run at once, 1 to 256 "
+            "(e.g. 16)"
+        )
+    return int(value)
+
+
+def _http_client(value: str | None) -> str:
+    value = (value or HTTP_CLIENTS[0]).lower()
+    if value not in HTTP_CLIENTS:
+        raise SettingsError("BOT_HTTP_CLIENT", "one of " + ", ".join(HTTP_CLIENTS))
+    return value
 
 
 def _webhook_url(value: str | None) -> str | None:

@@ -1,4 +1,10 @@
-"""/help: what she can do, for her roles."""
+"""/help: what she can do, for her roles, one short section at a time.
+
+`/help` gives everybody's and members' commands (her data rights among them) and, to a head
+or an admin, one line per section of her extra commands (`/help chapter`, `/help admin`), so
+no command is hidden and no answer is a wall of 30 lines (every listed command also costs
+Telegram and us an entity to send and parse back).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +14,43 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from bot.i18n import N_
 from bot.permissions import Role
 from handlers.kit import menu
 from handlers.kit.replies import say
 
+# The sections beyond the everyday commands: `/help <name>`, for whom, and its one-line title.
+SECTIONS: dict[str, tuple[Role, str]] = {
+    "chapter": (Role.CHAPTER_HEAD, N_("/help chapter — for chapter heads: notices, evaluation, "
+                                      "statistics ({count} commands)")),
+    "admin": (Role.UNIT_ADMIN, N_("/help admin — for unit admins: units, roles, targets, "
+                                  "reminders ({count} commands)")),
+}
+
+
+def _section(role: Role) -> list[tuple[str, str]]:
+    """(command, description msgid) of one `/help <name>` section."""
+    return menu.COMMANDS[role]
+
+
+def _everyday(role: Role | None) -> list[tuple[str, str]]:
+    """Everybody's commands, plus members' for a member (and above)."""
+    found = list(menu.COMMANDS[None])
+    if role is not None:
+        found += menu.COMMANDS[Role.MEMBER]
+    return found
+
 
 async def show_help(update: Update, context: BotContext) -> None:
-    """The commands of her roles, with one line each, and how to get started."""
+    """Her commands (or the section she asked for), and how to get started."""
     t = context.t
     principal = context.principal
+    asked = (context.args or [""])[0].lower() if context.args else ""
+    section = SECTIONS.get(asked)
+    if section is not None and principal is not None and principal.at_least(section[0]):
+        lines = [f"/{name} — {t._(description)}" for name, description in _section(section[0])]
+        await say(update, context, "\n".join(lines))
+        return
     role = principal.highest if principal else None
     lines = [t._("<b>Women's Union bot</b>")]
     if principal is None or principal.member is None:
@@ -24,9 +58,11 @@ async def show_help(update: Update, context: BotContext) -> None:
     else:
         lines.append(t._("Use the menu buttons at the bottom of the screen, or these commands:"))
     lines.append("")
-    lines += [f"/{name} — {t._(description)}" for name, description in menu.commands_for(role)]
-    if role in (Role.CHAPTER_HEAD, Role.UNIT_ADMIN, Role.SUPER_ADMIN):
-        lines += ["", t._("You see extra commands because of your role in the union.")]
+    lines += [f"/{name} — {t._(description)}" for name, description in _everyday(role)]
+    extra = [t._(title, count=len(_section(needed))) for needed, title in SECTIONS.values()
+             if principal is not None and principal.at_least(needed)]
+    if extra:
+        lines += ["", t._("You see extra commands because of your role in the union:"), *extra]
     lines += ["", t._("Every choice can be made with a button or by typing its number. "
                       "/cancel stops what you are doing.")]
     # The persistent main menu is already on her screen; /start brings it back if needed.

@@ -46,6 +46,8 @@ FIGURES: dict[str, tuple[list[str], list[str]]] = {
     "updates.py": (["/help (registered members)", "bare PTB echo", "registration: whole flow",
                     "/help vs bare echo throughput", "registrations/s"],
                    ["help", "echo", "registration"]),
+    "over_http.py": (["hoivien-bot HTTP benchmark", "/help over HTTP vs bare ptb echo"],
+                     ["runs", "medians", "ratios"]),
     "zalo.py": (["telegram ", "zalo ", " events "], ["telegram", "zalo"]),
 }
 

@@ -1,0 +1,35 @@
+"""/help: short, by section, every command reachable."""
+
+from __future__ import annotations
+
+from handlers import menu
+from tests.conftest import ADMIN_ID, register_member
+
+
+async def test_help_is_short_and_every_command_stays_reachable(person, db):
+    """/help: members' commands, then one line per extra section; each section lists its own."""
+
+    admin = person(ADMIN_ID)
+    await register_member(db, ADMIN_ID, "HM-HL-02", name="Đỗ Thị Hằng")
+    await admin.send("/help")
+    overview = admin.reply_text()
+    assert "/help chapter" in overview and "/help admin" in overview
+    assert "/grant" not in overview and "/broadcast " not in overview
+    reachable = set()
+    for text in (overview, *[await _section(admin, name) for name in ("chapter", "admin")]):
+        reachable |= {word[1:] for word in text.split() if word.startswith("/")}
+    every = {name for commands in menu.COMMANDS.values() for name, _ in commands}
+    assert every <= reachable
+
+    member = person(5501)
+    await register_member(db, 5501, "HM-HL-02")
+    await member.send("/help")
+    assert "/help chapter" not in member.reply_text() and "/me" in member.reply_text()
+    assert "/mydata" in member.reply_text() and "/deleteme" in member.reply_text()
+    await member.send("/help admin")  # not her section: her own help again
+    assert "/grant" not in member.reply_text() and "/me" in member.reply_text()
+
+
+async def _section(someone, name: str) -> str:
+    await someone.send(f"/help {name}")
+    return someone.reply_text()

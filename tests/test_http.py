@@ -1,0 +1,61 @@
+"""The real HTTP transports (BOT_HTTP_CLIENT) against the strict fake served on loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest
+
+from bot.app import build_application
+from bot.channels.telegram_fake import FakeBotAPI
+from bot.channels.telegram_fake.http_front import FakeApiServer
+from bot.http import AiohttpRequest, OrjsonHTTPXRequest
+from bot.settings import Settings
+
+
+@pytest.fixture
+async def server(api: FakeBotAPI) -> AsyncIterator[FakeApiServer]:
+    """The test's fake Bot API, over HTTP on 127.0.0.1."""
+    front = FakeApiServer(api)
+    await front.start()
+    yield front
+    await front.stop()
+
+
+@pytest.mark.parametrize("client", ["aiohttp", "httpx"])
+async def test_calls_go_over_http_with_the_chosen_client(client, server, api, settings):
+    settings = dataclasses.replace(settings, api_base_url=server.base_url, http_client=client)
+    application = build_application(settings, background=False)
+    expected = AiohttpRequest if client == "aiohttp" else OrjsonHTTPXRequest
+    assert isinstance(application.bot.request, expected)
+    api.user(4101, first_name="Hoa")  # her chat exists
+    await application.initialize()
+    try:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton("Đồng ý", callback_data="ok:1")]])
+        sent = await application.bot.send_message(4101, "<b>Chào chị</b> & em", parse_mode=None,
+                                                  reply_markup=markup)
+        assert sent.text == "<b>Chào chị</b> & em"
+        keyboard = api.messages(4101)[-1]["reply_markup"]["inline_keyboard"]
+        assert keyboard[0][0]["text"] == "Đồng ý"
+
+        document = await application.bot.send_document(4101, b"a,b\n1,2\n", filename="x.csv",
+                                                       caption="Tệp")
+        assert document.document is not None
+        upload = api.calls[-1].files["document"]
+        assert upload.content == b"a,b\n1,2\n" and upload.filename == "x.csv"
+
+        with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+            await application.bot.send_message(4101, "<b>unclosed")
+    finally:
+        await application.shutdown()
+
+
+def test_the_settings_choose_the_client_and_the_concurrency():
+    default = Settings.from_env({}, env_file=None)
+    assert (default.http_client, default.concurrency) == ("aiohttp", 16)
+    chosen = Settings.from_env({"BOT_HTTP_CLIENT": "httpx", "BOT_CONCURRENCY": "4"},
+                               env_file=None)
+    assert (chosen.http_client, chosen.concurrency) == ("httpx", 4)
