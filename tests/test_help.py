@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import menu
+from handlers.kit import menu
 from tests.conftest import ADMIN_ID, register_member
 
 

@@ -14,6 +14,7 @@ from bot.channels.telegram_fake import FakeBotAPI
 from bot.channels.telegram_fake.http_front import FakeApiServer
 from bot.http import AiohttpRequest, OrjsonHTTPXRequest
 from bot.settings import Settings
+from tests.conftest import stop_application
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ async def test_calls_go_over_http_with_the_chosen_client(client, server, api, se
         with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
             await application.bot.send_message(4101, "<b>unclosed")
     finally:
-        await application.shutdown()
+        await stop_application(application)  # also closes the database persistence opened
 
 
 def test_the_settings_choose_the_client_and_the_concurrency():
