@@ -251,9 +251,11 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
         await _show(update, context, member, STATUS, note=context.t._("A new year has begun."))
         return True
     reg, closed = await _state(context, member)
-    answers = await campaigns.answers(context.db, reg.id) if reg else {}
-    option = _choice(context, view, reg, closed, answers).resolve(text)
+    given = await campaigns.answers(context.db, reg.id) if reg else {}
+    option = _choice(context, view, reg, closed, given).resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         await _show(update, context, member, view)
@@ -345,7 +347,18 @@ async def _consent_answered(update: Update, context: BotContext, member: Member,
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+async def _options(context: BotContext) -> Choice | None:
+    """The options of the latest intro, checklist or status shown to her."""
+    member = context.principal.member if context.principal else None
+    shown = (context.user_data or {}).get(PREFIX) or {}
+    if member is None or member.unit_id is None or shown.get("year") != context.this_year:
+        return None
+    reg, closed = await _state(context, member)
+    given = await campaigns.answers(context.db, reg.id) if reg else {}
+    return _choice(context, shown.get("view", STATUS), reg, closed, given)
+
+
+answers.register(PREFIX, typed, options=_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

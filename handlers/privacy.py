@@ -691,7 +691,12 @@ offers.offer_setting(offers.Setting("fconsent", 40, family_withdrawal_label, off
                                     choose_family_withdrawal))
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+async def _options(context: BotContext) -> Choice:
+    """The options of the erasure confirmation."""
+    return _erase_choice(context.t, ((context.user_data or {}).get(PREFIX) or {}).get("reason"))
+
+
+answers.register(PREFIX, typed, options=_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

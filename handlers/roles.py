@@ -365,6 +365,8 @@ async def grant_typed(update: Update, context: BotContext, text: str) -> bool:
     choice = await _choice_for(context, step)
     option = choice.resolve(text) if choice is not None else None
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return True
@@ -381,7 +383,16 @@ async def cancel_grant(update: Update, context: BotContext) -> bool:
     return True
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(GRANT, grant_typed, cancel=cancel_grant)
+async def _grant_options(context: BotContext) -> Choice | None:
+    """The options of the step the /grant or /revoke flow waits at (None: it expects text)."""
+    principal = context.principal
+    draft = (context.user_data or {}).get(GRANT) or {}
+    if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "step" not in draft:
+        return None
+    return await _choice_for(context, draft["step"])
+
+
+answers.register(GRANT, grant_typed, cancel=cancel_grant, options=_grant_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -194,6 +194,8 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     closed = await campaigns.is_closed(context.db, year, reg.unit_id if reg else member.unit_id)
     option = _choice(context, reg, closed).resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         await _show(update, context, member)
@@ -316,7 +318,19 @@ async def cancel_writing(update: Update, context: BotContext) -> bool:
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+async def _options(context: BotContext) -> Choice | None:
+    """The options of the latest intro or status shown to her."""
+    member = context.principal.member if context.principal else None
+    shown = (context.user_data or {}).get(PREFIX) or {}
+    year = context.this_year
+    if member is None or member.unit_id is None or shown.get("year") != year:
+        return None
+    reg = await campaigns.registration(context.db, STANDARD, member.id, year)
+    closed = await campaigns.is_closed(context.db, year, reg.unit_id if reg else member.unit_id)
+    return _choice(context, reg, closed)
+
+
+answers.register(PREFIX, typed, options=_options)
 answers.register(WRITE, written, cancel=cancel_writing)
 
 

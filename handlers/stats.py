@@ -346,6 +346,8 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     screen = await _screen_for(context, view, params)
     option = screen.choice.resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         await _put(update, context, screen, None)
@@ -456,7 +458,18 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+async def _options(context: BotContext) -> Choice | None:
+    """The options of the latest screen shown (after `typed` checked she may see it)."""
+    principal = context.principal
+    shown = (context.user_data or {}).get(PREFIX) or {}
+    if principal is None or not principal.at_least(Role.CHAPTER_HEAD) or "view" not in shown:
+        return None
+    screen = await _screen_for(context, shown["view"],
+                               {k: v for k, v in shown.items() if k != "view"})
+    return screen.choice if screen is not None else None
+
+
+answers.register(PREFIX, typed, options=_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -158,6 +158,8 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
               if shown["view"] == KIDS else await _list_screen(context, unit, params["year"]))
     option = screen.choice.resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         await _put(update, context, screen, None)
@@ -312,7 +314,19 @@ async def cancel_value(update: Update, context: BotContext) -> bool:
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+async def _options(context: BotContext) -> Choice | None:
+    """The options of the latest targets screen (after `typed` checked she may see it)."""
+    principal = context.principal
+    shown = (context.user_data or {}).get(PREFIX) or {}
+    if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "view" not in shown:
+        return None
+    unit, year = shown.get("unit") or None, shown["year"]
+    screen = (await _kids_screen(context, unit, year, shown.get("page", 0))
+              if shown["view"] == KIDS else await _list_screen(context, unit, year))
+    return screen.choice
+
+
+answers.register(PREFIX, typed, options=_options)
 answers.register(VALUE, value_typed, cancel=cancel_value)
 
 

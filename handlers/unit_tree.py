@@ -217,6 +217,8 @@ async def unit_typed(update: Update, context: BotContext, text: str) -> bool:
         return False
     option = _unit_choice(context.t).resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return True
@@ -305,7 +307,12 @@ async def cancel_unit(update: Update, context: BotContext) -> bool:
     return True
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(UNIT, unit_typed, cancel=cancel_unit)
+async def _unit_options(context: BotContext) -> Choice | None:
+    """The options of the pending change's confirmation."""
+    return _unit_choice(context.t) if (context.user_data or {}).get(UNIT) else None
+
+
+answers.register(UNIT, unit_typed, cancel=cancel_unit, options=_unit_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -132,6 +132,8 @@ async def close_typed(update: Update, context: BotContext, text: str) -> bool:
         return False
     option = _close_choice(context.t, shown["year"]).resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return True
@@ -183,7 +185,13 @@ async def _closures_text(context: BotContext) -> str:
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(YEAR_PREFIX, close_typed)
+async def _close_options(context: BotContext) -> Choice | None:
+    """The options of the closing question."""
+    shown = (context.user_data or {}).get(YEAR_PREFIX) or {}
+    return _close_choice(context.t, shown["year"]) if "year" in shown else None
+
+
+answers.register(YEAR_PREFIX, close_typed, options=_close_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

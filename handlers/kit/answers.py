@@ -54,22 +54,27 @@ Cancel = Callable[[Update, BotContext], Awaitable[bool]]
 """Leaves a question on /cancel with its own words; False: there was nothing to leave."""
 Options = Callable[[BotContext], Awaitable[Choice | None]]
 """The numbered options a question offers now (None: it expects free text)."""
+Other = Callable[[Update, BotContext], Awaitable[bool]]
+"""Answers a message that is not text (a shared contact, a photo); False: not taken."""
 
 _TYPED: dict[str, Typed] = {}
 _CANCEL: dict[str, Cancel] = {}
 _OPTIONS: dict[str, Options] = {}
+_OTHER: dict[str, Other] = {}
 
 
 def register(prefix: str, typed: Typed, *, cancel: Cancel | None = None,
-             options: Options | None = None) -> None:
-    """What answers the question `prefix` when it is the latest, what /cancel says, and the
+             options: Options | None = None, other: Other | None = None) -> None:
+    """What answers the question `prefix` when it is the latest, what /cancel says, the
     options it offers (shown again for a number that matches none; a channel without buttons
-    lists them)."""
+    lists them), and what takes a message that is not text."""
     _TYPED[prefix] = typed
     if cancel is not None:
         _CANCEL[prefix] = cancel
     if options is not None:
         _OPTIONS[prefix] = options
+    if other is not None:
+        _OTHER[prefix] = other
 
 
 async def options_of(context: BotContext) -> Choice | None:
@@ -79,10 +84,16 @@ async def options_of(context: BotContext) -> Choice | None:
     return await found(context) if found is not None else None
 
 
+def a_number(text: str) -> bool:
+    """Whether a typed text is an option's number ("3", "3.")."""
+    number = text.strip().rstrip(".")
+    return number.isascii() and number.isdigit() and len(number) < 6
+
+
 async def _no_such_option(update: Update, context: BotContext, text: str) -> bool:
     """A typed number that matches no option of the latest question: say so, with the options."""
     number = text.strip().rstrip(".")
-    choice = await options_of(context) if number.isdigit() and len(number) < 6 else None
+    choice = await options_of(context) if a_number(text) else None
     if choice is None or not choice.options:
         return False
     t = context.t
@@ -104,9 +115,13 @@ async def free_message(update: Update, context: BotContext) -> None:
     message = update.effective_message
     pending = latest(context)
     typed = _TYPED.get(pending) if pending else None
+    other = _OTHER.get(pending) if pending else None
     if (message is not None and message.text and typed is not None
             and (await typed(update, context, message.text)
                  or await _no_such_option(update, context, message.text))):
+        return
+    if (message is not None and not message.text and other is not None
+            and await other(update, context)):
         return
     t = context.t
     principal = context.principal
