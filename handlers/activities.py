@@ -30,7 +30,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -52,9 +51,9 @@ from handlers.kit.days import (
     quantity_text,
     unit_of,
 )
+from handlers.kit.flow import END, Flow
 from handlers.kit.replies import (
     answer_stale,
-    conversation_handler,
     draft_press,
     edit,
     member_with_chapter,
@@ -74,7 +73,6 @@ TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO, MY_LIST, MY_CARD, MY_DELE
     "a_type", "a_date", "a_quantity", "a_note", "a_photo", "a_confirm", "a_add_photo",
     "a_list", "a_card", "a_delete",
 )
-END = ConversationHandler.END
 QUANTITY_MAX = 1000
 LIST_PAGE = 5
 
@@ -372,9 +370,6 @@ async def type_pressed(update: Update, context: BotContext) -> str | None:
 
 async def type_typed(update: Update, context: BotContext) -> str | None:
     """An activity type by number or name."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     option = _type_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -401,9 +396,6 @@ async def date_pressed(update: Update, context: BotContext) -> str | None:
 
 async def date_typed(update: Update, context: BotContext) -> str | None:
     """A typed date (or the number of a button)."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     text = typed_text(update)
     option = _date_choice(context).resolve(text)
     if option is not None:
@@ -428,9 +420,6 @@ async def _date_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def quantity_typed(update: Update, context: BotContext) -> str | None:
     """The quantity, e.g. 2,5 (kg)."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     draft = _draft(context)
     try:
         value = parse_quantity(typed_text(update), unit_of(context, draft.get("code")))
@@ -458,9 +447,6 @@ async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def note_typed(update: Update, context: BotContext) -> str | None:
     """The note itself, or the number of a button."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     text = nfc(typed_text(update)).strip()
     option = _note_choice(context).resolve(text)
     if option is not None:
@@ -476,9 +462,6 @@ async def note_typed(update: Update, context: BotContext) -> str | None:
 
 async def note_photo(update: Update, context: BotContext) -> str | None:
     """A photo where the note was asked: take it as the photo (its caption as the note)."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     message = update.effective_message
     assert message is not None and message.photo
     draft = _draft(context)
@@ -514,9 +497,6 @@ async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def photo_given(update: Update, context: BotContext) -> str | None:
     """The photo (only its file_id is kept)."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     message = update.effective_message
     assert message is not None and message.photo
     draft = _draft(context)
@@ -529,9 +509,6 @@ async def photo_given(update: Update, context: BotContext) -> str | None:
 
 async def photo_text(update: Update, context: BotContext) -> str | None:
     """Text where a photo was asked: the number of a button, or a hint."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     option = _photo_choice(context).resolve(typed_text(update))
     if option is not None:
         return await _photo_chosen(update, context, option.key)
@@ -542,8 +519,6 @@ async def photo_text(update: Update, context: BotContext) -> str | None:
 
 async def photo_as_file(update: Update, context: BotContext) -> None:
     """An image sent as a file."""
-    if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
     await say(update, context, context.t._("Please send the picture as a photo, not as a "
                                            "file."))
     return None
@@ -559,9 +534,6 @@ async def confirm_pressed(update: Update, context: BotContext) -> str | int | No
 
 async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
     """The summary answered by number."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     option = _confirm_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -635,9 +607,6 @@ async def _save(update: Update, context: BotContext) -> str | int:
 
 async def photo_added(update: Update, context: BotContext) -> str | int | None:
     """The photo for a recorded report (after '📷 Add a photo')."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     t = context.t
     member = await member_with_chapter(update, context)
     message = update.effective_message
@@ -659,19 +628,12 @@ async def photo_added(update: Update, context: BotContext) -> str | int | None:
 
 async def photo_expected(update: Update, context: BotContext) -> str | None:
     """Text while a photo for a recorded report is awaited."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     await say(update, context, context.t._("Please send a photo (not text), or /cancel."))
     return ADD_PHOTO
 
 
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave the flow; nothing half-entered is stored."""
-    if (update.message is not None and not answers.owns(context, PREFIX)
-            and not answers.owns(context, LIST_PREFIX)):
-        await answers.pass_on_cancel(update, context)  # meant for a later question
-        return None
     draft = (context.user_data or {}).get("act") or {}
     _drop_draft(context)
     answers.release(context, LIST_PREFIX)
@@ -689,9 +651,6 @@ async def cancel(update: Update, context: BotContext) -> int | None:
 
 async def wrong_kind(update: Update, context: BotContext) -> None:
     """A photo, sticker or file where text or a button was expected."""
-    if not (answers.owns(context, PREFIX) or answers.owns(context, LIST_PREFIX)):
-        await answers.pass_on(update, context)
-        return
     await say(update, context, context.t._(
         "I cannot use that here. Please answer the last question with text or a button "
         "(a photo can be added at the end), or send /cancel to stop."))
@@ -839,9 +798,6 @@ async def list_pressed(update: Update, context: BotContext) -> str | int | None:
 
 async def list_typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest list, card or delete question."""
-    if not answers.owns(context, LIST_PREFIX):
-        await answers.pass_on(update, context)
-        return None
     member = await member_with_chapter(update, context)
     if member is None:
         return END
@@ -931,10 +887,12 @@ def _on(step: str, handler: Any) -> CallbackQueryHandler:
     return CallbackQueryHandler(handler, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
 
 
-def conversation() -> ConversationHandler[Any]:
+def conversation() -> list[BaseHandler[Any, Any, Any]]:
     """The report conversation with /myreports (a new object per application)."""
     answer = answers.ANSWER
-    return conversation_handler(
+    return Flow(
+        "activities",
+        prefixes=(PREFIX, LIST_PREFIX),
         entry_points=[
             CommandHandler("report", start_report, filters.ChatType.PRIVATE),
             MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.REPORT),
@@ -965,14 +923,11 @@ def conversation() -> ConversationHandler[Any]:
             CallbackQueryHandler(_stale, pattern=rf"^{PREFIX}:"),
             MessageHandler(~filters.COMMAND & ~filters.TEXT, wrong_kind),
         ],
-        name="activities",
-        persistent=True,
-        allow_reentry=True,
-    )
+    ).handlers()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
-        conversation(),
+        *conversation(),
     ]

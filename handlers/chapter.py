@@ -22,7 +22,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -35,7 +34,8 @@ from bot.i18n import N_, nfc, translator
 from bot.permissions import Role, may_act_on_unit
 from handlers.kit import answers, outbox
 from handlers.kit.days import activity_label, day_text, local_today, quantity_text
-from handlers.kit.replies import conversation_handler, edit, refuse, requires, say
+from handlers.kit.flow import END, Flow
+from handlers.kit.replies import edit, refuse, requires, say
 from storage import activities, members, units
 from storage.activities import FLAG_REASON_MAX, Report
 from storage.db import to_iso
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "ch"  # ch:n:<node>:<page>… (choose), ch:v:<unit>:<period>… (view), ch:c:<report>… (card)
 SCREEN, REASON = "c_screen", "c_reason"
-END = ConversationHandler.END
 PAGE_SIZE = 10
 WEEK, MONTH = "w", "m"
 REASON_MIN = 3
@@ -326,9 +325,6 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
 
 async def typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest screen."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     shown = _shown(context)
     view = shown.get("view")
     text = (update.effective_message.text or "") if update.effective_message else ""
@@ -446,9 +442,6 @@ async def _gone(update: Update, context: BotContext, text: str | None = None) ->
 
 async def reason_typed(update: Update, context: BotContext) -> str | int | None:
     """The reason for marking a report as doubtful; the member is told."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     t = context.t
     shown = _shown(context)
     text = nfc((update.effective_message.text or "") if update.effective_message else "").strip()
@@ -495,9 +488,6 @@ async def _tell_member(context: BotContext, report: Report, reason: str) -> bool
 
 async def reason_not_text(update: Update, context: BotContext) -> str | None:
     """A photo or sticker where the reason was asked."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     await say(update, context, context.t._("Please type the reason as text, or /cancel."))
     return None
 
@@ -542,9 +532,11 @@ async def summary_pressed(update: Update, context: BotContext) -> None:
         await edit(query.message, text, keyboard)
 
 
-def conversation() -> ConversationHandler[Any]:
-    """The /chapter conversation (a new object per application)."""
-    return conversation_handler(
+def conversation() -> list[BaseHandler[Any, Any, Any]]:
+    """The /chapter flow (a new object per application)."""
+    return Flow(
+        "chapter",
+        prefixes=(PREFIX,),
         entry_points=[
             CommandHandler("chapter", show_chapter, filters.ChatType.PRIVATE),
             CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
@@ -555,15 +547,12 @@ def conversation() -> ConversationHandler[Any]:
                      MessageHandler(~filters.COMMAND & ~filters.TEXT, reason_not_text)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
-        name="chapter",
-        persistent=True,
-        allow_reentry=True,
-    )
+    ).handlers()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
-        conversation(),
+        *conversation(),
         CallbackQueryHandler(summary_pressed, pattern=callbacks.pattern(schedule.SUMMARY_PREFIX)),
     ]

@@ -24,7 +24,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -38,14 +37,14 @@ from bot.permissions import Role, may_act_on_unit
 from bot.validators import InvalidInput
 from handlers.kit import answers
 from handlers.kit.days import local_today
-from handlers.kit.replies import conversation_handler, edit, refuse, requires, say
+from handlers.kit.flow import END, Flow
+from handlers.kit.replies import edit, refuse, requires, say
 from storage import deliveries, reminders
 from storage.db import to_iso
 from storage.reminders import ENVIRONMENT, HEADS_UP, SUMMARY, TEXT_MAX, Schedule
 
 PREFIX = "rem"  # rem:<view>:<schedule id>:<node>:o:<key> (or :p:<page>)
 SCREEN, TIME, TEXT, PAUSE = "r_screen", "r_time", "r_text", "r_pause"
-END = ConversationHandler.END
 PAUSE_MAX_DAYS = 366
 TEXTS_SHOWN = 15  # texts listed (and removable) on one screen
 LIST, CARD, DAY, TEXTS, UNIT, PAUSES = "l", "c", "d", "t", "u", "p"
@@ -414,9 +413,6 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
 
 async def typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest screen."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     shown = _shown(context)
     view = shown.get("view", LIST)
     item = await reminders.get(context.db, shown.get("schedule") or 0)
@@ -591,9 +587,6 @@ async def _current(update: Update, context: BotContext) -> Schedule | None:
 
 async def time_typed(update: Update, context: BotContext) -> str | int | None:
     """The new local time."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     item = await _current(update, context)
     if item is None:
         return END
@@ -613,9 +606,6 @@ async def time_typed(update: Update, context: BotContext) -> str | int | None:
 
 async def text_typed(update: Update, context: BotContext) -> str | int | None:
     """The text for the chosen scope (its formatting kept, as Telegram HTML)."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     t = context.t
     item = await _current(update, context)
     message = update.effective_message
@@ -669,9 +659,6 @@ def parse_pause(text: str, today: date) -> tuple[date, date]:
 
 async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     """The dates of a new pause."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     t = context.t
     item = await _current(update, context)
     if item is None:
@@ -696,9 +683,6 @@ async def pause_typed(update: Update, context: BotContext) -> str | int | None:
 
 async def not_text(update: Update, context: BotContext) -> str | None:
     """A photo or sticker where a time, a text or dates were asked."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     await say(update, context, context.t._("Please answer with text, or /cancel."))
     return None
 
@@ -709,10 +693,12 @@ async def cancel(update: Update, context: BotContext) -> int | None:
     return await answers.cancel(update, context, PREFIX, said)
 
 
-def conversation() -> ConversationHandler[Any]:
-    """The /reminders conversation (a new object per application)."""
+def conversation() -> list[BaseHandler[Any, Any, Any]]:
+    """The /reminders flow (a new object per application)."""
     not_text_answer = ~filters.COMMAND & ~filters.TEXT
-    return conversation_handler(
+    return Flow(
+        "reminders",
+        prefixes=(PREFIX,),
         entry_points=[
             CommandHandler("reminders", show_reminders, filters.ChatType.PRIVATE),
             CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
@@ -727,12 +713,9 @@ def conversation() -> ConversationHandler[Any]:
                     MessageHandler(not_text_answer, not_text)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
-        name="reminders",
-        persistent=True,
-        allow_reentry=True,
-    )
+    ).handlers()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [conversation()]
+    return conversation()

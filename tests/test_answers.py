@@ -88,3 +88,19 @@ async def test_a_number_beyond_an_officers_screen_lists_its_options(person, db):
     answer = boss.reply_text()
     assert "Không có lựa chọn số 99" in answer
     assert f"1. {shown[0]}" in answer.splitlines(), (shown, answer)
+
+
+async def test_a_flow_left_open_does_not_take_the_answer_to_a_later_flows_question(person, db):
+    from tests.conftest import grant
+
+    lan_id = await register_member(db, 4321, "HM-HL-02", name="Trần Thị Lan")
+    await grant(db, lan_id, "chapter_head", "HM-HL-02")
+    lan = person(4321)
+    await lan.send("/broadcast")  # left open at "who receives it"
+    await lan.press("Tất cả hội viên")  # now it waits for the notice's text
+    await lan.send("/report")
+    await lan.press("Biến rác thành tiền")
+    await lan.send("hôm qua")
+    assert "Được bao nhiêu kg?" in lan.reply_text()
+    await lan.send("4")
+    assert "thêm ghi chú" in lan.reply_text(), "the 4 was taken as 4 kg"

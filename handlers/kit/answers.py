@@ -2,9 +2,9 @@
 
 Several features show choices and questions at the same time. Asking one records its prefix
 (`ask`, kept in `user_data["pending_choice"]`); a feature registers, once, what answers its
-question (`register`). A typed text outside a conversation goes to the latest question
-(`free_message`); a conversation whose question is no longer the latest passes a typed text or
-/cancel on here (`pass_on`, `pass_on_cancel`) and keeps its own state and draft.
+question (`register`). A typed text goes to the latest question
+(`free_message`), and /cancel to the latest question's `cancel`. Multi-step flows
+(`kit.flow`) register the same way, so no flow takes a typed answer meant for a later question.
 """
 
 from __future__ import annotations
@@ -145,22 +145,8 @@ async def nothing_to_cancel(update: Update, context: BotContext) -> None:
                                            "can do."))
 
 
-async def pass_on(update: Update, context: BotContext) -> None:
-    """Give a typed text to whichever question is the latest (or the usual hint)."""
-    await free_message(update, context)
-
-
-async def pass_on_cancel(update: Update, context: BotContext) -> None:
-    """/cancel meant for the latest question, which is another feature's."""
-    await nothing_to_cancel(update, context)
-
-
-async def cancel(update: Update, context: BotContext, prefix: str, said: str) -> int | None:
-    """/cancel in a feature's flow: leave it (saying `said`) if its question is the latest one;
-    otherwise the /cancel belongs to another question and is passed on."""
-    if not owns(context, prefix):
-        await pass_on_cancel(update, context)
-        return None
+async def cancel(update: Update, context: BotContext, prefix: str, said: str) -> int:
+    """/cancel in a flow whose question is the latest: leave it (saying `said`), draft and all."""
     release(context, prefix)
     if context.user_data is not None:
         context.user_data.pop(prefix, None)
