@@ -55,13 +55,14 @@ from handlers.kit.flow import END, Flow
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
-    edit,
     member_with_chapter,
     pressed_option,
     retire_buttons,
     say,
+    show,
     typed_text,
 )
+from handlers.kit.screens import remember
 from storage import activities
 from storage.activities import NOTE_MAX, DuplicateReport, NewReport, Report
 from storage.db import to_iso
@@ -680,7 +681,7 @@ async def _list_view(context: BotContext, member: Member,
         answers.release(context, LIST_PREFIX)
         return t._("You have not reported any activity yet. Report one with /report."), None, \
             Choice([])
-    _remember(context, "list", page=page)
+    remember(context, LIST_PREFIX, view="list", page=page)
     lines = [t._("<b>Your activity reports</b> (newest first)")]
     if pages > 1:
         lines.append(t._("Page {page} of {pages}.", page=page + 1, pages=pages))
@@ -735,27 +736,13 @@ def _card_view(context: BotContext, report: Report,
         lines.append(t._("It can no longer be changed (reports can be changed for {days} "
                          "days).", days=EDIT_DAYS))
     choice = _card_choice(context, report)
-    _remember(context, "card", id=report.id)
+    remember(context, LIST_PREFIX, view="card", id=report.id)
     return "\n".join(lines), choice.keyboard(LIST_PREFIX, "c", report.id), choice
 
 
 def _delete_choice(context: BotContext) -> Choice:
     return Choice([Option("yes", context.t._("🗑 Yes, delete it")),
                    Option("no", context.t._("✖ No, keep it"))])
-
-
-def _remember(context: BotContext, view: str, **params: Any) -> None:
-    assert context.user_data is not None
-    answers.ask(context, LIST_PREFIX)
-    context.user_data[LIST_PREFIX] = {"view": view, **params}
-
-
-async def _put(update: Update, context: BotContext, text: str,
-               keyboard: InlineKeyboardMarkup | None, message: Message | None) -> None:
-    if message is not None:
-        await edit(message, text, keyboard)
-    else:
-        await say(update, context, text, keyboard)
 
 
 async def my_reports(update: Update, context: BotContext) -> str | int:
@@ -782,7 +769,7 @@ async def list_pressed(update: Update, context: BotContext) -> str | int | None:
     if data is not None and kind == "p" and number is not None:
         await query.answer()
         text, keyboard, _choice = await _list_view(context, member, number)
-        await _put(update, context, text, keyboard, message)
+        await show(update, context, text, keyboard, message)
         return MY_LIST
     if data is not None and kind == "o" and number is not None:
         return await _act(update, context, member, "open", number, message)
@@ -833,7 +820,7 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
         if query is not None:
             await query.answer(t._("This report no longer exists."), show_alert=True)
         text, keyboard, _choice = await _list_view(context, member, 0)
-        await _put(update, context, text, keyboard, message)
+        await show(update, context, text, keyboard, message)
         return MY_LIST
     if action in ("edit", "delete", "confirm_delete") and not is_editable(context, report):
         if query is not None:
@@ -841,14 +828,14 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
                                    "changed for {days} days).", days=EDIT_DAYS),
                                show_alert=True)
         text, keyboard, _choice = _card_view(context, report)
-        await _put(update, context, text, keyboard, message)
+        await show(update, context, text, keyboard, message)
         return MY_CARD
     if query is not None:
         await query.answer()
     if action == "back":
         page = ((context.user_data or {}).get(LIST_PREFIX) or {}).get("page", 0)
         text, keyboard, _choice = await _list_view(context, member, page)
-        await _put(update, context, text, keyboard, message)
+        await show(update, context, text, keyboard, message)
         return MY_LIST
     if action == "edit":
         if query is not None:
@@ -859,21 +846,21 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
                    review=True)
         return await _ask_confirm(update, context)
     if action == "delete":
-        _remember(context, "delete", id=report.id)
+        remember(context, LIST_PREFIX, view="delete", id=report.id)
         text = "\n".join([t._("Delete this report?"),
                           *summary_lines(context, report.activity_code, report.day,
                                          report.quantity, report.note, report.photo_file_id)])
-        await _put(update, context, text,
+        await show(update, context, text,
                    _delete_choice(context).keyboard(LIST_PREFIX, "d", report.id), message)
         return MY_DELETE
     if action == "confirm_delete":
         await activities.delete(context.db, report.id, member.id)
         text, keyboard, _choice = await _list_view(context, member, 0)
-        await _put(update, context, t._("🗑 The report is deleted.") + "\n\n" + text, keyboard,
+        await show(update, context, t._("🗑 The report is deleted.") + "\n\n" + text, keyboard,
                    message)
         return MY_LIST
     text, keyboard, _choice = _card_view(context, report)  # open, keep
-    await _put(update, context, text, keyboard, message)
+    await show(update, context, text, keyboard, message)
     return MY_CARD
 
 

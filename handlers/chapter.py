@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
@@ -36,6 +35,7 @@ from handlers.kit import answers, outbox
 from handlers.kit.days import activity_label, day_text, local_today, quantity_text
 from handlers.kit.flow import END, Flow
 from handlers.kit.replies import edit, refuse, requires, say
+from handlers.kit.screens import Screen, put, remember
 from storage import activities, members, units
 from storage.activities import FLAG_REASON_MAX, Report
 from storage.db import to_iso
@@ -53,15 +53,6 @@ FLAG_NOTICE = N_("⚠️ Your chapter head marked one of your reports as doubtfu
                  "correct the report in /myreports.")
 
 
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """What one screen shows, and the choice a typed number answers."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None
-    choice: Choice
-
-
 def period_bounds(period: str, today: date) -> tuple[date, date]:
     """This week (Monday to Sunday) or this month (first to last day), around `today`."""
     if period == MONTH:
@@ -70,12 +61,6 @@ def period_bounds(period: str, today: date) -> tuple[date, date]:
         return first, following - timedelta(days=1)
     monday = today - timedelta(days=today.weekday())
     return monday, monday + timedelta(days=6)
-
-
-def _remember(context: BotContext, **params: Any) -> None:
-    assert context.user_data is not None
-    answers.ask(context, PREFIX)
-    context.user_data[PREFIX] = params
 
 
 def _shown(context: BotContext) -> dict[str, Any]:
@@ -117,7 +102,7 @@ async def _pick_screen(context: BotContext, node: int, page: int) -> Screen:
     if node:
         options.append(Option("up", t._("⬆ Back")))
     choice = Choice(options, page=page, page_size=PAGE_SIZE).at_page(page)
-    _remember(context, view="n", node=node, page=choice.page)
+    remember(context, PREFIX, view="n", node=node, page=choice.page)
     text = "\n".join([t._("<b>Chapter activity</b>"), t._("Which unit? Tap it or type its "
                                                            "number.")])
     return Screen(text, choice.keyboard(PREFIX, "n", node), choice)
@@ -195,7 +180,7 @@ async def _view_screen(context: BotContext, unit_id: int, period: str, page: int
                                                                   "o", a.key))]
              for i, a in enumerate(actions)]
     keyboard = reports.keyboard(PREFIX, "v", unit_id, period, extra_rows=extra)
-    _remember(context, view="v", unit=unit_id, period=period, page=reports.page)
+    remember(context, PREFIX, view="v", unit=unit_id, period=period, page=reports.page)
     return Screen("\n".join(lines), keyboard, Choice([*reports.options, *actions]))
 
 
@@ -240,17 +225,9 @@ async def _card_screen(context: BotContext, report: Report, note: str | None = N
         lines += ["", t._("⚠️ Marked as doubtful: {reason}", reason=reason)]
     choice = _card_choice(context, report)
     shown = _shown(context)
-    _remember(context, view="c", report=report.id, unit=shown.get("unit", report.unit_id),
+    remember(context, PREFIX, view="c", report=report.id, unit=shown.get("unit", report.unit_id),
               period=shown.get("period", WEEK), page=shown.get("page", 0))
     return Screen("\n".join(lines), choice.keyboard(PREFIX, "c", report.id), choice)
-
-
-async def _put(update: Update, context: BotContext, screen: Screen,
-               message: Message | None) -> None:
-    if message is not None:
-        await edit(message, screen.text, screen.keyboard)
-    else:
-        await say(update, context, screen.text, screen.keyboard)
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -270,18 +247,18 @@ async def show_chapter(update: Update, context: BotContext) -> str | int:
         if not await _allowed(context, unit.id):
             await refuse(update, context)
             return END
-        await _put(update, context, await _view_screen(context, unit.id, WEEK, 0), None)
+        await put(update, context, await _view_screen(context, unit.id, WEEK, 0), None)
         return SCREEN
     roots = await _roots(context)
     if not roots:
         await say(update, context, t._("No unit is in your care yet."))
         return END
     if len(roots) == 1 and not await orgtree.has_children(context.db, roots[0].id):
-        await _put(update, context, await _view_screen(context, roots[0].id, WEEK, 0), None)
+        await put(update, context, await _view_screen(context, roots[0].id, WEEK, 0), None)
     elif len(roots) == 1:
-        await _put(update, context, await _pick_screen(context, roots[0].id, 0), None)
+        await put(update, context, await _pick_screen(context, roots[0].id, 0), None)
     else:
-        await _put(update, context, await _pick_screen(context, 0, 0), None)
+        await put(update, context, await _pick_screen(context, 0, 0), None)
     return SCREEN
 
 
@@ -301,7 +278,7 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             return None
         if args[2] == "p" and last is not None:
             await query.answer()
-            await _put(update, context, await _pick_screen(context, number, last), message)
+            await put(update, context, await _pick_screen(context, number, last), message)
             return SCREEN
         if args[2] == "o":
             return await _choose(update, context, "n", {"node": number}, args[3], message)
@@ -311,7 +288,7 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             return None
         if args[3] == "p" and last is not None:
             await query.answer()
-            await _put(update, context, await _view_screen(context, number, args[2], last),
+            await put(update, context, await _view_screen(context, number, args[2], last),
                        message)
             return SCREEN
         if args[3] == "o":
@@ -416,7 +393,7 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
             if query is not None:
                 await query.answer()
             assert context.user_data is not None
-            _remember(context, **{**shown, "view": "c", "report": report.id})
+            remember(context, PREFIX, **{**shown, "view": "c", "report": report.id})
             context.user_data[PREFIX]["flag"] = report.id
             await say(update, context, t._(
                 "Why is this report doubtful? Type the reason in one message (up to {limit} "
@@ -428,7 +405,7 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
         return None
     if query is not None:
         await query.answer()
-    await _put(update, context, screen, message)
+    await put(update, context, screen, message)
     return SCREEN
 
 
@@ -465,7 +442,7 @@ async def reason_typed(update: Update, context: BotContext) -> str | int | None:
     note = (t._("⚠️ Marked as doubtful; she will be told in a moment.") if told
             else t._("⚠️ Marked as doubtful. She could not be told (she has stopped or blocked "
                      "the bot)."))
-    await _put(update, context, await _card_screen(context, fresh, note), None)
+    await put(update, context, await _card_screen(context, fresh, note), None)
     return SCREEN
 
 

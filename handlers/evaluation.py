@@ -22,11 +22,10 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, orgtree
@@ -35,7 +34,8 @@ from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
 from handlers.kit import answers
-from handlers.kit.replies import acknowledge, edit, erased_member, refuse, requires, say
+from handlers.kit.replies import acknowledge, erased_member, refuse, requires, say
+from handlers.kit.screens import Screen, put, remember
 from storage import campaigns, deliveries, units
 from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
 from storage.db import to_iso
@@ -81,15 +81,6 @@ NOTICE_TEXTS = {
                                  "recognised as a “5 không, 3 sạch” family this time. Thank you "
                                  "for taking part."),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """What one screen shows, and the choice a typed number answers."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None
-    choice: Choice
 
 
 # --- telling members -------------------------------------------------------------------------
@@ -161,7 +152,7 @@ async def _pick_screen(context: BotContext, year: int, node: int, page: int) -> 
     where = html.escape(await orgtree.unit_path(context.db, node)) if node else ""
     lines = [t._("<b>Evaluation {year}</b>", year=year),
              t._("Which chapter? Tap it or type its number."), where]
-    _remember(context, PICK, year=year, node=node, page=choice.page)
+    remember(context, PREFIX, view=PICK, year=year, node=node, page=choice.page)
     return Screen("\n".join(line for line in lines if line),
                   choice.keyboard(PREFIX, PICK, year, node), choice)
 
@@ -261,7 +252,7 @@ async def _list_screen(context: BotContext, unit_id: int, year: int, page: int,
         callback_data=callbacks.encode(PREFIX, LIST, unit_id, year, "o", a.key))]
         for i, a in enumerate(actions)]
     keyboard = members.keyboard(PREFIX, LIST, unit_id, year, extra_rows=extra)
-    _remember(context, LIST, unit=unit_id, year=year, page=members.page)
+    remember(context, PREFIX, view=LIST, unit=unit_id, year=year, page=members.page)
     return Screen("\n".join(lines), keyboard, Choice([*members.options, *actions]))
 
 
@@ -339,7 +330,7 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
                           "on the list.")]
     options.append(Option("back", t._("⬅ Back to the list")))
     choice = Choice(options, page_size=len(options))
-    _remember(context, CARD, unit=unit_id, year=year, page=page, member=member_id)
+    remember(context, PREFIX, view=CARD, unit=unit_id, year=year, page=page, member=member_id)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, CARD, unit_id, year, page, member_id),
                   choice)
 
@@ -361,7 +352,7 @@ async def _confirm_screen(context: BotContext, unit_id: int, year: int, key: str
                    unit=where, year=year)
     choice = Choice([Option("yes", t._("✅ Yes, go ahead")),
                      Option("no", t._("✖ No, back to the list"))])
-    _remember(context, CONFIRM, unit=unit_id, year=year, campaign=key)
+    remember(context, PREFIX, view=CONFIRM, unit=unit_id, year=year, campaign=key)
     return Screen(text, choice.keyboard(PREFIX, CONFIRM, unit_id, year, key), choice)
 
 
@@ -372,7 +363,7 @@ async def _send_screen(context: BotContext, unit_id: int, year: int) -> Screen:
     where = html.escape(await orgtree.unit_path(context.db, unit_id))
     if not items:
         choice = Choice([Option("no", t._("⬅ Back to the list"))])
-        _remember(context, SEND, unit=unit_id, year=year)
+        remember(context, PREFIX, view=SEND, unit=unit_id, year=year)
         return Screen(t._("Every result of {unit} for {year} has been sent; there is nothing new "
                           "to send.", unit=where, year=year),
                       choice.keyboard(PREFIX, SEND, unit_id, year), choice)
@@ -398,25 +389,8 @@ async def _send_screen(context: BotContext, unit_id: int, year: int) -> Screen:
                       "Once sent, it cannot be taken back.")]
     choice = Choice([Option("yes", t._("📨 Send")),
                      Option("no", t._("✖ Not now, back to the list"))])
-    _remember(context, SEND, unit=unit_id, year=year)
+    remember(context, PREFIX, view=SEND, unit=unit_id, year=year)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, SEND, unit_id, year), choice)
-
-
-def _remember(context: BotContext, view: str, **params: Any) -> None:
-    """The latest screen, so a typed number can answer it."""
-    assert context.user_data is not None
-    context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = {"view": view, **params}
-
-
-async def _put(update: Update, context: BotContext, screen: Screen | None,
-               message: Message | None) -> None:
-    if screen is None:
-        return
-    if message is not None:
-        await edit(message, screen.text, screen.keyboard)
-    else:
-        await say(update, context, screen.text, screen.keyboard)
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -456,16 +430,16 @@ async def evaluate(update: Update, context: BotContext) -> None:
         if unit is not None:
             await _open(update, context, unit, year, None)
             return
-    await _put(update, context, await _pick_screen(context, year, 0, 0), None)
+    await put(update, context, await _pick_screen(context, year, 0, 0), None)
 
 
 async def _open(update: Update, context: BotContext, unit: Unit, year: int,
                 message: Message | None) -> None:
     """A chapter's list, or (for a ward and the like) its chapters to choose from."""
     if await _selectable(context, unit):
-        await _put(update, context, await _list_screen(context, unit.id, year, 0), message)
+        await put(update, context, await _list_screen(context, unit.id, year, 0), message)
     else:
-        await _put(update, context, await _pick_screen(context, year, unit.id, 0), message)
+        await put(update, context, await _pick_screen(context, year, unit.id, 0), message)
 
 
 # --- presses and typed answers ---------------------------------------------------------------
@@ -530,7 +504,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
             return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
-        await _put(update, context, screen, None)
+        await put(update, context, screen, None)
         return True
     await _act(update, context, view, params, option.key, None)
     return True
@@ -576,7 +550,7 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         return
     if not key:  # a page button
         await acknowledge(update, context)
-        await _put(update, context, await _screen_for(context, view, p), message)
+        await put(update, context, await _screen_for(context, view, p), message)
         return
     if view == PICK:
         await _act_pick(update, context, p, key, message)
@@ -589,14 +563,14 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         if key == "yes":
             await _decide_all(update, context, p, message)
         else:
-            await _put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
+            await put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
                        message)
     elif view == SEND:
         if key == "yes":
             await _send_results(update, context, p, message)
         else:
             await acknowledge(update, context)
-            await _put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
+            await put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
                        message)
     else:
         await acknowledge(update, context, t._("This button is no longer active."))
@@ -612,7 +586,7 @@ async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key:
         up = parent.parent_id if parent else None
         if up is None or not await may_act_on_unit(context.db, principal, Role.CHAPTER_HEAD, up):
             up = 0
-        await _put(update, context, await _pick_screen(context, p["year"], up, 0), message)
+        await put(update, context, await _pick_screen(context, p["year"], up, 0), message)
         return
     unit = await units.get(context.db, _int(key) or 0)
     if unit is None or (p["node"] and unit.parent_id != p["node"]) or not await may_act_on_unit(
@@ -630,23 +604,23 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
     if key in ("alls", "allf"):
         await acknowledge(update, context)
         if await campaigns.is_closed(context.db, year, unit):
-            await _put(update, context, await _list_screen(context, unit, year, 0), message)
+            await put(update, context, await _list_screen(context, unit, year, 0), message)
             return
-        await _put(update, context, await _confirm_screen(context, unit, year, key[-1]), message)
+        await put(update, context, await _confirm_screen(context, unit, year, key[-1]), message)
     elif key == "send":
         await acknowledge(update, context)
-        await _put(update, context, await _send_screen(context, unit, year), message)
+        await put(update, context, await _send_screen(context, unit, year), message)
     elif key.startswith("y") and _int(key[1:]) is not None:
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
             await acknowledge(update, context, t._("This button is no longer active."))
             return
         await acknowledge(update, context)
-        await _put(update, context, await _list_screen(context, unit, other, 0), message)
+        await put(update, context, await _list_screen(context, unit, other, 0), message)
     elif key == "pick":
         await acknowledge(update, context)
         root = await _pick_root(context) or 0
-        await _put(update, context, await _pick_screen(context, year, root, 0), message)
+        await put(update, context, await _pick_screen(context, year, root, 0), message)
     else:
         screen = await _card_screen(context, unit, year, p.get("page", 0), _int(key) or 0)
         if screen is None:  # not (or no longer) registered in this chapter, or forged
@@ -654,7 +628,7 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
                                                    "{year}.", year=year))
             return
         await acknowledge(update, context)
-        await _put(update, context, screen, message)
+        await put(update, context, screen, message)
 
 
 async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key: str,
@@ -663,7 +637,7 @@ async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key:
     unit, year, page, member = p["unit"], p["year"], p["page"], p["member"]
     if key == "back":
         await acknowledge(update, context)
-        await _put(update, context, await _list_screen(context, unit, year, page), message)
+        await put(update, context, await _list_screen(context, unit, year, page), message)
         return
     rows = await campaigns.evaluation_rows(context.db, year, unit, member)
     if (key not in DECISIONS and key not in UNDO) or not rows:
@@ -683,7 +657,7 @@ async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key:
         except NotEligible:
             await acknowledge(update, context, t._("This household did not self-assess as meeting "
                                                    "every criterion, so it cannot be recognised."))
-    await _put(update, context, await _card_screen(context, unit, year, page, member), message)
+    await put(update, context, await _card_screen(context, unit, year, page, member), message)
 
 
 async def _decide_one(update: Update, context: BotContext, registration_id: int,
@@ -726,7 +700,7 @@ async def _decide_all(update: Update, context: BotContext, p: dict[str, Any],
                 if campaign == STANDARD else
                 t.n_("✅ {n} household recognised.", "✅ {n} households recognised.",
                      len(changed)))
-    await _put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
+    await put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
 
 
 async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
@@ -762,7 +736,7 @@ async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
             await deliveries.set_progress_message(context.db, broadcast_id, chat.id,
                                                   status.message_id)
         context.delivery.wake()
-    await _put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
+    await put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -38,7 +37,8 @@ from bot.validators import InvalidInput
 from handlers.kit import answers
 from handlers.kit.days import local_today
 from handlers.kit.flow import END, Flow
-from handlers.kit.replies import edit, refuse, requires, say
+from handlers.kit.replies import refuse, requires, say
+from handlers.kit.screens import Screen, put, remember
 from storage import deliveries, reminders
 from storage.db import to_iso
 from storage.reminders import ENVIRONMENT, HEADS_UP, SUMMARY, TEXT_MAX, Schedule
@@ -50,21 +50,6 @@ TEXTS_SHOWN = 15  # texts listed (and removable) on one screen
 LIST, CARD, DAY, TEXTS, UNIT, PAUSES = "l", "c", "d", "t", "u", "p"
 _DATE = re.compile(r"(\d{1,2})\s*[/.]\s*(\d{1,2})(?:\s*[/.]\s*(\d{4}))?")
 _RANGE = re.compile(r"\s*(?:–|—|-\s|\s-|đến|to)\s*")
-
-
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """What one screen shows, and the choice a typed number answers."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None
-    choice: Choice
-
-
-def _remember(context: BotContext, **params: Any) -> None:
-    assert context.user_data is not None
-    answers.ask(context, PREFIX)
-    context.user_data[PREFIX] = params
 
 
 def _shown(context: BotContext) -> dict[str, Any]:
@@ -178,7 +163,7 @@ async def _list_screen(context: BotContext, note: str | None = None) -> Screen:
         options.append(Option(str(item.id), f"{number}. {_title(context, item)}"))
     lines += ["", t._("Tap a schedule (or type its number) to see or change it.")]
     choice = Choice(options, page_size=max(1, len(options)))
-    _remember(context, view=LIST)
+    remember(context, PREFIX, view=LIST)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, LIST, 0, 0), choice)
 
 
@@ -230,7 +215,7 @@ async def _card_screen(context: BotContext, item: Schedule, note: str | None = N
         for run in runs:
             lines.append(await _run_line(context, run))
     choice = await _card_choice(context, item)
-    _remember(context, view=CARD, schedule=item.id)
+    remember(context, PREFIX, view=CARD, schedule=item.id)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, CARD, item.id, 0), choice)
 
 
@@ -265,7 +250,7 @@ def _day_choice(context: BotContext) -> Choice:
 async def _day_screen(context: BotContext, item: Schedule) -> Screen:
     t = context.t
     choice = _day_choice(context)
-    _remember(context, view=DAY, schedule=item.id)
+    remember(context, PREFIX, view=DAY, schedule=item.id)
     text = t._("On which day should “{title}” be sent? Tap it or type its number.",
                title=_title(context, item))
     return Screen(text, choice.keyboard(PREFIX, DAY, item.id, 0), choice)
@@ -300,7 +285,7 @@ async def _texts_screen(context: BotContext, item: Schedule, note: str | None = 
         lines += ["", f"<b>{await _unit_name(context, text.unit_id)}</b>:",
                   _preview(text.text_html)]
     choice = await _texts_choice(context, item)
-    _remember(context, view=TEXTS, schedule=item.id)
+    remember(context, PREFIX, view=TEXTS, schedule=item.id)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, TEXTS, item.id, 0), choice)
 
 
@@ -320,7 +305,7 @@ async def _unit_screen(context: BotContext, item: Schedule, node: int, page: int
         options.append(Option(f"{'i' if nested else 's'}{unit.id}", unit.name))
     options.append(Option("back", t._("⬅ Back")))
     choice = Choice(options, page=page).at_page(page)
-    _remember(context, view=UNIT, schedule=item.id, node=node, page=choice.page)
+    remember(context, PREFIX, view=UNIT, schedule=item.id, node=node, page=choice.page)
     text = t._("For which unit? Tap it or type its number.")
     return Screen(text, choice.keyboard(PREFIX, UNIT, item.id, node), choice)
 
@@ -344,16 +329,8 @@ async def _pauses_screen(context: BotContext, item: Schedule, note: str | None =
     lines += [f"• {_range_text(context, p.first_day, p.last_day)}" for p in pauses] or [
         t._("No pauses planned.")]
     choice = _pauses_choice(context, pauses)
-    _remember(context, view=PAUSES, schedule=item.id)
+    remember(context, PREFIX, view=PAUSES, schedule=item.id)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, PAUSES, item.id, 0), choice)
-
-
-async def _put(update: Update, context: BotContext, screen: Screen,
-               message: Message | None) -> None:
-    if message is not None:
-        await edit(message, screen.text, screen.keyboard)
-    else:
-        await say(update, context, screen.text, screen.keyboard)
 
 
 async def _screen(context: BotContext, view: str, item: Schedule | None, node: int = 0,
@@ -378,7 +355,7 @@ async def _screen(context: BotContext, view: str, item: Schedule | None, node: i
 @requires(Role.UNIT_ADMIN)
 async def show_reminders(update: Update, context: BotContext) -> str:
     """/reminders: the schedules."""
-    await _put(update, context, await _list_screen(context), None)
+    await put(update, context, await _list_screen(context), None)
     return SCREEN
 
 
@@ -405,7 +382,7 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             await _gone(update, context)
             return None
         await query.answer()
-        await _put(update, context, await _screen(context, view, item, node, int(args[4])),
+        await put(update, context, await _screen(context, view, item, node, int(args[4])),
                    message)
         return SCREEN
     return await _choose(update, context, view, item, node, args[4], message)
@@ -538,7 +515,7 @@ async def _choose(update: Update, context: BotContext, view: str, item: Schedule
         return None
     if query is not None:
         await query.answer()
-    await _put(update, context, screen, message)
+    await put(update, context, screen, message)
     return SCREEN
 
 
@@ -553,7 +530,7 @@ async def _ask(update: Update, context: BotContext, item: Schedule, state: str,
                question: str, **params: Any) -> str:
     if update.callback_query is not None:
         await update.callback_query.answer()
-    _remember(context, view=CARD, schedule=item.id, **params)
+    remember(context, PREFIX, view=CARD, schedule=item.id, **params)
     await say(update, context, question)
     return state
 
@@ -600,7 +577,7 @@ async def time_typed(update: Update, context: BotContext) -> str | int | None:
     assert update.effective_user is not None
     await reminders.set_when(context.db, item.id, weekday=item.weekday, local_time=value,
                              by=update.effective_user.id, at=to_iso(context.clock.now()))
-    await _put(update, context, await _changed(context, item.id), None)
+    await put(update, context, await _changed(context, item.id), None)
     return SCREEN
 
 
@@ -624,7 +601,7 @@ async def text_typed(update: Update, context: BotContext) -> str | int | None:
     assert update.effective_user is not None
     await reminders.set_text(context.db, item.id, unit_id, nfc(message.text_html or ""),
                              by=update.effective_user.id, at=to_iso(context.clock.now()))
-    await _put(update, context, await _texts_screen(context, item, t._(
+    await put(update, context, await _texts_screen(context, item, t._(
         "Saved: the text for {unit}.", unit=await _unit_name(context, unit_id))), None)
     return SCREEN
 
@@ -675,7 +652,7 @@ async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     assert update.effective_user is not None
     await reminders.add_pause(context.db, item.id, first.isoformat(), last.isoformat(),
                               by=update.effective_user.id, at=to_iso(context.clock.now()))
-    await _put(update, context, await _pauses_screen(context, item, t._(
+    await put(update, context, await _pauses_screen(context, item, t._(
         "Paused: {dates}.", dates=_range_text(context, first.isoformat(), last.isoformat()))),
         None)
     return SCREEN

@@ -11,10 +11,9 @@ Every screen is a Choice: a typed number works too.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks, orgtree
@@ -26,23 +25,15 @@ from bot.i18n import Translator
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRIC_BY_CODE, ActivityFigures, Figures, Row
 from handlers.kit import answers, menu, offers
-from handlers.kit.replies import acknowledge, edit, refuse, requires, say
+from handlers.kit.replies import acknowledge, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, principal_of, roots, scope_name
+from handlers.kit.screens import Screen, put, remember
 from storage.stats import ActivityCounts, UnitCounts
 
 PREFIX = "st"
 SUMMARY, TABLE, CRITERIA, PICK = "s", "t", "c", "p"
 PAGE_SIZE = 10
 TEXT_LIMIT = 4000  # Telegram allows 4096 characters
-
-
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """What one screen shows, and the choice a typed number answers."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None
-    choice: Choice
 
 
 # --- screens ---------------------------------------------------------------------------------
@@ -159,7 +150,7 @@ async def _summary_screen(context: BotContext, unit_id: int | None, year: int) -
     if len(await roots(context) or []) > 1:
         options.append(Option("pick", t._("🏢 My other units")))
     choice = Choice(options, page_size=len(options))
-    _remember(context, SUMMARY, unit=unit_id or 0, year=year)
+    remember(context, PREFIX, view=SUMMARY, unit=unit_id or 0, year=year)
     return Screen(fit(lines), choice.keyboard(PREFIX, SUMMARY, unit_id or 0, year), choice)
 
 
@@ -224,7 +215,7 @@ async def _table_screen(context: BotContext, unit_id: int | None, year: int, sor
         f"{first + i}. {a.label}",
         callback_data=callbacks.encode(PREFIX, TABLE, unit_id or 0, year, sort, "o", a.key))]
         for i, a in enumerate(actions)]
-    _remember(context, TABLE, unit=unit_id or 0, year=year, sort=sort, page=choice.page)
+    remember(context, PREFIX, view=TABLE, unit=unit_id or 0, year=year, sort=sort, page=choice.page)
     return Screen("\n".join(lines),
                   choice.keyboard(PREFIX, TABLE, unit_id or 0, year, sort, extra_rows=extra),
                   Choice([*choice.options, *actions]))
@@ -243,7 +234,7 @@ async def _criteria_screen(context: BotContext, unit_id: int | None, year: int) 
                  t, view, entries, k=context.settings.disclosure_k,
                  timezone=context.settings.timezone)]]
     choice = Choice([Option("back", t._("⬅ Back to the summary"))])
-    _remember(context, CRITERIA, unit=unit_id or 0, year=year)
+    remember(context, PREFIX, view=CRITERIA, unit=unit_id or 0, year=year)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, CRITERIA, unit_id or 0, year),
                   choice)
 
@@ -253,24 +244,9 @@ async def _pick_screen(context: BotContext, year: int) -> Screen:
     found = [u for u in [await orgtree.get(context.db, i) for i in await roots(context) or []]
              if u is not None]
     choice = Choice([Option(str(u.id), u.name) for u in found], page_size=max(1, len(found)))
-    _remember(context, PICK, unit=0, year=year)
+    remember(context, PREFIX, view=PICK, unit=0, year=year)
     return Screen(t._("📊 <b>Statistics {year}</b>\nWhich unit? Tap it or type its number.",
                       year=year), choice.keyboard(PREFIX, PICK, 0, year), choice)
-
-
-def _remember(context: BotContext, view: str, **params: Any) -> None:
-    """The latest screen, so a typed number can answer it."""
-    assert context.user_data is not None
-    context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = {"view": view, **params}
-
-
-async def _put(update: Update, context: BotContext, screen: Screen,
-               message: Message | None) -> None:
-    if message is not None:
-        await edit(message, screen.text, screen.keyboard)
-    else:
-        await say(update, context, screen.text, screen.keyboard)
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -284,9 +260,9 @@ async def stats_command(update: Update, context: BotContext) -> None:
         return
     found = await roots(context)
     if not context.args and found is not None and len(found) > 1:
-        await _put(update, context, await _pick_screen(context, scope.year), None)
+        await put(update, context, await _pick_screen(context, scope.year), None)
         return
-    await _put(update, context, await _summary_screen(context, scope.unit_id, scope.year), None)
+    await put(update, context, await _summary_screen(context, scope.unit_id, scope.year), None)
 
 
 # --- presses and typed answers ---------------------------------------------------------------
@@ -350,7 +326,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
             return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
-        await _put(update, context, screen, None)
+        await put(update, context, screen, None)
         return True
     await _act(update, context, view, params, option.key, None)
     return True
@@ -392,14 +368,14 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
     unit, year = p["unit"] or None, p["year"]
     if not key:  # a page button
         await acknowledge(update, context)
-        await _put(update, context, await _screen_for(context, view, p), message)
+        await put(update, context, await _screen_for(context, view, p), message)
         return
     if view == PICK:
         await _open_unit(update, context, _int(key), year, message,
                          among=await roots(context) or [])
     elif view == TABLE and key.startswith("s") and key[1:] in figures_of.SORTS:
         await acknowledge(update, context)
-        await _put(update, context, await _table_screen(context, unit, year, key[1:], 0),
+        await put(update, context, await _table_screen(context, unit, year, key[1:], 0),
                    message)
     elif view == TABLE and key != "back":
         kids = [u.id for u in await orgtree.children(context.db, unit)]
@@ -421,7 +397,7 @@ async def _open_unit(update: Update, context: BotContext, unit_id: int | None, y
         await refuse(update, context)
         return
     await acknowledge(update, context)
-    await _put(update, context, await _summary_screen(context, unit_id, year), message)
+    await put(update, context, await _summary_screen(context, unit_id, year), message)
 
 
 async def _summary_action(update: Update, context: BotContext, unit: int | None, year: int,
@@ -432,7 +408,7 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
             await refuse(update, context)
             return
         await acknowledge(update, context)
-        await _put(update, context, await _summary_screen(context, up, year), message)  # type: ignore[arg-type]
+        await put(update, context, await _summary_screen(context, up, year), message)  # type: ignore[arg-type]
         return
     if key.startswith("y"):
         other = _int(key[1:]) or 0
@@ -440,7 +416,7 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
             await acknowledge(update, context, context.t._("This button is no longer active."))
             return
         await acknowledge(update, context)
-        await _put(update, context, await _summary_screen(context, unit, other), message)
+        await put(update, context, await _summary_screen(context, unit, other), message)
         return
     await acknowledge(update, context)
     if key == "kids":
@@ -454,7 +430,7 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
         return
     else:  # back
         screen = await _summary_screen(context, unit, year)
-    await _put(update, context, screen, message)
+    await put(update, context, screen, message)
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
