@@ -29,6 +29,7 @@ from bot.i18n import N_, Translator
 from bot.permissions import Principal, Role, may_act_on_unit
 from handlers.kit.flow import END, Flow
 from handlers.kit.replies import (
+    STALE,
     answer_stale,
     draft_press,
     move_in_tree,
@@ -511,7 +512,7 @@ async def list_pressed(update: Update, context: BotContext) -> None:
     data = callbacks.decode(query.data)
     t = context.t
     if data is None or not (data.arg(1) or "").isdigit() or data.arg(0) not in ("p", "x"):
-        await query.answer(t._("This button is no longer active."), show_alert=True)
+        await query.answer(t._(STALE), show_alert=True)
         return
     number = int(data.arg(1) or 0)
     if data.arg(0) == "p":

@@ -34,7 +34,7 @@ from bot.permissions import Role, may_act_on_unit
 from handlers.kit import answers, outbox
 from handlers.kit.days import activity_label, day_text, local_today, quantity_text
 from handlers.kit.flow import END, Flow
-from handlers.kit.replies import edit, refuse, requires, say
+from handlers.kit.replies import STALE, edit, refuse, requires, say
 from handlers.kit.screens import Screen, put, remember
 from storage import activities, members, units
 from storage.activities import FLAG_REASON_MAX, Report
@@ -296,7 +296,7 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
                                  args[4], message)
     if len(args) == 4 and args[0] == "c" and number is not None and args[2] == "o":
         return await _choose(update, context, "c", {"report": number}, args[3], message)
-    await query.answer(context.t._("This button is no longer active."), show_alert=True)
+    await query.answer(context.t._(STALE), show_alert=True)
     return None
 
 
@@ -410,7 +410,7 @@ async def _choose(update: Update, context: BotContext, view: str, params: dict[s
 
 
 async def _gone(update: Update, context: BotContext, text: str | None = None) -> None:
-    text = text or context.t._("This button is no longer active.")
+    text = text or context.t._(STALE)
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     else:
@@ -488,14 +488,14 @@ async def summary_pressed(update: Update, context: BotContext) -> None:
     unit_id = answers.int_arg(data.arg(0)) if data else None
     page = answers.int_arg(data.arg(2)) if data else None
     if data is None or day is None or unit_id is None or page is None:
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     if not await _allowed(context, unit_id):
         await refuse(update, context)
         return
     summary = await schedule.chapter_summary(context.db, unit_id, day)
     if summary is None:
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     await query.answer()
     others = []

@@ -34,7 +34,7 @@ from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
 from handlers.kit import answers
-from handlers.kit.replies import acknowledge, erased_member, refuse, requires, say
+from handlers.kit.replies import STALE, acknowledge, erased_member, refuse, requires, say
 from handlers.kit.screens import Screen, put, remember
 from storage import campaigns, deliveries, units
 from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
@@ -477,7 +477,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     data = callbacks.decode(query.data)
     parsed = _params(data) if data else None
     if parsed is None:
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     view, params, kind, key = parsed
     message = query.message if isinstance(query.message, Message) else None
@@ -530,7 +530,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     assert principal is not None
     year = p.get("year", 0)
     if not FIRST_YEAR <= year <= context.this_year:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return False
     unit = p.get("node") if view == PICK else p.get("unit")
     if unit == 0 and view == PICK:
@@ -573,7 +573,7 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
             await put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
                        message)
     else:
-        await acknowledge(update, context, t._("This button is no longer active."))
+        await acknowledge(update, context, t._(STALE))
 
 
 async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key: str,
@@ -613,7 +613,7 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
     elif key.startswith("y") and _int(key[1:]) is not None:
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
-            await acknowledge(update, context, t._("This button is no longer active."))
+            await acknowledge(update, context, t._(STALE))
             return
         await acknowledge(update, context)
         await put(update, context, await _list_screen(context, unit, other, 0), message)
@@ -647,7 +647,7 @@ async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key:
     campaign = UNDO[key] if key in UNDO else DECISIONS[key][0]
     reg = rows[0].standard if campaign == STANDARD else rows[0].family
     if reg is None:
-        await acknowledge(update, context, t._("This button is no longer active."))
+        await acknowledge(update, context, t._(STALE))
     else:
         try:
             await _decide_one(update, context, reg.id, key)

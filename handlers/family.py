@@ -29,7 +29,7 @@ from bot.catalog import CriteriaSet
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from handlers.kit import answers, menu
-from handlers.kit.replies import edit, member_with_chapter, retire_buttons, say
+from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
 from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -229,7 +229,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     data = callbacks.decode(query.data)
     if (data is None or not (data.arg(0) or "").isdigit() or data.arg(2) != "o"
             or data.arg(1) not in (INTRO, CHECKLIST, STATUS, CONSENT)):
-        await query.answer(t._("This button is no longer active."), show_alert=True)
+        await query.answer(t._(STALE), show_alert=True)
         return
     if int(data.arg(0) or 0) != context.this_year:
         await query.answer(t._("This button is from {year}. Send /family for this year.",
@@ -275,7 +275,7 @@ async def _act(update: Update, context: BotContext, member: Member, view: str, k
     option = _choice(context, view, reg, closed, answers).by_key(key)
     if option is None:  # decided or closed meanwhile, an old view, or forged
         if query is not None:
-            await query.answer(t._("This button is no longer active."))
+            await query.answer(t._(STALE))
         await _show(update, context, member, STATUS, message=message)
         return
     if query is not None:

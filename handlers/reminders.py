@@ -37,7 +37,7 @@ from bot.validators import InvalidInput
 from handlers.kit import answers
 from handlers.kit.days import local_today
 from handlers.kit.flow import END, Flow
-from handlers.kit.replies import refuse, requires, say
+from handlers.kit.replies import STALE, refuse, requires, say
 from handlers.kit.screens import Screen, put, remember
 from storage import deliveries, reminders
 from storage.db import to_iso
@@ -546,7 +546,7 @@ async def _ask_text(update: Update, context: BotContext, item: Schedule,
 
 
 async def _gone(update: Update, context: BotContext) -> None:
-    text = context.t._("This button is no longer active.")
+    text = context.t._(STALE)
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     else:

@@ -26,7 +26,7 @@ from bot.permissions import Role, load_principal
 from bot.validators import InvalidInput, display_phone, normalise_phone
 from handlers.kit import answers, menu, outbox
 from handlers.kit.outbox import stop_lost_notices
-from handlers.kit.replies import acknowledge, refuse, requires, say, show
+from handlers.kit.replies import STALE, acknowledge, refuse, requires, say, show
 from handlers.kit.scope import ROLE_LABELS, admin_roots, escaped_path, may_see
 from storage import admin, units
 from storage.admin import MemberBrief
@@ -178,8 +178,7 @@ async def grant_pressed(update: Update, context: BotContext) -> None:
     draft = (context.user_data or {}).get(GRANT) or {}
     if (data is None or len(data.args) != 4 or data.arg(0) != draft.get("nonce")
             or data.arg(1) != draft.get("step") or data.arg(2) not in ("o", "p")):
-        await query.answer(context.t._("This button is no longer active. Please use the latest "
-                                       "message."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
     if data.arg(2) == "p":
@@ -201,8 +200,7 @@ async def _grant_step(update: Update, context: BotContext, key: str,
     choice = await _choice_for(context, step)
     option = choice.by_key(key) if choice is not None else None
     if option is None:
-        await acknowledge(update, context, t._("This button is no longer active. Please use the "
-                                               "latest message."))
+        await acknowledge(update, context, t._(STALE))
         return
     await acknowledge(update, context)
     if step == "pick":

@@ -20,7 +20,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import nfc
 from handlers.kit import answers, menu
-from handlers.kit.replies import answer_stale, edit, member_with_chapter, retire_buttons, say
+from handlers.kit.replies import STALE, answer_stale, edit, member_with_chapter, retire_buttons, say
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -216,7 +216,7 @@ async def _act(update: Update, context: BotContext, member: Member, key: str,
     option = _choice(context, reg, closed).by_key(key)
     if option is None:  # not offered now: registered meanwhile, decided, closed, or forged
         if query is not None:
-            await query.answer(t._("This button is no longer active."))
+            await query.answer(t._(STALE))
         await _show(update, context, member, message=message)
         return
     if query is not None:

@@ -25,7 +25,7 @@ from bot.i18n import Translator
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRIC_BY_CODE, ActivityFigures, Figures, Row
 from handlers.kit import answers, menu, offers
-from handlers.kit.replies import acknowledge, refuse, requires, say
+from handlers.kit.replies import STALE, acknowledge, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, principal_of, roots, scope_name
 from handlers.kit.screens import Screen, put, remember
 from storage.stats import ActivityCounts, UnitCounts
@@ -299,7 +299,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     data = callbacks.decode(query.data)
     parsed = _params(data) if data else None
     if parsed is None:
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     view, params, kind, key = parsed
     message = query.message if isinstance(query.message, Message) else None
@@ -346,13 +346,13 @@ async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Scre
 async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
     """The unit is in her scope (0: everything, super-admins only) and the year is valid."""
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return False
     if view == PICK:
         return True
     unit = p.get("unit", 0)
     if unit and await orgtree.get(context.db, unit) is None:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return False
     if not await may_see(context, unit or None):
         await refuse(update, context)
@@ -384,14 +384,14 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
             key.startswith("y") and _int(key[1:]) is not None):
         await _summary_action(update, context, unit, year, key, message)
     else:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
 
 
 async def _open_unit(update: Update, context: BotContext, unit_id: int | None, year: int,
                      message: Message | None, *, among: list[int]) -> None:
     """Drill into a unit offered on the screen (checked again: forged ids are refused)."""
     if unit_id is None or unit_id not in among:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return
     if not await may_see(context, unit_id):
         await refuse(update, context)
@@ -413,7 +413,7 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
     if key.startswith("y"):
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
-            await acknowledge(update, context, context.t._("This button is no longer active."))
+            await acknowledge(update, context, context.t._(STALE))
             return
         await acknowledge(update, context)
         await put(update, context, await _summary_screen(context, unit, other), message)

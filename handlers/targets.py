@@ -22,7 +22,7 @@ from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRICS
 from bot.target_import import COUNT_MAX, parse_value
 from handlers.kit import answers
-from handlers.kit.replies import acknowledge, refuse, requires, say
+from handlers.kit.replies import STALE, acknowledge, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, scope_name
 from handlers.kit.screens import Screen, put, remember
 from storage import targets
@@ -116,7 +116,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     if (len(args) != 5 or args[0] not in (LIST, KIDS) or _int(args[1]) is None
             or _int(args[2]) is None or args[3] not in ("o", "p")
             or (args[3] == "p" and _int(args[4]) is None)):
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     params = {"unit": _int(args[1]), "year": _int(args[2])}
     key = args[4]
@@ -152,11 +152,11 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
 
 async def _allowed(update: Update, context: BotContext, p: dict[str, Any]) -> bool:
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year + 1:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return False
     unit = p.get("unit") or None
     if unit is not None and await orgtree.get(context.db, unit) is None:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return False
     if not await may_see(context, unit, Role.UNIT_ADMIN):
         await refuse(update, context)
@@ -178,7 +178,7 @@ async def _act_kids(update: Update, context: BotContext, *, unit: int | None, ye
     kids = [u.id for u in await orgtree.children(context.db, unit)]
     child = _int(key)
     if child not in kids:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return
     if not await may_see(context, child, Role.UNIT_ADMIN):
         await refuse(update, context)
@@ -211,7 +211,7 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
     elif key.startswith("y") and _int(key[1:]) is not None:
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year + 1:
-            await acknowledge(update, context, t._("This button is no longer active."))
+            await acknowledge(update, context, t._(STALE))
             return
         await acknowledge(update, context)
         await put(update, context, await _list_screen(context, unit, other), message)
@@ -220,7 +220,7 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         await acknowledge(update, context)
         await _ask_value(update, context, unit, year, METRICS[_int(key[1:]) or 0].code)
     else:
-        await acknowledge(update, context, t._("This button is no longer active."))
+        await acknowledge(update, context, t._(STALE))
 
 
 async def _ask_value(update: Update, context: BotContext, unit: int | None, year: int,

@@ -23,7 +23,7 @@ from bot.i18n import N_, Translator, nfc, translator
 from bot.permissions import Role
 from handlers.kit import answers, outbox
 from handlers.kit.outbox import stop_lost_notices
-from handlers.kit.replies import refuse, requires, say, show
+from handlers.kit.replies import STALE, refuse, requires, say, show
 from handlers.kit.scope import escaped_path, may_see
 from storage import admin, units
 from storage.admin import ChangeRefused
@@ -201,8 +201,7 @@ async def unit_pressed(update: Update, context: BotContext) -> None:
     op = (context.user_data or {}).get(UNIT) or {}
     if (data is None or data.arg(0) != op.get("nonce") or data.arg(1) != "o"
             or data.arg(2) not in ("yes", "no")):
-        await query.answer(context.t._("This button is no longer active. Please use the latest "
-                                       "message."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None

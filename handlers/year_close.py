@@ -20,7 +20,7 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.permissions import Role
 from handlers.kit import answers
-from handlers.kit.replies import acknowledge, edit, refuse, requires, say
+from handlers.kit.replies import STALE, acknowledge, edit, refuse, requires, say
 from handlers.kit.scope import may_see, scope_name
 from storage import campaigns, units
 from storage.db import to_iso
@@ -118,7 +118,7 @@ async def close_pressed(update: Update, context: BotContext) -> None:
                   else (None, None))
     if data is None or year is None or unit is None or data.arg(2) != "o" or data.arg(3) not in (
             "yes", "no"):
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
     await _close(update, context, year, unit or None, data.arg(3) == "yes", message)
