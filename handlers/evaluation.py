@@ -33,9 +33,8 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
-from handlers.kit import answers
 from handlers.kit.replies import STALE, acknowledge, erased_member, refuse, requires, say
-from handlers.kit.screens import Screen, put, remember
+from handlers.kit.screens import Screen, Views, put, remember
 from storage import campaigns, deliveries, units
 from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
 from storage.db import to_iso
@@ -449,67 +448,6 @@ def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
-def _params(data: callbacks.CallbackData) -> tuple[str, dict[str, int | str], str, str] | None:
-    """(view, params, 'o' or 'p', key) from a press, or None if it is not one of ours."""
-    view, args = data.arg(0), data.args[1:]
-    shapes = {PICK: ("year", "node"), LIST: ("unit", "year"),
-              CARD: ("unit", "year", "page", "member"), CONFIRM: ("unit", "year", "campaign"),
-              SEND: ("unit", "year")}
-    if view not in shapes or len(args) != len(shapes[view]) + 2:
-        return None
-    params: dict[str, int | str] = {}
-    for name, raw in zip(shapes[view], args, strict=False):
-        value = raw if name == "campaign" else _int(raw)
-        if value is None or (name == "campaign" and raw not in CAMPAIGN_KEYS):
-            return None
-        params[name] = value
-    kind, key = args[-2], args[-1]
-    if kind not in ("o", "p") or (kind == "p" and _int(key) is None):
-        return None
-    return view, params, kind, key
-
-
-@requires(Role.CHAPTER_HEAD)
-async def pressed(update: Update, context: BotContext) -> None:
-    """Any evaluation button; permission and freshness are checked before anything else."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    parsed = _params(data) if data else None
-    if parsed is None:
-        await query.answer(context.t._(STALE), show_alert=True)
-        return
-    view, params, kind, key = parsed
-    message = query.message if isinstance(query.message, Message) else None
-    if kind == "p":
-        params["page"] = int(key)
-        key = ""
-    await _act(update, context, view, params, key, message)
-
-
-async def typed(update: Update, context: BotContext, text: str) -> bool:
-    """A typed number answering the latest evaluation screen."""
-    principal = context.principal
-    shown = (context.user_data or {}).get(PREFIX) or {}
-    if principal is None or not principal.at_least(Role.CHAPTER_HEAD) or "view" not in shown:
-        return False
-    view = shown["view"]
-    params = {k: v for k, v in shown.items() if k != "view"}
-    if not await _allowed(update, context, view, params):  # her role may have changed
-        return True
-    screen = await _screen_for(context, view, params)
-    option = screen.choice.resolve(text) if screen is not None else None
-    if option is None:
-        if answers.a_number(text):
-            return False  # the router answers with the options
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        await put(update, context, screen, None)
-        return True
-    await _act(update, context, view, params, option.key, None)
-    return True
-
-
 async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
     if view == PICK:
         return await _pick_screen(context, p["year"], p["node"], p.get("page", 0))
@@ -740,23 +678,23 @@ async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-async def _options(context: BotContext) -> Choice | None:
-    """The options of the latest screen shown (after `typed` checked she may see it)."""
-    principal = context.principal
-    shown = (context.user_data or {}).get(PREFIX) or {}
-    if principal is None or not principal.at_least(Role.CHAPTER_HEAD) or "view" not in shown:
-        return None
-    screen = await _screen_for(context, shown["view"],
-                               {k: v for k, v in shown.items() if k != "view"})
-    return screen.choice if screen is not None else None
-
-
-answers.register(PREFIX, typed, options=_options)
+VIEWS = Views(
+    prefix=PREFIX,
+    role=Role.CHAPTER_HEAD,
+    shapes={PICK: ("year", "node"), LIST: ("unit", "year"),
+            CARD: ("unit", "year", "page", "member"), CONFIRM: ("unit", "year", "campaign"),
+            SEND: ("unit", "year")},
+    words={"campaign": frozenset(CAMPAIGN_KEYS)},
+    render=_screen_for,
+    allowed=_allowed,
+    act=_act,
+)
+VIEWS.register()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
         CommandHandler("evaluate", evaluate, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
+        CallbackQueryHandler(VIEWS.pressed, pattern=callbacks.pattern(PREFIX)),
     ]

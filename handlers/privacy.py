@@ -115,7 +115,7 @@ class ConsentGate(BaseHandler[Update, BotContext, None]):
         super().__init__(self._intercept)
         self.pending: dict[int, str] = {}  # Telegram user id → purpose to ask about
 
-    async def load(self, application: Application) -> None:  # type: ignore[type-arg]
+    async def load(self, application: Application) -> None:
         """Find, once at start, the members who agreed to an older version of a text."""
         db = application.bot_data.db
         self.pending = {}
@@ -165,7 +165,7 @@ class ConsentGate(BaseHandler[Update, BotContext, None]):
         raise ApplicationHandlerStop
 
 
-def gate(application: Application) -> ConsentGate | None:  # type: ignore[type-arg]
+def gate(application: Application) -> ConsentGate | None:
     """This application's consent gate."""
     for handlers in application.handlers.values():
         for handler in handlers:
@@ -174,7 +174,7 @@ def gate(application: Application) -> ConsentGate | None:  # type: ignore[type-a
     return None
 
 
-async def load_consent_state(application: Application) -> None:  # type: ignore[type-arg]
+async def load_consent_state(application: Application) -> None:
     """At start (post_init): who has to be asked again."""
     found = gate(application)
     if found is not None:

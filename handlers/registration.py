@@ -90,7 +90,7 @@ def _at(context: BotContext, step: str) -> None:
     answers.ask(context, PREFIX)
 
 
-def _step(context: BotContext) -> None:
+def _step(context: BotContext) -> str | None:
     """The step the flow waits at (None: no registration is running)."""
     return ((context.user_data or {}).get("reg") or {}).get("step")
 
@@ -138,7 +138,7 @@ async def _ask_consent(update: Update, context: BotContext) -> None:
     _at(context, CONSENT)
 
 
-def _consent_screen(context: BotContext) -> None:
+def _consent_screen(context: BotContext) -> str:
     """The short layer of the notice: the consent text, who is responsible, the full notice."""
     t = context.t
     return t._(membership_consent.CONSENT_TEXT) + "\n\n" + t._(

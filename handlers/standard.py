@@ -40,7 +40,8 @@ async def _view(
     """The intro (not registered) or her status, with the choice that fits, for `year`."""
     t = context.t
     reg = await campaigns.registration(context.db, STANDARD, member.id, year)
-    closed = await campaigns.is_closed(context.db, year, reg.unit_id if reg else member.unit_id)
+    closed = await campaigns.is_closed(context.db, year,
+                                       (reg.unit_id if reg else member.unit_id) or 0)
     lines = [t._("<b>Women's standard {year}</b>", year=year)]
     if note:
         lines += [note, ""]
@@ -191,7 +192,8 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
         await _show(update, context, member, note=context.t._("A new year has begun."))
         return True
     reg = await campaigns.registration(context.db, STANDARD, member.id, year)
-    closed = await campaigns.is_closed(context.db, year, reg.unit_id if reg else member.unit_id)
+    closed = await campaigns.is_closed(context.db, year,
+                                       (reg.unit_id if reg else member.unit_id) or 0)
     option = _choice(context, reg, closed).resolve(text)
     if option is None:
         if answers.a_number(text):
@@ -212,7 +214,8 @@ async def _act(update: Update, context: BotContext, member: Member, key: str,
     year = context.this_year
     assert member.unit_id is not None
     reg = await campaigns.registration(context.db, STANDARD, member.id, year)
-    closed = await campaigns.is_closed(context.db, year, reg.unit_id if reg else member.unit_id)
+    closed = await campaigns.is_closed(context.db, year,
+                                       (reg.unit_id if reg else member.unit_id) or 0)
     option = _choice(context, reg, closed).by_key(key)
     if option is None:  # not offered now: registered meanwhile, decided, closed, or forged
         if query is not None:

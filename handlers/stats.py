@@ -24,10 +24,10 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRIC_BY_CODE, ActivityFigures, Figures, Row
-from handlers.kit import answers, menu, offers
-from handlers.kit.replies import STALE, acknowledge, refuse, requires, say
+from handlers.kit import menu, offers
+from handlers.kit.replies import STALE, acknowledge, refuse, requires
 from handlers.kit.scope import may_see, parse_scope, principal_of, roots, scope_name
-from handlers.kit.screens import Screen, put, remember
+from handlers.kit.screens import Screen, Views, put, remember
 from storage.stats import ActivityCounts, UnitCounts
 
 PREFIX = "st"
@@ -272,66 +272,6 @@ def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
-def _params(data: callbacks.CallbackData) -> tuple[str, dict[str, Any], str, str] | None:
-    """(view, params, 'o' or 'p', key) from a press, or None if it is not one of ours."""
-    view, args = data.arg(0), data.args[1:]
-    shapes = {SUMMARY: ("unit", "year"), TABLE: ("unit", "year", "sort"),
-              CRITERIA: ("unit", "year"), PICK: ("unit", "year")}
-    if view not in shapes or len(args) != len(shapes[view]) + 2:
-        return None
-    params: dict[str, Any] = {}
-    for name, raw in zip(shapes[view], args, strict=False):
-        value: Any = raw if name == "sort" else _int(raw)
-        if value is None or (name == "sort" and raw not in figures_of.SORTS):
-            return None
-        params[name] = value
-    kind, key = args[-2], args[-1]
-    if kind not in ("o", "p") or (kind == "p" and _int(key) is None):
-        return None
-    return view, params, kind, key
-
-
-@requires(Role.CHAPTER_HEAD)
-async def pressed(update: Update, context: BotContext) -> None:
-    """Any statistics button; the unit and year are checked before anything else."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    parsed = _params(data) if data else None
-    if parsed is None:
-        await query.answer(context.t._(STALE), show_alert=True)
-        return
-    view, params, kind, key = parsed
-    message = query.message if isinstance(query.message, Message) else None
-    if kind == "p":
-        params["page"] = int(key)
-        key = ""
-    await _act(update, context, view, params, key, message)
-
-
-async def typed(update: Update, context: BotContext, text: str) -> bool:
-    """A typed number answering the latest statistics screen."""
-    principal = context.principal
-    shown = (context.user_data or {}).get(PREFIX) or {}
-    if principal is None or not principal.at_least(Role.CHAPTER_HEAD) or "view" not in shown:
-        return False
-    view = shown["view"]
-    params = {k: v for k, v in shown.items() if k != "view"}
-    if not await _allowed(update, context, view, params):
-        return True
-    screen = await _screen_for(context, view, params)
-    option = screen.choice.resolve(text)
-    if option is None:
-        if answers.a_number(text):
-            return False  # the router answers with the options
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        await put(update, context, screen, None)
-        return True
-    await _act(update, context, view, params, option.key, None)
-    return True
-
-
 async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen:
     unit = p["unit"] or None
     if view == TABLE:
@@ -408,7 +348,7 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
             await refuse(update, context)
             return
         await acknowledge(update, context)
-        await put(update, context, await _summary_screen(context, up, year), message)  # type: ignore[arg-type]
+        await put(update, context, await _summary_screen(context, up, year), message)
         return
     if key.startswith("y"):
         other = _int(key[1:]) or 0
@@ -434,18 +374,17 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-async def _options(context: BotContext) -> Choice | None:
-    """The options of the latest screen shown (after `typed` checked she may see it)."""
-    principal = context.principal
-    shown = (context.user_data or {}).get(PREFIX) or {}
-    if principal is None or not principal.at_least(Role.CHAPTER_HEAD) or "view" not in shown:
-        return None
-    screen = await _screen_for(context, shown["view"],
-                               {k: v for k, v in shown.items() if k != "view"})
-    return screen.choice if screen is not None else None
-
-
-answers.register(PREFIX, typed, options=_options)
+VIEWS = Views(
+    prefix=PREFIX,
+    role=Role.CHAPTER_HEAD,
+    shapes={SUMMARY: ("unit", "year"), TABLE: ("unit", "year", "sort"),
+            CRITERIA: ("unit", "year"), PICK: ("unit", "year")},
+    words={"sort": frozenset(figures_of.SORTS)},
+    render=_screen_for,
+    allowed=_allowed,
+    act=_act,
+)
+VIEWS.register()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
@@ -453,5 +392,5 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("stats", stats_command, filters.ChatType.PRIVATE),
         MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.STATS), stats_command),
-        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
+        CallbackQueryHandler(VIEWS.pressed, pattern=callbacks.pattern(PREFIX)),
     ]
