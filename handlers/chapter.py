@@ -322,90 +322,113 @@ async def typed(update: Update, context: BotContext) -> str | int | None:
     return await _choose(update, context, view or "", shown, option.key, None)
 
 
-async def _choose(update: Update, context: BotContext, view: str, params: dict[str, Any],
-                  key: str, message: Message | None) -> str | int | None:
-    """Carry out one option of a screen (a press or a typed number)."""
-    t = context.t
-    query = update.callback_query
-    if view == "n":
-        if key == "up":
-            unit = await orgtree.get(context.db, params.get("node") or 0)
-            parent = unit.parent_id if unit else None
-            roots = {u.id for u in await _roots(context)}
-            node = 0 if unit is None or unit.id in roots or parent is None else parent
-            screen = await _pick_screen(context, node, 0)
-        elif key[:1] in ("i", "v") and answers.int_arg(key[1:]) is not None:
-            unit_id = int(key[1:])
-            if not await _allowed(context, unit_id):
-                await refuse(update, context)
-                return None
-            screen = (await _pick_screen(context, unit_id, 0) if key[0] == "i"
-                      else await _view_screen(context, unit_id, WEEK, 0))
-        else:
-            await _gone(update, context)
-            return None
-    elif view == "v":
-        unit_id = params.get("unit", 0)
-        if key in (WEEK, MONTH):
-            screen = await _view_screen(context, unit_id, key, 0)
-        elif key == "pick":
-            screen = await _pick_screen(context, 0, 0)
-        elif key.startswith("r") and answers.int_arg(key[1:]) is not None:
-            report = await activities.get(context.db, int(key[1:]))
-            if report is None or not await _allowed(context, report.unit_id):
-                await _gone(update, context)
-                return None
-            screen = await _card_screen(context, report)
-        else:
-            await _gone(update, context)
-            return None
-    elif view == "c":
-        report = await activities.get(context.db, params.get("report", 0))
-        if report is None:
-            await _gone(update, context)
-            return None
-        if not await _allowed(context, report.unit_id):
+Chosen = Screen | str | int | None
+"""A screen to show, or the step to go to (the press handled already), or None (answered)."""
+
+
+async def _choose_node(update: Update, context: BotContext, params: dict[str, Any],
+                       key: str) -> Chosen:
+    """The unit chooser: up a level, into a unit, or a unit's reports."""
+    if key == "up":
+        unit = await orgtree.get(context.db, params.get("node") or 0)
+        parent = unit.parent_id if unit else None
+        roots = {u.id for u in await _roots(context)}
+        node = 0 if unit is None or unit.id in roots or parent is None else parent
+        return await _pick_screen(context, node, 0)
+    elif key[:1] in ("i", "v") and answers.int_arg(key[1:]) is not None:
+        unit_id = int(key[1:])
+        if not await _allowed(context, unit_id):
             await refuse(update, context)
             return None
-        if _card_choice(context, report).by_key(key) is None:
-            await _gone(update, context)
-            return None
-        shown = _shown(context)
-        if key == "back":
-            screen = await _view_screen(context, shown.get("unit", report.unit_id),
-                                        shown.get("period", WEEK), shown.get("page", 0))
-        elif key == "photo":
-            assert update.effective_chat is not None and report.photo_file_id is not None
-            try:
-                await context.bot.send_photo(update.effective_chat.id, report.photo_file_id)
-            except BadRequest:
-                await _gone(update, context, t._("The photo can no longer be shown."))
-                return None
-            if query is not None:
-                await query.answer()
-            return SCREEN
-        elif key == "unflag":
-            await activities.unflag(context.db, report.id)
-            fresh = await activities.get(context.db, report.id)
-            assert fresh is not None
-            screen = await _card_screen(context, fresh, t._("✅ The doubt mark is removed."))
-        else:  # flag: ask for the reason
-            if query is not None:
-                await query.answer()
-            assert context.user_data is not None
-            remember(context, PREFIX, **{**shown, "view": "c", "report": report.id})
-            context.user_data[PREFIX]["flag"] = report.id
-            await say(update, context, t._(
-                "Why is this report doubtful? Type the reason in one message (up to {limit} "
-                "characters); it is shown to the member. /cancel keeps the report as it is.",
-                limit=FLAG_REASON_MAX))
-            return REASON
+        return (await _pick_screen(context, unit_id, 0) if key[0] == "i"
+                else await _view_screen(context, unit_id, WEEK, 0))
     else:
         await _gone(update, context)
         return None
-    if query is not None:
-        await query.answer()
-    await put(update, context, screen, message)
+
+
+async def _choose_view(update: Update, context: BotContext, params: dict[str, Any],
+                       key: str) -> Chosen:
+    """A unit's reports: another period, another unit, or a report's card."""
+    unit_id = params.get("unit", 0)
+    if key in (WEEK, MONTH):
+        return await _view_screen(context, unit_id, key, 0)
+    elif key == "pick":
+        return await _pick_screen(context, 0, 0)
+    elif key.startswith("r") and answers.int_arg(key[1:]) is not None:
+        report = await activities.get(context.db, int(key[1:]))
+        if report is None or not await _allowed(context, report.unit_id):
+            await _gone(update, context)
+            return None
+        return await _card_screen(context, report)
+    else:
+        await _gone(update, context)
+        return None
+
+
+async def _choose_card(update: Update, context: BotContext, params: dict[str, Any],
+                       key: str) -> Chosen:
+    """A report's card: back, its photo, remove the doubt mark, or mark it doubtful."""
+    t = context.t
+    query = update.callback_query
+    report = await activities.get(context.db, params.get("report", 0))
+    if report is None:
+        await _gone(update, context)
+        return None
+    if not await _allowed(context, report.unit_id):
+        await refuse(update, context)
+        return None
+    if _card_choice(context, report).by_key(key) is None:
+        await _gone(update, context)
+        return None
+    shown = _shown(context)
+    if key == "back":
+        return await _view_screen(context, shown.get("unit", report.unit_id),
+                                  shown.get("period", WEEK), shown.get("page", 0))
+    elif key == "photo":
+        assert update.effective_chat is not None and report.photo_file_id is not None
+        try:
+            await context.bot.send_photo(update.effective_chat.id, report.photo_file_id)
+        except BadRequest:
+            await _gone(update, context, t._("The photo can no longer be shown."))
+            return None
+        if query is not None:
+            await query.answer()
+        return SCREEN
+    elif key == "unflag":
+        await activities.unflag(context.db, report.id)
+        fresh = await activities.get(context.db, report.id)
+        assert fresh is not None
+        return await _card_screen(context, fresh, t._("✅ The doubt mark is removed."))
+    else:  # flag: ask for the reason
+        if query is not None:
+            await query.answer()
+        assert context.user_data is not None
+        remember(context, PREFIX, **{**shown, "view": "c", "report": report.id})
+        context.user_data[PREFIX]["flag"] = report.id
+        await say(update, context, t._(
+            "Why is this report doubtful? Type the reason in one message (up to {limit} "
+            "characters); it is shown to the member. /cancel keeps the report as it is.",
+            limit=FLAG_REASON_MAX))
+        return REASON
+
+
+_CHOOSERS = {"n": _choose_node, "v": _choose_view, "c": _choose_card}
+
+
+async def _choose(update: Update, context: BotContext, view: str, params: dict[str, Any],
+                  key: str, message: Message | None) -> str | int | None:
+    """Carry out one option of a screen (a press or a typed number)."""
+    chooser = _CHOOSERS.get(view)
+    if chooser is None:
+        await _gone(update, context)
+        return None
+    chosen = await chooser(update, context, params, key)
+    if not isinstance(chosen, Screen):
+        return chosen
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await put(update, context, chosen, message)
     return SCREEN
 
 

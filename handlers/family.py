@@ -25,7 +25,7 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks, consent
-from bot.catalog import CriteriaSet
+from bot.catalog import CriteriaSet, Entry
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from handlers.kit import answers, menu
@@ -84,6 +84,30 @@ def _choice(context: BotContext, view: str, reg: Registration | None, closed: bo
     return Choice([])
 
 
+def _intro_lines(context: BotContext, criteria: tuple[Entry, ...], *,
+                 closed: bool) -> list[str]:
+    """What the campaign asks, before she registers her household."""
+    t = context.t
+    year = context.this_year
+    lines = [t._("A household that meets every criterion below can be recognised by "
+                 "its chapter:")]
+    described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b> — "
+                 f"{html.escape(c.description(t.locale))}" for n, c in enumerate(criteria, 1)]
+    if sum(len(line) for line in described) > 2500:  # a long catalog: labels only
+        described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b>"
+                     for n, c in enumerate(criteria, 1)]
+    lines += described
+    lines += ["", _privacy(context)]
+    if closed:
+        lines.append(t._("🔒 {year} is closed for your chapter: registration is no longer "
+                         "possible.", year=year))
+    else:
+        lines.append(t._("Register your household for {year}? You then tick the criteria "
+                         "it meets, and can update them at any time during the year.",
+                         year=year))
+    return lines
+
+
 async def _render(context: BotContext, member: Member, view: str,
                   note: str | None = None) -> tuple[str, InlineKeyboardMarkup | None, str]:
     """(text, keyboard, view actually shown) for this year."""
@@ -106,22 +130,7 @@ async def _render(context: BotContext, member: Member, view: str,
     criteria = criteria_set.criteria
     met = sum(1 for c in criteria if answers.get(c.code))
     if view == INTRO:
-        lines.append(t._("A household that meets every criterion below can be recognised by "
-                         "its chapter:"))
-        described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b> — "
-                     f"{html.escape(c.description(t.locale))}" for n, c in enumerate(criteria, 1)]
-        if sum(len(line) for line in described) > 2500:  # a long catalog: labels only
-            described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b>"
-                         for n, c in enumerate(criteria, 1)]
-        lines += described
-        lines += ["", _privacy(context)]
-        if closed:
-            lines.append(t._("🔒 {year} is closed for your chapter: registration is no longer "
-                             "possible.", year=year))
-        else:
-            lines.append(t._("Register your household for {year}? You then tick the criteria "
-                             "it meets, and can update them at any time during the year.",
-                             year=year))
+        lines += _intro_lines(context, criteria, closed=closed)
     elif view == CONSENT:
         lines += [t._(consent.FAMILY_TEXT), "", t._("Tap a button or type its number.")]
     elif view == CHECKLIST:
@@ -264,6 +273,50 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     return True
 
 
+async def _carry_out(update: Update, context: BotContext, *, member: Member, view: str,
+                     key: str, message: Message | None, reg: Registration | None,
+                     given: dict[str, bool]) -> None:
+    """The option `key`, checked already; a closed year or a decided household raises."""
+    t = context.t
+    query = update.callback_query
+    year = context.this_year
+    if key == "reg":
+        assert member.unit_id is not None
+        await campaigns.register(context.db, FAMILY, year=year, member_id=member.id,
+                                 unit_id=member.unit_id, at=to_iso(context.clock.now()),
+                                 criteria_set=context.catalog.criteria_set(year).id)
+        await _show(update, context, member, CHECKLIST, message=message,
+                    note=t._("🎉 Your household is registered for {year}.", year=year))
+    elif key == "later":
+        _forget(context)
+        if query is not None:
+            await retire_buttons(query)
+        await say(update, context, t._("All right. You can register your household at "
+                                       "any time this year with /family."))
+    elif key == "update":
+        await _show(update, context, member, CHECKLIST, message=message)
+    elif key == "withdraw":
+        await campaigns.withdraw(context.db, FAMILY, member.id, year)
+        await _show(update, context, member, INTRO, message=message,
+                    note=t._("Your household's registration for {year} is withdrawn, with "
+                             "its self-assessment.", year=year))
+    elif view == CONSENT:
+        await _consent_answered(update, context, member, key == "yes", message)
+    elif key == DONE:
+        await _show(update, context, member, STATUS, message=message,
+                    note=t._("✅ Your self-assessment is saved. You can update it at any "
+                             "time this year with /family."))
+    elif not await consent.family_consented(context.db, member.telegram_user_id):
+        await _show(update, context, member, CHECKLIST, message=message)  # asks first
+    else:  # a criterion: toggle it
+        assert reg is not None
+        await campaigns.set_answer(context.db, reg.id, key, not given.get(key),
+                                   live_codes=[c.code for c in
+                                               _criteria_set(context, reg).criteria],
+                                   at=to_iso(context.clock.now()))
+        await _show(update, context, member, CHECKLIST, message=message)
+
+
 async def _act(update: Update, context: BotContext, member: Member, view: str, key: str,
                message: Message | None) -> None:
     """Carry out one option; a press edits its message in place, a typed answer replies."""
@@ -281,41 +334,8 @@ async def _act(update: Update, context: BotContext, member: Member, view: str, k
     if query is not None:
         await query.answer()
     try:
-        if key == "reg":
-            assert member.unit_id is not None
-            await campaigns.register(context.db, FAMILY, year=year, member_id=member.id,
-                                     unit_id=member.unit_id, at=to_iso(context.clock.now()),
-                                     criteria_set=context.catalog.criteria_set(year).id)
-            await _show(update, context, member, CHECKLIST, message=message,
-                        note=t._("🎉 Your household is registered for {year}.", year=year))
-        elif key == "later":
-            _forget(context)
-            if query is not None:
-                await retire_buttons(query)
-            await say(update, context, t._("All right. You can register your household at "
-                                           "any time this year with /family."))
-        elif key == "update":
-            await _show(update, context, member, CHECKLIST, message=message)
-        elif key == "withdraw":
-            await campaigns.withdraw(context.db, FAMILY, member.id, year)
-            await _show(update, context, member, INTRO, message=message,
-                        note=t._("Your household's registration for {year} is withdrawn, with "
-                                 "its self-assessment.", year=year))
-        elif view == CONSENT:
-            await _consent_answered(update, context, member, key == "yes", message)
-        elif key == DONE:
-            await _show(update, context, member, STATUS, message=message,
-                        note=t._("✅ Your self-assessment is saved. You can update it at any "
-                                 "time this year with /family."))
-        elif not await consent.family_consented(context.db, member.telegram_user_id):
-            await _show(update, context, member, CHECKLIST, message=message)  # asks first
-        else:  # a criterion: toggle it
-            assert reg is not None
-            await campaigns.set_answer(context.db, reg.id, key, not answers.get(key),
-                                       live_codes=[c.code for c in
-                                                   _criteria_set(context, reg).criteria],
-                                       at=to_iso(context.clock.now()))
-            await _show(update, context, member, CHECKLIST, message=message)
+        await _carry_out(update, context, member=member, view=view, key=key, message=message,
+                         reg=reg, given=answers)
     except YearClosed:
         await _show(update, context, member, STATUS, message=message,
                     note=t._("🔒 {year} is closed: nothing can be changed any more.", year=year))

@@ -405,117 +405,140 @@ async def typed(update: Update, context: BotContext) -> str | int | None:
     return await _choose(update, context, view, item, shown.get("node", 0), option.key, None)
 
 
+Chosen = Screen | str | int | None
+"""A screen to show, or the step to go to, or None (the press is answered already)."""
+
+
+def _who(update: Update, context: BotContext) -> tuple[int, str]:
+    """Who changes a reminder, and when (for its history)."""
+    assert update.effective_user is not None
+    return update.effective_user.id, to_iso(context.clock.now())
+
+
+async def _choose_list(update: Update, context: BotContext, key: str) -> Chosen:
+    number = answers.int_arg(key)
+    chosen = await reminders.get(context.db, number) if number is not None else None
+    if chosen is None or chosen not in await _visible(context):
+        await _gone(update, context)
+        return None
+    return await _card_screen(context, chosen)
+
+
+async def _choose_card(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
+    t = context.t
+    if key not in {o.key for o in (await _card_choice(context, item)).options}:
+        await _gone(update, context)
+        return None
+    if key == "toggle":
+        user_id, now = _who(update, context)
+        await reminders.set_enabled(context.db, item.id, not item.enabled, by=user_id, at=now)
+        fresh = await reminders.get(context.db, item.id)
+        assert fresh is not None
+        return await _card_screen(context, fresh, t._("Switched on: it is sent from its "
+                                                      "next time on.") if fresh.enabled
+                                  else t._("Switched off."))
+    if key == "back":
+        return await _list_screen(context)
+    if key == "day":
+        return await _day_screen(context, item)
+    if key == "texts":
+        return await _texts_screen(context, item)
+    if key == "pauses":
+        return await _pauses_screen(context, item)
+    return await _ask(update, context, item, TIME, t._(  # time
+        "Type the new time (24 hours, {zone} time), e.g. 06:30 or 19h30. /cancel keeps "
+        "{time}.", zone=str(context.settings.timezone), time=item.local_time))
+
+
+async def _choose_day(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
+    if not await may_manage(context, item):
+        await refuse(update, context)
+        return None
+    if _day_choice(context).by_key(key) is None:
+        await _gone(update, context)
+        return None
+    user_id, now = _who(update, context)
+    await reminders.set_when(context.db, item.id, weekday=int(key),
+                             local_time=item.local_time, by=user_id, at=now)
+    return await _changed(context, item.id)
+
+
+async def _choose_texts(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
+    options = {o.key for o in (await _texts_choice(context, item)).options}
+    if key not in options:
+        await _gone(update, context)
+        return None
+    if key == "back":
+        return await _card_screen(context, item)
+    if key == "all":
+        return await _ask_text(update, context, item, None)
+    if key == "unit":
+        return await _unit_screen(context, item, 0, 0)
+    unit_id = int(key[1:]) or None
+    await reminders.clear_text(context.db, item.id, unit_id)
+    return await _texts_screen(context, item, context.t._(
+        "The text for {unit} is removed.", unit=await _unit_name(context, unit_id)))
+
+
+async def _choose_unit(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
+    if key == "back":
+        return await _texts_screen(context, item)
+    unit_id = answers.int_arg(key[1:])
+    if key[:1] not in ("s", "i") or unit_id is None:
+        await _gone(update, context)
+        return None
+    if key[0] == "i":
+        if not await may_act_on_unit(context.db, context.principal,  # type: ignore[arg-type]
+                                     Role.UNIT_ADMIN, unit_id):
+            await refuse(update, context)
+            return None
+        return await _unit_screen(context, item, unit_id, 0)
+    if not await may_set_text(context, item, unit_id):
+        await refuse(update, context)
+        return None
+    return await _ask_text(update, context, item, unit_id)
+
+
+async def _choose_pauses(update: Update, context: BotContext, item: Schedule,
+                         key: str) -> Chosen:
+    t = context.t
+    if not await may_manage(context, item):
+        await refuse(update, context)
+        return None
+    if key == "back":
+        return await _card_screen(context, item)
+    if key == "add":
+        return await _ask(update, context, item, PAUSE, t._(
+            "Type the date to pause, e.g. 17/2/2027, or a range, e.g. 14/2/2027 – "
+            "22/2/2027. /cancel stops."))
+    if key.startswith("x") and answers.int_arg(key[1:]) is not None:
+        removed = await reminders.remove_pause(context.db, int(key[1:]), item.id)
+        return await _pauses_screen(context, item, t._("The pause is removed.") if removed
+                                    else None)
+    await _gone(update, context)
+    return None
+
+
+_CHOOSERS = {CARD: _choose_card, DAY: _choose_day, TEXTS: _choose_texts, UNIT: _choose_unit,
+             PAUSES: _choose_pauses}
+
+
 async def _choose(update: Update, context: BotContext, view: str, item: Schedule | None,
                   node: int, key: str, message: Message | None) -> str | int | None:
     """Carry out one option of a screen (a press or a typed number)."""
-    t = context.t
-    query = update.callback_query
-    assert update.effective_user is not None
-    user_id = update.effective_user.id
-    now = to_iso(context.clock.now())
-    screen: Screen | None = None
+    chooser = _CHOOSERS.get(view)
     if view == LIST:
-        number = answers.int_arg(key)
-        chosen = await reminders.get(context.db, number) if number is not None else None
-        if chosen is None or chosen not in await _visible(context):
-            await _gone(update, context)
-            return None
-        screen = await _card_screen(context, chosen)
-    elif item is None:
+        chosen = await _choose_list(update, context, key)
+    elif item is None or chooser is None:
         await _gone(update, context)
         return None
-    elif view == CARD:
-        if key not in {o.key for o in (await _card_choice(context, item)).options}:
-            await _gone(update, context)
-            return None
-        if key == "back":
-            screen = await _list_screen(context)
-        elif key == "toggle":
-            await reminders.set_enabled(context.db, item.id, not item.enabled, by=user_id, at=now)
-            fresh = await reminders.get(context.db, item.id)
-            assert fresh is not None
-            screen = await _card_screen(context, fresh, t._("Switched on: it is sent from its "
-                                                            "next time on.") if fresh.enabled
-                                        else t._("Switched off."))
-        elif key == "day":
-            screen = await _day_screen(context, item)
-        elif key == "texts":
-            screen = await _texts_screen(context, item)
-        elif key == "pauses":
-            screen = await _pauses_screen(context, item)
-        else:  # time
-            return await _ask(update, context, item, TIME, t._(
-                "Type the new time (24 hours, {zone} time), e.g. 06:30 or 19h30. /cancel keeps "
-                "{time}.", zone=str(context.settings.timezone), time=item.local_time))
-    elif view == DAY:
-        if not await may_manage(context, item):
-            await refuse(update, context)
-            return None
-        if _day_choice(context).by_key(key) is None:
-            await _gone(update, context)
-            return None
-        await reminders.set_when(context.db, item.id, weekday=int(key),
-                                 local_time=item.local_time, by=user_id, at=now)
-        screen = await _changed(context, item.id)
-    elif view == TEXTS:
-        options = {o.key for o in (await _texts_choice(context, item)).options}
-        if key not in options:
-            await _gone(update, context)
-            return None
-        if key == "back":
-            screen = await _card_screen(context, item)
-        elif key == "all":
-            return await _ask_text(update, context, item, None)
-        elif key == "unit":
-            screen = await _unit_screen(context, item, 0, 0)
-        else:
-            unit_id = int(key[1:]) or None
-            await reminders.clear_text(context.db, item.id, unit_id)
-            screen = await _texts_screen(context, item, t._("The text for {unit} is removed.",
-                                                            unit=await _unit_name(context,
-                                                                                  unit_id)))
-    elif view == UNIT:
-        if key == "back":
-            screen = await _texts_screen(context, item)
-        elif key[:1] in ("s", "i") and answers.int_arg(key[1:]) is not None:
-            unit_id = int(key[1:])
-            if key[0] == "i":
-                if not await may_act_on_unit(context.db, context.principal,  # type: ignore[arg-type]
-                                             Role.UNIT_ADMIN, unit_id):
-                    await refuse(update, context)
-                    return None
-                screen = await _unit_screen(context, item, unit_id, 0)
-            elif not await may_set_text(context, item, unit_id):
-                await refuse(update, context)
-                return None
-            else:
-                return await _ask_text(update, context, item, unit_id)
-        else:
-            await _gone(update, context)
-            return None
-    elif view == PAUSES:
-        if not await may_manage(context, item):
-            await refuse(update, context)
-            return None
-        if key == "back":
-            screen = await _card_screen(context, item)
-        elif key == "add":
-            return await _ask(update, context, item, PAUSE, t._(
-                "Type the date to pause, e.g. 17/2/2027, or a range, e.g. 14/2/2027 – "
-                "22/2/2027. /cancel stops."))
-        elif key.startswith("x") and answers.int_arg(key[1:]) is not None:
-            removed = await reminders.remove_pause(context.db, int(key[1:]), item.id)
-            screen = await _pauses_screen(context, item, t._("The pause is removed.") if removed
-                                          else None)
-        else:
-            await _gone(update, context)
-            return None
-    if screen is None:
-        await _gone(update, context)
-        return None
-    if query is not None:
-        await query.answer()
-    await put(update, context, screen, message)
+    else:
+        chosen = await chooser(update, context, item, key)
+    if not isinstance(chosen, Screen):
+        return chosen
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await put(update, context, chosen, message)
     return SCREEN
 
 
