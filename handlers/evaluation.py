@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import callbacks, orgtree
 from bot.choices import Choice, Option
@@ -696,5 +696,5 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
         CommandHandler("evaluate", evaluate, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(VIEWS.pressed, pattern=callbacks.pattern(PREFIX)),
+        VIEWS.handler(),
     ]

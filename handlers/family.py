@@ -30,6 +30,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from handlers.kit import answers, menu
 from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
+from handlers.kit.screens import members_screen
 from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -369,10 +370,10 @@ async def _consent_answered(update: Update, context: BotContext, member: Member,
 # Typed answers to this feature's questions (the latest question asked owns them).
 async def _options(context: BotContext) -> Choice | None:
     """The options of the latest intro, checklist or status shown to her."""
-    member = context.principal.member if context.principal else None
-    shown = (context.user_data or {}).get(PREFIX) or {}
-    if member is None or member.unit_id is None or shown.get("year") != context.this_year:
+    found = members_screen(context, PREFIX)
+    if found is None:
         return None
+    member, shown = found
     reg, closed = await _state(context, member)
     given = await campaigns.answers(context.db, reg.id) if reg else {}
     return _choice(context, shown.get("view", STATUS), reg, closed, given)

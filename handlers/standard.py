@@ -21,6 +21,7 @@ from bot.context import BotContext
 from bot.i18n import nfc
 from handlers.kit import answers, menu
 from handlers.kit.replies import STALE, answer_stale, edit, member_with_chapter, retire_buttons, say
+from handlers.kit.screens import members_screen
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -323,13 +324,13 @@ async def cancel_writing(update: Update, context: BotContext) -> bool:
 # Typed answers to this feature's questions (the latest question asked owns them).
 async def _options(context: BotContext) -> Choice | None:
     """The options of the latest intro or status shown to her."""
-    member = context.principal.member if context.principal else None
-    shown = (context.user_data or {}).get(PREFIX) or {}
-    year = context.this_year
-    if member is None or member.unit_id is None or shown.get("year") != year:
+    found = members_screen(context, PREFIX)
+    if found is None:
         return None
+    member, year = found[0], context.this_year
     reg = await campaigns.registration(context.db, STANDARD, member.id, year)
-    closed = await campaigns.is_closed(context.db, year, reg.unit_id if reg else member.unit_id)
+    closed = await campaigns.is_closed(context.db, year,
+                                       (reg.unit_id if reg else member.unit_id) or 0)
     return _choice(context, reg, closed)
 
 

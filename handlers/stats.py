@@ -14,7 +14,7 @@ import html
 from typing import Any
 
 from telegram import InlineKeyboardButton, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks, orgtree
 from bot import stats as figures_of
@@ -392,5 +392,5 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("stats", stats_command, filters.ChatType.PRIVATE),
         MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.STATS), stats_command),
-        CallbackQueryHandler(VIEWS.pressed, pattern=callbacks.pattern(PREFIX)),
+        VIEWS.handler(),
     ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot.callbacks import CallbackData
@@ -17,6 +18,9 @@ from bot.context import BotContext
 from bot.permissions import Role
 from handlers.kit import answers
 from handlers.kit.replies import STALE, refuse, say, show
+from storage.members import Member
+
+Params = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,16 @@ def remember(context: BotContext, prefix: str, **params: Any) -> None:
     context.user_data[prefix] = params
 
 
+def members_screen(context: BotContext, prefix: str) -> tuple[Member, Params] | None:
+    """Her membership and the latest screen of `prefix` she saw, if it is of this year and
+    she has a chapter (None otherwise: the screen no longer offers anything)."""
+    member = context.principal.member if context.principal else None
+    shown = (context.user_data or {}).get(prefix) or {}
+    if member is None or member.unit_id is None or shown.get("year") != context.this_year:
+        return None
+    return member, shown
+
+
 async def put(update: Update, context: BotContext, screen: Screen | None,
               message: Message | None) -> None:
     """Show a screen in place of the pressed `message`, or as a new message (None: nothing)."""
@@ -42,7 +56,6 @@ async def put(update: Update, context: BotContext, screen: Screen | None,
         await show(update, context, screen.text, screen.keyboard, message)
 
 
-Params = dict[str, Any]
 Render = Callable[[BotContext, str, Params], Awaitable[Screen | None]]
 Check = Callable[[Update, BotContext, str, Params], Awaitable[bool]]
 Act = Callable[[Update, BotContext, str, Params, str, Message | None], Awaitable[None]]
@@ -143,3 +156,7 @@ class Views:
     def register(self) -> None:
         """Typed answers to these screens go through the router."""
         answers.register(self.prefix, self.typed, options=self.options)
+
+    def handler(self) -> CallbackQueryHandler:
+        """The handler of these screens' buttons (a new one for each application)."""
+        return CallbackQueryHandler(self.pressed, pattern=callbacks.pattern(self.prefix))
