@@ -274,7 +274,7 @@ async def _ask_photo(update: Update, context: BotContext) -> str:
                       _keyboard(context, _photo_choice(context), "ph"), PHOTO)
 
 
-def summary_lines(context: BotContext, code: str, day: str, quantity: float | None,
+def summary_lines(context: BotContext, *, code: str, day: str, quantity: float | None,
                   note: str | None, photo: str | None) -> list[str]:
     """What a report holds, one line each."""
     t = context.t
@@ -294,8 +294,9 @@ async def _ask_confirm(update: Update, context: BotContext, note: str | None = N
     draft["review"] = True
     lines = [note, ""] if note else []
     lines += [t._("<b>Please check your report:</b>"),
-              *summary_lines(context, draft["code"], draft["day"], draft.get("quantity"),
-                             draft.get("note"), draft.get("photo")),
+              *summary_lines(context, code=draft["code"], day=draft["day"],
+                             quantity=draft.get("quantity"),
+                             note=draft.get("note"), photo=draft.get("photo")),
               "", t._("Tap a button or type its number.")]
     return await _ask(update, context, "\n".join(lines),
                       _keyboard(context, _confirm_choice(context), "k"), CONFIRM)
@@ -721,8 +722,9 @@ def _card_view(context: BotContext, report: Report,
     tz = context.settings.timezone
     lines = [note, ""] if note else []
     lines += [t._("<b>Your report</b>"),
-              *summary_lines(context, report.activity_code, report.day, report.quantity,
-                             report.note, report.photo_file_id),
+              *summary_lines(context, code=report.activity_code, day=report.day,
+                             quantity=report.quantity,
+                             note=report.note, photo=report.photo_file_id),
               t._("Reported on {when}.", when=t.datetime(
                   datetime.fromisoformat(report.created_at).astimezone(tz)))]
     if report.flagged_at:
@@ -772,13 +774,15 @@ async def list_pressed(update: Update, context: BotContext) -> str | int | None:
         await show(update, context, text, keyboard, message)
         return MY_LIST
     if data is not None and kind == "o" and number is not None:
-        return await _act(update, context, member, "open", number, message)
+        return await _act(update, context, member=member, action="open", report_id=number,
+                          message=message)
     if data is not None and kind in ("c", "d") and number is not None and data.arg(2) == "o":
         key = data.arg(3) or ""
         action = {"c": {"edit": "edit", "delete": "delete", "back": "back"},
                   "d": {"yes": "confirm_delete", "no": "keep"}}[kind].get(key)
         if action is not None:
-            return await _act(update, context, member, action, number, message)
+            return await _act(update, context, member=member, action=action, report_id=number,
+                              message=message)
     await _stale(update, context)
     return None
 
@@ -795,7 +799,8 @@ async def list_typed(update: Update, context: BotContext) -> str | int | None:
         _shown, _keys, choice = await _list_view(context, member, shown.get("page", 0))
         option = choice.resolve(text)
         if option is not None:
-            return await _act(update, context, member, "open", int(option.key), None)
+            return await _act(update, context, member=member, action="open",
+                              report_id=int(option.key), message=None)
     elif view in ("card", "delete"):
         report = await activities.get(context.db, shown.get("id") or 0)
         if report is not None and report.member_id == member.id:
@@ -805,12 +810,13 @@ async def list_typed(update: Update, context: BotContext) -> str | int | None:
             actions = {"edit": "edit", "delete": "delete", "back": "back",
                        "yes": "confirm_delete", "no": "keep"}
             if option is not None:
-                return await _act(update, context, member, actions[option.key], report.id, None)
+                return await _act(update, context, member=member, action=actions[option.key],
+                                  report_id=report.id, message=None)
     await say(update, context, context.t._("Please tap one of the buttons or type its number."))
     return None
 
 
-async def _act(update: Update, context: BotContext, member: Member, action: str,
+async def _act(update: Update, context: BotContext, *, member: Member, action: str,
                report_id: int, message: Message | None) -> str | int | None:
     """Open a report, go back, start editing, ask to delete, delete."""
     t = context.t
@@ -848,8 +854,9 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
     if action == "delete":
         remember(context, LIST_PREFIX, view="delete", id=report.id)
         text = "\n".join([t._("Delete this report?"),
-                          *summary_lines(context, report.activity_code, report.day,
-                                         report.quantity, report.note, report.photo_file_id)])
+                          *summary_lines(context, code=report.activity_code, day=report.day,
+                                         quantity=report.quantity, note=report.note,
+                                         photo=report.photo_file_id)])
         await show(update, context, text,
                    _delete_choice(context).keyboard(LIST_PREFIX, "d", report.id), message)
         return MY_DELETE

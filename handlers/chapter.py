@@ -108,7 +108,7 @@ async def _pick_screen(context: BotContext, node: int, page: int) -> Screen:
     return Screen(text, choice.keyboard(PREFIX, "n", node), choice)
 
 
-async def _view_screen(context: BotContext, unit_id: int, period: str, page: int,
+async def _view_screen(context: BotContext, *, unit_id: int, period: str, page: int,
                        note: str | None = None) -> Screen:
     """A unit's activity in the period: counts, totals per type, who reported what."""
     t = context.t
@@ -247,14 +247,16 @@ async def show_chapter(update: Update, context: BotContext) -> str | int:
         if not await _allowed(context, unit.id):
             await refuse(update, context)
             return END
-        await put(update, context, await _view_screen(context, unit.id, WEEK, 0), None)
+        await put(update, context, await _view_screen(context, unit_id=unit.id, period=WEEK,
+                                                      page=0), None)
         return SCREEN
     roots = await _roots(context)
     if not roots:
         await say(update, context, t._("No unit is in your care yet."))
         return END
     if len(roots) == 1 and not await orgtree.has_children(context.db, roots[0].id):
-        await put(update, context, await _view_screen(context, roots[0].id, WEEK, 0), None)
+        await put(update, context, await _view_screen(context, unit_id=roots[0].id, period=WEEK,
+                                                      page=0), None)
     elif len(roots) == 1:
         await put(update, context, await _pick_screen(context, roots[0].id, 0), None)
     else:
@@ -281,21 +283,25 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             await put(update, context, await _pick_screen(context, number, last), message)
             return SCREEN
         if args[2] == "o":
-            return await _choose(update, context, "n", {"node": number}, args[3], message)
+            return await _choose(update, context, view="n", params={"node": number}, key=args[3],
+                                 message=message)
     if len(args) == 5 and args[0] == "v" and number is not None and args[2] in (WEEK, MONTH):
         if not await _allowed(context, number):
             await refuse(update, context)
             return None
         if args[3] == "p" and last is not None:
             await query.answer()
-            await put(update, context, await _view_screen(context, number, args[2], last),
+            await put(update, context, await _view_screen(context, unit_id=number, period=args[2],
+                                                          page=last),
                        message)
             return SCREEN
         if args[3] == "o":
-            return await _choose(update, context, "v", {"unit": number, "period": args[2]},
-                                 args[4], message)
+            return await _choose(update, context, view="v", params={"unit": number,
+                                                                    "period": args[2]},
+                                 key=args[4], message=message)
     if len(args) == 4 and args[0] == "c" and number is not None and args[2] == "o":
-        return await _choose(update, context, "c", {"report": number}, args[3], message)
+        return await _choose(update, context, view="c", params={"report": number}, key=args[3],
+                             message=message)
     await query.answer(context.t._(STALE), show_alert=True)
     return None
 
@@ -310,8 +316,9 @@ async def typed(update: Update, context: BotContext) -> str | int | None:
         option = (await _pick_screen(context, shown.get("node", 0),
                                      shown.get("page", 0))).choice.resolve(text)
     elif view == "v" and await _allowed(context, shown.get("unit", 0)):
-        option = (await _view_screen(context, shown["unit"], shown.get("period", WEEK),
-                                     shown.get("page", 0))).choice.resolve(text)
+        option = (await _view_screen(context, unit_id=shown["unit"],
+                                     period=shown.get("period", WEEK),
+                                     page=shown.get("page", 0))).choice.resolve(text)
     elif view == "c":
         report = await activities.get(context.db, shown.get("report", 0))
         option = _card_choice(context, report).resolve(text) if report else None
@@ -319,7 +326,8 @@ async def typed(update: Update, context: BotContext) -> str | int | None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return None
-    return await _choose(update, context, view or "", shown, option.key, None)
+    return await _choose(update, context, view=view or "", params=shown, key=option.key,
+                         message=None)
 
 
 Chosen = Screen | str | int | None
@@ -341,7 +349,7 @@ async def _choose_node(update: Update, context: BotContext, params: dict[str, An
             await refuse(update, context)
             return None
         return (await _pick_screen(context, unit_id, 0) if key[0] == "i"
-                else await _view_screen(context, unit_id, WEEK, 0))
+                else await _view_screen(context, unit_id=unit_id, period=WEEK, page=0))
     else:
         await _gone(update, context)
         return None
@@ -352,7 +360,7 @@ async def _choose_view(update: Update, context: BotContext, params: dict[str, An
     """A unit's reports: another period, another unit, or a report's card."""
     unit_id = params.get("unit", 0)
     if key in (WEEK, MONTH):
-        return await _view_screen(context, unit_id, key, 0)
+        return await _view_screen(context, unit_id=unit_id, period=key, page=0)
     elif key == "pick":
         return await _pick_screen(context, 0, 0)
     elif key.startswith("r") and answers.int_arg(key[1:]) is not None:
@@ -383,8 +391,8 @@ async def _choose_card(update: Update, context: BotContext, params: dict[str, An
         return None
     shown = _shown(context)
     if key == "back":
-        return await _view_screen(context, shown.get("unit", report.unit_id),
-                                  shown.get("period", WEEK), shown.get("page", 0))
+        return await _view_screen(context, unit_id=shown.get("unit", report.unit_id),
+                                  period=shown.get("period", WEEK), page=shown.get("page", 0))
     elif key == "photo":
         assert update.effective_chat is not None and report.photo_file_id is not None
         try:
@@ -416,7 +424,7 @@ async def _choose_card(update: Update, context: BotContext, params: dict[str, An
 _CHOOSERS = {"n": _choose_node, "v": _choose_view, "c": _choose_card}
 
 
-async def _choose(update: Update, context: BotContext, view: str, params: dict[str, Any],
+async def _choose(update: Update, context: BotContext, *, view: str, params: dict[str, Any],
                   key: str, message: Message | None) -> str | int | None:
     """Carry out one option of a screen (a press or a typed number)."""
     chooser = _CHOOSERS.get(view)

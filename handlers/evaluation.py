@@ -179,7 +179,7 @@ def _given_name_key(row: EvaluationRow) -> tuple[Any, ...]:
         row.full_name)
 
 
-async def _list_screen(context: BotContext, unit_id: int, year: int, page: int,
+async def _list_screen(context: BotContext, *, unit_id: int, year: int, page: int,
                        note: str | None = None) -> Screen:
     """The chapter's registered members, with counts and the bulk actions."""
     t = context.t
@@ -255,7 +255,7 @@ async def _list_screen(context: BotContext, unit_id: int, year: int, page: int,
     return Screen("\n".join(lines), keyboard, Choice([*members.options, *actions]))
 
 
-def _decision_line(context: BotContext, result: str | None, decided_at: str | None,
+def _decision_line(context: BotContext, *, result: str | None, decided_at: str | None,
                    decider: str | None, labels: dict[Any, str]) -> str:
     t = context.t
     if result is None or decided_at is None:
@@ -266,7 +266,7 @@ def _decision_line(context: BotContext, result: str | None, decided_at: str | No
                when=when)
 
 
-async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
+async def _card_screen(context: BotContext, *, unit_id: int, year: int, page: int,
                        member_id: int) -> Screen | None:
     """One member's results (None when she is not registered in this chapter)."""
     t = context.t
@@ -296,8 +296,9 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
             label = quality.label(t.locale) if quality else code
             clipped = text if len(text) <= 300 else text[:299] + "…"
             lines.append(f"• {html.escape(label)}: <i>{html.escape(clipped)}</i>")
-        lines.append(_decision_line(context, reg.result, reg.decided_at, row.standard_decider
-                                    or erased_member(t, reg.decided_by), STANDARD_STATUS))
+        lines.append(_decision_line(context, result=reg.result, decided_at=reg.decided_at,
+                                    decider=row.standard_decider
+                                    or erased_member(t, reg.decided_by), labels=STANDARD_STATUS))
         if not closed:
             options += [Option("sa", t._("✅ Standard: achieved (Đạt)")),
                         Option("sn", t._("✖ Standard: not achieved (Chưa đạt)"))]
@@ -314,9 +315,10 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
         lines.append(t._("Self-assessed as meeting every criterion: yes") if household.meets_all
                      else t._("Self-assessed as meeting every criterion: no"))
         if household.meets_all or household.result is not None:
-            lines.append(_decision_line(context, household.result, household.decided_at,
-                                        row.family_decider or erased_member(
-                                            t, household.decided_by), HOUSEHOLD_STATUS))
+            lines.append(_decision_line(context, result=household.result,
+                                        decided_at=household.decided_at,
+                                        decider=row.family_decider or erased_member(
+                                            t, household.decided_by), labels=HOUSEHOLD_STATUS))
         if household.meets_all and not closed:
             options += [Option("fr", t._("🏡 Household: recognised")),
                         Option("fn", t._("🏡 Household: not yet"))]
@@ -436,7 +438,8 @@ async def _open(update: Update, context: BotContext, unit: Unit, year: int,
                 message: Message | None) -> None:
     """A chapter's list, or (for a ward and the like) its chapters to choose from."""
     if await _selectable(context, unit):
-        await put(update, context, await _list_screen(context, unit.id, year, 0), message)
+        await put(update, context, await _list_screen(context, unit_id=unit.id, year=year, page=0),
+                  message)
     else:
         await put(update, context, await _pick_screen(context, year, unit.id, 0), message)
 
@@ -452,9 +455,10 @@ async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Scre
     if view == PICK:
         return await _pick_screen(context, p["year"], p["node"], p.get("page", 0))
     if view == LIST:
-        return await _list_screen(context, p["unit"], p["year"], p.get("page", 0))
+        return await _list_screen(context, unit_id=p["unit"], year=p["year"], page=p.get("page", 0))
     if view == CARD:
-        return await _card_screen(context, p["unit"], p["year"], p["page"], p["member"])
+        return await _card_screen(context, unit_id=p["unit"], year=p["year"], page=p["page"],
+                                  member_id=p["member"])
     if view == CONFIRM:
         return await _confirm_screen(context, p["unit"], p["year"], p["campaign"])
     if view == SEND:
@@ -480,7 +484,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     return True
 
 
-async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
                message: Message | None) -> None:
     """Carry out one press or typed answer on a screen."""
     t = context.t
@@ -501,14 +505,16 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         if key == "yes":
             await _decide_all(update, context, p, message)
         else:
-            await put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
+            await put(update, context, await _list_screen(context, unit_id=p["unit"],
+                                                          year=p["year"], page=0),
                        message)
     elif view == SEND:
         if key == "yes":
             await _send_results(update, context, p, message)
         else:
             await acknowledge(update, context)
-            await put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
+            await put(update, context, await _list_screen(context, unit_id=p["unit"],
+                                                          year=p["year"], page=0),
                        message)
     else:
         await acknowledge(update, context, t._(STALE))
@@ -542,7 +548,8 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
     if key in ("alls", "allf"):
         await acknowledge(update, context)
         if await campaigns.is_closed(context.db, year, unit):
-            await put(update, context, await _list_screen(context, unit, year, 0), message)
+            await put(update, context, await _list_screen(context, unit_id=unit, year=year,
+                                                          page=0), message)
             return
         await put(update, context, await _confirm_screen(context, unit, year, key[-1]), message)
     elif key == "send":
@@ -554,13 +561,15 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
             await acknowledge(update, context, t._(STALE))
             return
         await acknowledge(update, context)
-        await put(update, context, await _list_screen(context, unit, other, 0), message)
+        await put(update, context, await _list_screen(context, unit_id=unit, year=other, page=0),
+                  message)
     elif key == "pick":
         await acknowledge(update, context)
         root = await _pick_root(context) or 0
         await put(update, context, await _pick_screen(context, year, root, 0), message)
     else:
-        screen = await _card_screen(context, unit, year, p.get("page", 0), _int(key) or 0)
+        screen = await _card_screen(context, unit_id=unit, year=year, page=p.get("page", 0),
+                                    member_id=_int(key) or 0)
         if screen is None:  # not (or no longer) registered in this chapter, or forged
             await acknowledge(update, context, t._("This member is not on this chapter's list for "
                                                    "{year}.", year=year))
@@ -575,7 +584,8 @@ async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key:
     unit, year, page, member = p["unit"], p["year"], p["page"], p["member"]
     if key == "back":
         await acknowledge(update, context)
-        await put(update, context, await _list_screen(context, unit, year, page), message)
+        await put(update, context, await _list_screen(context, unit_id=unit, year=year, page=page),
+                  message)
         return
     rows = await campaigns.evaluation_rows(context.db, year, unit, member)
     if (key not in DECISIONS and key not in UNDO) or not rows:
@@ -595,7 +605,8 @@ async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key:
         except NotEligible:
             await acknowledge(update, context, t._("This household did not self-assess as meeting "
                                                    "every criterion, so it cannot be recognised."))
-    await put(update, context, await _card_screen(context, unit, year, page, member), message)
+    await put(update, context, await _card_screen(context, unit_id=unit, year=year, page=page,
+                                                  member_id=member), message)
 
 
 async def _decide_one(update: Update, context: BotContext, registration_id: int,
@@ -638,7 +649,8 @@ async def _decide_all(update: Update, context: BotContext, p: dict[str, Any],
                 if campaign == STANDARD else
                 t.n_("✅ {n} household recognised.", "✅ {n} households recognised.",
                      len(changed)))
-    await put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
+    await put(update, context, await _list_screen(context, unit_id=unit, year=year, page=0,
+                                                  note=note), message)
 
 
 async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
@@ -674,7 +686,8 @@ async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
             await deliveries.set_progress_message(context.db, broadcast_id, chat.id,
                                                   status.message_id)
         context.delivery.wake()
-    await put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
+    await put(update, context, await _list_screen(context, unit_id=unit, year=year, page=0,
+                                                  note=note), message)
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).

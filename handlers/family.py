@@ -58,7 +58,7 @@ def _criteria_set(context: BotContext, reg: Registration | None) -> CriteriaSet:
     return context.catalog.criteria_set(context.this_year, reg.criteria_set if reg else None)
 
 
-def _choice(context: BotContext, view: str, reg: Registration | None, closed: bool,
+def _choice(context: BotContext, *, view: str, reg: Registration | None, closed: bool,
             answers: dict[str, bool]) -> Choice:
     """What can be chosen in a view, given her registration now."""
     t = context.t
@@ -158,7 +158,7 @@ async def _render(context: BotContext, member: Member, view: str,
                              "“✏️ Update my self-assessment” asks you first."))
         if closed:
             lines.append(t._("🔒 {year} is closed: nothing can be changed any more.", year=year))
-    choice = _choice(context, view, reg, closed, answers)
+    choice = _choice(context, view=view, reg=reg, closed=closed, answers=answers)
     keyboard = choice.keyboard(PREFIX, year, view) if choice.options else None
     if keyboard is not None:
         _remember(context, view)
@@ -247,7 +247,8 @@ async def pressed(update: Update, context: BotContext) -> None:
         await retire_buttons(query)
         return
     message = query.message if isinstance(query.message, Message) else None
-    await _act(update, context, member, data.arg(1) or "", data.arg(3) or "", message)
+    await _act(update, context, member=member, view=data.arg(1) or "", key=data.arg(3) or "",
+               message=message)
 
 
 async def typed(update: Update, context: BotContext, text: str) -> bool:
@@ -262,7 +263,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
         return True
     reg, closed = await _state(context, member)
     given = await campaigns.answers(context.db, reg.id) if reg else {}
-    option = _choice(context, view, reg, closed, given).resolve(text)
+    option = _choice(context, view=view, reg=reg, closed=closed, answers=given).resolve(text)
     if option is None:
         if answers.a_number(text):
             return False  # the router answers with the options
@@ -270,7 +271,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
                                                "number."))
         await _show(update, context, member, view)
         return True
-    await _act(update, context, member, view, option.key, None)
+    await _act(update, context, member=member, view=view, key=option.key, message=None)
     return True
 
 
@@ -318,7 +319,7 @@ async def _carry_out(update: Update, context: BotContext, *, member: Member, vie
         await _show(update, context, member, CHECKLIST, message=message)
 
 
-async def _act(update: Update, context: BotContext, member: Member, view: str, key: str,
+async def _act(update: Update, context: BotContext, *, member: Member, view: str, key: str,
                message: Message | None) -> None:
     """Carry out one option; a press edits its message in place, a typed answer replies."""
     t = context.t
@@ -326,7 +327,7 @@ async def _act(update: Update, context: BotContext, member: Member, view: str, k
     year = context.this_year
     reg, closed = await _state(context, member)
     answers = await campaigns.answers(context.db, reg.id) if reg else {}
-    option = _choice(context, view, reg, closed, answers).by_key(key)
+    option = _choice(context, view=view, reg=reg, closed=closed, answers=answers).by_key(key)
     if option is None:  # decided or closed meanwhile, an old view, or forged
         if query is not None:
             await query.answer(t._(STALE))
@@ -376,7 +377,7 @@ async def _options(context: BotContext) -> Choice | None:
     member, shown = found
     reg, closed = await _state(context, member)
     given = await campaigns.answers(context.db, reg.id) if reg else {}
-    return _choice(context, shown.get("view", STATUS), reg, closed, given)
+    return _choice(context, view=shown.get("view", STATUS), reg=reg, closed=closed, answers=given)
 
 
 answers.register(PREFIX, typed, options=_options)

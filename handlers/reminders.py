@@ -333,7 +333,7 @@ async def _pauses_screen(context: BotContext, item: Schedule, note: str | None =
     return Screen("\n".join(lines), choice.keyboard(PREFIX, PAUSES, item.id, 0), choice)
 
 
-async def _screen(context: BotContext, view: str, item: Schedule | None, node: int = 0,
+async def _screen(context: BotContext, *, view: str, item: Schedule | None, node: int = 0,
                   page: int = 0) -> Screen:
     """The screen `view` (of schedule `item`) as it is now."""
     if item is None or view == LIST:
@@ -382,10 +382,12 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             await _gone(update, context)
             return None
         await query.answer()
-        await put(update, context, await _screen(context, view, item, node, int(args[4])),
+        await put(update, context, await _screen(context, view=view, item=item, node=node,
+                                                 page=int(args[4])),
                    message)
         return SCREEN
-    return await _choose(update, context, view, item, node, args[4], message)
+    return await _choose(update, context, view=view, item=item, node=node, key=args[4],
+                         message=message)
 
 
 async def typed(update: Update, context: BotContext) -> str | int | None:
@@ -395,14 +397,16 @@ async def typed(update: Update, context: BotContext) -> str | int | None:
     item = await reminders.get(context.db, shown.get("schedule") or 0)
     if view != LIST and (item is None or item not in await _visible(context)):
         view, item = LIST, None
-    screen = await _screen(context, view, item, shown.get("node", 0), shown.get("page", 0))
+    screen = await _screen(context, view=view, item=item, node=shown.get("node", 0),
+                           page=shown.get("page", 0))
     text = (update.effective_message.text or "") if update.effective_message else ""
     option = screen.choice.resolve(text)
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return None
-    return await _choose(update, context, view, item, shown.get("node", 0), option.key, None)
+    return await _choose(update, context, view=view, item=item, node=shown.get("node", 0),
+                         key=option.key, message=None)
 
 
 Chosen = Screen | str | int | None
@@ -523,7 +527,7 @@ _CHOOSERS = {CARD: _choose_card, DAY: _choose_day, TEXTS: _choose_texts, UNIT: _
              PAUSES: _choose_pauses}
 
 
-async def _choose(update: Update, context: BotContext, view: str, item: Schedule | None,
+async def _choose(update: Update, context: BotContext, *, view: str, item: Schedule | None,
                   node: int, key: str, message: Message | None) -> str | int | None:
     """Carry out one option of a screen (a press or a typed number)."""
     chooser = _CHOOSERS.get(view)

@@ -102,7 +102,8 @@ async def _search(update: Update, context: BotContext, query: str) -> None:
         return
     draft["found"] = [m.id for m in found[:FOUND_MAX]]
     draft["step"] = "pick"
-    await _show_found(update, context, found[:FOUND_MAX], len(found), 0, None)
+    await _show_found(update, context, found=found[:FOUND_MAX], total=len(found), page=0,
+                      message=None)
 
 
 async def _member_label(context: BotContext, member: MemberBrief) -> str:
@@ -112,7 +113,7 @@ async def _member_label(context: BotContext, member: MemberBrief) -> str:
     return f"{member.full_name} — {unit.name if unit else '—'}{tail}"
 
 
-async def _show_found(update: Update, context: BotContext, found: list[MemberBrief], total: int,
+async def _show_found(update: Update, context: BotContext, *, found: list[MemberBrief], total: int,
                       page: int, message: Message | None) -> None:
     t = context.t
     draft = _draft(context)
@@ -186,7 +187,8 @@ async def grant_pressed(update: Update, context: BotContext) -> None:
         await query.answer()
         if draft["step"] == "pick":
             found = await _found(context)
-            await _show_found(update, context, found, len(found), page, message)
+            await _show_found(update, context, found=found, total=len(found), page=page,
+                              message=message)
         return
     await _grant_step(update, context, data.arg(3) or "", message)
 

@@ -188,7 +188,7 @@ def _table_line(t: Translator, number: int, row: Row) -> str:
                households=t.number(c.households_registered)) + _marker(row)
 
 
-async def _table_screen(context: BotContext, unit_id: int | None, year: int, sort: str,
+async def _table_screen(context: BotContext, *, unit_id: int | None, year: int, sort: str,
                         page: int) -> Screen:
     t = context.t
     fig = await figures_of.figures(context.db, unit_id, year, context.settings.timezone)
@@ -275,7 +275,8 @@ def _int(value: str | None) -> int | None:
 async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen:
     unit = p["unit"] or None
     if view == TABLE:
-        return await _table_screen(context, unit, p["year"], p["sort"], p.get("page", 0))
+        return await _table_screen(context, unit_id=unit, year=p["year"], sort=p["sort"],
+                                   page=p.get("page", 0))
     if view == CRITERIA:
         return await _criteria_screen(context, unit, p["year"])
     if view == PICK:
@@ -300,7 +301,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     return True
 
 
-async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
                message: Message | None) -> None:
     """Carry out one press or typed answer."""
     if not await _allowed(update, context, view, p):
@@ -315,14 +316,15 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
                          among=await roots(context) or [])
     elif view == TABLE and key.startswith("s") and key[1:] in figures_of.SORTS:
         await acknowledge(update, context)
-        await put(update, context, await _table_screen(context, unit, year, key[1:], 0),
+        await put(update, context, await _table_screen(context, unit_id=unit, year=year,
+                                                       sort=key[1:], page=0),
                    message)
     elif view == TABLE and key != "back":
         kids = [u.id for u in await orgtree.children(context.db, unit)]
         await _open_unit(update, context, _int(key), year, message, among=kids)
     elif key in ("back", "kids", "crit", "chart", "xlsx", "up", "pick") or (
             key.startswith("y") and _int(key[1:]) is not None):
-        await _summary_action(update, context, unit, year, key, message)
+        await _summary_action(update, context, unit=unit, year=year, key=key, message=message)
     else:
         await acknowledge(update, context, context.t._(STALE))
 
@@ -340,7 +342,7 @@ async def _open_unit(update: Update, context: BotContext, unit_id: int | None, y
     await put(update, context, await _summary_screen(context, unit_id, year), message)
 
 
-async def _summary_action(update: Update, context: BotContext, unit: int | None, year: int,
+async def _summary_action(update: Update, context: BotContext, *, unit: int | None, year: int,
                           key: str, message: Message | None) -> None:
     if key == "up":
         up = await _up(context, unit)
@@ -360,7 +362,8 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
         return
     await acknowledge(update, context)
     if key == "kids":
-        screen = await _table_screen(context, unit, year, figures_of.DEFAULT_SORT, 0)
+        screen = await _table_screen(context, unit_id=unit, year=year,
+                                     sort=figures_of.DEFAULT_SORT, page=0)
     elif key == "crit":
         screen = await _criteria_screen(context, unit, year)
     elif key == "pick":

@@ -123,7 +123,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     if args[3] == "p":
         params["page"], key = int(key), ""
     message = query.message if isinstance(query.message, Message) else None
-    await _act(update, context, args[0], params, key, message)
+    await _act(update, context, view=args[0], p=params, key=key, message=message)
 
 
 async def typed(update: Update, context: BotContext, text: str) -> bool:
@@ -146,7 +146,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
                                                "number."))
         await put(update, context, screen, None)
         return True
-    await _act(update, context, shown["view"], params, option.key, None)
+    await _act(update, context, view=shown["view"], p=params, key=option.key, message=None)
     return True
 
 
@@ -187,7 +187,7 @@ async def _act_kids(update: Update, context: BotContext, *, unit: int | None, ye
     await put(update, context, await _list_screen(context, child, year), message)
 
 
-async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
                message: Message | None) -> None:
     t = context.t
     if not await _allowed(update, context, p):

@@ -121,7 +121,8 @@ async def close_pressed(update: Update, context: BotContext) -> None:
         await query.answer(context.t._(STALE), show_alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
-    await _close(update, context, year, unit or None, data.arg(3) == "yes", message)
+    await _close(update, context, year=year, unit_id=unit or None, confirmed=data.arg(3) == "yes",
+                 message=message)
 
 
 async def close_typed(update: Update, context: BotContext, text: str) -> bool:
@@ -137,11 +138,12 @@ async def close_typed(update: Update, context: BotContext, text: str) -> bool:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return True
-    await _close(update, context, shown["year"], shown["unit"] or None, option.key == "yes", None)
+    await _close(update, context, year=shown["year"], unit_id=shown["unit"] or None,
+                 confirmed=option.key == "yes", message=None)
     return True
 
 
-async def _close(update: Update, context: BotContext, year: int, unit_id: int | None,
+async def _close(update: Update, context: BotContext, *, year: int, unit_id: int | None,
                  confirmed: bool, message: Message | None) -> None:
     t = context.t
     if (not FIRST_YEAR <= year <= context.this_year

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler
@@ -58,7 +58,13 @@ async def put(update: Update, context: BotContext, screen: Screen | None,
 
 Render = Callable[[BotContext, str, Params], Awaitable[Screen | None]]
 Check = Callable[[Update, BotContext, str, Params], Awaitable[bool]]
-Act = Callable[[Update, BotContext, str, Params, str, Message | None], Awaitable[None]]
+
+
+class Act(Protocol):
+    """Carries out one option `key` of the screen `view` with `p` (a press edits `message`)."""
+
+    async def __call__(self, update: Update, context: BotContext, *, view: str, p: Params,
+                       key: str, message: Message | None) -> None: ...
 
 
 def _int(value: str | None) -> int | None:
@@ -118,7 +124,7 @@ class Views:
         if kind == "p":
             params["page"] = int(key)
             key = ""
-        await self.act(update, context, view, params, key, message)
+        await self.act(update, context, view=view, p=params, key=key, message=message)
 
     def _shown(self, context: BotContext) -> tuple[str, Params] | None:
         principal = context.principal
@@ -144,7 +150,7 @@ class Views:
                                                    "number."))
             await put(update, context, screen, None)
             return True
-        await self.act(update, context, view, params, option.key, None)
+        await self.act(update, context, view=view, p=params, key=option.key, message=None)
         return True
 
     async def options(self, context: BotContext) -> Choice | None:
