@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import html
 import secrets
-from typing import Any
+from typing import Any, TypedDict, Unpack, cast
 
 from telegram import (
     InlineKeyboardButton,
@@ -66,14 +66,31 @@ KIND_LABELS = {
 # --- the draft -------------------------------------------------------------------------------
 
 
-def _draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault("reg", {})
+class Draft(TypedDict, total=False):
+    """What she has entered so far (persisted in `user_data["reg"]`, so a restart keeps it)."""
+
+    nonce: str  # carried by the buttons of this draft: older buttons are stale
+    step: str  # the step the flow waits at
+    parent: int | None  # the unit chooser's level
+    page: int
+    consent_at: str
+    name: str
+    phone: str | None
+    unit_id: int | None
+    editing: bool  # correcting a registered member's profile (from /me)
+    review: bool  # back to the summary after a correction
 
 
-def _new_draft(context: BotContext, **values: Any) -> dict[str, Any]:
+def _draft(context: BotContext) -> Draft:
     assert context.user_data is not None
-    draft = {"nonce": secrets.token_hex(3), "parent": None, "page": 0, **values}
+    draft: Draft = context.user_data.setdefault("reg", {})
+    return draft
+
+
+def _new_draft(context: BotContext, **values: Unpack[Draft]) -> Draft:
+    assert context.user_data is not None
+    draft = Draft(nonce=secrets.token_hex(3), parent=None, page=0)
+    draft.update(values)
     context.user_data["reg"] = draft
     return draft
 
@@ -471,7 +488,7 @@ async def unit_pressed(update: Update, context: BotContext) -> None:
         return None
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None
-    moved = await move_in_tree(context, draft, data, level_key="parent")
+    moved = await move_in_tree(context, cast(dict[str, Any], draft), data, level_key="parent")
     if moved is not None:
         await query.answer()
         if moved:
@@ -565,6 +582,10 @@ async def _save(update: Update, context: BotContext) -> None:
     user = update.effective_user
     chat = update.effective_chat
     assert user is not None and chat is not None
+    unit_id = draft.get("unit_id")
+    if unit_id is None:  # no chapter yet (a profile whose chapter was removed): choose one
+        await _ask_unit(update, context)
+        return
     principal = context.principal
     if draft.get("editing") and principal is not None and principal.member is not None:
         await members.update_profile(
@@ -572,7 +593,7 @@ async def _save(update: Update, context: BotContext) -> None:
             principal.member.id,
             full_name=draft["name"],
             phone=draft.get("phone"),
-            unit_id=draft["unit_id"],
+            unit_id=unit_id,
         )
         text = context.t._("Your profile has been updated.")
     else:
@@ -583,7 +604,7 @@ async def _save(update: Update, context: BotContext) -> None:
                 chat_id=chat.id,
                 full_name=draft["name"],
                 phone=draft.get("phone"),
-                unit_id=draft["unit_id"],
+                unit_id=unit_id,
                 locale=context.locale,
             ),
             consent_purpose=membership_consent.CONSENT_PURPOSE,
