@@ -37,11 +37,6 @@ def ask(context: BotContext, prefix: str) -> None:
         context.user_data["pending_choice"] = prefix
 
 
-def owns(context: BotContext, prefix: str) -> bool:
-    """Whether this feature's question is still the latest one shown."""
-    return (context.user_data or {}).get("pending_choice") == prefix
-
-
 def release(context: BotContext, prefix: str) -> None:
     """The question was answered or given up: typed numbers no longer go to it."""
     if context.user_data is not None and context.user_data.get("pending_choice") == prefix:
