@@ -130,8 +130,8 @@ def build_application(
     # Data rights first in the group: the consent gate asks again for a new consent version
     # before any feature runs; /mydata and /deleteme work in every flow.
     application.add_handlers(privacy.handlers())
-    # Features. Order matters inside the group: the registration conversation first (it owns
-    # text while a member registers), the catch-alls of `fallback` last.
+    # Features. Order matters inside the group: the catch-alls of `fallback` last (it hands
+    # typed answers to the chat's latest question, kit.answers).
     for module in (
         registration, broadcast, profile, language, notices, help_command, units,
         standard, family, evaluation, year_close, activities, one_tap, chapter,

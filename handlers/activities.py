@@ -30,7 +30,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -52,17 +51,18 @@ from handlers.kit.days import (
     quantity_text,
     unit_of,
 )
+from handlers.kit.flow import END, Flow
 from handlers.kit.replies import (
     answer_stale,
-    conversation_handler,
     draft_press,
-    edit,
     member_with_chapter,
     pressed_option,
     retire_buttons,
     say,
+    show,
     typed_text,
 )
+from handlers.kit.screens import remember
 from storage import activities
 from storage.activities import NOTE_MAX, DuplicateReport, NewReport, Report
 from storage.db import to_iso
@@ -74,7 +74,6 @@ TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO, MY_LIST, MY_CARD, MY_DELE
     "a_type", "a_date", "a_quantity", "a_note", "a_photo", "a_confirm", "a_add_photo",
     "a_list", "a_card", "a_delete",
 )
-END = ConversationHandler.END
 QUANTITY_MAX = 1000
 LIST_PAGE = 5
 
@@ -275,7 +274,7 @@ async def _ask_photo(update: Update, context: BotContext) -> str:
                       _keyboard(context, _photo_choice(context), "ph"), PHOTO)
 
 
-def summary_lines(context: BotContext, code: str, day: str, quantity: float | None,
+def summary_lines(context: BotContext, *, code: str, day: str, quantity: float | None,
                   note: str | None, photo: str | None) -> list[str]:
     """What a report holds, one line each."""
     t = context.t
@@ -295,8 +294,9 @@ async def _ask_confirm(update: Update, context: BotContext, note: str | None = N
     draft["review"] = True
     lines = [note, ""] if note else []
     lines += [t._("<b>Please check your report:</b>"),
-              *summary_lines(context, draft["code"], draft["day"], draft.get("quantity"),
-                             draft.get("note"), draft.get("photo")),
+              *summary_lines(context, code=draft["code"], day=draft["day"],
+                             quantity=draft.get("quantity"),
+                             note=draft.get("note"), photo=draft.get("photo")),
               "", t._("Tap a button or type its number.")]
     return await _ask(update, context, "\n".join(lines),
                       _keyboard(context, _confirm_choice(context), "k"), CONFIRM)
@@ -372,9 +372,6 @@ async def type_pressed(update: Update, context: BotContext) -> str | None:
 
 async def type_typed(update: Update, context: BotContext) -> str | None:
     """An activity type by number or name."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     option = _type_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -401,9 +398,6 @@ async def date_pressed(update: Update, context: BotContext) -> str | None:
 
 async def date_typed(update: Update, context: BotContext) -> str | None:
     """A typed date (or the number of a button)."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     text = typed_text(update)
     option = _date_choice(context).resolve(text)
     if option is not None:
@@ -428,9 +422,6 @@ async def _date_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def quantity_typed(update: Update, context: BotContext) -> str | None:
     """The quantity, e.g. 2,5 (kg)."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     draft = _draft(context)
     try:
         value = parse_quantity(typed_text(update), unit_of(context, draft.get("code")))
@@ -458,9 +449,6 @@ async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def note_typed(update: Update, context: BotContext) -> str | None:
     """The note itself, or the number of a button."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     text = nfc(typed_text(update)).strip()
     option = _note_choice(context).resolve(text)
     if option is not None:
@@ -476,9 +464,6 @@ async def note_typed(update: Update, context: BotContext) -> str | None:
 
 async def note_photo(update: Update, context: BotContext) -> str | None:
     """A photo where the note was asked: take it as the photo (its caption as the note)."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     message = update.effective_message
     assert message is not None and message.photo
     draft = _draft(context)
@@ -514,9 +499,6 @@ async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
 
 async def photo_given(update: Update, context: BotContext) -> str | None:
     """The photo (only its file_id is kept)."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     message = update.effective_message
     assert message is not None and message.photo
     draft = _draft(context)
@@ -529,9 +511,6 @@ async def photo_given(update: Update, context: BotContext) -> str | None:
 
 async def photo_text(update: Update, context: BotContext) -> str | None:
     """Text where a photo was asked: the number of a button, or a hint."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     option = _photo_choice(context).resolve(typed_text(update))
     if option is not None:
         return await _photo_chosen(update, context, option.key)
@@ -542,8 +521,6 @@ async def photo_text(update: Update, context: BotContext) -> str | None:
 
 async def photo_as_file(update: Update, context: BotContext) -> None:
     """An image sent as a file."""
-    if not answers.owns(context, PREFIX):
-        return await answers.pass_on(update, context)
     await say(update, context, context.t._("Please send the picture as a photo, not as a "
                                            "file."))
     return None
@@ -559,9 +536,6 @@ async def confirm_pressed(update: Update, context: BotContext) -> str | int | No
 
 async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
     """The summary answered by number."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     option = _confirm_choice(context).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -635,9 +609,6 @@ async def _save(update: Update, context: BotContext) -> str | int:
 
 async def photo_added(update: Update, context: BotContext) -> str | int | None:
     """The photo for a recorded report (after '📷 Add a photo')."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     t = context.t
     member = await member_with_chapter(update, context)
     message = update.effective_message
@@ -659,19 +630,12 @@ async def photo_added(update: Update, context: BotContext) -> str | int | None:
 
 async def photo_expected(update: Update, context: BotContext) -> str | None:
     """Text while a photo for a recorded report is awaited."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     await say(update, context, context.t._("Please send a photo (not text), or /cancel."))
     return ADD_PHOTO
 
 
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave the flow; nothing half-entered is stored."""
-    if (update.message is not None and not answers.owns(context, PREFIX)
-            and not answers.owns(context, LIST_PREFIX)):
-        await answers.pass_on_cancel(update, context)  # meant for a later question
-        return None
     draft = (context.user_data or {}).get("act") or {}
     _drop_draft(context)
     answers.release(context, LIST_PREFIX)
@@ -689,9 +653,6 @@ async def cancel(update: Update, context: BotContext) -> int | None:
 
 async def wrong_kind(update: Update, context: BotContext) -> None:
     """A photo, sticker or file where text or a button was expected."""
-    if not (answers.owns(context, PREFIX) or answers.owns(context, LIST_PREFIX)):
-        await answers.pass_on(update, context)
-        return
     await say(update, context, context.t._(
         "I cannot use that here. Please answer the last question with text or a button "
         "(a photo can be added at the end), or send /cancel to stop."))
@@ -721,7 +682,7 @@ async def _list_view(context: BotContext, member: Member,
         answers.release(context, LIST_PREFIX)
         return t._("You have not reported any activity yet. Report one with /report."), None, \
             Choice([])
-    _remember(context, "list", page=page)
+    remember(context, LIST_PREFIX, view="list", page=page)
     lines = [t._("<b>Your activity reports</b> (newest first)")]
     if pages > 1:
         lines.append(t._("Page {page} of {pages}.", page=page + 1, pages=pages))
@@ -761,8 +722,9 @@ def _card_view(context: BotContext, report: Report,
     tz = context.settings.timezone
     lines = [note, ""] if note else []
     lines += [t._("<b>Your report</b>"),
-              *summary_lines(context, report.activity_code, report.day, report.quantity,
-                             report.note, report.photo_file_id),
+              *summary_lines(context, code=report.activity_code, day=report.day,
+                             quantity=report.quantity,
+                             note=report.note, photo=report.photo_file_id),
               t._("Reported on {when}.", when=t.datetime(
                   datetime.fromisoformat(report.created_at).astimezone(tz)))]
     if report.flagged_at:
@@ -776,27 +738,13 @@ def _card_view(context: BotContext, report: Report,
         lines.append(t._("It can no longer be changed (reports can be changed for {days} "
                          "days).", days=EDIT_DAYS))
     choice = _card_choice(context, report)
-    _remember(context, "card", id=report.id)
+    remember(context, LIST_PREFIX, view="card", id=report.id)
     return "\n".join(lines), choice.keyboard(LIST_PREFIX, "c", report.id), choice
 
 
 def _delete_choice(context: BotContext) -> Choice:
     return Choice([Option("yes", context.t._("🗑 Yes, delete it")),
                    Option("no", context.t._("✖ No, keep it"))])
-
-
-def _remember(context: BotContext, view: str, **params: Any) -> None:
-    assert context.user_data is not None
-    answers.ask(context, LIST_PREFIX)
-    context.user_data[LIST_PREFIX] = {"view": view, **params}
-
-
-async def _put(update: Update, context: BotContext, text: str,
-               keyboard: InlineKeyboardMarkup | None, message: Message | None) -> None:
-    if message is not None:
-        await edit(message, text, keyboard)
-    else:
-        await say(update, context, text, keyboard)
 
 
 async def my_reports(update: Update, context: BotContext) -> str | int:
@@ -823,25 +771,24 @@ async def list_pressed(update: Update, context: BotContext) -> str | int | None:
     if data is not None and kind == "p" and number is not None:
         await query.answer()
         text, keyboard, _choice = await _list_view(context, member, number)
-        await _put(update, context, text, keyboard, message)
+        await show(update, context, text, keyboard, message)
         return MY_LIST
     if data is not None and kind == "o" and number is not None:
-        return await _act(update, context, member, "open", number, message)
+        return await _act(update, context, member=member, action="open", report_id=number,
+                          message=message)
     if data is not None and kind in ("c", "d") and number is not None and data.arg(2) == "o":
         key = data.arg(3) or ""
         action = {"c": {"edit": "edit", "delete": "delete", "back": "back"},
                   "d": {"yes": "confirm_delete", "no": "keep"}}[kind].get(key)
         if action is not None:
-            return await _act(update, context, member, action, number, message)
+            return await _act(update, context, member=member, action=action, report_id=number,
+                              message=message)
     await _stale(update, context)
     return None
 
 
 async def list_typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest list, card or delete question."""
-    if not answers.owns(context, LIST_PREFIX):
-        await answers.pass_on(update, context)
-        return None
     member = await member_with_chapter(update, context)
     if member is None:
         return END
@@ -852,7 +799,8 @@ async def list_typed(update: Update, context: BotContext) -> str | int | None:
         _shown, _keys, choice = await _list_view(context, member, shown.get("page", 0))
         option = choice.resolve(text)
         if option is not None:
-            return await _act(update, context, member, "open", int(option.key), None)
+            return await _act(update, context, member=member, action="open",
+                              report_id=int(option.key), message=None)
     elif view in ("card", "delete"):
         report = await activities.get(context.db, shown.get("id") or 0)
         if report is not None and report.member_id == member.id:
@@ -862,12 +810,13 @@ async def list_typed(update: Update, context: BotContext) -> str | int | None:
             actions = {"edit": "edit", "delete": "delete", "back": "back",
                        "yes": "confirm_delete", "no": "keep"}
             if option is not None:
-                return await _act(update, context, member, actions[option.key], report.id, None)
+                return await _act(update, context, member=member, action=actions[option.key],
+                                  report_id=report.id, message=None)
     await say(update, context, context.t._("Please tap one of the buttons or type its number."))
     return None
 
 
-async def _act(update: Update, context: BotContext, member: Member, action: str,
+async def _act(update: Update, context: BotContext, *, member: Member, action: str,
                report_id: int, message: Message | None) -> str | int | None:
     """Open a report, go back, start editing, ask to delete, delete."""
     t = context.t
@@ -877,7 +826,7 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
         if query is not None:
             await query.answer(t._("This report no longer exists."), show_alert=True)
         text, keyboard, _choice = await _list_view(context, member, 0)
-        await _put(update, context, text, keyboard, message)
+        await show(update, context, text, keyboard, message)
         return MY_LIST
     if action in ("edit", "delete", "confirm_delete") and not is_editable(context, report):
         if query is not None:
@@ -885,14 +834,14 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
                                    "changed for {days} days).", days=EDIT_DAYS),
                                show_alert=True)
         text, keyboard, _choice = _card_view(context, report)
-        await _put(update, context, text, keyboard, message)
+        await show(update, context, text, keyboard, message)
         return MY_CARD
     if query is not None:
         await query.answer()
     if action == "back":
         page = ((context.user_data or {}).get(LIST_PREFIX) or {}).get("page", 0)
         text, keyboard, _choice = await _list_view(context, member, page)
-        await _put(update, context, text, keyboard, message)
+        await show(update, context, text, keyboard, message)
         return MY_LIST
     if action == "edit":
         if query is not None:
@@ -903,21 +852,22 @@ async def _act(update: Update, context: BotContext, member: Member, action: str,
                    review=True)
         return await _ask_confirm(update, context)
     if action == "delete":
-        _remember(context, "delete", id=report.id)
+        remember(context, LIST_PREFIX, view="delete", id=report.id)
         text = "\n".join([t._("Delete this report?"),
-                          *summary_lines(context, report.activity_code, report.day,
-                                         report.quantity, report.note, report.photo_file_id)])
-        await _put(update, context, text,
+                          *summary_lines(context, code=report.activity_code, day=report.day,
+                                         quantity=report.quantity, note=report.note,
+                                         photo=report.photo_file_id)])
+        await show(update, context, text,
                    _delete_choice(context).keyboard(LIST_PREFIX, "d", report.id), message)
         return MY_DELETE
     if action == "confirm_delete":
         await activities.delete(context.db, report.id, member.id)
         text, keyboard, _choice = await _list_view(context, member, 0)
-        await _put(update, context, t._("🗑 The report is deleted.") + "\n\n" + text, keyboard,
+        await show(update, context, t._("🗑 The report is deleted.") + "\n\n" + text, keyboard,
                    message)
         return MY_LIST
     text, keyboard, _choice = _card_view(context, report)  # open, keep
-    await _put(update, context, text, keyboard, message)
+    await show(update, context, text, keyboard, message)
     return MY_CARD
 
 
@@ -931,10 +881,12 @@ def _on(step: str, handler: Any) -> CallbackQueryHandler:
     return CallbackQueryHandler(handler, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
 
 
-def conversation() -> ConversationHandler[Any]:
+def conversation() -> list[BaseHandler[Any, Any, Any]]:
     """The report conversation with /myreports (a new object per application)."""
     answer = answers.ANSWER
-    return conversation_handler(
+    return Flow(
+        "activities",
+        prefixes=(PREFIX, LIST_PREFIX),
         entry_points=[
             CommandHandler("report", start_report, filters.ChatType.PRIVATE),
             MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.REPORT),
@@ -965,14 +917,11 @@ def conversation() -> ConversationHandler[Any]:
             CallbackQueryHandler(_stale, pattern=rf"^{PREFIX}:"),
             MessageHandler(~filters.COMMAND & ~filters.TEXT, wrong_kind),
         ],
-        name="activities",
-        persistent=True,
-        allow_reentry=True,
-    )
+    ).handlers()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
-        conversation(),
+        *conversation(),
     ]

@@ -15,8 +15,8 @@ from bot.context import BotContext
 from bot.i18n import N_
 from bot.permissions import Role
 from bot.stats import METRIC_BY_CODE
+from handlers.kit.replies import STALE, erased_member, page_buttons, paginate, requires, say
 from handlers.kit.replies import edit as edit_message
-from handlers.kit.replies import erased_member, page_buttons, paginate, requires, say
 from handlers.kit.scope import ROLE_LABELS, admin_roots
 from storage import audit
 
@@ -97,7 +97,7 @@ async def audit_pressed(update: Update, context: BotContext) -> None:
     assert query is not None
     data = callbacks.decode(query.data)
     if data is None or data.arg(0) != "p" or not (data.arg(1) or "").isdigit():
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     await query.answer()
     text, keyboard = await _audit_page(context, int(data.arg(1) or 0))

@@ -18,7 +18,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -28,9 +27,10 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Principal, Role, may_act_on_unit
+from handlers.kit.flow import END, Flow
 from handlers.kit.replies import (
+    STALE,
     answer_stale,
-    conversation_handler,
     draft_press,
     move_in_tree,
     page_buttons,
@@ -52,7 +52,6 @@ AUDIENCE, FILTER, CONTENT, PREVIEW, SCHEDULE = (
 )
 PREFIX = "bc"
 LIST_PREFIX = "bcl"
-END = ConversationHandler.END
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
 SCHEDULE_HORIZON = timedelta(days=365)
 
@@ -513,7 +512,7 @@ async def list_pressed(update: Update, context: BotContext) -> None:
     data = callbacks.decode(query.data)
     t = context.t
     if data is None or not (data.arg(1) or "").isdigit() or data.arg(0) not in ("p", "x"):
-        await query.answer(t._("This button is no longer active."), show_alert=True)
+        await query.answer(t._(STALE), show_alert=True)
         return
     number = int(data.arg(1) or 0)
     if data.arg(0) == "p":
@@ -542,9 +541,11 @@ def _on(step: str, handler: Any) -> CallbackQueryHandler:
 
 TEXT = filters.TEXT & ~filters.COMMAND
 
-def conversation() -> ConversationHandler[Any]:
-    """The /broadcast conversation (a new object per application)."""
-    return conversation_handler(
+def conversation() -> list[BaseHandler[Any, Any, Any]]:
+    """The /broadcast flow (a new object per application)."""
+    return Flow(
+        "broadcast",
+        prefixes=(PREFIX,),
         entry_points=[CommandHandler("broadcast", start_broadcast, filters.ChatType.PRIVATE)],
         states={
             AUDIENCE: [_on("a", audience_pressed), _on("up", audience_pressed),
@@ -560,16 +561,13 @@ def conversation() -> ConversationHandler[Any]:
             CallbackQueryHandler(answer_stale, pattern=rf"^{PREFIX}:"),
             MessageHandler(~filters.COMMAND, wrong_input),
         ],
-        name="broadcast",
-        persistent=True,
-        allow_reentry=True,
-    )
+    ).handlers()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
-        conversation(),
+        *conversation(),
         CommandHandler("broadcasts", list_broadcasts, filters.ChatType.PRIVATE),
         CallbackQueryHandler(list_pressed, pattern=callbacks.pattern(LIST_PREFIX)),
     ]

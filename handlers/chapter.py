@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -35,7 +33,9 @@ from bot.i18n import N_, nfc, translator
 from bot.permissions import Role, may_act_on_unit
 from handlers.kit import answers, outbox
 from handlers.kit.days import activity_label, day_text, local_today, quantity_text
-from handlers.kit.replies import conversation_handler, edit, refuse, requires, say
+from handlers.kit.flow import END, Flow
+from handlers.kit.replies import STALE, edit, refuse, requires, say
+from handlers.kit.screens import Screen, put, remember
 from storage import activities, members, units
 from storage.activities import FLAG_REASON_MAX, Report
 from storage.db import to_iso
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "ch"  # ch:n:<node>:<page>… (choose), ch:v:<unit>:<period>… (view), ch:c:<report>… (card)
 SCREEN, REASON = "c_screen", "c_reason"
-END = ConversationHandler.END
 PAGE_SIZE = 10
 WEEK, MONTH = "w", "m"
 REASON_MIN = 3
@@ -52,15 +51,6 @@ REASON_MIN = 3
 FLAG_NOTICE = N_("⚠️ Your chapter head marked one of your reports as doubtful: {activity}, "
                  "{date}.\nReason: {reason}\nIf this is a mistake, please talk to her, or "
                  "correct the report in /myreports.")
-
-
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """What one screen shows, and the choice a typed number answers."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None
-    choice: Choice
 
 
 def period_bounds(period: str, today: date) -> tuple[date, date]:
@@ -71,12 +61,6 @@ def period_bounds(period: str, today: date) -> tuple[date, date]:
         return first, following - timedelta(days=1)
     monday = today - timedelta(days=today.weekday())
     return monday, monday + timedelta(days=6)
-
-
-def _remember(context: BotContext, **params: Any) -> None:
-    assert context.user_data is not None
-    answers.ask(context, PREFIX)
-    context.user_data[PREFIX] = params
 
 
 def _shown(context: BotContext) -> dict[str, Any]:
@@ -118,13 +102,13 @@ async def _pick_screen(context: BotContext, node: int, page: int) -> Screen:
     if node:
         options.append(Option("up", t._("⬆ Back")))
     choice = Choice(options, page=page, page_size=PAGE_SIZE).at_page(page)
-    _remember(context, view="n", node=node, page=choice.page)
+    remember(context, PREFIX, view="n", node=node, page=choice.page)
     text = "\n".join([t._("<b>Chapter activity</b>"), t._("Which unit? Tap it or type its "
                                                            "number.")])
     return Screen(text, choice.keyboard(PREFIX, "n", node), choice)
 
 
-async def _view_screen(context: BotContext, unit_id: int, period: str, page: int,
+async def _view_screen(context: BotContext, *, unit_id: int, period: str, page: int,
                        note: str | None = None) -> Screen:
     """A unit's activity in the period: counts, totals per type, who reported what."""
     t = context.t
@@ -196,7 +180,7 @@ async def _view_screen(context: BotContext, unit_id: int, period: str, page: int
                                                                   "o", a.key))]
              for i, a in enumerate(actions)]
     keyboard = reports.keyboard(PREFIX, "v", unit_id, period, extra_rows=extra)
-    _remember(context, view="v", unit=unit_id, period=period, page=reports.page)
+    remember(context, PREFIX, view="v", unit=unit_id, period=period, page=reports.page)
     return Screen("\n".join(lines), keyboard, Choice([*reports.options, *actions]))
 
 
@@ -241,17 +225,9 @@ async def _card_screen(context: BotContext, report: Report, note: str | None = N
         lines += ["", t._("⚠️ Marked as doubtful: {reason}", reason=reason)]
     choice = _card_choice(context, report)
     shown = _shown(context)
-    _remember(context, view="c", report=report.id, unit=shown.get("unit", report.unit_id),
+    remember(context, PREFIX, view="c", report=report.id, unit=shown.get("unit", report.unit_id),
               period=shown.get("period", WEEK), page=shown.get("page", 0))
     return Screen("\n".join(lines), choice.keyboard(PREFIX, "c", report.id), choice)
-
-
-async def _put(update: Update, context: BotContext, screen: Screen,
-               message: Message | None) -> None:
-    if message is not None:
-        await edit(message, screen.text, screen.keyboard)
-    else:
-        await say(update, context, screen.text, screen.keyboard)
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -271,18 +247,20 @@ async def show_chapter(update: Update, context: BotContext) -> str | int:
         if not await _allowed(context, unit.id):
             await refuse(update, context)
             return END
-        await _put(update, context, await _view_screen(context, unit.id, WEEK, 0), None)
+        await put(update, context, await _view_screen(context, unit_id=unit.id, period=WEEK,
+                                                      page=0), None)
         return SCREEN
     roots = await _roots(context)
     if not roots:
         await say(update, context, t._("No unit is in your care yet."))
         return END
     if len(roots) == 1 and not await orgtree.has_children(context.db, roots[0].id):
-        await _put(update, context, await _view_screen(context, roots[0].id, WEEK, 0), None)
+        await put(update, context, await _view_screen(context, unit_id=roots[0].id, period=WEEK,
+                                                      page=0), None)
     elif len(roots) == 1:
-        await _put(update, context, await _pick_screen(context, roots[0].id, 0), None)
+        await put(update, context, await _pick_screen(context, roots[0].id, 0), None)
     else:
-        await _put(update, context, await _pick_screen(context, 0, 0), None)
+        await put(update, context, await _pick_screen(context, 0, 0), None)
     return SCREEN
 
 
@@ -302,33 +280,34 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             return None
         if args[2] == "p" and last is not None:
             await query.answer()
-            await _put(update, context, await _pick_screen(context, number, last), message)
+            await put(update, context, await _pick_screen(context, number, last), message)
             return SCREEN
         if args[2] == "o":
-            return await _choose(update, context, "n", {"node": number}, args[3], message)
+            return await _choose(update, context, view="n", params={"node": number}, key=args[3],
+                                 message=message)
     if len(args) == 5 and args[0] == "v" and number is not None and args[2] in (WEEK, MONTH):
         if not await _allowed(context, number):
             await refuse(update, context)
             return None
         if args[3] == "p" and last is not None:
             await query.answer()
-            await _put(update, context, await _view_screen(context, number, args[2], last),
+            await put(update, context, await _view_screen(context, unit_id=number, period=args[2],
+                                                          page=last),
                        message)
             return SCREEN
         if args[3] == "o":
-            return await _choose(update, context, "v", {"unit": number, "period": args[2]},
-                                 args[4], message)
+            return await _choose(update, context, view="v", params={"unit": number,
+                                                                    "period": args[2]},
+                                 key=args[4], message=message)
     if len(args) == 4 and args[0] == "c" and number is not None and args[2] == "o":
-        return await _choose(update, context, "c", {"report": number}, args[3], message)
-    await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        return await _choose(update, context, view="c", params={"report": number}, key=args[3],
+                             message=message)
+    await query.answer(context.t._(STALE), show_alert=True)
     return None
 
 
 async def typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest screen."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     shown = _shown(context)
     view = shown.get("view")
     text = (update.effective_message.text or "") if update.effective_message else ""
@@ -337,8 +316,9 @@ async def typed(update: Update, context: BotContext) -> str | int | None:
         option = (await _pick_screen(context, shown.get("node", 0),
                                      shown.get("page", 0))).choice.resolve(text)
     elif view == "v" and await _allowed(context, shown.get("unit", 0)):
-        option = (await _view_screen(context, shown["unit"], shown.get("period", WEEK),
-                                     shown.get("page", 0))).choice.resolve(text)
+        option = (await _view_screen(context, unit_id=shown["unit"],
+                                     period=shown.get("period", WEEK),
+                                     page=shown.get("page", 0))).choice.resolve(text)
     elif view == "c":
         report = await activities.get(context.db, shown.get("report", 0))
         option = _card_choice(context, report).resolve(text) if report else None
@@ -346,98 +326,122 @@ async def typed(update: Update, context: BotContext) -> str | int | None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return None
-    return await _choose(update, context, view or "", shown, option.key, None)
+    return await _choose(update, context, view=view or "", params=shown, key=option.key,
+                         message=None)
 
 
-async def _choose(update: Update, context: BotContext, view: str, params: dict[str, Any],
-                  key: str, message: Message | None) -> str | int | None:
-    """Carry out one option of a screen (a press or a typed number)."""
-    t = context.t
-    query = update.callback_query
-    if view == "n":
-        if key == "up":
-            unit = await orgtree.get(context.db, params.get("node") or 0)
-            parent = unit.parent_id if unit else None
-            roots = {u.id for u in await _roots(context)}
-            node = 0 if unit is None or unit.id in roots or parent is None else parent
-            screen = await _pick_screen(context, node, 0)
-        elif key[:1] in ("i", "v") and answers.int_arg(key[1:]) is not None:
-            unit_id = int(key[1:])
-            if not await _allowed(context, unit_id):
-                await refuse(update, context)
-                return None
-            screen = (await _pick_screen(context, unit_id, 0) if key[0] == "i"
-                      else await _view_screen(context, unit_id, WEEK, 0))
-        else:
-            await _gone(update, context)
-            return None
-    elif view == "v":
-        unit_id = params.get("unit", 0)
-        if key in (WEEK, MONTH):
-            screen = await _view_screen(context, unit_id, key, 0)
-        elif key == "pick":
-            screen = await _pick_screen(context, 0, 0)
-        elif key.startswith("r") and answers.int_arg(key[1:]) is not None:
-            report = await activities.get(context.db, int(key[1:]))
-            if report is None or not await _allowed(context, report.unit_id):
-                await _gone(update, context)
-                return None
-            screen = await _card_screen(context, report)
-        else:
-            await _gone(update, context)
-            return None
-    elif view == "c":
-        report = await activities.get(context.db, params.get("report", 0))
-        if report is None:
-            await _gone(update, context)
-            return None
-        if not await _allowed(context, report.unit_id):
+Chosen = Screen | str | int | None
+"""A screen to show, or the step to go to (the press handled already), or None (answered)."""
+
+
+async def _choose_node(update: Update, context: BotContext, params: dict[str, Any],
+                       key: str) -> Chosen:
+    """The unit chooser: up a level, into a unit, or a unit's reports."""
+    if key == "up":
+        unit = await orgtree.get(context.db, params.get("node") or 0)
+        parent = unit.parent_id if unit else None
+        roots = {u.id for u in await _roots(context)}
+        node = 0 if unit is None or unit.id in roots or parent is None else parent
+        return await _pick_screen(context, node, 0)
+    elif key[:1] in ("i", "v") and answers.int_arg(key[1:]) is not None:
+        unit_id = int(key[1:])
+        if not await _allowed(context, unit_id):
             await refuse(update, context)
             return None
-        if _card_choice(context, report).by_key(key) is None:
-            await _gone(update, context)
-            return None
-        shown = _shown(context)
-        if key == "back":
-            screen = await _view_screen(context, shown.get("unit", report.unit_id),
-                                        shown.get("period", WEEK), shown.get("page", 0))
-        elif key == "photo":
-            assert update.effective_chat is not None and report.photo_file_id is not None
-            try:
-                await context.bot.send_photo(update.effective_chat.id, report.photo_file_id)
-            except BadRequest:
-                await _gone(update, context, t._("The photo can no longer be shown."))
-                return None
-            if query is not None:
-                await query.answer()
-            return SCREEN
-        elif key == "unflag":
-            await activities.unflag(context.db, report.id)
-            fresh = await activities.get(context.db, report.id)
-            assert fresh is not None
-            screen = await _card_screen(context, fresh, t._("✅ The doubt mark is removed."))
-        else:  # flag: ask for the reason
-            if query is not None:
-                await query.answer()
-            assert context.user_data is not None
-            _remember(context, **{**shown, "view": "c", "report": report.id})
-            context.user_data[PREFIX]["flag"] = report.id
-            await say(update, context, t._(
-                "Why is this report doubtful? Type the reason in one message (up to {limit} "
-                "characters); it is shown to the member. /cancel keeps the report as it is.",
-                limit=FLAG_REASON_MAX))
-            return REASON
+        return (await _pick_screen(context, unit_id, 0) if key[0] == "i"
+                else await _view_screen(context, unit_id=unit_id, period=WEEK, page=0))
     else:
         await _gone(update, context)
         return None
-    if query is not None:
-        await query.answer()
-    await _put(update, context, screen, message)
+
+
+async def _choose_view(update: Update, context: BotContext, params: dict[str, Any],
+                       key: str) -> Chosen:
+    """A unit's reports: another period, another unit, or a report's card."""
+    unit_id = params.get("unit", 0)
+    if key in (WEEK, MONTH):
+        return await _view_screen(context, unit_id=unit_id, period=key, page=0)
+    elif key == "pick":
+        return await _pick_screen(context, 0, 0)
+    elif key.startswith("r") and answers.int_arg(key[1:]) is not None:
+        report = await activities.get(context.db, int(key[1:]))
+        if report is None or not await _allowed(context, report.unit_id):
+            await _gone(update, context)
+            return None
+        return await _card_screen(context, report)
+    else:
+        await _gone(update, context)
+        return None
+
+
+async def _choose_card(update: Update, context: BotContext, params: dict[str, Any],
+                       key: str) -> Chosen:
+    """A report's card: back, its photo, remove the doubt mark, or mark it doubtful."""
+    t = context.t
+    query = update.callback_query
+    report = await activities.get(context.db, params.get("report", 0))
+    if report is None:
+        await _gone(update, context)
+        return None
+    if not await _allowed(context, report.unit_id):
+        await refuse(update, context)
+        return None
+    if _card_choice(context, report).by_key(key) is None:
+        await _gone(update, context)
+        return None
+    shown = _shown(context)
+    if key == "back":
+        return await _view_screen(context, unit_id=shown.get("unit", report.unit_id),
+                                  period=shown.get("period", WEEK), page=shown.get("page", 0))
+    elif key == "photo":
+        assert update.effective_chat is not None and report.photo_file_id is not None
+        try:
+            await context.bot.send_photo(update.effective_chat.id, report.photo_file_id)
+        except BadRequest:
+            await _gone(update, context, t._("The photo can no longer be shown."))
+            return None
+        if query is not None:
+            await query.answer()
+        return SCREEN
+    elif key == "unflag":
+        await activities.unflag(context.db, report.id)
+        fresh = await activities.get(context.db, report.id)
+        assert fresh is not None
+        return await _card_screen(context, fresh, t._("✅ The doubt mark is removed."))
+    else:  # flag: ask for the reason
+        if query is not None:
+            await query.answer()
+        assert context.user_data is not None
+        remember(context, PREFIX, **{**shown, "view": "c", "report": report.id})
+        context.user_data[PREFIX]["flag"] = report.id
+        await say(update, context, t._(
+            "Why is this report doubtful? Type the reason in one message (up to {limit} "
+            "characters); it is shown to the member. /cancel keeps the report as it is.",
+            limit=FLAG_REASON_MAX))
+        return REASON
+
+
+_CHOOSERS = {"n": _choose_node, "v": _choose_view, "c": _choose_card}
+
+
+async def _choose(update: Update, context: BotContext, *, view: str, params: dict[str, Any],
+                  key: str, message: Message | None) -> str | int | None:
+    """Carry out one option of a screen (a press or a typed number)."""
+    chooser = _CHOOSERS.get(view)
+    if chooser is None:
+        await _gone(update, context)
+        return None
+    chosen = await chooser(update, context, params, key)
+    if not isinstance(chosen, Screen):
+        return chosen
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await put(update, context, chosen, message)
     return SCREEN
 
 
 async def _gone(update: Update, context: BotContext, text: str | None = None) -> None:
-    text = text or context.t._("This button is no longer active.")
+    text = text or context.t._(STALE)
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     else:
@@ -446,9 +450,6 @@ async def _gone(update: Update, context: BotContext, text: str | None = None) ->
 
 async def reason_typed(update: Update, context: BotContext) -> str | int | None:
     """The reason for marking a report as doubtful; the member is told."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     t = context.t
     shown = _shown(context)
     text = nfc((update.effective_message.text or "") if update.effective_message else "").strip()
@@ -472,7 +473,7 @@ async def reason_typed(update: Update, context: BotContext) -> str | int | None:
     note = (t._("⚠️ Marked as doubtful; she will be told in a moment.") if told
             else t._("⚠️ Marked as doubtful. She could not be told (she has stopped or blocked "
                      "the bot)."))
-    await _put(update, context, await _card_screen(context, fresh, note), None)
+    await put(update, context, await _card_screen(context, fresh, note), None)
     return SCREEN
 
 
@@ -495,9 +496,6 @@ async def _tell_member(context: BotContext, report: Report, reason: str) -> bool
 
 async def reason_not_text(update: Update, context: BotContext) -> str | None:
     """A photo or sticker where the reason was asked."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     await say(update, context, context.t._("Please type the reason as text, or /cancel."))
     return None
 
@@ -521,14 +519,14 @@ async def summary_pressed(update: Update, context: BotContext) -> None:
     unit_id = answers.int_arg(data.arg(0)) if data else None
     page = answers.int_arg(data.arg(2)) if data else None
     if data is None or day is None or unit_id is None or page is None:
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     if not await _allowed(context, unit_id):
         await refuse(update, context)
         return
     summary = await schedule.chapter_summary(context.db, unit_id, day)
     if summary is None:
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     await query.answer()
     others = []
@@ -542,9 +540,11 @@ async def summary_pressed(update: Update, context: BotContext) -> None:
         await edit(query.message, text, keyboard)
 
 
-def conversation() -> ConversationHandler[Any]:
-    """The /chapter conversation (a new object per application)."""
-    return conversation_handler(
+def conversation() -> list[BaseHandler[Any, Any, Any]]:
+    """The /chapter flow (a new object per application)."""
+    return Flow(
+        "chapter",
+        prefixes=(PREFIX,),
         entry_points=[
             CommandHandler("chapter", show_chapter, filters.ChatType.PRIVATE),
             CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
@@ -555,15 +555,12 @@ def conversation() -> ConversationHandler[Any]:
                      MessageHandler(~filters.COMMAND & ~filters.TEXT, reason_not_text)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
-        name="chapter",
-        persistent=True,
-        allow_reentry=True,
-    )
+    ).handlers()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
-        conversation(),
+        *conversation(),
         CallbackQueryHandler(summary_pressed, pattern=callbacks.pattern(schedule.SUMMARY_PREFIX)),
     ]

@@ -22,20 +22,19 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram import InlineKeyboardButton, Message, Update
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import callbacks, orgtree
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
-from handlers.kit import answers
-from handlers.kit.replies import acknowledge, edit, erased_member, refuse, requires, say
+from handlers.kit.replies import STALE, acknowledge, erased_member, refuse, requires, say
+from handlers.kit.screens import Screen, Views, put, remember
 from storage import campaigns, deliveries, units
 from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
 from storage.db import to_iso
@@ -81,15 +80,6 @@ NOTICE_TEXTS = {
                                  "recognised as a “5 không, 3 sạch” family this time. Thank you "
                                  "for taking part."),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """What one screen shows, and the choice a typed number answers."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None
-    choice: Choice
 
 
 # --- telling members -------------------------------------------------------------------------
@@ -161,7 +151,7 @@ async def _pick_screen(context: BotContext, year: int, node: int, page: int) -> 
     where = html.escape(await orgtree.unit_path(context.db, node)) if node else ""
     lines = [t._("<b>Evaluation {year}</b>", year=year),
              t._("Which chapter? Tap it or type its number."), where]
-    _remember(context, PICK, year=year, node=node, page=choice.page)
+    remember(context, PREFIX, view=PICK, year=year, node=node, page=choice.page)
     return Screen("\n".join(line for line in lines if line),
                   choice.keyboard(PREFIX, PICK, year, node), choice)
 
@@ -189,7 +179,7 @@ def _given_name_key(row: EvaluationRow) -> tuple[Any, ...]:
         row.full_name)
 
 
-async def _list_screen(context: BotContext, unit_id: int, year: int, page: int,
+async def _list_screen(context: BotContext, *, unit_id: int, year: int, page: int,
                        note: str | None = None) -> Screen:
     """The chapter's registered members, with counts and the bulk actions."""
     t = context.t
@@ -261,11 +251,11 @@ async def _list_screen(context: BotContext, unit_id: int, year: int, page: int,
         callback_data=callbacks.encode(PREFIX, LIST, unit_id, year, "o", a.key))]
         for i, a in enumerate(actions)]
     keyboard = members.keyboard(PREFIX, LIST, unit_id, year, extra_rows=extra)
-    _remember(context, LIST, unit=unit_id, year=year, page=members.page)
+    remember(context, PREFIX, view=LIST, unit=unit_id, year=year, page=members.page)
     return Screen("\n".join(lines), keyboard, Choice([*members.options, *actions]))
 
 
-def _decision_line(context: BotContext, result: str | None, decided_at: str | None,
+def _decision_line(context: BotContext, *, result: str | None, decided_at: str | None,
                    decider: str | None, labels: dict[Any, str]) -> str:
     t = context.t
     if result is None or decided_at is None:
@@ -276,7 +266,7 @@ def _decision_line(context: BotContext, result: str | None, decided_at: str | No
                when=when)
 
 
-async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
+async def _card_screen(context: BotContext, *, unit_id: int, year: int, page: int,
                        member_id: int) -> Screen | None:
     """One member's results (None when she is not registered in this chapter)."""
     t = context.t
@@ -306,8 +296,9 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
             label = quality.label(t.locale) if quality else code
             clipped = text if len(text) <= 300 else text[:299] + "…"
             lines.append(f"• {html.escape(label)}: <i>{html.escape(clipped)}</i>")
-        lines.append(_decision_line(context, reg.result, reg.decided_at, row.standard_decider
-                                    or erased_member(t, reg.decided_by), STANDARD_STATUS))
+        lines.append(_decision_line(context, result=reg.result, decided_at=reg.decided_at,
+                                    decider=row.standard_decider
+                                    or erased_member(t, reg.decided_by), labels=STANDARD_STATUS))
         if not closed:
             options += [Option("sa", t._("✅ Standard: achieved (Đạt)")),
                         Option("sn", t._("✖ Standard: not achieved (Chưa đạt)"))]
@@ -324,9 +315,10 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
         lines.append(t._("Self-assessed as meeting every criterion: yes") if household.meets_all
                      else t._("Self-assessed as meeting every criterion: no"))
         if household.meets_all or household.result is not None:
-            lines.append(_decision_line(context, household.result, household.decided_at,
-                                        row.family_decider or erased_member(
-                                            t, household.decided_by), HOUSEHOLD_STATUS))
+            lines.append(_decision_line(context, result=household.result,
+                                        decided_at=household.decided_at,
+                                        decider=row.family_decider or erased_member(
+                                            t, household.decided_by), labels=HOUSEHOLD_STATUS))
         if household.meets_all and not closed:
             options += [Option("fr", t._("🏡 Household: recognised")),
                         Option("fn", t._("🏡 Household: not yet"))]
@@ -339,7 +331,7 @@ async def _card_screen(context: BotContext, unit_id: int, year: int, page: int,
                           "on the list.")]
     options.append(Option("back", t._("⬅ Back to the list")))
     choice = Choice(options, page_size=len(options))
-    _remember(context, CARD, unit=unit_id, year=year, page=page, member=member_id)
+    remember(context, PREFIX, view=CARD, unit=unit_id, year=year, page=page, member=member_id)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, CARD, unit_id, year, page, member_id),
                   choice)
 
@@ -361,7 +353,7 @@ async def _confirm_screen(context: BotContext, unit_id: int, year: int, key: str
                    unit=where, year=year)
     choice = Choice([Option("yes", t._("✅ Yes, go ahead")),
                      Option("no", t._("✖ No, back to the list"))])
-    _remember(context, CONFIRM, unit=unit_id, year=year, campaign=key)
+    remember(context, PREFIX, view=CONFIRM, unit=unit_id, year=year, campaign=key)
     return Screen(text, choice.keyboard(PREFIX, CONFIRM, unit_id, year, key), choice)
 
 
@@ -372,7 +364,7 @@ async def _send_screen(context: BotContext, unit_id: int, year: int) -> Screen:
     where = html.escape(await orgtree.unit_path(context.db, unit_id))
     if not items:
         choice = Choice([Option("no", t._("⬅ Back to the list"))])
-        _remember(context, SEND, unit=unit_id, year=year)
+        remember(context, PREFIX, view=SEND, unit=unit_id, year=year)
         return Screen(t._("Every result of {unit} for {year} has been sent; there is nothing new "
                           "to send.", unit=where, year=year),
                       choice.keyboard(PREFIX, SEND, unit_id, year), choice)
@@ -398,25 +390,8 @@ async def _send_screen(context: BotContext, unit_id: int, year: int) -> Screen:
                       "Once sent, it cannot be taken back.")]
     choice = Choice([Option("yes", t._("📨 Send")),
                      Option("no", t._("✖ Not now, back to the list"))])
-    _remember(context, SEND, unit=unit_id, year=year)
+    remember(context, PREFIX, view=SEND, unit=unit_id, year=year)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, SEND, unit_id, year), choice)
-
-
-def _remember(context: BotContext, view: str, **params: Any) -> None:
-    """The latest screen, so a typed number can answer it."""
-    assert context.user_data is not None
-    context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = {"view": view, **params}
-
-
-async def _put(update: Update, context: BotContext, screen: Screen | None,
-               message: Message | None) -> None:
-    if screen is None:
-        return
-    if message is not None:
-        await edit(message, screen.text, screen.keyboard)
-    else:
-        await say(update, context, screen.text, screen.keyboard)
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -456,16 +431,17 @@ async def evaluate(update: Update, context: BotContext) -> None:
         if unit is not None:
             await _open(update, context, unit, year, None)
             return
-    await _put(update, context, await _pick_screen(context, year, 0, 0), None)
+    await put(update, context, await _pick_screen(context, year, 0, 0), None)
 
 
 async def _open(update: Update, context: BotContext, unit: Unit, year: int,
                 message: Message | None) -> None:
     """A chapter's list, or (for a ward and the like) its chapters to choose from."""
     if await _selectable(context, unit):
-        await _put(update, context, await _list_screen(context, unit.id, year, 0), message)
+        await put(update, context, await _list_screen(context, unit_id=unit.id, year=year, page=0),
+                  message)
     else:
-        await _put(update, context, await _pick_screen(context, year, unit.id, 0), message)
+        await put(update, context, await _pick_screen(context, year, unit.id, 0), message)
 
 
 # --- presses and typed answers ---------------------------------------------------------------
@@ -475,72 +451,14 @@ def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
-def _params(data: callbacks.CallbackData) -> tuple[str, dict[str, int | str], str, str] | None:
-    """(view, params, 'o' or 'p', key) from a press, or None if it is not one of ours."""
-    view, args = data.arg(0), data.args[1:]
-    shapes = {PICK: ("year", "node"), LIST: ("unit", "year"),
-              CARD: ("unit", "year", "page", "member"), CONFIRM: ("unit", "year", "campaign"),
-              SEND: ("unit", "year")}
-    if view not in shapes or len(args) != len(shapes[view]) + 2:
-        return None
-    params: dict[str, int | str] = {}
-    for name, raw in zip(shapes[view], args, strict=False):
-        value = raw if name == "campaign" else _int(raw)
-        if value is None or (name == "campaign" and raw not in CAMPAIGN_KEYS):
-            return None
-        params[name] = value
-    kind, key = args[-2], args[-1]
-    if kind not in ("o", "p") or (kind == "p" and _int(key) is None):
-        return None
-    return view, params, kind, key
-
-
-@requires(Role.CHAPTER_HEAD)
-async def pressed(update: Update, context: BotContext) -> None:
-    """Any evaluation button; permission and freshness are checked before anything else."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    parsed = _params(data) if data else None
-    if parsed is None:
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
-        return
-    view, params, kind, key = parsed
-    message = query.message if isinstance(query.message, Message) else None
-    if kind == "p":
-        params["page"] = int(key)
-        key = ""
-    await _act(update, context, view, params, key, message)
-
-
-async def typed(update: Update, context: BotContext, text: str) -> bool:
-    """A typed number answering the latest evaluation screen."""
-    principal = context.principal
-    shown = (context.user_data or {}).get(PREFIX) or {}
-    if principal is None or not principal.at_least(Role.CHAPTER_HEAD) or "view" not in shown:
-        return False
-    view = shown["view"]
-    params = {k: v for k, v in shown.items() if k != "view"}
-    if not await _allowed(update, context, view, params):  # her role may have changed
-        return True
-    screen = await _screen_for(context, view, params)
-    option = screen.choice.resolve(text) if screen is not None else None
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        await _put(update, context, screen, None)
-        return True
-    await _act(update, context, view, params, option.key, None)
-    return True
-
-
 async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
     if view == PICK:
         return await _pick_screen(context, p["year"], p["node"], p.get("page", 0))
     if view == LIST:
-        return await _list_screen(context, p["unit"], p["year"], p.get("page", 0))
+        return await _list_screen(context, unit_id=p["unit"], year=p["year"], page=p.get("page", 0))
     if view == CARD:
-        return await _card_screen(context, p["unit"], p["year"], p["page"], p["member"])
+        return await _card_screen(context, unit_id=p["unit"], year=p["year"], page=p["page"],
+                                  member_id=p["member"])
     if view == CONFIRM:
         return await _confirm_screen(context, p["unit"], p["year"], p["campaign"])
     if view == SEND:
@@ -554,7 +472,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     assert principal is not None
     year = p.get("year", 0)
     if not FIRST_YEAR <= year <= context.this_year:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return False
     unit = p.get("node") if view == PICK else p.get("unit")
     if unit == 0 and view == PICK:
@@ -566,7 +484,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     return True
 
 
-async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
                message: Message | None) -> None:
     """Carry out one press or typed answer on a screen."""
     t = context.t
@@ -574,7 +492,7 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         return
     if not key:  # a page button
         await acknowledge(update, context)
-        await _put(update, context, await _screen_for(context, view, p), message)
+        await put(update, context, await _screen_for(context, view, p), message)
         return
     if view == PICK:
         await _act_pick(update, context, p, key, message)
@@ -587,17 +505,19 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         if key == "yes":
             await _decide_all(update, context, p, message)
         else:
-            await _put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
+            await put(update, context, await _list_screen(context, unit_id=p["unit"],
+                                                          year=p["year"], page=0),
                        message)
     elif view == SEND:
         if key == "yes":
             await _send_results(update, context, p, message)
         else:
             await acknowledge(update, context)
-            await _put(update, context, await _list_screen(context, p["unit"], p["year"], 0),
+            await put(update, context, await _list_screen(context, unit_id=p["unit"],
+                                                          year=p["year"], page=0),
                        message)
     else:
-        await acknowledge(update, context, t._("This button is no longer active."))
+        await acknowledge(update, context, t._(STALE))
 
 
 async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key: str,
@@ -610,7 +530,7 @@ async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key:
         up = parent.parent_id if parent else None
         if up is None or not await may_act_on_unit(context.db, principal, Role.CHAPTER_HEAD, up):
             up = 0
-        await _put(update, context, await _pick_screen(context, p["year"], up, 0), message)
+        await put(update, context, await _pick_screen(context, p["year"], up, 0), message)
         return
     unit = await units.get(context.db, _int(key) or 0)
     if unit is None or (p["node"] and unit.parent_id != p["node"]) or not await may_act_on_unit(
@@ -628,31 +548,34 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
     if key in ("alls", "allf"):
         await acknowledge(update, context)
         if await campaigns.is_closed(context.db, year, unit):
-            await _put(update, context, await _list_screen(context, unit, year, 0), message)
+            await put(update, context, await _list_screen(context, unit_id=unit, year=year,
+                                                          page=0), message)
             return
-        await _put(update, context, await _confirm_screen(context, unit, year, key[-1]), message)
+        await put(update, context, await _confirm_screen(context, unit, year, key[-1]), message)
     elif key == "send":
         await acknowledge(update, context)
-        await _put(update, context, await _send_screen(context, unit, year), message)
+        await put(update, context, await _send_screen(context, unit, year), message)
     elif key.startswith("y") and _int(key[1:]) is not None:
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
-            await acknowledge(update, context, t._("This button is no longer active."))
+            await acknowledge(update, context, t._(STALE))
             return
         await acknowledge(update, context)
-        await _put(update, context, await _list_screen(context, unit, other, 0), message)
+        await put(update, context, await _list_screen(context, unit_id=unit, year=other, page=0),
+                  message)
     elif key == "pick":
         await acknowledge(update, context)
         root = await _pick_root(context) or 0
-        await _put(update, context, await _pick_screen(context, year, root, 0), message)
+        await put(update, context, await _pick_screen(context, year, root, 0), message)
     else:
-        screen = await _card_screen(context, unit, year, p.get("page", 0), _int(key) or 0)
+        screen = await _card_screen(context, unit_id=unit, year=year, page=p.get("page", 0),
+                                    member_id=_int(key) or 0)
         if screen is None:  # not (or no longer) registered in this chapter, or forged
             await acknowledge(update, context, t._("This member is not on this chapter's list for "
                                                    "{year}.", year=year))
             return
         await acknowledge(update, context)
-        await _put(update, context, screen, message)
+        await put(update, context, screen, message)
 
 
 async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key: str,
@@ -661,7 +584,8 @@ async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key:
     unit, year, page, member = p["unit"], p["year"], p["page"], p["member"]
     if key == "back":
         await acknowledge(update, context)
-        await _put(update, context, await _list_screen(context, unit, year, page), message)
+        await put(update, context, await _list_screen(context, unit_id=unit, year=year, page=page),
+                  message)
         return
     rows = await campaigns.evaluation_rows(context.db, year, unit, member)
     if (key not in DECISIONS and key not in UNDO) or not rows:
@@ -671,7 +595,7 @@ async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key:
     campaign = UNDO[key] if key in UNDO else DECISIONS[key][0]
     reg = rows[0].standard if campaign == STANDARD else rows[0].family
     if reg is None:
-        await acknowledge(update, context, t._("This button is no longer active."))
+        await acknowledge(update, context, t._(STALE))
     else:
         try:
             await _decide_one(update, context, reg.id, key)
@@ -681,7 +605,8 @@ async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key:
         except NotEligible:
             await acknowledge(update, context, t._("This household did not self-assess as meeting "
                                                    "every criterion, so it cannot be recognised."))
-    await _put(update, context, await _card_screen(context, unit, year, page, member), message)
+    await put(update, context, await _card_screen(context, unit_id=unit, year=year, page=page,
+                                                  member_id=member), message)
 
 
 async def _decide_one(update: Update, context: BotContext, registration_id: int,
@@ -724,7 +649,8 @@ async def _decide_all(update: Update, context: BotContext, p: dict[str, Any],
                 if campaign == STANDARD else
                 t.n_("✅ {n} household recognised.", "✅ {n} households recognised.",
                      len(changed)))
-    await _put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
+    await put(update, context, await _list_screen(context, unit_id=unit, year=year, page=0,
+                                                  note=note), message)
 
 
 async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
@@ -760,16 +686,28 @@ async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
             await deliveries.set_progress_message(context.db, broadcast_id, chat.id,
                                                   status.message_id)
         context.delivery.wake()
-    await _put(update, context, await _list_screen(context, unit, year, 0, note=note), message)
+    await put(update, context, await _list_screen(context, unit_id=unit, year=year, page=0,
+                                                  note=note), message)
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+VIEWS = Views(
+    prefix=PREFIX,
+    role=Role.CHAPTER_HEAD,
+    shapes={PICK: ("year", "node"), LIST: ("unit", "year"),
+            CARD: ("unit", "year", "page", "member"), CONFIRM: ("unit", "year", "campaign"),
+            SEND: ("unit", "year")},
+    words={"campaign": frozenset(CAMPAIGN_KEYS)},
+    render=_screen_for,
+    allowed=_allowed,
+    act=_act,
+)
+VIEWS.register()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
         CommandHandler("evaluate", evaluate, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
+        VIEWS.handler(),
     ]

@@ -25,11 +25,12 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks, consent
-from bot.catalog import CriteriaSet
+from bot.catalog import CriteriaSet, Entry
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from handlers.kit import answers, menu
-from handlers.kit.replies import edit, member_with_chapter, retire_buttons, say
+from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
+from handlers.kit.screens import members_screen
 from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -57,7 +58,7 @@ def _criteria_set(context: BotContext, reg: Registration | None) -> CriteriaSet:
     return context.catalog.criteria_set(context.this_year, reg.criteria_set if reg else None)
 
 
-def _choice(context: BotContext, view: str, reg: Registration | None, closed: bool,
+def _choice(context: BotContext, *, view: str, reg: Registration | None, closed: bool,
             answers: dict[str, bool]) -> Choice:
     """What can be chosen in a view, given her registration now."""
     t = context.t
@@ -84,6 +85,30 @@ def _choice(context: BotContext, view: str, reg: Registration | None, closed: bo
     return Choice([])
 
 
+def _intro_lines(context: BotContext, criteria: tuple[Entry, ...], *,
+                 closed: bool) -> list[str]:
+    """What the campaign asks, before she registers her household."""
+    t = context.t
+    year = context.this_year
+    lines = [t._("A household that meets every criterion below can be recognised by "
+                 "its chapter:")]
+    described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b> — "
+                 f"{html.escape(c.description(t.locale))}" for n, c in enumerate(criteria, 1)]
+    if sum(len(line) for line in described) > 2500:  # a long catalog: labels only
+        described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b>"
+                     for n, c in enumerate(criteria, 1)]
+    lines += described
+    lines += ["", _privacy(context)]
+    if closed:
+        lines.append(t._("🔒 {year} is closed for your chapter: registration is no longer "
+                         "possible.", year=year))
+    else:
+        lines.append(t._("Register your household for {year}? You then tick the criteria "
+                         "it meets, and can update them at any time during the year.",
+                         year=year))
+    return lines
+
+
 async def _render(context: BotContext, member: Member, view: str,
                   note: str | None = None) -> tuple[str, InlineKeyboardMarkup | None, str]:
     """(text, keyboard, view actually shown) for this year."""
@@ -106,22 +131,7 @@ async def _render(context: BotContext, member: Member, view: str,
     criteria = criteria_set.criteria
     met = sum(1 for c in criteria if answers.get(c.code))
     if view == INTRO:
-        lines.append(t._("A household that meets every criterion below can be recognised by "
-                         "its chapter:"))
-        described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b> — "
-                     f"{html.escape(c.description(t.locale))}" for n, c in enumerate(criteria, 1)]
-        if sum(len(line) for line in described) > 2500:  # a long catalog: labels only
-            described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b>"
-                         for n, c in enumerate(criteria, 1)]
-        lines += described
-        lines += ["", _privacy(context)]
-        if closed:
-            lines.append(t._("🔒 {year} is closed for your chapter: registration is no longer "
-                             "possible.", year=year))
-        else:
-            lines.append(t._("Register your household for {year}? You then tick the criteria "
-                             "it meets, and can update them at any time during the year.",
-                             year=year))
+        lines += _intro_lines(context, criteria, closed=closed)
     elif view == CONSENT:
         lines += [t._(consent.FAMILY_TEXT), "", t._("Tap a button or type its number.")]
     elif view == CHECKLIST:
@@ -148,7 +158,7 @@ async def _render(context: BotContext, member: Member, view: str,
                              "“✏️ Update my self-assessment” asks you first."))
         if closed:
             lines.append(t._("🔒 {year} is closed: nothing can be changed any more.", year=year))
-    choice = _choice(context, view, reg, closed, answers)
+    choice = _choice(context, view=view, reg=reg, closed=closed, answers=answers)
     keyboard = choice.keyboard(PREFIX, year, view) if choice.options else None
     if keyboard is not None:
         _remember(context, view)
@@ -229,7 +239,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     data = callbacks.decode(query.data)
     if (data is None or not (data.arg(0) or "").isdigit() or data.arg(2) != "o"
             or data.arg(1) not in (INTRO, CHECKLIST, STATUS, CONSENT)):
-        await query.answer(t._("This button is no longer active."), show_alert=True)
+        await query.answer(t._(STALE), show_alert=True)
         return
     if int(data.arg(0) or 0) != context.this_year:
         await query.answer(t._("This button is from {year}. Send /family for this year.",
@@ -237,7 +247,8 @@ async def pressed(update: Update, context: BotContext) -> None:
         await retire_buttons(query)
         return
     message = query.message if isinstance(query.message, Message) else None
-    await _act(update, context, member, data.arg(1) or "", data.arg(3) or "", message)
+    await _act(update, context, member=member, view=data.arg(1) or "", key=data.arg(3) or "",
+               message=message)
 
 
 async def typed(update: Update, context: BotContext, text: str) -> bool:
@@ -251,18 +262,64 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
         await _show(update, context, member, STATUS, note=context.t._("A new year has begun."))
         return True
     reg, closed = await _state(context, member)
-    answers = await campaigns.answers(context.db, reg.id) if reg else {}
-    option = _choice(context, view, reg, closed, answers).resolve(text)
+    given = await campaigns.answers(context.db, reg.id) if reg else {}
+    option = _choice(context, view=view, reg=reg, closed=closed, answers=given).resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         await _show(update, context, member, view)
         return True
-    await _act(update, context, member, view, option.key, None)
+    await _act(update, context, member=member, view=view, key=option.key, message=None)
     return True
 
 
-async def _act(update: Update, context: BotContext, member: Member, view: str, key: str,
+async def _carry_out(update: Update, context: BotContext, *, member: Member, view: str,
+                     key: str, message: Message | None, reg: Registration | None,
+                     given: dict[str, bool]) -> None:
+    """The option `key`, checked already; a closed year or a decided household raises."""
+    t = context.t
+    query = update.callback_query
+    year = context.this_year
+    if key == "reg":
+        assert member.unit_id is not None
+        await campaigns.register(context.db, FAMILY, year=year, member_id=member.id,
+                                 unit_id=member.unit_id, at=to_iso(context.clock.now()),
+                                 criteria_set=context.catalog.criteria_set(year).id)
+        await _show(update, context, member, CHECKLIST, message=message,
+                    note=t._("🎉 Your household is registered for {year}.", year=year))
+    elif key == "later":
+        _forget(context)
+        if query is not None:
+            await retire_buttons(query)
+        await say(update, context, t._("All right. You can register your household at "
+                                       "any time this year with /family."))
+    elif key == "update":
+        await _show(update, context, member, CHECKLIST, message=message)
+    elif key == "withdraw":
+        await campaigns.withdraw(context.db, FAMILY, member.id, year)
+        await _show(update, context, member, INTRO, message=message,
+                    note=t._("Your household's registration for {year} is withdrawn, with "
+                             "its self-assessment.", year=year))
+    elif view == CONSENT:
+        await _consent_answered(update, context, member, key == "yes", message)
+    elif key == DONE:
+        await _show(update, context, member, STATUS, message=message,
+                    note=t._("✅ Your self-assessment is saved. You can update it at any "
+                             "time this year with /family."))
+    elif not await consent.family_consented(context.db, member.telegram_user_id):
+        await _show(update, context, member, CHECKLIST, message=message)  # asks first
+    else:  # a criterion: toggle it
+        assert reg is not None
+        await campaigns.set_answer(context.db, reg.id, key, not given.get(key),
+                                   live_codes=[c.code for c in
+                                               _criteria_set(context, reg).criteria],
+                                   at=to_iso(context.clock.now()))
+        await _show(update, context, member, CHECKLIST, message=message)
+
+
+async def _act(update: Update, context: BotContext, *, member: Member, view: str, key: str,
                message: Message | None) -> None:
     """Carry out one option; a press edits its message in place, a typed answer replies."""
     t = context.t
@@ -270,50 +327,17 @@ async def _act(update: Update, context: BotContext, member: Member, view: str, k
     year = context.this_year
     reg, closed = await _state(context, member)
     answers = await campaigns.answers(context.db, reg.id) if reg else {}
-    option = _choice(context, view, reg, closed, answers).by_key(key)
+    option = _choice(context, view=view, reg=reg, closed=closed, answers=answers).by_key(key)
     if option is None:  # decided or closed meanwhile, an old view, or forged
         if query is not None:
-            await query.answer(t._("This button is no longer active."))
+            await query.answer(t._(STALE))
         await _show(update, context, member, STATUS, message=message)
         return
     if query is not None:
         await query.answer()
     try:
-        if key == "reg":
-            assert member.unit_id is not None
-            await campaigns.register(context.db, FAMILY, year=year, member_id=member.id,
-                                     unit_id=member.unit_id, at=to_iso(context.clock.now()),
-                                     criteria_set=context.catalog.criteria_set(year).id)
-            await _show(update, context, member, CHECKLIST, message=message,
-                        note=t._("🎉 Your household is registered for {year}.", year=year))
-        elif key == "later":
-            _forget(context)
-            if query is not None:
-                await retire_buttons(query)
-            await say(update, context, t._("All right. You can register your household at "
-                                           "any time this year with /family."))
-        elif key == "update":
-            await _show(update, context, member, CHECKLIST, message=message)
-        elif key == "withdraw":
-            await campaigns.withdraw(context.db, FAMILY, member.id, year)
-            await _show(update, context, member, INTRO, message=message,
-                        note=t._("Your household's registration for {year} is withdrawn, with "
-                                 "its self-assessment.", year=year))
-        elif view == CONSENT:
-            await _consent_answered(update, context, member, key == "yes", message)
-        elif key == DONE:
-            await _show(update, context, member, STATUS, message=message,
-                        note=t._("✅ Your self-assessment is saved. You can update it at any "
-                                 "time this year with /family."))
-        elif not await consent.family_consented(context.db, member.telegram_user_id):
-            await _show(update, context, member, CHECKLIST, message=message)  # asks first
-        else:  # a criterion: toggle it
-            assert reg is not None
-            await campaigns.set_answer(context.db, reg.id, key, not answers.get(key),
-                                       live_codes=[c.code for c in
-                                                   _criteria_set(context, reg).criteria],
-                                       at=to_iso(context.clock.now()))
-            await _show(update, context, member, CHECKLIST, message=message)
+        await _carry_out(update, context, member=member, view=view, key=key, message=message,
+                         reg=reg, given=answers)
     except YearClosed:
         await _show(update, context, member, STATUS, message=message,
                     note=t._("🔒 {year} is closed: nothing can be changed any more.", year=year))
@@ -345,7 +369,18 @@ async def _consent_answered(update: Update, context: BotContext, member: Member,
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+async def _options(context: BotContext) -> Choice | None:
+    """The options of the latest intro, checklist or status shown to her."""
+    found = members_screen(context, PREFIX)
+    if found is None:
+        return None
+    member, shown = found
+    reg, closed = await _state(context, member)
+    given = await campaigns.answers(context.db, reg.id) if reg else {}
+    return _choice(context, view=shown.get("view", STATUS), reg=reg, closed=closed, answers=given)
+
+
+answers.register(PREFIX, typed, options=_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

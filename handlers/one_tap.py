@@ -22,6 +22,7 @@ from bot import reminders as schedule
 from bot.context import BotContext
 from handlers.kit.days import PHOTO_PREFIX, day_text, is_editable, local_today
 from handlers.kit.replies import (
+    STALE,
     member_with_chapter,
     retire_buttons,
 )
@@ -40,7 +41,7 @@ async def took_part(update: Update, context: BotContext) -> None:
     today = local_today(context)
     entry = context.catalog.find("activities", schedule.ENVIRONMENT_ACTIVITY)
     if day is None or day > today or entry is None:
-        await query.answer(t._("This button is no longer active."), show_alert=True)
+        await query.answer(t._(STALE), show_alert=True)
         return
     member = await member_with_chapter(update, context)
     if member is None:

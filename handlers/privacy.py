@@ -44,7 +44,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -116,7 +115,7 @@ class ConsentGate(BaseHandler[Update, BotContext, None]):
         super().__init__(self._intercept)
         self.pending: dict[int, str] = {}  # Telegram user id → purpose to ask about
 
-    async def load(self, application: Application) -> None:  # type: ignore[type-arg]
+    async def load(self, application: Application) -> None:
         """Find, once at start, the members who agreed to an older version of a text."""
         db = application.bot_data.db
         self.pending = {}
@@ -166,7 +165,7 @@ class ConsentGate(BaseHandler[Update, BotContext, None]):
         raise ApplicationHandlerStop
 
 
-def gate(application: Application) -> ConsentGate | None:  # type: ignore[type-arg]
+def gate(application: Application) -> ConsentGate | None:
     """This application's consent gate."""
     for handlers in application.handlers.values():
         for handler in handlers:
@@ -175,7 +174,7 @@ def gate(application: Application) -> ConsentGate | None:  # type: ignore[type-a
     return None
 
 
-async def load_consent_state(application: Application) -> None:  # type: ignore[type-arg]
+async def load_consent_state(application: Application) -> None:
     """At start (post_init): who has to be asked again."""
     found = gate(application)
     if found is not None:
@@ -516,7 +515,6 @@ async def ask_delete(update: Update, context: BotContext, *, reason: str = "dele
     if member is None:
         had_draft = bool(context.user_data)
         context.user_data.clear()
-        _end_conversations(context, update)
         text = t._("You are not registered, so the bot stores nothing about you.")
         if had_draft:
             text += "\n" + t._("Your unfinished entries have been deleted.")
@@ -593,8 +591,7 @@ async def erase_member(update: Update, context: BotContext, *, reason: str) -> N
         context.delivery.cancelled(broadcast_id)
     had_role = principal.at_least(Role.CHAPTER_HEAD) and not principal.is_super_admin
     assert context.user_data is not None
-    context.user_data.clear()
-    _end_conversations(context, update)
+    context.user_data.clear()  # her drafts and the steps of her flows
     found = gate(context.application)
     if found is not None:
         found.pending.pop(user_id, None)
@@ -623,19 +620,6 @@ RECALL_NOTE = N_("Messages already delivered to other chats cannot be recalled: 
                  "as a chapter head or officer stay with the members who received them, and so "
                  "do messages about you that officers have already received. Your notices not "
                  "sent yet are cancelled together with your data.")
-
-
-def _end_conversations(context: BotContext, update: Update) -> None:
-    """Leave any flow she was in (registration, a notice …): its state would outlive her data."""
-    if update.effective_chat is None or update.effective_user is None:
-        return
-    key = (update.effective_chat.id, update.effective_user.id)
-    for handlers in context.application.handlers.values():
-        for handler in handlers:
-            if isinstance(handler, ConversationHandler):
-                # PTB offers no public way to end someone's conversation from outside it; the
-                # tracked dict writes the removal to persistence at the next flush.
-                handler._conversations.pop(key, None)
 
 
 async def _drop_chat_menu(context: BotContext, chat_id: int) -> None:
@@ -691,7 +675,12 @@ offers.offer_setting(offers.Setting("fconsent", 40, family_withdrawal_label, off
                                     choose_family_withdrawal))
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+async def _options(context: BotContext) -> Choice:
+    """The options of the erasure confirmation."""
+    return _erase_choice(context.t, ((context.user_data or {}).get(PREFIX) or {}).get("reason"))
+
+
+answers.register(PREFIX, typed, options=_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -13,7 +13,7 @@ from bot import orgtree
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
 from bot.validators import display_phone
-from handlers.kit import menu
+from handlers.kit import answers, menu
 from handlers.kit.replies import say
 
 
@@ -37,9 +37,10 @@ async def show_profile(update: Update, context: BotContext) -> None:
         ]
     )
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t._("✏️ Edit my details"), callback_data="me:edit")]]
+        [[InlineKeyboardButton(t._(menu.EDIT_PROFILE), callback_data="me:edit")]]
     )
     await say(update, context, text, keyboard)
+    answers.ask(context, "me")  # registration answers it (a typed "1" edits too)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

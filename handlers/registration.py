@@ -1,16 +1,18 @@
 """Member registration (/start): consent, full name, phone, unit, confirmation.
 
-The same conversation edits a registered member's profile (entered from /me at the summary).
-Every choice is a `Choice`, so each button also works as a typed number. The draft lives in
-`user_data["reg"]` and the state in the persisted ConversationHandler, so a member halfway
-through continues after a restart.
+The same flow edits a registered member's profile (entered from /me at the summary, by the
+button or by typing its number). Every choice is a `Choice`, so each button also works as a
+typed number. The draft, with the step it waits at, lives in the persisted `user_data["reg"]`,
+so a member halfway through continues after a restart; typed answers reach it through the
+typed-answer router (`kit.answers`) like every other question.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import secrets
-from typing import Any
+from typing import Any, TypedDict, Unpack, cast
 
 from telegram import (
     InlineKeyboardButton,
@@ -24,7 +26,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -35,10 +36,9 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.settings import SUPPORTED_LOCALES
 from bot.validators import InvalidInput, clean_full_name, display_phone, normalise_phone
-from handlers.kit import membership_consent, menu
+from handlers.kit import answers, membership_consent, menu
 from handlers.kit.replies import (
     answer_stale,
-    conversation_handler,
     draft_press,
     move_in_tree,
     pressed_option,
@@ -53,7 +53,8 @@ from storage.members import NewMember
 
 CONSENT, NAME, PHONE, UNIT, CONFIRM = "consent", "name", "phone", "unit", "confirm"
 PREFIX = "reg"
-END = ConversationHandler.END
+PROFILE = "me"
+"""The question under /me (its one option: edit my details)."""
 
 KIND_LABELS = {
     "district": N_("district"),
@@ -65,21 +66,50 @@ KIND_LABELS = {
 # --- the draft -------------------------------------------------------------------------------
 
 
-def _draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault("reg", {})
+class Draft(TypedDict, total=False):
+    """What she has entered so far (persisted in `user_data["reg"]`, so a restart keeps it)."""
+
+    nonce: str  # carried by the buttons of this draft: older buttons are stale
+    step: str  # the step the flow waits at
+    parent: int | None  # the unit chooser's level
+    page: int
+    consent_at: str
+    name: str
+    phone: str | None
+    unit_id: int | None
+    editing: bool  # correcting a registered member's profile (from /me)
+    review: bool  # back to the summary after a correction
 
 
-def _new_draft(context: BotContext, **values: Any) -> dict[str, Any]:
+def _draft(context: BotContext) -> Draft:
     assert context.user_data is not None
-    draft = {"nonce": secrets.token_hex(3), "parent": None, "page": 0, **values}
+    draft: Draft = context.user_data.setdefault("reg", {})
+    return draft
+
+
+def _new_draft(context: BotContext, **values: Unpack[Draft]) -> Draft:
+    assert context.user_data is not None
+    draft = Draft(nonce=secrets.token_hex(3), parent=None, page=0)
+    draft.update(values)
     context.user_data["reg"] = draft
     return draft
 
 
 def _drop_draft(context: BotContext) -> None:
+    answers.release(context, PREFIX)
     if context.user_data is not None:
         context.user_data.pop("reg", None)
+
+
+def _at(context: BotContext, step: str) -> None:
+    """The flow now waits at `step`: its question is the chat's latest."""
+    _draft(context)["step"] = step
+    answers.ask(context, PREFIX)
+
+
+def _step(context: BotContext) -> str | None:
+    """The step the flow waits at (None: no registration is running)."""
+    return ((context.user_data or {}).get("reg") or {}).get("step")
 
 
 # --- choices ---------------------------------------------------------------------------------
@@ -120,9 +150,9 @@ async def _unit_choice(context: BotContext) -> tuple[Choice, str, bool]:
 # --- asking ----------------------------------------------------------------------------------
 
 
-async def _ask_consent(update: Update, context: BotContext) -> str:
+async def _ask_consent(update: Update, context: BotContext) -> None:
     await say(update, context, _consent_screen(context), _consent_keyboard(context))
-    return CONSENT
+    _at(context, CONSENT)
 
 
 def _consent_screen(context: BotContext) -> str:
@@ -150,17 +180,17 @@ def _consent_keyboard(context: BotContext) -> Any:
     )
 
 
-async def _ask_name(update: Update, context: BotContext) -> str:
+async def _ask_name(update: Update, context: BotContext) -> None:
     await say(
         update,
         context,
         context.t._("What is your full name? (for example: Nguyễn Thị Hoa)"),
         ReplyKeyboardRemove(),
     )
-    return NAME
+    _at(context, NAME)
 
 
-async def _ask_phone(update: Update, context: BotContext) -> str:
+async def _ask_phone(update: Update, context: BotContext) -> None:
     t = context.t
     keyboard = ReplyKeyboardMarkup(
         [[KeyboardButton(t._("📱 Share my phone number"), request_contact=True)]],
@@ -173,10 +203,10 @@ async def _ask_phone(update: Update, context: BotContext) -> str:
         t._("Please tap the button below to share your phone number, or type it."),
         keyboard,
     )
-    return PHONE
+    _at(context, PHONE)
 
 
-async def _ask_unit(update: Update, context: BotContext, *, edit: Message | None = None) -> str:
+async def _ask_unit(update: Update, context: BotContext, *, edit: Message | None = None) -> None:
     choice, question, can_go_up = await _unit_choice(context)
     if not choice.options:
         await say(
@@ -187,7 +217,8 @@ async def _ask_unit(update: Update, context: BotContext, *, edit: Message | None
                 "Please contact your union officer. What you entered is kept."
             ),
         )
-        return UNIT
+        _at(context, UNIT)
+        return
     nonce = _draft(context)["nonce"]
     extra = []
     if can_go_up:
@@ -204,10 +235,10 @@ async def _ask_unit(update: Update, context: BotContext, *, edit: Message | None
         await edit_message(edit, text, keyboard)
     else:
         await say(update, context, text, keyboard)
-    return UNIT
+    _at(context, UNIT)
 
 
-async def _ask_confirm(update: Update, context: BotContext) -> str:
+async def _ask_confirm(update: Update, context: BotContext) -> None:
     t = context.t
     draft = _draft(context)
     editing = bool(draft.get("editing"))
@@ -224,25 +255,29 @@ async def _ask_confirm(update: Update, context: BotContext) -> str:
     )
     keyboard = _confirm_choice(t, editing).keyboard(PREFIX, draft["nonce"], "k")
     await say(update, context, text, keyboard)
-    return CONFIRM
+    _at(context, CONFIRM)
 
 
-async def _next_after_detail(update: Update, context: BotContext) -> str:
+async def _next_after_detail(update: Update, context: BotContext) -> None:
     """After a name or phone: back to the summary when correcting, else the next step."""
     draft = _draft(context)
     if draft.get("review"):
-        return await _ask_confirm(update, context)
+        await _ask_confirm(update, context)
+        return
     if "phone" not in draft:
-        return await _ask_phone(update, context)
+        await _ask_phone(update, context)
+        return
     if draft.get("unit_id"):
-        return await _ask_confirm(update, context)
-    return await _ask_unit(update, context)
+        await _ask_confirm(update, context)
+        return
+    await _ask_unit(update, context)
+    return
 
 
 # --- entry points ----------------------------------------------------------------------------
 
 
-async def start(update: Update, context: BotContext) -> str | int:
+async def start(update: Update, context: BotContext) -> None:
     """/start [chapter code]: the main menu for members, else registration (resumed if begun)."""
     principal = context.principal
     t = context.t
@@ -259,7 +294,7 @@ async def start(update: Update, context: BotContext) -> str | int:
                 name=html.escape(principal.member.full_name)),
             menu.main_menu(principal, t),
         )
-        return END
+        return None
     typed_command = bool(update.message and (update.message.text or "").startswith("/"))
     if principal is not None and principal.is_super_admin and typed_command and not context.args:
         await say(
@@ -269,11 +304,12 @@ async def start(update: Update, context: BotContext) -> str | int:
                 "as a member."),
             menu.main_menu(principal, t),
         )
-        return END
+        return None
     draft = (context.user_data or {}).get("reg")
     if draft and draft.get("consent_at") and not draft.get("editing"):
         await say(update, context, t._("Let us continue where you left off."))
-        return await _resume(update, context)
+        await _resume(update, context)
+        return
     preselected: dict[str, Any] = {}
     if context.args:
         unit = await units.by_code(context.db, context.args[0][:40])
@@ -285,26 +321,37 @@ async def start(update: Update, context: BotContext) -> str | int:
         else:
             preselected = {"unit_id": unit.id}
     _new_draft(context, **preselected)
-    return await _ask_consent(update, context)
+    await _ask_consent(update, context)
+    return
 
 
-async def _resume(update: Update, context: BotContext) -> str:
+async def _resume(update: Update, context: BotContext) -> None:
     draft = _draft(context)
     if "name" not in draft:
-        return await _ask_name(update, context)
-    return await _next_after_detail(update, context)
+        await _ask_name(update, context)
+        return
+    await _next_after_detail(update, context)
+    return
 
 
-async def edit_profile(update: Update, context: BotContext) -> str | int | None:
+async def edit_profile(update: Update, context: BotContext) -> None:
     """The 'Edit' button under /me: the registration summary, prefilled, in editing mode."""
     query = update.callback_query
     assert query is not None
     member = context.principal.member if context.principal else None
     if member is None:
         await query.answer(context.t._("Please register first with /start."), show_alert=True)
-        return END
+        return None
     await query.answer()
     await retire_buttons(query)
+    answers.release(context, PROFILE)
+    await _edit(update, context)
+
+
+async def _edit(update: Update, context: BotContext) -> None:
+    """Her details, prefilled, at the summary in editing mode."""
+    member = context.principal.member if context.principal else None
+    assert member is not None
     _new_draft(
         context,
         editing=True,
@@ -313,13 +360,14 @@ async def edit_profile(update: Update, context: BotContext) -> str | int | None:
         phone=member.phone,
         unit_id=member.unit_id,
     )
-    return await _ask_confirm(update, context)
+    await _ask_confirm(update, context)
+    return
 
 
 # --- answers ---------------------------------------------------------------------------------
 
 
-async def consent_pressed(update: Update, context: BotContext) -> str | int | None:
+async def consent_pressed(update: Update, context: BotContext) -> None:
     """Agree, decline or switch language on the consent screen."""
     query = update.callback_query
     assert query is not None
@@ -335,17 +383,18 @@ async def consent_pressed(update: Update, context: BotContext) -> str | int | No
             await query.message.edit_text(
                 _consent_screen(context), reply_markup=_consent_keyboard(context)
             )
-        return CONSENT
+        return None
     option = _consent_choice(context.t).by_key(data.arg(3))
     if option is None:
         await answer_stale(update, context)
         return None
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
-    return await _consent_given(update, context, option.key)
+    await _consent_given(update, context, option.key)
+    return
 
 
-async def notice_pressed(update: Update, context: BotContext) -> str | None:
+async def notice_pressed(update: Update, context: BotContext) -> None:
     """“📖 Read in full” on the consent screen: the full notice, then the question again."""
     query = update.callback_query
     assert query is not None
@@ -356,19 +405,21 @@ async def notice_pressed(update: Update, context: BotContext) -> str | None:
     await retire_buttons(query)
     for page in consent.notice_pages(context.t, context.settings):
         await say(update, context, page)
-    return await _ask_consent(update, context)
+    await _ask_consent(update, context)
+    return
 
 
-async def consent_typed(update: Update, context: BotContext) -> str | int | None:
+async def consent_typed(update: Update, context: BotContext) -> None:
     """A typed answer on the consent screen ("1", "2")."""
     option = _consent_choice(context.t).resolve(typed_text(update))
     if option is None:
         await _reask_choice(update, context, _consent_keyboard(context))
         return None
-    return await _consent_given(update, context, option.key)
+    await _consent_given(update, context, option.key)
+    return
 
 
-async def _consent_given(update: Update, context: BotContext, key: str) -> str | int:
+async def _consent_given(update: Update, context: BotContext, key: str) -> None:
     t = context.t
     if key == "no":
         _drop_draft(context)
@@ -379,23 +430,26 @@ async def _consent_given(update: Update, context: BotContext, key: str) -> str |
                 "send /start."),
             ReplyKeyboardRemove(),
         )
-        return END
+        return None
     _draft(context)["consent_at"] = utc_now()
-    return await _ask_name(update, context)
+    await _ask_name(update, context)
+    return
 
 
-async def name_typed(update: Update, context: BotContext) -> str:
+async def name_typed(update: Update, context: BotContext) -> None:
     """Her full name."""
     try:
         name = clean_full_name(typed_text(update))
     except InvalidInput as exc:
         await say(update, context, context.t._(exc.reason, **exc.values))
-        return await _ask_name(update, context)
+        await _ask_name(update, context)
+        return
     _draft(context)["name"] = name
-    return await _next_after_detail(update, context)
+    await _next_after_detail(update, context)
+    return
 
 
-async def phone_given(update: Update, context: BotContext) -> str:
+async def phone_given(update: Update, context: BotContext) -> None:
     """Her phone number, shared as a contact or typed."""
     t = context.t
     message = update.effective_message
@@ -404,7 +458,8 @@ async def phone_given(update: Update, context: BotContext) -> str:
         if message.contact.user_id != update.effective_user.id:
             await say(update, context, t._("That is someone else's contact. Please share your "
                                            "own number with the button, or type it."))
-            return await _ask_phone(update, context)
+            await _ask_phone(update, context)
+            return
         raw = message.contact.phone_number
     else:
         raw = typed_text(update)
@@ -412,16 +467,18 @@ async def phone_given(update: Update, context: BotContext) -> str:
         phone = normalise_phone(raw)
     except InvalidInput as exc:
         await say(update, context, t._(exc.reason, **exc.values))
-        return await _ask_phone(update, context)
+        await _ask_phone(update, context)
+        return
     _draft(context)["phone"] = phone
     await say(
         update, context, t._("Thank you, noted: {phone}.", phone=display_phone(phone)),
         ReplyKeyboardRemove(),
     )
-    return await _next_after_detail(update, context)
+    await _next_after_detail(update, context)
+    return
 
 
-async def unit_pressed(update: Update, context: BotContext) -> str | None:
+async def unit_pressed(update: Update, context: BotContext) -> None:
     """A unit, a page, or 'back' in the unit chooser."""
     query = update.callback_query
     assert query is not None
@@ -431,53 +488,61 @@ async def unit_pressed(update: Update, context: BotContext) -> str | None:
         return None
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None
-    moved = await move_in_tree(context, draft, data, level_key="parent")
+    moved = await move_in_tree(context, cast(dict[str, Any], draft), data, level_key="parent")
     if moved is not None:
         await query.answer()
-        return await _ask_unit(update, context, edit=message) if moved else UNIT
+        if moved:
+            await _ask_unit(update, context, edit=message)
+        return None
     choice, _question, _up = await _unit_choice(context)
     option = choice.by_key(data.arg(3)) if data.arg(2) == "o" else None
     if option is None:
         await answer_stale(update, context)
         return None
     await query.answer()
-    return await _unit_chosen(update, context, int(option.key), edit=message)
+    await _unit_chosen(update, context, int(option.key), edit=message)
+    return
 
 
-async def unit_typed(update: Update, context: BotContext) -> str:
+async def unit_typed(update: Update, context: BotContext) -> None:
     """A unit chosen by typing its number or name."""
     choice, _question, _up = await _unit_choice(context)
     option = choice.resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-        return await _ask_unit(update, context)
-    return await _unit_chosen(update, context, int(option.key), edit=None)
+        await _ask_unit(update, context)
+        return
+    await _unit_chosen(update, context, int(option.key), edit=None)
+    return
 
 
 async def _unit_chosen(
     update: Update, context: BotContext, unit_id: int, *, edit: Message | None
-) -> str:
+) -> None:
     draft = _draft(context)
     if await orgtree.has_children(context.db, unit_id):
         draft["parent"], draft["page"] = unit_id, 0
-        return await _ask_unit(update, context, edit=edit)
+        await _ask_unit(update, context, edit=edit)
+        return
     draft["unit_id"] = unit_id
     if edit is not None:
         path = html.escape(await orgtree.unit_path(context.db, unit_id))
         await edit.edit_text(f"✅ {path}", reply_markup=None)
-    return await _ask_confirm(update, context)
+    await _ask_confirm(update, context)
+    return
 
 
-async def confirm_pressed(update: Update, context: BotContext) -> str | int | None:
+async def confirm_pressed(update: Update, context: BotContext) -> None:
     """Confirm, correct something, or cancel at the summary."""
     editing = bool((context.user_data or {}).get("reg", {}).get("editing"))
     option = await pressed_option(update, context, "reg", _confirm_choice(context.t, editing))
     if option is None:
         return None
-    return await _confirm_chosen(update, context, option.key)
+    await _confirm_chosen(update, context, option.key)
+    return
 
 
-async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
+async def confirm_typed(update: Update, context: BotContext) -> None:
     """The summary answered by number."""
     draft = _draft(context)
     option = _confirm_choice(context.t, bool(draft.get("editing"))).resolve(typed_text(update))
@@ -487,30 +552,40 @@ async def confirm_typed(update: Update, context: BotContext) -> str | int | None
         )
         await _reask_choice(update, context, keyboard)
         return None
-    return await _confirm_chosen(update, context, option.key)
+    await _confirm_chosen(update, context, option.key)
+    return
 
 
-async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str | int:
+async def _confirm_chosen(update: Update, context: BotContext, key: str) -> None:
     draft = _draft(context)
     draft["review"] = True
     if key == "name":
-        return await _ask_name(update, context)
+        await _ask_name(update, context)
+        return
     if key == "phone":
-        return await _ask_phone(update, context)
+        await _ask_phone(update, context)
+        return
     if key == "unit":
         unit = await units.get(context.db, draft.get("unit_id") or 0)
         draft["parent"], draft["page"] = (unit.parent_id if unit else None), 0
-        return await _ask_unit(update, context)
+        await _ask_unit(update, context)
+        return
     if key == "cancel":
-        return await cancel(update, context)
-    return await _save(update, context)
+        await cancel(update, context)
+        return
+    await _save(update, context)
+    return
 
 
-async def _save(update: Update, context: BotContext) -> int:
+async def _save(update: Update, context: BotContext) -> None:
     draft = _draft(context)
     user = update.effective_user
     chat = update.effective_chat
     assert user is not None and chat is not None
+    unit_id = draft.get("unit_id")
+    if unit_id is None:  # no chapter yet (a profile whose chapter was removed): choose one
+        await _ask_unit(update, context)
+        return
     principal = context.principal
     if draft.get("editing") and principal is not None and principal.member is not None:
         await members.update_profile(
@@ -518,7 +593,7 @@ async def _save(update: Update, context: BotContext) -> int:
             principal.member.id,
             full_name=draft["name"],
             phone=draft.get("phone"),
-            unit_id=draft["unit_id"],
+            unit_id=unit_id,
         )
         text = context.t._("Your profile has been updated.")
     else:
@@ -529,7 +604,7 @@ async def _save(update: Update, context: BotContext) -> int:
                 chat_id=chat.id,
                 full_name=draft["name"],
                 phone=draft.get("phone"),
-                unit_id=draft["unit_id"],
+                unit_id=unit_id,
                 locale=context.locale,
             ),
             consent_purpose=membership_consent.CONSENT_PURPOSE,
@@ -546,10 +621,10 @@ async def _save(update: Update, context: BotContext) -> int:
     context.user_data.pop("locale", None)
     await context.refresh_principal()
     await say(update, context, text, menu.main_menu(context.principal, context.t))
-    return END
+    return None
 
 
-async def cancel(update: Update, context: BotContext) -> int:
+async def cancel(update: Update, context: BotContext) -> None:
     """/cancel: leave the flow; nothing half-entered is stored."""
     editing = bool((context.user_data or {}).get("reg", {}).get("editing"))
     _drop_draft(context)
@@ -561,7 +636,7 @@ async def cancel(update: Update, context: BotContext) -> int:
     else:
         await say(update, context, t._("Cancelled. Send /start whenever you want to register."),
                   ReplyKeyboardRemove())
-    return END
+    return None
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -580,42 +655,83 @@ async def wrong_kind(update: Update, context: BotContext) -> None:
         "or send /cancel to stop."))
 
 
-def _on(step: str, handler: Any) -> CallbackQueryHandler:
-    return CallbackQueryHandler(handler, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
+def _on(step: str, handler: Any, *, at: str) -> CallbackQueryHandler:
+    """A button of the step `at`; pressed at another step (an older message) it is stale."""
+
+    @functools.wraps(handler)
+    async def pressed(update: Update, context: BotContext) -> None:
+        if _step(context) != at:
+            await answer_stale(update, context)
+            return
+        await handler(update, context)
+
+    return CallbackQueryHandler(pressed, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
 
 
-TEXT = filters.TEXT & ~filters.COMMAND
+_TYPED_AT = {CONSENT: consent_typed, NAME: name_typed, PHONE: phone_given, UNIT: unit_typed,
+             CONFIRM: confirm_typed}
 
-def conversation() -> ConversationHandler[Any]:
-    """The registration conversation (a new object per application: it holds state)."""
-    return conversation_handler(
-        entry_points=[
-            CommandHandler("start", start, filters.ChatType.PRIVATE),
-            MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.REGISTER), start),
-            CallbackQueryHandler(edit_profile, pattern=r"^me:edit$"),
-        ],
-        states={
-            CONSENT: [_on("c", consent_pressed), _on("lang", consent_pressed),
-                      _on("full", notice_pressed),
-                      MessageHandler(TEXT, consent_typed)],
-            NAME: [MessageHandler(TEXT, name_typed)],
-            PHONE: [MessageHandler(filters.CONTACT | TEXT, phone_given)],
-            UNIT: [
-                _on("u", unit_pressed), _on("up", unit_pressed), MessageHandler(TEXT, unit_typed)
-            ],
-            CONFIRM: [_on("k", confirm_pressed), MessageHandler(TEXT, confirm_typed)],
-        },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            CallbackQueryHandler(answer_stale, pattern=rf"^{PREFIX}:"),
-            MessageHandler(~filters.COMMAND & ~filters.TEXT, wrong_kind),
-        ],
-        name="registration",
-        persistent=True,
-        allow_reentry=True,
-    )
+
+async def typed(update: Update, context: BotContext, text: str) -> bool:
+    """A typed answer to the step the flow waits at."""
+    answer = _TYPED_AT.get(_step(context) or "")
+    if answer is None:
+        return False
+    await answer(update, context)
+    return True
+
+
+async def not_text(update: Update, context: BotContext) -> bool:
+    """A shared contact answers the phone question; anything else gets what is expected."""
+    message = update.effective_message
+    if _step(context) is None or message is None:
+        return False
+    if _step(context) == PHONE and message.contact is not None:
+        await phone_given(update, context)
+    else:
+        await wrong_kind(update, context)
+    return True
+
+
+async def left(update: Update, context: BotContext) -> bool:
+    """/cancel while the flow's question is the latest."""
+    if _step(context) is None:
+        return False
+    await cancel(update, context)
+    return True
+
+
+def _profile_choice(t: Translator) -> Choice:
+    return Choice([Option("edit", t._(menu.EDIT_PROFILE))])
+
+
+async def profile_typed(update: Update, context: BotContext, text: str) -> bool:
+    """The one option under /me chosen by its number."""
+    member = context.principal.member if context.principal else None
+    if member is None or _profile_choice(context.t).resolve(text) is None:
+        return False
+    answers.release(context, PROFILE)
+    await _edit(update, context)
+    return True
+
+
+async def _profile_options(context: BotContext) -> Choice:
+    return _profile_choice(context.t)
+
+
+answers.register(PREFIX, typed, cancel=left, other=not_text)
+answers.register(PROFILE, profile_typed, options=_profile_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [conversation()]
+    return [
+        CommandHandler("start", start, filters.ChatType.PRIVATE),
+        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.REGISTER), start),
+        CallbackQueryHandler(edit_profile, pattern=r"^me:edit$"),
+        _on("c", consent_pressed, at=CONSENT), _on("lang", consent_pressed, at=CONSENT),
+        _on("full", notice_pressed, at=CONSENT),
+        _on("u", unit_pressed, at=UNIT), _on("up", unit_pressed, at=UNIT),
+        _on("k", confirm_pressed, at=CONFIRM),
+        CallbackQueryHandler(answer_stale, pattern=rf"^{PREFIX}:"),
+    ]

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -38,34 +36,20 @@ from bot.permissions import Role, may_act_on_unit
 from bot.validators import InvalidInput
 from handlers.kit import answers
 from handlers.kit.days import local_today
-from handlers.kit.replies import conversation_handler, edit, refuse, requires, say
+from handlers.kit.flow import END, Flow
+from handlers.kit.replies import STALE, refuse, requires, say
+from handlers.kit.screens import Screen, put, remember
 from storage import deliveries, reminders
 from storage.db import to_iso
 from storage.reminders import ENVIRONMENT, HEADS_UP, SUMMARY, TEXT_MAX, Schedule
 
 PREFIX = "rem"  # rem:<view>:<schedule id>:<node>:o:<key> (or :p:<page>)
 SCREEN, TIME, TEXT, PAUSE = "r_screen", "r_time", "r_text", "r_pause"
-END = ConversationHandler.END
 PAUSE_MAX_DAYS = 366
 TEXTS_SHOWN = 15  # texts listed (and removable) on one screen
 LIST, CARD, DAY, TEXTS, UNIT, PAUSES = "l", "c", "d", "t", "u", "p"
 _DATE = re.compile(r"(\d{1,2})\s*[/.]\s*(\d{1,2})(?:\s*[/.]\s*(\d{4}))?")
 _RANGE = re.compile(r"\s*(?:–|—|-\s|\s-|đến|to)\s*")
-
-
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """What one screen shows, and the choice a typed number answers."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None
-    choice: Choice
-
-
-def _remember(context: BotContext, **params: Any) -> None:
-    assert context.user_data is not None
-    answers.ask(context, PREFIX)
-    context.user_data[PREFIX] = params
 
 
 def _shown(context: BotContext) -> dict[str, Any]:
@@ -179,7 +163,7 @@ async def _list_screen(context: BotContext, note: str | None = None) -> Screen:
         options.append(Option(str(item.id), f"{number}. {_title(context, item)}"))
     lines += ["", t._("Tap a schedule (or type its number) to see or change it.")]
     choice = Choice(options, page_size=max(1, len(options)))
-    _remember(context, view=LIST)
+    remember(context, PREFIX, view=LIST)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, LIST, 0, 0), choice)
 
 
@@ -231,7 +215,7 @@ async def _card_screen(context: BotContext, item: Schedule, note: str | None = N
         for run in runs:
             lines.append(await _run_line(context, run))
     choice = await _card_choice(context, item)
-    _remember(context, view=CARD, schedule=item.id)
+    remember(context, PREFIX, view=CARD, schedule=item.id)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, CARD, item.id, 0), choice)
 
 
@@ -266,7 +250,7 @@ def _day_choice(context: BotContext) -> Choice:
 async def _day_screen(context: BotContext, item: Schedule) -> Screen:
     t = context.t
     choice = _day_choice(context)
-    _remember(context, view=DAY, schedule=item.id)
+    remember(context, PREFIX, view=DAY, schedule=item.id)
     text = t._("On which day should “{title}” be sent? Tap it or type its number.",
                title=_title(context, item))
     return Screen(text, choice.keyboard(PREFIX, DAY, item.id, 0), choice)
@@ -301,7 +285,7 @@ async def _texts_screen(context: BotContext, item: Schedule, note: str | None = 
         lines += ["", f"<b>{await _unit_name(context, text.unit_id)}</b>:",
                   _preview(text.text_html)]
     choice = await _texts_choice(context, item)
-    _remember(context, view=TEXTS, schedule=item.id)
+    remember(context, PREFIX, view=TEXTS, schedule=item.id)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, TEXTS, item.id, 0), choice)
 
 
@@ -321,7 +305,7 @@ async def _unit_screen(context: BotContext, item: Schedule, node: int, page: int
         options.append(Option(f"{'i' if nested else 's'}{unit.id}", unit.name))
     options.append(Option("back", t._("⬅ Back")))
     choice = Choice(options, page=page).at_page(page)
-    _remember(context, view=UNIT, schedule=item.id, node=node, page=choice.page)
+    remember(context, PREFIX, view=UNIT, schedule=item.id, node=node, page=choice.page)
     text = t._("For which unit? Tap it or type its number.")
     return Screen(text, choice.keyboard(PREFIX, UNIT, item.id, node), choice)
 
@@ -345,19 +329,11 @@ async def _pauses_screen(context: BotContext, item: Schedule, note: str | None =
     lines += [f"• {_range_text(context, p.first_day, p.last_day)}" for p in pauses] or [
         t._("No pauses planned.")]
     choice = _pauses_choice(context, pauses)
-    _remember(context, view=PAUSES, schedule=item.id)
+    remember(context, PREFIX, view=PAUSES, schedule=item.id)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, PAUSES, item.id, 0), choice)
 
 
-async def _put(update: Update, context: BotContext, screen: Screen,
-               message: Message | None) -> None:
-    if message is not None:
-        await edit(message, screen.text, screen.keyboard)
-    else:
-        await say(update, context, screen.text, screen.keyboard)
-
-
-async def _screen(context: BotContext, view: str, item: Schedule | None, node: int = 0,
+async def _screen(context: BotContext, *, view: str, item: Schedule | None, node: int = 0,
                   page: int = 0) -> Screen:
     """The screen `view` (of schedule `item`) as it is now."""
     if item is None or view == LIST:
@@ -379,7 +355,7 @@ async def _screen(context: BotContext, view: str, item: Schedule | None, node: i
 @requires(Role.UNIT_ADMIN)
 async def show_reminders(update: Update, context: BotContext) -> str:
     """/reminders: the schedules."""
-    await _put(update, context, await _list_screen(context), None)
+    await put(update, context, await _list_screen(context), None)
     return SCREEN
 
 
@@ -406,143 +382,167 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             await _gone(update, context)
             return None
         await query.answer()
-        await _put(update, context, await _screen(context, view, item, node, int(args[4])),
+        await put(update, context, await _screen(context, view=view, item=item, node=node,
+                                                 page=int(args[4])),
                    message)
         return SCREEN
-    return await _choose(update, context, view, item, node, args[4], message)
+    return await _choose(update, context, view=view, item=item, node=node, key=args[4],
+                         message=message)
 
 
 async def typed(update: Update, context: BotContext) -> str | int | None:
     """A typed number answering the latest screen."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     shown = _shown(context)
     view = shown.get("view", LIST)
     item = await reminders.get(context.db, shown.get("schedule") or 0)
     if view != LIST and (item is None or item not in await _visible(context)):
         view, item = LIST, None
-    screen = await _screen(context, view, item, shown.get("node", 0), shown.get("page", 0))
+    screen = await _screen(context, view=view, item=item, node=shown.get("node", 0),
+                           page=shown.get("page", 0))
     text = (update.effective_message.text or "") if update.effective_message else ""
     option = screen.choice.resolve(text)
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return None
-    return await _choose(update, context, view, item, shown.get("node", 0), option.key, None)
+    return await _choose(update, context, view=view, item=item, node=shown.get("node", 0),
+                         key=option.key, message=None)
 
 
-async def _choose(update: Update, context: BotContext, view: str, item: Schedule | None,
+Chosen = Screen | str | int | None
+"""A screen to show, or the step to go to, or None (the press is answered already)."""
+
+
+def _who(update: Update, context: BotContext) -> tuple[int, str]:
+    """Who changes a reminder, and when (for its history)."""
+    assert update.effective_user is not None
+    return update.effective_user.id, to_iso(context.clock.now())
+
+
+async def _choose_list(update: Update, context: BotContext, key: str) -> Chosen:
+    number = answers.int_arg(key)
+    chosen = await reminders.get(context.db, number) if number is not None else None
+    if chosen is None or chosen not in await _visible(context):
+        await _gone(update, context)
+        return None
+    return await _card_screen(context, chosen)
+
+
+async def _choose_card(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
+    t = context.t
+    if key not in {o.key for o in (await _card_choice(context, item)).options}:
+        await _gone(update, context)
+        return None
+    if key == "toggle":
+        user_id, now = _who(update, context)
+        await reminders.set_enabled(context.db, item.id, not item.enabled, by=user_id, at=now)
+        fresh = await reminders.get(context.db, item.id)
+        assert fresh is not None
+        return await _card_screen(context, fresh, t._("Switched on: it is sent from its "
+                                                      "next time on.") if fresh.enabled
+                                  else t._("Switched off."))
+    if key == "back":
+        return await _list_screen(context)
+    if key == "day":
+        return await _day_screen(context, item)
+    if key == "texts":
+        return await _texts_screen(context, item)
+    if key == "pauses":
+        return await _pauses_screen(context, item)
+    return await _ask(update, context, item, TIME, t._(  # time
+        "Type the new time (24 hours, {zone} time), e.g. 06:30 or 19h30. /cancel keeps "
+        "{time}.", zone=str(context.settings.timezone), time=item.local_time))
+
+
+async def _choose_day(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
+    if not await may_manage(context, item):
+        await refuse(update, context)
+        return None
+    if _day_choice(context).by_key(key) is None:
+        await _gone(update, context)
+        return None
+    user_id, now = _who(update, context)
+    await reminders.set_when(context.db, item.id, weekday=int(key),
+                             local_time=item.local_time, by=user_id, at=now)
+    return await _changed(context, item.id)
+
+
+async def _choose_texts(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
+    options = {o.key for o in (await _texts_choice(context, item)).options}
+    if key not in options:
+        await _gone(update, context)
+        return None
+    if key == "back":
+        return await _card_screen(context, item)
+    if key == "all":
+        return await _ask_text(update, context, item, None)
+    if key == "unit":
+        return await _unit_screen(context, item, 0, 0)
+    unit_id = int(key[1:]) or None
+    await reminders.clear_text(context.db, item.id, unit_id)
+    return await _texts_screen(context, item, context.t._(
+        "The text for {unit} is removed.", unit=await _unit_name(context, unit_id)))
+
+
+async def _choose_unit(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
+    if key == "back":
+        return await _texts_screen(context, item)
+    unit_id = answers.int_arg(key[1:])
+    if key[:1] not in ("s", "i") or unit_id is None:
+        await _gone(update, context)
+        return None
+    if key[0] == "i":
+        if not await may_act_on_unit(context.db, context.principal,  # type: ignore[arg-type]
+                                     Role.UNIT_ADMIN, unit_id):
+            await refuse(update, context)
+            return None
+        return await _unit_screen(context, item, unit_id, 0)
+    if not await may_set_text(context, item, unit_id):
+        await refuse(update, context)
+        return None
+    return await _ask_text(update, context, item, unit_id)
+
+
+async def _choose_pauses(update: Update, context: BotContext, item: Schedule,
+                         key: str) -> Chosen:
+    t = context.t
+    if not await may_manage(context, item):
+        await refuse(update, context)
+        return None
+    if key == "back":
+        return await _card_screen(context, item)
+    if key == "add":
+        return await _ask(update, context, item, PAUSE, t._(
+            "Type the date to pause, e.g. 17/2/2027, or a range, e.g. 14/2/2027 – "
+            "22/2/2027. /cancel stops."))
+    if key.startswith("x") and answers.int_arg(key[1:]) is not None:
+        removed = await reminders.remove_pause(context.db, int(key[1:]), item.id)
+        return await _pauses_screen(context, item, t._("The pause is removed.") if removed
+                                    else None)
+    await _gone(update, context)
+    return None
+
+
+_CHOOSERS = {CARD: _choose_card, DAY: _choose_day, TEXTS: _choose_texts, UNIT: _choose_unit,
+             PAUSES: _choose_pauses}
+
+
+async def _choose(update: Update, context: BotContext, *, view: str, item: Schedule | None,
                   node: int, key: str, message: Message | None) -> str | int | None:
     """Carry out one option of a screen (a press or a typed number)."""
-    t = context.t
-    query = update.callback_query
-    assert update.effective_user is not None
-    user_id = update.effective_user.id
-    now = to_iso(context.clock.now())
-    screen: Screen | None = None
+    chooser = _CHOOSERS.get(view)
     if view == LIST:
-        number = answers.int_arg(key)
-        chosen = await reminders.get(context.db, number) if number is not None else None
-        if chosen is None or chosen not in await _visible(context):
-            await _gone(update, context)
-            return None
-        screen = await _card_screen(context, chosen)
-    elif item is None:
+        chosen = await _choose_list(update, context, key)
+    elif item is None or chooser is None:
         await _gone(update, context)
         return None
-    elif view == CARD:
-        if key not in {o.key for o in (await _card_choice(context, item)).options}:
-            await _gone(update, context)
-            return None
-        if key == "back":
-            screen = await _list_screen(context)
-        elif key == "toggle":
-            await reminders.set_enabled(context.db, item.id, not item.enabled, by=user_id, at=now)
-            fresh = await reminders.get(context.db, item.id)
-            assert fresh is not None
-            screen = await _card_screen(context, fresh, t._("Switched on: it is sent from its "
-                                                            "next time on.") if fresh.enabled
-                                        else t._("Switched off."))
-        elif key == "day":
-            screen = await _day_screen(context, item)
-        elif key == "texts":
-            screen = await _texts_screen(context, item)
-        elif key == "pauses":
-            screen = await _pauses_screen(context, item)
-        else:  # time
-            return await _ask(update, context, item, TIME, t._(
-                "Type the new time (24 hours, {zone} time), e.g. 06:30 or 19h30. /cancel keeps "
-                "{time}.", zone=str(context.settings.timezone), time=item.local_time))
-    elif view == DAY:
-        if not await may_manage(context, item):
-            await refuse(update, context)
-            return None
-        if _day_choice(context).by_key(key) is None:
-            await _gone(update, context)
-            return None
-        await reminders.set_when(context.db, item.id, weekday=int(key),
-                                 local_time=item.local_time, by=user_id, at=now)
-        screen = await _changed(context, item.id)
-    elif view == TEXTS:
-        options = {o.key for o in (await _texts_choice(context, item)).options}
-        if key not in options:
-            await _gone(update, context)
-            return None
-        if key == "back":
-            screen = await _card_screen(context, item)
-        elif key == "all":
-            return await _ask_text(update, context, item, None)
-        elif key == "unit":
-            screen = await _unit_screen(context, item, 0, 0)
-        else:
-            unit_id = int(key[1:]) or None
-            await reminders.clear_text(context.db, item.id, unit_id)
-            screen = await _texts_screen(context, item, t._("The text for {unit} is removed.",
-                                                            unit=await _unit_name(context,
-                                                                                  unit_id)))
-    elif view == UNIT:
-        if key == "back":
-            screen = await _texts_screen(context, item)
-        elif key[:1] in ("s", "i") and answers.int_arg(key[1:]) is not None:
-            unit_id = int(key[1:])
-            if key[0] == "i":
-                if not await may_act_on_unit(context.db, context.principal,  # type: ignore[arg-type]
-                                             Role.UNIT_ADMIN, unit_id):
-                    await refuse(update, context)
-                    return None
-                screen = await _unit_screen(context, item, unit_id, 0)
-            elif not await may_set_text(context, item, unit_id):
-                await refuse(update, context)
-                return None
-            else:
-                return await _ask_text(update, context, item, unit_id)
-        else:
-            await _gone(update, context)
-            return None
-    elif view == PAUSES:
-        if not await may_manage(context, item):
-            await refuse(update, context)
-            return None
-        if key == "back":
-            screen = await _card_screen(context, item)
-        elif key == "add":
-            return await _ask(update, context, item, PAUSE, t._(
-                "Type the date to pause, e.g. 17/2/2027, or a range, e.g. 14/2/2027 – "
-                "22/2/2027. /cancel stops."))
-        elif key.startswith("x") and answers.int_arg(key[1:]) is not None:
-            removed = await reminders.remove_pause(context.db, int(key[1:]), item.id)
-            screen = await _pauses_screen(context, item, t._("The pause is removed.") if removed
-                                          else None)
-        else:
-            await _gone(update, context)
-            return None
-    if screen is None:
-        await _gone(update, context)
-        return None
-    if query is not None:
-        await query.answer()
-    await _put(update, context, screen, message)
+    else:
+        chosen = await chooser(update, context, item, key)
+    if not isinstance(chosen, Screen):
+        return chosen
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await put(update, context, chosen, message)
     return SCREEN
 
 
@@ -557,7 +557,7 @@ async def _ask(update: Update, context: BotContext, item: Schedule, state: str,
                question: str, **params: Any) -> str:
     if update.callback_query is not None:
         await update.callback_query.answer()
-    _remember(context, view=CARD, schedule=item.id, **params)
+    remember(context, PREFIX, view=CARD, schedule=item.id, **params)
     await say(update, context, question)
     return state
 
@@ -573,7 +573,7 @@ async def _ask_text(update: Update, context: BotContext, item: Schedule,
 
 
 async def _gone(update: Update, context: BotContext) -> None:
-    text = context.t._("This button is no longer active.")
+    text = context.t._(STALE)
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     else:
@@ -591,9 +591,6 @@ async def _current(update: Update, context: BotContext) -> Schedule | None:
 
 async def time_typed(update: Update, context: BotContext) -> str | int | None:
     """The new local time."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     item = await _current(update, context)
     if item is None:
         return END
@@ -607,15 +604,12 @@ async def time_typed(update: Update, context: BotContext) -> str | int | None:
     assert update.effective_user is not None
     await reminders.set_when(context.db, item.id, weekday=item.weekday, local_time=value,
                              by=update.effective_user.id, at=to_iso(context.clock.now()))
-    await _put(update, context, await _changed(context, item.id), None)
+    await put(update, context, await _changed(context, item.id), None)
     return SCREEN
 
 
 async def text_typed(update: Update, context: BotContext) -> str | int | None:
     """The text for the chosen scope (its formatting kept, as Telegram HTML)."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     t = context.t
     item = await _current(update, context)
     message = update.effective_message
@@ -634,7 +628,7 @@ async def text_typed(update: Update, context: BotContext) -> str | int | None:
     assert update.effective_user is not None
     await reminders.set_text(context.db, item.id, unit_id, nfc(message.text_html or ""),
                              by=update.effective_user.id, at=to_iso(context.clock.now()))
-    await _put(update, context, await _texts_screen(context, item, t._(
+    await put(update, context, await _texts_screen(context, item, t._(
         "Saved: the text for {unit}.", unit=await _unit_name(context, unit_id))), None)
     return SCREEN
 
@@ -669,9 +663,6 @@ def parse_pause(text: str, today: date) -> tuple[date, date]:
 
 async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     """The dates of a new pause."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     t = context.t
     item = await _current(update, context)
     if item is None:
@@ -688,7 +679,7 @@ async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     assert update.effective_user is not None
     await reminders.add_pause(context.db, item.id, first.isoformat(), last.isoformat(),
                               by=update.effective_user.id, at=to_iso(context.clock.now()))
-    await _put(update, context, await _pauses_screen(context, item, t._(
+    await put(update, context, await _pauses_screen(context, item, t._(
         "Paused: {dates}.", dates=_range_text(context, first.isoformat(), last.isoformat()))),
         None)
     return SCREEN
@@ -696,9 +687,6 @@ async def pause_typed(update: Update, context: BotContext) -> str | int | None:
 
 async def not_text(update: Update, context: BotContext) -> str | None:
     """A photo or sticker where a time, a text or dates were asked."""
-    if not answers.owns(context, PREFIX):
-        await answers.pass_on(update, context)
-        return None
     await say(update, context, context.t._("Please answer with text, or /cancel."))
     return None
 
@@ -709,10 +697,12 @@ async def cancel(update: Update, context: BotContext) -> int | None:
     return await answers.cancel(update, context, PREFIX, said)
 
 
-def conversation() -> ConversationHandler[Any]:
-    """The /reminders conversation (a new object per application)."""
+def conversation() -> list[BaseHandler[Any, Any, Any]]:
+    """The /reminders flow (a new object per application)."""
     not_text_answer = ~filters.COMMAND & ~filters.TEXT
-    return conversation_handler(
+    return Flow(
+        "reminders",
+        prefixes=(PREFIX,),
         entry_points=[
             CommandHandler("reminders", show_reminders, filters.ChatType.PRIVATE),
             CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
@@ -727,12 +717,9 @@ def conversation() -> ConversationHandler[Any]:
                     MessageHandler(not_text_answer, not_text)],
         },
         fallbacks=[CommandHandler("cancel", cancel)],
-        name="reminders",
-        persistent=True,
-        allow_reentry=True,
-    )
+    ).handlers()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [conversation()]
+    return conversation()

@@ -26,7 +26,7 @@ from bot.permissions import Role, load_principal
 from bot.validators import InvalidInput, display_phone, normalise_phone
 from handlers.kit import answers, menu, outbox
 from handlers.kit.outbox import stop_lost_notices
-from handlers.kit.replies import acknowledge, refuse, requires, say, show
+from handlers.kit.replies import STALE, acknowledge, refuse, requires, say, show
 from handlers.kit.scope import ROLE_LABELS, admin_roots, escaped_path, may_see
 from storage import admin, units
 from storage.admin import MemberBrief
@@ -102,7 +102,8 @@ async def _search(update: Update, context: BotContext, query: str) -> None:
         return
     draft["found"] = [m.id for m in found[:FOUND_MAX]]
     draft["step"] = "pick"
-    await _show_found(update, context, found[:FOUND_MAX], len(found), 0, None)
+    await _show_found(update, context, found=found[:FOUND_MAX], total=len(found), page=0,
+                      message=None)
 
 
 async def _member_label(context: BotContext, member: MemberBrief) -> str:
@@ -112,7 +113,7 @@ async def _member_label(context: BotContext, member: MemberBrief) -> str:
     return f"{member.full_name} — {unit.name if unit else '—'}{tail}"
 
 
-async def _show_found(update: Update, context: BotContext, found: list[MemberBrief], total: int,
+async def _show_found(update: Update, context: BotContext, *, found: list[MemberBrief], total: int,
                       page: int, message: Message | None) -> None:
     t = context.t
     draft = _draft(context)
@@ -178,8 +179,7 @@ async def grant_pressed(update: Update, context: BotContext) -> None:
     draft = (context.user_data or {}).get(GRANT) or {}
     if (data is None or len(data.args) != 4 or data.arg(0) != draft.get("nonce")
             or data.arg(1) != draft.get("step") or data.arg(2) not in ("o", "p")):
-        await query.answer(context.t._("This button is no longer active. Please use the latest "
-                                       "message."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
     if data.arg(2) == "p":
@@ -187,7 +187,8 @@ async def grant_pressed(update: Update, context: BotContext) -> None:
         await query.answer()
         if draft["step"] == "pick":
             found = await _found(context)
-            await _show_found(update, context, found, len(found), page, message)
+            await _show_found(update, context, found=found, total=len(found), page=page,
+                              message=message)
         return
     await _grant_step(update, context, data.arg(3) or "", message)
 
@@ -201,8 +202,7 @@ async def _grant_step(update: Update, context: BotContext, key: str,
     choice = await _choice_for(context, step)
     option = choice.by_key(key) if choice is not None else None
     if option is None:
-        await acknowledge(update, context, t._("This button is no longer active. Please use the "
-                                               "latest message."))
+        await acknowledge(update, context, t._(STALE))
         return
     await acknowledge(update, context)
     if step == "pick":
@@ -365,6 +365,8 @@ async def grant_typed(update: Update, context: BotContext, text: str) -> bool:
     choice = await _choice_for(context, step)
     option = choice.resolve(text) if choice is not None else None
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return True
@@ -381,7 +383,16 @@ async def cancel_grant(update: Update, context: BotContext) -> bool:
     return True
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(GRANT, grant_typed, cancel=cancel_grant)
+async def _grant_options(context: BotContext) -> Choice | None:
+    """The options of the step the /grant or /revoke flow waits at (None: it expects text)."""
+    principal = context.principal
+    draft = (context.user_data or {}).get(GRANT) or {}
+    if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "step" not in draft:
+        return None
+    return await _choice_for(context, draft["step"])
+
+
+answers.register(GRANT, grant_typed, cancel=cancel_grant, options=_grant_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -17,7 +17,7 @@ from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from handlers.kit import answers, offers
-from handlers.kit.replies import edit, say
+from handlers.kit.replies import STALE, edit, say
 from storage import reminders
 from storage.db import to_iso
 
@@ -102,7 +102,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if data is None or data.arg(0) != "o" or not await _carry_out(
             update, context, data.arg(1) or "", message):
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
 
 
 async def typed(update: Update, context: BotContext, text: str) -> bool:

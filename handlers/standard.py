@@ -20,7 +20,8 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import nfc
 from handlers.kit import answers, menu
-from handlers.kit.replies import answer_stale, edit, member_with_chapter, retire_buttons, say
+from handlers.kit.replies import STALE, answer_stale, edit, member_with_chapter, retire_buttons, say
+from handlers.kit.screens import members_screen
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -40,7 +41,8 @@ async def _view(
     """The intro (not registered) or her status, with the choice that fits, for `year`."""
     t = context.t
     reg = await campaigns.registration(context.db, STANDARD, member.id, year)
-    closed = await campaigns.is_closed(context.db, year, reg.unit_id if reg else member.unit_id)
+    closed = await campaigns.is_closed(context.db, year,
+                                       (reg.unit_id if reg else member.unit_id) or 0)
     lines = [t._("<b>Women's standard {year}</b>", year=year)]
     if note:
         lines += [note, ""]
@@ -191,9 +193,12 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
         await _show(update, context, member, note=context.t._("A new year has begun."))
         return True
     reg = await campaigns.registration(context.db, STANDARD, member.id, year)
-    closed = await campaigns.is_closed(context.db, year, reg.unit_id if reg else member.unit_id)
+    closed = await campaigns.is_closed(context.db, year,
+                                       (reg.unit_id if reg else member.unit_id) or 0)
     option = _choice(context, reg, closed).resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         await _show(update, context, member)
@@ -210,11 +215,12 @@ async def _act(update: Update, context: BotContext, member: Member, key: str,
     year = context.this_year
     assert member.unit_id is not None
     reg = await campaigns.registration(context.db, STANDARD, member.id, year)
-    closed = await campaigns.is_closed(context.db, year, reg.unit_id if reg else member.unit_id)
+    closed = await campaigns.is_closed(context.db, year,
+                                       (reg.unit_id if reg else member.unit_id) or 0)
     option = _choice(context, reg, closed).by_key(key)
     if option is None:  # not offered now: registered meanwhile, decided, closed, or forged
         if query is not None:
-            await query.answer(t._("This button is no longer active."))
+            await query.answer(t._(STALE))
         await _show(update, context, member, message=message)
         return
     if query is not None:
@@ -316,7 +322,19 @@ async def cancel_writing(update: Update, context: BotContext) -> bool:
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+async def _options(context: BotContext) -> Choice | None:
+    """The options of the latest intro or status shown to her."""
+    found = members_screen(context, PREFIX)
+    if found is None:
+        return None
+    member, year = found[0], context.this_year
+    reg = await campaigns.registration(context.db, STANDARD, member.id, year)
+    closed = await campaigns.is_closed(context.db, year,
+                                       (reg.unit_id if reg else member.unit_id) or 0)
+    return _choice(context, reg, closed)
+
+
+answers.register(PREFIX, typed, options=_options)
 answers.register(WRITE, written, cancel=cancel_writing)
 
 

@@ -11,11 +11,10 @@ Every screen is a Choice: a typed number works too.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import InlineKeyboardButton, Message, Update
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks, orgtree
 from bot import stats as figures_of
@@ -25,24 +24,16 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRIC_BY_CODE, ActivityFigures, Figures, Row
-from handlers.kit import answers, menu, offers
-from handlers.kit.replies import acknowledge, edit, refuse, requires, say
+from handlers.kit import menu, offers
+from handlers.kit.replies import STALE, acknowledge, refuse, requires
 from handlers.kit.scope import may_see, parse_scope, principal_of, roots, scope_name
+from handlers.kit.screens import Screen, Views, put, remember
 from storage.stats import ActivityCounts, UnitCounts
 
 PREFIX = "st"
 SUMMARY, TABLE, CRITERIA, PICK = "s", "t", "c", "p"
 PAGE_SIZE = 10
 TEXT_LIMIT = 4000  # Telegram allows 4096 characters
-
-
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """What one screen shows, and the choice a typed number answers."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None
-    choice: Choice
 
 
 # --- screens ---------------------------------------------------------------------------------
@@ -159,7 +150,7 @@ async def _summary_screen(context: BotContext, unit_id: int | None, year: int) -
     if len(await roots(context) or []) > 1:
         options.append(Option("pick", t._("🏢 My other units")))
     choice = Choice(options, page_size=len(options))
-    _remember(context, SUMMARY, unit=unit_id or 0, year=year)
+    remember(context, PREFIX, view=SUMMARY, unit=unit_id or 0, year=year)
     return Screen(fit(lines), choice.keyboard(PREFIX, SUMMARY, unit_id or 0, year), choice)
 
 
@@ -197,7 +188,7 @@ def _table_line(t: Translator, number: int, row: Row) -> str:
                households=t.number(c.households_registered)) + _marker(row)
 
 
-async def _table_screen(context: BotContext, unit_id: int | None, year: int, sort: str,
+async def _table_screen(context: BotContext, *, unit_id: int | None, year: int, sort: str,
                         page: int) -> Screen:
     t = context.t
     fig = await figures_of.figures(context.db, unit_id, year, context.settings.timezone)
@@ -224,7 +215,7 @@ async def _table_screen(context: BotContext, unit_id: int | None, year: int, sor
         f"{first + i}. {a.label}",
         callback_data=callbacks.encode(PREFIX, TABLE, unit_id or 0, year, sort, "o", a.key))]
         for i, a in enumerate(actions)]
-    _remember(context, TABLE, unit=unit_id or 0, year=year, sort=sort, page=choice.page)
+    remember(context, PREFIX, view=TABLE, unit=unit_id or 0, year=year, sort=sort, page=choice.page)
     return Screen("\n".join(lines),
                   choice.keyboard(PREFIX, TABLE, unit_id or 0, year, sort, extra_rows=extra),
                   Choice([*choice.options, *actions]))
@@ -243,7 +234,7 @@ async def _criteria_screen(context: BotContext, unit_id: int | None, year: int) 
                  t, view, entries, k=context.settings.disclosure_k,
                  timezone=context.settings.timezone)]]
     choice = Choice([Option("back", t._("⬅ Back to the summary"))])
-    _remember(context, CRITERIA, unit=unit_id or 0, year=year)
+    remember(context, PREFIX, view=CRITERIA, unit=unit_id or 0, year=year)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, CRITERIA, unit_id or 0, year),
                   choice)
 
@@ -253,24 +244,9 @@ async def _pick_screen(context: BotContext, year: int) -> Screen:
     found = [u for u in [await orgtree.get(context.db, i) for i in await roots(context) or []]
              if u is not None]
     choice = Choice([Option(str(u.id), u.name) for u in found], page_size=max(1, len(found)))
-    _remember(context, PICK, unit=0, year=year)
+    remember(context, PREFIX, view=PICK, unit=0, year=year)
     return Screen(t._("📊 <b>Statistics {year}</b>\nWhich unit? Tap it or type its number.",
                       year=year), choice.keyboard(PREFIX, PICK, 0, year), choice)
-
-
-def _remember(context: BotContext, view: str, **params: Any) -> None:
-    """The latest screen, so a typed number can answer it."""
-    assert context.user_data is not None
-    context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = {"view": view, **params}
-
-
-async def _put(update: Update, context: BotContext, screen: Screen,
-               message: Message | None) -> None:
-    if message is not None:
-        await edit(message, screen.text, screen.keyboard)
-    else:
-        await say(update, context, screen.text, screen.keyboard)
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -284,9 +260,9 @@ async def stats_command(update: Update, context: BotContext) -> None:
         return
     found = await roots(context)
     if not context.args and found is not None and len(found) > 1:
-        await _put(update, context, await _pick_screen(context, scope.year), None)
+        await put(update, context, await _pick_screen(context, scope.year), None)
         return
-    await _put(update, context, await _summary_screen(context, scope.unit_id, scope.year), None)
+    await put(update, context, await _summary_screen(context, scope.unit_id, scope.year), None)
 
 
 # --- presses and typed answers ---------------------------------------------------------------
@@ -296,68 +272,11 @@ def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
-def _params(data: callbacks.CallbackData) -> tuple[str, dict[str, Any], str, str] | None:
-    """(view, params, 'o' or 'p', key) from a press, or None if it is not one of ours."""
-    view, args = data.arg(0), data.args[1:]
-    shapes = {SUMMARY: ("unit", "year"), TABLE: ("unit", "year", "sort"),
-              CRITERIA: ("unit", "year"), PICK: ("unit", "year")}
-    if view not in shapes or len(args) != len(shapes[view]) + 2:
-        return None
-    params: dict[str, Any] = {}
-    for name, raw in zip(shapes[view], args, strict=False):
-        value: Any = raw if name == "sort" else _int(raw)
-        if value is None or (name == "sort" and raw not in figures_of.SORTS):
-            return None
-        params[name] = value
-    kind, key = args[-2], args[-1]
-    if kind not in ("o", "p") or (kind == "p" and _int(key) is None):
-        return None
-    return view, params, kind, key
-
-
-@requires(Role.CHAPTER_HEAD)
-async def pressed(update: Update, context: BotContext) -> None:
-    """Any statistics button; the unit and year are checked before anything else."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    parsed = _params(data) if data else None
-    if parsed is None:
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
-        return
-    view, params, kind, key = parsed
-    message = query.message if isinstance(query.message, Message) else None
-    if kind == "p":
-        params["page"] = int(key)
-        key = ""
-    await _act(update, context, view, params, key, message)
-
-
-async def typed(update: Update, context: BotContext, text: str) -> bool:
-    """A typed number answering the latest statistics screen."""
-    principal = context.principal
-    shown = (context.user_data or {}).get(PREFIX) or {}
-    if principal is None or not principal.at_least(Role.CHAPTER_HEAD) or "view" not in shown:
-        return False
-    view = shown["view"]
-    params = {k: v for k, v in shown.items() if k != "view"}
-    if not await _allowed(update, context, view, params):
-        return True
-    screen = await _screen_for(context, view, params)
-    option = screen.choice.resolve(text)
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        await _put(update, context, screen, None)
-        return True
-    await _act(update, context, view, params, option.key, None)
-    return True
-
-
 async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen:
     unit = p["unit"] or None
     if view == TABLE:
-        return await _table_screen(context, unit, p["year"], p["sort"], p.get("page", 0))
+        return await _table_screen(context, unit_id=unit, year=p["year"], sort=p["sort"],
+                                   page=p.get("page", 0))
     if view == CRITERIA:
         return await _criteria_screen(context, unit, p["year"])
     if view == PICK:
@@ -368,13 +287,13 @@ async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Scre
 async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
     """The unit is in her scope (0: everything, super-admins only) and the year is valid."""
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return False
     if view == PICK:
         return True
     unit = p.get("unit", 0)
     if unit and await orgtree.get(context.db, unit) is None:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return False
     if not await may_see(context, unit or None):
         await refuse(update, context)
@@ -382,7 +301,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     return True
 
 
-async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
                message: Message | None) -> None:
     """Carry out one press or typed answer."""
     if not await _allowed(update, context, view, p):
@@ -390,39 +309,40 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
     unit, year = p["unit"] or None, p["year"]
     if not key:  # a page button
         await acknowledge(update, context)
-        await _put(update, context, await _screen_for(context, view, p), message)
+        await put(update, context, await _screen_for(context, view, p), message)
         return
     if view == PICK:
         await _open_unit(update, context, _int(key), year, message,
                          among=await roots(context) or [])
     elif view == TABLE and key.startswith("s") and key[1:] in figures_of.SORTS:
         await acknowledge(update, context)
-        await _put(update, context, await _table_screen(context, unit, year, key[1:], 0),
+        await put(update, context, await _table_screen(context, unit_id=unit, year=year,
+                                                       sort=key[1:], page=0),
                    message)
     elif view == TABLE and key != "back":
         kids = [u.id for u in await orgtree.children(context.db, unit)]
         await _open_unit(update, context, _int(key), year, message, among=kids)
     elif key in ("back", "kids", "crit", "chart", "xlsx", "up", "pick") or (
             key.startswith("y") and _int(key[1:]) is not None):
-        await _summary_action(update, context, unit, year, key, message)
+        await _summary_action(update, context, unit=unit, year=year, key=key, message=message)
     else:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
 
 
 async def _open_unit(update: Update, context: BotContext, unit_id: int | None, year: int,
                      message: Message | None, *, among: list[int]) -> None:
     """Drill into a unit offered on the screen (checked again: forged ids are refused)."""
     if unit_id is None or unit_id not in among:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return
     if not await may_see(context, unit_id):
         await refuse(update, context)
         return
     await acknowledge(update, context)
-    await _put(update, context, await _summary_screen(context, unit_id, year), message)
+    await put(update, context, await _summary_screen(context, unit_id, year), message)
 
 
-async def _summary_action(update: Update, context: BotContext, unit: int | None, year: int,
+async def _summary_action(update: Update, context: BotContext, *, unit: int | None, year: int,
                           key: str, message: Message | None) -> None:
     if key == "up":
         up = await _up(context, unit)
@@ -430,19 +350,20 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
             await refuse(update, context)
             return
         await acknowledge(update, context)
-        await _put(update, context, await _summary_screen(context, up, year), message)  # type: ignore[arg-type]
+        await put(update, context, await _summary_screen(context, up, year), message)
         return
     if key.startswith("y"):
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
-            await acknowledge(update, context, context.t._("This button is no longer active."))
+            await acknowledge(update, context, context.t._(STALE))
             return
         await acknowledge(update, context)
-        await _put(update, context, await _summary_screen(context, unit, other), message)
+        await put(update, context, await _summary_screen(context, unit, other), message)
         return
     await acknowledge(update, context)
     if key == "kids":
-        screen = await _table_screen(context, unit, year, figures_of.DEFAULT_SORT, 0)
+        screen = await _table_screen(context, unit_id=unit, year=year,
+                                     sort=figures_of.DEFAULT_SORT, page=0)
     elif key == "crit":
         screen = await _criteria_screen(context, unit, year)
     elif key == "pick":
@@ -452,11 +373,21 @@ async def _summary_action(update: Update, context: BotContext, unit: int | None,
         return
     else:  # back
         screen = await _summary_screen(context, unit, year)
-    await _put(update, context, screen, message)
+    await put(update, context, screen, message)
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+VIEWS = Views(
+    prefix=PREFIX,
+    role=Role.CHAPTER_HEAD,
+    shapes={SUMMARY: ("unit", "year"), TABLE: ("unit", "year", "sort"),
+            CRITERIA: ("unit", "year"), PICK: ("unit", "year")},
+    words={"sort": frozenset(figures_of.SORTS)},
+    render=_screen_for,
+    allowed=_allowed,
+    act=_act,
+)
+VIEWS.register()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
@@ -464,5 +395,5 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("stats", stats_command, filters.ChatType.PRIVATE),
         MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.STATS), stats_command),
-        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
+        VIEWS.handler(),
     ]

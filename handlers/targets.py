@@ -9,10 +9,9 @@ again; every change is in the audit log. Many targets at once: `python -m bot ta
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, orgtree
@@ -23,8 +22,9 @@ from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRICS
 from bot.target_import import COUNT_MAX, parse_value
 from handlers.kit import answers
-from handlers.kit.replies import acknowledge, edit, refuse, requires, say
+from handlers.kit.replies import STALE, acknowledge, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, scope_name
+from handlers.kit.screens import Screen, put, remember
 from storage import targets
 from storage.db import to_iso
 from storage.targets import TargetRow
@@ -35,20 +35,10 @@ LIST, KIDS = "l", "k"
 PAGE_SIZE = 10
 
 
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """What one screen shows, and the choice a typed number answers."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None
-    choice: Choice
-
-
 def _remember(context: BotContext, view: str, **params: Any) -> None:
+    remember(context, PREFIX, view=view, **params)
     assert context.user_data is not None
-    context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = {"view": view, **params}
-    context.user_data.pop(VALUE, None)
+    context.user_data.pop(VALUE, None)  # a screen again: no target value is awaited
 
 
 async def _list_screen(context: BotContext, unit_id: int | None, year: int,
@@ -102,21 +92,13 @@ async def _kids_screen(context: BotContext, unit_id: int | None, year: int,
     return Screen(text, keyboard, Choice([*choice.options, back]))
 
 
-async def _put(update: Update, context: BotContext, screen: Screen,
-               message: Message | None) -> None:
-    if message is not None:
-        await edit(message, screen.text, screen.keyboard)
-    else:
-        await say(update, context, screen.text, screen.keyboard)
-
-
 @requires(Role.UNIT_ADMIN)
 async def targets_command(update: Update, context: BotContext) -> None:
     """/targets [UNIT_CODE] [YEAR]."""
     scope = await parse_scope(update, context, role=Role.UNIT_ADMIN, command="targets",
                               years_ahead=1)
     if scope is not None:
-        await _put(update, context, await _list_screen(context, scope.unit_id, scope.year),
+        await put(update, context, await _list_screen(context, scope.unit_id, scope.year),
                    None)
 
 
@@ -134,14 +116,14 @@ async def pressed(update: Update, context: BotContext) -> None:
     if (len(args) != 5 or args[0] not in (LIST, KIDS) or _int(args[1]) is None
             or _int(args[2]) is None or args[3] not in ("o", "p")
             or (args[3] == "p" and _int(args[4]) is None)):
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     params = {"unit": _int(args[1]), "year": _int(args[2])}
     key = args[4]
     if args[3] == "p":
         params["page"], key = int(key), ""
     message = query.message if isinstance(query.message, Message) else None
-    await _act(update, context, args[0], params, key, message)
+    await _act(update, context, view=args[0], p=params, key=key, message=message)
 
 
 async def typed(update: Update, context: BotContext, text: str) -> bool:
@@ -158,21 +140,23 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
               if shown["view"] == KIDS else await _list_screen(context, unit, params["year"]))
     option = screen.choice.resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
-        await _put(update, context, screen, None)
+        await put(update, context, screen, None)
         return True
-    await _act(update, context, shown["view"], params, option.key, None)
+    await _act(update, context, view=shown["view"], p=params, key=option.key, message=None)
     return True
 
 
 async def _allowed(update: Update, context: BotContext, p: dict[str, Any]) -> bool:
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year + 1:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return False
     unit = p.get("unit") or None
     if unit is not None and await orgtree.get(context.db, unit) is None:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return False
     if not await may_see(context, unit, Role.UNIT_ADMIN):
         await refuse(update, context)
@@ -185,25 +169,25 @@ async def _act_kids(update: Update, context: BotContext, *, unit: int | None, ye
     """A press on the list of child units: a page, back, or one child's targets."""
     if not key:
         await acknowledge(update, context)
-        await _put(update, context, await _kids_screen(context, unit, year, page), message)
+        await put(update, context, await _kids_screen(context, unit, year, page), message)
         return
     if key == "back":
         await acknowledge(update, context)
-        await _put(update, context, await _list_screen(context, unit, year), message)
+        await put(update, context, await _list_screen(context, unit, year), message)
         return
     kids = [u.id for u in await orgtree.children(context.db, unit)]
     child = _int(key)
     if child not in kids:
-        await acknowledge(update, context, context.t._("This button is no longer active."))
+        await acknowledge(update, context, context.t._(STALE))
         return
     if not await may_see(context, child, Role.UNIT_ADMIN):
         await refuse(update, context)
         return
     await acknowledge(update, context)
-    await _put(update, context, await _list_screen(context, child, year), message)
+    await put(update, context, await _list_screen(context, child, year), message)
 
 
-async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
                message: Message | None) -> None:
     t = context.t
     if not await _allowed(update, context, p):
@@ -215,7 +199,7 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
         return
     if key == "kids":
         await acknowledge(update, context)
-        await _put(update, context, await _kids_screen(context, unit, year, 0), message)
+        await put(update, context, await _kids_screen(context, unit, year, 0), message)
     elif key == "up":
         found = await orgtree.get(context.db, unit) if unit is not None else None
         parent = found.parent_id if found is not None else None
@@ -223,20 +207,20 @@ async def _act(update: Update, context: BotContext, view: str, p: dict[str, Any]
             await refuse(update, context)
             return
         await acknowledge(update, context)
-        await _put(update, context, await _list_screen(context, parent, year), message)
+        await put(update, context, await _list_screen(context, parent, year), message)
     elif key.startswith("y") and _int(key[1:]) is not None:
         other = _int(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year + 1:
-            await acknowledge(update, context, t._("This button is no longer active."))
+            await acknowledge(update, context, t._(STALE))
             return
         await acknowledge(update, context)
-        await _put(update, context, await _list_screen(context, unit, other), message)
+        await put(update, context, await _list_screen(context, unit, other), message)
     elif key.startswith("m") and _int(key[1:]) is not None and (_int(key[1:]) or 0) < len(
             METRICS):
         await acknowledge(update, context)
         await _ask_value(update, context, unit, year, METRICS[_int(key[1:]) or 0].code)
     else:
-        await acknowledge(update, context, t._("This button is no longer active."))
+        await acknowledge(update, context, t._(STALE))
 
 
 async def _ask_value(update: Update, context: BotContext, unit: int | None, year: int,
@@ -291,7 +275,7 @@ async def value_typed(update: Update, context: BotContext, text: str) -> bool:
     else:
         note = t._("✅ Target saved: {label} {target}.", label=t._(metric.label),
                    target=figures_of.target_text(t, metric, value))
-    await _put(update, context, await _list_screen(context, unit, year, note=note), None)
+    await put(update, context, await _list_screen(context, unit, year, note=note), None)
     return True
 
 
@@ -312,7 +296,19 @@ async def cancel_value(update: Update, context: BotContext) -> bool:
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(PREFIX, typed)
+async def _options(context: BotContext) -> Choice | None:
+    """The options of the latest targets screen (after `typed` checked she may see it)."""
+    principal = context.principal
+    shown = (context.user_data or {}).get(PREFIX) or {}
+    if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "view" not in shown:
+        return None
+    unit, year = shown.get("unit") or None, shown["year"]
+    screen = (await _kids_screen(context, unit, year, shown.get("page", 0))
+              if shown["view"] == KIDS else await _list_screen(context, unit, year))
+    return screen.choice
+
+
+answers.register(PREFIX, typed, options=_options)
 answers.register(VALUE, value_typed, cancel=cancel_value)
 
 

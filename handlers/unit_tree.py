@@ -23,7 +23,7 @@ from bot.i18n import N_, Translator, nfc, translator
 from bot.permissions import Role
 from handlers.kit import answers, outbox
 from handlers.kit.outbox import stop_lost_notices
-from handlers.kit.replies import refuse, requires, say, show
+from handlers.kit.replies import STALE, refuse, requires, say, show
 from handlers.kit.scope import escaped_path, may_see
 from storage import admin, units
 from storage.admin import ChangeRefused
@@ -201,8 +201,7 @@ async def unit_pressed(update: Update, context: BotContext) -> None:
     op = (context.user_data or {}).get(UNIT) or {}
     if (data is None or data.arg(0) != op.get("nonce") or data.arg(1) != "o"
             or data.arg(2) not in ("yes", "no")):
-        await query.answer(context.t._("This button is no longer active. Please use the latest "
-                                       "message."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None
@@ -217,6 +216,8 @@ async def unit_typed(update: Update, context: BotContext, text: str) -> bool:
         return False
     option = _unit_choice(context.t).resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return True
@@ -305,7 +306,12 @@ async def cancel_unit(update: Update, context: BotContext) -> bool:
     return True
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(UNIT, unit_typed, cancel=cancel_unit)
+async def _unit_options(context: BotContext) -> Choice | None:
+    """The options of the pending change's confirmation."""
+    return _unit_choice(context.t) if (context.user_data or {}).get(UNIT) else None
+
+
+answers.register(UNIT, unit_typed, cancel=cancel_unit, options=_unit_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -20,7 +20,7 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.permissions import Role
 from handlers.kit import answers
-from handlers.kit.replies import acknowledge, edit, refuse, requires, say
+from handlers.kit.replies import STALE, acknowledge, edit, refuse, requires, say
 from handlers.kit.scope import may_see, scope_name
 from storage import campaigns, units
 from storage.db import to_iso
@@ -118,10 +118,11 @@ async def close_pressed(update: Update, context: BotContext) -> None:
                   else (None, None))
     if data is None or year is None or unit is None or data.arg(2) != "o" or data.arg(3) not in (
             "yes", "no"):
-        await query.answer(context.t._("This button is no longer active."), show_alert=True)
+        await query.answer(context.t._(STALE), show_alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
-    await _close(update, context, year, unit or None, data.arg(3) == "yes", message)
+    await _close(update, context, year=year, unit_id=unit or None, confirmed=data.arg(3) == "yes",
+                 message=message)
 
 
 async def close_typed(update: Update, context: BotContext, text: str) -> bool:
@@ -132,14 +133,17 @@ async def close_typed(update: Update, context: BotContext, text: str) -> bool:
         return False
     option = _close_choice(context.t, shown["year"]).resolve(text)
     if option is None:
+        if answers.a_number(text):
+            return False  # the router answers with the options
         await say(update, context, context.t._("Please tap one of the buttons or type its "
                                                "number."))
         return True
-    await _close(update, context, shown["year"], shown["unit"] or None, option.key == "yes", None)
+    await _close(update, context, year=shown["year"], unit_id=shown["unit"] or None,
+                 confirmed=option.key == "yes", message=None)
     return True
 
 
-async def _close(update: Update, context: BotContext, year: int, unit_id: int | None,
+async def _close(update: Update, context: BotContext, *, year: int, unit_id: int | None,
                  confirmed: bool, message: Message | None) -> None:
     t = context.t
     if (not FIRST_YEAR <= year <= context.this_year
@@ -183,7 +187,13 @@ async def _closures_text(context: BotContext) -> str:
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-answers.register(YEAR_PREFIX, close_typed)
+async def _close_options(context: BotContext) -> Choice | None:
+    """The options of the closing question."""
+    shown = (context.user_data or {}).get(YEAR_PREFIX) or {}
+    return _close_choice(context.t, shown["year"]) if "year" in shown else None
+
+
+answers.register(YEAR_PREFIX, close_typed, options=_close_options)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -64,3 +64,43 @@ async def test_text_that_is_no_number_still_gets_the_usual_hint(person, db):
     assert "Không có lựa chọn" not in hoa.reply_text()
     await hoa.send("7")
     assert "Không có lựa chọn số 7" in hoa.reply_text() and "Tiếng Việt" in hoa.reply_text()
+
+
+@pytest.mark.parametrize("command", ["/standard", "/family"])
+async def test_a_number_beyond_a_members_screen_lists_its_options(person, db, command):
+    await register_member(db, 4311, "HM-HL-02")
+    hoa = person(4311)
+    await hoa.send(command)
+    shown = [label.split(". ", 1)[1] for _, label, _ in hoa.buttons()]
+    await hoa.send("9")
+    answer = hoa.reply_text()
+    assert "Không có lựa chọn số 9" in answer
+    assert f"1. {shown[0]}" in answer.splitlines(), (shown, answer)
+
+
+async def test_a_number_beyond_an_officers_screen_lists_its_options(person, db):
+    from tests.conftest import ADMIN_ID
+
+    boss = person(ADMIN_ID)
+    await boss.send("/stats")
+    shown = [label.split(". ", 1)[1] for _, label, _ in boss.buttons() if ". " in label]
+    await boss.send("99")
+    answer = boss.reply_text()
+    assert "Không có lựa chọn số 99" in answer
+    assert f"1. {shown[0]}" in answer.splitlines(), (shown, answer)
+
+
+async def test_a_flow_left_open_does_not_take_the_answer_to_a_later_flows_question(person, db):
+    from tests.conftest import grant
+
+    lan_id = await register_member(db, 4321, "HM-HL-02", name="Trần Thị Lan")
+    await grant(db, lan_id, "chapter_head", "HM-HL-02")
+    lan = person(4321)
+    await lan.send("/broadcast")  # left open at "who receives it"
+    await lan.press("Tất cả hội viên")  # now it waits for the notice's text
+    await lan.send("/report")
+    await lan.press("Biến rác thành tiền")
+    await lan.send("hôm qua")
+    assert "Được bao nhiêu kg?" in lan.reply_text()
+    await lan.send("4")
+    assert "thêm ghi chú" in lan.reply_text(), "the 4 was taken as 4 kg"

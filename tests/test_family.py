@@ -76,7 +76,8 @@ async def test_typed_numbers_toggle_and_only_the_newest_checklist_has_buttons(pe
     reg = await household(db, 5002)
     assert reg is not None and reg.meets_all
     await mai.send("12")
-    assert "Please tap one of the buttons" in mai.reply_text()
+    assert "There is no option 12" in mai.reply_text()  # and the options again
+    assert "1. ✏️ Update my self-assessment" in mai.reply_text()
 
 
 async def test_update_during_the_year_until_the_chapter_decides(person, db):

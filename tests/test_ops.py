@@ -100,7 +100,8 @@ async def test_the_log_of_a_whole_registration_has_no_personal_data(person, db):
     assert len(updates) == 9, "one line per update"
     assert all(len(line.split(" bot.updates ")[1].split()) == 5 for line in updates)
     assert "kind=command:/start handler=registration.start" in log
-    assert "handler=registration.phone_given ms=" in log
+    # Typed answers reach the flow through the typed-answer router.
+    assert "kind=text handler=kit.answers.free_message ms=" in log
     assert "kind=press:reg handler=registration.confirm_pressed" in log
     assert "handler=privacy.show_my_data" in log and "outcome=ok" in log
     assert any("telegram" in line for line in lines), "third-party DEBUG lines are there too"

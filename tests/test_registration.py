@@ -286,6 +286,23 @@ async def test_profile_shows_and_edits(person, db):
     assert "cập nhật" in hoa.reply_text()
 
 
+async def test_the_edit_button_under_me_answers_a_typed_number(person, db):
+    hoa = person(1024)
+    await register(hoa)
+    await hoa.press("1.")
+    await hoa.send("/me")
+    await hoa.send("2")  # the profile offers one option only
+    assert "Không có lựa chọn số 2" in hoa.reply_text() and "1. " in hoa.reply_text()
+    await hoa.send("1")
+    assert "kiểm tra" in hoa.reply_text().casefold(), "the typed 1 opened the summary"
+    await hoa.send("4")  # the summary is now the latest question: 4 changes the chapter
+    await hoa.press("số 7")
+    await hoa.press("Lưu")
+    member = await members.by_user(db, 1024)
+    unit = await units.get(db, member.unit_id) if member and member.unit_id else None
+    assert unit is not None and unit.code == "HM-HL-07"
+
+
 async def test_unknown_command_and_free_text_get_hints(person, db):
     hoa = person(1022)
     await hoa.send("/nonsense")

@@ -80,7 +80,8 @@ async def test_english_by_typed_numbers_and_the_cancel_and_clear_paths(person, d
     reg = await registration(db, 4002)
     assert reg is not None and await campaigns.commitments(db, reg.id) == {}
     await mai.send("9")
-    assert "Please tap one of the buttons" in mai.reply_text()
+    assert "There is no option 9" in mai.reply_text()  # and the options again
+    assert "5. ↩ Withdraw my registration" in mai.reply_text()
 
 
 async def test_withdraw_before_the_evaluation_only(person, db):

@@ -2,9 +2,9 @@
 
 Several features show choices and questions at the same time. Asking one records its prefix
 (`ask`, kept in `user_data["pending_choice"]`); a feature registers, once, what answers its
-question (`register`). A typed text outside a conversation goes to the latest question
-(`free_message`); a conversation whose question is no longer the latest passes a typed text or
-/cancel on here (`pass_on`, `pass_on_cancel`) and keeps its own state and draft.
+question (`register`). A typed text goes to the latest question
+(`free_message`), and /cancel to the latest question's `cancel`. Multi-step flows
+(`kit.flow`) register the same way, so no flow takes a typed answer meant for a later question.
 """
 
 from __future__ import annotations
@@ -37,11 +37,6 @@ def ask(context: BotContext, prefix: str) -> None:
         context.user_data["pending_choice"] = prefix
 
 
-def owns(context: BotContext, prefix: str) -> bool:
-    """Whether this feature's question is still the latest one shown."""
-    return (context.user_data or {}).get("pending_choice") == prefix
-
-
 def release(context: BotContext, prefix: str) -> None:
     """The question was answered or given up: typed numbers no longer go to it."""
     if context.user_data is not None and context.user_data.get("pending_choice") == prefix:
@@ -54,22 +49,27 @@ Cancel = Callable[[Update, BotContext], Awaitable[bool]]
 """Leaves a question on /cancel with its own words; False: there was nothing to leave."""
 Options = Callable[[BotContext], Awaitable[Choice | None]]
 """The numbered options a question offers now (None: it expects free text)."""
+Other = Callable[[Update, BotContext], Awaitable[bool]]
+"""Answers a message that is not text (a shared contact, a photo); False: not taken."""
 
 _TYPED: dict[str, Typed] = {}
 _CANCEL: dict[str, Cancel] = {}
 _OPTIONS: dict[str, Options] = {}
+_OTHER: dict[str, Other] = {}
 
 
 def register(prefix: str, typed: Typed, *, cancel: Cancel | None = None,
-             options: Options | None = None) -> None:
-    """What answers the question `prefix` when it is the latest, what /cancel says, and the
+             options: Options | None = None, other: Other | None = None) -> None:
+    """What answers the question `prefix` when it is the latest, what /cancel says, the
     options it offers (shown again for a number that matches none; a channel without buttons
-    lists them)."""
+    lists them), and what takes a message that is not text."""
     _TYPED[prefix] = typed
     if cancel is not None:
         _CANCEL[prefix] = cancel
     if options is not None:
         _OPTIONS[prefix] = options
+    if other is not None:
+        _OTHER[prefix] = other
 
 
 async def options_of(context: BotContext) -> Choice | None:
@@ -79,10 +79,16 @@ async def options_of(context: BotContext) -> Choice | None:
     return await found(context) if found is not None else None
 
 
+def a_number(text: str) -> bool:
+    """Whether a typed text is an option's number ("3", "3.")."""
+    number = text.strip().rstrip(".")
+    return number.isascii() and number.isdigit() and len(number) < 6
+
+
 async def _no_such_option(update: Update, context: BotContext, text: str) -> bool:
     """A typed number that matches no option of the latest question: say so, with the options."""
     number = text.strip().rstrip(".")
-    choice = await options_of(context) if number.isdigit() and len(number) < 6 else None
+    choice = await options_of(context) if a_number(text) else None
     if choice is None or not choice.options:
         return False
     t = context.t
@@ -104,9 +110,13 @@ async def free_message(update: Update, context: BotContext) -> None:
     message = update.effective_message
     pending = latest(context)
     typed = _TYPED.get(pending) if pending else None
+    other = _OTHER.get(pending) if pending else None
     if (message is not None and message.text and typed is not None
             and (await typed(update, context, message.text)
                  or await _no_such_option(update, context, message.text))):
+        return
+    if (message is not None and not message.text and other is not None
+            and await other(update, context)):
         return
     t = context.t
     principal = context.principal
@@ -130,22 +140,8 @@ async def nothing_to_cancel(update: Update, context: BotContext) -> None:
                                            "can do."))
 
 
-async def pass_on(update: Update, context: BotContext) -> None:
-    """Give a typed text to whichever question is the latest (or the usual hint)."""
-    await free_message(update, context)
-
-
-async def pass_on_cancel(update: Update, context: BotContext) -> None:
-    """/cancel meant for the latest question, which is another feature's."""
-    await nothing_to_cancel(update, context)
-
-
-async def cancel(update: Update, context: BotContext, prefix: str, said: str) -> int | None:
-    """/cancel in a feature's flow: leave it (saying `said`) if its question is the latest one;
-    otherwise the /cancel belongs to another question and is passed on."""
-    if not owns(context, prefix):
-        await pass_on_cancel(update, context)
-        return None
+async def cancel(update: Update, context: BotContext, prefix: str, said: str) -> int:
+    """/cancel in a flow whose question is the latest: leave it (saying `said`), draft and all."""
     release(context, prefix)
     if context.user_data is not None:
         context.user_data.pop(prefix, None)

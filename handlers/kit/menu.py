@@ -30,6 +30,7 @@ STATS = N_("📊 Statistics")
 STANDARD = N_("⭐ Women's standard")
 FAMILY = N_("🏡 5 không, 3 sạch")
 REPORT = N_("📋 Report an activity")
+EDIT_PROFILE = N_("✏️ Edit my details")
 PRIVACY = N_("🔒 Privacy")
 
 # (command, description) per role; a role's menu is its own commands plus the lower roles'.

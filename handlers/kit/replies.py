@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import html
-import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -18,8 +17,6 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest
-from telegram.ext import ConversationHandler
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks, orgtree
 from bot.callbacks import CallbackData
@@ -145,17 +142,6 @@ def page_buttons(prefix: str, page: int, pages: int) -> InlineKeyboardMarkup | N
     if page < pages - 1:
         row.append(InlineKeyboardButton("▶", callback_data=callbacks.encode(prefix, "p", page + 1)))
     return InlineKeyboardMarkup([row])
-
-
-def conversation_handler(**kwargs: Any) -> ConversationHandler[Any]:
-    """A ConversationHandler for our flows, which mix message and button handlers on purpose.
-
-    They are tracked per chat and user (per_message=False), and each button carries its draft's
-    nonce instead, so PTB's warning about per_message does not apply.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
-        return ConversationHandler(**kwargs)
 
 
 STALE = N_("This button is no longer active. Please use the latest message.")

@@ -1,0 +1,117 @@
+"""Multi-step flows on the one typed-answer router, declared like a ConversationHandler.
+
+A flow is written as PTB's ConversationHandler is (entry points, states, fallbacks; callbacks
+return the next state, `END` or None), so it reads top to bottom. But the step it waits at lives
+in `user_data["flow"][name]` (persisted), and a typed answer reaches it only through the router
+(`kit.answers`): the latest question asked in the chat owns the next typed answer, whichever
+feature asked it, so a flow left open never swallows the answer to a later question.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+)
+
+from bot.context import BotContext
+from handlers.kit import answers
+from handlers.kit.replies import answer_stale, retire_buttons
+
+END = ConversationHandler.END
+
+Handler = BaseHandler[Any, Any, Any]
+Step = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
+
+
+class Flow:
+    """One multi-step flow: its entry points, the handlers of each step, and its fallbacks."""
+
+    def __init__(self, name: str, *, prefixes: Sequence[str], entry_points: list[Handler],
+                 states: dict[str, list[Handler]], fallbacks: list[Handler]) -> None:
+        self.name = name
+        self.prefixes = tuple(prefixes)
+        self.entry_points = entry_points
+        self.states = states
+        self.fallbacks = fallbacks
+
+    def step(self, context: BotContext) -> str | None:
+        """The step the flow waits at in this chat (None: not running)."""
+        value = ((context.user_data or {}).get("flow") or {}).get(self.name)
+        return value if isinstance(value, str) else None
+
+    def _record(self, context: BotContext, result: object) -> None:
+        """Keep the step a callback returned; a new step is the chat's latest question."""
+        if result is None or context.user_data is None:
+            return
+        steps = context.user_data.setdefault("flow", {})
+        if result == END or not isinstance(result, str):
+            steps.pop(self.name, None)
+            for prefix in self.prefixes:
+                answers.release(context, prefix)
+            return
+        steps[self.name] = result
+        if answers.latest(context) not in self.prefixes:
+            answers.ask(context, self.prefixes[0])
+
+    def _recorded(self, callback: Step) -> Step:
+        @functools.wraps(callback)
+        async def recorded(update: Update, context: BotContext) -> Any:
+            result = await callback(update, context)
+            self._record(context, result)
+            return result
+
+        return recorded
+
+    def _candidates(self, context: BotContext) -> list[Handler]:
+        step = self.step(context)
+        return [*self.states.get(step, []), *self.fallbacks] if step is not None else []
+
+    async def _run_first(self, update: Update, context: BotContext, kind: type) -> bool:
+        """Run the first handler of the current step (then the fallbacks) that takes this."""
+        for handler in self._candidates(context):
+            if isinstance(handler, kind) and handler.check_update(update):
+                self._record(context, await handler.callback(update, context))
+                return True
+        return False
+
+    async def _press(self, update: Update, context: BotContext) -> None:
+        """A button of this flow: what the current step does with it, else stale."""
+        if await self._run_first(update, context, CallbackQueryHandler):
+            return
+        await answer_stale(update, context)
+        if update.callback_query is not None:
+            await retire_buttons(update.callback_query)
+
+    async def _typed(self, update: Update, context: BotContext, text: str) -> bool:
+        return await self._run_first(update, context, MessageHandler)
+
+    async def _other(self, update: Update, context: BotContext) -> bool:
+        return await self._run_first(update, context, MessageHandler)
+
+    async def _cancel(self, update: Update, context: BotContext) -> bool:
+        return await self._run_first(update, context, CommandHandler)
+
+    def handlers(self) -> list[Handler]:
+        """The entry points, then one handler per button pattern of the steps; typed answers
+        and /cancel are registered with the router."""
+        for prefix in self.prefixes:
+            answers.register(prefix, self._typed, cancel=self._cancel, other=self._other)
+        found: list[Handler] = []
+        for handler in self.entry_points:
+            handler.callback = self._recorded(handler.callback)
+            found.append(handler)
+        patterns: set[object] = set()
+        for handler in [*(h for hs in self.states.values() for h in hs), *self.fallbacks]:
+            if isinstance(handler, CallbackQueryHandler) and handler.pattern not in patterns:
+                patterns.add(handler.pattern)
+                found.append(CallbackQueryHandler(self._press, pattern=handler.pattern))
+        return found
