@@ -13,6 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
+from bot.channels import ZALO, channel_of
 from bot.context import BotContext
 from bot.i18n import N_
 from bot.permissions import Role
@@ -52,9 +53,13 @@ async def show_help(update: Update, context: BotContext) -> None:
         await say(update, context, "\n".join(lines))
         return
     role = principal.highest if principal else None
+    chat = update.effective_chat
+    on_zalo = chat is not None and channel_of(chat.id) == ZALO  # no buttons there
     lines = [t._("<b>Women's Union bot</b>")]
     if principal is None or principal.member is None:
         lines.append(t._("Send /start to register as a member; it takes about a minute."))
+    elif on_zalo:
+        lines.append(t._("Type “menu” for the main menu, or one of these commands:"))
     else:
         lines.append(t._("Use the menu buttons at the bottom of the screen, or these commands:"))
     lines.append("")
@@ -63,8 +68,13 @@ async def show_help(update: Update, context: BotContext) -> None:
              if principal is not None and principal.at_least(needed)]
     if extra:
         lines += ["", t._("You see extra commands because of your role in the union:"), *extra]
-    lines += ["", t._("Every choice can be made with a button or by typing its number. "
-                      "/cancel stops what you are doing.")]
+    if on_zalo:
+        lines += ["", t._("Every choice is answered by typing its number. Words that always "
+                          "work: “menu” or “0” (the main menu), “start”, “hủy” (stop what you "
+                          "are doing), “help”.")]
+    else:
+        lines += ["", t._("Every choice can be made with a button or by typing its number. "
+                          "/cancel stops what you are doing.")]
     # The persistent main menu is already on her screen; /start brings it back if needed.
     await say(update, context, "\n".join(lines))
     if principal is not None and update.effective_chat is not None:

@@ -451,3 +451,10 @@ def test_zalo_settings_are_checked_with_one_clear_line():
         with pytest.raises(SettingsError) as refused:
             Settings.from_env({variable: value}, env_file=None)
         assert refused.value.variable == variable
+
+
+async def test_help_on_zalo_lists_the_typed_words_not_buttons(zalo):
+    thu = await zalo_member(zalo, "0c0000000003")
+    await thu.send("help")
+    text = thu.reply()
+    assert "“menu”" in text and "“hủy”" in text and "nút" not in text
