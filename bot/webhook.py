@@ -29,42 +29,67 @@ MAX_BODY = 1024 * 1024  # 1 MB: an update is a few kilobytes
 BODY_TIMEOUT = 10.0  # seconds to send the body (a slow sender holds no connection for long)
 
 
-@tornado.web.stream_request_body
-class _UpdateHandler(tornado.web.RequestHandler):
-    """One POST from Telegram: checked on its headers, read only if they pass."""
+class GuardedBody(tornado.web.RequestHandler):
+    """A POST judged on its headers first: the secret (constant time, 403), then the declared
+    size (413); a chunked body is counted as it arrives and refused at the same limit.
+
+    Subclasses (one per channel) set `secret_header` and `max_body`, set `self.secret` in
+    `initialize`, and read the accepted body from `self.body_bytes()` in `post`.
+    """
 
     SUPPORTED_METHODS = ("POST",)
+    secret_header = SECRET_HEADER
+    max_body = MAX_BODY
+    secret = b""
 
-    def initialize(self, ptb: Application, secret: bytes) -> None:
-        self.ptb = ptb
-        self.secret = secret
+    def initialize(self) -> None:
         self.chunks: list[bytes] = []
         self.size = 0
         self.refused = False
 
     def prepare(self) -> None:
-        given = self.request.headers.get(SECRET_HEADER, "").encode()
+        given = self.request.headers.get(self.secret_header, "").encode()
         if not hmac.compare_digest(given, self.secret):
             self._refuse(HTTPStatus.FORBIDDEN)
             return
         declared = self.request.headers.get("Content-Length")
-        if declared is not None and not (declared.isdigit() and int(declared) <= MAX_BODY):
+        if declared is not None and not (declared.isdigit() and int(declared) <= self.max_body):
             self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
     def data_received(self, chunk: bytes) -> None:
         if self.refused:
             return
         self.size += len(chunk)
-        if self.size > MAX_BODY:
+        if self.size > self.max_body:
             self.chunks.clear()
             self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             return
         self.chunks.append(chunk)
 
+    def body_bytes(self) -> bytes:
+        """The accepted body."""
+        return b"".join(self.chunks)
+
+    def _refuse(self, status: HTTPStatus) -> None:
+        """Answer at once with a bare status; the rest of the body is not read."""
+        self.refused = True
+        self.set_status(status)
+        self.finish()
+
+
+@tornado.web.stream_request_body
+class _UpdateHandler(GuardedBody):
+    """One POST from Telegram: checked on its headers, read only if they pass."""
+
+    def initialize(self, ptb: Application, secret: bytes) -> None:  # type: ignore[override]
+        super().initialize()
+        self.ptb = ptb
+        self.secret = secret
+
     async def post(self) -> None:
         bot = self.ptb.bot
         try:
-            update = Update.de_json(json.loads(b"".join(self.chunks)), bot)
+            update = Update.de_json(json.loads(self.body_bytes()), bot)
         except Exception:  # not JSON, or not an update: Telegram never sends that
             log.warning("webhook: a request with a body that is not an update was refused")
             self._refuse(HTTPStatus.BAD_REQUEST)
@@ -73,12 +98,6 @@ class _UpdateHandler(tornado.web.RequestHandler):
             bot.insert_callback_data(update)
         await self.ptb.update_queue.put(update)
         self.set_status(HTTPStatus.OK)
-        self.finish()
-
-    def _refuse(self, status: HTTPStatus) -> None:
-        """Answer at once with a bare status; the rest of the body is not read."""
-        self.refused = True
-        self.set_status(status)
         self.finish()
 
 
