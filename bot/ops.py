@@ -91,13 +91,18 @@ async def serve(
             loop.remove_signal_handler(sig)
         if server is not None:
             await server.stop()
-        if application.running:
-            with contextlib.suppress(Exception):
-                await application.stop()
-        await application.shutdown()
-        assert application.post_shutdown is not None
-        await application.post_shutdown(application)
+        await close_application(application)
         log.info("stopped")
+
+
+async def close_application(application: Application) -> None:
+    """Stop it if it still runs, shut it down and close what post_init opened (the database)."""
+    if application.running:
+        with contextlib.suppress(Exception):
+            await application.stop()
+    await application.shutdown()
+    assert application.post_shutdown is not None
+    await application.post_shutdown(application)
 
 
 async def stop_gracefully(

@@ -101,27 +101,21 @@ class _UpdateHandler(GuardedBody):
         self.finish()
 
 
-class WebhookServer:
-    """Serves `path` on `listen:port` for one application until `stop`."""
+class RouteServer:
+    """One POST route on `listen:port`, served by tornado until `stop` (each channel's webhook)."""
 
-    def __init__(
-        self,
-        application: Application,
-        *,
-        path: str,
-        secret: str,
-        listen: str,
-        port: int,
-    ) -> None:
+    def __init__(self, *, path: str, handler: type[GuardedBody], options: dict[str, object],
+                 listen: str, port: int) -> None:
         route = "/" + path.strip("/")
         app = tornado.web.Application(
-            [(rf"{re.escape(route)}/?", _UpdateHandler,
-              {"ptb": application, "secret": secret.encode()})],
+            [(rf"{re.escape(route)}/?", handler, options)],
             log_function=lambda _handler: None,  # our own update log line says enough
         )
         # Tornado's own cap, a backstop: a single chunk announced past it gets 400 unread. Any
-        # body over MAX_BODY gets our 413 first (tornado checks before passing the data on).
-        self._server = HTTPServer(app, max_body_size=2 * MAX_BODY, body_timeout=BODY_TIMEOUT)
+        # body over the handler's max_body gets our 413 first (tornado checks before passing
+        # the data on).
+        self._server = HTTPServer(app, max_body_size=2 * handler.max_body,
+                                  body_timeout=BODY_TIMEOUT)
         self.listen = listen
         self.port = port
         self.running = False
@@ -137,3 +131,13 @@ class WebhookServer:
             self.running = False
             self._server.stop()
             await self._server.close_all_connections()
+
+
+class WebhookServer(RouteServer):
+    """Serves `path` on `listen:port` for one application until `stop`."""
+
+    def __init__(self, application: Application, *, path: str, secret: str, listen: str,
+                 port: int) -> None:
+        super().__init__(path=path, handler=_UpdateHandler,
+                         options={"ptb": application, "secret": secret.encode()},
+                         listen=listen, port=port)

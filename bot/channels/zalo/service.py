@@ -17,6 +17,7 @@ from bot.channels.zalo.bridge import ZaloBridge
 from bot.channels.zalo.client import ZaloClient, ZaloError, backoff
 from bot.channels.zalo.webhook import ZaloWebhookServer
 from bot.clock import Clock
+from bot.ops import close_application
 from bot.settings import Settings
 from storage import channels
 from storage.db import Database, to_iso
@@ -138,10 +139,5 @@ async def serve(prepared: Prepared, stop: asyncio.Event, settings: Settings) -> 
     finally:
         if server is not None:
             await server.stop()
-        if application.running:
-            with contextlib.suppress(Exception):
-                await application.stop()
-        await application.shutdown()
-        assert application.post_shutdown is not None
-        await application.post_shutdown(application)
+        await close_application(application)
         await client.close()

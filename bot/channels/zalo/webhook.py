@@ -11,15 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from http import HTTPStatus
 from typing import Any
 
 import tornado.web
-from tornado.httpserver import HTTPServer
 
 from bot.channels.zalo.bridge import ZaloBridge
-from bot.webhook import GuardedBody
+from bot.webhook import GuardedBody, RouteServer
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +52,16 @@ class _EventHandler(GuardedBody):
         self.finish({"ok": True})
 
 
-class ZaloWebhookServer:
+class ZaloWebhookServer(RouteServer):
     """Serves `path` on `listen:port` for the bridge until `stop`."""
 
     def __init__(self, bridge: ZaloBridge, *, path: str, secret: str, listen: str,
                  port: int) -> None:
         self.bridge = bridge
         self.secret = secret.encode()
-        route = "/" + path.strip("/")
-        app = tornado.web.Application([(rf"{re.escape(route)}/?", _EventHandler,
-                                        {"server": self})], log_function=lambda _h: None)
-        self._server = HTTPServer(app, max_body_size=2 * MAX_BODY, body_timeout=10.0)
-        self.listen, self.port = listen, port
         self._tasks: set[asyncio.Task[None]] = set()
-        self.running = False
+        super().__init__(path=path, handler=_EventHandler, options={"server": self},
+                         listen=listen, port=port)
 
     def take(self, event: dict[str, Any]) -> None:
         """Process an event in the background (the answer does not wait for it)."""
@@ -86,15 +80,7 @@ class ZaloWebhookServer:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def start(self) -> None:
-        """Listen (raises OSError if the port is taken)."""
-        self._server.listen(self.port, address=self.listen)
-        self.running = True
-
     async def stop(self) -> None:
         """Take no more events; finish those taken."""
-        if self.running:
-            self.running = False
-            self._server.stop()
-            await self._server.close_all_connections()
+        await super().stop()
         await self.drain()
