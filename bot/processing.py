@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, BaseHandler, BaseUpdateProcessor, ConversationHandler
+from telegram.ext import Application, BaseHandler, BaseUpdateProcessor
 
 from bot import dedup
 
@@ -200,13 +200,7 @@ def _named(
 
 
 def _instrument_handler(handler: BaseHandler[Any, Any, Any]) -> None:
-    if isinstance(handler, ConversationHandler):
-        inner = [*handler.entry_points, *handler.fallbacks]
-        for state_handlers in handler.states.values():
-            inner += state_handlers
-        for each in inner:
-            _instrument_handler(each)
-    elif callable(getattr(handler, "callback", None)):
+    if callable(getattr(handler, "callback", None)):
         handler.callback = _named(handler.callback)
 
 
