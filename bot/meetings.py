@@ -36,7 +36,7 @@ REMIND_AT = time(18, 0)  # local, the evening before
 HORIZON = timedelta(days=365)
 EARLIEST, LATEST = time(5, 0), time(22, 30)  # a meeting outside these local hours is a typo
 YES, NO = "yes", "no"
-ANSWER_LABELS = {YES: N_("Sẽ tham dự"), NO: N_("Không tham dự được")}
+ANSWER_LABELS = {YES: N_("I will attend"), NO: N_("I cannot attend")}
 
 
 def new_code() -> str:

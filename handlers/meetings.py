@@ -10,6 +10,7 @@ The evening-before reminder is the job in bot/meetings.py. Every press is checke
 from __future__ import annotations
 
 import html
+import re
 import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -70,7 +71,7 @@ def _draft(context: BotContext) -> dict[str, Any]:
 
 def _cancel_row(context: BotContext, *extra: InlineKeyboardButton) -> list[InlineKeyboardButton]:
     nonce = _draft(context).get("nonce", "0")
-    return [*extra, InlineKeyboardButton(context.t._("✖ Hủy"),
+    return [*extra, InlineKeyboardButton(context.t._("✖ Cancel"),
                                          callback_data=callbacks.encode(PREFIX, nonce, "x"))]
 
 
@@ -220,10 +221,10 @@ async def audience_typed(update: Update, context: BotContext) -> str | None:
 
 
 async def _ask_agenda(update: Update, context: BotContext) -> str:
-    skip = InlineKeyboardButton(context.t._("⏭ Bỏ qua"), callback_data=callbacks.encode(
+    skip = InlineKeyboardButton(context.t._("⏭ Skip"), callback_data=callbacks.encode(
         PREFIX, _draft(context)["nonce"], "skip"))
     await _prompt(update, context, context.t._(
-        "The agenda (optional): type it, or tap “Bỏ qua”."), skip)
+        "The agenda (optional): type it, or tap “Skip”."), skip)
     return AGENDA
 
 
@@ -265,8 +266,9 @@ async def _preview(update: Update, context: BotContext) -> str | int:
     assert update.effective_user is not None
     new = _new_event(context, update.effective_user.id)
     unit = await orgtree.unit_path(context.db, new.unit_id)
-    count = await meetings.count_audience(context.db, new.unit_id, new.audience,
-                                          context.this_year)
+    count = await meetings.count_audience(
+        context.db, new.unit_id, new.audience, context.this_year,
+        sender_member=await service.sender_member(context.db, update.effective_user.id))
     render = service.invitation_render(context.catalog, new, unit, context.settings.timezone,
                                        to_iso(context.clock.now()))
     variant = next(v for locale, v in render(0) if locale == t.locale)
@@ -285,7 +287,7 @@ async def _preview(update: Update, context: BotContext) -> str | int:
 
 
 def _send_choice(t: Translator) -> Choice:
-    return Choice([Option("send", t._("📤 Gửi lời mời")), Option("cancel", t._("✖ Hủy"))])
+    return Choice([Option("send", t._("📤 Send invitations")), Option("cancel", t._("✖ Cancel"))])
 
 
 async def send_pressed(update: Update, context: BotContext) -> int | None:
@@ -324,11 +326,13 @@ async def _send_chosen(update: Update, context: BotContext, key: str) -> int:
                                        "was sent. Please start again with /meeting."))
         return END
     unit = await orgtree.unit_path(context.db, new.unit_id)
+    sender = await service.sender_member(context.db, user.id)
     event, invited = await meetings.create(
         context.db, new, service.invitation_render(context.catalog, new, unit, tz, to_iso(now)),
-        year=context.this_year, now=to_iso(now),
-        sender_member=await service.sender_member(context.db, user.id))
+        year=context.this_year, now=to_iso(now), sender_member=sender)
     context.delivery.wake()
+    if sender is not None and await meetings.invitation(context.db, event.id, sender):
+        invited -= 1  # she is on the list, but is not sent her own invitation
     await say(update, context, t._(
         "✅ Invitations are being sent to {n} members. Check-in code: <code>{code}</code> (it "
         "works from an hour before the start until the end of that day). The QR code and the "
@@ -537,8 +541,8 @@ async def _event_screen(context: BotContext, event: Event) -> Screen:
               t._("Check-in code: <code>{code}</code>, from {opens} until the end of that day.",
                   code=html.escape(service.CODE_PREFIX + event.code),
                   opens=service.at_text(t, event.opens_at, tz))]
-    choice = Choice([Option("qr", t._("📷 Mã QR điểm danh")),
-                     Option("att", t._("✅ Điểm danh")), Option("back", t._("⬅ Back"))])
+    choice = Choice([Option("qr", t._("📷 QR code")),
+                     Option("att", t._("✅ Attendance")), Option("back", t._("⬅ Back"))])
     remember(context, VIEWS_PREFIX, view=EVENT, event=event.id)
     return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, EVENT, event.id), choice)
 
@@ -755,7 +759,8 @@ def _on(step: str, callback: Any) -> CallbackQueryHandler:
 
 
 TEXT = filters.TEXT & ~filters.COMMAND
-CODE_TEXT = filters.Regex(r"^\s*(?:[Ss]tart\s+)?dd-[A-Za-z0-9_-]{4,40}\s*$")
+CODE_TEXT = filters.Regex(re.compile(r"^\s*(?:/?start(?:@\w+)?\s+)?dd-[A-Za-z0-9_-]{4,40}\s*$",
+                                     re.IGNORECASE))
 
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:

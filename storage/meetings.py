@@ -131,11 +131,14 @@ Render = Callable[[int], Sequence[tuple[str, Variant]]]
 """The messages of an event (by its new id), as (locale, variant); the first is the default."""
 
 
-async def count_audience(db: Database, unit_id: int, audience: str, year: int) -> int:
-    """How many members an event for this unit and audience filter would invite now."""
+async def count_audience(db: Database, unit_id: int, audience: str, year: int, *,
+                         sender_member: int | None = None) -> int:
+    """How many members an event for this unit and audience filter would send an invitation
+    to now (the sender is invited too, but not sent one)."""
     extra = deliveries.audience_sql(audience)
-    sql = f"{_SCOPE} SELECT count(*) FROM ({_AUDIENCE.format(extra=extra)})"
-    row = await db.fetchone(sql, {"unit": unit_id, "year": year})
+    sql = (f"{_SCOPE} SELECT count(*) FROM ({_AUDIENCE.format(extra=extra)})"
+           " WHERE id IS NOT :me")
+    row = await db.fetchone(sql, {"unit": unit_id, "year": year, "me": sender_member})
     return int(row[0]) if row else 0
 
 

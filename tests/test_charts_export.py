@@ -89,7 +89,7 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     assert sent[0].params["caption"] == "📥 Thống kê năm 2026 — Phường Hoàng Liệt: 17 hội viên."
     assert api.last_text(WARD_ADMIN) == "✅ Em đã gửi tệp số liệu năm 2026 của Phường Hoàng Liệt."
     book = load_workbook(io.BytesIO(document.content))
-    assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Hội viên", "Hoạt động"]
+    assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Hội viên", "Hoạt động", "Họp, sự kiện"]
 
     summary = book["Tổng hợp"]
     assert summary["A1"].value == "Thống kê năm 2026 — Phường Hoàng Liệt"
