@@ -196,7 +196,7 @@ async def test_figures_in_stats_and_the_export(person, db, api, app, clock):
     await lan.send("/export")
     await exports_done()
     [sent] = [c for c in api.calls if c.method == "sendDocument"]
-    sheet = load_workbook(io.BytesIO(sent.files["document"].content))["Họp, sự kiện"]
+    sheet = load_workbook(io.BytesIO(sent.files["document"].content))["Hội họp"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     chapter_row = next(r for r in rows if r[0] == "HM-HL-02")
     header = next(r for r in rows if r[0] == "Mã")
