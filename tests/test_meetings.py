@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from bot import meetings as service
 from bot.clock import ManualClock
-from storage import meetings, units
+from storage import meetings, privacy, units
 from tests.conftest import grant, register_member
 from tests.test_charts_export import exports_done
 from tests.test_zalo import zalo, zalo_api, zalo_member  # noqa: F401 (the Zalo fixtures)
@@ -257,3 +257,30 @@ async def test_a_zalo_member_checks_in_by_typing_the_code(zalo, app, person, db,
     assert "có mặt" in thu.reply()
     await thu.send(f"start dd-{event.code}")
     assert "đã điểm danh rồi" in thu.reply()
+
+
+async def test_mydata_lists_her_meetings_and_erasure_scrubs_them(person, db, api, app, clock):
+    ids = await chapter(db, api)
+    lan = person(HEAD)
+    await lan.send("/meeting")
+    await lan.send("Chúc mừng chị Nguyễn Thị Hoa")
+    await lan.send("1")
+    await lan.send("3/6 19:30")
+    await lan.send("Nhà chị Nguyễn Thị Hoa")
+    await lan.send("1")
+    await lan.press("Bỏ qua")
+    await lan.press("Gửi lời mời")
+    [event] = await meetings.in_units(db, None, since_day="2026-01-01")
+    to(clock, MEETING)
+    hoa = person(MEMBERS[0])
+    await hoa.send(f"/start dd-{event.code}")
+    mine = (await privacy.export(db, MEMBERS[0]))["meetings"]
+    assert [(m["title"], m["attended_how"]) for m in mine] == [
+        ("Chúc mừng chị Nguyễn Thị Hoa", "code")]
+    await hoa.send("/mydata")
+    assert "Cuộc họp chị được mời: 1 (có mặt 1)" in hoa.reply_text()
+    await privacy.erase(db, ids[0], MEMBERS[0], reason="deleteme", purpose="membership",
+                        version=1, at="2026-06-04T00:00:00Z")
+    erased = await meetings.get(db, event.id)
+    assert erased is not None and "Hoa" not in erased.title + erased.place
+    assert (await meetings.counts(db, event.id)).attended == 1, "her attendance still counts"
