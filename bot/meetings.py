@@ -208,10 +208,9 @@ async def check_in(db: Database, code: str, *, member_id: int, member_unit: int 
     if stamp >= event.closes_at:
         return CheckIn("late", event)
     result = await meetings.check_in(db, event.id, member_id, at=stamp)
-    if result == "recorded":
-        return CheckIn("recorded", event, stamp)
     if result is not None:
-        return CheckIn("already", event, result)
+        recorded, at = result
+        return CheckIn("recorded" if recorded else "already", event, at)
     inside = await _within(db, member_unit, event.unit_id)
     return CheckIn("not_invited" if inside else "other_unit", event)
 

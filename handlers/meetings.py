@@ -487,28 +487,31 @@ async def _list_screen(context: BotContext, page: int) -> Screen:
     mine = (await meetings.upcoming_for(context.db, member.id, now=to_iso(context.clock.now()))
             if member is not None else [])
     managed = await _managed(context)
-    options, lines = [], [t._("🗓 <b>Meetings</b>")]
-    if mine:
-        lines.append(t._("Your invitations:"))
+    options: list[Option] = []
+    shown: dict[str, tuple[str, str]] = {}  # option key → (section, line)
     for event, answer in mine:
         state = {service.YES: t._("you will come"), service.NO: t._("you cannot come")}.get(
             answer or "", t._("not answered yet"))
-        lines.append(t._("• {title} — {when} — {state}", title=html.escape(event.title),
-                         when=service.at_text(t, event.starts_at, tz), state=state))
         options.append(Option(f"i{event.id}", "📩 " + _short(event.title, 15)))
-    if managed:
-        lines.append(t._("Meetings you organise:"))
+        shown[f"i{event.id}"] = (t._("Your invitations:"), t._(
+            "• {title} — {when} — {state}", title=html.escape(event.title),
+            when=service.at_text(t, event.starts_at, tz), state=state))
     for event in managed:
-        lines.append(t._("• {title} — {when}", title=html.escape(event.title),
-                         when=service.at_text(t, event.starts_at, tz)))
         options.append(Option(f"e{event.id}", "🗓 " + _short(event.title, 15)))
+        shown[f"e{event.id}"] = (t._("Meetings you organise:"), t._(
+            "• {title} — {when}", title=html.escape(event.title),
+            when=service.at_text(t, event.starts_at, tz)))
+    choice = Choice(options, page_size=PAGE_SIZE).at_page(page)
+    lines = [t._("🗓 <b>Meetings</b>")]
+    for _number, option in choice.visible():  # the events of this page only
+        section, line = shown[option.key]
+        lines += [section, line] if section not in lines else [line]
     if not options:
         lines.append(t._("No meetings to come. A head or an officer creates one with /meeting."))
     else:
         lines.append(t._("Tap one (or type its number) to open it."))
-    choice = Choice(options, page_size=PAGE_SIZE).at_page(page)
     remember(context, VIEWS_PREFIX, view=LIST, page=choice.page)
-    return Screen("\n".join(lines)[:4000], choice.keyboard(VIEWS_PREFIX, LIST), choice)
+    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, LIST), choice)
 
 
 async def _invite_screen(context: BotContext, event: Event) -> Screen:

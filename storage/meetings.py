@@ -256,21 +256,22 @@ async def answer(db: Database, event_id: int, member_id: int, value: str, *, at:
         " AND member_id = ?", (value, at, event_id, member_id)) > 0
 
 
-async def check_in(db: Database, event_id: int, member_id: int, *, at: str) -> str | None:
-    """Her attendance by the code, once: 'recorded', or the time recorded before ('already'
-    is told by a non-None earlier instant), or None when she is not invited."""
+async def check_in(db: Database, event_id: int, member_id: int, *,
+                   at: str) -> tuple[bool, str] | None:
+    """Her attendance by the code, once: (True, at) when recorded now, (False, when) when it
+    was recorded before, None when she is not invited."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
             "UPDATE event_invitations SET attended_at = ?, attended_how = 'code'"
             " WHERE event_id = ? AND member_id = ? AND attended_at IS NULL",
             (at, event_id, member_id))
         if cursor.rowcount:
-            return "recorded"
+            return True, at
         async with conn.execute(
             "SELECT attended_at FROM event_invitations WHERE event_id = ? AND member_id = ?",
             (event_id, member_id)) as cur:
             row = await cur.fetchone()
-    return None if row is None else str(row[0])
+    return None if row is None else (False, str(row[0]))
 
 
 async def set_attended(db: Database, event_id: int, member_id: int, attended: bool, *,
@@ -290,6 +291,12 @@ async def counts(db: Database, event_id: int) -> Counts:
         " count(*) FILTER (WHERE answer = 'no'), count(attended_at)"
         " FROM event_invitations WHERE event_id = ?", (event_id,))
     return Counts(*tuple(row)) if row else Counts()
+
+
+async def codes_in_use(db: Database) -> dict[str, int]:
+    """Event kinds that stored events use, with how often (the catalog may not drop them)."""
+    rows = await db.fetchall("SELECT kind, count(*) FROM events GROUP BY kind")
+    return {r[0]: r[1] for r in rows}
 
 
 async def due_reminders(db: Database, *, now: str) -> list[Event]:

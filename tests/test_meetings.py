@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
+from bot import catalog
 from bot import meetings as service
 from bot.clock import ManualClock
 from storage import meetings, privacy, units
+from storage.deliveries import Variant
 from tests.conftest import grant, register_member
 from tests.test_charts_export import exports_done
 from tests.test_zalo import zalo, zalo_api, zalo_member  # noqa: F401 (the Zalo fixtures)
@@ -218,7 +220,8 @@ async def test_awareness_meetings_count_members_reached(db, app, api):
         year=2026, now="2026-06-01T02:00:00Z", sender_member=None)
     assert invited == 4 and event.remind_at == "2026-06-02T11:00:00Z"
     for member_id in ids[:2]:
-        assert await meetings.check_in(db, event.id, member_id, at="2026-06-03T12:00:00Z")
+        assert await meetings.check_in(db, event.id, member_id, at="2026-06-03T12:00:00Z") == (
+            True, "2026-06-03T12:00:00Z")
     ward = await units.by_code(db, "HM-HL")
     assert ward is not None
     for scope in (unit.id, ward.id, None):
@@ -284,3 +287,21 @@ async def test_mydata_lists_her_meetings_and_erasure_scrubs_them(person, db, api
     erased = await meetings.get(db, event.id)
     assert erased is not None and "Hoa" not in erased.title + erased.place
     assert (await meetings.counts(db, event.id)).attended == 1, "her attendance still counts"
+
+
+async def test_an_older_catalog_gets_the_shipped_kinds_and_a_used_kind_cannot_go(db, app, api):
+    shipped = catalog.default_path().read_text("utf-8")
+    older = shipped[:shipped.index("# Kinds of the union's own meetings")]
+    assert [e.code for e in catalog.parse(older).entries["event_kinds"]][:2] == [
+        "chapter_meeting", "propaganda"]
+    await chapter(db, api)
+    unit = await units.by_code(db, "HM-HL-02")
+    assert unit is not None
+    new = service.new_event(unit_id=unit.id, kind="training", title="Tập huấn", place="Phường",
+                            agenda=None, audience="all", when=MEETING,
+                            tz=app.bot_data.settings.timezone, now=MONDAY, created_by=HEAD)
+    await meetings.create(db, new, lambda _id: [("vi", Variant(0, "x"))], year=2026,
+                          now="2026-06-01T02:00:00Z", sender_member=None)
+    without = shipped.replace('code = "training"', 'code = "coaching"')
+    with pytest.raises(catalog.CatalogError, match="training"):
+        await catalog.check_stored_codes(db, catalog.parse(without))
