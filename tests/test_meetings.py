@@ -305,3 +305,28 @@ async def test_an_older_catalog_gets_the_shipped_kinds_and_a_used_kind_cannot_go
     without = shipped.replace('code = "training"', 'code = "coaching"')
     with pytest.raises(catalog.CatalogError, match="training"):
         await catalog.check_stored_codes(db, catalog.parse(without))
+
+
+async def test_scope_an_admin_any_unit_of_hers_a_head_only_her_chapter(person, db, api, app):
+    await chapter(db, api)
+    api.add_chat(4401)
+    admin = await register_member(db, 4401, "HM-HL-07", name="Hồ Thị Vân")
+    await grant(db, admin, "unit_admin", "HM-HL")
+    van, lan = person(4401), person(HEAD)
+    await van.send("/meeting HM-HL-02")
+    assert "Chi hội tổ dân phố số 2" in van.reply_text()
+    await lan.send("/meeting HM-YS-03")
+    assert "không có quyền" in lan.reply_text()
+    event = await create_meeting(lan, app)
+    api.add_chat(4402)
+    other = await register_member(db, 4402, "HM-YS-03", name="Đào Thị Hương")
+    await grant(db, other, "chapter_head", "HM-YS-03")
+    huong = person(4402)
+    await huong.send("/meetings")
+    assert "Sinh hoạt chi hội tháng 6" not in huong.reply_text()
+    message_id = api.messages(4402)[-1]["message_id"]
+    for forged in (f"mtv:a:{event.id}:o:1", f"mtv:e:{event.id}:o:qr"):
+        await huong.press_data(message_id, forged)
+        assert "không có quyền" in huong.reply_text()
+    assert (await meetings.counts(db, event.id)).attended == 0
+
