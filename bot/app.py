@@ -133,9 +133,9 @@ def build_application(
     application.add_handlers(privacy.handlers())
     # Features. Order matters inside the group: the catch-alls of `fallback` last (it hands
     # typed answers to the chat's latest question, kit.answers).
-    # Meetings before registration: `/start dd-<code>` is a check-in, not a registration.
     for module in (
-        meeting_events, registration, broadcast, profile, language, notices, help_command, units,
+        meeting_events,  # before registration: `/start dd-<code>` is a check-in
+        registration, broadcast, profile, language, notices, help_command, units,
         standard, family, evaluation, year_close, activities, one_tap, chapter,
         reminder_schedules, settings_menu, stats_command, chart_command, export_command,
         target_command, roles, unit_tree, audit, fallback,
