@@ -18,7 +18,7 @@ from telegram.request import BaseRequest
 
 from bot import catalog as campaign_catalog
 from bot import export as exports
-from bot import flood, limits, processing, reminders, retention
+from bot import flood, limits, meetings, processing, reminders, retention
 from bot.clock import Clock
 from bot.context import (
     AppState,
@@ -56,6 +56,7 @@ from handlers import (
 from handlers import charts as chart_command
 from handlers import export as export_command
 from handlers import help as help_command
+from handlers import meetings as meeting_events
 from handlers import reminders as reminder_schedules
 from handlers import settings as settings_menu
 from handlers import stats as stats_command
@@ -133,6 +134,7 @@ def build_application(
     # Features. Order matters inside the group: the catch-alls of `fallback` last (it hands
     # typed answers to the chat's latest question, kit.answers).
     for module in (
+        meeting_events,  # before registration: `/start dd-<code>` is a check-in
         registration, broadcast, profile, language, notices, help_command, units,
         standard, family, evaluation, year_close, activities, one_tap, chapter,
         reminder_schedules, settings_menu, stats_command, chart_command, export_command,
@@ -156,6 +158,9 @@ async def _post_init(application: Application) -> None:
     if application.job_queue is not None:
         application.job_queue.run_repeating(_reminder_tick, interval=60, first=5,
                                             name="reminders")
+        # Meetings' evening-before reminders (18:00 local), each exactly once.
+        application.job_queue.run_repeating(_meeting_tick, interval=60, first=10,
+                                            name="meetings")
         # Retention (README "Members' data rights"): once a day in the quiet hours.
         application.job_queue.run_daily(
             _retention_job, retention.RUN_AT.replace(tzinfo=application.bot_data.settings.timezone),
@@ -164,6 +169,10 @@ async def _post_init(application: Application) -> None:
 
 async def _reminder_tick(context: BotContext) -> None:
     await reminders.tick(context.bot_data)
+
+
+async def _meeting_tick(context: BotContext) -> None:
+    await meetings.tick(context.bot_data)
 
 
 async def _retention_job(context: BotContext) -> None:

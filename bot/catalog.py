@@ -42,7 +42,10 @@ FIRST_YEAR, LAST_YEAR = 2000, 2200  # what the database accepts as a campaign ye
 LEGACY_SET = "2014"
 LEGACY_NAME = ("Gia đình 5 không, 3 sạch", "“5 không, 3 sạch” family")
 # Section name in the file → what one entry is called in messages.
-SECTIONS = {"qualities": "quality", "criteria": "criterion", "activities": "activity"}
+SECTIONS = {"qualities": "quality", "criteria": "criterion", "activities": "activity",
+            "event_kinds": "event kind"}
+# Sections an older catalog file may lack: the shipped file's entries are used for them.
+OPTIONAL_SECTIONS = ("event_kinds",)
 
 
 class CatalogError(ValueError):
@@ -206,7 +209,10 @@ def _toml(text: str, source: str, keys: Collection[str]) -> dict[str, Any]:
 def parse(text: str, *, source: str = "catalog") -> Catalog:
     """Validate catalog TOML text."""
     data = _toml(text, source, ("schema", "qualities", "criteria_sets", "criteria",
-                                "activities"))
+                                "activities", *OPTIONAL_SECTIONS))
+    for name in OPTIONAL_SECTIONS:
+        if name not in data and source != str(default_path()):
+            data[name] = tomllib.loads(read_text(default_path()))[name]
     sets = _criteria_sets(data, source)
     entries = {name: sets[-1].entries if name == "criteria" else _section(data, name, source)
                for name in SECTIONS}

@@ -258,6 +258,11 @@ async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
         if data.get("reminders_off_since"):
             lines.append(t._("Environment-day reminders: off since {date}",
                              date=_when(context, data["reminders_off_since"])))
+        if data.get("meetings"):
+            lines.append(t._("Meetings you were invited to: {n} (present at {present})",
+                             n=t.number(len(data["meetings"])),
+                             present=t.number(sum(1 for m in data["meetings"]
+                                                  if m["attended_at"]))))
         if data.get("notices_sent"):
             lines.append(t._("Notices you sent as an officer: {n}",
                              n=t.number(len(data["notices_sent"]))))

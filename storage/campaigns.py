@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage import activities, deliveries
+from storage import activities, deliveries, meetings
 from storage.db import Database
 from storage.deliveries import NewBroadcast
 
@@ -276,6 +276,7 @@ async def codes_in_use(db: Database) -> dict[str, dict[str, int]]:
         "qualities": {r[0]: r[1] for r in qualities},
         "criteria": {r[0]: r[1] for r in criteria},
         "activities": await activities.codes_in_use(db),
+        "event_kinds": await meetings.codes_in_use(db),
     }
 
 

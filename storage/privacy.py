@@ -143,6 +143,10 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
     optout = await db.fetchone(
         "SELECT opted_out_at FROM reminder_optouts WHERE member_id = ?", (member_id,))
     data["reminders_off_since"] = optout["opted_out_at"] if optout else None
+    data["meetings"] = _rows(await db.fetchall(
+        "SELECT e.title, e.kind, e.day, e.starts_at, i.answer, i.answered_at, i.attended_at,"
+        " i.attended_how FROM event_invitations i JOIN events e ON e.id = i.event_id"
+        " WHERE i.member_id = ? ORDER BY e.starts_at", (member_id,)))
     # What she did as an officer, and what the audit log says about her (no other names).
     data["notices_sent"] = _rows(await db.fetchall(
         "SELECT b.created_at, u.code AS unit_code, b.status, b.total FROM broadcasts b"
@@ -258,6 +262,8 @@ _ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "targets": ("set_by",),
     "audit_log": ("actor_id",),
     "exports": ("requested_by",),
+    "events": ("created_by",),
+    "event_invitations": ("marked_by",),
 }
 
 # Texts others wrote that may name her (a head's notice, the heads' summary listing who took
@@ -268,6 +274,7 @@ _TEXTS_BY_OTHERS: dict[str, tuple[str, ...]] = {
     "reminder_texts": ("text_html",),
     "activity_reports": ("flag_reason",),
     "exports": ("error",),
+    "events": ("title", "place", "agenda"),
 }
 
 

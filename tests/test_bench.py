@@ -36,6 +36,8 @@ FIGURES: dict[str, tuple[list[str], list[str]]] = {
                      ["members", "district_counts", "bulk_decided", "results_sent", "ms"]),
     "disclosure.py": (["first_read_releasing_ms", "later_read_ms", "protect_city_ms"],
                       ["households", "first_read_releasing_ms", "protect_city_ms"]),
+    "meetings.py": (["QR check-in:", "recorded once:"],
+                    ["members", "recorded", "second_scans_already", "p50_ms", "p99_ms"]),
     "reminders.py": (["06:30 tick: enqueue the Sunday reminder",
                       "20:00 tick: enqueue the heads' summaries", "/chapter week",
                       "/chapter month"],

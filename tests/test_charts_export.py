@@ -89,7 +89,7 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     assert sent[0].params["caption"] == "📥 Thống kê năm 2026 — Phường Hoàng Liệt: 17 hội viên."
     assert api.last_text(WARD_ADMIN) == "✅ Em đã gửi tệp số liệu năm 2026 của Phường Hoàng Liệt."
     book = load_workbook(io.BytesIO(document.content))
-    assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Hội viên", "Hoạt động"]
+    assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Hội viên", "Hoạt động", "Hội họp"]
 
     summary = book["Tổng hợp"]
     assert summary["A1"].value == "Thống kê năm 2026 — Phường Hoàng Liệt"
@@ -196,6 +196,7 @@ async def test_a_chapter_export_has_phones_and_csv_on_request(person, db, api):
     files = {f.filename: f.content for f in group[0].files.values()}
     assert sorted(files) == ["thong-ke-2026-HM-HL-02-don-vi.csv",
                              "thong-ke-2026-HM-HL-02-hoat-dong.csv",
+                             "thong-ke-2026-HM-HL-02-hoi-hop.csv",
                              "thong-ke-2026-HM-HL-02-hoi-vien.csv",
                              "thong-ke-2026-HM-HL-02-tong-hop.csv"]
     members_csv = files["thong-ke-2026-HM-HL-02-hoi-vien.csv"]
@@ -232,7 +233,8 @@ async def test_one_export_at_a_time_and_a_restart_resumes_it(person, db, api, ap
     assert len(documents) == 2 and documents[1].params["chat_id"] == WARD_ADMIN
     assert documents[1].files["document"].filename == "statistics-2026-HM-HL-02.xlsx"
     book = load_workbook(io.BytesIO(documents[1].files["document"].content), read_only=True)
-    assert book.sheetnames == ["Summary", "Units", "Members", "Activities"]
+    assert book.sheetnames == ["Summary", "Units", "Members", "Activities",
+                               "Meetings"]
     assert (await exports.get(db, job.id)).status == "done"  # type: ignore[union-attr]
 
 

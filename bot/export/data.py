@@ -9,6 +9,7 @@ from typing import Any
 
 from bot import stats as figures_of
 from bot.stats import Figures, Sunday
+from storage.meetings import Figures as Figures_
 from storage.stats import ActivityCounts, MemberRow, UnitCounts
 from storage.units import Unit
 
@@ -70,6 +71,9 @@ class Collected:
     activities: dict[int, dict[str, ActivityCounts]]  # per unit: its subtree, the year
     scope_activities: dict[str, ActivityCounts]
     sundays: list[Sunday]
+    # Meetings and events of the year per unit (its subtree), and the kinds' labels.
+    meetings: dict[int, Figures_] = field(default_factory=dict)
+    meeting_kinds: list[tuple[str, str]] = field(default_factory=list)
 
 
 

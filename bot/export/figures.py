@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot import orgtree
 from bot import stats as figures_of
 from bot.export.data import Collected, Progress
 from bot.settings import DEFAULT_DISCLOSURE_K
-from storage import stats, targets
+from storage import meetings, stats, targets
 from storage.db import Database
+from storage.meetings import Figures
 from storage.stats import MemberRow, UnitCounts
 from storage.units import Unit
 
@@ -23,7 +24,8 @@ async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any
                   now: datetime, locale: str, criteria_entries: Sequence[tuple[str, str]],
                   activity_entries: Sequence[tuple[str, str, str | None]] = (),
                   progress: Progress | None = None,
-                  k: int = DEFAULT_DISCLOSURE_K) -> Collected:
+                  k: int = DEFAULT_DISCLOSURE_K,
+                  meeting_kinds: Sequence[tuple[str, str]] = ()) -> Collected:
     """Read an export's data: a few grouped queries, members in batches of units."""
     fig = await figures_of.figures(db, unit_id, year, timezone)
     own = await figures_of.per_unit(db, unit_id, year, timezone)
@@ -63,8 +65,33 @@ async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any
         criteria_labels=list(criteria_entries), tree=tree, totals=totals, targets=goals,
         members=member_rows, by_id=by_id, with_phone=with_phone,
         activity_labels=list(activity_entries), activities=per_unit_activities,
-        scope_activities=scope_activities, sundays=sundays)
+        scope_activities=scope_activities, sundays=sundays,
+        meetings=await _meetings(db, unit_id, tree, by_id, year=year,
+                                 today=now.astimezone(timezone).date()),
+        meeting_kinds=list(meeting_kinds))
     return collected
+
+
+async def _meetings(db: Database, unit_id: int | None, tree: list[tuple[Unit, int]],
+                    by_id: dict[int, Unit], *, year: int, today: date) -> dict[int, Figures]:
+    """Each unit's meetings of the year held so far, its subtree summed."""
+    own = await meetings.figures_by_unit(db, unit_id, first=date(year, 1, 1),
+                                         last=min(date(year, 12, 31), today))
+    children: dict[int, list[int]] = {}
+    for unit in by_id.values():
+        if unit.parent_id is not None:
+            children.setdefault(unit.parent_id, []).append(unit.id)
+    totals: dict[int, Figures] = {}
+
+    def total(node: int) -> Figures:
+        if node not in totals:
+            found = own.get(node, Figures())
+            for child in children.get(node, []):
+                found = found + total(child)
+            totals[node] = found
+        return totals[node]
+
+    return {unit.id: total(unit.id) for unit, _depth in tree}
 
 
 def _subtree_totals(tree: list[tuple[Unit, int]], by_id: dict[int, Unit],

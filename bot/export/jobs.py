@@ -131,7 +131,11 @@ async def run(application: Application, job: ExportJob) -> None:
                                      timezone=state.settings.timezone, now=state.clock.now(),
                                      locale=job.locale, criteria_entries=entries,
                                      activity_entries=activity_entries,
-                                     progress=progress, k=state.settings.disclosure_k)
+                                     progress=progress, k=state.settings.disclosure_k,
+                                     meeting_kinds=[
+                                         (e.code, e.label(t.locale))
+                                         for e in catalog.entries["event_kinds"]
+                                     ] if catalog is not None else [])
             finally:
                 if reader is not db:
                     await reader.close()

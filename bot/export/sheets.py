@@ -187,6 +187,33 @@ def activities_sheet(t: Translator, data: Collected) -> Sheet:
         widths=[14, 44, 32, 12, 14, 12, 10], freeze_columns=3)
 
 
+def meetings_sheet(t: Translator, data: Collected) -> Sheet:
+    """Every unit's meetings of the year: held per kind, invitations, answers, attendance,
+    members reached by awareness meetings."""
+    rows = []
+    for unit, depth in data.tree:
+        fig = data.meetings.get(unit.id)
+        if fig is None:
+            continue
+        rows.append([unit.code, "    " * depth + unit.name, fig.held,
+                     *[fig.events.get(code, 0) for code, _label in data.meeting_kinds],
+                     fig.invited, fig.yes, fig.no, fig.attended,
+                     figures_of.percent(fig.attended, fig.invited), fig.reached, fig.members,
+                     figures_of.percent(fig.reached, fig.members)])
+    kinds = [label for _code, label in data.meeting_kinds]
+    return Sheet(
+        name=t._("Meetings"),
+        header=[t._("Code"), t._("Unit"), t._("Meetings held"), *kinds, t._("Invitations"),
+                t._("Will come"), t._("Cannot come"), t._("Present"), t._("Attendance (%)"),
+                t._("Members reached by awareness meetings"), t._("Members"),
+                t._("Reached (%)")],
+        rows=rows,
+        formats=[TEXT, TEXT, COUNT, *[COUNT] * len(kinds), COUNT, COUNT, COUNT, COUNT, PERCENT,
+                 COUNT, COUNT, PERCENT],
+        widths=[14, 44, 12, *[12] * len(kinds), 12, 12, 12, 12, 12, 16, 11, 12],
+        freeze_columns=2)
+
+
 def _given_name_key(name: str) -> tuple[Any, ...]:
     words = name.split()
     return sort_key(words[-1] if words else ""), sort_key(name)
@@ -302,6 +329,6 @@ def _phone(e164: str | None) -> str | None:
 def lay_out(t: Translator, data: Collected, progress: Progress | None = None) -> list[Sheet]:
     """All sheets of an export, in order."""
     return [summary_sheet(t, data), units_sheet(t, data), members_sheet(t, data, progress),
-            activities_sheet(t, data)]
+            activities_sheet(t, data), meetings_sheet(t, data)]
 
 

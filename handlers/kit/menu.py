@@ -52,9 +52,11 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
         ("report", N_("Report an activity (e.g. Sunday environment day)")),
         ("myreports", N_("Your activity reports: see, edit, delete")),
         ("settings", N_("Settings: language, reminders")),
+        ("meetings", N_("Your meetings: answer an invitation; officers: QR code, attendance")),
     ],
     Role.CHAPTER_HEAD: [
         ("broadcast", N_("Send a notice to your members")),
+        ("meeting", N_("Invite members to a meeting or event")),
         ("broadcasts", N_("Recent notices: progress, cancel")),
         ("evaluate", N_("Year-end evaluation of your chapter")),
         ("stats", N_("Statistics of your chapter or unit: /stats [year]")),
