@@ -27,6 +27,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Principal, Role, may_act_on_unit
+from handlers.kit.days import parse_local_datetime
 from handlers.kit.flow import END, Flow
 from handlers.kit.replies import (
     STALE,
@@ -355,27 +356,6 @@ async def schedule_typed(update: Update, context: BotContext) -> str | int:
         await say(update, context, t._("Please choose a time in the future, within a year."))
         return SCHEDULE
     return await _create(update, context, when)
-
-
-def parse_local_datetime(text: str, local_now: datetime) -> datetime | None:
-    """'25/12 07:30' or '25/12/2026 7:30' in the local time zone of `local_now`."""
-    match = re.fullmatch(
-        r"\s*(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?\s+(\d{1,2})[:h.](\d{2})\s*", text)
-    if not match:
-        return None
-    day, month, year, hour, minute = match.groups()
-    try:
-        when = local_now.replace(
-            year=int(year) if year else local_now.year, month=int(month), day=int(day),
-            hour=int(hour), minute=int(minute), second=0, microsecond=0)
-    except ValueError:
-        return None
-    if not year and when < local_now:
-        try:
-            when = when.replace(year=when.year + 1)
-        except ValueError:
-            return None
-    return when
 
 
 async def _create(update: Update, context: BotContext, when: datetime) -> int:
