@@ -13,9 +13,10 @@ from bot import polls as service
 from bot.clock import ManualClock
 from storage import polls, privacy
 from tests.conftest import grant, register_member
+from tests.test_zalo import zalo, zalo_api  # noqa: F401  (the Zalo side, for one test)
 
 HEAD, ADMIN = 3001, 3002
-MEMBERS = [3100 + n for n in range(8)]
+MEMBERS = [3100 + n for n in range(16)]
 # Monday 25 May 2026, 09:00 in Hà Nội.
 MONDAY = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
 
@@ -178,14 +179,14 @@ async def test_other_text_is_shown_escaped_for_named_polls_only(person, db, api,
 async def test_after_closing_forged_and_outside_audience_are_refused(person, db, api, app, clock):
     ids = await chapter(db, api, count=2)
     api.add_chat(3200)
-    await register_member(db, 3200, "HM-HL-03", name="Lê Thị Ngoài")
+    await register_member(db, 3200, "HM-HL-07", name="Lê Thị Ngoài")
     poll = await sent_poll(app, db, person(HEAD))
     hoa = person(ids[0])
     [(message_id, _t, data)] = [b for b in hoa.buttons() if b[1] == "Sáng"]
     await hoa.press_data(message_id, f"sv:{poll.id}:o:9")
     assert "không còn hiệu lực" in hoa.reply_text()
     await hoa.press_data(message_id, "sv:999:o:1")
-    assert "không có" in hoa.reply_text()
+    assert "Không có phiếu" in hoa.reply_text()
     outsider = person(3200)
     await outsider.press_data(message_id, data)
     assert "không được gửi cho chị" in outsider.reply_text()
@@ -212,28 +213,37 @@ async def test_reminder_once_only_to_those_who_have_not_answered(person, db, api
 
 async def test_anonymous_results_hidden_below_k_and_published_in_batches(
         person, db, api, app, clock):
-    ids = await chapter(db, api, count=8)
+    ids = await chapter(db, api, count=12)
     lan = person(HEAD)
     poll = await sent_poll(app, db, lan, anonymous=True)
     k = app.bot_data.settings.disclosure_k
-    for user_id in ids[:k - 1]:
+    assert k == 5
+
+    async def screen() -> str:
+        await lan.send("/polls")
+        await lan.press(f"#{poll.id}")
+        return lan.reply_text()
+
+    for user_id in ids[:4]:
         await person(user_id).press("Sáng")
-    await lan.send("/polls")
-    await lan.press(f"#{poll.id}")
-    before = lan.reply_text()
-    assert f"trả lời {k - 1}/8" in before and "1. Sáng: —" in before
-    await person(ids[k - 1]).press("Chiều")
-    await lan.send("/polls")
-    await lan.press(f"#{poll.id}")
-    batch = lan.reply_text()
-    assert "1. Sáng: —" not in batch or "2. Chiều: —" in batch
+    first = await screen()
+    assert "trả lời 4/12" in first and "1. Sáng: —" in first, "fewer than K: the rate only"
+    await person(ids[4]).press("Chiều")
     view = await service.results(db, poll, scope_id=poll.unit_id, k=k, now=clock.now())
-    assert view.scope.counted == k, "a batch of K was published"
-    # One more answer: the published figures do not move, so she cannot be singled out.
-    await person(ids[k]).press("Tối")
-    after = await service.results(db, poll, scope_id=poll.unit_id, k=k, now=clock.now())
-    assert after.scope.counted == k and after.scope.cells == view.scope.cells
-    assert after.scope.answered == k + 1, "the response rate is live"
+    assert view.scope.counted == 5 and set(view.scope.cells.values()) == {None}, (
+        "published, but 4 of 5 would say nearly everyone chose it")
+    for user_id, label in zip(ids[5:10], ["Sáng", "Chiều", "Chiều", "Chiều", "Chiều"],
+                              strict=True):
+        await person(user_id).press(label)
+    batch = await screen()
+    assert "1. Sáng: 5 (50%)" in batch and "2. Chiều: 5 (50%)" in batch
+    assert "3. Tối: —" in batch, "a cell below K is hidden"
+    # One more answer, then she looks again: only the response rate moved.
+    await person(ids[10]).press("Tối")
+    after = await screen()
+    assert "trả lời 11/12" in after
+    assert after.replace("11/12 (92%)", "10/12 (83%)") == batch
+    assert "Tối" not in after.split("1. Sáng")[0]
 
 
 async def test_final_result_reaches_the_creator_through_the_outbox(person, db, api, app, clock):
@@ -264,8 +274,7 @@ async def test_chart_png_opens_and_mydata_lists_answers(person, db, api, app):
     await lan.press(f"#{poll.id}")
     await lan.press("Biểu đồ")
     [photo] = [c for c in lan.replies() if c.method == "sendPhoto"]
-    data = photo.params["photo"]
-    png = data if isinstance(data, bytes) else getattr(data, "input_file_content", b"")
+    png = photo.files["photo"].content
     with Image.open(io.BytesIO(png)) as image:
         assert image.format == "PNG" and image.size[0] > 300
     member = await db.fetchone("SELECT id FROM members WHERE telegram_user_id = ?", (ids[0],))
