@@ -15,16 +15,20 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks, disclosure, orgtree
-from bot.context import AppState
 from bot.i18n import N_, Translator, translator
+from bot.stats import percent
 from storage import deliveries, members, polls
 from storage.db import Database, to_iso
 from storage.deliveries import SYSTEM_SENDER, NewBroadcast
 from storage.polls import OTHER, Poll, UnitCounts
+
+if TYPE_CHECKING:
+    from bot.context import AppState
 
 log = logging.getLogger(__name__)
 
@@ -210,11 +214,6 @@ def _subtree_cells(children: dict[int | None, list[int]], own: dict[int, UnitCou
             cells[code] = cells.get(code, 0) + n
         stack.extend(children.get(current, []))
     return cells
-
-
-def percent(part: int, whole: int) -> int | None:
-    """Whole percent, None with nothing to divide by."""
-    return round(100 * part / whole) if whole else None
 
 
 def rate_text(t: Translator, found: UnitResult) -> str:

@@ -311,6 +311,9 @@ async def _pseudonymise(conn: aiosqlite.Connection, *, member_id: int, telegram_
         " progress_message_id = NULL, draft_key = ? || substr(draft_key, instr(draft_key, ':'))"
         " WHERE created_by = ?", (SYSTEM_SENDER, str(pseudonym), telegram_user_id))
     await conn.execute(
+        "UPDATE polls SET draft_key = ? || substr(draft_key, instr(draft_key, ':'))"
+        " WHERE created_by = ?", (str(pseudonym), telegram_user_id))
+    await conn.execute(
         "UPDATE exports SET chat_id = 0, progress_message_id = NULL WHERE chat_id IN (?, ?)",
         (telegram_user_id, chat_id))
     for table, columns in _ACTOR_COLUMNS.items():

@@ -15,7 +15,7 @@ from storage import polls, privacy
 from tests.conftest import grant, register_member
 from tests.test_zalo import zalo, zalo_api  # noqa: F401  (the Zalo side, for one test)
 
-HEAD, ADMIN = 3001, 3002
+HEAD = 3001
 MEMBERS = [3100 + n for n in range(16)]
 # Monday 25 May 2026, 09:00 in Hà Nội.
 MONDAY = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
@@ -284,7 +284,7 @@ async def test_chart_png_opens_and_mydata_lists_answers(person, db, api, app):
     assert member is not None
 
 
-async def test_zalo_member_answers_by_typing(zalo, app, api, person, clock):
+async def test_zalo_member_answers_by_typing(zalo, app, api, person, clock):  # noqa: F811
     from tests.test_zalo import zalo_member
 
     db = app.bot_data.db
@@ -313,3 +313,54 @@ def test_long_options_become_numbered_buttons():
     assert texts == ["1", "2"]
     assert all(len(b.callback_data.encode()) <= 64 for row in markup.inline_keyboard
                for b in row)
+
+
+async def test_the_export_has_a_surveys_sheet(person, db, api, app):
+    import asyncio
+
+    from openpyxl import load_workbook
+
+    from bot import export
+
+    ids = await chapter(db, api, count=3)
+    lan = person(HEAD)
+    poll = await sent_poll(app, db, lan)
+    for user_id, label in zip(ids, ["Sáng", "Tối", "Tối"], strict=True):
+        await person(user_id).press(label)
+    await lan.send("/export")
+    await asyncio.gather(*[t for t in asyncio.all_tasks() if t.get_name() == export.EXPORT_TASK])
+    [sent] = [c for c in api.calls if c.method == "sendDocument" and c.ok]
+    book = load_workbook(io.BytesIO(sent.files["document"].content))
+    assert "Phiếu hỏi ý kiến" in book.sheetnames
+    sheet = book["Phiếu hỏi ý kiến"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = next(i for i, row in enumerate(rows) if "Lựa chọn" in row)
+    body = rows[header + 1:]
+    assert [(r[0], r[9], r[10]) for r in body] == [(poll.id, "Sáng", 1), (poll.id, "Chiều", 0),
+                                                   (poll.id, "Tối", 2)]
+    assert body[0][6] == 3 and body[0][7] == 100
+
+
+async def test_erasure_removes_her_answers_and_her_name_from_her_surveys(person, db, api, app):
+    from tests.test_erasure import NAME, NOTE, TG, scan
+
+    await chapter(db, api, count=2)
+    api.add_chat(TG)
+    me = await register_member(db, TG, "HM-HL-02", name=NAME)
+    lan = person(HEAD)
+    poll = await sent_poll(app, db, lan, other=True,
+                           question=f"Chị {NAME} đề nghị họp vào buổi nào?")
+    diep = person(TG)
+    await diep.press("Khác")
+    await diep.send(NOTE)
+    assert await polls.answer_of(db, poll.id, me) is not None
+    await grant(db, me, "chapter_head", "HM-HL-02")
+    await create(diep, question="Chọn ngày tổng vệ sinh?")
+    await diep.press("Gửi ngay")
+    await app.bot_data.delivery.run_until_idle()
+    await diep.send("/deleteme")
+    await diep.press("Có, xóa thông tin")
+    found = {place: kinds for place, kinds in (await scan(db)).items()
+             if place.startswith(("poll", "broadcast"))}
+    assert found == {}, found
+    assert await polls.answer_of(db, poll.id, me) is None

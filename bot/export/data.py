@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import stats as figures_of
+from bot.polls import Results
 from bot.stats import Figures, Sunday
 from storage.stats import ActivityCounts, MemberRow, UnitCounts
 from storage.units import Unit
@@ -70,6 +71,8 @@ class Collected:
     activities: dict[int, dict[str, ActivityCounts]]  # per unit: its subtree, the year
     scope_activities: dict[str, ActivityCounts]
     sundays: list[Sunday]
+    # Surveys of the scope and year: protected results at each survey's unit, and closed or not.
+    polls: list[tuple[Results, bool]] = field(default_factory=list)
 
 
 

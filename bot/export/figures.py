@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from bot import orgtree
+from bot import polls as surveys
 from bot import stats as figures_of
 from bot.export.data import Collected, Progress
 from bot.settings import DEFAULT_DISCLOSURE_K
+from storage import polls as poll_store
 from storage import stats, targets
-from storage.db import Database
+from storage.db import Database, to_iso
 from storage.stats import MemberRow, UnitCounts
 from storage.units import Unit
 
@@ -63,8 +65,23 @@ async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any
         criteria_labels=list(criteria_entries), tree=tree, totals=totals, targets=goals,
         members=member_rows, by_id=by_id, with_phone=with_phone,
         activity_labels=list(activity_entries), activities=per_unit_activities,
-        scope_activities=scope_activities, sundays=sundays)
+        scope_activities=scope_activities, sundays=sundays,
+        polls=await _polls(db, None if unit_id is None else inside, year, timezone=timezone,
+                           now=now, k=k))
     return collected
+
+
+async def _polls(db: Database, inside: set[int] | None, year: int, *, timezone: Any,
+                 now: datetime, k: int) -> list[tuple[surveys.Results, bool]]:
+    """The surveys addressed to units of the scope and created in the year, protected."""
+    found = []
+    stamp = to_iso(now)
+    for poll in await poll_store.in_units(db, None if inside is None else sorted(inside), 200):
+        created = datetime.fromisoformat(poll.created_at).astimezone(timezone)
+        if created.year == year:
+            view = await surveys.results(db, poll, scope_id=poll.unit_id, k=k, now=now)
+            found.append((view, not poll.is_open(stamp)))
+    return found[::-1]
 
 
 def _subtree_totals(tree: list[tuple[Unit, int]], by_id: dict[int, Unit],
