@@ -55,7 +55,7 @@ PREFIX = "pc"  # the create flow
 LIST = "pl"  # /polls screens
 OTHER_TEXT = "po"  # the typed "other" answer
 QUESTION_MAX, OPTION_MAX, OPTIONS_MAX, OTHER_MAX = 300, 100, 10, 200
-HORIZON = timedelta(days=365)
+HORIZON = timedelta(days=90)  # within the retention of delivery rows (its audience)
 
 QUESTION, OPTIONS, KIND, WITH_OTHER, NAMING, SHOWING, CLOSING, REMINDER, UNIT, FILTER, PREVIEW = (
     "p_question", "p_options", "p_kind", "p_other", "p_naming", "p_showing", "p_closing",
@@ -268,7 +268,7 @@ def _when(context: BotContext, text: str) -> datetime | None:
 
 
 async def closing_typed(update: Update, context: BotContext) -> str:
-    """The closing time: in the future, within a year."""
+    """The closing time: in the future, within HORIZON."""
     t = context.t
     when, now = _when(context, typed_text(update)), context.clock.now()
     if when is None:
@@ -276,7 +276,8 @@ async def closing_typed(update: Update, context: BotContext) -> str:
                                            "20:00 or 30/5/2026 20:00."))
         return CLOSING
     if when <= now or when - now > HORIZON:
-        await _prompt(update, context, t._("Please choose a time in the future, within a year."))
+        await _prompt(update, context, t._("Please choose a time in the future, within {days} "
+                                           "days.", days=HORIZON.days))
         return CLOSING
     _draft(context)["closes_at"] = to_iso(when)
     none = InlineKeyboardButton(t._("No reminder"), callback_data=callbacks.encode(
