@@ -20,6 +20,7 @@ from storage.db import Database
 from storage.deliveries import NewBroadcast
 
 OTHER = 0  # the code of "Khác (chị ghi rõ)"
+MAX_CODE = 10  # options are 1..10
 _COLUMNS = (
     "id, created_by, unit_id, audience, question, options, multiple, other, anonymous,"
     " show_results, locale, closes_at, remind_at, reminded_at, closed_at, broadcast_id,"
@@ -183,8 +184,7 @@ async def answer(db: Database, poll: Poll, *, member_id: int, unit_id: int,
             " AND closes_at > ? ON CONFLICT (poll_id, member_id) DO UPDATE SET"
             " unit_id = excluded.unit_id, choices = excluded.choices,"
             " other_text = excluded.other_text, answered_at = excluded.answered_at",
-            (poll.id, member_id, unit_id, json.dumps(sorted(set(choices))), other_text, at,
-             poll.id, at))
+            (poll.id, member_id, unit_id, to_bits(choices), other_text, at, poll.id, at))
         if cursor.rowcount == 0:
             return False
         if poll.anonymous:
@@ -195,10 +195,22 @@ async def answer(db: Database, poll: Poll, *, member_id: int, unit_id: int,
     return True
 
 
+def to_bits(codes: Iterable[int]) -> int:
+    """Option codes as stored: one bit each (counting them needs no JSON)."""
+    bits = 0
+    for code in codes:
+        bits |= 1 << code
+    return bits
+
+
+def from_bits(bits: int) -> tuple[int, ...]:
+    """The option codes of stored bits, in code order."""
+    return tuple(code for code in range(MAX_CODE + 1) if bits >> code & 1)
+
+
 def _answer(row: Iterable[Any]) -> Answer:
     poll_id, member_id, unit_id, choices, other_text, answered_at = tuple(row)
-    return Answer(poll_id, member_id, unit_id, tuple(json.loads(choices)), other_text,
-                  answered_at)
+    return Answer(poll_id, member_id, unit_id, from_bits(choices), other_text, answered_at)
 
 
 async def answer_of(db: Database, poll_id: int, member_id: int) -> Answer | None:
@@ -219,30 +231,29 @@ async def named_answers(db: Database, poll_id: int) -> list[tuple[str, Answer]]:
     return [(r[0], _answer(tuple(r)[1:])) for r in rows]
 
 
-_LIVE = """SELECT a.unit_id, count(*) FROM poll_answers a WHERE a.poll_id = :poll {units}
-           GROUP BY a.unit_id"""
-_LIVE_CELLS = """SELECT a.unit_id, j.value, count(*) FROM poll_answers a, json_each(a.choices) j
-                 WHERE a.poll_id = :poll {units} GROUP BY a.unit_id, j.value"""
+_PER_CODE = ", ".join(f"sum(a.choices >> {code} & 1)" for code in range(MAX_CODE + 1))
 
 
-async def _count(conn: Any, poll_id: int, units: Sequence[int] | None
-                 ) -> dict[int, UnitCounts]:
-    where = "" if units is None else "AND a.unit_id IN (SELECT value FROM json_each(:units))"
-    params = {"poll": poll_id, "units": json.dumps(list(units or []))}
+def _count_sql(units: Sequence[int] | None, *, cells: bool) -> str:
+    """Answers per unit, and (`cells`) per option code, in one grouped scan."""
+    where = "" if units is None else " AND a.unit_id IN (SELECT value FROM json_each(:units))"
+    per_code = f", {_PER_CODE}" if cells else ""
+    return (f"SELECT a.unit_id, count(*){per_code} FROM poll_answers a WHERE a.poll_id = :poll"
+            f"{where} GROUP BY a.unit_id")
+
+
+def _counts(rows: Iterable[Iterable[Any]]) -> dict[int, UnitCounts]:
     found: dict[int, UnitCounts] = {}
-    async with conn.execute(_LIVE.format(units=where), params) as cursor:
-        for unit, n in await cursor.fetchall():
-            found[unit] = UnitCounts(n, {})
-    async with conn.execute(_LIVE_CELLS.format(units=where), params) as cursor:
-        for unit, code, n in await cursor.fetchall():
-            found[unit].cells[int(code)] = n
+    for unit, n, *codes in (tuple(row) for row in rows):
+        found[unit] = UnitCounts(n, {code: value for code, value in enumerate(codes) if value})
     return found
 
 
-async def live_counts(db: Database, poll_id: int) -> dict[int, UnitCounts]:
-    """Answers per unit now (named polls, and the releases of anonymous ones)."""
-    async with db.transaction() as conn:
-        return await _count(conn, poll_id, None)
+async def live_counts(db: Database, poll_id: int, *, cells: bool = True
+                      ) -> dict[int, UnitCounts]:
+    """Answers per unit now, with (`cells`) the counts per option (named polls only: an
+    anonymous one shows its published counts)."""
+    return _counts(await db.fetchall(_count_sql(None, cells=cells), {"poll": poll_id}))
 
 
 async def released_counts(db: Database, poll_id: int) -> dict[int, UnitCounts]:
@@ -264,7 +275,9 @@ async def release_due(db: Database, poll_id: int, *, k: int, at: str,
     async with db.transaction() as conn:
         async with conn.execute(due_sql, params) as cursor:
             due = [row[0] for row in await cursor.fetchall()]
-        found = await _count(conn, poll_id, due)
+        async with conn.execute(_count_sql(due, cells=True),
+                                {"poll": poll_id, "units": json.dumps(due)}) as cursor:
+            found = _counts(await cursor.fetchall())
         await conn.executemany(
             "INSERT INTO poll_released (poll_id, unit_id, respondents, cells, released_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, unit_id) DO UPDATE SET"
@@ -280,14 +293,33 @@ async def release_due(db: Database, poll_id: int, *, k: int, at: str,
 
 
 async def recipients_per_unit(db: Database, poll: Poll) -> dict[int, int]:
-    """Members the poll was sent to, per unit they are in now."""
+    """Members the poll was sent to, per unit they were in when it went out.
+
+    Counted once from its deliveries (a join over the whole audience) and kept in
+    `poll_audience`, so a results screen of a district survey does not repeat it.
+    """
     if poll.broadcast_id is None:
         return {}
     rows = await db.fetchall(
-        "SELECT m.unit_id, count(*) FROM deliveries d JOIN members m ON m.id = d.member_id"
-        " WHERE d.broadcast_id = ? AND d.status NOT IN ('skipped') GROUP BY m.unit_id",
-        (poll.broadcast_id,))
-    return {r[0]: r[1] for r in rows if r[0] is not None}
+        "SELECT unit_id, recipients FROM poll_audience WHERE poll_id = ?", (poll.id,))
+    if rows:
+        return {r[0]: r[1] for r in rows}
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "SELECT status FROM broadcasts WHERE id = ?", (poll.broadcast_id,)
+        ) as cursor:
+            status = await cursor.fetchone()
+        async with conn.execute(
+            "SELECT m.unit_id, count(*) FROM deliveries d JOIN members m ON m.id = d.member_id"
+            " WHERE d.broadcast_id = ? AND m.unit_id IS NOT NULL GROUP BY m.unit_id",
+            (poll.broadcast_id,),
+        ) as cursor:
+            found = {r[0]: r[1] for r in await cursor.fetchall()}
+        if status is not None and status[0] != "scheduled" and found:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO poll_audience (poll_id, unit_id, recipients)"
+                " VALUES (?, ?, ?)", [(poll.id, unit, n) for unit, n in found.items()])
+    return found
 
 
 async def other_texts(db: Database, poll_id: int, limit: int = 30) -> list[str]:
@@ -361,7 +393,7 @@ async def of_member(db: Database, member_id: int) -> list[dict[str, Any]]:
         labels = json.loads(options)
         found.append({
             "question": question, "anonymous": bool(anonymous),
-            "chosen": [labels[c - 1] if c else "other" for c in json.loads(choices)],
+            "chosen": [labels[c - 1] if c else "other" for c in from_bits(choices)],
             "other_text": other_text, "answered_at": answered_at})
     return found
 

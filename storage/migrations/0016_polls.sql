@@ -30,7 +30,7 @@ CREATE TABLE poll_answers (
     poll_id      INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,
     member_id    INTEGER REFERENCES members(id),
     unit_id      INTEGER NOT NULL,
-    choices      TEXT NOT NULL,      -- JSON list of option codes
+    choices      INTEGER NOT NULL,   -- the codes chosen, as bits (code c: 1 << c)
     other_text   TEXT,
     answered_at  TEXT NOT NULL,
     UNIQUE (poll_id, member_id)
@@ -52,5 +52,14 @@ CREATE TABLE poll_released (
     respondents  INTEGER NOT NULL,
     cells        TEXT NOT NULL,      -- JSON {option code: answers choosing it}
     released_at  TEXT NOT NULL,
+    PRIMARY KEY (poll_id, unit_id)
+) WITHOUT ROWID;
+
+-- How many members each unit's share of the audience had when the survey went out (the
+-- response rate's denominator; counts only), written once its deliveries exist.
+CREATE TABLE poll_audience (
+    poll_id     INTEGER NOT NULL REFERENCES polls(id) ON DELETE CASCADE,
+    unit_id     INTEGER NOT NULL,
+    recipients  INTEGER NOT NULL,
     PRIMARY KEY (poll_id, unit_id)
 ) WITHOUT ROWID;
