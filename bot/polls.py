@@ -172,7 +172,7 @@ async def results(db: Database, poll: Poll, *, scope_id: int, k: int, now: datet
     children, names = await _tree(db, poll.unit_id)
     inside = set(names)
     scope_id = scope_id if scope_id in inside else poll.unit_id
-    live = _where(await polls.live_counts(db, poll.id, cells=not poll.anonymous), inside,
+    live = _where(await polls.live_counts(db, poll, cells=not poll.anonymous), inside,
                   poll.unit_id)
     reached = await polls.recipients_per_unit(db, poll)
     sent = {u: c.respondents for u, c in _where(

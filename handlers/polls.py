@@ -65,7 +65,7 @@ STEP = {QUESTION: "q", OPTIONS: "o", KIND: "k", WITH_OTHER: "h", NAMING: "n", SH
 
 FILTER_LABELS = {
     "all": N_("Everyone"),
-    "no_standard": N_("Not in the standard yet"),
+    "no_standard": N_("Not in standard yet"),
     "no_household": N_("Household not in yet"),
 }
 

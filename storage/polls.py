@@ -231,29 +231,28 @@ async def named_answers(db: Database, poll_id: int) -> list[tuple[str, Answer]]:
     return [(r[0], _answer(tuple(r)[1:])) for r in rows]
 
 
-_PER_CODE = ", ".join(f"sum(a.choices >> {code} & 1)" for code in range(MAX_CODE + 1))
-
-
-def _count_sql(units: Sequence[int] | None, *, cells: bool) -> str:
-    """Answers per unit, and (`cells`) per option code, in one grouped scan."""
+def _count_sql(units: Sequence[int] | None, *, codes: Sequence[int]) -> str:
+    """Answers per unit, and per option code of `codes`, in one grouped scan."""
     where = "" if units is None else " AND a.unit_id IN (SELECT value FROM json_each(:units))"
-    per_code = f", {_PER_CODE}" if cells else ""
+    per_code = "".join(f", sum(a.choices >> {int(code)} & 1)" for code in codes)
     return (f"SELECT a.unit_id, count(*){per_code} FROM poll_answers a WHERE a.poll_id = :poll"
             f"{where} GROUP BY a.unit_id")
 
 
-def _counts(rows: Iterable[Iterable[Any]]) -> dict[int, UnitCounts]:
+def _counts(rows: Iterable[Iterable[Any]], codes: Sequence[int]) -> dict[int, UnitCounts]:
     found: dict[int, UnitCounts] = {}
-    for unit, n, *codes in (tuple(row) for row in rows):
-        found[unit] = UnitCounts(n, {code: value for code, value in enumerate(codes) if value})
+    for unit, n, *values in (tuple(row) for row in rows):
+        found[unit] = UnitCounts(n, {code: value for code, value
+                                     in zip(codes, values, strict=True) if value})
     return found
 
 
-async def live_counts(db: Database, poll_id: int, *, cells: bool = True
+async def live_counts(db: Database, poll: Poll, *, cells: bool = True
                       ) -> dict[int, UnitCounts]:
     """Answers per unit now, with (`cells`) the counts per option (named polls only: an
     anonymous one shows its published counts)."""
-    return _counts(await db.fetchall(_count_sql(None, cells=cells), {"poll": poll_id}))
+    codes = poll.codes if cells else []
+    return _counts(await db.fetchall(_count_sql(None, codes=codes), {"poll": poll.id}), codes)
 
 
 async def released_counts(db: Database, poll_id: int) -> dict[int, UnitCounts]:
@@ -275,9 +274,10 @@ async def release_due(db: Database, poll_id: int, *, k: int, at: str,
     async with db.transaction() as conn:
         async with conn.execute(due_sql, params) as cursor:
             due = [row[0] for row in await cursor.fetchall()]
-        async with conn.execute(_count_sql(due, cells=True),
+        codes = range(MAX_CODE + 1)
+        async with conn.execute(_count_sql(due, codes=codes),
                                 {"poll": poll_id, "units": json.dumps(due)}) as cursor:
-            found = _counts(await cursor.fetchall())
+            found = _counts(await cursor.fetchall(), codes)
         await conn.executemany(
             "INSERT INTO poll_released (poll_id, unit_id, respondents, cells, released_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_id, unit_id) DO UPDATE SET"

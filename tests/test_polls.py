@@ -155,7 +155,7 @@ async def test_multiple_choice_toggles_and_typed_list(person, db, api, app):
     await mai.press(f"#{poll.id}")
     await mai.send("1,2")
     assert "Sáng, Chiều" in mai.reply_text()
-    counts = await polls.live_counts(db, poll.id)
+    counts = await polls.live_counts(db, poll)
     [unit] = counts.values()
     assert unit.respondents == 2 and unit.cells == {1: 2, 2: 1, 3: 1}
 
@@ -193,7 +193,7 @@ async def test_after_closing_forged_and_outside_audience_are_refused(person, db,
     clock.advance((datetime(2026, 5, 30, 13, 1, tzinfo=UTC) - clock.now()).total_seconds())
     await hoa.press("Sáng")
     assert "đã đóng" in hoa.reply_text()
-    assert await polls.live_counts(db, poll.id) == {}
+    assert await polls.live_counts(db, poll) == {}
 
 
 async def test_reminder_once_only_to_those_who_have_not_answered(person, db, api, app, clock):
