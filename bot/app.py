@@ -19,6 +19,7 @@ from telegram.request import BaseRequest
 from bot import catalog as campaign_catalog
 from bot import export as exports
 from bot import flood, limits, meetings, processing, reminders, retention
+from bot import polls as poll_service
 from bot.clock import Clock
 from bot.context import (
     AppState,
@@ -44,6 +45,7 @@ from handlers import (
     language,
     notices,
     one_tap,
+    polls,
     privacy,
     profile,
     registration,
@@ -138,7 +140,7 @@ def build_application(
         registration, broadcast, profile, language, notices, help_command, units,
         standard, family, evaluation, year_close, activities, one_tap, chapter,
         reminder_schedules, settings_menu, stats_command, chart_command, export_command,
-        target_command, roles, unit_tree, audit, fallback,
+        target_command, roles, unit_tree, audit, polls, fallback,
     ):
         application.add_handlers(module.handlers())
     # After everything: write conversation state at once, so a restart loses nothing.
@@ -169,6 +171,7 @@ async def _post_init(application: Application) -> None:
 
 async def _reminder_tick(context: BotContext) -> None:
     await reminders.tick(context.bot_data)
+    await poll_service.tick(context.bot_data)  # surveys that close or remind now
 
 
 async def _meeting_tick(context: BotContext) -> None:

@@ -162,3 +162,31 @@ def participation(days: Sequence[str], rates_: Sequence[float | None],
     axes.grid(alpha=0.3)
     figure.tight_layout()
     return _png(figure)
+
+
+def poll(bars: Sequence[tuple[str, int | None]], *, total: int, title: str, empty: str,
+         hidden: str) -> bytes:
+    """A survey's answers per option (horizontal bars, in %); None: hidden to protect privacy.
+
+    The options are drawn top to bottom in their order.
+    """
+    shown = list(bars)[:MAX_BARS]
+    figure = Figure(figsize=(8, 1.6 + 0.42 * max(1, len(shown))))
+    axes = figure.add_subplot()
+    axes.set_title(_short(title, 70), fontsize=12, loc="left")
+    if not total or all(value is None for _label, value in shown):
+        axes.text(0.5, 0.5, empty, ha="center", va="center", transform=axes.transAxes)
+        axes.set_axis_off()
+        return _png(figure)
+    positions = list(range(len(shown)))[::-1]
+    rates_ = [100 * (value or 0) / total for _label, value in shown]
+    axes.barh(positions, rates_, height=0.6, color=REGISTERED)
+    for position, (_label, value), rate in zip(positions, shown, rates_, strict=True):
+        text = hidden if value is None else f"{value} ({round(rate)}%)"
+        axes.text(min(rate, 100) + 1, position, text, va="center", fontsize=8)
+    axes.set_yticks(positions, [f"{n}. {_short(label, 30)}" for n, (label, _v)
+                                in enumerate(shown, 1)], fontsize=8)
+    axes.set_xlim(0, 120)
+    axes.grid(axis="x", alpha=0.3)
+    figure.tight_layout()
+    return _png(figure)

@@ -272,6 +272,12 @@ async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
         if data.get("audit_log"):
             lines.append(t._("Entries about you or by you in the union's audit log: {n}",
                              n=t.number(len(data["audit_log"]))))
+        if data.get("survey_answers"):
+            lines.append(t._("Your survey answers (while a survey is open, or named): {n}",
+                             n=t.number(len(data["survey_answers"]))))
+        if data.get("surveys_created"):
+            lines.append(t._("Surveys you created as an officer: {n}",
+                             n=t.number(len(data["surveys_created"]))))
     if data.get("unfinished_entries"):
         lines.append(t._("Unfinished entries (e.g. a registration not yet confirmed) are kept "
                          "until you finish or cancel them."))

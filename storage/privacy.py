@@ -26,7 +26,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import disclosure
+from storage import disclosure, polls
 from storage.db import Database
 from storage.deliveries import SYSTEM_SENDER, cancel_in
 
@@ -163,6 +163,9 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
         (telegram_user_id, member_id, telegram_user_id)))
     for entry in data["audit_log"]:
         entry["by_her"] = bool(entry["by_her"])
+    # Her survey answers while they link to her (an anonymous one until the survey closes).
+    data["survey_answers"] = await polls.of_member(db, member_id)
+    data["surveys_created"] = await polls.created_by(db, telegram_user_id)
     # Her households whose latest self-check is not in the published statistics yet.
     data["statistics_pending"] = await disclosure.pending_of_member(db, member_id)
     return data
@@ -207,6 +210,10 @@ async def erase(
             if await _has_table(conn, table):
                 cleared = ", ".join(f"{c} = NULL" for c in columns)
                 await run(f"UPDATE {table} SET {cleared} WHERE member_id = ?", (member_id,))
+        # Her survey answers (with any words she typed for "other") go; published counts stay.
+        await run("DELETE FROM poll_pending WHERE answer_id IN"
+                  " (SELECT id FROM poll_answers WHERE member_id = ?)", (member_id,))
+        await run("DELETE FROM poll_answers WHERE member_id = ?", (member_id,))
         roles = await run("DELETE FROM roles WHERE member_id = ?", (member_id,))
         await run("UPDATE deliveries SET status = 'skipped', last_error = 'deleted'"
                   " WHERE member_id = ? AND status = 'pending'", (member_id,))
@@ -264,6 +271,7 @@ _ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "exports": ("requested_by",),
     "events": ("created_by",),
     "event_invitations": ("marked_by",),
+    "polls": ("created_by",),
 }
 
 # Texts others wrote that may name her (a head's notice, the heads' summary listing who took
@@ -275,6 +283,7 @@ _TEXTS_BY_OTHERS: dict[str, tuple[str, ...]] = {
     "activity_reports": ("flag_reason",),
     "exports": ("error",),
     "events": ("title", "place", "agenda"),
+    "polls": ("question", "options"),
 }
 
 
@@ -308,6 +317,9 @@ async def _pseudonymise(conn: aiosqlite.Connection, *, member_id: int, telegram_
         "UPDATE broadcasts SET sender_chat_id = ?, progress_chat_id = NULL,"
         " progress_message_id = NULL, draft_key = ? || substr(draft_key, instr(draft_key, ':'))"
         " WHERE created_by = ?", (SYSTEM_SENDER, str(pseudonym), telegram_user_id))
+    await conn.execute(
+        "UPDATE polls SET draft_key = ? || substr(draft_key, instr(draft_key, ':'))"
+        " WHERE created_by = ?", (str(pseudonym), telegram_user_id))
     await conn.execute(
         "UPDATE exports SET chat_id = 0, progress_message_id = NULL WHERE chat_id IN (?, ?)",
         (telegram_user_id, chat_id))

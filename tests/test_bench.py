@@ -51,6 +51,8 @@ FIGURES: dict[str, tuple[list[str], list[str]]] = {
     "over_http.py": (["hoivien-bot HTTP benchmark", "/help over HTTP vs bare ptb echo"],
                      ["runs", "medians", "ratios"]),
     "zalo.py": (["telegram ", "zalo ", " events "], ["telegram", "zalo"]),
+    "polls.py": (["enqueue: district survey", "results p95: named", "results p95: anonymous",
+                  "chart: district survey"], ["members", "answers", "ms"]),
 }
 
 

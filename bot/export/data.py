@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import stats as figures_of
+from bot.polls import Results
 from bot.stats import Figures, Sunday
 from storage.meetings import Figures as Figures_
 from storage.stats import ActivityCounts, MemberRow, UnitCounts
@@ -74,6 +75,8 @@ class Collected:
     # Meetings and events of the year per unit (its subtree), and the kinds' labels.
     meetings: dict[int, Figures_] = field(default_factory=dict)
     meeting_kinds: list[tuple[str, str]] = field(default_factory=list)
+    # Surveys of the scope and year: protected results at each survey's unit, and closed or not.
+    polls: list[tuple[Results, bool]] = field(default_factory=list)
 
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from bot import orgtree
+from bot import polls as surveys
 from bot import stats as figures_of
 from bot.export.data import Collected, Progress
 from bot.settings import DEFAULT_DISCLOSURE_K
 from storage import meetings, stats, targets
-from storage.db import Database
+from storage import polls as poll_store
+from storage.db import Database, to_iso
 from storage.meetings import Figures
 from storage.stats import MemberRow, UnitCounts
 from storage.units import Unit
@@ -35,7 +37,7 @@ async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any
     else:
         tree = await orgtree.sorted_tree(db, unit_id)
     inside = {u.id for u, _d in tree}
-    totals = _subtree_totals(tree, by_id, own)
+    totals = _subtree_totals(tree, by_id, own, UnitCounts)
     goals = await targets.for_units(db, inside, year)
     criteria = await figures_of.criteria(db, unit_id, year,
                                          codes=[c for c, _l in criteria_entries], k=k, now=now)
@@ -68,8 +70,17 @@ async def collect(db: Database, unit_id: int | None, year: int, *, timezone: Any
         scope_activities=scope_activities, sundays=sundays,
         meetings=await _meetings(db, unit_id, tree, by_id, year=year,
                                  today=now.astimezone(timezone).date()),
-        meeting_kinds=list(meeting_kinds))
+        meeting_kinds=list(meeting_kinds),
+        polls=await _polls(db, None if unit_id is None else inside, year, timezone=timezone,
+                           now=now, k=k))
     return collected
+
+
+class _Addable(Protocol):
+    def __add__(self, other: Any, /) -> Any: ...
+
+
+Summed = TypeVar("Summed", bound=_Addable)
 
 
 async def _meetings(db: Database, unit_id: int | None, tree: list[tuple[Unit, int]],
@@ -77,35 +88,34 @@ async def _meetings(db: Database, unit_id: int | None, tree: list[tuple[Unit, in
     """Each unit's meetings of the year held so far, its subtree summed."""
     own = await meetings.figures_by_unit(db, unit_id, first=date(year, 1, 1),
                                          last=min(date(year, 12, 31), today))
-    children: dict[int, list[int]] = {}
-    for unit in by_id.values():
-        if unit.parent_id is not None:
-            children.setdefault(unit.parent_id, []).append(unit.id)
-    totals: dict[int, Figures] = {}
+    return _subtree_totals(tree, by_id, own, Figures)
 
-    def total(node: int) -> Figures:
-        if node not in totals:
-            found = own.get(node, Figures())
-            for child in children.get(node, []):
-                found = found + total(child)
-            totals[node] = found
-        return totals[node]
 
-    return {unit.id: total(unit.id) for unit, _depth in tree}
+async def _polls(db: Database, inside: set[int] | None, year: int, *, timezone: Any,
+                 now: datetime, k: int) -> list[tuple[surveys.Results, bool]]:
+    """The surveys addressed to units of the scope and created in the year, protected."""
+    found = []
+    stamp = to_iso(now)
+    for poll in await poll_store.in_units(db, None if inside is None else sorted(inside), 200):
+        created = datetime.fromisoformat(poll.created_at).astimezone(timezone)
+        if created.year == year:
+            view = await surveys.results(db, poll, scope_id=poll.unit_id, k=k, now=now)
+            found.append((view, not poll.is_open(stamp)))
+    return found[::-1]
 
 
 def _subtree_totals(tree: list[tuple[Unit, int]], by_id: dict[int, Unit],
-                    own: dict[int, UnitCounts]) -> dict[int, UnitCounts]:
+                    own: dict[int, Summed], zero: Callable[[], Summed]) -> dict[int, Summed]:
     """Subtree totals for every unit: children (merged ones too) summed bottom-up."""
     children: dict[int, list[int]] = {}
     for unit in by_id.values():
         if unit.parent_id is not None:
             children.setdefault(unit.parent_id, []).append(unit.id)
-    totals: dict[int, UnitCounts] = {}
+    totals: dict[int, Summed] = {}
 
-    def total(node: int) -> UnitCounts:
+    def total(node: int) -> Summed:
         if node not in totals:
-            found = own.get(node, UnitCounts())
+            found = own.get(node, zero())
             for child in children.get(node, []):
                 found = found + total(child)
             totals[node] = found

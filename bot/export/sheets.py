@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from bot import polls as surveys
 from bot import stats as figures_of
 from bot.export.data import (
     BREATHE_ROWS,
@@ -326,9 +327,35 @@ def _phone(e164: str | None) -> str | None:
     return display_phone(e164)
 
 
+def polls_sheet(t: Translator, data: Collected) -> Sheet:
+    """One row per survey and option: the figures as its creator sees them (anonymous ones
+    protected: an empty cell is hidden to protect privacy)."""
+    rows = []
+    for view, closed in data.polls:
+        poll, found = view.poll, view.scope
+        shown = surveys.labels(t, poll)
+        for number, (code, label) in enumerate(shown.items(), 1):
+            value = None if found.hidden else found.cells.get(code)
+            rows.append([
+                poll.id, poll.question, found.name, t._("closed") if closed else t._("open"),
+                t._("Anonymous") if poll.anonymous else t._("Named"), found.recipients,
+                found.answered, figures_of.percent(found.answered, found.recipients),
+                number, label, value,
+                None if value is None else figures_of.percent(value, found.counted)])
+    return Sheet(
+        name=t._("Surveys"),
+        header=[t._("Survey"), t._("Question"), t._("Unit"), t._("State"), t._("Kind"),
+                t._("Sent to"), t._("Answered"), t._("Response rate (%)"), t._("No."),
+                t._("Option"), t._("Chose it"), t._("Share (%)")],
+        rows=rows, formats=[COUNT, TEXT, TEXT, TEXT, TEXT, COUNT, COUNT, PERCENT, COUNT, TEXT,
+                            COUNT, PERCENT],
+        widths=[8, 44, 30, 10, 10, 10, 10, 12, 6, 32, 10, 10], freeze_columns=2)
+
+
 def lay_out(t: Translator, data: Collected, progress: Progress | None = None) -> list[Sheet]:
-    """All sheets of an export, in order."""
+    """All sheets of an export, in order (surveys only when the scope had any that year)."""
     return [summary_sheet(t, data), units_sheet(t, data), members_sheet(t, data, progress),
-            activities_sheet(t, data), meetings_sheet(t, data)]
+            activities_sheet(t, data), meetings_sheet(t, data),
+            *([polls_sheet(t, data)] if data.polls else [])]
 
 
