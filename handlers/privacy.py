@@ -258,6 +258,9 @@ async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
         if data.get("reminders_off_since"):
             lines.append(t._("Environment-day reminders: off since {date}",
                              date=_when(context, data["reminders_off_since"])))
+        if data.get("support_requests"):
+            lines.append(t._("Your requests for help (with their messages, in the file): {n}",
+                             n=t.number(len(data["support_requests"]))))
         if data.get("notices_sent"):
             lines.append(t._("Notices you sent as an officer: {n}",
                              n=t.number(len(data["notices_sent"]))))
@@ -373,6 +376,7 @@ def _report_lines(context: BotContext, reports: list[dict[str, Any]]) -> list[st
 ROLE_NAMES = {
     "chapter_head": N_("chapter head"),
     "unit_admin": N_("union officer"),
+    "request_handler": N_("request handler"),
 }
 RESULTS = {
     None: N_("not evaluated yet"),

@@ -26,7 +26,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import disclosure
+from storage import disclosure, support
 from storage.db import Database
 from storage.deliveries import SYSTEM_SENDER, cancel_in
 
@@ -159,6 +159,8 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
         (telegram_user_id, member_id, telegram_user_id)))
     for entry in data["audit_log"]:
         entry["by_her"] = bool(entry["by_her"])
+    # Her requests for help with their threads (only she and the officers she allowed read them).
+    data["support_requests"] = await support.export_of(db, member_id)
     # Her households whose latest self-check is not in the published statistics yet.
     data["statistics_pending"] = await disclosure.pending_of_member(db, member_id)
     return data
@@ -204,6 +206,8 @@ async def erase(
                 cleared = ", ".join(f"{c} = NULL" for c in columns)
                 await run(f"UPDATE {table} SET {cleared} WHERE member_id = ?", (member_id,))
         roles = await run("DELETE FROM roles WHERE member_id = ?", (member_id,))
+        # Requests for help: words, photos, threads and notes go; a content-free row stays.
+        await support.erase_member(conn, member_id, at)
         await run("UPDATE deliveries SET status = 'skipped', last_error = 'deleted'"
                   " WHERE member_id = ? AND status = 'pending'", (member_id,))
         # Messages written to her alone (results, role changes, doubt marks with their reason).
@@ -258,6 +262,8 @@ _ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "targets": ("set_by",),
     "audit_log": ("actor_id",),
     "exports": ("requested_by",),
+    "support_requests": ("acknowledged_by", "closed_by"),
+    "support_messages": ("officer_id",),
 }
 
 # Texts others wrote that may name her (a head's notice, the heads' summary listing who took
