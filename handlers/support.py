@@ -58,7 +58,7 @@ CATEGORY_LABELS = {
     "family_conflict": N_("family conflict"),
     "domestic_violence": N_("domestic violence"),
     "legal_advice": N_("legal advice"),
-    "livelihood": N_("hardship in making a living"),
+    "livelihood": N_("livelihood hardship"),
     "other": N_("other"),
 }
 STATUS_LABELS = {
@@ -129,7 +129,7 @@ def _choice(context: BotContext, step: str) -> Choice:
     if step == PHOTO:
         return Choice([Option("skip", t._("Skip: no photo")), cancel])
     if step == AUDIENCE:
-        return Choice([Option("handlers", t._("Only the ward officers")),
+        return Choice([Option("handlers", t._("Only ward officers")),
                        Option("with_head", t._("Also my chapter head")), cancel])
     if step == CONFIRM:
         return Choice([Option("send", t._("✅ Send")), Option("words", t._("✏️ Change my words")),
@@ -855,7 +855,6 @@ async def support_stats(update: Update, context: BotContext, unit_id: int | None
             cell = view.cells.get(code)
             lines.append(t._("• {category}: {n}", category=t._(CATEGORY_LABELS[code]),
                              n=f"&lt;{k}" if cell is None else t.number(cell)))
-    await acknowledge(update, context)
     await say(update, context, "\n".join(lines))
 
 
