@@ -274,6 +274,8 @@ _TEXTS_BY_OTHERS: dict[str, tuple[str, ...]] = {
     "reminder_texts": ("text_html",),
     "activity_reports": ("flag_reason",),
     "exports": ("error",),
+    "support_requests": ("closing_note",),
+    "support_messages": ("body",),
 }
 
 
