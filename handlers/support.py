@@ -480,7 +480,8 @@ async def _card_screen(context: BotContext, request: Request) -> Screen:
                  unit=html.escape(await orgtree.unit_path(context.db, request.unit_id)))]
     if request.erased_at is not None:
         lines += ["", t._(ERASED)]
-    else:
+    else:  # the content is shown: that is a read, recorded
+        await _read(context, request)
         lines += ["", html.escape(request.body or "")]
         if request.photo_file_id:
             lines.append(t._("📷 A photo is attached."))
@@ -537,7 +538,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
 
 
 async def _read(context: BotContext, request: Request) -> None:
-    """Every read of a request's content is recorded (without the content or her name)."""
+    """Every showing of a request's content is recorded (without the content or her name)."""
     assert context.principal is not None
     await audit.log(context.db, at=to_iso(context.clock.now()), actor_id=context.principal.user_id,
                     action="support.read", unit_id=request.unit_id,
@@ -551,8 +552,6 @@ async def _open(update: Update, context: BotContext, request_id: int | None,
         await refuse(update, context)
         return
     await acknowledge(update, context)
-    if request.erased_at is None:
-        await _read(context, request)
     await put(update, context, await _card_screen(context, request), message)
 
 

@@ -141,7 +141,8 @@ async def test_the_handler_reads_acknowledges_writes_back_and_the_member_answers
     request = await support.get(db, 1)
     assert request is not None and request.status == "resolved"
     reads = [e for e in await audit.recent(db, None) if e.action == "support.read"]
-    assert len(reads) == 2, "every opening of the request is recorded"
+    assert len(reads) == 5, "every showing of the content is recorded (2 openings, 3 updates)"
+    assert {(e.actor_id, e.details["request"]) for e in reads} == {(LAN, 1)}
     assert hoa.errors() == [] and lan.errors() == []
 
 
