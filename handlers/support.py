@@ -695,6 +695,35 @@ async def reply_pressed(update: Update, context: BotContext) -> None:
         id=request.id))
 
 
+def replied_request(message: Message) -> int | None:
+    """The request a message answers by replying to a relayed one (its "↩ Reply" button)."""
+    replied = message.reply_to_message
+    markup = replied.reply_markup if replied is not None else None
+    for row in markup.inline_keyboard if markup is not None else ():
+        for button in row:
+            data = callbacks.decode(button.callback_data
+                                    if isinstance(button.callback_data, str) else None)
+            if data is not None and data.prefix == REPLY:
+                return answers.int_arg(data.arg(0))
+    return None
+
+
+class _RepliesInThread(filters.MessageFilter):
+    """A text that replies to a message relayed from a request's thread."""
+
+    def filter(self, message: Message) -> bool:
+        return bool(message.text) and replied_request(message) is not None
+
+
+async def reply_in_thread(update: Update, context: BotContext) -> None:
+    """She answered by replying to the union's message: it joins the same thread."""
+    message = update.effective_message
+    assert message is not None and context.user_data is not None
+    context.user_data[WRITE] = {"id": replied_request(message), "kind": "member"}
+    answers.ask(context, WRITE)  # a text too long is refused; the next one answers the same
+    await write_typed(update, context, message.text or "")
+
+
 async def write_typed(update: Update, context: BotContext, text: str) -> bool:
     """The text asked for by `_ask_text`."""
     pending = (context.user_data or {}).get(WRITE)
@@ -713,7 +742,7 @@ async def write_typed(update: Update, context: BotContext, text: str) -> bool:
     context.user_data.pop(WRITE, None)
     answers.release(context, WRITE)
     if request is None or request.erased_at is not None:
-        await say(update, context, t._(ERASED))
+        await say(update, context, t._(ERASED if request is not None else STALE))
         return True
     await _WRITERS[pending["kind"] if pending["kind"] in _WRITERS else "close"](
         update, context, request, body, pending["kind"])
@@ -724,7 +753,7 @@ async def _member_writes(update: Update, context: BotContext, request: Request, 
                          kind: str) -> None:
     member = context.principal.member if context.principal else None
     if member is None or member.id != request.member_id:
-        await refuse(update, context)
+        await say(update, context, context.t._(STALE))
         return
     await support.add_message(context.db, request_id=request.id, author="member",
                               officer_id=None, body=body, at=to_iso(context.clock.now()))
@@ -899,5 +928,6 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("requests", requests_command, filters.ChatType.PRIVATE),
         VIEWS.handler(),
         CallbackQueryHandler(reply_pressed, pattern=callbacks.pattern(REPLY)),
+        MessageHandler(filters.ChatType.PRIVATE & _RepliesInThread(), reply_in_thread),
         CallbackQueryHandler(write_cancel_pressed, pattern=callbacks.pattern(WRITE)),
     ]

@@ -121,9 +121,15 @@ async def test_the_handler_reads_acknowledges_writes_back_and_the_member_answers
     await app.bot_data.delivery.run_until_idle()
     notice = api.last_text(LAN)
     assert "#1" in notice and "Dạ, em sẽ đến" not in notice
+    # She may also just reply to the union's message.
+    [relayed] = [m for m in api.messages(HOA) if "Chiều mai 15 giờ" in m.get("text", "")]
+    update = api.message_update(hoa.user, "Em đi cùng mẹ em được không ạ?")
+    update["message"]["reply_to_message"] = relayed
+    await hoa._feed(update)
+    assert "Em đã gửi" in hoa.reply_text()
     assert [(m.author, m.body) for m in await support.thread(db, 1)] == [
         ("officer", "Chiều mai 15 giờ em mời chị lên Hội phường nói chuyện nhé"),
-        ("member", "Dạ, em sẽ đến ạ")]
+        ("member", "Dạ, em sẽ đến ạ"), ("member", "Em đi cùng mẹ em được không ạ?")]
 
     await lan.send("/requests")
     await lan.press("#1")
