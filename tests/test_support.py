@@ -4,6 +4,7 @@ the member answers in the thread; escalation, safety numbers, refusals, data rig
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import unicodedata
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot import export
 from bot.clock import ManualClock
 from bot.context import BotContext
 from handlers import support as feature
@@ -306,6 +308,17 @@ async def test_figures_by_category_are_suppressed_below_k(app, person, db, setti
     assert "Đã nhận: 9" in figures
     assert "tư vấn pháp luật: &lt;5" in figures or "tư vấn pháp luật: <5" in figures
     assert WORDS not in figures and "say rượu" not in figures
+
+
+async def test_nothing_of_the_content_in_the_exports(app, api, person, ward):
+    await open_request(person(HOA))
+    admin = person(ADMIN)
+    await admin.send("/export csv")
+    await asyncio.gather(*[t for t in asyncio.all_tasks() if t.get_name() == export.EXPORT_TASK])
+    [group] = [c for c in api.calls if c.method == "sendMediaGroup"]
+    contents = b"".join(f.content for f in group.files.values()).decode("utf-8-sig")
+    assert "Nguyễn Thị Hoa" in contents, "the export does list the members"
+    assert "say rượu" not in contents and "mâu thuẫn" not in contents.casefold()
 
 
 async def test_nothing_of_the_content_in_the_logs(app, person, ward, caplog):
