@@ -183,6 +183,14 @@ async def test_outsiders_a_head_she_did_not_allow_and_a_revoked_handler_are_refu
     assert WORDS not in lan.reply_text() and "không có quyền" in lan.reply_text()
 
 
+async def test_a_request_handler_finds_requests_in_help(person, ward):
+    lan, hoa = person(LAN), person(HOA)
+    await lan.send("/help")
+    assert "/requests" in lan.reply_text()
+    await hoa.send("/help")
+    assert "/support" in hoa.reply_text() and "/requests" not in hoa.reply_text()
+
+
 async def test_a_head_she_allowed_reads_it(app, api, person, db, ward):
     await open_request(person(HOA), audience="Cả Chi hội trưởng")
     await app.bot_data.delivery.run_until_idle()

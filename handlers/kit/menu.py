@@ -33,6 +33,7 @@ REPORT = N_("📋 Report an activity")
 EDIT_PROFILE = N_("✏️ Edit my details")
 PRIVACY = N_("🔒 Privacy")
 SUPPORT = N_("🤝 Ask the union for help")
+REQUESTS = N_("Requests for help you may read")
 
 # (command, description) per role; a role's menu is its own commands plus the lower roles'.
 COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
@@ -63,7 +64,7 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
         ("chart", N_("Charts: rates against targets, environment days")),
         ("export", N_("Excel export of your figures: /export [year] [csv]")),
         ("chapter", N_("Your chapter's activity this week and this month")),
-        ("requests", N_("Requests for help you may read")),
+        ("requests", REQUESTS),
     ],
     Role.UNIT_ADMIN: [
         ("units", N_("The organisation tree and member counts")),
