@@ -3,8 +3,9 @@
 A member tells the ward union what is wrong (a category, her words, optionally a photo) and who
 may read it: only the ward's request handlers ("người tiếp nhận"), or also her chapter head.
 The handlers are told through the outbox that a request came, never what it says; they read it
-in /requests (every read is written to the audit log), acknowledge it, write back (relayed to
-her with a "↩ Reply" button, so the thread goes on) and set its status, which she is told of.
+in /requests (every read is written to the audit log), acknowledge it, write back and set its
+status. She is told of each through the outbox, without the words (a phone's preview must not
+give her away): "📖 Read" shows her the thread, "↩ Reply" (or replying to it) goes on with it.
 Not acknowledged within BOT_SUPPORT_ACK_HOURS, the ward's admins are told once (`escalate`).
 Every screen she sees first, and every acknowledgement, carries the emergency numbers and says
 the assistant is no emergency service; words that suggest danger bring the numbers at once.
@@ -49,7 +50,8 @@ from storage.support import BODY_MAX, CATEGORIES, Request
 PREFIX = "sup"  # the member's flow: sup:<nonce>:<step>:o:<key>
 LIST = "spl"  # /requests screens (kit.screens.Views)
 WRITE = "spw"  # a free-text answer in a thread: spw:x cancels it
-REPLY = "spm"  # "↩ Reply" under a message relayed to the member: spm:<request id>
+REPLY = "spm"  # "↩ Reply" under a message to the member: spm:<request id>
+READ = "spv"  # "📖 Read" under a message to the member: spv:<request id> shows the thread
 CATEGORY, WORDS, PHOTO, AUDIENCE, CONFIRM = "sp_cat", "sp_words", "sp_photo", "sp_who", "sp_ok"
 PAGE_SIZE = 8
 TEXT_LIMIT = 4000
@@ -382,8 +384,10 @@ async def _tell_member(context: BotContext, request: Request, text: Any) -> None
     if member is None:
         return
     t = translator(member.locale)
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-        t._("↩ Reply"), callback_data=callbacks.encode(REPLY, request.id))]]).to_json()
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton(t._("📖 Read"), callback_data=callbacks.encode(READ, request.id)),
+        InlineKeyboardButton(t._("↩ Reply"), callback_data=callbacks.encode(REPLY, request.id)),
+    ]]).to_json()
     await _tell(context, request, [(member.id, member.locale)], text, markup=markup)
 
 
@@ -485,19 +489,34 @@ async def _card_screen(context: BotContext, request: Request) -> Screen:
         lines += ["", html.escape(request.body or "")]
         if request.photo_file_id:
             lines.append(t._("📷 A photo is attached."))
-        for message in (await support.thread(context.db, request.id))[-6:]:
-            who = t._("Member") if message.author == "member" else t._("Union")
-            lines.append(f"\n<b>{who}</b> ({_when(context, message.at)}):\n"
-                         f"{html.escape(message.body)}")
-        if request.closing_note:
-            lines += ["", t._("Closing note: {note}", note=html.escape(request.closing_note))]
-    text = "\n".join(lines)
-    if len(text) > TEXT_LIMIT:
-        text = text[:TEXT_LIMIT - 1] + "…"
-        text = re.sub(r"<[^>]*…$", "…", text)
+        head = len(lines)
+        lines += await _thread_lines(context, request, you=t._("Member"))
+    text = _fit(lines, keep=len(lines) if request.erased_at is not None else head)
     choice = _card_choice(context, request)
     remember(context, LIST, view="r", id=request.id)
     return Screen(text, choice.keyboard(LIST, "r", request.id), choice)
+
+
+async def _thread_lines(context: BotContext, request: Request, *, you: str) -> list[str]:
+    """The thread (newest last) and the closing note, one entry per message."""
+    t = context.t
+    lines = []
+    for message in await support.thread(context.db, request.id):
+        who = you if message.author == "member" else t._("Union")
+        lines.append(f"\n<b>{who}</b> ({_when(context, message.at)}):\n"
+                     f"{html.escape(message.body)}")
+    if request.closing_note:
+        lines.append("\n" + t._("Closing note: {note}", note=html.escape(request.closing_note)))
+    return lines
+
+
+def _fit(lines: list[str], *, keep: int) -> str:
+    """The lines under Telegram's limit: the oldest thread messages (after the first `keep`
+    lines, the request itself) give way first, shown as "…"."""
+    while len("\n".join(lines)) > TEXT_LIMIT and len(lines) > keep + 1:
+        lines = [*lines[:keep], "…", *lines[keep + 2:]] if lines[keep] == "…" else [
+            *lines[:keep], "…", *lines[keep + 1:]]
+    return "\n".join(lines)[:TEXT_LIMIT]
 
 
 def _status_choice(context: BotContext) -> Choice:
@@ -606,11 +625,18 @@ async def _change_status(update: Update, context: BotContext, request: Request, 
     await put(update, context, await _card_screen(context, fresh), message)
 
 
+def _written_notice(t: Translator, request: Request) -> str:
+    """What her phone shows of the union's answer: that there is one, never its words (the
+    preview on a shared phone must not give her away)."""
+    return t._("💬 The ward union wrote to you about your request #{id}. Tap “📖 Read” to see "
+               "it here.", id=request.id)
+
+
 def _status_notice(t: Translator, request: Request, numbers: str) -> str:
     lines = [t._("🔔 Your request for help #{id}: {status}.", id=request.id,
                  status=t._(STATUS_LABELS[request.status]))]
     if request.closing_note:
-        lines.append(t._("The union writes: {note}", note=html.escape(request.closing_note)))
+        lines.append(t._("The union wrote a closing note: tap “📖 Read” to see it."))
     if request.status == "acknowledged":
         lines.append(t._("An officer of the ward union has your request and will get back to "
                          "you."))
@@ -676,20 +702,42 @@ async def _ask_text(update: Update, context: BotContext, *, request_id: int, kin
         context.t._(CANCEL), callback_data=callbacks.encode(WRITE, "x"))]]))
 
 
-async def reply_pressed(update: Update, context: BotContext) -> None:
-    """"↩ Reply" under a message relayed to her: her answer goes into the same thread."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
+async def _her_request(update: Update, context: BotContext) -> Request | None:
+    """The request a press under a message to her names, if it is hers and not erased (else
+    the press is answered)."""
+    data = callbacks.decode(update.callback_query.data if update.callback_query else None)
     request = await support.get(context.db, answers.int_arg(data.arg(0) if data else None) or 0)
     member = context.principal.member if context.principal else None
     if request is None or member is None or request.member_id != member.id:
         await answer_stale(update, context)
-        return
+        return None
     if request.erased_at is not None:
         await acknowledge(update, context, context.t._(ERASED))
+        return None
+    return request
+
+
+async def read_pressed(update: Update, context: BotContext) -> None:
+    """"📖 Read": her request's thread, shown to her in her chat (with "↩ Reply")."""
+    request = await _her_request(update, context)
+    if request is None:
         return
-    await query.answer()
+    await acknowledge(update, context)
+    t = context.t
+    lines = [t._("<b>Request #{id}</b> · {category}", id=request.id,
+                 category=t._(CATEGORY_LABELS[request.category])),
+             t._("Status: {status}", status=t._(STATUS_LABELS[request.status]))]
+    lines += await _thread_lines(context, request, you=t._("You"))
+    await say(update, context, _fit(lines, keep=2), InlineKeyboardMarkup([[InlineKeyboardButton(
+        t._("↩ Reply"), callback_data=callbacks.encode(REPLY, request.id))]]))
+
+
+async def reply_pressed(update: Update, context: BotContext) -> None:
+    """"↩ Reply" under a message relayed to her: her answer goes into the same thread."""
+    request = await _her_request(update, context)
+    if request is None:
+        return
+    await acknowledge(update, context)
     await _ask_text(update, context, request_id=request.id, kind="member", text=context.t._(
         "Write your answer about request #{id}; it goes only to the officers who handle it.",
         id=request.id))
@@ -775,11 +823,7 @@ async def _officer_writes(update: Update, context: BotContext, request: Request,
         await support.set_status(context.db, request.id, status="acknowledged",
                                  by=context.principal.user_id, at=to_iso(context.clock.now()))
 
-    def relayed(t: Translator, found: Request) -> str:
-        return t._("💬 The ward union wrote about your request #{id}:\n\n{text}", id=found.id,
-                   text=html.escape(body))
-
-    await _tell_member(context, request, relayed)
+    await _tell_member(context, request, _written_notice)
     await say(update, context, context.t._("✅ Your answer is passed to her."))
 
 
@@ -928,6 +972,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("requests", requests_command, filters.ChatType.PRIVATE),
         VIEWS.handler(),
         CallbackQueryHandler(reply_pressed, pattern=callbacks.pattern(REPLY)),
+        CallbackQueryHandler(read_pressed, pattern=callbacks.pattern(READ)),
         MessageHandler(filters.ChatType.PRIVATE & _RepliesInThread(), reply_in_thread),
         CallbackQueryHandler(write_cancel_pressed, pattern=callbacks.pattern(WRITE)),
     ]
