@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     for action in ("grant", "revoke"):
         cmd = role_commands.add_parser(action, help=f"{action} a role to a registered member")
         cmd.add_argument("telegram_user_id", type=int)
-        cmd.add_argument("role", choices=["chapter_head", "unit_admin"])
+        cmd.add_argument("role", choices=["chapter_head", "unit_admin", "request_handler"])
         cmd.add_argument("unit_code")
 
     goals = commands.add_parser("targets", help="yearly targets (chỉ tiêu) per unit")

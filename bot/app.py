@@ -51,6 +51,7 @@ from handlers import (
     registration,
     roles,
     standard,
+    support,
     unit_tree,
     units,
     year_close,
@@ -140,7 +141,7 @@ def build_application(
         registration, broadcast, profile, language, notices, help_command, units,
         standard, family, evaluation, year_close, activities, one_tap, chapter,
         reminder_schedules, settings_menu, stats_command, chart_command, export_command,
-        target_command, roles, unit_tree, audit, polls, fallback,
+        target_command, roles, unit_tree, audit, polls, support, fallback,
     ):
         application.add_handlers(module.handlers())
     # After everything: write conversation state at once, so a restart loses nothing.
@@ -163,6 +164,9 @@ async def _post_init(application: Application) -> None:
         # Meetings' evening-before reminders (18:00 local), each exactly once.
         application.job_queue.run_repeating(_meeting_tick, interval=60, first=10,
                                             name="meetings")
+        # Requests for help not acknowledged in time: the ward's admins are told (once).
+        application.job_queue.run_repeating(_support_tick, interval=300, first=30,
+                                            name="support")
         # Retention (README "Members' data rights"): once a day in the quiet hours.
         application.job_queue.run_daily(
             _retention_job, retention.RUN_AT.replace(tzinfo=application.bot_data.settings.timezone),
@@ -176,6 +180,10 @@ async def _reminder_tick(context: BotContext) -> None:
 
 async def _meeting_tick(context: BotContext) -> None:
     await meetings.tick(context.bot_data)
+
+
+async def _support_tick(context: BotContext) -> None:
+    await support.escalate(context)
 
 
 async def _retention_job(context: BotContext) -> None:

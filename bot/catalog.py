@@ -110,6 +110,7 @@ class Catalog:
     entries: Mapping[str, tuple[Entry, ...]]  # section → entries in file order, retired too
     criteria_sets: tuple[CriteriaSet, ...] = ()  # the file's, by first year
     stored_sets: tuple[CriteriaSet, ...] = ()  # loaded into the database: these win
+    danger_words: tuple[str, ...] = ()  # /support: words that show the emergency numbers at once
 
     def _live(self, section: str) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries[section] if not e.retired)
@@ -209,14 +210,25 @@ def _toml(text: str, source: str, keys: Collection[str]) -> dict[str, Any]:
 def parse(text: str, *, source: str = "catalog") -> Catalog:
     """Validate catalog TOML text."""
     data = _toml(text, source, ("schema", "qualities", "criteria_sets", "criteria",
-                                "activities", *OPTIONAL_SECTIONS))
+                                "activities", "danger_words", *OPTIONAL_SECTIONS))
     for name in OPTIONAL_SECTIONS:
         if name not in data and source != str(default_path()):
             data[name] = tomllib.loads(read_text(default_path()))[name]
     sets = _criteria_sets(data, source)
     entries = {name: sets[-1].entries if name == "criteria" else _section(data, name, source)
                for name in SECTIONS}
-    return Catalog(source=source, entries=entries, criteria_sets=sets)
+    return Catalog(source=source, entries=entries, criteria_sets=sets,
+                   danger_words=_danger_words(data, source))
+
+
+def _danger_words(data: Mapping[str, Any], source: str) -> tuple[str, ...]:
+    """`danger_words`: up to 100 words or short phrases (1-40 characters each)."""
+    raw = data.get("danger_words", [])
+    if (not isinstance(raw, list) or len(raw) > 100
+            or not all(isinstance(w, str) and 0 < len(w.strip()) <= 40 for w in raw)):
+        raise CatalogError(f"{source}: danger_words must be a list of up to 100 words or short "
+                           "phrases of 1 to 40 characters")
+    return tuple(w.strip() for w in raw)
 
 
 def parse_set(text: str, *, source: str, from_year: int | None) -> CriteriaSet:

@@ -10,6 +10,7 @@ from storage import members, units
 from storage.db import Database
 from storage.members import Member
 from storage.roles import RoleGrant
+from storage.support import HANDLER_ROLE
 
 
 class Role(StrEnum):
@@ -32,6 +33,9 @@ class Principal:
     member: Member | None = None
     grants: tuple[RoleGrant, ...] = ()
     is_super_admin: bool = False
+    handles: tuple[int, ...] = ()
+    """Units where she is a request handler ("người tiếp nhận"): not a rank, so it gives none
+    of the officers' powers (storage/support.py)."""
     roles: frozenset[Role] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -55,9 +59,12 @@ class Principal:
 async def load_principal(db: Database, user_id: int, admin_ids: Iterable[int]) -> Principal:
     """Read the member and her grants for one Telegram user."""
     member, held = await members.with_roles(db, user_id)
-    grants = tuple(RoleGrant(member.id, role, unit_id) for role, unit_id in held) if member else ()
+    ranked = [(role, unit_id) for role, unit_id in held if role != HANDLER_ROLE]
+    grants = (tuple(RoleGrant(member.id, role, unit_id) for role, unit_id in ranked)
+              if member else ())
     return Principal(
-        user_id=user_id, member=member, grants=grants, is_super_admin=user_id in admin_ids
+        user_id=user_id, member=member, grants=grants, is_super_admin=user_id in admin_ids,
+        handles=tuple(unit_id for role, unit_id in held if role == HANDLER_ROLE),
     )
 
 
@@ -73,3 +80,10 @@ async def may_act_on_unit(db: Database, principal: Principal, role: Role, unit_i
     if not eligible:
         return False
     return any(u.id in eligible for u in await units.ancestry(db, unit_id))
+
+
+async def handles_requests_of(db: Database, principal: Principal, unit_id: int) -> bool:
+    """Whether she is a request handler over `unit_id` (its ward or an ancestor)."""
+    if not principal.handles:
+        return False
+    return any(u.id in principal.handles for u in await units.ancestry(db, unit_id))

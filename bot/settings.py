@@ -24,6 +24,8 @@ DEFAULT_DISCLOSURE_K = 5
 DEFAULT_ZALO_API_BASE_URL = "https://bot-api.zaloplatforms.com/bot"
 DEFAULT_ZALO_SEND_RATE = 5.0  # Zalo publishes no limit: conservative
 DEFAULT_CONCURRENCY = 16
+DEFAULT_SUPPORT_ACK_HOURS = 24.0
+DEFAULT_EMERGENCY_NUMBERS = "113 Công an · 115 Cấp cứu · 111 Tổng đài bảo vệ trẻ em"
 HTTP_CLIENTS = ("aiohttp", "httpx")
 
 
@@ -68,6 +70,10 @@ class Settings:
     zalo_webhook_port: int = 8444  # on BOT_WEBHOOK_LISTEN, beside Telegram's BOT_WEBHOOK_PORT
     concurrency: int = DEFAULT_CONCURRENCY  # updates of different people processed at once
     http_client: str = HTTP_CLIENTS[0]  # the client that talks to the Bot API
+    # Requests for help (/support): escalated to the ward's admins when not acknowledged in time;
+    # the emergency numbers shown with every safety note.
+    support_ack_hours: float = DEFAULT_SUPPORT_ACK_HOURS
+    emergency_numbers: str = DEFAULT_EMERGENCY_NUMBERS
 
     @property
     def api_base_file_url(self) -> str:
@@ -123,6 +129,9 @@ class Settings:
             zalo_webhook_port=_zalo_port(get("ZALO_WEBHOOK_PORT")),
             concurrency=_concurrency(get("BOT_CONCURRENCY")),
             http_client=_http_client(get("BOT_HTTP_CLIENT")),
+            support_ack_hours=_ack_hours(get("BOT_SUPPORT_ACK_HOURS")),
+            emergency_numbers=_org_text("BOT_EMERGENCY_NUMBERS", get("BOT_EMERGENCY_NUMBERS"),
+                                        300) or DEFAULT_EMERGENCY_NUMBERS,
         )
 
 
@@ -210,6 +219,22 @@ def _grace_hours(value: str | None) -> float:
         raise SettingsError(
             "BOT_REMINDER_GRACE_HOURS",
             "hours from 0 to 24 (e.g. 3): how late a missed reminder may still be sent",
+        )
+    return hours
+
+
+def _ack_hours(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_SUPPORT_ACK_HOURS
+    try:
+        hours = float(value.replace(",", "."))
+    except ValueError:
+        hours = -1.0
+    if not 1 <= hours <= 720:
+        raise SettingsError(
+            "BOT_SUPPORT_ACK_HOURS",
+            "hours from 1 to 720 (e.g. 24): how long a request for help may wait for an "
+            "acknowledgement before the ward's admins are told",
         )
     return hours
 

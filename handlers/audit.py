@@ -33,6 +33,7 @@ ACTIONS = {
     "target.set": N_("set the target {metric} {year} of {unit} to {new}"),
     "target.remove": N_("removed the target {metric} {year} of {unit}"),
     "export": N_("exported the statistics {year} of {unit}"),
+    "support.read": N_("read the request for help #{request} (made in {unit})"),
 }
 
 
@@ -64,7 +65,7 @@ async def _audit_lines(context: BotContext) -> list[str]:
             "new": (figures_of.target_text(t, METRIC_BY_CODE[metric], d.get("new"))
                     if metric in METRIC_BY_CODE else d.get("new") or ""),
             "metric": t._(METRIC_BY_CODE[metric].label) if metric in METRIC_BY_CODE else "",
-            "year": d.get("year", ""),
+            "year": d.get("year", ""), "request": d.get("request", ""),
         }
         what = t._(ACTIONS[entry.action], **values) if entry.action in ACTIONS else entry.action
         lines.append(f"• {when} · <b>{html.escape(who)}</b>: {html.escape(what)}")

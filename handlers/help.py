@@ -64,6 +64,8 @@ async def show_help(update: Update, context: BotContext) -> None:
         lines.append(t._("Use the menu buttons at the bottom of the screen, or these commands:"))
     lines.append("")
     lines += [f"/{name} — {t._(description)}" for name, description in _everyday(role)]
+    if principal is not None and principal.handles:  # a request handler ("người tiếp nhận")
+        lines.append(f"/requests — {t._(menu.REQUESTS)}")
     extra = [t._(title, count=len(_section(needed))) for needed, title in SECTIONS.values()
              if principal is not None and principal.at_least(needed)]
     if extra:

@@ -263,6 +263,9 @@ async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
                              n=t.number(len(data["meetings"])),
                              present=t.number(sum(1 for m in data["meetings"]
                                                   if m["attended_at"]))))
+        if data.get("support_requests"):
+            lines.append(t._("Your requests for help (with their messages, in the file): {n}",
+                             n=t.number(len(data["support_requests"]))))
         if data.get("notices_sent"):
             lines.append(t._("Notices you sent as an officer: {n}",
                              n=t.number(len(data["notices_sent"]))))
@@ -384,6 +387,7 @@ def _report_lines(context: BotContext, reports: list[dict[str, Any]]) -> list[st
 ROLE_NAMES = {
     "chapter_head": N_("chapter head"),
     "unit_admin": N_("union officer"),
+    "request_handler": N_("request handler"),
 }
 RESULTS = {
     None: N_("not evaluated yet"),

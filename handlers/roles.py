@@ -142,7 +142,8 @@ async def _choice_for(context: BotContext, step: str) -> Choice | None:
         return Choice([Option(str(m.id), await _member_label(context, m))
                        for m in await _found(context)])
     if step == "role":
-        return Choice([Option(r, t._(ROLE_LABELS[r])) for r in ("chapter_head", "unit_admin")])
+        return Choice([Option(r, t._(ROLE_LABELS[r]))
+                       for r in ("chapter_head", "unit_admin", "request_handler")])
     if step == "held":
         return Choice([Option(f"{r}.{u}", t._("{role} — {unit}", role=t._(ROLE_LABELS[r]),
                                                unit=await _unit_name(context, u)))

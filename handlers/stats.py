@@ -142,6 +142,8 @@ async def _summary_screen(context: BotContext, unit_id: int | None, year: int) -
     options.append(Option("xlsx", t._("📥 Export to Excel")))
     if offers.scope_action("meet") is not None:
         options.append(Option("meet", t._("🗓 Meetings")))
+    if offers.scope_action("support") is not None:
+        options.append(Option("support", t._("🤝 Requests for help")))
     up = await _up(context, unit_id)
     if up is not False:
         name = (await scope_name(context, up)) if up is not None else t._("every unit")
@@ -324,7 +326,8 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
     elif view == TABLE and key != "back":
         kids = [u.id for u in await orgtree.children(context.db, unit)]
         await _open_unit(update, context, _int(key), year, message, among=kids)
-    elif key in ("back", "kids", "crit", "chart", "xlsx", "meet", "up", "pick") or (
+    elif key in ("back", "kids", "crit", "chart", "xlsx", "meet", "support", "up",
+                 "pick") or (
             key.startswith("y") and _int(key[1:]) is not None):
         await _summary_action(update, context, unit=unit, year=year, key=key, message=message)
     else:

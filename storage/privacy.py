@@ -26,7 +26,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import disclosure, polls
+from storage import disclosure, polls, support
 from storage.db import Database
 from storage.deliveries import SYSTEM_SENDER, cancel_in
 
@@ -166,6 +166,8 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
     # Her survey answers while they link to her (an anonymous one until the survey closes).
     data["survey_answers"] = await polls.of_member(db, member_id)
     data["surveys_created"] = await polls.created_by(db, telegram_user_id)
+    # Her requests for help with their threads (only she and the officers she allowed read them).
+    data["support_requests"] = await support.export_of(db, member_id)
     # Her households whose latest self-check is not in the published statistics yet.
     data["statistics_pending"] = await disclosure.pending_of_member(db, member_id)
     return data
@@ -215,6 +217,8 @@ async def erase(
                   " (SELECT id FROM poll_answers WHERE member_id = ?)", (member_id,))
         await run("DELETE FROM poll_answers WHERE member_id = ?", (member_id,))
         roles = await run("DELETE FROM roles WHERE member_id = ?", (member_id,))
+        # Requests for help: words, photos, threads and notes go; a content-free row stays.
+        await support.erase_member(conn, member_id, at)
         await run("UPDATE deliveries SET status = 'skipped', last_error = 'deleted'"
                   " WHERE member_id = ? AND status = 'pending'", (member_id,))
         # Messages written to her alone (results, role changes, doubt marks with their reason).
@@ -272,6 +276,8 @@ _ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("created_by",),
     "event_invitations": ("marked_by",),
     "polls": ("created_by",),
+    "support_requests": ("acknowledged_by", "closed_by"),
+    "support_messages": ("officer_id",),
 }
 
 # Texts others wrote that may name her (a head's notice, the heads' summary listing who took
@@ -284,6 +290,8 @@ _TEXTS_BY_OTHERS: dict[str, tuple[str, ...]] = {
     "exports": ("error",),
     "events": ("title", "place", "agenda"),
     "polls": ("question", "options"),
+    "support_requests": ("closing_note",),
+    "support_messages": ("body",),
 }
 
 

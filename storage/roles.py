@@ -1,4 +1,4 @@
-"""Roles with a unit scope: chapter heads and unit admins."""
+"""Roles with a unit scope: chapter heads, unit admins and request handlers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import aiosqlite
 
 from storage.db import Database, utc_now
 
-ROLE_NAMES = ("chapter_head", "unit_admin")
+ROLE_NAMES = ("chapter_head", "unit_admin", "request_handler")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from storage import (
     exports,
     reminders,
     roles,
+    support,
     targets,
     units,
 )
@@ -49,6 +50,8 @@ FLAG_ABOUT_HER = "Chị Diệp báo 40 kg trong một buổi, cần xem lại gi
 HER_NOTICE = "Tối thứ Sáu họp chi hội bàn việc trồng hoa ở ngõ 12"
 HER_SCHEDULED = "Chủ nhật tổng vệ sinh ngõ 34, mang chổi và găng tay"
 NOTICE_ABOUT_HER = f"Chúc mừng chị {NAME} ({PHONE_TYPED}) được khen thưởng"
+HER_REQUEST = "Chồng tôi hay quát mắng con, tôi cần người hòa giải"
+HER_ANSWER = "Tối thứ Ba tôi ở nhà, mời cán bộ đến"
 
 # What the README ("Members' data rights") names as kept with her Telegram id, and why: the
 # record that she withdrew her consent, the union's proof that it honoured her wish.
@@ -68,7 +71,7 @@ def _needles() -> dict[str, list[str]]:
         "phone": ["+84987654321", "0987654321", "84987654321"],
         "telegram id": [str(TG)],
         "free text": [COMMITMENT, NOTE, NOTE_KG, FLAG_ABOUT_HER, HER_NOTICE, HER_SCHEDULED,
-                      NOTICE_ABOUT_HER],
+                      NOTICE_ABOUT_HER, HER_REQUEST, HER_ANSWER],
     }
 
 
@@ -202,6 +205,23 @@ async def rich_history(app, db, api, person, clock) -> dict[str, int]:
     assert [o.schedule_code for o in outcomes if o.recipients] == ["sunday_summary"]
     await app.bot_data.delivery.run_until_idle()
     assert NAME in api.last_text(HEAD)
+    # She asks the union for help (words, a photo, a thread whose officer names her); as a
+    # request handler she closed another member's request with a note that names her.
+    at = to_iso(clock.now())
+    asked = await support.open_request(db, member_id=me, unit_id=chapter.id,
+                                       category="family_conflict", audience="handlers",
+                                       body=HER_REQUEST, photo_file_id=photo, at=at)
+    await support.add_message(db, request_id=asked, author="officer", officer_id=HEAD,
+                              body=f"Chị {NAME} ơi, tối thứ Ba em đến được không?", at=at)
+    await support.add_message(db, request_id=asked, author="member", officer_id=None,
+                              body=HER_ANSWER, at=at)
+    theirs = await support.open_request(db, member_id=other, unit_id=chapter.id,
+                                        category="livelihood", audience="handlers",
+                                        body="Nhà em cần vay vốn", photo_file_id=None, at=at)
+    await support.add_message(db, request_id=theirs, author="officer", officer_id=TG,
+                              body="Em sẽ đến nhà chị", at=at)
+    assert await support.set_status(db, theirs, status="resolved", by=TG, at=at,
+                                    note=f"Chị {NAME} đã giới thiệu vay vốn")
     await app.update_persistence()
     return {"me": me, "chapter": chapter.id}
 
@@ -219,7 +239,10 @@ async def test_after_deleteme_no_table_holds_her_name_phone_id_or_words(
                   "reminder_texts.updated_by", "reminder_pauses.created_by",
                   "standard_registrations.decided_by", "evaluation_decisions.decided_by",
                   "activity_reports.flagged_by", "closed_years.closed_by",
-                  "exports.requested_by", "exports.chat_id", "consents.telegram_user_id"):
+                  "exports.requested_by", "exports.chat_id", "consents.telegram_user_id",
+                  "support_requests.body", "support_requests.closing_note",
+                  "support_requests.closed_by", "support_messages.body",
+                  "support_messages.officer_id"):
         assert where in before, f"the history should put her data in {where}"
 
     diep = person(TG)

@@ -258,7 +258,7 @@ def test_cli_bad_log_level_is_a_usage_error(tmp_path: Path) -> None:
         (["migrate"], "usage: python -m bot migrate"),
         (["units", "import"], "file"),
         (["units", "list"], "usage: python -m bot units list"),
-        (["roles", "grant"], "{chapter_head,unit_admin}"),
+        (["roles", "grant"], "{chapter_head,unit_admin,request_handler}"),
         (["roles", "revoke"], "unit_code"),
     ],
 )

@@ -24,7 +24,7 @@ from handlers.kit.replies import say
 
 # Main-menu buttons always open their feature, whatever question is open.
 _MENU_LABELS = (menu.PROFILE, menu.LANGUAGE, menu.HELP, menu.REGISTER, menu.UNITS,
-                menu.STANDARD, menu.FAMILY, menu.REPORT)
+                menu.STANDARD, menu.FAMILY, menu.REPORT, menu.SUPPORT)
 MENU_BUTTONS = functools.reduce(operator.or_, (menu.button_filter(label)
                                                for label in _MENU_LABELS))
 ANSWER = filters.TEXT & ~filters.COMMAND & ~MENU_BUTTONS

@@ -1,7 +1,7 @@
 """Days and activities as a member reads them: today where the union is, dates, quantities.
 
 Shared by the report flow, /myreports, the one-tap environment day, /chapter, the reminder
-schedules, /broadcast's schedule and /meeting.
+schedules, /broadcast's schedule, /meeting and /poll.
 """
 
 from __future__ import annotations
@@ -80,26 +80,3 @@ def is_editable(context: BotContext, report: Report) -> bool:
     """Whether the edit window of a report is still open."""
     return context.clock.now() < editable_until(report)
 
-
-# --- the draft -------------------------------------------------------------------------------
-
-
-def parse_local_datetime(text: str, local_now: datetime) -> datetime | None:
-    """'25/12 07:30' or '25/12/2026 7:30' in the local time zone of `local_now`."""
-    match = re.fullmatch(
-        r"\s*(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?\s+(\d{1,2})[:h.](\d{2})\s*", text)
-    if not match:
-        return None
-    day, month, year, hour, minute = match.groups()
-    try:
-        when = local_now.replace(
-            year=int(year) if year else local_now.year, month=int(month), day=int(day),
-            hour=int(hour), minute=int(minute), second=0, microsecond=0)
-    except ValueError:
-        return None
-    if not year and when < local_now:
-        try:
-            when = when.replace(year=when.year + 1)
-        except ValueError:
-            return None
-    return when

@@ -32,6 +32,8 @@ FAMILY = N_("🏡 5 không, 3 sạch")
 REPORT = N_("📋 Report an activity")
 EDIT_PROFILE = N_("✏️ Edit my details")
 PRIVACY = N_("🔒 Privacy")
+SUPPORT = N_("🤝 Ask the union for help")
+REQUESTS = N_("Requests for help you may read")
 
 # (command, description) per role; a role's menu is its own commands plus the lower roles'.
 COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
@@ -53,6 +55,7 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
         ("myreports", N_("Your activity reports: see, edit, delete")),
         ("settings", N_("Settings: language, reminders")),
         ("meetings", N_("Your meetings: answer an invitation; officers: QR code, attendance")),
+        ("support", N_("Ask the union for help, in confidence")),
     ],
     Role.CHAPTER_HEAD: [
         ("broadcast", N_("Send a notice to your members")),
@@ -63,6 +66,7 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
         ("chart", N_("Charts: rates against targets, environment days")),
         ("export", N_("Excel export of your figures: /export [year] [csv]")),
         ("chapter", N_("Your chapter's activity this week and this month")),
+        ("requests", REQUESTS),
     ],
     Role.UNIT_ADMIN: [
         ("units", N_("The organisation tree and member counts")),
@@ -102,6 +106,7 @@ def main_menu(principal: Principal | None, t: Translator) -> ReplyKeyboardMarkup
     if principal is not None and principal.member is not None:
         rows.insert(1, [t._(STANDARD), t._(FAMILY)])
         rows.insert(1, [t._(REPORT)])
+        rows.insert(3, [t._(SUPPORT)])
     rows.append([t._(LANGUAGE), t._(HELP), t._(PRIVACY)])
     return ReplyKeyboardMarkup(
         [[KeyboardButton(label) for label in row] for row in rows],

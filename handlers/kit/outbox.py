@@ -16,12 +16,13 @@ from storage.deliveries import SYSTEM_SENDER, NewBroadcast
 
 
 async def tell(context: BotContext, notices: list[tuple[int, str]], *, kind: str,
-               unit_id: int) -> None:
+               unit_id: int, reply_markup: str | None = None) -> None:
     """Queue one personal message per (member id, text) and wake the outbox.
 
     `kind` names what they are (not 'notice': they are not listed in /broadcasts); nobody gets a
     delivery report for them. They are the union's (sent by nobody), so an officer who acted and
-    later erases her data does not stop them.
+    later erases her data does not stop them. `reply_markup` (JSON of inline buttons) goes
+    under every one of them.
     """
     if not notices:
         return
@@ -29,7 +30,8 @@ async def tell(context: BotContext, notices: list[tuple[int, str]], *, kind: str
     await deliveries.enqueue_personal(context.db, NewBroadcast(
         draft_key=f"{kind}:{unit_id}:{secrets.token_hex(8)}", created_by=SYSTEM_SENDER,
         sender_chat_id=SYSTEM_SENDER, unit_id=unit_id, audience=kind, text_html="",
-        photo_file_id=None, scheduled_at=now, kind=kind), notices, now=now)
+        photo_file_id=None, scheduled_at=now, kind=kind, reply_markup=reply_markup), notices,
+        now=now)
     context.delivery.wake()
 
 

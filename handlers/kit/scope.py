@@ -20,7 +20,8 @@ from bot.stats import FIRST_YEAR
 from handlers.kit.replies import refuse, say
 from storage import units
 
-ROLE_LABELS = {"chapter_head": N_("chapter head"), "unit_admin": N_("unit admin")}
+ROLE_LABELS = {"chapter_head": N_("chapter head"), "unit_admin": N_("unit admin"),
+               "request_handler": N_("request handler")}
 
 
 @dataclass(frozen=True, slots=True)
