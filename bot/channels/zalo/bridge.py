@@ -47,8 +47,6 @@ _NO_OP = {"setmycommands", "deletemycommands", "setchatmenubutton", "deletemessa
 _WORDS = {"menu": "/start", "0": "/start", "/menu": "/start", "start": "/start",
           "bat dau": "/start", "huy": "/cancel", "cancel": "/cancel", "help": "/help",
           "tro giup": "/help"}
-_OWN_NUMBER = re.compile(r"\s*(\d{1,3})\.\s+(.+)", re.DOTALL)
-_PAGE_COUNTER = re.compile(r"\s*\d+\s*/\s*\d+\s*")  # "1/2" between paging buttons
 _COMMAND = re.compile(r"/[a-zA-Z0-9_]{1,32}")
 
 
@@ -63,19 +61,12 @@ class Prompt:
     numbers: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        """Buttons the features numbered ("2. Đồng ý") keep their number; the rest (paging,
-        cancel) take the next free ones."""
+        """Numbered as `render.numbered` says (a feature's own "2." is kept)."""
         if self.numbers:
             return
-        own = [_OWN_NUMBER.match(label) for label in self.labels]
-        taken = {int(m.group(1)) for m in own if m}
-        free = (n for n in itertools.count(1) if n not in taken)
-        for index, match in enumerate(own):
-            if match and int(match.group(1)) not in self.numbers:
-                self.numbers.append(int(match.group(1)))
-                self.labels[index] = match.group(2)
-            else:
-                self.numbers.append(next(free))
+        pairs = render.numbered(self.labels)
+        self.numbers = [number for number, _label in pairs]
+        self.labels = [label for _number, label in pairs]
 
     def listed(self) -> str:
         """The numbered list shown under the text."""
@@ -377,7 +368,7 @@ def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
         return None
     if markup.get("inline_keyboard"):
         buttons = [b for row in markup["inline_keyboard"] for b in row
-                   if "callback_data" in b and not _PAGE_COUNTER.fullmatch(b["text"])]
+                   if "callback_data" in b and not render.PAGE_COUNTER.fullmatch(b["text"])]
         return Prompt(message, [render.plain(b["text"]) for b in buttons],
                       [b["callback_data"] for b in buttons])
     if markup.get("keyboard"):
