@@ -383,6 +383,21 @@ async def test_the_zalo_demo_shows_numbered_lists_and_no_markup(tmp_path, settin
     assert "<b>" not in shown and "[1]" not in shown, "no tags, no buttons"
 
 
+async def test_the_zalo_demo_keeps_an_inbox_and_reaches_telegram_members(tmp_path, settings):
+    typed = io.StringIO("start\n1\nTrần Thị Lan\n0912345678\n4\n1\n1\n:admin\n/broadcast\n"
+                        "1\n1\nHọp toàn quận sáng thứ Hai.\n1\n:member\n:quit\n")
+    out = io.StringIO()
+    assert await run_zalo_demo(settings, database=tmp_path / "demo.sqlite3", stdin=typed,
+                               out=out) == 0
+    shown = out.getvalue()
+    assert "delete this file to start afresh" in shown and "`" not in shown
+    assert shown.count("(Telegram)") == 13  # the seeded chapter: head and 12 members
+    assert "✉ a message for member" in shown
+    inbox = shown.split("You are now: member.", 1)[1]
+    assert "1 message(s) came while you were away" in inbox
+    assert "Họp toàn quận sáng thứ Hai." in inbox
+
+
 async def test_the_webhook_checks_the_secret_before_the_body_and_answers_at_once(zalo):
     secret = "zalo-webhook-secret-123"
     with socket.socket() as probe:
