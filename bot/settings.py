@@ -23,6 +23,7 @@ DEFAULT_RETAIN_LEFT_MEMBERS_YEARS = 5
 DEFAULT_DISCLOSURE_K = 5
 DEFAULT_ZALO_API_BASE_URL = "https://bot-api.zaloplatforms.com/bot"
 DEFAULT_ZALO_SEND_RATE = 5.0  # Zalo publishes no limit: conservative
+DEFAULT_ZALO_FILE_LINK_MINUTES = 60
 DEFAULT_CONCURRENCY = 16
 HTTP_CLIENTS = ("aiohttp", "httpx")
 
@@ -66,6 +67,8 @@ class Settings:
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: str | None = None
     zalo_webhook_port: int = 8444  # on BOT_WEBHOOK_LISTEN, beside Telegram's BOT_WEBHOOK_PORT
+    # How long a chart's or an export's download link sent on Zalo works (webhook mode).
+    zalo_file_link_minutes: int = DEFAULT_ZALO_FILE_LINK_MINUTES
     concurrency: int = DEFAULT_CONCURRENCY  # updates of different people processed at once
     http_client: str = HTTP_CLIENTS[0]  # the client that talks to the Bot API
 
@@ -121,6 +124,9 @@ class Settings:
             zalo_webhook_url=_zalo_webhook_url(get("ZALO_WEBHOOK_URL")),
             zalo_webhook_secret=_zalo_webhook_secret(get("ZALO_WEBHOOK_SECRET")),
             zalo_webhook_port=_zalo_port(get("ZALO_WEBHOOK_PORT")),
+            zalo_file_link_minutes=_whole(
+                "ZALO_FILE_LINK_MINUTES", get("ZALO_FILE_LINK_MINUTES"),
+                DEFAULT_ZALO_FILE_LINK_MINUTES, upper=1440, unit="minutes"),
             concurrency=_concurrency(get("BOT_CONCURRENCY")),
             http_client=_http_client(get("BOT_HTTP_CLIENT")),
         )
@@ -300,7 +306,7 @@ def _org_text(variable: str, value: str | None, limit: int) -> str | None:
 
 
 def _whole(variable: str, value: str | None, default: int, *, upper: int, unit: str) -> int:
-    """A retention period: a whole number from 1 to `upper`."""
+    """A period (retention, a link's life): a whole number from 1 to `upper`."""
     if value is None:
         return default
     if not (value.isascii() and value.isdigit() and 1 <= int(value) <= upper):
