@@ -197,10 +197,13 @@ def _run(settings: Settings, *, webhook: bool = False) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await zalo.serve(zalo.prepare(both), stop, both)
+            prepared = zalo.prepare(both)
+            await zalo.verify(prepared)
+            await zalo.serve(prepared, stop, both)
             return
         telegram = build_application(both)
         prepared = zalo.prepare(both, telegram=telegram)
+        await zalo.verify(prepared)
         zalo_task = asyncio.create_task(zalo.serve(prepared, stop, both))
         try:
             await serve(telegram, both, webhook=webhook, stop_event=stop)

@@ -342,7 +342,8 @@ async def run_demo(settings: Settings, *, database: Path | None = None,
             async with busy:
                 await _process(application, api, _to_update(api, console, line))
     finally:
-        pump.cancel()
+        async with busy:  # not in the middle of a send
+            pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await pump
         await application.shutdown()

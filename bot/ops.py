@@ -125,8 +125,8 @@ def start_failure(exc: BaseException, settings: Settings) -> str | None:
         return f"Cannot start: the Bot API refused getMe ({mask(exc.message)})"
     zalo_host = urlsplit(settings.zalo_api_base_url).netloc
     if isinstance(exc, ZaloError):
-        return (f"Cannot start: Zalo refused the webhook ({exc.code}); check ZALO_BOT_TOKEN and "
-                "ZALO_WEBHOOK_URL")
+        return (f"Cannot start: Zalo refused the bot ({exc.code}); check ZALO_BOT_TOKEN (and "
+                "ZALO_WEBHOOK_URL in webhook mode) with: python -m bot check")
     if isinstance(exc, httpx.HTTPError):
         return (f"Cannot start: Zalo at {zalo_host} cannot be reached ({type(exc).__name__}); "
                 "check the network or ZALO_API_BASE_URL")

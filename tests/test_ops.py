@@ -210,6 +210,11 @@ def test_run_against_an_unreachable_bot_api_says_so_in_one_line(tmp_path: Path) 
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("Cannot start") and "cannot be reached" in last
     assert f"127.0.0.1:{port}" in last and TOKEN not in result.stderr
+    zalo = cli(tmp_path, "run", BOT_DATABASE="bot.sqlite3", ZALO_BOT_TOKEN="12345:abcdefghijk",
+               ZALO_API_BASE_URL=f"http://127.0.0.1:{port}/bot")
+    assert zalo.returncode == 1 and "Traceback" not in zalo.stderr
+    last = zalo.stderr.strip().splitlines()[-1]
+    assert last.startswith("Cannot start: Zalo") and "ZALO_API_BASE_URL" in last
 
 
 def test_units_list_into_a_closed_pipe_ends_without_a_traceback(tmp_path: Path) -> None:

@@ -127,6 +127,16 @@ def prepare(settings: Settings, *,
     return Prepared(application, bridge, client)
 
 
+async def verify(prepared: Prepared) -> None:
+    """getMe before anything starts: a wrong token or an unreachable Zalo stops `run` with one
+    line (ZaloError or httpx.HTTPError, see `bot.ops.start_failure`), as on Telegram."""
+    try:
+        await prepared.client.get_me()
+    except BaseException:
+        await prepared.client.close()
+        raise
+
+
 async def serve(prepared: Prepared, stop: asyncio.Event, settings: Settings) -> None:
     """Serve Zalo until `stop`: webhook mode when ZALO_WEBHOOK_URL and _SECRET are set,
     else long polling."""
