@@ -282,39 +282,48 @@ class ZaloBridge(BaseRequest):
 
     async def _send_file(self, name: str, params: dict[str, Any],
                          uploads: dict[str, Any]) -> dict[str, Any]:
-        """A photo by URL as a Zalo photo; an uploaded chart or export by an expiring link
-        (webhook mode), else its caption and where to get it: never a dead end."""
+        """A photo by URL as a Zalo photo; a chart or an export the bot made (uploaded bytes)
+        by an expiring link in webhook mode; else the caption and where to get the picture or
+        file: never a dead end."""
         chat_id = int(params["chat_id"])
         caption = render.plain(str(params.get("caption") or ""))
         key = "photo" if name == "sendphoto" else "document"
         given = params.get(key)
         upload = (uploads.get(given[len("attach://"):]) if isinstance(given, str)
                   and given.startswith("attach://") else uploads.get(key))
-        t = await self._translator(chat_id)
         if key == "photo" and isinstance(given, str) and given.startswith(("http://",
                                                                              "https://")):
-            url = given
-        elif upload is not None and self.files is not None:
+            return await self._photo_by_url(chat_id, given, caption, params)
+        t = await self._translator(chat_id)
+        if upload is not None and self.files is not None:
             filename, content, _mime = upload
             if content.startswith(b"\x89PNG"):  # a chart: PTB names bare bytes by their type
                 filename = "bieu-do.png"
             url, expires = self.files.publish(content, filename or key)
-            if key == "document":
-                until = expires.astimezone(self.timezone)
-                note = t._("Download the file here (the link works until {time} on {date}):",
-                           time=f"{until:%H:%M}", date=f"{until.day}/{until.month}/{until.year}")
-                message = await self._show(chat_id, f"{caption}\n\n{note}\n{url}".strip(),
-                                           None, params)
-                return message | {"document": _FILE}
-        else:
-            note = (t._("(Zalo can show this picture only when the assistant runs with a web "
-                        "address. The same figures are in /stats as text; the picture is on "
-                        "Telegram, or ask your ward officer.)") if key == "photo" else
-                    t._("Zalo cannot receive files. The file is ready on Telegram (the same "
-                        "command there), or ask the union office for it."))
-            message = await self._show(chat_id, f"{caption}\n\n{note}".strip(),
-                                       params.get("reply_markup"), params)
-            return message | ({"document": _FILE} if key == "document" else {})
+            if key == "photo":
+                return await self._photo_by_url(chat_id, url, caption, params)
+            until = expires.astimezone(self.timezone)
+            note = t._("Download the file here (the link works until {time} on {date}):",
+                       time=f"{until:%H:%M}", date=f"{until.day}/{until.month}/{until.year}")
+            text, markup = f"{caption}\n\n{note}\n{url}", None
+        elif key == "document":
+            text, markup = caption + "\n\n" + t._(
+                "Zalo cannot receive files. The file is ready on Telegram (the same command "
+                "there), or ask the union office for it."), None
+        elif upload is not None:  # a chart, without a public address to show it from
+            text, markup = caption + "\n\n" + t._(
+                "(Zalo can show this picture only when the assistant runs with a web address. "
+                "The same figures are in /stats as text; the picture is on Telegram, or ask "
+                "your ward officer.)"), params.get("reply_markup")
+        else:  # a photo members sent on Telegram (a notice's, a report's)
+            text, markup = caption + "\n\n" + t._(
+                "(The picture cannot be shown on Zalo. An officer can see it on Telegram.)"), \
+                params.get("reply_markup")
+        message = await self._show(chat_id, text.strip(), markup, params)
+        return message | ({"document": _FILE} if key == "document" else {})
+
+    async def _photo_by_url(self, chat_id: int, url: str, caption: str,
+                            params: dict[str, Any]) -> dict[str, Any]:
         await self.client.send_photo(await self._chat(chat_id), url,
                                      self.zalo_words(caption)[: render.MAX_TEXT] or None)
         return self._message(chat_id, params, None) | {"photo": []}
