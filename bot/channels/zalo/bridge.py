@@ -229,7 +229,10 @@ class ZaloBridge(BaseRequest):
 
     async def _remember(self, chat_id: int, prompt: Prompt) -> None:
         """The chat's latest list, kept in the database so a restart keeps typed numbers."""
+        before = self._prompts.get(chat_id)
         self._prompts[chat_id] = prompt
+        if before is not None and not before.labels and not prompt.labels:
+            return  # no list then, none now: a typed text stays text either way
         await channels.save_prompt(self._database, chat_id, dataclasses.asdict(prompt),
                                    at=to_iso(self.clock.now()))
 
