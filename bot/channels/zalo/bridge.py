@@ -296,7 +296,7 @@ class ZaloBridge(BaseRequest):
                   and given.startswith("attach://") else uploads.get(key))
         if key == "photo" and isinstance(given, str) and given.startswith(("http://",
                                                                              "https://")):
-            return await self._photo_by_url(chat_id, given, caption, params)
+            return await self._photo_by_url(chat_id, given, caption=caption, params=params)
         t = await self._translator(chat_id)
         if upload is not None and self.files is not None:
             filename, content, _mime = upload
@@ -304,7 +304,7 @@ class ZaloBridge(BaseRequest):
                 filename = "bieu-do.png"
             url, expires = self.files.publish(content, filename or key)
             if key == "photo":
-                return await self._photo_by_url(chat_id, url, caption, params)
+                return await self._photo_by_url(chat_id, url, caption=caption, params=params)
             until = expires.astimezone(self.timezone)
             note = t._("Download the file here (the link works until {time} on {date}):",
                        time=f"{until:%H:%M}", date=f"{until.day}/{until.month}/{until.year}")
@@ -325,7 +325,7 @@ class ZaloBridge(BaseRequest):
         message = await self._show(chat_id, text.strip(), markup, params)
         return message | ({"document": _FILE} if key == "document" else {})
 
-    async def _photo_by_url(self, chat_id: int, url: str, caption: str,
+    async def _photo_by_url(self, chat_id: int, url: str, *, caption: str,
                             params: dict[str, Any]) -> dict[str, Any]:
         await self.client.send_photo(await self._chat(chat_id), url,
                                      self.zalo_words(caption)[: render.MAX_TEXT] or None)
