@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -100,7 +101,21 @@ def _run_problem(settings: Settings, *, webhook: bool) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (2 for bad settings or usage)."""
+    """Entry point; returns the exit code (2 for bad settings or usage).
+
+    Output piped into a reader that stops early (`units list | head`) ends quietly, as other
+    command-line tools do, not in a BrokenPipeError traceback."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a pipe is block-buffered: the write happens here
+        return code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     from bot.logging_setup import configure
 
@@ -170,7 +185,7 @@ def _webhook_problem(settings: Settings) -> str | None:
 def _run(settings: Settings, *, webhook: bool = False) -> int:
     from bot.app import build_application
     from bot.channels.zalo import service as zalo
-    from bot.ops import serve
+    from bot.ops import serve, start_failure
 
     async def run_channels() -> None:
         both = await zalo.with_zalo_admins(settings)
@@ -182,10 +197,13 @@ def _run(settings: Settings, *, webhook: bool = False) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await zalo.serve(zalo.prepare(both), stop, both)
+            prepared = zalo.prepare(both)
+            await zalo.verify(prepared)
+            await zalo.serve(prepared, stop, both)
             return
         telegram = build_application(both)
         prepared = zalo.prepare(both, telegram=telegram)
+        await zalo.verify(prepared)
         zalo_task = asyncio.create_task(zalo.serve(prepared, stop, both))
         try:
             await serve(telegram, both, webhook=webhook, stop_event=stop)
@@ -196,7 +214,13 @@ def _run(settings: Settings, *, webhook: bool = False) -> int:
     log.info("starting %s", " and ".join(
         name for name, token in (("Telegram", settings.token), ("Zalo", settings.zalo_token))
         if token))
-    asyncio.run(run_channels())
+    try:
+        asyncio.run(run_channels())
+    except Exception as exc:
+        if (line := start_failure(exc, settings)) is None:
+            raise
+        print(line, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 from telegram import Bot
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
@@ -58,7 +59,13 @@ async def serve(
     for sig in stop_signals:
         loop.add_signal_handler(sig, stopping.set)
     server: WebhookServer | None = None
-    await application.initialize()
+    try:
+        await application.initialize()  # getMe: an unreachable Bot API fails here
+    except Exception:
+        for sig in stop_signals:
+            loop.remove_signal_handler(sig)
+        await _close_transports(application)
+        raise
     try:
         assert application.post_init is not None
         await application.post_init(application)
@@ -93,6 +100,37 @@ async def serve(
             await server.stop()
         await close_application(application)
         log.info("stopped")
+
+
+async def _close_transports(application: Application) -> None:
+    """Close the HTTP sessions of an Application whose `initialize` failed half-way (PTB's
+    shutdown skips a bot that never finished initializing, leaving them open)."""
+    for request in getattr(application.bot, "_request", ()):
+        with contextlib.suppress(Exception):
+            await request.shutdown()
+
+
+def start_failure(exc: BaseException, settings: Settings) -> str | None:
+    """The one line `run` prints when the bot cannot start talking to its API, or None."""
+    from bot.channels.zalo.client import ZaloError
+
+    host = urlsplit(settings.api_base_url).netloc or settings.api_base_url
+    if isinstance(exc, InvalidToken):
+        return ("Cannot start: the Bot API refused TELEGRAM_BOT_TOKEN (Unauthorized); check it "
+                "with: python -m bot check")
+    if isinstance(exc, NetworkError):  # TimedOut too
+        return (f"Cannot start: the Bot API at {host} cannot be reached ({mask(exc.message)}); "
+                "check the network or TELEGRAM_API_BASE_URL")
+    if isinstance(exc, TelegramError):
+        return f"Cannot start: the Bot API refused getMe ({mask(exc.message)})"
+    zalo_host = urlsplit(settings.zalo_api_base_url).netloc
+    if isinstance(exc, ZaloError):
+        return (f"Cannot start: Zalo refused the bot ({exc.code}); check ZALO_BOT_TOKEN (and "
+                "ZALO_WEBHOOK_URL in webhook mode) with: python -m bot check")
+    if isinstance(exc, httpx.HTTPError):
+        return (f"Cannot start: Zalo at {zalo_host} cannot be reached ({type(exc).__name__}); "
+                "check the network or ZALO_API_BASE_URL")
+    return None
 
 
 async def close_application(application: Application) -> None:
@@ -158,6 +196,7 @@ async def check(settings: Settings, *, request: BaseRequest | None = None) -> li
     findings = [Finding(True, "settings", f"database {settings.database}, time zone "
                         f"{settings.timezone.key}, default language {settings.default_locale}")]
     findings.append(_check_privacy_notice(settings))
+    findings.append(_check_admins(settings))
     findings.append(await _check_database(settings.database))
     findings.append(_check_translations())
     findings.append(await _check_campaign_catalog(settings))
@@ -187,6 +226,17 @@ async def _check_zalo(settings: Settings) -> Finding:
         await client.close()
     name = me.get("display_name") or me.get("account_name") or "?"
     return Finding(True, "zalo", f"token ok: {name}")
+
+
+def _check_admins(settings: Settings) -> Finding:
+    """Someone must be a super-admin: without one nobody can appoint officers or reach the
+    whole ward from the chat (the bot still runs, so a warning, not a failure)."""
+    if not settings.admin_ids and not settings.zalo_admin_ids:
+        return Finding(True, "admins", "BOT_ADMIN_IDS and ZALO_ADMIN_IDS are empty: nobody can "
+                       "administer the bot; set BOT_ADMIN_IDS to your Telegram user id",
+                       warning=True)
+    return Finding(True, "admins", f"{len(settings.admin_ids)} on Telegram, "
+                   f"{len(settings.zalo_admin_ids)} on Zalo")
 
 
 def _check_privacy_notice(settings: Settings) -> Finding:

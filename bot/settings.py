@@ -23,6 +23,7 @@ DEFAULT_RETAIN_LEFT_MEMBERS_YEARS = 5
 DEFAULT_DISCLOSURE_K = 5
 DEFAULT_ZALO_API_BASE_URL = "https://bot-api.zaloplatforms.com/bot"
 DEFAULT_ZALO_SEND_RATE = 5.0  # Zalo publishes no limit: conservative
+DEFAULT_ZALO_FILE_LINK_MINUTES = 60
 DEFAULT_CONCURRENCY = 16
 DEFAULT_SUPPORT_ACK_HOURS = 24.0
 DEFAULT_EMERGENCY_NUMBERS = "113 Công an · 115 Cấp cứu · 111 Tổng đài bảo vệ trẻ em"
@@ -68,6 +69,8 @@ class Settings:
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: str | None = None
     zalo_webhook_port: int = 8444  # on BOT_WEBHOOK_LISTEN, beside Telegram's BOT_WEBHOOK_PORT
+    # How long a chart's or an export's download link sent on Zalo works (webhook mode).
+    zalo_file_link_minutes: int = DEFAULT_ZALO_FILE_LINK_MINUTES
     concurrency: int = DEFAULT_CONCURRENCY  # updates of different people processed at once
     http_client: str = HTTP_CLIENTS[0]  # the client that talks to the Bot API
     # Requests for help (/support): escalated to the ward's admins when not acknowledged in time;
@@ -127,6 +130,9 @@ class Settings:
             zalo_webhook_url=_zalo_webhook_url(get("ZALO_WEBHOOK_URL")),
             zalo_webhook_secret=_zalo_webhook_secret(get("ZALO_WEBHOOK_SECRET")),
             zalo_webhook_port=_zalo_port(get("ZALO_WEBHOOK_PORT")),
+            zalo_file_link_minutes=_whole(
+                "ZALO_FILE_LINK_MINUTES", get("ZALO_FILE_LINK_MINUTES"),
+                DEFAULT_ZALO_FILE_LINK_MINUTES, upper=1440, unit="minutes"),
             concurrency=_concurrency(get("BOT_CONCURRENCY")),
             http_client=_http_client(get("BOT_HTTP_CLIENT")),
             support_ack_hours=_ack_hours(get("BOT_SUPPORT_ACK_HOURS")),
@@ -325,7 +331,7 @@ def _org_text(variable: str, value: str | None, limit: int) -> str | None:
 
 
 def _whole(variable: str, value: str | None, default: int, *, upper: int, unit: str) -> int:
-    """A retention period: a whole number from 1 to `upper`."""
+    """A period (retention, a link's life): a whole number from 1 to `upper`."""
     if value is None:
         return default
     if not (value.isascii() and value.isdigit() and 1 <= int(value) <= upper):

@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import Sequence
 from http import HTTPStatus
 
 import tornado.web
@@ -102,13 +103,16 @@ class _UpdateHandler(GuardedBody):
 
 
 class RouteServer:
-    """One POST route on `listen:port`, served by tornado until `stop` (each channel's webhook)."""
+    """One POST route on `listen:port`, served by tornado until `stop` (each channel's webhook),
+    and any `extra_routes` beside it (Zalo's expiring file links)."""
 
     def __init__(self, *, path: str, handler: type[GuardedBody], options: dict[str, object],
-                 listen: str, port: int) -> None:
+                 listen: str, port: int,
+                 extra_routes: Sequence[tuple[str, type[tornado.web.RequestHandler],
+                                              dict[str, object]]] = ()) -> None:
         route = "/" + path.strip("/")
         app = tornado.web.Application(
-            [(rf"{re.escape(route)}/?", handler, options)],
+            [(rf"{re.escape(route)}/?", handler, options), *extra_routes],
             log_function=lambda _handler: None,  # our own update log line says enough
         )
         # Tornado's own cap, a backstop: a single chunk announced past it gets 400 unread. Any

@@ -1,7 +1,11 @@
-"""Channel accounts (a Zalo user id ↔ the bot's internal, Telegram-shaped id) and the ledger of
-channel events already taken (Zalo may deliver an event twice)."""
+"""Channel accounts (a Zalo user id ↔ the bot's internal, Telegram-shaped id), the ledger of
+channel events already taken (Zalo may deliver an event twice), and the numbered list each
+channel chat was shown last."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from storage.db import Database
 
@@ -51,3 +55,22 @@ async def claim_event(db: Database, *, channel: str, event_id: str, at: str) -> 
 async def forget_events(db: Database, *, before: str) -> int:
     """Drop the ledger's rows older than `before` (a redelivery comes within minutes)."""
     return await db.execute("DELETE FROM channel_events WHERE seen_at < ?", (before,))
+
+
+async def save_prompt(db: Database, internal: int, prompt: dict[str, Any], *, at: str) -> None:
+    """Remember the latest numbered list of this chat (only while the account exists: after
+    /deleteme the goodbye message must not leave a row behind)."""
+    await db.execute(
+        "INSERT INTO channel_prompts (internal_id, prompt, updated_at)"
+        " SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM channel_accounts WHERE internal_id = ?)"
+        " ON CONFLICT (internal_id) DO UPDATE SET prompt = excluded.prompt,"
+        " updated_at = excluded.updated_at",
+        (internal, json.dumps(prompt, ensure_ascii=False), at, internal),
+    )
+
+
+async def latest_prompt(db: Database, internal: int) -> dict[str, Any] | None:
+    """The latest numbered list this chat was shown, if any."""
+    row = await db.fetchone("SELECT prompt FROM channel_prompts WHERE internal_id = ?",
+                            (internal,))
+    return json.loads(row["prompt"]) if row else None

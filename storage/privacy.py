@@ -91,6 +91,9 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
     account = await db.fetchone("SELECT channel, external_id, created_at FROM channel_accounts"
                                 " WHERE internal_id = ?", (telegram_user_id,))
     data["channel_account"] = dict(account) if account else None  # her Zalo id, if on Zalo
+    prompt = await db.fetchone("SELECT prompt, updated_at FROM channel_prompts"
+                               " WHERE internal_id = ?", (telegram_user_id,))
+    data["channel_latest_list"] = dict(prompt) if prompt else None  # what a typed number means
     if member is None:
         return data
     member_id = member["id"]
@@ -246,6 +249,7 @@ async def erase(
             " VALUES (?, ?, ?, ?, ?)", (telegram_user_id, purpose, version, at, at))
         await run("DELETE FROM user_data WHERE user_id = ?", (telegram_user_id,))
         await run("DELETE FROM channel_accounts WHERE internal_id = ?", (telegram_user_id,))
+        await run("DELETE FROM channel_prompts WHERE internal_id = ?", (telegram_user_id,))
         await run("DELETE FROM reminder_optouts WHERE member_id = ?", (member_id,))
         await run("INSERT INTO erasures (member_id, reason, erased_at) VALUES (?, ?, ?)",
                   (member_id, reason, at))

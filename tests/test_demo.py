@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import select
@@ -14,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import DEMO_MEMBERS
+from bot.channels.telegram_fake import ApiCall, FakeBotAPI
+from bot.demo import DEMO_MEMBERS, PERSONAS, Console, _to_update
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 10.0
 PROMPT = re.compile(r"\n(member|head|admin)> $")
-BUTTON = re.compile(r"\[(\d+)\] (.*?)(?=\s{3}\[\d+\]|$)")
+BUTTON = re.compile(r"\[(\d+)\] (.*?)(?=\s{3}[\[(]|$)")
 
 # The member persona's phone (bot/demo.py PERSONAS["member"]) and the chapter we pick.
 MEMBER_ID = 1001
@@ -139,11 +142,14 @@ def console(tmp_path: Path) -> Iterator[DemoConsole]:
 def test_register_through_the_console(console: DemoConsole) -> None:
     intro = console.read()
     assert "You are: member. Type /start to begin." in intro
-    assert "`c` shares the persona's phone number" in intro
+    assert "c shares the persona's phone number" in intro
+    assert "`" not in intro  # plain text, no Markdown
+    assert "demo.sqlite3 (delete this file to start afresh)" in intro
 
     consent = console.type("/start")
-    assert "[1] 1." in consent and "[2] 2." in consent  # agree / do not agree
-    console.press("1.")  # agree
+    assert "[1] " in consent and "[2] " in consent  # agree / do not agree
+    assert "[1] 1." not in consent  # the button's own number is the one typed, shown once
+    console.type("1")  # agree
     asked_phone = console.type(FULL_NAME)
     assert "[c]" in asked_phone  # the share-contact keyboard button
     wards = console.type("c")
@@ -152,7 +158,7 @@ def test_register_through_the_console(console: DemoConsole) -> None:
     assert "Chi hội tổ dân phố số 7" in chapters
     summary = console.press("số 2")
     assert FULL_NAME in summary and "Chi hội tổ dân phố số 2" in summary
-    done = console.press("1.")  # confirm
+    done = console.type("1")  # confirm
     assert "🎉" in done and FULL_NAME in done
     assert "[m1]" in done  # the main menu replaces the contact keyboard
 
@@ -228,3 +234,88 @@ def test_demo_start_logs_no_warning(
 ) -> None:
     result, _database = scripted
     assert "WARNING" not in result.stderr, result.stderr
+
+
+def test_files_popups_and_inboxes_are_shown(console: DemoConsole) -> None:
+    intro = console.read()
+    files = console.database.parent / "demo-files"  # beside the database: data/demo-files
+    assert f"Pictures and files: {files}/" in intro
+    for line in SCRIPT:
+        console.type(line)
+    mydata = console.type("/mydata")
+    [saved] = re.findall(r"\[file saved: (\S+)\]", mydata)
+    path = Path(saved)
+    assert path.parent == files and path.suffix == ".json"
+    assert FULL_NAME in json.dumps(json.loads(path.read_text("utf-8")), ensure_ascii=False)
+
+    # The head sends a notice: each delivery is printed as it goes, Hoa's waits in her inbox.
+    console.type(":head")
+    console.type("/broadcast")
+    console.type("1")  # every member of her chapter
+    console.type("Họp chi hội tối thứ Sáu lúc 19:30.")
+    sent = console.press("📤")
+    assert sent.count("✉ → ") == len(DEMO_MEMBERS)
+    assert "✉ a message for member" in sent
+    inbox = console.type(":member")
+    assert "1 message(s) came while you were away" in inbox
+    assert "Họp chi hội tối thứ Sáu lúc 19:30." in inbox
+    again = console.type(":member")
+    assert "came while you were away" not in again  # an inbox is shown once
+
+    # A pop-up (a callback answer with a text) is printed: cancelling a scheduled notice.
+    console.type(":head")
+    console.type("/broadcast")
+    console.type("1")
+    console.type("Tổng vệ sinh sáng Chủ nhật.")
+    console.press("🕒")
+    console.type("31/12 7:00")
+    listed = console.type("/broadcasts")
+    assert "#2" in listed
+    answer = console.press("#2")
+    if "(!)" not in answer:  # a confirmation step first
+        answer = console.press("Hủy")
+    assert re.search(r"\(!\) .*#2", answer), answer
+    code, _rest, stderr = console.finish()
+    assert code == 0 and "Traceback" not in stderr, stderr
+
+
+def test_each_persona_keeps_her_own_buttons(console: DemoConsole) -> None:
+    console.read()
+    consent = console.type("/start")  # the member's consent buttons
+    assert "[1] " in consent
+    console.type(":head")
+    scopes = console.type("/broadcast")  # the head's: whom to send to
+    assert "[1] " in scopes
+    console.type(":member")
+    asked = console.type("1")  # presses the member's "agree", not the head's first scope
+    assert "Nguyễn Thị Hoa" in asked  # the name prompt's example
+    console.type(":head")
+    compose = console.type("1")  # and now the head's first scope
+    assert "Chi hội tổ dân phố số 2" in compose
+    code, _rest, stderr = console.finish()
+    assert code == 0, stderr
+
+
+def test_console_numbers_are_the_numbers_on_the_buttons(tmp_path: Path) -> None:
+    """A paged list whose items carry their numbers, paging buttons and a numbered sort
+    button: typing the number shown on a button presses that button."""
+    api, out = FakeBotAPI(), io.StringIO()
+    console = Console(api, out, files=tmp_path)
+    persona = PERSONAS["member"]
+    rows = [[{"text": f"{n}. Chi hội số {n}", "callback_data": f"pick:{n}"}]
+            for n in range(11, 21)]
+    rows.append([{"text": "◀", "callback_data": "page:0"}, {"text": "2/2", "callback_data": "x"},
+                 {"text": "▶", "callback_data": "page:2"}])
+    rows.append([{"text": "25. ↕ Sắp xếp", "callback_data": "sort"}])
+    call = ApiCall(method="sendMessage", ok=True, result={"message_id": 7},
+                   params={"chat_id": persona.user_id, "text": "Chọn chi hội",
+                           "reply_markup": {"inline_keyboard": rows}})
+    console.on_call(call)
+    printed = out.getvalue()
+    assert "[11] Chi hội số 11" in printed and "[20] Chi hội số 20" in printed
+    assert "[25] ↕ Sắp xếp" in printed and "(2/2)" in printed
+    assert "[1] ◀" in printed and "[2] ▶" in printed  # free numbers, not 11-20 or 25
+    api.user(persona.user_id, first_name=persona.first_name)
+    for typed, data in (("25", "sort"), ("15", "pick:15"), ("2", "page:2")):
+        update = _to_update(api, console, typed)
+        assert update["callback_query"]["data"] == data

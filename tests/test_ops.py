@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -155,10 +156,10 @@ def test_check_reports_ok_and_calls_get_me(tmp_path: Path, bot_api_server) -> No
     assert cli(tmp_path, "migrate", BOT_DATABASE="bot.sqlite3").returncode == 0
     result = cli(tmp_path, "check", BOT_DATABASE="bot.sqlite3", TELEGRAM_BOT_TOKEN=TOKEN,
                  TELEGRAM_API_BASE_URL=base, BOT_ORG_NAME="Hội LHPN phường Hoàng Liệt",
-                 BOT_ORG_CONTACT="024 3864 0000")
+                 BOT_ORG_CONTACT="024 3864 0000", BOT_ADMIN_IDS="11111111")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines if "translations" not in line] == ["ok"] * 5
+    assert [line.split()[0] for line in lines if "translations" not in line] == ["ok"] * 6
     assert "controller Hội LHPN phường Hoàng Liệt" in result.stdout
     assert next(line for line in lines if "translations" in line).split()[0] in ("ok", "warn")
     assert "migrations applied" in result.stdout and "@hoivien_bot" in result.stdout
@@ -186,6 +187,51 @@ def test_check_refuses_a_database_from_a_newer_program(tmp_path: Path) -> None:
         conn.execute("INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 'x')")
     result = cli(tmp_path, "check", BOT_DATABASE="bot.sqlite3")
     assert result.returncode == 1 and "newer than this program" in result.stdout
+
+
+def test_check_warns_when_nobody_can_administer(tmp_path: Path) -> None:
+    result = cli(tmp_path, "check", BOT_DATABASE="bot.sqlite3")
+    assert result.returncode == 0  # it runs; but someone must be told
+    [line] = [line for line in result.stdout.splitlines() if "admins" in line]
+    assert line.startswith("warn") and "BOT_ADMIN_IDS" in line and "nobody" in line
+    zalo_only = cli(tmp_path, "check", BOT_DATABASE="bot.sqlite3", ZALO_ADMIN_IDS="6ede9afa66b8")
+    [line] = [line for line in zalo_only.stdout.splitlines() if "admins" in line]
+    assert line.startswith("ok") and "1 on Zalo" in line
+
+
+def test_run_against_an_unreachable_bot_api_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = cli(tmp_path, "run", BOT_DATABASE="bot.sqlite3", TELEGRAM_BOT_TOKEN=TOKEN,
+                 TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{port}/bot")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Cannot start") and "cannot be reached" in last
+    assert f"127.0.0.1:{port}" in last and TOKEN not in result.stderr
+    zalo = cli(tmp_path, "run", BOT_DATABASE="bot.sqlite3", ZALO_BOT_TOKEN="12345:abcdefghijk",
+               ZALO_API_BASE_URL=f"http://127.0.0.1:{port}/bot")
+    assert zalo.returncode == 1 and "Traceback" not in zalo.stderr
+    last = zalo.stderr.strip().splitlines()[-1]
+    assert last.startswith("Cannot start: Zalo") and "ZALO_API_BASE_URL" in last
+
+
+def test_units_list_into_a_closed_pipe_ends_without_a_traceback(tmp_path: Path) -> None:
+    async def seed() -> None:
+        db = await seeded(tmp_path / "bot.sqlite3")
+        await db.close()
+
+    asyncio.run(seed())
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO),
+           "BOT_DATABASE": "bot.sqlite3"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "units", "list"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # as `| head` does once it has its lines: every write now fails
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == 1
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
 
 
 # --- webhook settings ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from bot.channels.zalo.bridge import ZaloBridge
 from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.demo import run_zalo_demo
 from bot.channels.zalo.fake import BASE_URL, TOKEN, FakeZaloAPI
+from bot.channels.zalo.files import FileLinks
 from bot.channels.zalo.service import (
     build_zalo_application,
     poll,
@@ -29,8 +30,12 @@ from bot.channels.zalo.service import (
 )
 from bot.channels.zalo.webhook import ZaloWebhookServer
 from bot.clock import ManualClock
+from bot.export import EXPORT_TASK
+from bot.i18n import translator
 from bot.settings import Settings, SettingsError
+from handlers.kit.membership_consent import CONSENT_TEXT, CONSENT_VERSION
 from storage import activities, campaigns, channels, members, units
+from storage import privacy as privacy_store
 from tests.conftest import grant, register_member
 
 ZALO_ADMIN = "ad9a1e5b0c"
@@ -288,6 +293,7 @@ async def test_deleteme_on_zalo(zalo):
     await thu.choose("xóa")
     assert await members.by_user(db, internal) is None
     assert await channels.external_id(db, internal) is None, "her Zalo id is erased too"
+    assert await channels.latest_prompt(db, internal) is None, "and the last list she saw"
 
 
 async def test_a_redelivered_event_is_answered_once(zalo):
@@ -383,6 +389,21 @@ async def test_the_zalo_demo_shows_numbered_lists_and_no_markup(tmp_path, settin
     assert "<b>" not in shown and "[1]" not in shown, "no tags, no buttons"
 
 
+async def test_the_zalo_demo_keeps_an_inbox_and_reaches_telegram_members(tmp_path, settings):
+    typed = io.StringIO("start\n1\nTrần Thị Lan\n0912345678\n4\n1\n1\n:admin\n/broadcast\n"
+                        "1\n1\nHọp toàn quận sáng thứ Hai.\n1\n:member\n:quit\n")
+    out = io.StringIO()
+    assert await run_zalo_demo(settings, database=tmp_path / "demo.sqlite3", stdin=typed,
+                               out=out) == 0
+    shown = out.getvalue()
+    assert "delete this file to start afresh" in shown and "`" not in shown
+    assert shown.count("(Telegram)") == 13  # the seeded chapter: head and 12 members
+    assert "✉ a message for member" in shown
+    inbox = shown.split("You are now: member.", 1)[1]
+    assert "1 message(s) came while you were away" in inbox
+    assert "Họp toàn quận sáng thứ Hai." in inbox
+
+
 async def test_the_webhook_checks_the_secret_before_the_body_and_answers_at_once(zalo):
     secret = "zalo-webhook-secret-123"
     with socket.socket() as probe:
@@ -458,3 +479,111 @@ async def test_help_on_zalo_lists_the_typed_words_not_buttons(zalo):
     await thu.send("help")
     text = thu.reply()
     assert "“menu”" in text and "“hủy”" in text and "nút" not in text
+
+
+# --- charts and exports, Telegram's words, the latest list across a restart -----------------
+
+
+async def background_exports() -> None:
+    """Wait for the exports running in the background."""
+    await asyncio.gather(*[t for t in asyncio.all_tasks() if t.get_name() == EXPORT_TASK])
+
+
+async def test_charts_and_exports_by_an_expiring_link_in_webhook_mode(zalo, clock, tmp_path):
+    links = FileLinks(folder=tmp_path / "zalo-files", base_url="https://bot.example.org/zalo",
+                      minutes=60, clock=clock)
+    zalo.bridge.files = links  # what build_zalo_application sets in webhook mode
+    for n in range(3):
+        await zalo_member(zalo, f"f11e0000000{n}")
+    boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ZaloWebhookServer(zalo.bridge, path="/zalo", secret="zalo-webhook-secret-123",
+                               listen="127.0.0.1", port=port)
+    server.start()
+    try:
+        await boss.send("/chart HM-HL-02")
+        photos = [c for c in zalo.api.calls[boss.mark:] if c.ok and c.method == "sendPhoto"]
+        assert photos, boss.reply()
+        url = photos[0].params["photo"]
+        assert url.startswith("https://bot.example.org/zalo/files/")
+        token = url.split("/files/", 1)[1].split("/", 1)[0]
+        local = url.replace("https://bot.example.org", f"http://127.0.0.1:{port}")
+        await boss.send("/export HM-HL-02")
+        await background_exports()
+        assert "https://bot.example.org/zalo/files/" in boss.reply()
+        assert "Chị tải tệp tại đây" in boss.reply() and "Telegram" not in boss.reply()
+        async with httpx.AsyncClient() as http:
+            got = await http.get(local)
+            assert got.status_code == 200 and got.content.startswith(b"\x89PNG")
+            assert got.headers["content-type"] == "image/png"
+            guessed = await http.get(local.replace(token, "0" * 32))
+            assert guessed.status_code == 404
+            clock.advance(61 * 60)
+            expired = await http.get(local)
+            assert expired.status_code == 404
+    finally:
+        await server.stop()
+    assert list(links.folder.iterdir()) == [], "every file is deleted at its expiry"
+
+
+async def test_without_a_public_address_charts_say_where_to_get_them(zalo):
+    assert zalo.bridge.files is None  # long polling: no web address to serve a file from
+    await zalo_member(zalo, "f11e00000009")
+    boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
+    await boss.send("/chart HM-HL-02")
+    said = boss.reply()
+    assert not [c for c in zalo.api.calls[boss.mark:] if c.method == "sendPhoto"]
+    assert "/stats" in said and "cán bộ Hội phường" in said  # the figures, and who has it
+    await boss.send("/export HM-HL-02")
+    await background_exports()
+    assert "Telegram" in boss.reply()  # where the file is, instead of a dead end
+
+
+def test_webhook_settings_give_the_bridge_file_links(settings, tmp_path):
+    webhook = dataclasses.replace(settings, zalo_webhook_url="https://bot.example.org/zalo",
+                                  zalo_webhook_secret="zalo-webhook-secret-123")
+    client = ZaloClient(token=TOKEN, base_url=BASE_URL, transport=FakeZaloAPI())
+    _app, bridge = build_zalo_application(webhook, client=client, background=False)
+    assert bridge.files is not None and bridge.files.lifetime.total_seconds() == 60 * 60
+    assert bridge.files.folder == settings.database.parent / "zalo-files"
+    assert Settings.from_env({"ZALO_FILE_LINK_MINUTES": "15"},
+                             env_file=None).zalo_file_link_minutes == 15
+    with pytest.raises(SettingsError) as bad:
+        Settings.from_env({"ZALO_FILE_LINK_MINUTES": "0"}, env_file=None)
+    assert bad.value.variable == "ZALO_FILE_LINK_MINUTES"
+
+
+async def test_consent_and_phone_prompt_speak_of_zalo_not_telegram(zalo):
+    lan = ZaloPerson(zalo, "c4a000000001")
+    await lan.send("start")
+    consent = lan.reply()
+    assert "tài khoản Zalo" in consent and "Telegram" not in consent
+    await lan.choose("tôi đồng ý")
+    await lan.send("Trần Thị Lan")
+    phone = lan.reply().lower()
+    assert "gõ số điện thoại" in phone and "bấm nút" not in phone
+    await lan.send("0912 345 678")
+    assert "Bấm nút" not in lan.reply() and "gõ số thứ tự" in lan.reply().lower()
+
+
+def test_telegram_members_keep_the_consent_text_they_agreed_to():
+    """The Zalo words are the bridge's: the Telegram text (and its version) are unchanged."""
+    text = translator("vi")._(CONSENT_TEXT)
+    assert "tài khoản Telegram" in text and CONSENT_VERSION == 1
+
+
+async def test_the_latest_list_survives_a_restart(zalo, clock):
+    lan = ZaloPerson(zalo, "4e5000000001")
+    await lan.send("start")
+    agree = lan.option("tôi đồng ý")
+    # A restart: a new bridge (empty memory) on the same database.
+    fresh = ZaloBridge(zalo.bridge.client, clock=clock)
+    fresh.attach(zalo.app)
+    zalo.bridge = fresh
+    await lan.send(agree)
+    assert "họ và tên" in lan.reply().lower(), "the typed number still presses “agree”"
+    internal = await lan.internal_id()
+    exported = await privacy_store.export(zalo.app.bot_data.db, internal)
+    assert exported["channel_latest_list"] is not None  # shown in /mydata

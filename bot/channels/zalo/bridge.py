@@ -16,6 +16,8 @@ passes through. Zalo user ids (strings) are mapped to internal ids from 2^52 up
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import itertools
 import json
 import logging
@@ -24,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from telegram import Update
@@ -33,8 +36,10 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.channels.zalo import CHANNEL, render
 from bot.channels.zalo.client import ZaloClient, ZaloError, backoff
+from bot.channels.zalo.files import FileLinks
 from bot.clock import Clock
-from bot.i18n import nfc, translator
+from bot.i18n import N_, nfc, translator
+from bot.settings import SUPPORTED_LOCALES
 from storage import channels, members
 from storage.db import Database, to_iso
 
@@ -47,9 +52,20 @@ _NO_OP = {"setmycommands", "deletemycommands", "setchatmenubutton", "deletemessa
 _WORDS = {"menu": "/start", "0": "/start", "/menu": "/start", "start": "/start",
           "bat dau": "/start", "huy": "/cancel", "cancel": "/cancel", "help": "/help",
           "tro giup": "/help"}
-_OWN_NUMBER = re.compile(r"\s*(\d{1,3})\.\s+(.+)", re.DOTALL)
-_PAGE_COUNTER = re.compile(r"\s*\d+\s*/\s*\d+\s*")  # "1/2" between paging buttons
 _COMMAND = re.compile(r"/[a-zA-Z0-9_]{1,32}")
+# The features write their texts once for both channels; these Telegram words are wrong on
+# Zalo (no buttons, another account). Each pair is matched in every language, in this order
+# (whole sentences before the phrases inside them); a feature's own msgid keeps one entry.
+CHANNEL_WORDS = (
+    (N_("Please tap the button below to share your phone number, or type it."),
+     N_("Please type your phone number here, for example 0912 345 678.")),
+    (N_("Tap a button or type its number"), N_("Type the number of your choice")),
+    (N_("tap the button below"), N_("type the number of an option below")),
+    (N_("Telegram account and chat"), N_("Zalo account and chat")),
+    (N_("Telegram account"), N_("Zalo account")),
+    (N_("Telegram, the messaging platform that carries this chat"),
+     N_("Zalo, the messaging platform that carries this chat")),
+)
 
 
 @dataclass
@@ -63,19 +79,12 @@ class Prompt:
     numbers: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        """Buttons the features numbered ("2. Đồng ý") keep their number; the rest (paging,
-        cancel) take the next free ones."""
+        """Numbered as `render.numbered` says (a feature's own "2." is kept)."""
         if self.numbers:
             return
-        own = [_OWN_NUMBER.match(label) for label in self.labels]
-        taken = {int(m.group(1)) for m in own if m}
-        free = (n for n in itertools.count(1) if n not in taken)
-        for index, match in enumerate(own):
-            if match and int(match.group(1)) not in self.numbers:
-                self.numbers.append(int(match.group(1)))
-                self.labels[index] = match.group(2)
-            else:
-                self.numbers.append(next(free))
+        pairs = render.numbered(self.labels)
+        self.numbers = [number for number, _label in pairs]
+        self.labels = [label for _number, label in pairs]
 
     def listed(self) -> str:
         """The numbered list shown under the text."""
@@ -91,10 +100,11 @@ class ZaloBridge(BaseRequest):
     """Transport of the Zalo Application (see the module docstring)."""
 
     def __init__(self, client: ZaloClient, *, clock: Clock | None = None,
-                 default_locale: str = "vi") -> None:
+                 default_locale: str = "vi", timezone: ZoneInfo | None = None) -> None:
         self.client = client
         self.clock = clock or Clock()
         self.default_locale = default_locale
+        self.timezone = timezone or ZoneInfo("Asia/Ho_Chi_Minh")
         self.application: Application | None = None
         self._db: Database | None = None
         self._external: dict[int, str] = {}
@@ -103,6 +113,8 @@ class ZaloBridge(BaseRequest):
         self._message_ids = itertools.count(1)
         self._storm = 0
         self._query_chats: dict[str, int] = {}
+        self.files: FileLinks | None = None  # webhook mode: charts and exports by link
+        self._words = _channel_words()
 
     def attach(self, application: Application) -> None:
         """The Application this bridge serves (its database maps the ids)."""
@@ -132,8 +144,13 @@ class ZaloBridge(BaseRequest):
         """Render one Bot API call for Zalo; a Telegram-shaped envelope back."""
         name = url.rsplit("/", 1)[-1].lower()
         params = dict(request_data.parameters) if request_data else {}
+        uploads = request_data.multipart_data if request_data and request_data.contains_files \
+            else {}
         try:
-            result = await self._serve(name, params)
+            if name in {"sendphoto", "senddocument"}:
+                result = await self._send_file(name, params, uploads)
+            else:
+                result = await self._serve(name, params)
         except ZaloError as exc:
             return _telegram_error(exc, self._next_backoff(exc))
         except httpx.TimeoutException as exc:  # as on Telegram: the engine decides if it left
@@ -161,7 +178,6 @@ class ZaloBridge(BaseRequest):
         handler = {
             "sendmessage": self._send_message, "editmessagetext": self._edit_text,
             "editmessagecaption": self._edit_text, "editmessagereplymarkup": self._edit_markup,
-            "sendphoto": self._send_photo, "senddocument": self._send_document,
             "answercallbackquery": self._answer_query, "sendchataction": self._chat_action,
         }.get(name)
         if handler is None:
@@ -183,8 +199,14 @@ class ZaloBridge(BaseRequest):
         return self._db
 
     async def _say(self, chat: str, text: str) -> None:
-        for piece in render.split(text):
+        for piece in render.split(self.zalo_words(text)):
             await self.client.send_message(chat, piece)
+
+    def zalo_words(self, text: str) -> str:
+        """`text` with Telegram's words replaced by Zalo's (CHANNEL_WORDS)."""
+        for pattern, new in self._words:
+            text = pattern.sub(functools.partial(_same_case, new), text)
+        return text
 
     async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
@@ -201,9 +223,26 @@ class ZaloBridge(BaseRequest):
             listed = prompt.listed()
             text = f"{text}\n\n{listed}" if text.strip() else listed
         await self._say(chat, text)
-        self._prompts[chat_id] = prompt or Prompt(message)
+        await self._remember(chat_id, prompt or Prompt(message))
         self._texts[(chat_id, message["message_id"])] = message.get("text", "")
         return message
+
+    async def _remember(self, chat_id: int, prompt: Prompt) -> None:
+        """The chat's latest list, kept in the database so a restart keeps typed numbers."""
+        before = self._prompts.get(chat_id)
+        self._prompts[chat_id] = prompt
+        if before is not None and not before.labels and not prompt.labels:
+            return  # no list then, none now: a typed text stays text either way
+        await channels.save_prompt(self._database, chat_id, dataclasses.asdict(prompt),
+                                   at=to_iso(self.clock.now()))
+
+    async def _latest(self, chat_id: int) -> Prompt | None:
+        if chat_id not in self._prompts:
+            stored = await channels.latest_prompt(self._database, chat_id)
+            if stored is None:
+                return None
+            self._prompts[chat_id] = Prompt(**stored)
+        return self._prompts[chat_id]
 
     def _message(self, chat_id: int, params: dict[str, Any], message_id: int | None
                  ) -> dict[str, Any]:
@@ -235,37 +274,62 @@ class ZaloBridge(BaseRequest):
     async def _edit_markup(self, params: dict[str, Any]) -> dict[str, Any] | bool:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         markup = params.get("reply_markup")
-        latest = self._prompts.get(chat_id)
+        latest = await self._latest(chat_id)
         if _has_buttons(markup):
             text = self._texts.get((chat_id, message_id), "")
             return await self._show(chat_id, "", markup, {**params, "text": text}, message_id)
         if latest is not None and latest.message["message_id"] == message_id:
-            self._prompts[chat_id] = Prompt(latest.message)  # its options are gone
+            await self._remember(chat_id, Prompt(latest.message))  # its options are gone
         return self._message(chat_id, {"text": self._texts.get((chat_id, message_id), "…")},
                              message_id)
 
-    async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _send_file(self, name: str, params: dict[str, Any],
+                         uploads: dict[str, Any]) -> dict[str, Any]:
+        """A photo by URL as a Zalo photo; a chart or an export the bot made (uploaded bytes)
+        by an expiring link in webhook mode; else the caption and where to get the picture or
+        file: never a dead end."""
         chat_id = int(params["chat_id"])
         caption = render.plain(str(params.get("caption") or ""))
-        photo = params.get("photo")
-        if isinstance(photo, str) and photo.startswith(("http://", "https://")):
-            await self.client.send_photo(await self._chat(chat_id), photo,
-                                         caption[: render.MAX_TEXT] or None)
-            return self._message(chat_id, params, None) | {"photo": []}
+        key = "photo" if name == "sendphoto" else "document"
+        given = params.get(key)
+        upload = (uploads.get(given[len("attach://"):]) if isinstance(given, str)
+                  and given.startswith("attach://") else uploads.get(key))
+        if key == "photo" and isinstance(given, str) and given.startswith(("http://",
+                                                                             "https://")):
+            return await self._photo_by_url(chat_id, given, caption=caption, params=params)
         t = await self._translator(chat_id)
-        note = t._("(The picture cannot be shown on Zalo. An officer can see it on Telegram.)")
-        return await self._show(chat_id, f"{caption}\n\n{note}".strip(),
-                                params.get("reply_markup"), params)
+        if upload is not None and self.files is not None:
+            filename, content, _mime = upload
+            if content.startswith(b"\x89PNG"):  # a chart: PTB names bare bytes by their type
+                filename = "bieu-do.png"
+            url, expires = self.files.publish(content, filename or key)
+            if key == "photo":
+                return await self._photo_by_url(chat_id, url, caption=caption, params=params)
+            until = expires.astimezone(self.timezone)
+            note = t._("Download the file here (the link works until {time} on {date}):",
+                       time=f"{until:%H:%M}", date=f"{until.day}/{until.month}/{until.year}")
+            text, markup = f"{caption}\n\n{note}\n{url}", None
+        elif key == "document":
+            text, markup = caption + "\n\n" + t._(
+                "Zalo cannot receive files. The file is ready on Telegram (the same command "
+                "there), or ask the union office for it."), None
+        elif upload is not None:  # a chart, without a public address to show it from
+            text, markup = caption + "\n\n" + t._(
+                "(Zalo can show this picture only when the assistant runs with a web address. "
+                "The same figures are in /stats as text; the picture is on Telegram, or ask "
+                "your ward officer.)"), params.get("reply_markup")
+        else:  # a photo members sent on Telegram (a notice's, a report's)
+            text, markup = caption + "\n\n" + t._(
+                "(The picture cannot be shown on Zalo. An officer can see it on Telegram.)"), \
+                params.get("reply_markup")
+        message = await self._show(chat_id, text.strip(), markup, params)
+        return message | ({"document": _FILE} if key == "document" else {})
 
-    async def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = int(params["chat_id"])
-        caption = render.plain(str(params.get("caption") or ""))
-        t = await self._translator(chat_id)
-        note = t._("Zalo cannot receive files. The file is ready on Telegram (the same "
-                   "command there), or ask the union office for it.")
-        message = await self._show(chat_id, f"{caption}\n\n{note}".strip(), None, params)
-        message["document"] = {"file_id": "zalo-none", "file_unique_id": "zalo-none"}
-        return message
+    async def _photo_by_url(self, chat_id: int, url: str, *, caption: str,
+                            params: dict[str, Any]) -> dict[str, Any]:
+        await self.client.send_photo(await self._chat(chat_id), url,
+                                     self.zalo_words(caption)[: render.MAX_TEXT] or None)
+        return self._message(chat_id, params, None) | {"photo": []}
 
     async def _answer_query(self, params: dict[str, Any]) -> bool:
         text = params.get("text")
@@ -330,7 +394,7 @@ class ZaloBridge(BaseRequest):
         """The Telegram update a typed text stands for (None: the bridge answered it)."""
         word = render.fold(text)
         head, _, rest = text.partition(" ")
-        prompt = self._prompts.get(chat_id)
+        prompt = await self._latest(chat_id)
         if prompt is not None and prompt.labels:
             if text.isdigit() and len(text) <= 3 and text != "0":
                 index = prompt.index(int(text))
@@ -377,7 +441,7 @@ def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
         return None
     if markup.get("inline_keyboard"):
         buttons = [b for row in markup["inline_keyboard"] for b in row
-                   if "callback_data" in b and not _PAGE_COUNTER.fullmatch(b["text"])]
+                   if "callback_data" in b and not render.PAGE_COUNTER.fullmatch(b["text"])]
         return Prompt(message, [render.plain(b["text"]) for b in buttons],
                       [b["callback_data"] for b in buttons])
     if markup.get("keyboard"):
@@ -413,3 +477,25 @@ def _telegram_error(exc: ZaloError, retry_after: int) -> tuple[int, bytes]:
     description = ("Forbidden: the member cannot be reached on Zalo" if unreachable
                    else f"Bad Request: Zalo refused the message ({exc.code})")
     return code, json.dumps({"ok": False, "error_code": code, "description": description}).encode()
+
+
+_FILE = {"file_id": "zalo-none", "file_unique_id": "zalo-none"}
+
+
+def _channel_words() -> list[tuple[re.Pattern[str], str]]:
+    """CHANNEL_WORDS in every supported language, as patterns (a capital kept)."""
+    pairs: list[tuple[re.Pattern[str], str]] = []
+    for locale in SUPPORTED_LOCALES:
+        t = translator(locale)
+        for telegram, zalo in CHANNEL_WORDS:
+            old, new = t._(telegram), t._(zalo)
+            if old != new:
+                pairs.append((re.compile(re.escape(old), re.IGNORECASE), new))
+    return pairs
+
+
+def _same_case(new: str, match: re.Match[str]) -> str:
+    """`new` with the first letter's case of what it replaces."""
+    if match.group(0)[:1].isupper():
+        return new[:1].upper() + new[1:]
+    return new[:1].lower() + new[1:]

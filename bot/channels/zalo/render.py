@@ -4,6 +4,7 @@ in pieces of at most 2000 characters cut at paragraph or line boundaries."""
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 
@@ -12,6 +13,26 @@ MAX_TEXT = 2000
 _BREAK_TAGS = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?>")
 _LINK = re.compile(r'<a\s+href="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
+_OWN_NUMBER = re.compile(r"\s*(\d{1,3})\.\s+(.+)", re.DOTALL)
+PAGE_COUNTER = re.compile(r"\s*\d+\s*/\s*\d+\s*")  # "1/2" between paging buttons
+
+
+def numbered(labels: list[str]) -> list[tuple[int, str]]:
+    """(number, label without its number) per button: buttons the features numbered
+    ("2. Đồng ý") keep their number, so what is typed is what is shown; the rest (paging,
+    cancel) take the next free ones. Zalo's lists and the demo's console both use this."""
+    own = [_OWN_NUMBER.match(label) for label in labels]
+    taken = {int(m.group(1)) for m in own if m}
+    free = (n for n in itertools.count(1) if n not in taken)
+    out: list[tuple[int, str]] = []
+    used: set[int] = set()
+    for label, match in zip(labels, own, strict=True):
+        if match and int(match.group(1)) not in used:
+            out.append((int(match.group(1)), match.group(2)))
+        else:
+            out.append((next(free), label))
+        used.add(out[-1][0])
+    return out
 
 
 def plain(text_html: str) -> str:

@@ -15,6 +15,7 @@ from bot.app import build_application
 from bot.channels.zalo import CHANNEL
 from bot.channels.zalo.bridge import ZaloBridge
 from bot.channels.zalo.client import ZaloClient, ZaloError, backoff
+from bot.channels.zalo.files import FileLinks
 from bot.channels.zalo.webhook import ZaloWebhookServer
 from bot.clock import Clock
 from bot.ops import close_application
@@ -23,6 +24,7 @@ from storage import channels
 from storage.db import Database, to_iso
 
 log = logging.getLogger(__name__)
+SWEEP_EVERY = 60.0  # seconds between deletions of expired file links' files
 
 
 async def with_zalo_admins(settings: Settings, clock: Clock | None = None) -> Settings:
@@ -49,7 +51,12 @@ def build_zalo_application(
     With a Telegram Application in the same process pass `background=False` and register the
     Zalo bot in its delivery engine (`route_deliveries`): one engine sends the whole outbox.
     """
-    bridge = ZaloBridge(client, clock=clock, default_locale=settings.default_locale)
+    bridge = ZaloBridge(client, clock=clock, default_locale=settings.default_locale,
+                        timezone=settings.timezone)
+    if settings.zalo_webhook_url and settings.zalo_webhook_secret:  # a public address
+        bridge.files = FileLinks(folder=settings.database.parent / "zalo-files",
+                                 base_url=settings.zalo_webhook_url,
+                                 minutes=settings.zalo_file_link_minutes, clock=clock)
     zalo_settings = dataclasses.replace(settings, send_rate=settings.zalo_send_rate,
                                         webhook_url=None, webhook_secret=None)
     application = build_application(zalo_settings, request=bridge, clock=clock,
@@ -89,6 +96,15 @@ async def poll(bridge: ZaloBridge, client: ZaloClient, stop: asyncio.Event) -> N
                 log.exception("zalo event failed")
 
 
+async def _sweep_until(links: FileLinks | None, stop: asyncio.Event) -> None:
+    """Wait for `stop`, deleting expired file links' files once a minute meanwhile."""
+    while not stop.is_set():
+        if links is not None:
+            links.sweep()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SWEEP_EVERY)
+
+
 @dataclasses.dataclass
 class Prepared:
     """The Zalo side, built and wired before anything starts sending."""
@@ -111,6 +127,16 @@ def prepare(settings: Settings, *,
     return Prepared(application, bridge, client)
 
 
+async def verify(prepared: Prepared) -> None:
+    """getMe before anything starts: a wrong token or an unreachable Zalo stops `run` with one
+    line (ZaloError or httpx.HTTPError, see `bot.ops.start_failure`), as on Telegram."""
+    try:
+        await prepared.client.get_me()
+    except BaseException:
+        await prepared.client.close()
+        raise
+
+
 async def serve(prepared: Prepared, stop: asyncio.Event, settings: Settings) -> None:
     """Serve Zalo until `stop`: webhook mode when ZALO_WEBHOOK_URL and _SECRET are set,
     else long polling."""
@@ -130,7 +156,7 @@ async def serve(prepared: Prepared, stop: asyncio.Event, settings: Settings) -> 
             await client.set_webhook(settings.zalo_webhook_url, settings.zalo_webhook_secret)
             log.info("zalo webhook listening on %s:%s", settings.webhook_listen,
                      settings.zalo_webhook_port)
-            await stop.wait()
+            await _sweep_until(prepared.bridge.files, stop)
         else:
             with contextlib.suppress(ZaloError, httpx.HTTPError):
                 await client.delete_webhook()  # getUpdates is refused while a webhook is set

@@ -4,6 +4,7 @@
 The secret is checked (constant time, 403) and the declared size (413) from the headers alone,
 before a byte of the body is read; an accepted event is answered 200 at once and processed in
 the background, well within Zalo's 5 seconds. A body that is not an event gets 400.
+The same server serves the bridge's expiring file links (`files`), below the webhook's path.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import tornado.web
 
+from bot.channels.zalo import files
 from bot.channels.zalo.bridge import ZaloBridge
 from bot.webhook import GuardedBody, RouteServer
 
@@ -60,8 +62,9 @@ class ZaloWebhookServer(RouteServer):
         self.bridge = bridge
         self.secret = secret.encode()
         self._tasks: set[asyncio.Task[None]] = set()
+        links = [files.route(path, bridge.files)] if bridge.files is not None else []
         super().__init__(path=path, handler=_EventHandler, options={"server": self},
-                         listen=listen, port=port)
+                         listen=listen, port=port, extra_routes=links)
 
     def take(self, event: dict[str, Any]) -> None:
         """Process an event in the background (the answer does not wait for it)."""
