@@ -24,6 +24,8 @@ DEFAULT_DISCLOSURE_K = 5
 DEFAULT_ZALO_API_BASE_URL = "https://bot-api.zaloplatforms.com/bot"
 DEFAULT_ZALO_SEND_RATE = 5.0  # Zalo publishes no limit: conservative
 DEFAULT_CONCURRENCY = 16
+DEFAULT_FIGURES_DEADLINE_DAY = 20
+DEFAULT_TERM_START_YEAR = 2021
 HTTP_CLIENTS = ("aiohttp", "httpx")
 
 
@@ -68,6 +70,10 @@ class Settings:
     zalo_webhook_port: int = 8444  # on BOT_WEBHOOK_LISTEN, beside Telegram's BOT_WEBHOOK_PORT
     concurrency: int = DEFAULT_CONCURRENCY  # updates of different people processed at once
     http_client: str = HTTP_CLIENTS[0]  # the client that talks to the Bot API
+    # Unit indicators (/figures, /baocao): their catalog, the monthly deadline, the term.
+    indicators: Path | None = None  # None: the catalog shipped in bot/data/indicators.toml
+    figures_deadline_day: int = DEFAULT_FIGURES_DEADLINE_DAY
+    term_start_year: int = DEFAULT_TERM_START_YEAR
 
     @property
     def api_base_file_url(self) -> str:
@@ -123,6 +129,11 @@ class Settings:
             zalo_webhook_port=_zalo_port(get("ZALO_WEBHOOK_PORT")),
             concurrency=_concurrency(get("BOT_CONCURRENCY")),
             http_client=_http_client(get("BOT_HTTP_CLIENT")),
+            indicators=_indicators(get("BOT_INDICATORS")),
+            figures_deadline_day=_whole(
+                "BOT_FIGURES_DEADLINE_DAY", get("BOT_FIGURES_DEADLINE_DAY"),
+                DEFAULT_FIGURES_DEADLINE_DAY, upper=28, unit="days (a day of the month)"),
+            term_start_year=_term_start(get("BOT_TERM_START_YEAR")),
         )
 
 
@@ -297,6 +308,25 @@ def _org_text(variable: str, value: str | None, limit: int) -> str | None:
     if len(value) > limit or any(ord(c) < 32 for c in value):
         raise SettingsError(variable, f"one line of text, at most {limit} characters")
     return value
+
+
+def _indicators(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise SettingsError(
+            "BOT_INDICATORS", f"the path of an indicator catalog (TOML); {value} is not a file")
+    return path
+
+
+def _term_start(value: str | None) -> int:
+    """The first year of a congress term (terms are five years long)."""
+    if value is None:
+        return DEFAULT_TERM_START_YEAR
+    if not (value.isascii() and value.isdigit() and 2000 <= int(value) <= 2100):
+        raise SettingsError("BOT_TERM_START_YEAR", "a year from 2000 to 2100, e.g. 2021")
+    return int(value)
 
 
 def _whole(variable: str, value: str | None, default: int, *, upper: int, unit: str) -> int:

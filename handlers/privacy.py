@@ -264,6 +264,9 @@ async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
         if data.get("exports_requested"):
             lines.append(t._("Exports you requested as an officer: {n}",
                              n=t.number(len(data["exports_requested"]))))
+        if data.get("unit_figures_entered"):
+            lines.append(t._("Unit figures you entered or corrected as an officer: {n}",
+                             n=t.number(len(data["unit_figures_entered"]))))
         if data.get("audit_log"):
             lines.append(t._("Entries about you or by you in the union's audit log: {n}",
                              n=t.number(len(data["audit_log"]))))

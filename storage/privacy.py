@@ -26,7 +26,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import disclosure
+from storage import disclosure, figures
 from storage.db import Database
 from storage.deliveries import SYSTEM_SENDER, cancel_in
 
@@ -159,6 +159,8 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
         (telegram_user_id, member_id, telegram_user_id)))
     for entry in data["audit_log"]:
         entry["by_her"] = bool(entry["by_her"])
+    # Unit figures she typed as a head or officer (the figures themselves are the unit's).
+    data["unit_figures_entered"] = await figures.entered_by(db, telegram_user_id)
     # Her households whose latest self-check is not in the published statistics yet.
     data["statistics_pending"] = await disclosure.pending_of_member(db, member_id)
     return data
@@ -258,6 +260,8 @@ _ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "targets": ("set_by",),
     "audit_log": ("actor_id",),
     "exports": ("requested_by",),
+    "unit_figures": ("entered_by",),
+    "unit_figure_history": ("changed_by",),
 }
 
 # Texts others wrote that may name her (a head's notice, the heads' summary listing who took
