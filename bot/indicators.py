@@ -227,8 +227,12 @@ def month_period(year: int, month: int) -> Period:
 
 
 def current_term(year: int, term_start: int, term_years: int = 5) -> tuple[int, int]:
-    """(first, last year) of the congress term `year` falls in (2021-2026 for 2024)."""
-    start = term_start + (year - term_start) // term_years * term_years
+    """(first, last year) of the congress term of `year`: 2021-2026 for 2022 to 2026.
+
+    A term's last year is its congress year, when the term's report is written, so 2026 still
+    belongs to 2021-2026 (and 2021 to 2016-2021).
+    """
+    start = term_start + (year - term_start - 1) // term_years * term_years
     return start, start + term_years
 
 
