@@ -16,12 +16,13 @@ statuses /stats counts (registered, recognised).
 
 from __future__ import annotations
 
+import html
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from bot import indicators as catalog_of
 from bot import orgtree
@@ -31,6 +32,10 @@ from bot.indicators import Indicator, Indicators, Period
 from storage import figures, targets
 from storage.db import Database
 from storage.units import Unit
+
+if TYPE_CHECKING:
+    from bot.catalog import Catalog
+    from bot.context import AppState
 
 ENTERED, COMPUTED, BOTH = "entered", "computed", "both"
 SOURCES = {
@@ -288,7 +293,6 @@ def made_at(t: Translator, report: Report) -> str:
 
 def chat_lines(t: Translator, report: Report, *, escape: bool = True) -> list[str]:
     """The report as chat lines (HTML; paginate them), or one line when there is nothing."""
-    import html
 
     def esc(text: str) -> str:
         return html.escape(text) if escape else text
@@ -320,7 +324,7 @@ def table_rows(t: Translator, report: Report) -> list[list[object]]:
 
 def table_header(t: Translator) -> list[str]:
     """The indicator table's column names."""
-    return [t._("Indicator"), t._("Unit of measure"), t._("Figure"), t._("Out of"),
+    return [t._("Indicator"), t._("Unit of measure"), t._("Result"), t._("Out of"),
             t._("Target"), t._("% of target"), t._("Source")]
 
 
@@ -370,6 +374,23 @@ def _cell_text(t: Translator, value: object) -> str:
     return t.number(Decimal(str(value)))
 
 
-def words_from(catalog_qualities: Sequence[str], criteria_count: int, family: str) -> Words:
-    """The campaign names a report needs."""
-    return Words(" - ".join(catalog_qualities), criteria_count, family)
+def words_of(catalog: Catalog, locale: str, year: int) -> Words:
+    """The campaign names a report needs, from the catalog of that year."""
+    criteria_set = catalog.criteria_set(year)
+    return Words(" - ".join(q.label(locale) for q in catalog.qualities),
+                 len(criteria_set.criteria), criteria_set.name(locale))
+
+
+async def for_export(state: AppState, t: Translator, unit_id: int | None,
+                     year: int) -> Report | None:
+    """The year's report for the export's indicator sheet; None when no unit entered figures."""
+    assert state.db is not None and state.catalog is not None
+    now = state.clock.now()
+    this_year = now.astimezone(state.settings.timezone).year
+    period = Period("year", catalog_of.month_key(year, 1), catalog_of.month_key(year, 12), year)
+    report = await build(state.db, catalog_of.load(state.settings.indicators), t,
+                         scope_id=unit_id, period=period,
+                         words=words_of(state.catalog, t.locale, min(year, this_year)),
+                         timezone=state.settings.timezone, now=now)
+    entered = any(line.source in (ENTERED, BOTH) for line in report.lines)
+    return report if entered else None

@@ -31,14 +31,6 @@ from storage import units
 FILE_WORD = "bao-cao"
 
 
-def words(context: BotContext, year: int) -> reports.Words:
-    """The campaign names of the sentences, from the catalog of that year."""
-    locale = context.t.locale
-    criteria_set = context.catalog.criteria_set(year)
-    return reports.words_from([q.label(locale) for q in context.catalog.qualities],
-                              len(criteria_set.criteria), criteria_set.name(locale))
-
-
 async def _arguments(update: Update, context: BotContext) -> tuple[int | None, Period] | None:
     """(scope, period) from the command, or None after saying what is wrong."""
     t = context.t
@@ -91,7 +83,8 @@ async def report_command(update: Update, context: BotContext) -> None:
     t = context.t
     report = await reports.build(
         context.db, catalog_of.load(context.settings.indicators), t, scope_id=scope,
-        period=period, words=words(context, min(period.last_year, context.this_year)),
+        period=period, words=reports.words_of(context.catalog, t.locale,
+                               min(period.last_year, context.this_year)),
         timezone=context.settings.timezone, now=context.clock.now())
     for page in paginate(reports.chat_lines(t, report), budget=3800, max_lines=60):
         await say(update, context, "\n".join(page))

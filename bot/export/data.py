@@ -70,6 +70,7 @@ class Collected:
     activities: dict[int, dict[str, ActivityCounts]]  # per unit: its subtree, the year
     scope_activities: dict[str, ActivityCounts]
     sundays: list[Sunday]
+    report: Any = None  # bot/report.Report of the year when units entered figures (else None)
 
 
 
