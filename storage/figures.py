@@ -158,3 +158,21 @@ async def entered_by(db: Database, telegram_user_id: int) -> list[dict[str, obje
         " h.changed_at FROM unit_figure_history h JOIN units u ON u.id = h.unit_id"
         " WHERE h.changed_by = ? ORDER BY h.id", (telegram_user_id,))
     return [dict(row) for row in rows]
+
+
+async def enter_many(db: Database, rows: Sequence[Figure], *, by: int | None, at: str) -> None:
+    """First entries of many figures in one transaction (an import, a benchmark's seed): what
+    `enter` writes for each, figure, history and audit, without reading the old values."""
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO unit_figures (unit_id, month, indicator, value, entered_by, entered_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(f.unit_id, f.month, f.indicator, f.value, by, at) for f in rows])
+        await conn.executemany(
+            "INSERT INTO unit_figure_history (unit_id, month, indicator, old_value, new_value,"
+            " changed_by, changed_at) VALUES (?, ?, ?, NULL, ?, ?, ?)",
+            [(f.unit_id, f.month, f.indicator, f.value, by, at) for f in rows])
+        for f in rows:
+            await audit.record(conn, at=at, actor_id=by, action="figure.set", unit_id=f.unit_id,
+                               details={"month": f.month, "indicator": f.indicator,
+                                        "old": None, "new": f.value})

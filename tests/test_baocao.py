@@ -184,3 +184,21 @@ async def test_the_export_has_the_indicator_sheet(person, db, api):
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     row = next(r for r in values if r[0] == "Hộ nghèo, cận nghèo được giúp đỡ")
     assert row[2:6] == [190, None, 175, 109]
+
+
+async def test_indicator_targets_load_from_the_targets_csv(db, tmp_path):
+    from bot import indicators as catalog_of
+    from bot.target_import import TargetFileError, import_file
+
+    codes = [i.code for i in catalog_of.load().entries]
+    path = tmp_path / "targets.csv"
+    path.write_text("unit_code,year,metric,value\nHM,2026,poor_households,175\n"
+                    "HM,2026,works,35\n", encoding="utf-8")
+    assert await import_file(db, path, last_year=2027, at="2026-11-25T03:00:00Z",
+                             indicators=codes) == (2, 0)
+    unit = await units.by_code(db, "HM")
+    assert unit is not None
+    assert (await targets.for_units(db, [unit.id], 2026))[unit.id] == {
+        "poor_households": 175, "works": 35}
+    with pytest.raises(TargetFileError, match="poor_households"):
+        await import_file(db, path, last_year=2027, at="2026-11-25T03:00:00Z")
