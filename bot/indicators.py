@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -24,6 +24,8 @@ from typing import Any
 
 from bot.catalog import CODE, LABEL_MAX, UNIT_MAX, CatalogError, Localized, _localized
 from bot.i18n import nfc
+from storage import figures
+from storage.db import Database
 from storage.figures import Figure
 from storage.units import Unit
 
@@ -326,7 +328,35 @@ def roll_up(figures: Iterable[Figure], by_id: Mapping[int, Unit], inside: set[in
                 break
             unit = by_id.get(unit.parent_id)
         if not covered:
-            totals[f.indicator] = totals.get(f.indicator, Decimal(0)) + Decimal(str(f.value))
+            totals[f.indicator] = totals.get(f.indicator, Decimal(0)) + exact(f.value)
+    return totals
+
+
+def exact(value: float) -> Decimal:
+    """A stored (or summed) figure as the number typed: two decimals at most."""
+    return Decimal(str(round(value, 2))).normalize() + 0
+
+
+async def flow_totals(db: Database, by_id: Mapping[int, Unit], inside: set[int], *,
+                      first: str, last: str, codes: Sequence[str]) -> dict[str, Decimal]:
+    """Indicator → total of the flows over months first..last, as `roll_up` counts them.
+
+    The sums per unit come from SQLite; only the (indicator, month) pairs that a unit with
+    units below it entered are read row by row, to take out what its own figure stands for.
+    """
+    totals: dict[str, Decimal] = {}
+    for unit_id, code, total in await figures.sums(db, first, last, codes):
+        if unit_id in inside:
+            totals[code] = totals.get(code, Decimal(0)) + exact(total)
+    parents = {u.parent_id for u in by_id.values() if u.parent_id is not None} & inside
+    wanted = set(codes)
+    pairs = {(f.indicator, f.month) for f in await figures.at_units(db, parents, first, last)
+             if f.indicator in wanted}
+    for code, month in sorted(pairs):
+        group = await figures.of_month(db, code, month)
+        kept = roll_up(group, by_id, inside, stocks=set()).get(code, Decimal(0))
+        naive = sum((exact(f.value) for f in group if f.unit_id in inside), Decimal(0))
+        totals[code] = totals.get(code, Decimal(0)) + kept - naive
     return totals
 
 

@@ -150,10 +150,11 @@ async def _inputs(db: Database, catalog: Indicators, scope_id: int | None, perio
     by_id = await orgtree.units_by_id(db)
     inside = catalog_of.subtree(by_id, scope_id)
     stocks = {i.code for i in catalog.entries if i.stock}
-    flows = [f for f in await figures.in_months(db, period.first, period.last)
-             if f.indicator not in stocks]
+    flows = [i.code for i in catalog.entries if not i.stock]
+    entered = await catalog_of.flow_totals(db, by_id, inside, first=period.first,
+                                           last=period.last, codes=flows)
     states = await figures.latest(db, sorted(stocks), period.last)
-    entered = catalog_of.roll_up([*flows, *states], by_id, inside, stocks=stocks)
+    entered.update(catalog_of.roll_up(states, by_id, inside, stocks=stocks))
     year = min(period.last_year, this_year)
     fig = await figures_of.figures(db, scope_id, year, timezone)
     goals: dict[str, Fraction] = {}

@@ -104,6 +104,38 @@ async def in_months(db: Database, first: str, last: str) -> list[Figure]:
     return [Figure(*row) for row in rows]
 
 
+async def sums(db: Database, first: str, last: str,
+               indicators: Sequence[str]) -> list[tuple[int, str, float]]:
+    """(unit, indicator, sum over the months first..last) of these indicators, per unit."""
+    if not indicators:
+        return []
+    marks = ",".join("?" * len(indicators))
+    rows = await db.fetchall(
+        f"SELECT unit_id, indicator, sum(value) FROM unit_figures WHERE month BETWEEN ? AND ?"
+        f" AND indicator IN ({marks}) GROUP BY unit_id, indicator", (first, last, *indicators))
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def at_units(db: Database, unit_ids: Iterable[int], first: str, last: str) -> list[Figure]:
+    """The figures entered by these units for the months first..last."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = await db.fetchall(
+        f"SELECT unit_id, month, indicator, value FROM unit_figures WHERE month BETWEEN ? AND ?"
+        f" AND unit_id IN ({marks})", (first, last, *ids))
+    return [Figure(*row) for row in rows]
+
+
+async def of_month(db: Database, indicator: str, month: str) -> list[Figure]:
+    """Every unit's figure of one indicator and month."""
+    rows = await db.fetchall(
+        "SELECT unit_id, month, indicator, value FROM unit_figures WHERE month = ?"
+        " AND indicator = ?", (month, indicator))
+    return [Figure(*row) for row in rows]
+
+
 async def latest(db: Database, indicators: Sequence[str], last: str) -> list[Figure]:
     """Per unit, the newest figure up to `last` of each of these indicators (the stocks)."""
     if not indicators:
