@@ -136,7 +136,6 @@ async def main(members_count: int, runs: int, smoke: bool) -> None:
             print(f"/baocao {label:<14} (chat + .docx) {ms[label]}")
         document = next(c for c in reversed(api.calls) if c.method == "sendDocument")
         assert document.ok
-        said = api.last_text(ADMIN) or ""
         text = next(c.params["text"] for c in reversed(api.calls)
                     if c.method == "sendMessage" and "Báo cáo của" in c.params.get("text", ""))
         assert "Tổng số hội viên là" in text, text
@@ -161,7 +160,6 @@ async def main(members_count: int, runs: int, smoke: bool) -> None:
         print(f"report build district term {ms['report build district term']}")
         print(f".docx district term        {ms['.docx district term']} ({size} bytes)")
         result["docx_bytes"] = size
-        result["said"] = len(said)
         await app.shutdown()
         await app.post_shutdown(app)  # type: ignore[misc]
     result["ms"] = ms
