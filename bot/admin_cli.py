@@ -75,13 +75,16 @@ async def _roles(db: Database, args: argparse.Namespace, settings: Settings) -> 
 
 
 async def _targets(db: Database, args: argparse.Namespace, settings: Settings) -> int:
+    from bot import indicators
     from bot.catalog import campaign_year
     from bot.target_import import TargetFileError, import_file
 
     now = datetime.now(UTC)
+    codes = [i.code for i in indicators.load(settings.indicators).entries]
     try:
         changed, same = await import_file(
-            db, args.file, last_year=campaign_year(now, settings.timezone) + 1, at=to_iso(now))
+            db, args.file, last_year=campaign_year(now, settings.timezone) + 1, at=to_iso(now),
+            indicators=codes)
     except TargetFileError as exc:
         print(f"{args.file}: {exc}; nothing was changed", file=sys.stderr)
         return 1

@@ -18,7 +18,8 @@ from telegram.request import BaseRequest
 
 from bot import catalog as campaign_catalog
 from bot import export as exports
-from bot import flood, limits, meetings, processing, reminders, retention
+from bot import figure_deadline, flood, limits, meetings, processing, reminders, retention
+from bot import indicators as unit_indicators
 from bot import polls as poll_service
 from bot.clock import Clock
 from bot.context import (
@@ -36,6 +37,7 @@ from bot.settings import Settings
 from handlers import (
     activities,
     audit,
+    baocao,
     broadcast,
     chapter,
     errors,
@@ -58,6 +60,7 @@ from handlers import (
 )
 from handlers import charts as chart_command
 from handlers import export as export_command
+from handlers import figures as figure_entry
 from handlers import help as help_command
 from handlers import meetings as meeting_events
 from handlers import reminders as reminder_schedules
@@ -116,6 +119,7 @@ def build_application(
     state.settings, state.db, state.clock = settings, db, clock
     # The campaign catalog: a bad file stops here (CatalogError, one line; exit 2 in the CLI).
     state.catalog = campaign_catalog.load(settings.catalog)
+    unit_indicators.load(settings.indicators)  # the indicator catalog: checked the same way
     state.delivery = DeliveryEngine(
         db,
         application.bot,
@@ -141,7 +145,8 @@ def build_application(
         registration, broadcast, profile, language, notices, help_command, units,
         standard, family, evaluation, year_close, activities, one_tap, chapter,
         reminder_schedules, settings_menu, stats_command, chart_command, export_command,
-        target_command, roles, unit_tree, audit, polls, support, fallback,
+        target_command, figure_entry, baocao, roles, unit_tree, audit, polls, support,
+        fallback,
     ):
         application.add_handlers(module.handlers())
     # After everything: write conversation state at once, so a restart loses nothing.
@@ -167,6 +172,9 @@ async def _post_init(application: Application) -> None:
         # Requests for help not acknowledged in time: the ward's admins are told (once).
         application.job_queue.run_repeating(_support_tick, interval=300, first=30,
                                             name="support")
+        # Unit figures: one reminder per late chapter after the monthly deadline.
+        application.job_queue.run_repeating(_figures_tick, interval=3600, first=60,
+                                            name="figures-deadline")
         # Retention (README "Members' data rights"): once a day in the quiet hours.
         application.job_queue.run_daily(
             _retention_job, retention.RUN_AT.replace(tzinfo=application.bot_data.settings.timezone),
@@ -184,6 +192,10 @@ async def _meeting_tick(context: BotContext) -> None:
 
 async def _support_tick(context: BotContext) -> None:
     await support.escalate(context)
+
+
+async def _figures_tick(context: BotContext) -> None:
+    await figure_deadline.remind(context.bot_data)
 
 
 async def _retention_job(context: BotContext) -> None:

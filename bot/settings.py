@@ -27,6 +27,8 @@ DEFAULT_ZALO_FILE_LINK_MINUTES = 60
 DEFAULT_CONCURRENCY = 16
 DEFAULT_SUPPORT_ACK_HOURS = 24.0
 DEFAULT_EMERGENCY_NUMBERS = "113 Công an · 115 Cấp cứu · 111 Tổng đài bảo vệ trẻ em"
+DEFAULT_FIGURES_DEADLINE_DAY = 20
+DEFAULT_TERM_START_YEAR = 2021
 HTTP_CLIENTS = ("aiohttp", "httpx")
 
 
@@ -77,6 +79,10 @@ class Settings:
     # the emergency numbers shown with every safety note.
     support_ack_hours: float = DEFAULT_SUPPORT_ACK_HOURS
     emergency_numbers: str = DEFAULT_EMERGENCY_NUMBERS
+    # Unit indicators (/figures, /baocao): their catalog, the monthly deadline, the term.
+    indicators: Path | None = None  # None: the catalog shipped in bot/data/indicators.toml
+    figures_deadline_day: int = DEFAULT_FIGURES_DEADLINE_DAY
+    term_start_year: int = DEFAULT_TERM_START_YEAR
 
     @property
     def api_base_file_url(self) -> str:
@@ -138,6 +144,11 @@ class Settings:
             support_ack_hours=_ack_hours(get("BOT_SUPPORT_ACK_HOURS")),
             emergency_numbers=_org_text("BOT_EMERGENCY_NUMBERS", get("BOT_EMERGENCY_NUMBERS"),
                                         300) or DEFAULT_EMERGENCY_NUMBERS,
+            indicators=_indicators(get("BOT_INDICATORS")),
+            figures_deadline_day=_whole(
+                "BOT_FIGURES_DEADLINE_DAY", get("BOT_FIGURES_DEADLINE_DAY"),
+                DEFAULT_FIGURES_DEADLINE_DAY, upper=28, unit="days (a day of the month)"),
+            term_start_year=_term_start(get("BOT_TERM_START_YEAR")),
         )
 
 
@@ -328,6 +339,25 @@ def _org_text(variable: str, value: str | None, limit: int) -> str | None:
     if len(value) > limit or any(ord(c) < 32 for c in value):
         raise SettingsError(variable, f"one line of text, at most {limit} characters")
     return value
+
+
+def _indicators(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise SettingsError(
+            "BOT_INDICATORS", f"the path of an indicator catalog (TOML); {value} is not a file")
+    return path
+
+
+def _term_start(value: str | None) -> int:
+    """The first year of a congress term (terms are five years long)."""
+    if value is None:
+        return DEFAULT_TERM_START_YEAR
+    if not (value.isascii() and value.isdigit() and 2000 <= int(value) <= 2100):
+        raise SettingsError("BOT_TERM_START_YEAR", "a year from 2000 to 2100, e.g. 2021")
+    return int(value)
 
 
 def _whole(variable: str, value: str | None, default: int, *, upper: int, unit: str) -> int:

@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 from bot.i18n import nfc
@@ -49,8 +50,12 @@ def parse_value(text: str, metric: Metric) -> float | None:
     return value if value <= COUNT_MAX else None
 
 
-async def parse_file(db: Database, text: str, *, last_year: int) -> list[TargetRow]:
-    """Check a whole targets CSV against the database; the rows to store."""
+async def parse_file(db: Database, text: str, *, last_year: int,
+                     indicators: Collection[str] = ()) -> list[TargetRow]:
+    """Check a whole targets CSV against the database; the rows to store.
+
+    `indicators`: the unit indicator codes (bot/indicators.py), whose targets are counts.
+    """
     reader = csv.reader(io.StringIO(nfc(text.lstrip("\ufeff"))))
     rows: list[TargetRow] = []
     seen: dict[tuple[int, int, str], int] = {}
@@ -72,10 +77,11 @@ async def parse_file(db: Database, text: str, *, last_year: int) -> list[TargetR
                 and FIRST_YEAR <= int(year_text) <= last_year):
             raise TargetFileError(f"line {line}, field year: {year_text!r} must be a year from "
                                   f"{FIRST_YEAR} to {last_year}")
-        metric = METRIC_BY_CODE.get(metric_code)
+        metric = METRIC_BY_CODE.get(metric_code) or (
+            Metric(metric_code, metric_code, False) if metric_code in indicators else None)
         if metric is None:
             raise TargetFileError(f"line {line}, field metric: {metric_code!r} is not one of "
-                                  f"{', '.join(METRIC_BY_CODE)}")
+                                  f"{', '.join([*METRIC_BY_CODE, *indicators])}")
         value = 0.0 if value_text in ("", "0") else parse_value(value_text, metric)
         if value is None:
             expected = ("a percentage from 0 to 100, e.g. 95 or 92,5" if metric.percent
@@ -92,13 +98,14 @@ async def parse_file(db: Database, text: str, *, last_year: int) -> list[TargetR
     return rows
 
 
-async def import_file(db: Database, path: Path, *, last_year: int, at: str) -> tuple[int, int]:
+async def import_file(db: Database, path: Path, *, last_year: int, at: str,
+                      indicators: Collection[str] = ()) -> tuple[int, int]:
     """Validate and store a targets CSV in one transaction: (changed, unchanged)."""
     try:
         text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TargetFileError(f"cannot read the file as UTF-8 text ({exc.__class__.__name__})"
                               ) from None
-    rows = await parse_file(db, text, last_year=last_year)
+    rows = await parse_file(db, text, last_year=last_year, indicators=indicators)
     changed = await targets.set_many(db, rows, by=None, at=at, source=f"csv:{path.name}")
     return changed, len(rows) - changed

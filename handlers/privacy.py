@@ -240,6 +240,17 @@ def _when(context: BotContext, iso: str | None) -> str:
     return context.t.date(datetime.fromisoformat(iso).astimezone(context.settings.timezone))
 
 
+_COUNTED = (  # /mydata lines that count what the file holds
+    ("support_requests", N_("Your requests for help (with their messages, in the file): {n}")),
+    ("notices_sent", N_("Notices you sent as an officer: {n}")),
+    ("exports_requested", N_("Exports you requested as an officer: {n}")),
+    ("unit_figures_entered", N_("Unit figures you entered or corrected as an officer: {n}")),
+    ("audit_log", N_("Entries about you or by you in the union's audit log: {n}")),
+    ("survey_answers", N_("Your survey answers (while a survey is open, or named): {n}")),
+    ("surveys_created", N_("Surveys you created as an officer: {n}")),
+)
+
+
 async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
     """Her data as readable lines (escaped): everything `privacy.export` returns."""
     t = context.t
@@ -263,24 +274,8 @@ async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
                              n=t.number(len(data["meetings"])),
                              present=t.number(sum(1 for m in data["meetings"]
                                                   if m["attended_at"]))))
-        if data.get("support_requests"):
-            lines.append(t._("Your requests for help (with their messages, in the file): {n}",
-                             n=t.number(len(data["support_requests"]))))
-        if data.get("notices_sent"):
-            lines.append(t._("Notices you sent as an officer: {n}",
-                             n=t.number(len(data["notices_sent"]))))
-        if data.get("exports_requested"):
-            lines.append(t._("Exports you requested as an officer: {n}",
-                             n=t.number(len(data["exports_requested"]))))
-        if data.get("audit_log"):
-            lines.append(t._("Entries about you or by you in the union's audit log: {n}",
-                             n=t.number(len(data["audit_log"]))))
-        if data.get("survey_answers"):
-            lines.append(t._("Your survey answers (while a survey is open, or named): {n}",
-                             n=t.number(len(data["survey_answers"]))))
-        if data.get("surveys_created"):
-            lines.append(t._("Surveys you created as an officer: {n}",
-                             n=t.number(len(data["surveys_created"]))))
+        lines += [t._(msgid, n=t.number(len(data[key])))
+                  for key, msgid in _COUNTED if data.get(key)]
     if data.get("unfinished_entries"):
         lines.append(t._("Unfinished entries (e.g. a registration not yet confirmed) are kept "
                          "until you finish or cancel them."))

@@ -26,7 +26,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import disclosure, polls, support
+from storage import disclosure, figures, polls, support
 from storage.db import Database
 from storage.deliveries import SYSTEM_SENDER, cancel_in
 
@@ -171,6 +171,8 @@ async def export(db: Database, telegram_user_id: int) -> dict[str, Any]:
     data["surveys_created"] = await polls.created_by(db, telegram_user_id)
     # Her requests for help with their threads (only she and the officers she allowed read them).
     data["support_requests"] = await support.export_of(db, member_id)
+    # Unit figures she typed as a head or officer (the figures themselves are the unit's).
+    data["unit_figures_entered"] = await figures.entered_by(db, telegram_user_id)
     # Her households whose latest self-check is not in the published statistics yet.
     data["statistics_pending"] = await disclosure.pending_of_member(db, member_id)
     return data
@@ -282,6 +284,8 @@ _ACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
     "polls": ("created_by",),
     "support_requests": ("acknowledged_by", "closed_by"),
     "support_messages": ("officer_id",),
+    "unit_figures": ("entered_by",),
+    "unit_figure_history": ("changed_by",),
 }
 
 # Texts others wrote that may name her (a head's notice, the heads' summary listing who took

@@ -27,6 +27,9 @@ TIMEOUT_S = 120  # a smoke run takes seconds; this only stops a hung one
 
 # The labels of the lines each script prints and the keys of its final JSON line.
 FIGURES: dict[str, tuple[list[str], list[str]]] = {
+    "baocao.py": (["/baocao district term", "/baocao district year", "/baocao ward year",
+                   "report build district term", ".docx district term"],
+                  ["members", "chapters", "figures", "docx_bytes", "ms"]),
     "broadcast.py": (["(a) engine overhead", "(b) transport limited to 30/s",
                       "(c) SIGKILL after"],
                      ["a_overhead", "b_limited", "c_kill_restart"]),

@@ -25,6 +25,7 @@ from storage import (
     campaigns,
     deliveries,
     exports,
+    figures,
     reminders,
     roles,
     support,
@@ -33,6 +34,7 @@ from storage import (
 )
 from storage.activities import NewReport
 from storage.db import Database, to_iso
+from storage.figures import Figure
 from storage.targets import TargetRow
 from tests.conftest import ADMIN_ID, grant, register_member
 
@@ -168,6 +170,9 @@ async def rich_history(app, db, api, person, clock) -> dict[str, int]:
     # asked for an export.
     await targets.set_many(db, [TargetRow(ward.id, YEAR, "standard_achieved", 90)], by=TG,
                            at=at, source="chat")
+    # … and entered and corrected a unit figure (issue 13: the figure stays, her id does not).
+    await figures.enter(db, Figure(ward.id, "2026-03", "works", 3), by=TG, at=at)
+    await figures.enter(db, Figure(ward.id, "2026-03", "works", 4), by=TG, at=at)
     [sunday] = [s for s in await reminders.schedules(db) if s.code == "sunday"]
     await reminders.set_text(db, sunday.id, ward.id, "Chủ nhật này phường ra quân lúc 6 giờ",
                              by=TG, at=at)

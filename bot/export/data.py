@@ -77,6 +77,7 @@ class Collected:
     meeting_kinds: list[tuple[str, str]] = field(default_factory=list)
     # Surveys of the scope and year: protected results at each survey's unit, and closed or not.
     polls: list[tuple[Results, bool]] = field(default_factory=list)
+    report: Any = None  # bot/report.Report of the year when units entered figures (else None)
 
 
 

@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import orgtree
+from bot import report as reports
 from bot.export.data import Collected, Progress
 from bot.export.figures import collect
 from bot.export.writers import _slug, build
@@ -139,6 +140,7 @@ async def run(application: Application, job: ExportJob) -> None:
             finally:
                 if reader is not db:
                     await reader.close()
+            data.report = await reports.for_export(state, t, job.unit_id, job.year)
             text = t._("⏳ Preparing the export {year} for {scope}… {percent}%",
                        year=job.year, scope=where, percent=progress.percent)
             await show(text, force=True)

@@ -352,10 +352,28 @@ def polls_sheet(t: Translator, data: Collected) -> Sheet:
         widths=[8, 44, 30, 10, 10, 10, 10, 12, 6, 32, 10, 10], freeze_columns=2)
 
 
+def indicators_sheet(t: Translator, data: Collected) -> Sheet:
+    """The unit indicators of the year as /baocao tables them (figure, target, % of target)."""
+    from bot import report as reports
+
+    report = data.report
+    return Sheet(
+        name=t._("Indicators"),
+        title=[t._("Unit indicators {year} — {scope}", year=data.year, scope=report.scope_path),
+               t._("Made on {when}", when=t.datetime(data.generated_at))],
+        header=reports.table_header(t), rows=reports.table_rows(t, report),
+        formats=[TEXT, TEXT, None, COUNT, None, PERCENT, TEXT], widths=[44, 14, 14, 12, 12, 12, 40])
+
+
 def lay_out(t: Translator, data: Collected, progress: Progress | None = None) -> list[Sheet]:
-    """All sheets of an export, in order (surveys only when the scope had any that year)."""
-    return [summary_sheet(t, data), units_sheet(t, data), members_sheet(t, data, progress),
-            activities_sheet(t, data), meetings_sheet(t, data),
-            *([polls_sheet(t, data)] if data.polls else [])]
+    """All sheets of an export, in order (surveys only when the scope had any that year, the
+    indicators when units entered figures)."""
+    sheets = [summary_sheet(t, data), units_sheet(t, data), members_sheet(t, data, progress),
+              activities_sheet(t, data), meetings_sheet(t, data)]
+    if data.polls:
+        sheets.append(polls_sheet(t, data))
+    if data.report is not None:
+        sheets.append(indicators_sheet(t, data))
+    return sheets
 
 

@@ -67,6 +67,9 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
         ("export", N_("Excel export of your figures: /export [year] [csv]")),
         ("chapter", N_("Your chapter's activity this week and this month")),
         ("requests", REQUESTS),
+        ("figures", N_("Your unit's monthly figures (chỉ tiêu): /figures [code] [11/2026]")),
+        ("baocao", N_("The report in the union's words, also as Word: /baocao [code] "
+                      "[11/2026 | Q3/2026 | 6t/2026 | 6t2/2026 | 2026 | nhiệm kỳ]")),
     ],
     Role.UNIT_ADMIN: [
         ("units", N_("The organisation tree and member counts")),
