@@ -61,6 +61,7 @@ from handlers import export as export_command
 from handlers import help as help_command
 from handlers import meetings as meeting_events
 from handlers import reminders as reminder_schedules
+from handlers import requests as support_requests
 from handlers import settings as settings_menu
 from handlers import stats as stats_command
 from handlers import targets as target_command
@@ -141,7 +142,7 @@ def build_application(
         registration, broadcast, profile, language, notices, help_command, units,
         standard, family, evaluation, year_close, activities, one_tap, chapter,
         reminder_schedules, settings_menu, stats_command, chart_command, export_command,
-        target_command, roles, unit_tree, audit, polls, support, fallback,
+        target_command, roles, unit_tree, audit, polls, support, support_requests, fallback,
     ):
         application.add_handlers(module.handlers())
     # After everything: write conversation state at once, so a restart loses nothing.
