@@ -64,6 +64,7 @@ from handlers import figures as figure_entry
 from handlers import help as help_command
 from handlers import meetings as meeting_events
 from handlers import reminders as reminder_schedules
+from handlers import requests as support_requests
 from handlers import settings as settings_menu
 from handlers import stats as stats_command
 from handlers import targets as target_command
@@ -146,7 +147,7 @@ def build_application(
         standard, family, evaluation, year_close, activities, one_tap, chapter,
         reminder_schedules, settings_menu, stats_command, chart_command, export_command,
         target_command, figure_entry, baocao, roles, unit_tree, audit, polls, support,
-        fallback,
+        support_requests, fallback,
     ):
         application.add_handlers(module.handlers())
     # After everything: write conversation state at once, so a restart loses nothing.
