@@ -47,6 +47,7 @@ from handlers import (
     language,
     notices,
     one_tap,
+    poll_create,
     polls,
     privacy,
     profile,
@@ -146,8 +147,8 @@ def build_application(
         registration, broadcast, profile, language, notices, help_command, units,
         standard, family, evaluation, year_close, activities, one_tap, chapter,
         reminder_schedules, settings_menu, stats_command, chart_command, export_command,
-        target_command, figure_entry, baocao, roles, unit_tree, audit, polls, support,
-        support_requests, fallback,
+        target_command, figure_entry, baocao, roles, unit_tree, audit, poll_create, polls,
+        support, support_requests, fallback,
     ):
         application.add_handlers(module.handlers())
     # After everything: write conversation state at once, so a restart loses nothing.

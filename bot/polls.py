@@ -13,9 +13,10 @@ import html
 import json
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -25,7 +26,7 @@ from bot.stats import percent
 from storage import deliveries, members, polls
 from storage.db import Database, to_iso
 from storage.deliveries import SYSTEM_SENDER, NewBroadcast
-from storage.polls import OTHER, Poll, UnitCounts
+from storage.polls import OTHER, NewPoll, Poll, UnitCounts
 
 if TYPE_CHECKING:
     from bot.context import AppState
@@ -119,9 +120,35 @@ def keyboard(t: Translator, poll: Poll, selected: frozenset[int] = frozenset()
     return InlineKeyboardMarkup(rows)
 
 
+def short_label(label: str, limit: int = 20) -> str:
+    """A label that fits its button with its number ("12. " + 20 characters); the end of a
+    unit's name tells it apart ("…tổ dân phố số 12")."""
+    return label if len(label) <= limit else "…" + label[-(limit - 1):]
+
+
 def markup_json(markup: InlineKeyboardMarkup) -> str:
     """Buttons as the outbox stores them."""
     return json.dumps(markup.to_dict(), ensure_ascii=False)
+
+
+def drafted(draft: Mapping[str, Any], *, locale: str) -> Poll:
+    """A /poll draft as the poll members would get (id 0: its buttons answer nothing)."""
+    return Poll(id=0, created_by=0, unit_id=draft["unit_id"], audience=draft["audience"],
+                question=draft["question"], options=tuple(draft["options"]),
+                multiple=draft["multiple"], other=draft["other"], anonymous=draft["anonymous"],
+                show_results=draft["show"], locale=locale, closes_at=draft["closes_at"],
+                remind_at=draft.get("remind_at"), reminded_at=None, closed_at=None,
+                broadcast_id=None, created_at="")
+
+
+def to_create(poll: Poll, *, draft_key: str, created_by: int, created_at: str) -> NewPoll:
+    """What storage is handed to create the poll previewed as `poll`."""
+    return NewPoll(
+        draft_key=draft_key, created_by=created_by, unit_id=poll.unit_id,
+        audience=poll.audience, question=poll.question, options=poll.options,
+        multiple=poll.multiple, other=poll.other, anonymous=poll.anonymous,
+        show_results=poll.show_results, locale=poll.locale, closes_at=poll.closes_at,
+        remind_at=poll.remind_at, created_at=created_at)
 
 
 # --- results --------------------------------------------------------------------------------

@@ -1,510 +1,37 @@
-"""/poll: an officer asks her members a question; /polls: answer open polls, see results.
+"""/polls: members answer open polls; officers and members see their results.
 
-Creating (admin: her scope, head: her chapter): question → options → one or several answers →
-"other" option → anonymous or named → results shown to members after closing or never →
-closing time → optional reminder → audience (a unit and a filter, as /broadcast) → a preview
-exactly as members get it → the delivery outbox sends it. Members answer by button or typed
-number ("1 3"); bot/polls.py renders the poll and its results (protected when anonymous).
+Members answer by button or typed number ("1 3"), "other" in their own words; /polls lists the
+open polls to answer and the results she may see, by unit, with a chart and, for a named poll's
+creator, who answered what. bot/polls.py renders the poll and its results (protected when
+anonymous); `handlers/poll_create.py` is the /poll flow that sends them.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import secrets
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, orgtree
 from bot import polls as service
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import N_, nfc
+from bot.i18n import nfc
 from bot.permissions import Role, may_act_on_unit
 from handlers.kit import answers, scope
-from handlers.kit.days import parse_local_datetime
-from handlers.kit.flow import END, Flow
-from handlers.kit.replies import (
-    acknowledge,
-    answer_stale,
-    draft_press,
-    refuse,
-    requires,
-    retire_buttons,
-    say,
-    typed_text,
-)
-from handlers.kit.replies import edit as edit_message
+from handlers.kit.replies import acknowledge, answer_stale, refuse, retire_buttons, say
 from handlers.kit.screens import Screen, Views, put, remember
-from storage import deliveries, polls
+from storage import polls
 from storage.db import to_iso
-from storage.deliveries import NewBroadcast
-from storage.polls import OTHER, NewPoll, Poll
+from storage.polls import OTHER, Poll
 
-PREFIX = "pc"  # the create flow
 LIST = "pl"  # /polls screens
 OTHER_TEXT = "po"  # the typed "other" answer
-QUESTION_MAX, OPTION_MAX, OPTIONS_MAX, OTHER_MAX = 300, 100, 10, 200
-HORIZON = timedelta(days=90)  # within the retention of delivery rows (its audience)
-
-QUESTION, OPTIONS, KIND, WITH_OTHER, NAMING, SHOWING, CLOSING, REMINDER, UNIT, FILTER, PREVIEW = (
-    "p_question", "p_options", "p_kind", "p_other", "p_naming", "p_showing", "p_closing",
-    "p_reminder", "p_unit", "p_filter", "p_preview")
-STEP = {QUESTION: "q", OPTIONS: "o", KIND: "k", WITH_OTHER: "h", NAMING: "n", SHOWING: "s",
-        CLOSING: "c", REMINDER: "r", UNIT: "u", FILTER: "f", PREVIEW: "v"}
-
-FILTER_LABELS = {
-    "all": N_("Everyone"),
-    "no_standard": N_("Not in standard yet"),
-    "no_household": N_("Household not in yet"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Ask:
-    """A step answered by one of a few buttons: the draft field it sets and what comes next."""
-
-    field: str
-    question: str
-    options: tuple[tuple[str, str], ...]
-    next: str
-
-
-ASKS = {
-    KIND: Ask("multiple", N_("May a member choose one answer or several?"),
-              (("0", N_("One answer")), ("1", N_("Several answers"))), WITH_OTHER),
-    WITH_OTHER: Ask("other", N_("Add an option “Other (please specify)” where she types her "
-                                "own answer?"), (("1", N_("Yes, add it")), ("0", N_("No"))),
-                    NAMING),
-    NAMING: Ask("anonymous", N_("Anonymous (nobody sees who answered what) or named?"),
-                (("1", N_("Anonymous")), ("0", N_("Named"))), SHOWING),
-    SHOWING: Ask("show", N_("May members see the results once the survey has closed?"),
-                 (("1", N_("Yes, after closing")), ("0", N_("No, never"))), CLOSING),
-    PREVIEW: Ask("send", N_("Send it?"), (("1", N_("📤 Send now")), ("0", N_("✖ Cancel"))), ""),
-}
-
-
-def _draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault(PREFIX, {})
-
-
-def _cancel_row(context: BotContext) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(context.t._("✖ Cancel"), callback_data=callbacks.encode(
-        PREFIX, _draft(context)["nonce"], "x"))]
-
-
-async def _prompt(update: Update, context: BotContext, text: str,
-                  *rows: list[InlineKeyboardButton]) -> None:
-    """A free-text question, with "✖ Hủy" under it."""
-    await say(update, context, text, InlineKeyboardMarkup([*rows, _cancel_row(context)]))
-
-
-def _choice(context: BotContext, state: str) -> Choice:
-    t = context.t
-    if state == FILTER:
-        return Choice([Option(key, t._(FILTER_LABELS.get(key, key)))
-                       for key in deliveries.AUDIENCE_FILTERS])
-    return Choice([Option(key, t._(label)) for key, label in ASKS[state].options])
-
-
-async def _ask_choice(update: Update, context: BotContext, state: str) -> str:
-    question = (context.t._("Send it to everyone there, or only to members who are …")
-                if state == FILTER else context.t._(ASKS[state].question))
-    keyboard = _choice(context, state).keyboard(PREFIX, _draft(context)["nonce"], STEP[state])
-    await say(update, context, question, keyboard)
-    return state
-
-
-# --- entry, question, options ---------------------------------------------------------------
-
-
-@requires(Role.CHAPTER_HEAD)
-async def start_poll(update: Update, context: BotContext) -> str:
-    """/poll: begin a survey."""
-    assert context.user_data is not None
-    context.user_data[PREFIX] = {"nonce": secrets.token_hex(3), "options": [], "page": 0}
-    await _prompt(update, context, context.t._(
-        "A new survey. Please type the question (at most {n} characters).", n=QUESTION_MAX))
-    return QUESTION
-
-
-async def question_typed(update: Update, context: BotContext) -> str:
-    """The question: not empty, at most QUESTION_MAX characters."""
-    text = nfc(typed_text(update)).strip()
-    t = context.t
-    if not text:
-        await _prompt(update, context, t._("The question is empty. Please type it."))
-        return QUESTION
-    if len(text) > QUESTION_MAX:
-        await _prompt(update, context, t._(
-            "That is {length} characters; a question may have at most {n}. Please shorten it.",
-            length=t.number(len(text)), n=QUESTION_MAX))
-        return QUESTION
-    _draft(context)["question"] = text
-    await _prompt(update, context, t._(
-        "Now the options, 2 to {n}: one per message, or several at once, one per line.",
-        n=OPTIONS_MAX))
-    return OPTIONS
-
-
-def _fold(text: str) -> str:
-    return nfc(text).casefold().strip()
-
-
-async def options_typed(update: Update, context: BotContext) -> str:
-    """Options, one per line; empty, duplicate, too long and the 11th are refused."""
-    t = context.t
-    draft = _draft(context)
-    have: list[str] = draft["options"]
-    problems = []
-    for line in typed_text(update).splitlines() or [""]:
-        option = re.sub(r"\s+", " ", nfc(line)).strip()
-        if not option:
-            problems.append(t._("An empty option was left out."))
-        elif len(option) > OPTION_MAX:
-            problems.append(t._("An option may have at most {n} characters: “{option}…” was "
-                                "left out.", n=OPTION_MAX, option=html.escape(option[:30])))
-        elif _fold(option) in {_fold(o) for o in have}:
-            problems.append(t._("“{option}” is there already.", option=html.escape(option)))
-        elif len(have) >= OPTIONS_MAX:
-            problems.append(t._("A survey has at most {n} options: “{option}” was left out.",
-                                n=OPTIONS_MAX, option=html.escape(option)))
-        else:
-            have.append(option)
-    listed = "\n".join(f"{n}. {html.escape(o)}" for n, o in enumerate(have, 1))
-    lines = [*problems, t._("Options so far:"), listed] if have else problems
-    done = [InlineKeyboardButton(t._("✅ Done with options"), callback_data=callbacks.encode(
-        PREFIX, draft["nonce"], "o", "done"))] if len(have) >= 2 else []
-    more = t._("Type another option, or press “Done with options”.") if len(have) >= 2 else t._(
-        "Please type at least two options.")
-    await _prompt(update, context, "\n".join([*lines, "", more]), *([done] if done else []))
-    return OPTIONS
-
-
-async def options_done(update: Update, context: BotContext) -> str | None:
-    """'Done with options' (only offered with two or more)."""
-    query = update.callback_query
-    assert query is not None
-    if draft_press(update, context, PREFIX) is None or len(_draft(context)["options"]) < 2:
-        await answer_stale(update, context)
-        return None
-    await query.answer()
-    await retire_buttons(query)
-    return await _ask_choice(update, context, KIND)
-
-
-# --- the button steps -----------------------------------------------------------------------
-
-
-async def _chosen(update: Update, context: BotContext, state: str, key: str) -> str | int:
-    draft = _draft(context)
-    if state == FILTER:
-        draft["audience"] = key
-        return await _preview(update, context)
-    if state == PREVIEW:
-        return await _send(update, context) if key == "1" else await cancel(update, context)
-    ask = ASKS[state]
-    draft[ask.field] = key == "1"
-    if ask.next in ASKS:
-        return await _ask_choice(update, context, ask.next)
-    return await _ask_closing(update, context)
-
-
-async def step_pressed(update: Update, context: BotContext) -> str | int | None:
-    """A button of a choice step (the step is in the callback data)."""
-    query = update.callback_query
-    assert query is not None
-    data = draft_press(update, context, PREFIX)
-    state = next((s for s, code in STEP.items() if data and code == data.arg(1)), None)
-    if data is None or state is None or state not in (*ASKS, FILTER):
-        await answer_stale(update, context)
-        return None
-    option = _choice(context, state).by_key(data.arg(3))
-    if option is None:
-        await answer_stale(update, context)
-        return None
-    await query.answer()
-    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
-    return await _chosen(update, context, state, option.key)
-
-
-def _typed_step(state: str) -> Any:
-    async def typed(update: Update, context: BotContext) -> str | int | None:
-        option = _choice(context, state).resolve(typed_text(update))
-        if option is None:
-            await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                                   "number."))
-            return None
-        return await _chosen(update, context, state, option.key)
-
-    typed.__doc__ = f"The {state} step answered by number."
-    return typed
-
-
-# --- closing, reminder ----------------------------------------------------------------------
-
-
-async def _ask_closing(update: Update, context: BotContext) -> str:
-    await _prompt(update, context, context.t._(
-        "When does the survey close? Type the date and time, e.g. 30/5 20:00 or 30/5/2026 "
-        "20:00 (Vietnam time)."))
-    return CLOSING
-
-
-def _when(context: BotContext, text: str) -> datetime | None:
-    local_now = context.clock.now().astimezone(context.settings.timezone)
-    return parse_local_datetime(text, local_now)
-
-
-async def closing_typed(update: Update, context: BotContext) -> str:
-    """The closing time: in the future, within HORIZON."""
-    t = context.t
-    when, now = _when(context, typed_text(update)), context.clock.now()
-    if when is None:
-        await _prompt(update, context, t._("I could not read that. Please type it like 30/5 "
-                                           "20:00 or 30/5/2026 20:00."))
-        return CLOSING
-    if when <= now or when - now > HORIZON:
-        await _prompt(update, context, t._("Please choose a time in the future, within {days} "
-                                           "days.", days=HORIZON.days))
-        return CLOSING
-    _draft(context)["closes_at"] = to_iso(when)
-    none = InlineKeyboardButton(t._("No reminder"), callback_data=callbacks.encode(
-        PREFIX, _draft(context)["nonce"], "r", "none"))
-    await _prompt(update, context, t._(
-        "Remind those who have not answered yet? Type when (once, before the closing time), "
-        "e.g. 29/5 19:00, or press “No reminder”."), [none])
-    return REMINDER
-
-
-async def reminder_typed(update: Update, context: BotContext) -> str | int:
-    """The reminder time: after now, before the closing time."""
-    t = context.t
-    draft = _draft(context)
-    when, now = _when(context, typed_text(update)), context.clock.now()
-    if when is None:
-        await _prompt(update, context, t._("I could not read that. Please type it like 29/5 "
-                                           "19:00, or press “No reminder”."))
-        return REMINDER
-    if when <= now or to_iso(when) >= draft["closes_at"]:
-        await _prompt(update, context, t._("The reminder must be in the future and before the "
-                                           "survey closes."))
-        return REMINDER
-    draft["remind_at"] = to_iso(when)
-    return await _ask_unit(update, context)
-
-
-async def no_reminder(update: Update, context: BotContext) -> str | int | None:
-    """'No reminder'."""
-    query = update.callback_query
-    assert query is not None
-    if draft_press(update, context, PREFIX) is None:
-        await answer_stale(update, context)
-        return None
-    await query.answer()
-    await retire_buttons(query)
-    _draft(context)["remind_at"] = None
-    return await _ask_unit(update, context)
-
-
-# --- audience -------------------------------------------------------------------------------
-
-
-async def _unit_choice(context: BotContext) -> Choice:
-    """The units she may address: the top of her scope and, below one top unit, its children."""
-    t = context.t
-    found = await scope.roots(context)
-    tops = [u.id for u in await orgtree.children(context.db, None)] if found is None else found
-    options = []
-    for unit_id in tops:
-        unit = await orgtree.get(context.db, unit_id)
-        if unit is None:
-            continue
-        label = t._("📣 The whole unit") if len(tops) == 1 else _short(unit.name)
-        options.append(Option(str(unit.id), label))
-        if len(tops) == 1:
-            options += [Option(str(kid.id), _short(kid.name))
-                        for kid in await orgtree.children(context.db, unit.id)]
-    return Choice(options, page=_draft(context).get("page", 0))
-
-
-def _short(label: str, limit: int = 20) -> str:
-    """A label that fits its button with its number ("12. " + 20 characters); the end of a
-    unit's name tells it apart ("…tổ dân phố số 12")."""
-    return label if len(label) <= limit else "…" + label[-(limit - 1):]
-
-
-async def _ask_unit(update: Update, context: BotContext, *, edit: Message | None = None
-                    ) -> str | int:
-    choice = await _unit_choice(context)
-    if len(choice.options) == 1:
-        return await _unit_chosen(update, context, int(choice.options[0].key))
-    keyboard = choice.keyboard(PREFIX, _draft(context)["nonce"], "u")
-    tops = await scope.roots(context)
-    top = await orgtree.get(context.db, tops[0]) if tops and len(tops) == 1 else None
-    where = [context.t._("Unit: {unit}", unit=html.escape(top.name))] if top else []
-    text = "\n".join([*where, context.t._("Who should receive it?"),
-                      context.t._("Tap a button or type its number.")])
-    if edit is not None:
-        await edit_message(edit, text, keyboard)
-    else:
-        await say(update, context, text, keyboard)
-    return UNIT
-
-
-async def _unit_chosen(update: Update, context: BotContext, unit_id: int) -> str | int:
-    assert context.principal is not None
-    if not await may_act_on_unit(context.db, context.principal, Role.CHAPTER_HEAD, unit_id):
-        await refuse(update, context)
-        return UNIT
-    _draft(context)["unit_id"] = unit_id
-    if len(deliveries.AUDIENCE_FILTERS) > 1:
-        return await _ask_choice(update, context, FILTER)
-    _draft(context)["audience"] = "all"
-    return await _preview(update, context)
-
-
-async def unit_pressed(update: Update, context: BotContext) -> str | int | None:
-    """A unit, or a page of them."""
-    query = update.callback_query
-    assert query is not None
-    data = draft_press(update, context, PREFIX)
-    if data is None:
-        await answer_stale(update, context)
-        return None
-    if data.arg(2) == "p" and answers.int_arg(data.arg(3)) is not None:
-        await query.answer()
-        _draft(context)["page"] = answers.int_arg(data.arg(3))
-        message = query.message if isinstance(query.message, Message) else None
-        return await _ask_unit(update, context, edit=message)
-    option = (await _unit_choice(context)).by_key(data.arg(3))
-    if option is None:
-        await answer_stale(update, context)
-        return None
-    await query.answer()
-    await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
-    return await _unit_chosen(update, context, int(option.key))
-
-
-async def unit_typed(update: Update, context: BotContext) -> str | int | None:
-    """A unit chosen by number."""
-    option = (await _unit_choice(context)).resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-        return None
-    return await _unit_chosen(update, context, int(option.key))
-
-
-# --- preview and sending --------------------------------------------------------------------
-
-
-def _drafted(context: BotContext) -> Poll:
-    """The draft as the poll members would get (id 0: its buttons answer nothing)."""
-    draft = _draft(context)
-    assert context.user_data is not None
-    return Poll(id=0, created_by=0, unit_id=draft["unit_id"], audience=draft["audience"],
-                question=draft["question"], options=tuple(draft["options"]),
-                multiple=draft["multiple"], other=draft["other"], anonymous=draft["anonymous"],
-                show_results=draft["show"], locale=context.locale, closes_at=draft["closes_at"],
-                remind_at=draft.get("remind_at"), reminded_at=None, closed_at=None,
-                broadcast_id=None, created_at="")
-
-
-async def _preview(update: Update, context: BotContext) -> str | int:
-    t = context.t
-    chat = update.effective_chat
-    assert chat is not None
-    poll = _drafted(context)
-    unit = await orgtree.get(context.db, poll.unit_id)
-    count = await deliveries.count_recipients(context.db, poll.unit_id, poll.audience,
-                                              context.this_year, sender=chat.id)
-    await say(update, context, t._("Preview: this is exactly what members will receive."))
-    await say(update, context, service.message_text(
-        t, poll, unit_name=unit.name if unit else "", timezone=context.settings.timezone),
-        service.keyboard(t, poll))
-    if count == 0:
-        context.user_data.pop(PREFIX, None)  # type: ignore[union-attr]
-        await say(update, context, t._("No member would receive it (nobody in this audience can "
-                                       "be reached now). Nothing was sent."))
-        return END
-    keyboard = _choice(context, PREVIEW).keyboard(PREFIX, _draft(context)["nonce"], "v")
-    await say(update, context, t.n_("It will go to {n} member.", "It will go to {n} members.",
-                                    count), keyboard)
-    return PREVIEW
-
-
-async def _send(update: Update, context: BotContext) -> int:
-    t = context.t
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None and context.principal is not None
-    draft = _draft(context)
-    if not await may_act_on_unit(context.db, context.principal, Role.CHAPTER_HEAD,
-                                 draft["unit_id"]):
-        await refuse(update, context)
-        return END
-    now = to_iso(context.clock.now())
-    drafted = _drafted(context)
-    poll = await polls.create(context.db, NewPoll(
-        draft_key=f"{user.id}:{draft['nonce']}", created_by=user.id, unit_id=drafted.unit_id,
-        audience=drafted.audience, question=drafted.question, options=drafted.options,
-        multiple=drafted.multiple, other=drafted.other, anonymous=drafted.anonymous,
-        show_results=drafted.show_results, locale=drafted.locale, closes_at=drafted.closes_at,
-        remind_at=drafted.remind_at, created_at=now))
-    context.user_data.pop(PREFIX, None)  # type: ignore[union-attr]
-    if poll is None:
-        await say(update, context, t._("This survey has already been sent."))
-        return END
-    unit = await orgtree.get(context.db, poll.unit_id)
-    status = await say(update, context, t._("⏳ Preparing to send …"))
-    broadcast_id = await polls.send(context.db, poll, NewBroadcast(
-        draft_key=f"poll:{poll.id}", created_by=user.id, sender_chat_id=chat.id,
-        unit_id=poll.unit_id, audience=poll.audience, text_html=service.message_text(
-            t, poll, unit_name=unit.name if unit else "", timezone=context.settings.timezone),
-        photo_file_id=None, scheduled_at=now, kind="poll",
-        reply_markup=service.markup_json(service.keyboard(t, poll))))
-    if broadcast_id is not None:
-        await deliveries.set_progress_message(context.db, broadcast_id, chat.id,
-                                              status.message_id)
-        context.delivery.wake()
-    await say(update, context, t._("Survey #{id} is on its way. Its results: /polls.",
-                                   id=poll.id))
-    return END
-
-
-async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel or "✖ Hủy": drop the draft; nothing is sent."""
-    return await answers.cancel(update, context, PREFIX,
-                                context.t._("Cancelled; nothing was sent."))
-
-
-async def cancel_pressed(update: Update, context: BotContext) -> int | None:
-    """The "✖ Hủy" button under a question of the draft."""
-    query = update.callback_query
-    assert query is not None
-    if draft_press(update, context, PREFIX) is None:
-        await answer_stale(update, context)
-        return None
-    await query.answer()
-    await retire_buttons(query)
-    return await cancel(update, context)
-
-
-async def wrong_input(update: Update, context: BotContext) -> None:
-    """Something that does not answer the current question."""
-    await say(update, context, context.t._(
-        "I cannot use that here. Please answer the last question with text or a button, "
-        "or send /cancel to stop."))
+OTHER_MAX = 200
 
 
 # --- answering ------------------------------------------------------------------------------
@@ -533,8 +60,9 @@ async def _answerable(update: Update, context: BotContext, poll_id: int | None
     return poll, member.id, member.unit_id
 
 
-async def _record(update: Update, context: BotContext, poll: Poll, member_id: int, unit_id: int,
-                  choices: list[int], other_text: str | None = None) -> None:
+async def _record(update: Update, context: BotContext, *, poll: Poll, member_id: int,
+                  unit_id: int, choices: list[int], other_text: str | None = None) -> None:
+    """Record her answer (asking first for her own words when she chose "other")."""
     t = context.t
     if OTHER in choices and other_text is None:
         assert context.user_data is not None
@@ -565,6 +93,7 @@ async def _record(update: Update, context: BotContext, poll: Poll, member_id: in
 
 
 def _selected(context: BotContext, poll_id: int) -> set[int]:
+    """The answers she has ticked so far on a several-answers poll (not yet sent)."""
     held = (context.user_data or {}).get(service.VOTE) or {}
     return set(held.get("sel", [])) if held.get("poll") == poll_id else set()
 
@@ -590,7 +119,8 @@ async def vote_pressed(update: Update, context: BotContext) -> None:
     valid = code is not None and code in poll.codes
     if action == "o" and valid and not poll.multiple:
         assert code is not None
-        await _record(update, context, poll, member_id, unit_id, [code])
+        await _record(update, context, poll=poll, member_id=member_id, unit_id=unit_id,
+                      choices=[code])
     elif action == "t" and valid and poll.multiple:
         selected = _selected(context, poll.id) or set(await _answered(context, poll, member_id))
         selected ^= {code}  # type: ignore[arg-type]
@@ -605,12 +135,14 @@ async def vote_pressed(update: Update, context: BotContext) -> None:
             await acknowledge(update, context, context.t._("Please choose at least one answer "
                                                            "first."))
             return
-        await _record(update, context, poll, member_id, unit_id, sorted(selected))
+        await _record(update, context, poll=poll, member_id=member_id, unit_id=unit_id,
+                      choices=sorted(selected))
     else:
         await answer_stale(update, context)
 
 
 async def _answered(context: BotContext, poll: Poll, member_id: int) -> tuple[int, ...]:
+    """The answer she has recorded already (empty if none)."""
     found = await polls.answer_of(context.db, poll.id, member_id)
     return found.choices if found else ()
 
@@ -641,7 +173,8 @@ async def vote_typed(update: Update, context: BotContext, text: str) -> bool:
                   if not poll.multiple else t._("Please type numbers from 1 to {n}, e.g. “1 3”.",
                                                 n=len(codes)))
         return True
-    await _record(update, context, poll, member_id, unit_id, [codes[n - 1] for n in numbers])
+    await _record(update, context, poll=poll, member_id=member_id, unit_id=unit_id,
+                  choices=[codes[n - 1] for n in numbers])
     return True
 
 
@@ -659,7 +192,9 @@ async def other_typed(update: Update, context: BotContext, text: str) -> bool:
                                        n=OTHER_MAX))
         return True
     answers.release(context, OTHER_TEXT)
-    await _record(update, context, *found, list(held["choices"]), words)
+    poll, member_id, unit_id = found
+    await _record(update, context, poll=poll, member_id=member_id, unit_id=unit_id,
+                  choices=list(held["choices"]), other_text=words)
     return True
 
 
@@ -677,6 +212,7 @@ LIST_VIEW, RESULTS_VIEW = "l", "r"
 
 
 async def _scope_units(context: BotContext) -> list[int] | None:
+    """Every unit of her scope (None: all of them)."""
     found = await scope.roots(context)
     if found is None:
         return None
@@ -687,6 +223,7 @@ async def _scope_units(context: BotContext) -> list[int] | None:
 
 
 async def _list_screen(context: BotContext) -> Screen:
+    """/polls: the open polls she may answer, and the results she may see."""
     t = context.t
     now = to_iso(context.clock.now())
     member = context.principal.member if context.principal else None
@@ -717,25 +254,40 @@ async def _list_screen(context: BotContext) -> Screen:
 
 
 async def _may_see_results(context: BotContext, poll: Poll) -> bool:
+    """Its creator and the officers whose scope holds it see its results."""
     principal = context.principal
     assert principal is not None
     return poll.created_by == principal.user_id or await may_act_on_unit(
         context.db, principal, Role.CHAPTER_HEAD, poll.unit_id)
 
 
+async def _visible_poll(update: Update, context: BotContext, poll_id: int | None) -> Poll | None:
+    """The poll, if she may see its results; else she is refused."""
+    poll = await polls.get(context.db, poll_id or 0)
+    if poll is None or not await _may_see_results(context, poll):
+        await refuse(update, context)
+        return None
+    return poll
+
+
+async def _results(context: BotContext, poll: Poll, unit_id: int) -> service.Results:
+    """The poll's figures at `unit_id` and its child units, as they may be shown now."""
+    return await service.results(context.db, poll, scope_id=unit_id,
+                                 k=context.settings.disclosure_k, now=context.clock.now())
+
+
 async def _results_screen(context: BotContext, poll: Poll, unit_id: int) -> Screen:
+    """The results at one unit, with buttons to its child units, the chart and who answered."""
     t = context.t
-    k = context.settings.disclosure_k
-    view = await service.results(context.db, poll, scope_id=unit_id, k=k,
-                                 now=context.clock.now())
+    view = await _results(context, poll, unit_id)
     closed = not poll.is_open(to_iso(context.clock.now()))
-    text = service.results_text(t, view, closed=closed, k=k)
+    text = service.results_text(t, view, closed=closed, k=context.settings.disclosure_k)
     if not poll.anonymous:
         texts = await polls.other_texts(context.db, poll.id, limit=10)
         if texts:
             text += "\n\n" + t._("<b>“Other” answers</b>") + "\n" + "\n".join(
                 f"– {html.escape(x[:200])}" for x in texts)
-    options = [Option(f"u{kid.unit_id}", _short(kid.name)) for kid in view.children
+    options = [Option(f"u{kid.unit_id}", service.short_label(kid.name)) for kid in view.children
                if kid.has_children]
     options.append(Option("c", t._("📈 Chart")))
     if not poll.anonymous and poll.created_by == (context.principal.user_id
@@ -749,6 +301,7 @@ async def _results_screen(context: BotContext, poll: Poll, unit_id: int) -> Scre
 
 
 async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
+    """The list, or a poll's results at a unit."""
     if view == LIST_VIEW:
         return await _list_screen(context)
     poll = await polls.get(context.db, p.get("poll") or 0)
@@ -756,13 +309,8 @@ async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen |
 
 
 async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
-    if view == LIST_VIEW:
-        return True
-    poll = await polls.get(context.db, p.get("poll") or 0)
-    if poll is None or not await _may_see_results(context, poll):
-        await refuse(update, context)
-        return False
-    return True
+    """The list is hers; a poll's results only if she may see them now."""
+    return view == LIST_VIEW or await _visible_poll(update, context, p.get("poll")) is not None
 
 
 async def _open_poll(update: Update, context: BotContext, poll_id: int) -> None:
@@ -796,16 +344,15 @@ async def _members_results(update: Update, context: BotContext, poll_id: int) ->
             or not await polls.in_audience(context.db, poll, member.id)):
         await acknowledge(update, context, t._("These results are not shown to members."))
         return
-    k = context.settings.disclosure_k
-    view = await service.results(context.db, poll, scope_id=poll.unit_id, k=k,
-                                 now=context.clock.now())
+    view = await _results(context, poll, poll.unit_id)
     await acknowledge(update, context)
     await say(update, context, service.results_text(t, replace(view, children=[]), closed=True,
-                                                     k=k)[:4000])
+                                                     k=context.settings.disclosure_k)[:4000])
 
 
 async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
                message: Message | None) -> None:
+    """A press or typed number on the list (answer, results) or on a results screen."""
     if view == LIST_VIEW:
         number = answers.int_arg(key[1:])
         if key[:1] == "a" and number:
@@ -813,7 +360,7 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
         elif key[:1] == "m" and number:
             await _members_results(update, context, number)
         elif key[:1] == "r" and number:
-            await _open_results(update, context, number, None, message=None)
+            await _open_results(update, context, poll_id=number, unit_id=None, message=None)
         else:
             await acknowledge(update, context)
             await put(update, context, await _list_screen(context), message)
@@ -821,11 +368,11 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
     await _results_action(update, context, p=p, key=key, message=message)
 
 
-async def _open_results(update: Update, context: BotContext, poll_id: int, unit_id: int | None,
-                        *, message: Message | None) -> None:
-    poll = await polls.get(context.db, poll_id)
-    if poll is None or not await _may_see_results(context, poll):
-        await refuse(update, context)
+async def _open_results(update: Update, context: BotContext, *, poll_id: int,
+                        unit_id: int | None, message: Message | None) -> None:
+    """Show a poll's results at a unit (its own unit when None)."""
+    poll = await _visible_poll(update, context, poll_id)
+    if poll is None:
         return
     await acknowledge(update, context)
     unit = unit_id if unit_id is not None else poll.unit_id
@@ -835,35 +382,35 @@ async def _open_results(update: Update, context: BotContext, poll_id: int, unit_
 
 async def _results_action(update: Update, context: BotContext, *, p: dict[str, Any], key: str,
                           message: Message | None) -> None:
-    poll = await polls.get(context.db, p.get("poll") or 0)
-    if poll is None or not await _may_see_results(context, poll):
-        await refuse(update, context)
+    """A press on a results screen: chart, who answered what, a child unit, back."""
+    poll = await _visible_poll(update, context, p.get("poll"))
+    if poll is None:
         return
     unit = p.get("unit") or poll.unit_id
     if key == "c":
         await acknowledge(update, context)
-        await _send_chart(update, context, poll, unit)
+        await _send_chart(update, context, poll=poll, unit_id=unit)
     elif key == "w" and not poll.anonymous and context.principal is not None \
             and poll.created_by == context.principal.user_id:
         await acknowledge(update, context)
         await _send_who(update, context, poll)
     elif key == "up":
         target = await orgtree.get(context.db, unit)
-        await _open_results(update, context, poll.id,
-                            target.parent_id if target else poll.unit_id, message=message)
+        await _open_results(update, context, poll_id=poll.id,
+                            unit_id=target.parent_id if target else poll.unit_id, message=message)
     elif key.startswith("u") and answers.int_arg(key[1:]):
-        await _open_results(update, context, poll.id, answers.int_arg(key[1:]), message=message)
+        await _open_results(update, context, poll_id=poll.id, unit_id=answers.int_arg(key[1:]),
+                            message=message)
     else:
-        await _open_results(update, context, poll.id, unit, message=message)
+        await _open_results(update, context, poll_id=poll.id, unit_id=unit, message=message)
 
 
-async def _send_chart(update: Update, context: BotContext, poll: Poll, unit_id: int) -> None:
+async def _send_chart(update: Update, context: BotContext, *, poll: Poll, unit_id: int) -> None:
+    """The results at a unit as a bar chart (hidden figures drawn as "not shown")."""
     from bot import charts  # matplotlib loads only when a chart is drawn
 
     t = context.t
-    k = context.settings.disclosure_k
-    view = await service.results(context.db, poll, scope_id=unit_id, k=k,
-                                 now=context.clock.now())
+    view = await _results(context, poll, unit_id)
     bars = [(label, None if view.scope.hidden else view.scope.cells.get(code))
             for code, label in service.labels(t, poll).items()]
     png = charts.poll(bars, total=view.scope.counted, title=t._(
@@ -877,6 +424,7 @@ async def _send_chart(update: Update, context: BotContext, poll: Poll, unit_id: 
 
 
 async def _send_who(update: Update, context: BotContext, poll: Poll) -> None:
+    """A named poll's answers by member (for its creator), 40 to a message."""
     t = context.t
     shown = service.labels(t, poll)
     lines = [t._("<b>Who answered what</b> (survey #{id})", id=poll.id)]
@@ -924,39 +472,9 @@ async def other_cancel_pressed(update: Update, context: BotContext) -> None:
     await other_cancelled(update, context)
 
 
-def _on(step: str, handler: Any) -> CallbackQueryHandler:
-    return CallbackQueryHandler(handler, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
-
-
-def conversation() -> list[BaseHandler[Any, Any, Any]]:
-    """The /poll flow (a new object per application)."""
-    text = answers.ANSWER
-    return Flow(
-        "poll",
-        prefixes=(PREFIX,),
-        entry_points=[CommandHandler("poll", start_poll, filters.ChatType.PRIVATE)],
-        states={
-            QUESTION: [MessageHandler(text, question_typed)],
-            OPTIONS: [_on("o", options_done), MessageHandler(text, options_typed)],
-            **{state: [_on(STEP[state], step_pressed), MessageHandler(text, _typed_step(state))]
-               for state in (KIND, WITH_OTHER, NAMING, SHOWING, FILTER, PREVIEW)},
-            CLOSING: [MessageHandler(text, closing_typed)],
-            REMINDER: [_on("r", no_reminder), MessageHandler(text, reminder_typed)],
-            UNIT: [_on("u", unit_pressed), MessageHandler(text, unit_typed)],
-        },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            _on("x", cancel_pressed),
-            CallbackQueryHandler(answer_stale, pattern=rf"^{PREFIX}:"),
-            MessageHandler(~filters.COMMAND, wrong_input),
-        ],
-    ).handlers()
-
-
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
-        *conversation(),
         CommandHandler("polls", list_polls, filters.ChatType.PRIVATE),
         CallbackQueryHandler(vote_pressed, pattern=callbacks.pattern(service.VOTE)),
         CallbackQueryHandler(other_cancel_pressed, pattern=callbacks.pattern(OTHER_TEXT)),

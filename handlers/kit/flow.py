@@ -20,6 +20,7 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    filters,
 )
 
 from bot.context import BotContext
@@ -32,6 +33,11 @@ Handler = BaseHandler[Any, Any, Any]
 Step = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 
 
+def on_step(prefix: str, step: str, callback: Step) -> CallbackQueryHandler[Any, Any]:
+    """A button of one step of a draft: `<prefix>:<nonce>:<step>[:…]`."""
+    return CallbackQueryHandler(callback, pattern=rf"^{prefix}:[0-9a-f]+:{step}(?::|$)")
+
+
 class Flow:
     """One multi-step flow: its entry points, the handlers of each step, and its fallbacks."""
 
@@ -42,6 +48,20 @@ class Flow:
         self.entry_points = entry_points
         self.states = states
         self.fallbacks = fallbacks
+
+    @staticmethod
+    def standard_fallbacks(prefix: str, *, cancel: Step, wrong_input: Step,
+                           cancel_pressed: Step | None = None) -> list[Handler]:
+        """What every draft flow answers at any step: /cancel, its "✖ Cancel" button
+        (`<prefix>:<nonce>:x`), any other press of the flow as stale, and anything else that
+        is not a command with `wrong_input`."""
+        pressed = [on_step(prefix, "x", cancel_pressed)] if cancel_pressed is not None else []
+        return [
+            CommandHandler("cancel", cancel),
+            *pressed,
+            CallbackQueryHandler(answer_stale, pattern=rf"^{prefix}:"),
+            MessageHandler(~filters.COMMAND, wrong_input),
+        ]
 
     def step(self, context: BotContext) -> str | None:
         """The step the flow waits at in this chat (None: not running)."""
