@@ -265,16 +265,15 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     if event is None:
         await acknowledge(update, context, context.t._(STALE))
         return False
-    member = context.principal.member if context.principal else None
     if view == INVITE:
-        if member is None or await meetings.invitation(context.db, event.id, member.id) is None:
-            await refuse(update, context)
-            return False
-        return True
-    if not await may_see(context, event.unit_id):
+        member = context.principal.member if context.principal else None
+        allowed = (member is not None
+                   and await meetings.invitation(context.db, event.id, member.id) is not None)
+    else:
+        allowed = await may_see(context, event.unit_id)
+    if not allowed:
         await refuse(update, context)
-        return False
-    return True
+    return allowed
 
 
 async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,

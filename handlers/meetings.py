@@ -72,15 +72,16 @@ async def _prompt(update: Update, context: BotContext, text: str,
     await say(update, context, text, InlineKeyboardMarkup([_cancel_row(context, *extra)]))
 
 
-async def _typed_within(update: Update, context: BotContext, *, low: int, high: int,
-                        retry: str) -> str | None:
-    """The typed answer, spaces folded, if it has `low` to `high` characters; else None, with
-    the question asked again (`retry`: a msgid with {max})."""
+async def _keep_typed(update: Update, context: BotContext, field: str, *, low: int, high: int,
+                      retry: str) -> bool:
+    """Keep the typed answer, spaces folded, as the draft's `field` if it has `low` to `high`
+    characters; else ask again (`retry`: a msgid with {max})."""
     text = " ".join(typed_text(update).split())
     if low <= len(text) <= high:
-        return text
+        _draft(context)[field] = text
+        return True
     await _prompt(update, context, context.t._(retry, max=high))
-    return None
+    return False
 
 
 async def _typed_option(update: Update, context: BotContext, choice: Choice) -> Option | None:
@@ -130,11 +131,9 @@ async def start_meeting(update: Update, context: BotContext) -> str | None:
 
 async def title_given(update: Update, context: BotContext) -> str:
     """The title (3-120 characters)."""
-    text = await _typed_within(update, context, low=3, high=TITLE_MAX, retry=N_(
-        "The title needs 3 to {max} characters. Please type it again."))
-    if text is None:
+    if not await _keep_typed(update, context, "title", low=3, high=TITLE_MAX, retry=N_(
+            "The title needs 3 to {max} characters. Please type it again.")):
         return TITLE
-    _draft(context)["title"] = text
     return await _ask_kind(update, context)
 
 
@@ -193,11 +192,9 @@ async def when_given(update: Update, context: BotContext) -> str:
 
 async def place_given(update: Update, context: BotContext) -> str:
     """The place (2-200 characters)."""
-    text = await _typed_within(update, context, low=2, high=PLACE_MAX, retry=N_(
-        "The place needs 2 to {max} characters. Please type it again."))
-    if text is None:
+    if not await _keep_typed(update, context, "place", low=2, high=PLACE_MAX, retry=N_(
+            "The place needs 2 to {max} characters. Please type it again.")):
         return PLACE
-    _draft(context)["place"] = text
     if len(deliveries.AUDIENCE_FILTERS) > 1:
         keyboard = _audience_choice(context.t).keyboard(PREFIX, _draft(context)["nonce"], "f",
                                                         extra_rows=[_cancel_row(context)])
