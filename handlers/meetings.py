@@ -72,7 +72,7 @@ async def _prompt(update: Update, context: BotContext, text: str,
     await say(update, context, text, InlineKeyboardMarkup([_cancel_row(context, *extra)]))
 
 
-async def _keep_typed(update: Update, context: BotContext, field: str, *, low: int, high: int,
+async def _keep_typed(update: Update, context: BotContext, *, field: str, low: int, high: int,
                       retry: str) -> bool:
     """Keep the typed answer, spaces folded, as the draft's `field` if it has `low` to `high`
     characters; else ask again (`retry`: a msgid with {max})."""
@@ -131,7 +131,7 @@ async def start_meeting(update: Update, context: BotContext) -> str | None:
 
 async def title_given(update: Update, context: BotContext) -> str:
     """The title (3-120 characters)."""
-    if not await _keep_typed(update, context, "title", low=3, high=TITLE_MAX, retry=N_(
+    if not await _keep_typed(update, context, field="title", low=3, high=TITLE_MAX, retry=N_(
             "The title needs 3 to {max} characters. Please type it again.")):
         return TITLE
     return await _ask_kind(update, context)
@@ -192,7 +192,7 @@ async def when_given(update: Update, context: BotContext) -> str:
 
 async def place_given(update: Update, context: BotContext) -> str:
     """The place (2-200 characters)."""
-    if not await _keep_typed(update, context, "place", low=2, high=PLACE_MAX, retry=N_(
+    if not await _keep_typed(update, context, field="place", low=2, high=PLACE_MAX, retry=N_(
             "The place needs 2 to {max} characters. Please type it again.")):
         return PLACE
     if len(deliveries.AUDIENCE_FILTERS) > 1:
