@@ -36,6 +36,7 @@ from bot.permissions import Principal
 from bot.settings import Settings
 from handlers import (
     activities,
+    attendance,
     audit,
     baocao,
     broadcast,
@@ -143,7 +144,8 @@ def build_application(
     # Features. Order matters inside the group: the catch-alls of `fallback` last (it hands
     # typed answers to the chat's latest question, kit.answers).
     for module in (
-        meeting_events,  # before registration: `/start dd-<code>` is a check-in
+        attendance,  # before registration: `/start dd-<code>` is a check-in
+        meeting_events,
         registration, broadcast, profile, language, notices, help_command, units,
         standard, family, evaluation, year_close, activities, one_tap, chapter,
         reminder_schedules, settings_menu, stats_command, chart_command, export_command,

@@ -1,21 +1,20 @@
-"""/meeting: a head (her chapter) or an admin (her scope) invites members to a meeting or event;
-/meetings: a member's upcoming ones (with her answer) and, for officers, the ones they organise
-(QR code, attendance list); checking in with the event's code (`/start dd-<code>`).
+"""/meeting: a head (her chapter) or an admin (her scope) invites members to a meeting or event,
+and the /stats summary's "🗓 Meetings" figures.
 
 Create: title → kind (catalog) → date and time (local) → place → audience filter → optional
 agenda → preview → invitations through the outbox with "Sẽ tham dự" / "Không tham dự được".
-The evening-before reminder is the job in bot/meetings.py. Every press is checked again.
+Answering them, /meetings and checking in are handlers/attendance.py; the evening-before
+reminder is the job in bot/meetings.py. Every press is checked again.
 """
 
 from __future__ import annotations
 
 import html
-import re
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -35,8 +34,6 @@ from handlers.kit import offers
 from handlers.kit.days import local_today, parse_local_datetime
 from handlers.kit.flow import END, Flow
 from handlers.kit.replies import (
-    STALE,
-    acknowledge,
     answer_stale,
     draft_press,
     pressed_option,
@@ -46,20 +43,14 @@ from handlers.kit.replies import (
     say,
     typed_text,
 )
-from handlers.kit.scope import may_see, parse_scope, roots, scope_name
-from handlers.kit.screens import Screen, Views, put, remember
-from storage import deliveries, meetings, units
+from handlers.kit.scope import parse_scope, scope_name
+from storage import deliveries, meetings
 from storage.db import to_iso
-from storage.meetings import Event
 
 PREFIX = "mt"  # the create flow: mt:<nonce>:<step>…
-VIEWS_PREFIX = "mtv"  # /meetings screens
 TITLE, KIND, WHEN, PLACE, AUDIENCE, AGENDA, PREVIEW = (
     "m_title", "m_kind", "m_when", "m_place", "m_audience", "m_agenda", "m_preview")
 TITLE_MAX, PLACE_MAX, AGENDA_MAX = 120, 200, 1000
-LIST, INVITE, EVENT, ATTEND = "l", "i", "e", "a"
-PAGE_SIZE = 8
-SINCE_DAYS = 60  # officers see their events of the last two months and those to come
 AUDIENCE_LABELS = {"all": N_("Everyone"), "no_standard": N_("No standard yet"),
                    "no_household": N_("No household yet")}
 
@@ -79,6 +70,38 @@ async def _prompt(update: Update, context: BotContext, text: str,
                   *extra: InlineKeyboardButton) -> None:
     """A free-text question with its cancel button."""
     await say(update, context, text, InlineKeyboardMarkup([_cancel_row(context, *extra)]))
+
+
+async def _keep_typed(update: Update, context: BotContext, *, field: str, low: int, high: int,
+                      retry: str) -> bool:
+    """Keep the typed answer, spaces folded, as the draft's `field` if it has `low` to `high`
+    characters; else ask again (`retry`: a msgid with {max})."""
+    text = " ".join(typed_text(update).split())
+    if low <= len(text) <= high:
+        _draft(context)[field] = text
+        return True
+    await _prompt(update, context, context.t._(retry, max=high))
+    return False
+
+
+async def _typed_option(update: Update, context: BotContext, choice: Choice) -> Option | None:
+    """The option typed by number or name; None, with a hint, if it is none of them."""
+    option = choice.resolve(typed_text(update))
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
+    return option
+
+
+async def _own_press(update: Update, context: BotContext) -> bool:
+    """Whether a press carries this draft's nonce (then answered, its buttons taken off); any
+    other is answered as stale."""
+    if draft_press(update, context, PREFIX) is None:
+        await answer_stale(update, context)
+        return False
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await retire_buttons(update.callback_query)
+    return True
 
 
 # --- the create flow -------------------------------------------------------------------------
@@ -106,18 +129,11 @@ async def start_meeting(update: Update, context: BotContext) -> str | None:
     return TITLE
 
 
-def _text_of(update: Update) -> str:
-    return " ".join(typed_text(update).split())
-
-
 async def title_given(update: Update, context: BotContext) -> str:
     """The title (3-120 characters)."""
-    text = _text_of(update)
-    if not 3 <= len(text) <= TITLE_MAX:
-        await _prompt(update, context, context.t._(
-            "The title needs 3 to {max} characters. Please type it again.", max=TITLE_MAX))
+    if not await _keep_typed(update, context, field="title", low=3, high=TITLE_MAX, retry=N_(
+            "The title needs 3 to {max} characters. Please type it again.")):
         return TITLE
-    _draft(context)["title"] = text
     return await _ask_kind(update, context)
 
 
@@ -143,11 +159,8 @@ async def kind_pressed(update: Update, context: BotContext) -> str | None:
 
 async def kind_typed(update: Update, context: BotContext) -> str | None:
     """A kind by number or name."""
-    option = _kind_choice(context).resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-        return None
-    return await _kind_chosen(update, context, option)
+    option = await _typed_option(update, context, _kind_choice(context))
+    return None if option is None else await _kind_chosen(update, context, option)
 
 
 async def _kind_chosen(update: Update, context: BotContext, option: Option) -> str:
@@ -179,12 +192,9 @@ async def when_given(update: Update, context: BotContext) -> str:
 
 async def place_given(update: Update, context: BotContext) -> str:
     """The place (2-200 characters)."""
-    text = _text_of(update)
-    if not 2 <= len(text) <= PLACE_MAX:
-        await _prompt(update, context, context.t._(
-            "The place needs 2 to {max} characters. Please type it again.", max=PLACE_MAX))
+    if not await _keep_typed(update, context, field="place", low=2, high=PLACE_MAX, retry=N_(
+            "The place needs 2 to {max} characters. Please type it again.")):
         return PLACE
-    _draft(context)["place"] = text
     if len(deliveries.AUDIENCE_FILTERS) > 1:
         keyboard = _audience_choice(context.t).keyboard(PREFIX, _draft(context)["nonce"], "f",
                                                         extra_rows=[_cancel_row(context)])
@@ -204,18 +214,16 @@ def _audience_choice(t: Translator) -> Choice:
 async def audience_pressed(update: Update, context: BotContext) -> str | None:
     """An audience filter."""
     option = await pressed_option(update, context, PREFIX, _audience_choice(context.t))
-    if option is None:
-        return None
-    _draft(context)["audience"] = option.key
-    return await _ask_agenda(update, context)
+    return None if option is None else await _audience_chosen(update, context, option)
 
 
 async def audience_typed(update: Update, context: BotContext) -> str | None:
     """An audience filter by number."""
-    option = _audience_choice(context.t).resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-        return None
+    option = await _typed_option(update, context, _audience_choice(context.t))
+    return None if option is None else await _audience_chosen(update, context, option)
+
+
+async def _audience_chosen(update: Update, context: BotContext, option: Option) -> str:
     _draft(context)["audience"] = option.key
     return await _ask_agenda(update, context)
 
@@ -241,12 +249,8 @@ async def agenda_given(update: Update, context: BotContext) -> str | int:
 
 async def agenda_skipped(update: Update, context: BotContext) -> str | int | None:
     """"Bỏ qua": no agenda."""
-    if draft_press(update, context, PREFIX) is None:
-        await answer_stale(update, context)
+    if not await _own_press(update, context):
         return None
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    await retire_buttons(update.callback_query)
     _draft(context)["agenda"] = None
     return await _preview(update, context)
 
@@ -298,11 +302,8 @@ async def send_pressed(update: Update, context: BotContext) -> int | None:
 
 async def send_typed(update: Update, context: BotContext) -> int | None:
     """Send / cancel by number."""
-    option = _send_choice(context.t).resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-        return None
-    return await _send_chosen(update, context, option.key)
+    option = await _typed_option(update, context, _send_choice(context.t))
+    return None if option is None else await _send_chosen(update, context, option.key)
 
 
 async def _send_chosen(update: Update, context: BotContext, key: str) -> int:
@@ -351,13 +352,7 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 async def cancel_pressed(update: Update, context: BotContext) -> int | None:
     """The ✖ Hủy button under a question."""
-    if draft_press(update, context, PREFIX) is None:
-        await answer_stale(update, context)
-        return None
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    await retire_buttons(update.callback_query)
-    return await cancel(update, context)
+    return await cancel(update, context) if await _own_press(update, context) else None
 
 
 async def wrong_input(update: Update, context: BotContext) -> None:
@@ -365,360 +360,6 @@ async def wrong_input(update: Update, context: BotContext) -> None:
     await say(update, context, context.t._(
         "I cannot use that here. Please answer the last question with text or a button, "
         "or send /cancel to stop."))
-
-
-# --- answers to an invitation ----------------------------------------------------------------
-
-
-async def answer_pressed(update: Update, context: BotContext) -> None:
-    """"Sẽ tham dự" / "Không tham dự được" under an invitation or a reminder."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    event_id = _int(data.arg(0) if data else None)
-    value = {"y": service.YES, "n": service.NO}.get((data.arg(1) if data else None) or "")
-    if event_id is None or value is None:
-        await answer_stale(update, context)
-        return
-    await _record_answer(update, context, event_id, value)
-
-
-async def _record_answer(update: Update, context: BotContext, event_id: int,
-                         value: str) -> bool:
-    """Her answer, if she is invited and the event has not passed (answered either way)."""
-    t = context.t
-    member = context.principal.member if context.principal else None
-    event = await meetings.get(context.db, event_id)
-    if member is None or event is None:
-        await acknowledge(update, context, t._(STALE))
-        return False
-    if to_iso(context.clock.now()) >= event.closes_at:
-        await acknowledge(update, context, t._("This meeting is over; no answer is needed."))
-        return False
-    if not await meetings.answer(context.db, event.id, member.id, value,
-                                 at=to_iso(context.clock.now())):
-        await acknowledge(update, context, t._(STALE))
-        return False
-    text = (t._("Thank you! I noted that you will come to {title}.", title=event.title)
-            if value == service.YES else
-            t._("Thank you! I noted that you cannot come to {title}.", title=event.title))
-    await acknowledge(update, context, text)
-    return True
-
-
-# --- check-in --------------------------------------------------------------------------------
-
-CHECK_IN = {
-    "early": N_("The check-in for {title} opens {when} (an hour before the start). Please "
-                "scan the code again then."),
-    "late": N_("{title} is over: its code worked only until the end of {date}. If you took "
-               "part, please ask your chapter head to tick you on the list."),
-    "other_unit": N_("This code belongs to {title} of another unit, so I did not record it. "
-                     "Please scan the code of your own chapter's meeting."),
-    "not_invited": N_("You are not among the members invited to {title}, so I did not record "
-                      "it. If you took part, please ask your chapter head to tick you."),
-    "unknown": N_("That check-in code is not valid. Please scan the QR code again or type the "
-                  "code exactly as shown (e.g. dd-Ab3x_9Qz)."),
-}
-
-
-async def check_in(update: Update, context: BotContext) -> None:
-    """`/start dd-<code>` (the QR link) or a typed `dd-<code>`: her attendance, once."""
-    t = context.t
-    code = service.code_of(typed_text(update))
-    member = context.principal.member if context.principal else None
-    if member is None:
-        await say(update, context, t._("Please register first with /start; then scan the code "
-                                       "again."))
-        return
-    if code is None:
-        await say(update, context, t._(CHECK_IN["unknown"]))
-        return
-    tz = context.settings.timezone
-    done = await service.check_in(context.db, code, member_id=member.id,
-                                  member_unit=member.unit_id, now=context.clock.now())
-    event = done.event
-    name = html.escape(member.full_name.split()[-1] if member.full_name.split() else "")
-    if event is None:
-        await say(update, context, t._(CHECK_IN["unknown"]))
-    elif done.outcome == "recorded":
-        await say(update, context, t._("✅ Thank you, {name}: you are checked in at {title} "
-                                       "{when}.", name=name, title=html.escape(event.title),
-                                       when=service.at_text(t, done.at or "", tz)))
-    elif done.outcome == "already":
-        await say(update, context, t._("You have already checked in at {title} ({when}).",
-                                       title=html.escape(event.title),
-                                       when=service.at_text(t, done.at or "", tz)))
-    else:
-        await say(update, context, t._(CHECK_IN[done.outcome], title=html.escape(event.title),
-                                       when=service.at_text(t, event.opens_at, tz),
-                                       date=t.date(date.fromisoformat(event.day))))
-
-
-# --- /meetings screens -----------------------------------------------------------------------
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 15 \
-        else None
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-async def _managed(context: BotContext) -> list[Event]:
-    """The events of her scope she may manage (officers)."""
-    principal = context.principal
-    if principal is None or not principal.at_least(Role.CHAPTER_HEAD):
-        return []
-    found = await roots(context)
-    ids: list[int] | None = None
-    if found is not None:
-        ids = [u.id for root in found for u, _d in await units.tree(context.db, root)]
-    since = (local_today(context) - timedelta(days=SINCE_DAYS)).isoformat()
-    return await meetings.in_units(context.db, ids, since_day=since)
-
-
-async def _list_screen(context: BotContext, page: int) -> Screen:
-    t = context.t
-    tz = context.settings.timezone
-    member = context.principal.member if context.principal else None
-    mine = (await meetings.upcoming_for(context.db, member.id, now=to_iso(context.clock.now()))
-            if member is not None else [])
-    managed = await _managed(context)
-    options: list[Option] = []
-    shown: dict[str, tuple[str, str]] = {}  # option key → (section, line)
-    for event, answer in mine:
-        state = {service.YES: t._("you will come"), service.NO: t._("you cannot come")}.get(
-            answer or "", t._("not answered yet"))
-        options.append(Option(f"i{event.id}", "📩 " + _short(event.title, 15)))
-        shown[f"i{event.id}"] = (t._("Your invitations:"), t._(
-            "• {title} — {when} — {state}", title=html.escape(event.title),
-            when=service.at_text(t, event.starts_at, tz), state=state))
-    for event in managed:
-        options.append(Option(f"e{event.id}", "🗓 " + _short(event.title, 15)))
-        shown[f"e{event.id}"] = (t._("Meetings you organise:"), t._(
-            "• {title} — {when}", title=html.escape(event.title),
-            when=service.at_text(t, event.starts_at, tz)))
-    choice = Choice(options, page_size=PAGE_SIZE).at_page(page)
-    lines = [t._("🗓 <b>Meetings</b>")]
-    for _number, option in choice.visible():  # the events of this page only
-        section, line = shown[option.key]
-        lines += [section, line] if section not in lines else [line]
-    if not options:
-        lines.append(t._("No meetings to come. A head or an officer creates one with /meeting."))
-    else:
-        lines.append(t._("Tap one (or type its number) to open it."))
-    remember(context, VIEWS_PREFIX, view=LIST, page=choice.page)
-    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, LIST), choice)
-
-
-async def _invite_screen(context: BotContext, event: Event) -> Screen:
-    t = context.t
-    member = context.principal.member if context.principal else None
-    found = await meetings.invitation(context.db, event.id, member.id) if member else None
-    unit = await orgtree.unit_path(context.db, event.unit_id)
-    lines = service.details(t, context.catalog, event, unit=unit, tz=context.settings.timezone)
-    answer = found.answer if found else None
-    lines += ["", {service.YES: t._("Your answer: you will come."),
-                   service.NO: t._("Your answer: you cannot come.")}.get(
-                       answer or "", t._("You have not answered yet."))]
-    choice = Choice([Option("y", "✅ " + t._(service.ANSWER_LABELS[service.YES])),
-                     Option("n", "❌ " + t._(service.ANSWER_LABELS[service.NO])),
-                     Option("back", t._("⬅ Back"))])
-    remember(context, VIEWS_PREFIX, view=INVITE, event=event.id)
-    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, INVITE, event.id), choice)
-
-
-async def _event_screen(context: BotContext, event: Event) -> Screen:
-    t = context.t
-    tz = context.settings.timezone
-    unit = await orgtree.unit_path(context.db, event.unit_id)
-    c = await meetings.counts(context.db, event.id)
-    lines = service.details(t, context.catalog, event, unit=unit, tz=tz)
-    lines += ["", t._("Invited: {n} · will come: {yes} · cannot come: {no} · not answered: "
-                      "{open}", n=t.number(c.invited), yes=t.number(c.yes), no=t.number(c.no),
-                      open=t.number(c.invited - c.yes - c.no)),
-              t._("Present: {figure}", figure=figures_of.ratio(t, c.attended, c.invited)),
-              t._("Check-in code: <code>{code}</code>, from {opens} until the end of that day.",
-                  code=html.escape(service.CODE_PREFIX + event.code),
-                  opens=service.at_text(t, event.opens_at, tz))]
-    choice = Choice([Option("qr", t._("📷 QR code")),
-                     Option("att", t._("✅ Attendance")), Option("back", t._("⬅ Back"))])
-    remember(context, VIEWS_PREFIX, view=EVENT, event=event.id)
-    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, EVENT, event.id), choice)
-
-
-def _given_first(invitee: meetings.Invitee) -> tuple[str, str]:
-    words = invitee.full_name.split()
-    return (words[-1].casefold() if words else "", invitee.full_name.casefold())
-
-
-async def _attend_screen(context: BotContext, event: Event, page: int) -> Screen:
-    t = context.t
-    people = sorted(await meetings.invitees(context.db, event.id), key=_given_first)
-    options = [Option(str(p.member_id), ("✅ " if p.attended_at else "⬜ ")
-                      + _short(p.full_name or t._("(erased)"), 16)) for p in people]
-    options.append(Option("back", t._("⬅ Back")))
-    choice = Choice(options, page_size=PAGE_SIZE).at_page(page)
-    present = sum(1 for p in people if p.attended_at)
-    lines = [f"🗓 <b>{html.escape(event.title)}</b>",
-             t._("Present: {figure}", figure=figures_of.ratio(t, present, len(people))),
-             t._("Tap a member (or type her number) to tick or untick her attendance.")]
-    if choice.pages > 1:
-        lines.append(t._("Page {page} of {pages}.", page=choice.page + 1, pages=choice.pages))
-    remember(context, VIEWS_PREFIX, view=ATTEND, event=event.id, page=choice.page)
-    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, ATTEND, event.id), choice)
-
-
-async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
-    if view == LIST:
-        return await _list_screen(context, p.get("page", 0))
-    event = await meetings.get(context.db, p.get("event", 0))
-    if event is None:
-        return None
-    if view == INVITE:
-        return await _invite_screen(context, event)
-    if view == EVENT:
-        return await _event_screen(context, event)
-    return await _attend_screen(context, event, p.get("page", 0))
-
-
-async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
-    """An invitation card is hers; an event's card and list are in her scope."""
-    if view == LIST:
-        return True
-    event = await meetings.get(context.db, p.get("event", 0))
-    if event is None:
-        await acknowledge(update, context, context.t._(STALE))
-        return False
-    member = context.principal.member if context.principal else None
-    if view == INVITE:
-        if member is None or await meetings.invitation(context.db, event.id, member.id) is None:
-            await refuse(update, context)
-            return False
-        return True
-    if not await may_see(context, event.unit_id):
-        await refuse(update, context)
-        return False
-    return True
-
-
-async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
-               message: Message | None) -> None:
-    """One press or typed number on a /meetings screen."""
-    if not await _allowed(update, context, view, p):
-        return
-    if not key:  # a page
-        await acknowledge(update, context)
-        await put(update, context, await _render(context, view, p), message)
-        return
-    if key == "back":
-        await acknowledge(update, context)
-        back = (LIST, {}) if view in (INVITE, EVENT) else (EVENT, {"event": p.get("event")})
-        await put(update, context, await _render(context, *back), message)
-        return
-    await _ACTIONS.get(view, _stale)(update, context, p, key, message)
-
-
-async def _stale(update: Update, context: BotContext, p: dict[str, Any], key: str,
-                 message: Message | None) -> None:
-    await acknowledge(update, context, context.t._(STALE))
-
-
-async def _list_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
-                       message: Message | None) -> None:
-    view = {"i": INVITE, "e": EVENT}.get(key[:1])
-    params = {"event": _int(key[1:]) or 0}
-    if view is None or not await _allowed(update, context, view, params):
-        if view is None:
-            await _stale(update, context, p, key, message)
-        return
-    await acknowledge(update, context)
-    await put(update, context, await _render(context, view, params), message)
-
-
-async def _invite_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
-                         message: Message | None) -> None:
-    value = {"y": service.YES, "n": service.NO}.get(key)
-    if value is None:
-        await _stale(update, context, p, key, message)
-        return
-    if await _record_answer(update, context, p["event"], value):
-        await put(update, context, await _render(context, INVITE, p), message)
-
-
-async def _event_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
-                        message: Message | None) -> None:
-    event = await meetings.get(context.db, p["event"])
-    assert event is not None
-    if key == "att":
-        await acknowledge(update, context)
-        await put(update, context, await _attend_screen(context, event, 0), message)
-    elif key == "qr":
-        await acknowledge(update, context)
-        await _send_qr(update, context, event)
-    else:
-        await _stale(update, context, p, key, message)
-
-
-async def _send_qr(update: Update, context: BotContext, event: Event) -> None:
-    """The QR code to show at the meeting, with the code for those who type it."""
-    t = context.t
-    tz = context.settings.timezone
-    link = service.deep_link(context.bot.username, event.code)
-    chat = update.effective_chat
-    assert chat is not None
-    caption = "\n".join([
-        f"🗓 <b>{html.escape(_short(event.title, 200))}</b>",
-        t._("Scan to check in, or type: <code>{code}</code>",
-            code=html.escape(service.CODE_PREFIX + event.code)),
-        t._("On Zalo, type: start {code}", code=html.escape(service.CODE_PREFIX + event.code)),
-        html.escape(link),
-        t._("Works from {opens} until the end of {date}, only for the members invited.",
-            opens=service.at_text(t, event.opens_at, tz),
-            date=t.date(date.fromisoformat(event.day)))])
-    await context.bot.send_photo(chat.id, service.qr_png(link), caption=caption[:1000])
-
-
-async def _attend_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
-                         message: Message | None) -> None:
-    member_id = _int(key)
-    found = await meetings.invitation(context.db, p["event"], member_id) if member_id else None
-    user = update.effective_user
-    if found is None or member_id is None or user is None:
-        await _stale(update, context, p, key, message)
-        return
-    await meetings.set_attended(context.db, p["event"], member_id, found.attended_at is None,
-                                at=to_iso(context.clock.now()), by=user.id)
-    await acknowledge(update, context)
-    await put(update, context, await _render(context, ATTEND, p), message)
-
-
-_ACTIONS = {LIST: _list_action, INVITE: _invite_action, EVENT: _event_action,
-            ATTEND: _attend_action}
-
-VIEWS = Views(
-    prefix=VIEWS_PREFIX,
-    role=Role.MEMBER,
-    shapes={LIST: (), INVITE: ("event",), EVENT: ("event",), ATTEND: ("event",)},
-    words={},
-    render=_render,
-    allowed=_allowed,
-    act=_act,
-)
-VIEWS.register()
-
-
-async def meetings_command(update: Update, context: BotContext) -> None:
-    """/meetings: her upcoming meetings with her answer, and those she organises."""
-    if context.principal is None or (context.principal.member is None
-                                     and not context.principal.at_least(Role.CHAPTER_HEAD)):
-        await say(update, context, context.t._("Please register first with /start."))
-        return
-    await put(update, context, await _list_screen(context, 0), None)
-
 
 # --- figures in /stats -----------------------------------------------------------------------
 
@@ -762,8 +403,6 @@ def _on(step: str, callback: Any) -> CallbackQueryHandler:
 
 
 TEXT = filters.TEXT & ~filters.COMMAND
-CODE_TEXT = filters.Regex(re.compile(r"^\s*(?:/?start(?:@\w+)?\s+)?dd-[A-Za-z0-9_-]{4,40}\s*$",
-                                     re.IGNORECASE))
 
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
@@ -791,13 +430,5 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """The handlers of this feature, new for each application (before registration's /start:
-    a check-in link is not a registration)."""
-    return [
-        CommandHandler("start", check_in, filters.ChatType.PRIVATE & CODE_TEXT),
-        MessageHandler(filters.ChatType.PRIVATE & TEXT & CODE_TEXT, check_in),
-        *conversation(),
-        CommandHandler("meetings", meetings_command, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(answer_pressed, pattern=callbacks.pattern(service.ANSWER_PREFIX)),
-        VIEWS.handler(),
-    ]
+    """The handlers of this feature, new for each application."""
+    return conversation()

@@ -1,0 +1,408 @@
+"""A member and her meetings: answering an invitation, /meetings (her invitations with her
+answer and, for officers, the events they organise: QR code, attendance list), and checking in
+with the event's code (`/start dd-<code>` or a typed `dd-<code>`).
+
+Creating a meeting (/meeting) is handlers/meetings.py; times, texts and what a check-in means
+are bot/meetings.py. Every press is checked again.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks, orgtree
+from bot import meetings as service
+from bot import stats as figures_of
+from bot.choices import Choice, Option
+from bot.context import BotContext
+from bot.i18n import N_
+from bot.permissions import Role
+from handlers.kit.days import local_today
+from handlers.kit.replies import STALE, acknowledge, answer_stale, refuse, say, typed_text
+from handlers.kit.scope import may_see, roots
+from handlers.kit.screens import Screen, Views, put, remember
+from storage import meetings, units
+from storage.db import to_iso
+from storage.meetings import Event
+
+VIEWS_PREFIX = "mtv"  # /meetings screens
+LIST, INVITE, EVENT, ATTEND = "l", "i", "e", "a"
+PAGE_SIZE = 8
+SINCE_DAYS = 60  # officers see their events of the last two months and those to come
+
+
+
+
+# --- answers to an invitation ----------------------------------------------------------------
+
+
+async def answer_pressed(update: Update, context: BotContext) -> None:
+    """"Sẽ tham dự" / "Không tham dự được" under an invitation or a reminder."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.decode(query.data)
+    event_id = _int(data.arg(0) if data else None)
+    value = {"y": service.YES, "n": service.NO}.get((data.arg(1) if data else None) or "")
+    if event_id is None or value is None:
+        await answer_stale(update, context)
+        return
+    await _record_answer(update, context, event_id, value)
+
+
+async def _record_answer(update: Update, context: BotContext, event_id: int,
+                         value: str) -> bool:
+    """Her answer, if she is invited and the event has not passed (answered either way)."""
+    t = context.t
+    member = context.principal.member if context.principal else None
+    event = await meetings.get(context.db, event_id)
+    if member is None or event is None:
+        await acknowledge(update, context, t._(STALE))
+        return False
+    if to_iso(context.clock.now()) >= event.closes_at:
+        await acknowledge(update, context, t._("This meeting is over; no answer is needed."))
+        return False
+    if not await meetings.answer(context.db, event.id, member.id, value,
+                                 at=to_iso(context.clock.now())):
+        await acknowledge(update, context, t._(STALE))
+        return False
+    text = (t._("Thank you! I noted that you will come to {title}.", title=event.title)
+            if value == service.YES else
+            t._("Thank you! I noted that you cannot come to {title}.", title=event.title))
+    await acknowledge(update, context, text)
+    return True
+
+
+# --- check-in --------------------------------------------------------------------------------
+
+CHECK_IN = {
+    "early": N_("The check-in for {title} opens {when} (an hour before the start). Please "
+                "scan the code again then."),
+    "late": N_("{title} is over: its code worked only until the end of {date}. If you took "
+               "part, please ask your chapter head to tick you on the list."),
+    "other_unit": N_("This code belongs to {title} of another unit, so I did not record it. "
+                     "Please scan the code of your own chapter's meeting."),
+    "not_invited": N_("You are not among the members invited to {title}, so I did not record "
+                      "it. If you took part, please ask your chapter head to tick you."),
+    "unknown": N_("That check-in code is not valid. Please scan the QR code again or type the "
+                  "code exactly as shown (e.g. dd-Ab3x_9Qz)."),
+}
+
+
+async def check_in(update: Update, context: BotContext) -> None:
+    """`/start dd-<code>` (the QR link) or a typed `dd-<code>`: her attendance, once."""
+    t = context.t
+    code = service.code_of(typed_text(update))
+    member = context.principal.member if context.principal else None
+    if member is None:
+        await say(update, context, t._("Please register first with /start; then scan the code "
+                                       "again."))
+        return
+    if code is None:
+        await say(update, context, t._(CHECK_IN["unknown"]))
+        return
+    tz = context.settings.timezone
+    done = await service.check_in(context.db, code, member_id=member.id,
+                                  member_unit=member.unit_id, now=context.clock.now())
+    event = done.event
+    name = html.escape(member.full_name.split()[-1] if member.full_name.split() else "")
+    if event is None:
+        await say(update, context, t._(CHECK_IN["unknown"]))
+    elif done.outcome == "recorded":
+        await say(update, context, t._("✅ Thank you, {name}: you are checked in at {title} "
+                                       "{when}.", name=name, title=html.escape(event.title),
+                                       when=service.at_text(t, done.at or "", tz)))
+    elif done.outcome == "already":
+        await say(update, context, t._("You have already checked in at {title} ({when}).",
+                                       title=html.escape(event.title),
+                                       when=service.at_text(t, done.at or "", tz)))
+    else:
+        await say(update, context, t._(CHECK_IN[done.outcome], title=html.escape(event.title),
+                                       when=service.at_text(t, event.opens_at, tz),
+                                       date=t.date(date.fromisoformat(event.day))))
+
+
+# --- /meetings screens -----------------------------------------------------------------------
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 15 \
+        else None
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def _managed(context: BotContext) -> list[Event]:
+    """The events of her scope she may manage (officers)."""
+    principal = context.principal
+    if principal is None or not principal.at_least(Role.CHAPTER_HEAD):
+        return []
+    found = await roots(context)
+    ids: list[int] | None = None
+    if found is not None:
+        ids = [u.id for root in found for u, _d in await units.tree(context.db, root)]
+    since = (local_today(context) - timedelta(days=SINCE_DAYS)).isoformat()
+    return await meetings.in_units(context.db, ids, since_day=since)
+
+
+async def _list_screen(context: BotContext, page: int) -> Screen:
+    t = context.t
+    tz = context.settings.timezone
+    member = context.principal.member if context.principal else None
+    mine = (await meetings.upcoming_for(context.db, member.id, now=to_iso(context.clock.now()))
+            if member is not None else [])
+    managed = await _managed(context)
+    options: list[Option] = []
+    shown: dict[str, tuple[str, str]] = {}  # option key → (section, line)
+    for event, answer in mine:
+        state = {service.YES: t._("you will come"), service.NO: t._("you cannot come")}.get(
+            answer or "", t._("not answered yet"))
+        options.append(Option(f"i{event.id}", "📩 " + _short(event.title, 15)))
+        shown[f"i{event.id}"] = (t._("Your invitations:"), t._(
+            "• {title} — {when} — {state}", title=html.escape(event.title),
+            when=service.at_text(t, event.starts_at, tz), state=state))
+    for event in managed:
+        options.append(Option(f"e{event.id}", "🗓 " + _short(event.title, 15)))
+        shown[f"e{event.id}"] = (t._("Meetings you organise:"), t._(
+            "• {title} — {when}", title=html.escape(event.title),
+            when=service.at_text(t, event.starts_at, tz)))
+    choice = Choice(options, page_size=PAGE_SIZE).at_page(page)
+    lines = [t._("🗓 <b>Meetings</b>")]
+    for _number, option in choice.visible():  # the events of this page only
+        section, line = shown[option.key]
+        lines += [section, line] if section not in lines else [line]
+    if not options:
+        lines.append(t._("No meetings to come. A head or an officer creates one with /meeting."))
+    else:
+        lines.append(t._("Tap one (or type its number) to open it."))
+    remember(context, VIEWS_PREFIX, view=LIST, page=choice.page)
+    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, LIST), choice)
+
+
+async def _invite_screen(context: BotContext, event: Event) -> Screen:
+    t = context.t
+    member = context.principal.member if context.principal else None
+    found = await meetings.invitation(context.db, event.id, member.id) if member else None
+    unit = await orgtree.unit_path(context.db, event.unit_id)
+    lines = service.details(t, context.catalog, event, unit=unit, tz=context.settings.timezone)
+    answer = found.answer if found else None
+    lines += ["", {service.YES: t._("Your answer: you will come."),
+                   service.NO: t._("Your answer: you cannot come.")}.get(
+                       answer or "", t._("You have not answered yet."))]
+    choice = Choice([Option("y", "✅ " + t._(service.ANSWER_LABELS[service.YES])),
+                     Option("n", "❌ " + t._(service.ANSWER_LABELS[service.NO])),
+                     Option("back", t._("⬅ Back"))])
+    remember(context, VIEWS_PREFIX, view=INVITE, event=event.id)
+    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, INVITE, event.id), choice)
+
+
+async def _event_screen(context: BotContext, event: Event) -> Screen:
+    t = context.t
+    tz = context.settings.timezone
+    unit = await orgtree.unit_path(context.db, event.unit_id)
+    c = await meetings.counts(context.db, event.id)
+    lines = service.details(t, context.catalog, event, unit=unit, tz=tz)
+    lines += ["", t._("Invited: {n} · will come: {yes} · cannot come: {no} · not answered: "
+                      "{open}", n=t.number(c.invited), yes=t.number(c.yes), no=t.number(c.no),
+                      open=t.number(c.invited - c.yes - c.no)),
+              t._("Present: {figure}", figure=figures_of.ratio(t, c.attended, c.invited)),
+              t._("Check-in code: <code>{code}</code>, from {opens} until the end of that day.",
+                  code=html.escape(service.CODE_PREFIX + event.code),
+                  opens=service.at_text(t, event.opens_at, tz))]
+    choice = Choice([Option("qr", t._("📷 QR code")),
+                     Option("att", t._("✅ Attendance")), Option("back", t._("⬅ Back"))])
+    remember(context, VIEWS_PREFIX, view=EVENT, event=event.id)
+    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, EVENT, event.id), choice)
+
+
+def _given_first(invitee: meetings.Invitee) -> tuple[str, str]:
+    words = invitee.full_name.split()
+    return (words[-1].casefold() if words else "", invitee.full_name.casefold())
+
+
+async def _attend_screen(context: BotContext, event: Event, page: int) -> Screen:
+    t = context.t
+    people = sorted(await meetings.invitees(context.db, event.id), key=_given_first)
+    options = [Option(str(p.member_id), ("✅ " if p.attended_at else "⬜ ")
+                      + _short(p.full_name or t._("(erased)"), 16)) for p in people]
+    options.append(Option("back", t._("⬅ Back")))
+    choice = Choice(options, page_size=PAGE_SIZE).at_page(page)
+    present = sum(1 for p in people if p.attended_at)
+    lines = [f"🗓 <b>{html.escape(event.title)}</b>",
+             t._("Present: {figure}", figure=figures_of.ratio(t, present, len(people))),
+             t._("Tap a member (or type her number) to tick or untick her attendance.")]
+    if choice.pages > 1:
+        lines.append(t._("Page {page} of {pages}.", page=choice.page + 1, pages=choice.pages))
+    remember(context, VIEWS_PREFIX, view=ATTEND, event=event.id, page=choice.page)
+    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, ATTEND, event.id), choice)
+
+
+async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
+    if view == LIST:
+        return await _list_screen(context, p.get("page", 0))
+    event = await meetings.get(context.db, p.get("event", 0))
+    if event is None:
+        return None
+    if view == INVITE:
+        return await _invite_screen(context, event)
+    if view == EVENT:
+        return await _event_screen(context, event)
+    return await _attend_screen(context, event, p.get("page", 0))
+
+
+async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
+    """An invitation card is hers; an event's card and list are in her scope."""
+    if view == LIST:
+        return True
+    event = await meetings.get(context.db, p.get("event", 0))
+    if event is None:
+        await acknowledge(update, context, context.t._(STALE))
+        return False
+    if view == INVITE:
+        member = context.principal.member if context.principal else None
+        allowed = (member is not None
+                   and await meetings.invitation(context.db, event.id, member.id) is not None)
+    else:
+        allowed = await may_see(context, event.unit_id)
+    if not allowed:
+        await refuse(update, context)
+    return allowed
+
+
+async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
+               message: Message | None) -> None:
+    """One press or typed number on a /meetings screen."""
+    if not await _allowed(update, context, view, p):
+        return
+    if not key:  # a page
+        await acknowledge(update, context)
+        await put(update, context, await _render(context, view, p), message)
+        return
+    if key == "back":
+        await acknowledge(update, context)
+        back = (LIST, {}) if view in (INVITE, EVENT) else (EVENT, {"event": p.get("event")})
+        await put(update, context, await _render(context, *back), message)
+        return
+    await _ACTIONS.get(view, _stale)(update, context, p, key, message)
+
+
+async def _stale(update: Update, context: BotContext, p: dict[str, Any], key: str,
+                 message: Message | None) -> None:
+    await acknowledge(update, context, context.t._(STALE))
+
+
+async def _list_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
+                       message: Message | None) -> None:
+    view = {"i": INVITE, "e": EVENT}.get(key[:1])
+    params = {"event": _int(key[1:]) or 0}
+    if view is None or not await _allowed(update, context, view, params):
+        if view is None:
+            await _stale(update, context, p, key, message)
+        return
+    await acknowledge(update, context)
+    await put(update, context, await _render(context, view, params), message)
+
+
+async def _invite_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
+                         message: Message | None) -> None:
+    value = {"y": service.YES, "n": service.NO}.get(key)
+    if value is None:
+        await _stale(update, context, p, key, message)
+        return
+    if await _record_answer(update, context, p["event"], value):
+        await put(update, context, await _render(context, INVITE, p), message)
+
+
+async def _event_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
+                        message: Message | None) -> None:
+    event = await meetings.get(context.db, p["event"])
+    assert event is not None
+    if key == "att":
+        await acknowledge(update, context)
+        await put(update, context, await _attend_screen(context, event, 0), message)
+    elif key == "qr":
+        await acknowledge(update, context)
+        await _send_qr(update, context, event)
+    else:
+        await _stale(update, context, p, key, message)
+
+
+async def _send_qr(update: Update, context: BotContext, event: Event) -> None:
+    """The QR code to show at the meeting, with the code for those who type it."""
+    t = context.t
+    tz = context.settings.timezone
+    link = service.deep_link(context.bot.username, event.code)
+    chat = update.effective_chat
+    assert chat is not None
+    caption = "\n".join([
+        f"🗓 <b>{html.escape(_short(event.title, 200))}</b>",
+        t._("Scan to check in, or type: <code>{code}</code>",
+            code=html.escape(service.CODE_PREFIX + event.code)),
+        t._("On Zalo, type: start {code}", code=html.escape(service.CODE_PREFIX + event.code)),
+        html.escape(link),
+        t._("Works from {opens} until the end of {date}, only for the members invited.",
+            opens=service.at_text(t, event.opens_at, tz),
+            date=t.date(date.fromisoformat(event.day)))])
+    await context.bot.send_photo(chat.id, service.qr_png(link), caption=caption[:1000])
+
+
+async def _attend_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
+                         message: Message | None) -> None:
+    member_id = _int(key)
+    found = await meetings.invitation(context.db, p["event"], member_id) if member_id else None
+    user = update.effective_user
+    if found is None or member_id is None or user is None:
+        await _stale(update, context, p, key, message)
+        return
+    await meetings.set_attended(context.db, p["event"], member_id, found.attended_at is None,
+                                at=to_iso(context.clock.now()), by=user.id)
+    await acknowledge(update, context)
+    await put(update, context, await _render(context, ATTEND, p), message)
+
+
+_ACTIONS = {LIST: _list_action, INVITE: _invite_action, EVENT: _event_action,
+            ATTEND: _attend_action}
+
+VIEWS = Views(
+    prefix=VIEWS_PREFIX,
+    role=Role.MEMBER,
+    shapes={LIST: (), INVITE: ("event",), EVENT: ("event",), ATTEND: ("event",)},
+    words={},
+    render=_render,
+    allowed=_allowed,
+    act=_act,
+)
+VIEWS.register()
+
+
+async def meetings_command(update: Update, context: BotContext) -> None:
+    """/meetings: her upcoming meetings with her answer, and those she organises."""
+    if context.principal is None or (context.principal.member is None
+                                     and not context.principal.at_least(Role.CHAPTER_HEAD)):
+        await say(update, context, context.t._("Please register first with /start."))
+        return
+    await put(update, context, await _list_screen(context, 0), None)
+
+
+TEXT = filters.TEXT & ~filters.COMMAND
+CODE_TEXT = filters.Regex(re.compile(r"^\s*(?:/?start(?:@\w+)?\s+)?dd-[A-Za-z0-9_-]{4,40}\s*$",
+                                     re.IGNORECASE))
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The handlers of this feature, new for each application (before registration's /start:
+    a check-in link is not a registration)."""
+    return [
+        CommandHandler("start", check_in, filters.ChatType.PRIVATE & CODE_TEXT),
+        MessageHandler(filters.ChatType.PRIVATE & TEXT & CODE_TEXT, check_in),
+        CommandHandler("meetings", meetings_command, filters.ChatType.PRIVATE),
+        CallbackQueryHandler(answer_pressed, pattern=callbacks.pattern(service.ANSWER_PREFIX)),
+        VIEWS.handler(),
+    ]
