@@ -32,7 +32,7 @@ from bot.i18n import N_, Translator
 from bot.permissions import Role, may_act_on_unit
 from handlers.kit import offers
 from handlers.kit.days import local_today, parse_local_datetime
-from handlers.kit.flow import END, Flow
+from handlers.kit.flow import END, Flow, on_step
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -398,8 +398,8 @@ async def show_figures(update: Update, context: BotContext, unit_id: int | None,
 offers.offer_scope_action("meet", show_figures)
 
 
-def _on(step: str, callback: Any) -> CallbackQueryHandler:
-    return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
+def _on(step: str, callback: Any) -> CallbackQueryHandler[Any, Any]:
+    return on_step(PREFIX, step, callback)
 
 
 TEXT = filters.TEXT & ~filters.COMMAND
@@ -420,12 +420,8 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             AGENDA: [_on("skip", agenda_skipped), MessageHandler(TEXT, agenda_given)],
             PREVIEW: [_on("s", send_pressed), MessageHandler(TEXT, send_typed)],
         },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            _on("x", cancel_pressed),
-            CallbackQueryHandler(answer_stale, pattern=rf"^{PREFIX}:"),
-            MessageHandler(~filters.COMMAND, wrong_input),
-        ],
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, wrong_input=wrong_input,
+                                          cancel_pressed=cancel_pressed),
     ).handlers()
 
 
