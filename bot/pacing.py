@@ -1,10 +1,18 @@
-"""Outgoing pacing: one evenly spaced rate for every message the bot sends (BOT_SEND_RATE).
+"""Outgoing pacing: only what Telegram limits, and a member's reply before the outbox.
 
-A `python-telegram-bot` rate limiter. Interactive replies and bulk deliveries share the rate,
-but bulk sends queue behind one gate, so at most one of them waits for a slot at a time and a
-member's reply never waits behind thousands of notices. A 429 (RetryAfter) pauses everything
-for the time Telegram asks; interactive calls are then retried, bulk calls re-raise so the
-delivery engine keeps the message pending (never dropped).
+A `python-telegram-bot` rate limiter. Telegram's Bot FAQ limits *new messages*: about 30 a
+second overall when sending to many chats, one a second in a single chat (short bursts pass),
+20 a minute in a group. Edits, callback answers, chat actions and the rest are not paced.
+
+- Overall: new messages are evenly spaced at `rate` per second (BOT_SEND_RATE, under 30).
+  A reply to a member who just wrote takes the next free slot ahead of the outbox: bulk sends
+  (`rate_limit_args=BULK`) queue behind one gate, and the one holding it gives its slot up
+  while a reply waits. So a broadcast running at the full rate delays a reply by at most one
+  slot, and replies plus bulk never exceed the rate together.
+- Per chat: a token bucket of `PER_CHAT_BURST` messages refilled at one a second (a group:
+  one every three seconds), for replies and bulk alike.
+- A 429 (RetryAfter) pauses every paced send for the time Telegram asks; interactive calls
+  are then retried, bulk calls re-raise so the delivery engine keeps the message pending.
 """
 
 from __future__ import annotations
@@ -27,12 +35,19 @@ log = logging.getLogger(__name__)
 BULK = "bulk"
 """Pass as `rate_limit_args=BULK` for deliveries of the outbox."""
 
-_PACED_PREFIXES = ("send", "copymessage", "forwardmessage", "editmessage")
+# Methods that create a message (sendChatAction creates none); edits are not counted.
+_PACED_PREFIXES = ("send", "copymessage", "forwardmessage")
+_UNPACED = frozenset({"sendchataction"})
 _INTERACTIVE_RETRIES = 2
+PER_CHAT_INTERVAL = 1.0  # "avoid sending more than one message per second" in one chat
+GROUP_INTERVAL = 3.0  # "no more than 20 messages per minute to the same group"
+PER_CHAT_BURST = 3  # "we may allow short bursts that go over this limit"
+_PRUNE_AT = 4096  # forget idle chats' buckets once this many are kept
 
 
 class PacedRateLimiter(BaseRateLimiter[str]):
-    """Evenly spaced sends at `rate` per second overall (0: no pacing, 429s still honoured)."""
+    """New messages at `rate` per second overall, replies first, per-chat buckets (rate 0: no
+    pacing at all; 429s still honoured)."""
 
     def __init__(self, rate: float, *, clock: Clock | None = None) -> None:
         self.rate = rate
@@ -42,6 +57,11 @@ class PacedRateLimiter(BaseRateLimiter[str]):
         self._paused_until = 0.0
         self._slot_lock = asyncio.Lock()
         self._bulk_gate = asyncio.Lock()
+        self._replies_waiting = 0
+        self._no_reply_waiting = asyncio.Event()
+        self._no_reply_waiting.set()
+        # chat id -> the instant its bucket is empty again ("theoretical arrival time").
+        self._chat_due: dict[int, float] = {}
         self.retry_after_count = 0
 
     async def initialize(self) -> None:
@@ -54,14 +74,41 @@ class PacedRateLimiter(BaseRateLimiter[str]):
         """Send nothing for `seconds` (Telegram's RetryAfter)."""
         self._paused_until = max(self._paused_until, self.clock.monotonic() + seconds)
 
-    async def _take_slot(self) -> None:
-        async with self._slot_lock:
+    async def _take_slot(self, *, reply: bool) -> None:
+        """Wait for an overall slot; a bulk send yields it to any reply waiting meanwhile."""
+        if reply:
+            self._replies_waiting += 1
+            self._no_reply_waiting.clear()
+        try:
             while True:
-                wait = max(self._next_slot, self._paused_until) - self.clock.monotonic()
-                if wait <= 0:
-                    break
-                await self.clock.sleep(wait)
-            self._next_slot = self.clock.monotonic() + self._interval
+                if not reply:
+                    await self._no_reply_waiting.wait()
+                async with self._slot_lock:
+                    while (wait := max(self._next_slot, self._paused_until)
+                           - self.clock.monotonic()) > 0:
+                        await self.clock.sleep(wait)
+                    if reply or not self._replies_waiting:
+                        self._next_slot = self.clock.monotonic() + self._interval
+                        return
+        finally:
+            if reply:
+                self._replies_waiting -= 1
+                if not self._replies_waiting:
+                    self._no_reply_waiting.set()
+
+    async def _chat_turn(self, chat_id: object) -> None:
+        """Wait until this chat's bucket has room (a @username is not keyed: overall only)."""
+        if not isinstance(chat_id, int):
+            return
+        now = self.clock.monotonic()
+        interval = GROUP_INTERVAL if chat_id < 0 else PER_CHAT_INTERVAL
+        due = max(now, self._chat_due.get(chat_id, now))
+        start = max(now, due - (PER_CHAT_BURST - 1) * interval)
+        if len(self._chat_due) >= _PRUNE_AT:
+            self._chat_due = {c: d for c, d in self._chat_due.items() if d > now}
+        self._chat_due[chat_id] = due + interval
+        if start > now:
+            await self.clock.sleep(start - now)
 
     async def process_request(
         self,
@@ -72,15 +119,20 @@ class PacedRateLimiter(BaseRateLimiter[str]):
         data: dict[str, Any],
         rate_limit_args: str | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        """Wait for a slot (message-producing methods only), call, and handle RetryAfter."""
-        paced = endpoint.lower().startswith(_PACED_PREFIXES)
+        """Wait for the chat's turn and a slot (new messages only), call, handle RetryAfter."""
+        lower = endpoint.lower()
+        paced = lower.startswith(_PACED_PREFIXES) and lower not in _UNPACED
+        bulk = rate_limit_args == BULK
         attempt = 0
         while True:
-            if paced and rate_limit_args == BULK:
-                async with self._bulk_gate:
-                    await self._take_slot()
-            elif paced:
-                await self._take_slot()
+            if paced:
+                if self.rate > 0:
+                    await self._chat_turn(data.get("chat_id"))
+                if bulk:
+                    async with self._bulk_gate:
+                        await self._take_slot(reply=False)
+                else:
+                    await self._take_slot(reply=True)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -89,7 +141,7 @@ class PacedRateLimiter(BaseRateLimiter[str]):
                 log.warning("Telegram asked to wait %.0f s (%s)", delay, endpoint)
                 self.pause(delay)
                 attempt += 1
-                if rate_limit_args == BULK or attempt > _INTERACTIVE_RETRIES:
+                if bulk or attempt > _INTERACTIVE_RETRIES:
                     raise
 
 

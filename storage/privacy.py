@@ -439,11 +439,16 @@ async def give_consent(
 
 
 async def outdated_consents(db: Database, purpose: str, version: int) -> set[int]:
-    """Telegram ids of current members whose latest consent for `purpose` is older."""
+    """Telegram ids of current members whose latest consent for `purpose` is older.
+
+    Runs at every start: the lookup goes by member (INDEXED BY), as SQLite otherwise picks
+    the purpose index and reads every consent once per member (77 s at district scale).
+    """
     rows = await db.fetchall(
         """SELECT m.telegram_user_id FROM members m
            WHERE m.status != 'deleted' AND NOT EXISTS (
-               SELECT 1 FROM consents c WHERE c.telegram_user_id = m.telegram_user_id
+               SELECT 1 FROM consents c INDEXED BY consents_by_user
+               WHERE c.telegram_user_id = m.telegram_user_id
                AND c.purpose = ? AND c.version >= ? AND c.withdrawn_at IS NULL)""",
         (purpose, version),
     )

@@ -200,7 +200,7 @@ class BotMethods(MessageContent):
         current = {key: message.get(key) for key in changes}
         if current == changes:
             raise _bad(NOT_MODIFIED.removeprefix("Bad Request: "))
-        self._admit(chat_id)
+        self._admit(chat_id, edit=True)
         for key, value in changes.items():
             if value is None:
                 message.pop(key, None)

@@ -380,23 +380,28 @@ class FakeBotServer(BaseRequest):
         if chat_id in self._blocked and (_is_message_method(lower) or lower == "sendchataction"):
             raise _ApiError(403, BLOCKED)
 
-    def _admit(self, chat_id: int) -> None:
-        """Apply the flood limits to a message send/edit that is about to succeed."""
+    def _admit(self, chat_id: int, *, edit: bool = False) -> None:
+        """Apply the flood limits to a message send/edit that is about to succeed.
+
+        Edits are not new messages: they count neither towards the overall limit nor, in a
+        private chat, towards the chat's (the Bot FAQ limits messages sent).
+        """
         limits = self.rate_limits
-        if limits is None:
+        if limits is None or (edit and chat_id > 0):
             return
         now = self.clock()
         window = self._global_window
         while window and window[0] <= now - 1.0:
             window.popleft()
-        if len(window) + 1 > limits.global_per_second:
+        if not edit and len(window) + 1 > limits.global_per_second:
             self._too_many(window[0] + 1.0 - now)
         tokens, last = self._chat_buckets.get(chat_id, (float(limits.per_chat_burst), now))
         refill = (now - last) * limits.per_chat_per_second
         tokens = min(float(limits.per_chat_burst), tokens + refill)
         if tokens < 1.0:
             self._too_many((1.0 - tokens) / limits.per_chat_per_second)
-        window.append(now)
+        if not edit:
+            window.append(now)
         self._chat_buckets[chat_id] = (tokens - 1.0, now)
 
     @staticmethod

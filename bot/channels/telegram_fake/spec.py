@@ -170,9 +170,10 @@ def load_method_specs() -> Mapping[str, MethodSpec]:
 
 @dataclass(frozen=True, slots=True)
 class RateLimits:
-    """Flood limits; applied only to methods that send or edit messages.
+    """Flood limits, as the Bot FAQ states them: on new messages (send*, copy*, forward*).
 
-    Global: at most ``global_per_second`` such calls in any sliding one-second window.
+    Edits count only in a group's bucket; callback answers and the rest are not limited.
+    Global: at most ``global_per_second`` new messages in any sliding one-second window.
     Per chat: a token bucket holding ``per_chat_burst`` calls, refilled at
     ``per_chat_per_second`` (so short bursts pass, a sustained stream is held to the rate).
     """
