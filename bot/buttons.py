@@ -43,6 +43,10 @@ def clip(label: str, per_row: int = 1) -> str:
     """`label` made to fit a row of `per_row` buttons: unit words shortened as the union
     writes them ("Chi hội TDP số 12"), then cut (a last resort: give short labels)."""
     most = limit(per_row)
+    import os
+    if os.environ.get("CLIP_DUMP") and width(label) > most:
+        with open(os.environ["CLIP_DUMP"], "a") as f:
+            f.write(f"{per_row}\t{label}\n")
     for long, short in ABBREVIATIONS:
         if width(label) <= most:
             return label
@@ -90,3 +94,13 @@ def faults(inline_keyboard: Any) -> list[str]:
         found += [f"{label!r} is {width(label)} characters, over {most} for a row of "
                   f"{len(labels)}" for label in labels if width(label) > most]
     return found
+
+
+def distinct(labels: list[str]) -> list[str]:
+    """Labels told apart: a repeated one gets "(2)", "(3)" (two reports of one day)."""
+    seen: dict[str, int] = {}
+    told = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        told.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return told

@@ -332,7 +332,7 @@ def _section(data: Mapping[str, Any], name: str, source: str, *,
         retired = item.get("retired", False)
         if not isinstance(retired, bool):
             raise CatalogError(f"{where}: retired must be true or false")
-        unit, short = item.get("unit"), item.get("short")
+        unit = item.get("unit")
         entries.append(Entry(
             code=code,
             label=_localized(item.get("label"), f"{where}: label", LABEL_MAX),

@@ -95,7 +95,8 @@ class Choice:
                     )
                 )
             rows.append(nav)
-        rows.extend(layout.rows(list(row), columns=len(row)) for row in extra_rows)
+        for row in extra_rows:
+            rows.extend(layout.rows(list(row), columns=len(row)))
         return InlineKeyboardMarkup(rows)
 
     def resolve(self, text: str) -> Option | None:

@@ -55,7 +55,7 @@ WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Fr
 KIND_LABELS = {
     ENVIRONMENT: N_("Environment-day reminder"),
     HEADS_UP: N_("Heads-up the day before"),
-    SUMMARY: N_("Summary for chapter heads"),
+    SUMMARY: N_("Weekly summary"),
 }
 DEFAULT_TEXTS = {
     ENVIRONMENT: N_("🌿 <b>Today is Sunday environment day ({date})!</b>\nLet us clean our "

@@ -60,6 +60,9 @@ AUDIENCE_LABELS = {
     "no_standard": N_("not yet registered for the women's standard this year"),
     "no_household": N_("whose household is not yet registered for “5 không, 3 sạch” this year"),
 }
+AUDIENCE_BUTTONS = {"no_standard": N_("No standard sign-up"),
+                    "no_household": N_("No household sign-up")}
+"""What the audience buttons say (a narrow phone); the labels above go into sentences."""
 
 
 def _utf16_len(text: str) -> int:
@@ -104,7 +107,7 @@ async def _audience_choice(context: BotContext) -> tuple[Choice, str, bool]:
     if level is not None:
         unit = await units.get(context.db, level)
         if unit is not None:
-            options.append(Option(f"to{unit.id}", t._("📣 Everyone in {unit}", unit=unit.name)))
+            options.append(Option(f"to{unit.id}", t._("📣 All of {unit}", unit=unit.name)))
     for child in await orgtree.children(context.db, level):
         nested = await orgtree.has_children(context.db, child.id)
         options.append(Option(f"{'in' if nested else 'to'}{child.id}", child.name))
@@ -147,7 +150,7 @@ async def _audience_chosen(update: Update, context: BotContext, unit_id: int) ->
 
 
 def _filter_choice(t: Translator) -> Choice:
-    return Choice([Option(key, t._(AUDIENCE_LABELS.get(key, key)))
+    return Choice([Option(key, t._(AUDIENCE_BUTTONS.get(key) or AUDIENCE_LABELS.get(key, key)))
                    for key in deliveries.AUDIENCE_FILTERS])
 
 

@@ -160,7 +160,7 @@ async def _list_screen(context: BotContext, note: str | None = None) -> Screen:
     for number, item in enumerate(items, 1):
         lines.append(f"{number}. <b>{_title(context, item)}</b> — {_when(context, item)} — "
                      f"{_status(context, item)}")
-        options.append(Option(str(item.id), f"{number}. {_title(context, item)}"))
+        options.append(Option(str(item.id), _title(context, item)))
     lines += ["", t._("Tap a schedule (or type its number) to see or change it.")]
     choice = Choice(options, page_size=max(1, len(options)))
     remember(context, PREFIX, view=LIST)
@@ -261,7 +261,7 @@ async def _texts_choice(context: BotContext, item: Schedule) -> Choice:
     options = []
     if await may_manage(context, item):
         options.append(Option("all", t._("✏️ Text for everyone")))
-    options.append(Option("unit", t._("✏️ Text for one unit")))
+    options.append(Option("unit", t._("✏️ Text for a unit")))
     for text in await _shown_texts(context, item):
         if await may_set_text(context, item, text.unit_id):
             name = (await orgtree.get(context.db, text.unit_id)) if text.unit_id else None

@@ -116,7 +116,7 @@ def _choice(context: BotContext, reg: Registration | None, closed: bool) -> Choi
     if reg is None:
         return Choice([Option("reg", t._("✅ Register for {year}", year=context.this_year)),
                        Option("later", t._("✖ Not now"))])
-    options = [Option(f"q.{q.code}", f"✍️ {q.label(t.locale)}") for q in context.catalog.qualities]
+    options = [Option(f"q.{q.code}", f"✍️ {q.button(t.locale)}") for q in context.catalog.qualities]
     if reg.result is None:
         options.append(Option("withdraw", t._("↩ Withdraw my registration")))
     return Choice(options, page_size=len(options))

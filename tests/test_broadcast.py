@@ -93,7 +93,7 @@ async def test_a_unit_admin_chooses_a_chapter_by_buttons_and_numbers(person, db,
     mai = person(3002)
     await mai.send("/broadcast")
     labels = [b[1] for b in mai.buttons()]
-    assert any("Toàn bộ Phường Hoàng Liệt" in label for label in labels)
+    assert any("Cả P. Hoàng Liệt" in label for label in labels)
     assert not any("Yên Sở" in label for label in labels), "only her own ward"
     number = next(label.split(".")[0] for label in labels if "số 7" in label)
     await mai.send(number)
@@ -214,7 +214,7 @@ async def test_super_admin_can_address_the_whole_district(person, db, api, app):
     api.add_chat(3200)
     boss = person(ADMIN_ID)
     await boss.send("/broadcast")
-    await boss.press("Toàn bộ Quận Hoàng Mai")
+    await boss.press("Cả Quận Hoàng Mai")
     await boss.press("Tất cả hội viên")
     await boss.send("Thông báo toàn quận")
     assert "4 hội viên" in boss.reply_text()  # 2 members + the head + Yên Sở
@@ -248,7 +248,7 @@ async def test_a_nudge_reaches_only_members_not_yet_registered_for_the_standard(
                              unit_id=unit.id, at="2026-01-02T00:00:00Z")
     lan = person(HEAD)
     await lan.send("/broadcast")
-    await lan.press("chưa đăng ký phấn đấu")
+    await lan.press("Chưa đăng ký phấn đấu")
     await lan.send("Chị nhớ đăng ký phấn đấu chuẩn mực năm nay nhé")
     assert "2 hội viên" in lan.reply_text()
     await lan.press("Gửi ngay")

@@ -216,11 +216,10 @@ async def test_opted_out_stopped_and_chapterless_members_get_nothing(app, db, ap
     out = person(5402)
     await out.send("/settings")
     labels = [b[1] for b in out.buttons()]
-    assert labels[:2] == ["1. 🌐 Ngôn ngữ: 🇻🇳 Tiếng Việt",
-                      "2. 🔔 Lời nhắc Ngày môi trường: đang bật (bấm để tắt)"]
-    await out.press("Lời nhắc Ngày môi trường")
+    assert labels[:2] == ["🇻🇳 Tiếng Việt · Ngôn ngữ", "🔔 Bật · Nhắc ngày MT"]
+    await out.press("Nhắc ngày MT")
     assert "Chị sẽ không nhận lời nhắc Ngày môi trường nữa" in out.reply_text()
-    assert "đang tắt" in out.buttons()[1][1]
+    assert "Tắt ·" in out.buttons()[1][1]
     await person(5403).send("/stop")
     await db.execute("UPDATE members SET unit_id = NULL WHERE id = ?", (ids[5404],))
     move_to(clock, SUNDAY_0630)
@@ -403,7 +402,7 @@ async def test_a_ward_admin_may_only_set_texts_for_her_ward(app, db, api, clock,
     fresh = await reminders.get(db, sunday.id)
     assert fresh is not None and fresh.enabled and fresh.weekday == 6
     await lan.press("Nội dung")
-    await lan.press("Nội dung cho một đơn vị")
+    await lan.press("Riêng một đơn vị")
     await lan.press("Phường Hoàng Liệt")
     await lan.press("✏️ Phường Hoàng Liệt")
     await lan.send("Hoàng Liệt tập trung ở nhà văn hoá lúc 6 giờ 45")

@@ -29,6 +29,18 @@ def activity_label(context: BotContext, code: str) -> str:
     return entry.label(context.t.locale) if entry else code
 
 
+def activity_button(context: BotContext, code: str) -> str:
+    """The short catalog label of an activity type, for a button."""
+    entry = context.catalog.find("activities", code)
+    return entry.button(context.t.locale) if entry else code
+
+
+def day_button(day: str | date) -> str:
+    """A date on a button, where the year is in the text above: "31/3"."""
+    value = date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{value.day}/{value.month}"
+
+
 def unit_of(context: BotContext, code: str | None) -> str | None:
     """The unit an activity is counted in (kg, trees), or None when it is only counted."""
     entry: Entry | None = context.catalog.find("activities", code) if code else None
