@@ -43,10 +43,6 @@ def clip(label: str, per_row: int = 1) -> str:
     """`label` made to fit a row of `per_row` buttons: unit words shortened as the union
     writes them ("Chi hội TDP số 12"), then cut (a last resort: give short labels)."""
     most = limit(per_row)
-    import os
-    if os.environ.get("CLIP_DUMP") and width(label) > most:
-        with open(os.environ["CLIP_DUMP"], "a") as f:
-            f.write(f"{per_row}\t{label}\n")
     for long, short in ABBREVIATIONS:
         if width(label) <= most:
             return label

@@ -231,7 +231,8 @@ def _keyboard(context: BotContext, choice: Choice, step: str) -> InlineKeyboardM
 async def _ask(update: Update, context: BotContext, text: str,
                keyboard: InlineKeyboardMarkup | None, state: str) -> str:
     answers.ask(context, PREFIX)
-    await say(update, context, text, keyboard)
+    rows = [list(row) for row in keyboard.inline_keyboard] if keyboard is not None else []
+    await say(update, context, text, answers.cancel_keyboard(context, PREFIX, rows=rows))
     return state
 
 

@@ -27,6 +27,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Principal, Role, may_act_on_unit
+from handlers.kit import answers
 from handlers.kit.flow import END, Flow
 from handlers.kit.replies import (
     STALE,
@@ -165,7 +166,7 @@ async def _ask_content(update: Update, context: BotContext) -> str:
     unit = await units.get(context.db, _draft(context)["unit_id"])
     await say(update, context, context.t._(
         "Now send the notice for {unit}: a text, or a photo with a caption. /cancel stops.",
-        unit=html.escape(unit.name if unit else "?")))
+        unit=html.escape(unit.name if unit else "?")), answers.cancel_keyboard(context, PREFIX))
     return CONTENT
 
 

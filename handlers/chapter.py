@@ -425,7 +425,7 @@ async def _choose_card(update: Update, context: BotContext, params: dict[str, An
         await say(update, context, t._(
             "Why is this report doubtful? Type the reason in one message (up to {limit} "
             "characters); it is shown to the member. /cancel keeps the report as it is.",
-            limit=FLAG_REASON_MAX))
+            limit=FLAG_REASON_MAX), answers.cancel_keyboard(context, PREFIX))
         return REASON
 
 

@@ -558,7 +558,7 @@ async def _ask(update: Update, context: BotContext, item: Schedule, state: str,
     if update.callback_query is not None:
         await update.callback_query.answer()
     remember(context, PREFIX, view=CARD, schedule=item.id, **params)
-    await say(update, context, question)
+    await say(update, context, question, answers.cancel_keyboard(context, PREFIX))
     return state
 
 

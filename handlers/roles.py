@@ -62,7 +62,7 @@ async def _start(update: Update, context: BotContext, action: str) -> None:
         await _search(update, context, query)
         return
     await say(update, context, t._("Whom do you mean? Type part of her name or her phone "
-                                   "number (or /cancel)."))
+                                   "number (or /cancel)."), answers.cancel_keyboard(context, GRANT))
 
 
 @requires(Role.UNIT_ADMIN)
@@ -99,7 +99,8 @@ async def _search(update: Update, context: BotContext, query: str) -> None:
     if not found:
         await say(update, context, t._("Nobody registered in your units matches “{query}”. "
                                        "Type another name or number, or /cancel.",
-                                       query=html.escape(text)))
+                                       query=html.escape(text)),
+                  answers.cancel_keyboard(context, GRANT))
         return
     draft["found"] = [m.id for m in found[:FOUND_MAX]]
     draft["step"] = "pick"
@@ -250,7 +251,8 @@ async def _grant_step(update: Update, context: BotContext, key: str,
         if option.key == "code":
             draft["step"] = "code"
             await show(update, context, t._("Type the code of the unit, e.g. HM-HL-02 (or "
-                                            "/cancel)."), None, message)
+                                            "/cancel)."), answers.cancel_keyboard(context, GRANT),
+                       message)
             return
         draft["unit"] = int(option.key)
         await _confirm(update, context, message)

@@ -273,7 +273,7 @@ async def _ask_commitment(update: Update, context: BotContext, reg: Registration
         lines.append(t._("Now: {text}", text=now))
         lines.append(t._("Send {dash} to remove it.", dash=CLEAR))
     lines.append(t._("Send /cancel to leave it as it is."))
-    await say(update, context, "\n".join(lines))
+    await say(update, context, "\n".join(lines), answers.cancel_keyboard(context, WRITE))
 
 
 async def written(update: Update, context: BotContext, text: str) -> bool:

@@ -238,7 +238,8 @@ async def _ask_value(update: Update, context: BotContext, unit: int | None, year
     context.user_data["pending_choice"] = VALUE
     context.user_data[VALUE] = {"unit": unit or 0, "year": year, "metric": metric_code}
     await say(update, context, how + "\n" + t._("Send 0 to remove the target, or /cancel to "
-                                                "leave it as it is."))
+                                                "leave it as it is."),
+              answers.cancel_keyboard(context, VALUE))
 
 
 async def value_typed(update: Update, context: BotContext, text: str) -> bool:

@@ -31,11 +31,6 @@ def narrow_phone(request: pytest.FixtureRequest) -> Iterator[None]:
     take_created()
     yield
     faults = [fault for fake in take_created() for fault in fake.narrow_faults]
-    import os
-    if faults and os.environ.get("NARROW_DUMP"):
-        with open(os.environ["NARROW_DUMP"], "a") as f:
-            f.write("\n".join(f"{request.node.nodeid} | {x}" for x in faults) + "\n")
-        return
     if faults:
         pytest.fail(f"{request.node.nodeid}: buttons too wide for a narrow phone "
                     "(alone <= 24, two <= 12, three or more <= 8; see bot/buttons.py):\n"
