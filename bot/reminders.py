@@ -35,6 +35,7 @@ from bot.catalog import Catalog
 from bot.context import AppState
 from bot.i18n import N_, Translator, nfc, sort_key, translator
 from bot.settings import SUPPORTED_LOCALES
+from bot.when import parse_time  # noqa: F401  (re-exported: callers read it here)
 from storage import activities, reminders, units
 from storage.db import Database, to_iso
 from storage.deliveries import SYSTEM_SENDER, NewBroadcast, Variant
@@ -101,17 +102,6 @@ class Summary:
 
 
 # --- dates and times -------------------------------------------------------------------------
-
-
-def parse_time(text: str) -> str | None:
-    """'6:30', '06:30', '6h30', '6h', '18.00' → 'HH:MM'; None if it is not a time of day."""
-    match = re.fullmatch(r"\s*(\d{1,2})\s*(?:[:h.]\s*(\d{2})?)?\s*", text.lower())
-    if not match:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    if hour > 23 or minute > 59:
-        return None
-    return f"{hour:02d}:{minute:02d}"
 
 
 def _clock_time(local_time: str) -> time:

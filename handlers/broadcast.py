@@ -27,6 +27,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Principal, Role, may_act_on_unit
+from bot.when import parse_local_datetime
 from handlers.kit import answers
 from handlers.kit.flow import END, Flow
 from handlers.kit.replies import (
@@ -96,7 +97,7 @@ async def _audience_choice(context: BotContext) -> tuple[Choice, str, bool]:
         roots = _scope_roots(context.principal)
         if roots is None:
             top = await orgtree.top_parent(context.db)
-            level = draft["level"] = top
+            level = draft["level"] = draft["top"] = top  # nothing above: no "⬅ Back"
         elif len(roots) == 1:
             level = draft["level"] = roots[0]
         else:
@@ -361,27 +362,6 @@ async def schedule_typed(update: Update, context: BotContext) -> str | int:
     return await _create(update, context, when)
 
 
-def parse_local_datetime(text: str, local_now: datetime) -> datetime | None:
-    """'25/12 07:30' or '25/12/2026 7:30' in the local time zone of `local_now`."""
-    match = re.fullmatch(
-        r"\s*(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?\s+(\d{1,2})[:h.](\d{2})\s*", text)
-    if not match:
-        return None
-    day, month, year, hour, minute = match.groups()
-    try:
-        when = local_now.replace(
-            year=int(year) if year else local_now.year, month=int(month), day=int(day),
-            hour=int(hour), minute=int(minute), second=0, microsecond=0)
-    except ValueError:
-        return None
-    if not year and when < local_now:
-        try:
-            when = when.replace(year=when.year + 1)
-        except ValueError:
-            return None
-    return when
-
-
 async def _create(update: Update, context: BotContext, when: datetime) -> int:
     t = context.t
     draft = _draft(context)
@@ -469,11 +449,15 @@ async def _render_list(context: BotContext, page: int) -> tuple[str, InlineKeybo
             "state": state, "sent": t.number(counts.sent),
             "total": t.number(counts.total or b.total), "failed": t.number(counts.failed),
             "blocked": t.number(counts.blocked), "maybe": t.number(counts.maybe_sent)}
-        lines.append(t._(
-            "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · maybe delivered {maybe} · "
-            "failed {failed} · blocked {blocked}", **figures) if counts.maybe_sent else t._(
-            "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · failed {failed} · "
-            "blocked {blocked}", **figures))
+        if b.status == "scheduled":
+            lines.append(await _scheduled_line(context, b, figures))
+        else:
+            lines.append(t._(
+                "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · maybe delivered "
+                "{maybe} · failed {failed} · blocked {blocked}", **figures)
+                if counts.maybe_sent else t._(
+                "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · failed {failed} · "
+                "blocked {blocked}", **figures))
         if b.status in ("scheduled", "running"):
             cancellable.append(b.id)
     pages = paginate(lines, max_lines=10)
@@ -486,6 +470,30 @@ async def _render_list(context: BotContext, page: int) -> tuple[str, InlineKeybo
         rows += [list(row) for row in nav.inline_keyboard]
     header = t._("<b>Recent notices</b>")
     return "\n".join([header, *pages[page]]), InlineKeyboardMarkup(rows) if rows else None
+
+
+FIRST_WORDS = 40  # how much of a scheduled notice its line in /broadcasts shows
+
+
+def first_words(text_html: str, limit: int = FIRST_WORDS) -> str:
+    """The start of a notice as plain text, cut at a word, escaped."""
+    body = text_html.split("\n\n", 1)[-1]  # after the "📢 unit" header
+    plain = " ".join(re.sub(r"<[^>]+>", "", html.unescape(body)).split())
+    if len(plain) > limit:
+        plain = plain[:limit].rsplit(" ", 1)[0] + "…"
+    return html.escape(plain)
+
+
+async def _scheduled_line(context: BotContext, b: deliveries.Broadcast,
+                          figures: dict[str, Any]) -> str:
+    """A notice not sent yet: whom it will reach (as of now) and how it starts."""
+    t = context.t
+    year = context.clock.now().astimezone(context.settings.timezone).year
+    count = await deliveries.count_recipients(context.db, b.unit_id, b.audience, year,
+                                              sender=b.sender_chat_id)
+    return t.n_("#{id} · {when} · {unit} · {state} · for {n} member · “{start}”",
+                "#{id} · {when} · {unit} · {state} · for {n} members · “{start}”", count,
+                start=first_words(b.text_html), **figures)
 
 
 STATUS_LABELS = {
@@ -515,7 +523,7 @@ async def list_pressed(update: Update, context: BotContext) -> None:
     assert query is not None and context.principal is not None
     data = callbacks.decode(query.data)
     t = context.t
-    if data is None or not (data.arg(1) or "").isdigit() or data.arg(0) not in ("p", "x"):
+    if data is None or not (data.arg(1) or "").isdigit() or data.arg(0) not in ("p", "x", "y"):
         await query.answer(t._(STALE), show_alert=True)
         return
     number = int(data.arg(1) or 0)
@@ -531,12 +539,32 @@ async def list_pressed(update: Update, context: BotContext) -> None:
     ):
         await refuse(update, context)
         return
+    message = query.message if isinstance(query.message, Message) else None
+    if data.arg(0) == "x":  # asked first: one slip of a finger must not cancel a notice
+        await query.answer()
+        if message is not None:
+            await edit_message(message, _cancel_question(context, broadcast), InlineKeyboardMarkup([
+                [InlineKeyboardButton(t._("✖ Yes, cancel it"), callback_data=callbacks.encode(
+                    LIST_PREFIX, "y", broadcast.id))],
+                [InlineKeyboardButton(t._("⬅ No, keep it"), callback_data=callbacks.encode(
+                    LIST_PREFIX, "p", 0))]]))
+        return
     if await deliveries.cancel(context.db, broadcast.id, to_iso(context.clock.now())):
         context.delivery.cancelled(broadcast.id)
         await query.answer(t._("Notice #{id} cancelled.", id=broadcast.id), show_alert=True)
     else:
         await query.answer(t._("Notice #{id} has already finished.", id=broadcast.id),
                            show_alert=True)
+    if message is not None:  # the list as it is now
+        text, keyboard = await _render_list(context, 0)
+        await edit_message(message, text, keyboard)
+
+
+def _cancel_question(context: BotContext, broadcast: deliveries.Broadcast) -> str:
+    t = context.t
+    when = datetime.fromisoformat(broadcast.scheduled_at).astimezone(context.settings.timezone)
+    return t._("Cancel notice #{id} ({when}): “{start}”? Nobody will receive it.",
+               id=broadcast.id, when=t.datetime(when), start=first_words(broadcast.text_html))
 
 
 def _on(step: str, handler: Any) -> CallbackQueryHandler:

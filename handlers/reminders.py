@@ -35,7 +35,7 @@ from bot.i18n import N_, nfc, sort_key
 from bot.permissions import Role, may_act_on_unit
 from bot.validators import InvalidInput
 from handlers.kit import answers
-from handlers.kit.days import local_today
+from handlers.kit.days import local_today, zone_name
 from handlers.kit.flow import END, Flow
 from handlers.kit.replies import STALE, refuse, requires, say
 from handlers.kit.screens import Screen, put, remember
@@ -155,7 +155,7 @@ async def _list_screen(context: BotContext, note: str | None = None) -> Screen:
     items = await _visible(context)
     lines = [note, ""] if note else []
     lines += [t._("<b>Reminder schedules</b>"),
-              t._("Times are {zone} time.", zone=str(context.settings.timezone)), ""]
+              t._("Times are {zone} time.", zone=zone_name(context)), ""]
     options = []
     for number, item in enumerate(items, 1):
         lines.append(f"{number}. <b>{_title(context, item)}</b> — {_when(context, item)} — "
@@ -190,7 +190,7 @@ async def _card_screen(context: BotContext, item: Schedule, note: str | None = N
     pauses = await reminders.pauses(context.db, from_day=today.isoformat(), schedule_id=item.id)
     lines = [note, ""] if note else []
     lines += [f"<b>{_title(context, item)}</b>",
-              t._("When: {when} ({zone} time)", when=_when(context, item), zone=str(tz)),
+              t._("When: {when} ({zone} time)", when=_when(context, item), zone=zone_name(context)),
               t._("Status: {status}", status=_status(context, item)),
               t._("Who: {unit}", unit=t._("the chapter heads") if item.kind == SUMMARY
                   else await _unit_name(context, item.unit_id))]
@@ -451,7 +451,7 @@ async def _choose_card(update: Update, context: BotContext, item: Schedule, key:
         return await _pauses_screen(context, item)
     return await _ask(update, context, item, TIME, t._(  # time
         "Type the new time (24 hours, {zone} time), e.g. 06:30 or 19h30. /cancel keeps "
-        "{time}.", zone=str(context.settings.timezone), time=item.local_time))
+        "{time}.", zone=zone_name(context), time=item.local_time))
 
 
 async def _choose_day(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:

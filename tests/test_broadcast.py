@@ -165,14 +165,19 @@ async def test_schedule_list_and_cancel(person, db, api, app, clock):
     await lan.send("31/02 07:30")
     assert "chưa đọc được" in lan.reply_text()
     local = clock.now().astimezone(app.bot_data.settings.timezone) + timedelta(days=2)
-    await lan.send(f"{local.day}/{local.month}/{local.year} 07:30")
+    await lan.send(f"{local.day}/{local.month} 7h")  # the short form /reminders takes too
     assert "Đã hẹn gửi" in lan.reply_text()
     await app.bot_data.delivery.run_until_idle()
     assert all(notices_to(api, user_id) == [] for user_id in ids), "not due yet"
     await lan.send("/broadcasts")
-    assert "đã hẹn giờ" in lan.reply_text()
+    listing = lan.reply_text()
+    assert "đã hẹn giờ" in listing and "lúc 07:00" in listing
+    assert "cho 2 hội viên · “Chủ nhật dọn vệ sinh ngõ”" in listing and "0/0" not in listing
     await lan.press("Hủy #")
+    assert "Chị hủy thông báo #" in lan.reply_text() and "Đã hủy" not in lan.reply_text()
+    await lan.press("Có, hủy")
     assert "Đã hủy" in lan.reply_text()
+    assert not any("Hủy #" in label for _, label, _ in lan.buttons()), "the list is updated"
     clock.advance(3 * 24 * 3600)
     await app.bot_data.delivery.run_until_idle()
     assert all(notices_to(api, user_id) == [] for user_id in ids), "cancelled: never sent"

@@ -87,7 +87,7 @@ async def test_a_head_evaluates_her_chapter_in_vietnamese(app, person, db, api):
     await lan.press("Chuẩn mực: Đạt")
     card = lan.reply_text()
     assert "Đã lưu: ⭐ đạt chuẩn" in card
-    assert "Kết quả: ⭐ đạt chuẩn — do Trần Thị Lan ghi, lúc 09:00 20/12/2026" in card
+    assert "Kết quả: ⭐ đạt chuẩn — do Trần Thị Lan ghi lúc 09:00 ngày 20/12/2026" in card
     await lan.press("Hộ: công nhận")
     assert "Chưa gửi cho chị ấy" in lan.reply_text()
     await lan.press("Về danh sách")

@@ -329,7 +329,7 @@ async def test_a_super_admin_edits_the_schedule_in_chat(app, db, api, clock, per
     assert "1. <b>Nhắc Ngày môi trường</b> — Chủ nhật hằng tuần lúc 06:30 — ✅ đang bật" in listing
     assert "<b>Nhắc trước một ngày</b> — Thứ Bảy hằng tuần lúc 19:30 — ⏸ đang tắt" in listing
     await boss.press("1.")
-    assert "Lần tới: 06:30 29/3/2026" in boss.reply_text()
+    assert "Lần tới: lúc 06:30 ngày 29/3/2026" in boss.reply_text()
     await boss.press("Đổi giờ")
     await boss.send("25:00")
     assert "Chị gõ giờ theo dạng 06:30" in boss.reply_text()

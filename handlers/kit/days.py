@@ -56,6 +56,15 @@ def quantity_text(context: BotContext, code: str, quantity: float | None) -> str
     return f"{number} {html.escape(unit)}" if unit else number
 
 
+VIETNAM_ZONES = {"Asia/Ho_Chi_Minh", "Asia/Saigon"}
+
+
+def zone_name(context: BotContext) -> str:
+    """The union's time zone as a member says it: "Việt Nam" rather than Asia/Ho_Chi_Minh."""
+    key = str(context.settings.timezone)
+    return context.t._("Vietnam") if key in VIETNAM_ZONES else key
+
+
 def day_text(t: Translator, day: str | date) -> str:
     """A local date as she reads it."""
     return t.date(date.fromisoformat(day) if isinstance(day, str) else day)
