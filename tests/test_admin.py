@@ -196,6 +196,11 @@ async def test_tree_changes_and_their_refusals(person, db, api):
     await lan.press("Đồng ý thay đổi")
     added = await units.by_code(db, "HM-HL-20")
     assert added is not None and (added.kind, added.parent_id) == ("chapter", ids["HM-HL"])
+    link = f"https://t.me/{api.bot_username}?start=HM-HL-20"
+    assert link in lan.reply_text() and "…?start" not in lan.reply_text()
+    photo = [c for c in lan.replies() if c.method == "sendPhoto"]
+    assert len(photo) == 1 and photo[0].params["caption"] == link
+    assert next(iter(photo[0].files.values())).content.startswith(b"\x89PNG"), "a QR picture"
     await lan.send("/unit add HM-HL HM-HL-02 Trùng mã")
     await lan.press("Đồng ý thay đổi")
     assert "Mã HM-HL-02 đang (hoặc đã từng) được một đơn vị khác dùng." in lan.reply_text()
