@@ -479,7 +479,8 @@ async def _choose_texts(update: Update, context: BotContext, item: Schedule, key
     if key == "unit":
         return await _unit_screen(context, item, 0, 0)
     unit_id = int(key[1:]) or None
-    await reminders.clear_text(context.db, item.id, unit_id)
+    await reminders.clear_text(context.db, item.id, unit_id, by=_actor(update),
+                               at=to_iso(context.clock.now()))
     return await _texts_screen(context, item, context.t._(
         "The text for {unit} is removed.", unit=await _unit_name(context, unit_id)))
 
@@ -516,7 +517,8 @@ async def _choose_pauses(update: Update, context: BotContext, item: Schedule,
             "Type the date to pause, e.g. 17/2/2027, or a range, e.g. 14/2/2027 – "
             "22/2/2027. /cancel stops."))
     if key.startswith("x") and answers.int_arg(key[1:]) is not None:
-        removed = await reminders.remove_pause(context.db, int(key[1:]), item.id)
+        removed = await reminders.remove_pause(context.db, int(key[1:]), item.id,
+                                               by=_actor(update), at=to_iso(context.clock.now()))
         return await _pauses_screen(context, item, t._("The pause is removed.") if removed
                                     else None)
     await _gone(update, context)
@@ -551,6 +553,11 @@ async def _changed(context: BotContext, schedule_id: int) -> Screen:
     assert fresh is not None
     return await _card_screen(context, fresh, context.t._(
         "Saved: {when}. It takes effect from the next time.", when=_when(context, fresh)))
+
+
+def _actor(update: Update) -> int | None:
+    """Who pressed (for /audit)."""
+    return update.effective_user.id if update.effective_user else None
 
 
 async def _ask(update: Update, context: BotContext, item: Schedule, state: str,

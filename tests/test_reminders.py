@@ -371,6 +371,13 @@ async def test_a_super_admin_edits_the_schedule_in_chat(app, db, api, clock, per
     received = api.messages(5901)[-1]
     assert received["text"] == "Mời chị em ra quân lúc 7 giờ & mang chổi <tre>"
     assert received["reply_markup"]["inline_keyboard"][0][0]["text"] == "✅ Tôi đã tham gia"
+    await boss.send("/audit")
+    audit_text = boss.reply_text()
+    assert "đổi lời nhắc “Nhắc Ngày môi trường” sang Chủ nhật lúc 07:00" in audit_text
+    assert "tạm dừng lời nhắc “Nhắc Ngày môi trường” từ 14/2/2027 đến 22/2/2027" in audit_text
+    assert "bỏ một lần tạm dừng lời nhắc" in audit_text
+    assert "sửa nội dung lời nhắc “Nhắc Ngày môi trường” cho —" in audit_text
+    assert "mang chổi" not in audit_text, "no reminder texts in the audit log"
 
     await boss.send("/reminders")
     await boss.send("1")
