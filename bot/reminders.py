@@ -59,12 +59,22 @@ KIND_LABELS = {
     SUMMARY: N_("Weekly summary"),
 }
 DEFAULT_TEXTS = {
-    ENVIRONMENT: N_("🌿 <b>Today is Sunday environment day ({date})!</b>\nLet us clean our "
+    ENVIRONMENT: N_("🌿 <b>Today, {day}, is environment day!</b>\nLet us clean our "
                     "streets and lanes together this morning. When you have taken part, tap "
                     "the button below."),
-    HEADS_UP: N_("🌿 Tomorrow ({date}) is Sunday environment day. See you in the morning to "
+    HEADS_UP: N_("🌿 Tomorrow, {day}, is environment day. See you in the morning to "
                  "clean our streets and lanes together!"),
 }
+"""The standard texts; {day} is the weekday and date of the environment day itself, so a
+schedule moved to another weekday never says "Sunday"."""
+
+
+def default_text(t: Translator, kind: str, environment_day: date) -> str:
+    """The standard text of a reminder about `environment_day` (today's, or tomorrow's for
+    the heads-up)."""
+    day = t._("{weekday} {date}", weekday=t._(WEEKDAYS[environment_day.weekday()]),
+              date=t.date(environment_day))
+    return t._(DEFAULT_TEXTS[kind], day=day)
 BUTTON_LABEL = N_("✅ I took part")
 
 
@@ -280,7 +290,7 @@ async def enqueue_reminder(
     for number, scope_unit in [(0, None), *((index[s], s) for s in sources)]:
         for offset, locale in enumerate(locales):
             t = translator(locale)
-            text = texts.get(scope_unit) or t._(DEFAULT_TEXTS[schedule.kind], date=t.date(day))
+            text = texts.get(scope_unit) or default_text(t, schedule.kind, day)
             markup = None
             if schedule.kind == ENVIRONMENT:
                 markup = InlineKeyboardMarkup([[InlineKeyboardButton(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from telegram import Message, Update
@@ -272,6 +272,15 @@ async def _texts_choice(context: BotContext, item: Schedule) -> Choice:
     return Choice(options, page_size=len(options))
 
 
+async def _next_day(context: BotContext, item: Schedule) -> date:
+    """The environment day the schedule's next reminder speaks of (the heads-up: tomorrow's)."""
+    tz = context.settings.timezone
+    pauses = await reminders.pauses(context.db, from_day=local_today(context).isoformat(),
+                                    schedule_id=item.id)
+    due = schedule.next_due(item, context.clock.now(), tz, pauses).astimezone(tz).date()
+    return due + timedelta(days=1) if item.kind == HEADS_UP else due
+
+
 async def _texts_screen(context: BotContext, item: Schedule, note: str | None = None) -> Screen:
     t = context.t
     lines = [note, ""] if note else []
@@ -279,8 +288,7 @@ async def _texts_screen(context: BotContext, item: Schedule, note: str | None = 
               t._("Members get the text of their own unit, else of the nearest unit above "
                   "it, else the text for everyone, else the standard text:"),
               "", t._("<b>Standard text</b> (in each member's language):"),
-              _preview(t._(schedule.DEFAULT_TEXTS[item.kind],
-                           date=t.date(local_today(context))), 300)]
+              _preview(schedule.default_text(t, item.kind, await _next_day(context, item)), 300)]
     for text in await _shown_texts(context, item):
         lines += ["", f"<b>{await _unit_name(context, text.unit_id)}</b>:",
                   _preview(text.text_html)]
