@@ -149,7 +149,7 @@ def test_register_through_the_console(console: DemoConsole) -> None:
     wards = console.type("c")
     assert "0912 345 678" in wards  # the phone, read back in national format
     chapters = console.press("Hoàng Liệt")
-    assert "Chi hội tổ dân phố số 7" in chapters
+    assert "Chi hội TDP số 7" in chapters
     summary = console.press("số 2")
     assert FULL_NAME in summary and "Chi hội tổ dân phố số 2" in summary
     done = console.press("1.")  # confirm
