@@ -45,7 +45,7 @@ async def _units(db: Database, args: argparse.Namespace) -> int:
             return 1
         print(f"{args.file}: {created} unit(s) created, {updated} updated")
         return 0
-    counts = await members.counts_by_unit(db)
+    counts = await members.subtree_counts(db)
     tree = await orgtree.sorted_tree(db)
     if not tree:
         print("no units yet: python -m bot units import FILE.csv")

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 MAX_BYTES = 64
 SEPARATOR = ":"
+CANCEL = "stop"
+"""The prefix of "✖ Cancel" under a free-text prompt (`stop:<the question's prefix>`)."""
 _ARG = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
 _PREFIX = re.compile(r"[a-z]{1,8}")
 

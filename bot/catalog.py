@@ -31,6 +31,7 @@ from storage.db import Database
 CODE = re.compile(r"[a-z][a-z0-9_]{1,23}")
 LOCALES = ("vi", "en")
 LABEL_MAX = 50
+SHORT_MAX = 22  # a button with its row to itself shows 24, with a tick or number before it
 DESCRIPTION_MAX = 200
 UNIT_MAX = 12
 MAX_LIVE = 50  # what one message and one keyboard can show
@@ -73,6 +74,15 @@ class Entry:
     description: Localized
     retired: bool = False
     unit: Localized | None = None  # activities only: the unit of the quantity, e.g. kg
+    short: Localized | None = None
+    """The label on a button (a narrow phone shows about 24 characters); None: `label`."""
+
+    def button(self, locale: str) -> str:
+        """What a button shows for this entry: the short label, else the label (cut)."""
+        if self.short is not None:
+            return self.short(locale)
+        label = self.label(locale)
+        return label if len(label) <= SHORT_MAX else label[: SHORT_MAX - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +341,7 @@ def _section(data: Mapping[str, Any], name: str, source: str, *,
         if code in seen:
             raise CatalogError(f"{where}: the code is used twice")
         seen.add(code)
-        allowed = {"code", "label", "description", "retired"} | (
+        allowed = {"code", "label", "short", "description", "retired"} | (
             {"unit"} if name == "activities" else set())
         extra = sorted(set(item) - allowed)
         if extra:
@@ -348,6 +358,7 @@ def _section(data: Mapping[str, Any], name: str, source: str, *,
                                    DESCRIPTION_MAX),
             retired=retired,
             unit=None if unit is None else _localized(unit, f"{where}: unit", UNIT_MAX),
+            short=_short(item, where),
         ))
     live = sum(1 for e in entries if not e.retired)
     if not live:
@@ -356,6 +367,11 @@ def _section(data: Mapping[str, Any], name: str, source: str, *,
         raise CatalogError(f"{source}: [[{name}]] offers {live} entries; at most {MAX_LIVE} "
                            f"(mark old ones retired = true)")
     return tuple(entries)
+
+
+def _short(item: Mapping[str, Any], where: str) -> Localized | None:
+    """The button label, if given (a longer label without one is cut on its buttons)."""
+    return _localized(item["short"], f"{where}: short", SHORT_MAX) if "short" in item else None
 
 
 def _localized(value: Any, where: str, limit: int) -> Localized:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import buttons as layout
 from bot import callbacks
 from bot.i18n import nfc
 
 PAGE_SIZE = 8
-_BUTTON_TEXT_MAX = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,9 @@ class Choice:
     page: int = 0
     page_size: int = PAGE_SIZE
     columns: int = 1
+    numbered: bool = True
+    """Buttons start with their number; False where the state leads the label (a checklist:
+    the text numbers the lines, and a channel without buttons numbers them in order)."""
 
     @property
     def pages(self) -> int:
@@ -44,7 +47,7 @@ class Choice:
     def at_page(self, page: int) -> Choice:
         """The same choice showing another page (clamped to the existing ones)."""
         page = min(max(page, 0), self.pages - 1)
-        return Choice(self.options, page, self.page_size, self.columns)
+        return Choice(self.options, page, self.page_size, self.columns, self.numbered)
 
     def visible(self) -> list[tuple[int, Option]]:
         """(number, option) on the current page; numbers start at 1 on the first page."""
@@ -63,12 +66,12 @@ class Choice:
         """Inline keyboard: `prefix:…:o:<key>` per option and `prefix:…:p:<page>` to page."""
         buttons = [
             InlineKeyboardButton(
-                _clip(f"{number}. {option.label}"),
+                f"{number}. {option.label}" if self.numbered else option.label,
                 callback_data=callbacks.encode(prefix, *fixed_args, "o", option.key),
             )
             for number, option in self.visible()
         ]
-        rows = [buttons[i : i + self.columns] for i in range(0, len(buttons), self.columns)]
+        rows = layout.rows(buttons, columns=self.columns)
         if self.pages > 1:
             nav = []
             if self.page > 0:
@@ -92,7 +95,8 @@ class Choice:
                     )
                 )
             rows.append(nav)
-        rows.extend(list(row) for row in extra_rows)
+        for row in extra_rows:
+            rows.extend(layout.rows(list(row), columns=len(row)))
         return InlineKeyboardMarkup(rows)
 
     def resolve(self, text: str) -> Option | None:
@@ -107,7 +111,3 @@ class Choice:
     def by_key(self, key: str | None) -> Option | None:
         """The option with this key, if it is still offered."""
         return next((o for o in self.options if o.key == key), None)
-
-
-def _clip(label: str) -> str:
-    return label if len(label) <= _BUTTON_TEXT_MAX else label[: _BUTTON_TEXT_MAX - 1] + "…"

@@ -97,9 +97,9 @@ class Translator:
         return format_date(value, format="medium", locale=self._babel_locale)
 
     def datetime(self, value: datetime) -> str:
-        """A local instant: '06:30 24/5/2024' in vi."""
+        """A local instant as a sentence says it: 'lúc 06:30 ngày 24/5/2024' in vi."""
         if self.locale == "vi":
-            return f"{value:%H:%M} {self.date(value)}"
+            return f"lúc {value:%H:%M} ngày {self.date(value)}"
         return format_datetime(value, format="medium", locale=self._babel_locale)
 
 

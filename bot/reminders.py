@@ -35,6 +35,7 @@ from bot.catalog import Catalog
 from bot.context import AppState
 from bot.i18n import N_, Translator, nfc, sort_key, translator
 from bot.settings import SUPPORTED_LOCALES
+from bot.when import parse_time  # noqa: F401  (re-exported: callers read it here)
 from storage import activities, reminders, units
 from storage.db import Database, to_iso
 from storage.deliveries import SYSTEM_SENDER, NewBroadcast, Variant
@@ -55,15 +56,25 @@ WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Fr
 KIND_LABELS = {
     ENVIRONMENT: N_("Environment-day reminder"),
     HEADS_UP: N_("Heads-up the day before"),
-    SUMMARY: N_("Summary for chapter heads"),
+    SUMMARY: N_("Weekly summary"),
 }
 DEFAULT_TEXTS = {
-    ENVIRONMENT: N_("🌿 <b>Today is Sunday environment day ({date})!</b>\nLet us clean our "
+    ENVIRONMENT: N_("🌿 <b>Today, {day}, is environment day!</b>\nLet us clean our "
                     "streets and lanes together this morning. When you have taken part, tap "
                     "the button below."),
-    HEADS_UP: N_("🌿 Tomorrow ({date}) is Sunday environment day. See you in the morning to "
+    HEADS_UP: N_("🌿 Tomorrow, {day}, is environment day. See you in the morning to "
                  "clean our streets and lanes together!"),
 }
+"""The standard texts; {day} is the weekday and date of the environment day itself, so a
+schedule moved to another weekday never says "Sunday"."""
+
+
+def default_text(t: Translator, kind: str, environment_day: date) -> str:
+    """The standard text of a reminder about `environment_day` (today's, or tomorrow's for
+    the heads-up)."""
+    day = t._("{weekday} {date}", weekday=t._(WEEKDAYS[environment_day.weekday()]),
+              date=t.date(environment_day))
+    return t._(DEFAULT_TEXTS[kind], day=day)
 BUTTON_LABEL = N_("✅ I took part")
 
 
@@ -101,17 +112,6 @@ class Summary:
 
 
 # --- dates and times -------------------------------------------------------------------------
-
-
-def parse_time(text: str) -> str | None:
-    """'6:30', '06:30', '6h30', '6h', '18.00' → 'HH:MM'; None if it is not a time of day."""
-    match = re.fullmatch(r"\s*(\d{1,2})\s*(?:[:h.]\s*(\d{2})?)?\s*", text.lower())
-    if not match:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    if hour > 23 or minute > 59:
-        return None
-    return f"{hour:02d}:{minute:02d}"
 
 
 def _clock_time(local_time: str) -> time:
@@ -290,7 +290,7 @@ async def enqueue_reminder(
     for number, scope_unit in [(0, None), *((index[s], s) for s in sources)]:
         for offset, locale in enumerate(locales):
             t = translator(locale)
-            text = texts.get(scope_unit) or t._(DEFAULT_TEXTS[schedule.kind], date=t.date(day))
+            text = texts.get(scope_unit) or default_text(t, schedule.kind, day)
             markup = None
             if schedule.kind == ENVIRONMENT:
                 markup = InlineKeyboardMarkup([[InlineKeyboardButton(

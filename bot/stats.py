@@ -55,17 +55,25 @@ class Metric:
     label: str  # msgid
     percent: bool  # the target is a percentage of the members; else a count
     noun: str = "members"  # what a count counts: members or households
+    short: str = ""  # msgid of its button label (a narrow phone); "" : `label`
+
+    @property
+    def button(self) -> str:
+        """The msgid a button shows for this metric."""
+        return self.short or self.label
 
 
 METRICS: tuple[Metric, ...] = (
     Metric("members", N_("Members"), False),
-    Metric("new_members", N_("New members in the year"), False),
-    Metric("standard_registered", N_("Registered for the women's standard"), True),
-    Metric("standard_achieved", N_("Achieved the women's standard"), True),
+    Metric("new_members", N_("New members in the year"), False, short=N_("New members")),
+    Metric("standard_registered", N_("Registered for the women's standard"), True,
+           short=N_("Standard: registered")),
+    Metric("standard_achieved", N_("Achieved the women's standard"), True,
+           short=N_("Standard: achieved")),
     Metric("households_registered", N_("Households registered for “5 không, 3 sạch”"), False,
-           "households"),
+           "households", N_("Households registered")),
     Metric("households_recognised", N_("Households recognised as “5 không, 3 sạch”"), False,
-           "households"),
+           "households", N_("Households recognised")),
 )
 METRIC_BY_CODE = {m.code: m for m in METRICS}
 
@@ -77,6 +85,14 @@ SORTS: dict[str, str] = {
     "m": N_("members ↓"),
     "n": N_("name"),
 }
+SORT_BUTTONS: dict[str, str] = {
+    "r": N_("↕ By registration"),
+    "a": N_("↕ By achievement"),
+    "h": N_("↕ By households"),
+    "m": N_("↕ By members"),
+    "n": N_("↕ By name"),
+}
+"""The buttons that choose an order (a narrow phone); SORTS say it in a sentence."""
 DEFAULT_SORT = "r"
 
 

@@ -22,9 +22,15 @@ class InvalidInput(ValueError):
         self.values = values
 
 
+_INVISIBLE = re.compile("[\u115f\u1160\u3164\uffa0\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+"""Characters a phone draws as nothing (zero-width, Hangul fillers): a name of only these is
+no name at all."""
+
+
 def clean_full_name(text: str | None) -> str:
-    """A full name: NFC, single spaces, 2-100 characters, letters with spaces . ' - only."""
-    name = re.sub(r"\s+", " ", nfc(text or "")).strip()
+    """A full name: NFC, single spaces, 2-100 characters, letters with spaces . ' - only,
+    each word capitalised as Vietnamese writes names ("nguyễn thị hoa" → "Nguyễn Thị Hoa")."""
+    name = re.sub(r"\s+", " ", _INVISIBLE.sub("", nfc(text or ""))).strip()
     if not name:
         raise InvalidInput(N_("Please type your full name, e.g. Nguyễn Thị Hoa."))
     if len(name) > NAME_MAX:
@@ -41,7 +47,22 @@ def clean_full_name(text: str | None) -> str:
         raise InvalidInput(
             N_("A name can only contain letters, spaces and the signs . ' - (no digits or emoji).")
         )
-    return name
+    return title_case(name)
+
+
+def title_case(name: str) -> str:
+    """Each word with a capital first letter, the rest as typed when she mixed cases herself
+    ("McLean" stays), lowered when she typed the whole name in one case."""
+    one_case = name == name.lower() or name == name.upper()
+    return " ".join(word[:1].upper() + (word[1:].lower() if one_case else word[1:])
+                    for word in name.split(" "))
+
+
+def given_name(full_name: str) -> str:
+    """The name she is called by: the last word of a Vietnamese full name ("Nguyễn Thị Hoa"
+    → "Hoa")."""
+    words = full_name.split()
+    return words[-1] if words else full_name
 
 
 def normalise_phone(text: str | None) -> str:

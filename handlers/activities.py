@@ -35,6 +35,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks
+from bot.buttons import distinct
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, nfc
@@ -43,7 +44,9 @@ from handlers.kit import answers, menu
 from handlers.kit.days import (
     EDIT_DAYS,
     PHOTO_PREFIX,
+    activity_button,
     activity_label,
+    day_button,
     day_text,
     editable_until,
     is_editable,
@@ -177,7 +180,7 @@ _stale = answer_stale
 
 
 def _type_choice(context: BotContext) -> Choice:
-    return Choice([Option(a.code, a.label(context.t.locale)) for a in context.catalog.activities],
+    return Choice([Option(a.code, a.button(context.t.locale)) for a in context.catalog.activities],
                   page_size=len(context.catalog.activities))
 
 
@@ -228,7 +231,8 @@ def _keyboard(context: BotContext, choice: Choice, step: str) -> InlineKeyboardM
 async def _ask(update: Update, context: BotContext, text: str,
                keyboard: InlineKeyboardMarkup | None, state: str) -> str:
     answers.ask(context, PREFIX)
-    await say(update, context, text, keyboard)
+    rows = [list(row) for row in keyboard.inline_keyboard] if keyboard is not None else []
+    await say(update, context, text, answers.cancel_keyboard(context, PREFIX, rows=rows))
     return state
 
 
@@ -688,9 +692,10 @@ async def _list_view(context: BotContext, member: Member,
         lines.append(t._("Page {page} of {pages}.", page=page + 1, pages=pages))
     lines += [_list_line(context, i + 1, r) for i, r in enumerate(found)]
     lines += ["", t._("Tap a report (or type its number) to see, edit or delete it.")]
-    choice = Choice([Option(str(r.id), f"{i + 1}. {day_text(t, r.day)} · "
-                            f"{activity_label(context, r.activity_code)}")
-                     for i, r in enumerate(found)], page_size=LIST_PAGE)
+    labels = distinct([f"{day_button(r.day)} · {activity_button(context, r.activity_code)}"
+                       for r in found])
+    choice = Choice([Option(str(r.id), label) for r, label in zip(found, labels, strict=True)],
+                    page_size=LIST_PAGE)
     rows = [list(row) for row in choice.keyboard(LIST_PREFIX).inline_keyboard]
     nav = []
     if page > 0:
@@ -712,7 +717,7 @@ def _card_choice(context: BotContext, report: Report) -> Choice:
     options = []
     if is_editable(context, report):
         options += [Option("edit", t._("✏️ Edit")), Option("delete", t._("🗑 Delete"))]
-    options.append(Option("back", t._("⬅ Back to my reports")))
+    options.append(Option("back", t._("⬅ Back to the list")))
     return Choice(options)
 
 

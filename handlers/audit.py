@@ -14,11 +14,13 @@ from bot import stats as figures_of
 from bot.context import BotContext
 from bot.i18n import N_
 from bot.permissions import Role
+from bot.reminders import KIND_LABELS, WEEKDAYS
 from bot.stats import METRIC_BY_CODE
+from handlers.kit.days import day_text
 from handlers.kit.replies import STALE, erased_member, page_buttons, paginate, requires, say
 from handlers.kit.replies import edit as edit_message
 from handlers.kit.scope import ROLE_LABELS, admin_roots
-from storage import audit
+from storage import audit, reminders
 
 AUDIT = "au"
 
@@ -34,6 +36,13 @@ ACTIONS = {
     "target.remove": N_("removed the target {metric} {year} of {unit}"),
     "export": N_("exported the statistics {year} of {unit}"),
     "support.read": N_("read the request for help #{request} (made in {unit})"),
+    "reminder.on": N_("switched on the reminder “{schedule}”"),
+    "reminder.off": N_("switched off the reminder “{schedule}”"),
+    "reminder.when": N_("moved the reminder “{schedule}” to {when}"),
+    "reminder.text": N_("changed the text of the reminder “{schedule}” for {unit}"),
+    "reminder.text_removed": N_("removed the own text of the reminder “{schedule}” for {unit}"),
+    "reminder.pause": N_("paused the reminder “{schedule}” from {first} to {last}"),
+    "reminder.unpause": N_("removed a pause of the reminder “{schedule}”"),
 }
 
 
@@ -66,10 +75,25 @@ async def _audit_lines(context: BotContext) -> list[str]:
                     if metric in METRIC_BY_CODE else d.get("new") or ""),
             "metric": t._(METRIC_BY_CODE[metric].label) if metric in METRIC_BY_CODE else "",
             "year": d.get("year", ""), "request": d.get("request", ""),
+            **await _reminder_values(context, d),
         }
         what = t._(ACTIONS[entry.action], **values) if entry.action in ACTIONS else entry.action
         lines.append(f"• {when} · <b>{html.escape(who)}</b>: {html.escape(what)}")
     return lines
+
+
+async def _reminder_values(context: BotContext, d: dict[str, Any]) -> dict[str, str]:
+    """The schedule's title and when/dates of a reminder entry ('' for other entries)."""
+    t = context.t
+    schedule = await reminders.get(context.db, d["schedule"]) if "schedule" in d else None
+    when = ""
+    if "weekday" in d and "time" in d:
+        when = t._("{weekday} at {time}", weekday=t._(WEEKDAYS[int(d["weekday"]) % 7]),
+                   time=d["time"])
+    return {"schedule": t._(KIND_LABELS[schedule.kind]) if schedule else "",
+            "when": when,
+            "first": day_text(t, d["first"]) if d.get("first") else "",
+            "last": day_text(t, d["last"]) if d.get("last") else ""}
 
 
 async def _audit_page(context: BotContext, page: int) -> tuple[str, InlineKeyboardMarkup | None]:

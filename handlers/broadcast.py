@@ -27,7 +27,8 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Principal, Role, may_act_on_unit
-from handlers.kit.days import parse_local_datetime
+from bot.when import parse_local_datetime
+from handlers.kit import answers
 from handlers.kit.flow import END, Flow
 from handlers.kit.replies import (
     STALE,
@@ -61,6 +62,9 @@ AUDIENCE_LABELS = {
     "no_standard": N_("not yet registered for the women's standard this year"),
     "no_household": N_("whose household is not yet registered for “5 không, 3 sạch” this year"),
 }
+AUDIENCE_BUTTONS = {"no_standard": N_("No standard sign-up"),
+                    "no_household": N_("No household sign-up")}
+"""What the audience buttons say (a narrow phone); the labels above go into sentences."""
 
 
 def _utf16_len(text: str) -> int:
@@ -93,7 +97,7 @@ async def _audience_choice(context: BotContext) -> tuple[Choice, str, bool]:
         roots = _scope_roots(context.principal)
         if roots is None:
             top = await orgtree.top_parent(context.db)
-            level = draft["level"] = top
+            level = draft["level"] = draft["top"] = top  # nothing above: no "⬅ Back"
         elif len(roots) == 1:
             level = draft["level"] = roots[0]
         else:
@@ -105,7 +109,7 @@ async def _audience_choice(context: BotContext) -> tuple[Choice, str, bool]:
     if level is not None:
         unit = await units.get(context.db, level)
         if unit is not None:
-            options.append(Option(f"to{unit.id}", t._("📣 Everyone in {unit}", unit=unit.name)))
+            options.append(Option(f"to{unit.id}", t._("📣 All of {unit}", unit=unit.name)))
     for child in await orgtree.children(context.db, level):
         nested = await orgtree.has_children(context.db, child.id)
         options.append(Option(f"{'in' if nested else 'to'}{child.id}", child.name))
@@ -148,7 +152,7 @@ async def _audience_chosen(update: Update, context: BotContext, unit_id: int) ->
 
 
 def _filter_choice(t: Translator) -> Choice:
-    return Choice([Option(key, t._(AUDIENCE_LABELS.get(key, key)))
+    return Choice([Option(key, t._(AUDIENCE_BUTTONS.get(key) or AUDIENCE_LABELS.get(key, key)))
                    for key in deliveries.AUDIENCE_FILTERS])
 
 
@@ -163,7 +167,7 @@ async def _ask_content(update: Update, context: BotContext) -> str:
     unit = await units.get(context.db, _draft(context)["unit_id"])
     await say(update, context, context.t._(
         "Now send the notice for {unit}: a text, or a photo with a caption. /cancel stops.",
-        unit=html.escape(unit.name if unit else "?")))
+        unit=html.escape(unit.name if unit else "?")), answers.cancel_keyboard(context, PREFIX))
     return CONTENT
 
 
@@ -445,11 +449,15 @@ async def _render_list(context: BotContext, page: int) -> tuple[str, InlineKeybo
             "state": state, "sent": t.number(counts.sent),
             "total": t.number(counts.total or b.total), "failed": t.number(counts.failed),
             "blocked": t.number(counts.blocked), "maybe": t.number(counts.maybe_sent)}
-        lines.append(t._(
-            "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · maybe delivered {maybe} · "
-            "failed {failed} · blocked {blocked}", **figures) if counts.maybe_sent else t._(
-            "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · failed {failed} · "
-            "blocked {blocked}", **figures))
+        if b.status == "scheduled":
+            lines.append(await _scheduled_line(context, b, figures))
+        else:
+            lines.append(t._(
+                "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · maybe delivered "
+                "{maybe} · failed {failed} · blocked {blocked}", **figures)
+                if counts.maybe_sent else t._(
+                "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · failed {failed} · "
+                "blocked {blocked}", **figures))
         if b.status in ("scheduled", "running"):
             cancellable.append(b.id)
     pages = paginate(lines, max_lines=10)
@@ -462,6 +470,30 @@ async def _render_list(context: BotContext, page: int) -> tuple[str, InlineKeybo
         rows += [list(row) for row in nav.inline_keyboard]
     header = t._("<b>Recent notices</b>")
     return "\n".join([header, *pages[page]]), InlineKeyboardMarkup(rows) if rows else None
+
+
+FIRST_WORDS = 40  # how much of a scheduled notice its line in /broadcasts shows
+
+
+def first_words(text_html: str, limit: int = FIRST_WORDS) -> str:
+    """The start of a notice as plain text, cut at a word, escaped."""
+    body = text_html.split("\n\n", 1)[-1]  # after the "📢 unit" header
+    plain = " ".join(re.sub(r"<[^>]+>", "", html.unescape(body)).split())
+    if len(plain) > limit:
+        plain = plain[:limit].rsplit(" ", 1)[0] + "…"
+    return html.escape(plain)
+
+
+async def _scheduled_line(context: BotContext, b: deliveries.Broadcast,
+                          figures: dict[str, Any]) -> str:
+    """A notice not sent yet: whom it will reach (as of now) and how it starts."""
+    t = context.t
+    year = context.clock.now().astimezone(context.settings.timezone).year
+    count = await deliveries.count_recipients(context.db, b.unit_id, b.audience, year,
+                                              sender=b.sender_chat_id)
+    return t.n_("#{id} · {when} · {unit} · {state} · for {n} member · “{start}”",
+                "#{id} · {when} · {unit} · {state} · for {n} members · “{start}”", count,
+                start=first_words(b.text_html), **figures)
 
 
 STATUS_LABELS = {
@@ -491,7 +523,7 @@ async def list_pressed(update: Update, context: BotContext) -> None:
     assert query is not None and context.principal is not None
     data = callbacks.decode(query.data)
     t = context.t
-    if data is None or not (data.arg(1) or "").isdigit() or data.arg(0) not in ("p", "x"):
+    if data is None or not (data.arg(1) or "").isdigit() or data.arg(0) not in ("p", "x", "y"):
         await query.answer(t._(STALE), show_alert=True)
         return
     number = int(data.arg(1) or 0)
@@ -507,12 +539,32 @@ async def list_pressed(update: Update, context: BotContext) -> None:
     ):
         await refuse(update, context)
         return
+    message = query.message if isinstance(query.message, Message) else None
+    if data.arg(0) == "x":  # asked first: one slip of a finger must not cancel a notice
+        await query.answer()
+        if message is not None:
+            await edit_message(message, _cancel_question(context, broadcast), InlineKeyboardMarkup([
+                [InlineKeyboardButton(t._("✖ Yes, cancel it"), callback_data=callbacks.encode(
+                    LIST_PREFIX, "y", broadcast.id))],
+                [InlineKeyboardButton(t._("⬅ No, keep it"), callback_data=callbacks.encode(
+                    LIST_PREFIX, "p", 0))]]))
+        return
     if await deliveries.cancel(context.db, broadcast.id, to_iso(context.clock.now())):
         context.delivery.cancelled(broadcast.id)
         await query.answer(t._("Notice #{id} cancelled.", id=broadcast.id), show_alert=True)
     else:
         await query.answer(t._("Notice #{id} has already finished.", id=broadcast.id),
                            show_alert=True)
+    if message is not None:  # the list as it is now
+        text, keyboard = await _render_list(context, 0)
+        await edit_message(message, text, keyboard)
+
+
+def _cancel_question(context: BotContext, broadcast: deliveries.Broadcast) -> str:
+    t = context.t
+    when = datetime.fromisoformat(broadcast.scheduled_at).astimezone(context.settings.timezone)
+    return t._("Cancel notice #{id} ({when}): “{start}”? Nobody will receive it.",
+               id=broadcast.id, when=t.datetime(when), start=first_words(broadcast.text_html))
 
 
 def _on(step: str, handler: Any) -> CallbackQueryHandler:

@@ -27,12 +27,20 @@ from telegram.ext import (
 
 from bot import callbacks, orgtree
 from bot import reminders as schedule
+from bot.buttons import distinct
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, nfc, translator
 from bot.permissions import Role, may_act_on_unit
+from bot.validators import given_name
 from handlers.kit import answers, outbox
-from handlers.kit.days import activity_label, day_text, local_today, quantity_text
+from handlers.kit.days import (
+    activity_label,
+    day_button,
+    day_text,
+    local_today,
+    quantity_text,
+)
 from handlers.kit.flow import END, Flow
 from handlers.kit.replies import STALE, edit, refuse, requires, say
 from handlers.kit.screens import Screen, put, remember
@@ -146,9 +154,11 @@ async def _view_screen(context: BotContext, *, unit_id: int, period: str, page: 
         if flagged:
             lines.append(t.n_("⚠️ {n} report marked as doubtful", "⚠️ {n} reports marked as "
                               "doubtful", flagged))
-    reports = Choice([Option(f"r{line.report.id}",
-                             f"{line.full_name} · {day_text(t, line.report.day)}")
-                      for line in found], page=page, page_size=PAGE_SIZE).at_page(page)
+    labels = distinct([f"{given_name(line.full_name)} · {day_button(line.report.day)}"
+                       for line in found])
+    reports = Choice([Option(f"r{line.report.id}", label)
+                      for line, label in zip(found, labels, strict=True)],
+                     page=page, page_size=PAGE_SIZE).at_page(page)
     by_id = {f"r{line.report.id}": line for line in found}
     lines.append("")
     if not found:
@@ -174,11 +184,9 @@ async def _view_screen(context: BotContext, *, unit_id: int, period: str, page: 
                       t._("📅 This month") if period == WEEK else t._("📅 This week"))]
     if await _has_pick(context):
         actions.append(Option("pick", t._("⬅ Another unit")))
-    first_action = len(reports.options) + 1
-    extra = [[InlineKeyboardButton(f"{first_action + i}. {a.label}",
-                                   callback_data=callbacks.encode(PREFIX, "v", unit_id, period,
-                                                                  "o", a.key))]
-             for i, a in enumerate(actions)]
+    extra = [[InlineKeyboardButton(a.label, callback_data=callbacks.encode(PREFIX, "v", unit_id,
+                                                                            period, "o", a.key))]
+             for a in actions]
     keyboard = reports.keyboard(PREFIX, "v", unit_id, period, extra_rows=extra)
     remember(context, PREFIX, view="v", unit=unit_id, period=period, page=reports.page)
     return Screen("\n".join(lines), keyboard, Choice([*reports.options, *actions]))
@@ -192,8 +200,8 @@ async def _has_pick(context: BotContext) -> bool:
 
 def _card_choice(context: BotContext, report: Report) -> Choice:
     t = context.t
-    options = [Option("unflag", t._("✅ Remove the doubt mark")) if report.flagged_at
-               else Option("flag", t._("⚠️ Mark as doubtful"))]
+    options = [Option("unflag", t._("✅ Clear review mark")) if report.flagged_at
+               else Option("flag", t._("⚠️ Needs review"))]
     if report.photo_file_id:
         options.append(Option("photo", t._("📷 See the photo")))
     options.append(Option("back", t._("⬅ Back to the list")))
@@ -417,7 +425,7 @@ async def _choose_card(update: Update, context: BotContext, params: dict[str, An
         await say(update, context, t._(
             "Why is this report doubtful? Type the reason in one message (up to {limit} "
             "characters); it is shown to the member. /cancel keeps the report as it is.",
-            limit=FLAG_REASON_MAX))
+            limit=FLAG_REASON_MAX), answers.cancel_keyboard(context, PREFIX))
         return REASON
 
 

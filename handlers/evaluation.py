@@ -196,10 +196,10 @@ async def _list_screen(context: BotContext, *, unit_id: int, year: int, page: in
     if unsent:
         actions.append(Option("send", t._("📨 Send results ({n})", n=t.number(unsent))))
     if not closed and open_standard:
-        actions.append(Option("alls", t._("✅ Mark all remaining as achieved ({n})",
+        actions.append(Option("alls", t._("✅ Rest achieved ({n})",
                                            n=t.number(open_standard))))
     if not closed and open_households:
-        actions.append(Option("allf", t._("🏡 Recognise all remaining eligible households ({n})",
+        actions.append(Option("allf", t._("🏡 Recognise all ({n})",
                                           n=t.number(open_households))))
     other = year - 1 if year == context.this_year else context.this_year
     actions.append(Option(f"y{other}", t._("📅 Evaluation {year}", year=other)))
@@ -300,10 +300,10 @@ async def _card_screen(context: BotContext, *, unit_id: int, year: int, page: in
                                     decider=row.standard_decider
                                     or erased_member(t, reg.decided_by), labels=STANDARD_STATUS))
         if not closed:
-            options += [Option("sa", t._("✅ Standard: achieved (Đạt)")),
-                        Option("sn", t._("✖ Standard: not achieved (Chưa đạt)"))]
+            options += [Option("sa", t._("✅ Standard: achieved")),
+                        Option("sn", t._("✖ Standard: not met"))]
             if STANDARD in unsent and unsent[STANDARD].told_result is None:
-                options.append(Option("su", t._("↩ Standard: not decided yet")))
+                options.append(Option("su", t._("↩ Undo standard")))
     lines.append("")
     household = row.family
     if household is None:
@@ -320,10 +320,10 @@ async def _card_screen(context: BotContext, *, unit_id: int, year: int, page: in
                                         decider=row.family_decider or erased_member(
                                             t, household.decided_by), labels=HOUSEHOLD_STATUS))
         if household.meets_all and not closed:
-            options += [Option("fr", t._("🏡 Household: recognised")),
+            options += [Option("fr", t._("🏡 Household: yes")),
                         Option("fn", t._("🏡 Household: not yet"))]
             if FAMILY in unsent and unsent[FAMILY].told_result is None:
-                options.append(Option("fu", t._("↩ Household: not decided yet")))
+                options.append(Option("fu", t._("↩ Undo household")))
     if closed:
         lines += ["", t._("🔒 {year} is closed: the results are read-only.", year=year)]
     elif unsent:
@@ -389,7 +389,7 @@ async def _send_screen(context: BotContext, unit_id: int, year: int) -> Screen:
     lines += ["", t._("Each member gets one message in her language with only her own results. "
                       "Once sent, it cannot be taken back.")]
     choice = Choice([Option("yes", t._("📨 Send")),
-                     Option("no", t._("✖ Not now, back to the list"))])
+                     Option("no", t._("✖ Not yet"))])
     remember(context, PREFIX, view=SEND, unit=unit_id, year=year)
     return Screen("\n".join(lines), choice.keyboard(PREFIX, SEND, unit_id, year), choice)
 

@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from handlers.kit.answers import free_message, nothing_to_cancel
+from handlers.kit.answers import cancel_handler, free_message, nothing_to_cancel
 from handlers.kit.replies import answer_stale, retire_buttons, say
 
 
@@ -39,5 +39,6 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("cancel", nothing_to_cancel, filters.ChatType.PRIVATE),
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command),
         MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, free_message),
+        cancel_handler(),
         CallbackQueryHandler(stale_press),
     ]

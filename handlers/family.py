@@ -66,22 +66,22 @@ def _choice(context: BotContext, *, view: str, reg: Registration | None, closed:
     if closed:
         return Choice([])
     if view == INTRO and reg is None:
-        return Choice([Option("reg", t._("✅ Register my household for {year}", year=year)),
+        return Choice([Option("reg", t._("✅ Register {year}", year=year)),
                        Option("later", t._("✖ Not now"))])
     if reg is None or reg.result is not None:
         return Choice([])
     if view == CHECKLIST:
         options = [
-            Option(c.code, f"{TICK if answers.get(c.code) else EMPTY} {c.label(t.locale)}")
+            Option(c.code, f"{TICK if answers.get(c.code) else EMPTY} {c.button(t.locale)}")
             for c in _criteria_set(context, reg).criteria
         ]
         options.append(Option(DONE, t._("✔ Done")))
-        return Choice(options, page_size=len(options))
+        return Choice(options, page_size=len(options), numbered=False)
     if view == CONSENT:
         return Choice([Option("yes", t._("✅ I agree")), Option("no", t._("✖ I do not agree"))])
     if view == STATUS:
-        return Choice([Option("update", t._("✏️ Update my self-assessment")),
-                       Option("withdraw", t._("↩ Withdraw my household's registration"))])
+        return Choice([Option("update", t._("✏️ Update self-check")),
+                       Option("withdraw", t._("↩ Withdraw household"))])
     return Choice([])
 
 
@@ -137,7 +137,10 @@ async def _render(context: BotContext, member: Member, view: str,
     elif view == CHECKLIST:
         lines += [t._("<b>Your self-assessment</b>"),
                   t._("Tap (or type the number of) each criterion your household meets; "
-                      "again to untick. Then Done. Every change is saved at once."),
+                      "again to untick. Then Done. Every change is saved at once."), ""]
+        lines += [f"{n}. {TICK if answers.get(c.code) else EMPTY} {html.escape(c.label(t.locale))}"
+                  for n, c in enumerate(criteria, 1)]
+        lines += [t._("{number}. ✔ Done", number=len(criteria) + 1), "",
                   t.n_("Met: {n} of {total} criterion.", "Met: {n} of {total} criteria.",
                        met, total=len(criteria)),
                   _privacy(context)]
@@ -155,7 +158,7 @@ async def _render(context: BotContext, member: Member, view: str,
         if not closed and reg.result is None and not await consent.family_consented(
                 context.db, member.telegram_user_id):
             lines.append(t._("You have not agreed to the self-check (sensitive data) yet: "
-                             "“✏️ Update my self-assessment” asks you first."))
+                             "“✏️ Update self-check” asks you first."))
         if closed:
             lines.append(t._("🔒 {year} is closed: nothing can be changed any more.", year=year))
     choice = _choice(context, view=view, reg=reg, closed=closed, answers=answers)

@@ -76,7 +76,7 @@ async def _switch(update: Update, context: BotContext, locale: str) -> None:
 
 
 async def _language_label(context: BotContext) -> str:
-    return context.t._("🌐 Language: {language}", language=LANGUAGE_NAMES[context.locale])
+    return context.t._("{language} · Language", language=LANGUAGE_NAMES[context.locale])
 
 
 async def _choose_language(update: Update, context: BotContext) -> str | None:

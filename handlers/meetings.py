@@ -30,8 +30,9 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Role, may_act_on_unit
+from bot.when import parse_local_datetime
 from handlers.kit import offers
-from handlers.kit.days import local_today, parse_local_datetime
+from handlers.kit.days import local_today
 from handlers.kit.flow import END, Flow, on_step
 from handlers.kit.replies import (
     answer_stale,

@@ -27,8 +27,8 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, nfc
 from bot.permissions import Role, may_act_on_unit
+from bot.when import parse_local_datetime
 from handlers.kit import answers, scope
-from handlers.kit.days import parse_local_datetime
 from handlers.kit.flow import END, Flow, on_step
 from handlers.kit.replies import (
     answer_stale,

@@ -423,11 +423,14 @@ async def show_my_data(update: Update, context: BotContext) -> None:
 # --- withdrawal (from /settings) and /deleteme -------------------------------------------------
 
 
+WITHDRAW_BUTTONS = {membership_consent.CONSENT_PURPOSE: N_("↩ Withdraw: membership"),
+                    consent.FAMILY_PURPOSE: N_("↩ Withdraw: family check")}
+"""What a button that withdraws a consent says (the purpose's full name is in the text)."""
+
+
 async def withdrawal_label(context: BotContext) -> str:
     """/settings: the item that withdraws her consent (with the purpose and its version)."""
-    purpose = purposes()[membership_consent.CONSENT_PURPOSE]
-    return context.t._("↩ Withdraw my consent: {purpose} (version {version})",
-                       purpose=context.t._(purpose.name), version=purpose.version)
+    return context.t._(WITHDRAW_BUTTONS[membership_consent.CONSENT_PURPOSE])
 
 
 async def choose_withdrawal(update: Update, context: BotContext) -> str | None:
@@ -440,7 +443,8 @@ def _withdraw_keyboard(context: BotContext, given: set[str]) -> InlineKeyboardMa
     """One button per purpose she may withdraw (membership always: it means leaving)."""
     t = context.t
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(t._("↩ Withdraw consent: {purpose}", purpose=t._(p.name)),
+        [InlineKeyboardButton(t._(WITHDRAW_BUTTONS[p.key]) if p.key in WITHDRAW_BUTTONS
+                              else t._("↩ Withdraw consent: {purpose}", purpose=t._(p.name)),
                               callback_data=callbacks.encode(PREFIX, "w", p.key))]
         for p in purposes().values() if p.leaving or p.key in given
     ])
@@ -448,7 +452,7 @@ def _withdraw_keyboard(context: BotContext, given: set[str]) -> InlineKeyboardMa
 
 def _erase_choice(t: Translator, reason: str | None = None) -> Choice:
     if reason == FAMILY:
-        return Choice([Option("yes", t._("↩ Yes, withdraw and delete my answers")),
+        return Choice([Option("yes", t._("↩ Yes, withdraw")),
                        Option("no", t._("✖ No, keep my answers"))])
     return Choice([Option("yes", t._("🗑 Yes, delete my data")),
                    Option("no", t._("✖ No, keep my data"))])
@@ -459,8 +463,7 @@ FAMILY = "family"  # the pending confirmation is about the self-check consent
 
 async def family_withdrawal_label(context: BotContext) -> str:
     """/settings: the item that withdraws the family self-check consent."""
-    return context.t._("↩ Withdraw my consent: {purpose}",
-                       purpose=context.t._(consent.FAMILY_NAME))
+    return context.t._(WITHDRAW_BUTTONS[consent.FAMILY_PURPOSE])
 
 
 async def choose_family_withdrawal(update: Update, context: BotContext) -> str | None:

@@ -35,7 +35,13 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.settings import SUPPORTED_LOCALES
-from bot.validators import InvalidInput, clean_full_name, display_phone, normalise_phone
+from bot.validators import (
+    InvalidInput,
+    clean_full_name,
+    display_phone,
+    given_name,
+    normalise_phone,
+)
 from handlers.kit import answers, membership_consent, menu
 from handlers.kit.replies import (
     answer_stale,
@@ -291,7 +297,7 @@ async def start(update: Update, context: BotContext) -> None:
             update,
             context,
             t._("Welcome back, {name}! Choose from the menu below.",
-                name=html.escape(principal.member.full_name)),
+                name=html.escape(given_name(principal.member.full_name))),
             menu.main_menu(principal, t),
         )
         return None
@@ -614,7 +620,7 @@ async def _save(update: Update, context: BotContext) -> None:
         text = context.t._(
             "🎉 Registration complete. Welcome to the union, {name}! "
             "Use the menu below; /help explains everything.",
-            name=html.escape(draft["name"]),
+            name=html.escape(given_name(draft["name"])),
         )
     _drop_draft(context)
     assert context.user_data is not None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from telegram import Message, Update
@@ -35,7 +35,7 @@ from bot.i18n import N_, nfc, sort_key
 from bot.permissions import Role, may_act_on_unit
 from bot.validators import InvalidInput
 from handlers.kit import answers
-from handlers.kit.days import local_today
+from handlers.kit.days import local_today, zone_name
 from handlers.kit.flow import END, Flow
 from handlers.kit.replies import STALE, refuse, requires, say
 from handlers.kit.screens import Screen, put, remember
@@ -155,12 +155,12 @@ async def _list_screen(context: BotContext, note: str | None = None) -> Screen:
     items = await _visible(context)
     lines = [note, ""] if note else []
     lines += [t._("<b>Reminder schedules</b>"),
-              t._("Times are {zone} time.", zone=str(context.settings.timezone)), ""]
+              t._("Times are {zone} time.", zone=zone_name(context)), ""]
     options = []
     for number, item in enumerate(items, 1):
         lines.append(f"{number}. <b>{_title(context, item)}</b> — {_when(context, item)} — "
                      f"{_status(context, item)}")
-        options.append(Option(str(item.id), f"{number}. {_title(context, item)}"))
+        options.append(Option(str(item.id), _title(context, item)))
     lines += ["", t._("Tap a schedule (or type its number) to see or change it.")]
     choice = Choice(options, page_size=max(1, len(options)))
     remember(context, PREFIX, view=LIST)
@@ -190,7 +190,7 @@ async def _card_screen(context: BotContext, item: Schedule, note: str | None = N
     pauses = await reminders.pauses(context.db, from_day=today.isoformat(), schedule_id=item.id)
     lines = [note, ""] if note else []
     lines += [f"<b>{_title(context, item)}</b>",
-              t._("When: {when} ({zone} time)", when=_when(context, item), zone=str(tz)),
+              t._("When: {when} ({zone} time)", when=_when(context, item), zone=zone_name(context)),
               t._("Status: {status}", status=_status(context, item)),
               t._("Who: {unit}", unit=t._("the chapter heads") if item.kind == SUMMARY
                   else await _unit_name(context, item.unit_id))]
@@ -261,7 +261,7 @@ async def _texts_choice(context: BotContext, item: Schedule) -> Choice:
     options = []
     if await may_manage(context, item):
         options.append(Option("all", t._("✏️ Text for everyone")))
-    options.append(Option("unit", t._("✏️ Text for one unit")))
+    options.append(Option("unit", t._("✏️ Text for a unit")))
     for text in await _shown_texts(context, item):
         if await may_set_text(context, item, text.unit_id):
             name = (await orgtree.get(context.db, text.unit_id)) if text.unit_id else None
@@ -272,6 +272,15 @@ async def _texts_choice(context: BotContext, item: Schedule) -> Choice:
     return Choice(options, page_size=len(options))
 
 
+async def _next_day(context: BotContext, item: Schedule) -> date:
+    """The environment day the schedule's next reminder speaks of (the heads-up: tomorrow's)."""
+    tz = context.settings.timezone
+    pauses = await reminders.pauses(context.db, from_day=local_today(context).isoformat(),
+                                    schedule_id=item.id)
+    due = schedule.next_due(item, context.clock.now(), tz, pauses).astimezone(tz).date()
+    return due + timedelta(days=1) if item.kind == HEADS_UP else due
+
+
 async def _texts_screen(context: BotContext, item: Schedule, note: str | None = None) -> Screen:
     t = context.t
     lines = [note, ""] if note else []
@@ -279,8 +288,7 @@ async def _texts_screen(context: BotContext, item: Schedule, note: str | None = 
               t._("Members get the text of their own unit, else of the nearest unit above "
                   "it, else the text for everyone, else the standard text:"),
               "", t._("<b>Standard text</b> (in each member's language):"),
-              _preview(t._(schedule.DEFAULT_TEXTS[item.kind],
-                           date=t.date(local_today(context))), 300)]
+              _preview(schedule.default_text(t, item.kind, await _next_day(context, item)), 300)]
     for text in await _shown_texts(context, item):
         lines += ["", f"<b>{await _unit_name(context, text.unit_id)}</b>:",
                   _preview(text.text_html)]
@@ -451,7 +459,7 @@ async def _choose_card(update: Update, context: BotContext, item: Schedule, key:
         return await _pauses_screen(context, item)
     return await _ask(update, context, item, TIME, t._(  # time
         "Type the new time (24 hours, {zone} time), e.g. 06:30 or 19h30. /cancel keeps "
-        "{time}.", zone=str(context.settings.timezone), time=item.local_time))
+        "{time}.", zone=zone_name(context), time=item.local_time))
 
 
 async def _choose_day(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
@@ -479,7 +487,8 @@ async def _choose_texts(update: Update, context: BotContext, item: Schedule, key
     if key == "unit":
         return await _unit_screen(context, item, 0, 0)
     unit_id = int(key[1:]) or None
-    await reminders.clear_text(context.db, item.id, unit_id)
+    await reminders.clear_text(context.db, item.id, unit_id, by=_actor(update),
+                               at=to_iso(context.clock.now()))
     return await _texts_screen(context, item, context.t._(
         "The text for {unit} is removed.", unit=await _unit_name(context, unit_id)))
 
@@ -516,7 +525,8 @@ async def _choose_pauses(update: Update, context: BotContext, item: Schedule,
             "Type the date to pause, e.g. 17/2/2027, or a range, e.g. 14/2/2027 – "
             "22/2/2027. /cancel stops."))
     if key.startswith("x") and answers.int_arg(key[1:]) is not None:
-        removed = await reminders.remove_pause(context.db, int(key[1:]), item.id)
+        removed = await reminders.remove_pause(context.db, int(key[1:]), item.id,
+                                               by=_actor(update), at=to_iso(context.clock.now()))
         return await _pauses_screen(context, item, t._("The pause is removed.") if removed
                                     else None)
     await _gone(update, context)
@@ -553,12 +563,17 @@ async def _changed(context: BotContext, schedule_id: int) -> Screen:
         "Saved: {when}. It takes effect from the next time.", when=_when(context, fresh)))
 
 
+def _actor(update: Update) -> int | None:
+    """Who pressed (for /audit)."""
+    return update.effective_user.id if update.effective_user else None
+
+
 async def _ask(update: Update, context: BotContext, item: Schedule, state: str,
                question: str, **params: Any) -> str:
     if update.callback_query is not None:
         await update.callback_query.answer()
     remember(context, PREFIX, view=CARD, schedule=item.id, **params)
-    await say(update, context, question)
+    await say(update, context, question, answers.cancel_keyboard(context, PREFIX))
     return state
 
 

@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, orgtree
+from bot.buttons import distinct
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import nfc, translator
@@ -61,7 +62,7 @@ async def _start(update: Update, context: BotContext, action: str) -> None:
         await _search(update, context, query)
         return
     await say(update, context, t._("Whom do you mean? Type part of her name or her phone "
-                                   "number (or /cancel)."))
+                                   "number (or /cancel)."), answers.cancel_keyboard(context, GRANT))
 
 
 @requires(Role.UNIT_ADMIN)
@@ -98,12 +99,19 @@ async def _search(update: Update, context: BotContext, query: str) -> None:
     if not found:
         await say(update, context, t._("Nobody registered in your units matches “{query}”. "
                                        "Type another name or number, or /cancel.",
-                                       query=html.escape(text)))
+                                       query=html.escape(text)),
+                  answers.cancel_keyboard(context, GRANT))
         return
     draft["found"] = [m.id for m in found[:FOUND_MAX]]
     draft["step"] = "pick"
     await _show_found(update, context, found=found[:FOUND_MAX], total=len(found), page=0,
                       message=None)
+
+
+def _member_button(member: MemberBrief) -> str:
+    """Her name and the end of her phone on a button (the text above names her chapter)."""
+    phone = display_phone(member.phone) if member.phone else ""
+    return f"{member.full_name} (…{phone[-3:]})" if phone and phone != "—" else member.full_name
 
 
 async def _member_label(context: BotContext, member: MemberBrief) -> str:
@@ -117,9 +125,11 @@ async def _show_found(update: Update, context: BotContext, *, found: list[Member
                       page: int, message: Message | None) -> None:
     t = context.t
     draft = _draft(context)
-    choice = Choice([Option(str(m.id), await _member_label(context, m)) for m in found],
+    choice = Choice([Option(str(m.id), _member_button(m)) for m in found],
                     page=page).at_page(page)
     lines = [t._("Who is it? Tap her name or type its number.")]
+    lines += [f"{n}. {html.escape(await _member_label(context, found[n - 1]))}"
+              for n, _option in choice.visible()]
     if total > len(found):
         lines.append(t._("{n} members match; the first {shown} are listed. Type more of the "
                          "name to narrow it down.", n=t.number(total), shown=len(found)))
@@ -145,13 +155,12 @@ async def _choice_for(context: BotContext, step: str) -> Choice | None:
         return Choice([Option(r, t._(ROLE_LABELS[r]))
                        for r in ("chapter_head", "unit_admin", "request_handler")])
     if step == "held":
-        return Choice([Option(f"{r}.{u}", t._("{role} — {unit}", role=t._(ROLE_LABELS[r]),
-                                               unit=await _unit_name(context, u)))
-                       for r, u in await _held(context, draft["member"])])
+        held = await _held(context, draft["member"])
+        names = distinct([await _unit_name(context, u) for _r, u in held])
+        return Choice([Option(f"{r}.{u}", name) for (r, u), name in zip(held, names, strict=True)])
     if step == "unit":
-        options = [Option(str(u), await orgtree.unit_path(context.db, u))
-                   for u in draft.get("units", [])]
-        options.append(Option("code", t._("⌨ Another unit: type its code")))
+        options = [Option(str(u), await _unit_name(context, u)) for u in draft.get("units", [])]
+        options.append(Option("code", t._("⌨ Type a unit code")))
         return Choice(options, page_size=len(options))
     if step == "confirm":
         verb = (t._("✅ Yes, grant it") if draft["action"] == "grant"
@@ -221,8 +230,12 @@ async def _grant_step(update: Update, context: BotContext, key: str,
                            message)
                 return
             draft["step"] = "held"
-            text = t._("Which role of {name} should be taken away?",
-                       name=html.escape(member.full_name))
+            lines = [t._("Which role of {name} should be taken away?",
+                         name=html.escape(member.full_name))]
+            lines += [f"{n}. " + t._("{role} — {unit}", role=t._(ROLE_LABELS[r]),
+                                     unit=html.escape(await _unit_name(context, u)))
+                      for n, (r, u) in enumerate(await _held(context, member.id), 1)]
+            text = "\n".join(lines)
     elif step == "role":
         draft["role"] = option.key
         member = await admin.member(context.db, draft["member"])
@@ -239,7 +252,8 @@ async def _grant_step(update: Update, context: BotContext, key: str,
         if option.key == "code":
             draft["step"] = "code"
             await show(update, context, t._("Type the code of the unit, e.g. HM-HL-02 (or "
-                                            "/cancel)."), None, message)
+                                            "/cancel)."), answers.cancel_keyboard(context, GRANT),
+                       message)
             return
         draft["unit"] = int(option.key)
         await _confirm(update, context, message)

@@ -30,8 +30,8 @@ PREFIX = "set"
 async def _reminders_label(context: BotContext) -> str:
     assert context.principal is not None and context.principal.member is not None
     if await reminders.opted_out(context.db, context.principal.member.id):
-        return context.t._("🔕 Environment-day reminders: off (tap to turn on)")
-    return context.t._("🔔 Environment-day reminders: on (tap to turn off)")
+        return context.t._("🔕 Off · Reminders")
+    return context.t._("🔔 On · Reminders")
 
 
 async def _toggle_reminders(update: Update, context: BotContext) -> str | None:
@@ -55,7 +55,7 @@ offers.offer_setting(offers.Setting("rem", 20, _reminders_label, offers.is_membe
 
 async def _choice(context: BotContext) -> Choice:
     return Choice([Option(item.key, await item.label(context))
-                   for item in offers.settings() if item.applies(context)])
+                   for item in offers.settings() if item.applies(context)], numbered=False)
 
 
 async def _view(context: BotContext, note: str | None) -> tuple[str, InlineKeyboardMarkup]:

@@ -116,7 +116,7 @@ def _choice(context: BotContext, reg: Registration | None, closed: bool) -> Choi
     if reg is None:
         return Choice([Option("reg", t._("✅ Register for {year}", year=context.this_year)),
                        Option("later", t._("✖ Not now"))])
-    options = [Option(f"q.{q.code}", f"✍️ {q.label(t.locale)}") for q in context.catalog.qualities]
+    options = [Option(f"q.{q.code}", f"✍️ {q.button(t.locale)}") for q in context.catalog.qualities]
     if reg.result is None:
         options.append(Option("withdraw", t._("↩ Withdraw my registration")))
     return Choice(options, page_size=len(options))
@@ -273,7 +273,7 @@ async def _ask_commitment(update: Update, context: BotContext, reg: Registration
         lines.append(t._("Now: {text}", text=now))
         lines.append(t._("Send {dash} to remove it.", dash=CLEAR))
     lines.append(t._("Send /cancel to leave it as it is."))
-    await say(update, context, "\n".join(lines))
+    await say(update, context, "\n".join(lines), answers.cancel_keyboard(context, WRITE))
 
 
 async def written(update: Update, context: BotContext, text: str) -> bool:

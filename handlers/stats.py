@@ -137,7 +137,7 @@ async def _summary_screen(context: BotContext, unit_id: int | None, year: int) -
     options = []
     if fig.children:
         options.append(Option("kids", t._("📋 Units below ({n})", n=t.number(len(fig.children)))))
-    options.append(Option("crit", t._("🏡 Family criteria (counts only)")))
+    options.append(Option("crit", t._("🏡 Family criteria")))
     options.append(Option("chart", t._("📈 Charts")))
     options.append(Option("xlsx", t._("📥 Export to Excel")))
     if offers.scope_action("meet") is not None:
@@ -211,14 +211,13 @@ async def _table_screen(context: BotContext, *, unit_id: int | None, year: int, 
         lines.append(t._("There are no units below this one."))
     lines += ["", t._("Tap a unit (or type its number) to see its figures. ✅ every target met, "
                       "⚠️ a target not met yet.")]
-    actions = [Option(f"s{key}", t._("↕ Sort by {order}", order=t._(label)))
-               for key, label in figures_of.SORTS.items() if key != sort]
+    actions = [Option(f"s{key}", t._(figures_of.SORT_BUTTONS[key]))
+               for key in figures_of.SORTS if key != sort]
     actions.append(Option("back", t._("⬅ Back to the summary")))
-    first = len(choice.options) + 1
     extra = [[InlineKeyboardButton(
-        f"{first + i}. {a.label}",
-        callback_data=callbacks.encode(PREFIX, TABLE, unit_id or 0, year, sort, "o", a.key))]
-        for i, a in enumerate(actions)]
+        a.label, callback_data=callbacks.encode(PREFIX, TABLE, unit_id or 0, year, sort, "o",
+                                                a.key))]
+        for a in actions]
     remember(context, PREFIX, view=TABLE, unit=unit_id or 0, year=year, sort=sort, page=choice.page)
     return Screen("\n".join(lines),
                   choice.keyboard(PREFIX, TABLE, unit_id or 0, year, sort, extra_rows=extra),

@@ -57,10 +57,10 @@ async def _list_screen(context: BotContext, unit_id: int | None, year: int,
                          label=t._(metric.label),
                          target=figures_of.target_text(t, metric, value),
                          figure=figures_of.figure(t, metric, fig.totals, value)))
-        options.append(Option(f"m{number - 1}", t._(metric.label)))
+        options.append(Option(f"m{number - 1}", t._(metric.button)))
     lines += ["", t._("Tap a target (or type its number) to set or change it.")]
     if fig.children:
-        options.append(Option("kids", t._("📋 Targets of the units below ({n})",
+        options.append(Option("kids", t._("📋 Units below ({n})",
                                           n=t.number(len(fig.children)))))
     unit = await orgtree.get(context.db, unit_id) if unit_id is not None else None
     if unit is not None and unit.parent_id is not None and await may_see(
@@ -238,7 +238,8 @@ async def _ask_value(update: Update, context: BotContext, unit: int | None, year
     context.user_data["pending_choice"] = VALUE
     context.user_data[VALUE] = {"unit": unit or 0, "year": year, "metric": metric_code}
     await say(update, context, how + "\n" + t._("Send 0 to remove the target, or /cancel to "
-                                                "leave it as it is."))
+                                                "leave it as it is."),
+              answers.cancel_keyboard(context, VALUE))
 
 
 async def value_typed(update: Update, context: BotContext, text: str) -> bool:

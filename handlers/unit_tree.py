@@ -16,7 +16,7 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, orgtree
+from bot import callbacks, orgtree, qr
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator, nfc, translator
@@ -242,14 +242,16 @@ async def _unit_decided(update: Update, context: BotContext, confirmed: bool,
     by, at = context.principal.user_id, to_iso(context.clock.now())
     db = context.db
     notices: list[tuple[int, str]] = []
+    link = None
     try:
         if op["op"] == "add":
             added = await admin.add_unit(db, parent_id=op["parent"], code=op["code"],
                                          name=op["name"], kind=op["kind"], by=by, at=at)
             orgtree.invalidate(db)
-            text = t._("✅ {unit} ({code}) was added. Its members can join with the link "
-                       "…?start={code}.", unit=await escaped_path(context, added.id),
-                       code=html.escape(added.code))
+            link = join_link(context, added.code)
+            text = t._("✅ {unit} ({code}) was added. Its members can join with this link (or the "
+                       "QR code below): {link}", unit=await escaped_path(context, added.id),
+                       code=html.escape(added.code), link=html.escape(link))
         elif op["op"] == "rename":
             await admin.rename_unit(db, op["unit"], op["name"], by=by, at=at)
             orgtree.invalidate(db)
@@ -280,7 +282,15 @@ async def _unit_decided(update: Update, context: BotContext, confirmed: bool,
     if op["op"] in ("move", "merge"):
         await stop_lost_notices(context)
     await show(update, context, text, None, message)
+    if link is not None and update.effective_chat is not None:
+        await context.bot.send_photo(update.effective_chat.id, qr.png(link),
+                                     caption=html.escape(link))
     await outbox.tell(context, notices, kind="unit_change", unit_id=op.get("into") or 0)
+
+
+def join_link(context: BotContext, code: str) -> str:
+    """The link that opens the assistant with the chapter already chosen."""
+    return f"https://t.me/{context.bot.username}?start={code}"
 
 
 def _merge_notices(result: admin.MergeResult, old: str, into: str) -> list[tuple[int, str]]:

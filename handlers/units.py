@@ -26,7 +26,7 @@ async def _lines(db: Database, principal: Principal) -> list[tuple[str, int]]:
         roots: list[int | None] = [None]
     else:
         roots = [*sorted({g.unit_id for g in principal.grants if g.role == Role.UNIT_ADMIN})]
-    counts = await members.counts_by_unit(db)
+    counts = await members.subtree_counts(db)
     seen: set[int] = set()
     lines = []
     for root in roots:
@@ -50,8 +50,8 @@ async def _render(context: BotContext, page: int) -> tuple[str, InlineKeyboardMa
         return t._("No units yet. Load them with: python -m bot units import FILE.csv"), None
     pages = paginate(lines)
     page = min(max(page, 0), len(pages) - 1)
-    header = t._("<b>Organisation tree</b> (page {page} of {pages})", page=page + 1,
-                 pages=len(pages))
+    header = t._("<b>Units of the union</b> (page {page} of {pages}). Each count includes the "
+                 "units below.", page=page + 1, pages=len(pages))
     return "\n".join([header, *pages[page]]), page_buttons(PREFIX, page, len(pages))
 
 

@@ -157,6 +157,21 @@ async def counts_by_unit(db: Database) -> dict[int, int]:
     return {r[0]: r[1] for r in rows}
 
 
+async def subtree_counts(db: Database) -> dict[int, int]:
+    """Active members in each unit and every unit below it (a ward counts its chapters'), in
+    one query: what a unit's member count means wherever it is shown."""
+    rows = await db.fetchall(
+        """WITH RECURSIVE below(top, id) AS (
+               SELECT id, id FROM units
+               UNION ALL
+               SELECT below.top, units.id FROM units JOIN below ON units.parent_id = below.id)
+           SELECT below.top, count(*) FROM below
+           JOIN members ON members.unit_id = below.id AND members.status = 'active'
+           GROUP BY below.top"""
+    )
+    return {r[0]: r[1] for r in rows}
+
+
 async def set_status(
     db: Database, member_id: int, status: str, *, only_from: str | None = None
 ) -> bool:

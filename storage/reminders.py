@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from storage import deliveries
-from storage.db import Database
+from storage import audit, deliveries
+from storage.db import Database, utc_now
 from storage.deliveries import NewBroadcast, Variant
 
 ENVIRONMENT, HEADS_UP, SUMMARY = "environment", "heads_up", "summary"
@@ -106,14 +107,26 @@ async def get(db: Database, schedule_id: int) -> Schedule | None:
     return _schedule(row) if row else None
 
 
+async def _audited(db: Database, sql: str, params: tuple, *, by: int | None, at: str,
+                   action: str, details: dict[str, Any], unit_id: int | None = None) -> int:
+    """Run one change and its /audit entry in one transaction (no texts in the entry: they
+    may be personal); the number of rows changed."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(sql, params)
+        if cursor.rowcount:
+            await audit.record(conn, at=at, actor_id=by, action=action, unit_id=unit_id,
+                               details=details)
+        return cursor.rowcount
+
+
 async def set_enabled(db: Database, schedule_id: int, enabled: bool, *, by: int, at: str) -> None:
     """Switch on or off; switching on takes effect from the next occurrence."""
-    await db.execute(
-        "UPDATE reminder_schedules SET enabled = ?, updated_by = ?, updated_at = ?,"
+    await _audited(
+        db, "UPDATE reminder_schedules SET enabled = ?, updated_by = ?, updated_at = ?,"
         " active_since = CASE WHEN ? AND NOT enabled THEN ? ELSE active_since END"
-        " WHERE id = ?",
-        (int(enabled), by, at, int(enabled), at, schedule_id),
-    )
+        " WHERE id = ?", (int(enabled), by, at, int(enabled), at, schedule_id),
+        by=by, at=at, action="reminder.on" if enabled else "reminder.off",
+        details={"schedule": schedule_id})
 
 
 async def begin(db: Database, schedule_ids: list[int], since: str) -> None:
@@ -130,11 +143,11 @@ async def set_when(
     db: Database, schedule_id: int, *, weekday: int, local_time: str, by: int, at: str
 ) -> None:
     """Change the day or time; it takes effect from the next occurrence."""
-    await db.execute(
-        "UPDATE reminder_schedules SET weekday = ?, local_time = ?, active_since = ?,"
+    await _audited(
+        db, "UPDATE reminder_schedules SET weekday = ?, local_time = ?, active_since = ?,"
         " updated_by = ?, updated_at = ? WHERE id = ?",
-        (weekday, local_time, at, by, at, schedule_id),
-    )
+        (weekday, local_time, at, by, at, schedule_id), by=by, at=at, action="reminder.when",
+        details={"schedule": schedule_id, "weekday": weekday, "time": local_time})
 
 
 # --- texts -----------------------------------------------------------------------------------
@@ -164,14 +177,17 @@ async def set_text(
             " updated_at) VALUES (?, ?, ?, ?, ?)",
             (schedule_id, unit_id, text_html, by, at),
         )
+        await audit.record(conn, at=at, actor_id=by, action="reminder.text", unit_id=unit_id,
+                           details={"schedule": schedule_id})
 
 
-async def clear_text(db: Database, schedule_id: int, unit_id: int | None) -> bool:
+async def clear_text(db: Database, schedule_id: int, unit_id: int | None, *,
+                     by: int | None = None, at: str | None = None) -> bool:
     """Remove a unit's text (the next broader one applies again)."""
-    changed = await db.execute(
-        "DELETE FROM reminder_texts WHERE schedule_id = ? AND ifnull(unit_id, 0) = ?",
-        (schedule_id, unit_id or 0),
-    )
+    changed = await _audited(
+        db, "DELETE FROM reminder_texts WHERE schedule_id = ? AND ifnull(unit_id, 0) = ?",
+        (schedule_id, unit_id or 0), by=by, at=at or utc_now(), action="reminder.text_removed",
+        details={"schedule": schedule_id}, unit_id=unit_id)
     return changed == 1
 
 
@@ -193,18 +209,20 @@ async def add_pause(
     db: Database, schedule_id: int, first_day: str, last_day: str, *, by: int, at: str
 ) -> None:
     """Pause a schedule on these local dates (inclusive)."""
-    await db.execute(
-        "INSERT INTO reminder_pauses (schedule_id, first_day, last_day, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (schedule_id, first_day, last_day, by, at),
-    )
+    await _audited(
+        db, "INSERT INTO reminder_pauses (schedule_id, first_day, last_day, created_by,"
+        " created_at) VALUES (?, ?, ?, ?, ?)", (schedule_id, first_day, last_day, by, at),
+        by=by, at=at, action="reminder.pause",
+        details={"schedule": schedule_id, "first": first_day, "last": last_day})
 
 
-async def remove_pause(db: Database, pause_id: int, schedule_id: int) -> bool:
+async def remove_pause(db: Database, pause_id: int, schedule_id: int, *,
+                       by: int | None = None, at: str | None = None) -> bool:
     """Delete a pause of this schedule; False if it is gone."""
-    changed = await db.execute(
-        "DELETE FROM reminder_pauses WHERE id = ? AND schedule_id = ?", (pause_id, schedule_id)
-    )
+    changed = await _audited(
+        db, "DELETE FROM reminder_pauses WHERE id = ? AND schedule_id = ?",
+        (pause_id, schedule_id), by=by, at=at or utc_now(), action="reminder.unpause",
+        details={"schedule": schedule_id})
     return changed == 1
 
 

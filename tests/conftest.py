@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -14,6 +14,7 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.channels.telegram_fake import ApiCall, FakeBotAPI
+from bot.channels.telegram_fake.server import take_created
 from bot.clock import ManualClock
 from bot.settings import Settings
 from bot.unit_import import parse_csv
@@ -22,6 +23,18 @@ from storage.db import Database
 from storage.members import NewMember
 
 ADMIN_ID = 9001
+
+
+@pytest.fixture(autouse=True)
+def narrow_phone(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every keyboard any test makes the bot send fits a narrow phone (bot/buttons.py)."""
+    take_created()
+    yield
+    faults = [fault for fake in take_created() for fault in fake.narrow_faults]
+    if faults:
+        pytest.fail(f"{request.node.nodeid}: buttons too wide for a narrow phone "
+                    "(alone <= 24, two <= 12, three or more <= 8; see bot/buttons.py):\n"
+                    + "\n".join(dict.fromkeys(faults)), pytrace=False)
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ async def test_a_full_report_with_quantity_note_and_photo(person, db):
     await hoa.send("📋 Báo cáo hoạt động")  # the main-menu button
     assert "Chị muốn báo cáo hoạt động nào?" in hoa.reply_text()
     labels = [b[1] for b in hoa.buttons()]
-    assert labels[0] == "1. Ngày môi trường Chủ nhật" and any("Biến rác" in x for x in labels)
+    assert labels[0] == "1. Môi trường Chủ nhật" and any("Biến rác" in x for x in labels)
     await hoa.press("Biến rác thành tiền")
     assert "Hoạt động diễn ra ngày nào?" in hoa.reply_text()
     await send_photo(hoa)  # a photo where a date is expected

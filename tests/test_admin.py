@@ -33,13 +33,13 @@ async def test_a_ward_admin_grants_a_chapter_head_found_by_name(app, person, db,
     await lan.send("/grant")
     assert "Chị gõ một phần họ tên hoặc số điện thoại" in lan.reply_text()
     await lan.send("hoi vien 5022")  # typed without marks
-    assert [b[1] for b in lan.buttons()] == ["1. Hội viên 5022 — Chi hội tổ dân phố số 7 (…678)"]
+    assert [b[1] for b in lan.buttons()] == ["1. Hội viên 5022 (…678)"]
+    assert "1. Hội viên 5022 — Chi hội tổ dân phố số 7 (…678)" in lan.reply_text()
     await lan.press("Hội viên 5022")
     assert "Chị giao cho Hội viên 5022 vai trò nào?" in lan.reply_text()
     await lan.press("chi hội trưởng")
     assert [b[1] for b in lan.buttons()] == [
-        "1. Phường Hoàng Liệt › Chi hội tổ dân phố số 7", "2. Phường Hoàng Liệt",
-        "3. ⌨ Đơn vị khác: gõ mã đơn vị"]
+        "1. Chi hội TDP số 7", "2. Phường Hoàng Liệt", "3. ⌨ Gõ mã đơn vị khác"]
     await lan.send("1")
     assert "Giao cho Hội viên 5022 làm chi hội trưởng của Phường Hoàng Liệt › Chi hội tổ dân " \
            "phố số 7?" in lan.reply_text()
@@ -66,10 +66,10 @@ async def test_found_by_phone_only_in_her_scope_and_a_code_typed(person, db, api
     person(5003)
     lan = person(WARD_ADMIN)
     await lan.send("/grant 0912 340 003")
-    assert [b[1] for b in lan.buttons()] == ["1. Hội viên 5003 — Chi hội tổ dân phố số 2 (…003)"]
+    assert [b[1] for b in lan.buttons()] == ["1. Hội viên 5003 (…003)"]
     await lan.press("Hội viên 5003")
-    await lan.press("quản trị đơn vị")
-    await lan.press("Đơn vị khác")
+    await lan.press("cán bộ Hội")
+    await lan.press("Gõ mã đơn vị khác")
     await lan.send("HM-YS")
     assert "không có quyền" in lan.reply_text()
     await lan.send("HM-HL")
@@ -104,7 +104,7 @@ async def test_revoke_tells_her_and_nobody_revokes_herself(app, person, db, api)
     lan = person(WARD_ADMIN)
     await lan.send("/revoke Nguyễn Thị Hoa")
     await lan.press("Nguyễn Thị Hoa")
-    await lan.press("chi hội trưởng — Chi hội tổ dân phố số 2")
+    await lan.press("Chi hội TDP số 2")
     await lan.press("Đồng ý thôi giao")
     assert "không còn là chi hội trưởng" in lan.reply_text()
     assert await roles_of(db, HEAD) == set()
@@ -112,7 +112,7 @@ async def test_revoke_tells_her_and_nobody_revokes_herself(app, person, db, api)
     assert "đã kết thúc" in api.last_text(HEAD)
     await lan.send("/revoke Trần Thị Lan")
     await lan.press("Trần Thị Lan")
-    await lan.press("quản trị đơn vị")
+    await lan.press("Phường Hoàng Liệt")
     await lan.press("Đồng ý thôi giao")
     assert "Chị không thể tự thôi vai trò của mình" in lan.reply_text()
     assert await roles_of(db, WARD_ADMIN) == {("unit_admin", "HM-HL")}
@@ -149,7 +149,7 @@ async def test_merging_two_chapters_keeps_history_and_old_codes(app, person, db,
     assert "• Đăng ký phấn đấu: 9/16 (đạt 56%)" in chapter
     await lan.send("/stats HM-HL")
     assert lan.reply_text() == ward_before, "the ward's figures do not change"
-    await lan.press("Đơn vị trực thuộc (2)")
+    await lan.press("Trực thuộc (2)")
     assert "số 7" not in lan.reply_text()
     # The old code leads to the surviving chapter: deep links and commands.
     survivor = await units.by_code(db, "hm-hl-07")
@@ -196,6 +196,11 @@ async def test_tree_changes_and_their_refusals(person, db, api):
     await lan.press("Đồng ý thay đổi")
     added = await units.by_code(db, "HM-HL-20")
     assert added is not None and (added.kind, added.parent_id) == ("chapter", ids["HM-HL"])
+    link = f"https://t.me/{api.bot_username}?start=HM-HL-20"
+    assert link in lan.reply_text() and "…?start" not in lan.reply_text()
+    photo = [c for c in lan.replies() if c.method == "sendPhoto"]
+    assert len(photo) == 1 and photo[0].params["caption"] == link
+    assert next(iter(photo[0].files.values())).content.startswith(b"\x89PNG"), "a QR picture"
     await lan.send("/unit add HM-HL HM-HL-02 Trùng mã")
     await lan.press("Đồng ý thay đổi")
     assert "Mã HM-HL-02 đang (hoặc đã từng) được một đơn vị khác dùng." in lan.reply_text()

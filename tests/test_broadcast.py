@@ -93,7 +93,7 @@ async def test_a_unit_admin_chooses_a_chapter_by_buttons_and_numbers(person, db,
     mai = person(3002)
     await mai.send("/broadcast")
     labels = [b[1] for b in mai.buttons()]
-    assert any("Toàn bộ Phường Hoàng Liệt" in label for label in labels)
+    assert any("Cả P. Hoàng Liệt" in label for label in labels)
     assert not any("Yên Sở" in label for label in labels), "only her own ward"
     number = next(label.split(".")[0] for label in labels if "số 7" in label)
     await mai.send(number)
@@ -165,14 +165,19 @@ async def test_schedule_list_and_cancel(person, db, api, app, clock):
     await lan.send("31/02 07:30")
     assert "chưa đọc được" in lan.reply_text()
     local = clock.now().astimezone(app.bot_data.settings.timezone) + timedelta(days=2)
-    await lan.send(f"{local.day}/{local.month}/{local.year} 07:30")
+    await lan.send(f"{local.day}/{local.month} 7h")  # the short form /reminders takes too
     assert "Đã hẹn gửi" in lan.reply_text()
     await app.bot_data.delivery.run_until_idle()
     assert all(notices_to(api, user_id) == [] for user_id in ids), "not due yet"
     await lan.send("/broadcasts")
-    assert "đã hẹn giờ" in lan.reply_text()
+    listing = lan.reply_text()
+    assert "đã hẹn giờ" in listing and "lúc 07:00" in listing
+    assert "cho 2 hội viên · “Chủ nhật dọn vệ sinh ngõ”" in listing and "0/0" not in listing
     await lan.press("Hủy #")
+    assert "Chị hủy thông báo #" in lan.reply_text() and "Đã hủy" not in lan.reply_text()
+    await lan.press("Có, hủy")
     assert "Đã hủy" in lan.reply_text()
+    assert not any("Hủy #" in label for _, label, _ in lan.buttons()), "the list is updated"
     clock.advance(3 * 24 * 3600)
     await app.bot_data.delivery.run_until_idle()
     assert all(notices_to(api, user_id) == [] for user_id in ids), "cancelled: never sent"
@@ -214,7 +219,7 @@ async def test_super_admin_can_address_the_whole_district(person, db, api, app):
     api.add_chat(3200)
     boss = person(ADMIN_ID)
     await boss.send("/broadcast")
-    await boss.press("Toàn bộ Quận Hoàng Mai")
+    await boss.press("Cả Quận Hoàng Mai")
     await boss.press("Tất cả hội viên")
     await boss.send("Thông báo toàn quận")
     assert "4 hội viên" in boss.reply_text()  # 2 members + the head + Yên Sở
@@ -248,7 +253,7 @@ async def test_a_nudge_reaches_only_members_not_yet_registered_for_the_standard(
                              unit_id=unit.id, at="2026-01-02T00:00:00Z")
     lan = person(HEAD)
     await lan.send("/broadcast")
-    await lan.press("chưa đăng ký phấn đấu")
+    await lan.press("Chưa đăng ký phấn đấu")
     await lan.send("Chị nhớ đăng ký phấn đấu chuẩn mực năm nay nhé")
     assert "2 hội viên" in lan.reply_text()
     await lan.press("Gửi ngay")

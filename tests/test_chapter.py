@@ -89,11 +89,11 @@ async def test_marking_a_report_doubtful_tells_the_member_in_her_language(app, p
     reports = await chapter_with_reports(db, api)
     lan = person(HEAD)
     await lan.send("/chapter")
-    await lan.press("Đỗ Thị Anh")
+    await lan.press("Anh · ")
     card = lan.reply_text()
     assert "Số lượng: 100 kg" in card
-    assert lan.buttons()[0][1] == "1. ⚠️ Đánh dấu cần xem lại"
-    await lan.press("Đánh dấu cần xem lại")
+    assert lan.buttons()[0][1] == "1. ⚠️ Cần xem lại"
+    await lan.press("Cần xem lại")
     assert "Vì sao báo cáo này cần xem lại?" in lan.reply_text()
     await lan.send_photo()
     assert "Chị gõ lý do bằng chữ" in lan.reply_text()
@@ -112,18 +112,18 @@ async def test_marking_a_report_doubtful_tells_the_member_in_her_language(app, p
     # She sees it in /myreports; the head's list marks it; the mark can be taken off.
     anh = person(6004, language_code="en")
     await anh.send("/myreports")
-    await anh.press("Recyclables")
+    await anh.press("Recycling")
     assert "Your chapter head marked this report as doubtful" in anh.reply_text()
     await lan.send("/chapter")
     assert "Đỗ Thị Anh · Biến rác thành tiền · 100 kg ⚠️" in lan.reply_text()
     assert "⚠️ 1 báo cáo được đánh dấu cần xem lại" in lan.reply_text()
-    await lan.press("Đỗ Thị Anh")
-    await lan.press("Bỏ đánh dấu")
+    await lan.press("Anh · ")
+    await lan.press("Bỏ “cần xem lại”")
     assert "Đã bỏ đánh dấu cần xem lại" in lan.reply_text()
     unflagged = await activities.get(db, reports["anh_kg"])
     assert unflagged is not None and unflagged.flagged_at is None
     await lan.press("Về danh sách")
-    await lan.press("Lê Thị Mai")
+    await lan.press("Mai · ")
     await lan.press("Xem ảnh")
     assert [c.method for c in lan.replies()] == ["sendPhoto", "answerCallbackQuery"]
     assert lan.errors() == []
@@ -133,8 +133,8 @@ async def test_cancel_leaves_the_report_unmarked(person, db, api):
     reports = await chapter_with_reports(db, api)
     lan = person(HEAD)
     await lan.send("/chapter")
-    await lan.press("Nguyễn Thị Hoa")
-    await lan.press("Đánh dấu cần xem lại")
+    await lan.press("Hoa · ")
+    await lan.press("Cần xem lại")
     await lan.send("/cancel")
     assert "Đã hủy; không có gì thay đổi." in lan.reply_text()
     report = await activities.get(db, reports["hoa_kg"])
@@ -178,7 +178,7 @@ async def test_a_ward_admin_chooses_the_chapter_and_a_super_admin_can_see_a_ward
     lan = person(6200)
     await lan.send("/chapter")
     labels = [b[1] for b in lan.buttons()]
-    assert labels[0] == "1. 📊 Toàn bộ Phường Hoàng Liệt"
+    assert labels[0] == "1. 📊 Cả P. Hoàng Liệt"
     assert not any("Yên Sở" in label for label in labels)
     await lan.press("số 2")
     assert "đã báo cáo: 3" in lan.reply_text()
@@ -186,5 +186,5 @@ async def test_a_ward_admin_chooses_the_chapter_and_a_super_admin_can_see_a_ward
     boss = person(ADMIN_ID)
     await boss.send("/chapter")
     await boss.press("Hoàng Liệt")
-    await boss.press("Toàn bộ Phường Hoàng Liệt")
+    await boss.press("Cả P. Hoàng Liệt")
     assert "Hội viên: 6 · đã báo cáo: 3" in boss.reply_text()

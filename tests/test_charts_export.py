@@ -93,7 +93,7 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
 
     summary = book["Tổng hợp"]
     assert summary["A1"].value == "Thống kê năm 2026 — Phường Hoàng Liệt"
-    assert summary["A2"].value == "Lập lúc 09:00 20/12/2026"
+    assert summary["A2"].value == "Lập lúc 09:00 ngày 20/12/2026"
     assert [c.value for c in summary[4]] == ["Chỉ số", "Số lượng", "Trên tổng số", "Tỉ lệ (%)",
                                               "Chỉ tiêu", "% chỉ tiêu", "Đánh giá"]
     assert summary.freeze_panes == "A5"

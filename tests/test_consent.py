@@ -110,7 +110,7 @@ async def test_consent_is_asked_before_the_first_self_check_and_no_is_respected(
     member_id = await register_member(db, 6010, "HM-HL-02")
     hoa = person(6010)
     await hoa.send("/family")
-    await hoa.press("Đăng ký gia đình")
+    await hoa.press("Đăng ký hộ")
     asked = hoa.reply_text()
     assert "dữ liệu cá nhân nhạy cảm" in asked and "bạo lực gia đình" in asked
     assert "chỉ chị" in asked and "rút lại" in asked
@@ -126,7 +126,7 @@ async def test_consent_is_asked_before_the_first_self_check_and_no_is_respected(
     assert await family_consents(db, 6010) == [], "declining, or silence, is never consent"
 
     await hoa.send("/family")
-    await hoa.press("Cập nhật")
+    await hoa.press("Sửa tự đánh giá")
     assert "dữ liệu cá nhân nhạy cảm" in hoa.reply_text(), "asked again, nothing assumed"
     clock.advance(90)
     await hoa.send("1")  # typed: she agrees
@@ -137,7 +137,7 @@ async def test_consent_is_asked_before_the_first_self_check_and_no_is_respected(
     await hoa.press("Sạch nhà")
     assert await campaigns.answers(db, reg.id) == {"clean_house": True}
     await hoa.send("/family")
-    await hoa.press("Cập nhật")
+    await hoa.press("Sửa tự đánh giá")
     assert "Đã đạt: 1/8 tiêu chí" in hoa.reply_text(), "asked once, not every time"
     assert hoa.errors() == []
 
@@ -175,13 +175,13 @@ async def test_withdrawing_the_self_check_consent_erases_the_answers_only(app, p
 
     hoa = person(6020)
     await hoa.send("/settings")
-    await hoa.press("Tự đánh giá gia đình")
+    await hoa.press("Rút đồng ý · Gia đình")
     assert "tất cả các năm sẽ bị xóa" in hoa.reply_text()
     await hoa.press("Không, giữ")
     assert len(await campaigns.answers(db, this)) == 8, "kept when she says no"
     await hoa.send("/settings")
-    await hoa.press("Tự đánh giá gia đình")
-    await hoa.press("Có, rút lại")
+    await hoa.press("Rút đồng ý · Gia đình")
+    await hoa.press("Có, rút và xóa")
     assert "xóa 16 câu trả lời" in hoa.reply_text()
 
     assert await campaigns.answers(db, old) == {} and await campaigns.answers(db, this) == {}
@@ -199,10 +199,9 @@ async def test_withdrawing_the_self_check_consent_erases_the_answers_only(app, p
 
     await hoa.send("/mydata")
     withdraw = [b[1] for b in hoa.buttons()]
-    assert withdraw == ["↩ Rút lại sự đồng ý: Thông tin hội viên (họ tên, số điện thoại, "
-                        "chi hội)"], "only consents she still gives can be withdrawn"
+    assert withdraw == ["↩ Rút đồng ý · Hội viên"], "only consents she still gives can be withdrawn"
     await hoa.send("/family")
-    await hoa.press("Cập nhật")
+    await hoa.press("Sửa tự đánh giá")
     assert "dữ liệu cá nhân nhạy cảm" in hoa.reply_text(), "asked again before a new check"
 
 
@@ -212,7 +211,7 @@ async def test_the_self_check_consent_is_withdrawn_under_mydata(app, person, db)
     home = await household_with_answers(app, db, hoa_id, 6025, 2026)
     hoa = person(6025, language_code="en")
     await hoa.send("/mydata")
-    await hoa.press("Withdraw consent: Family self-check")
+    await hoa.press("Withdraw: family check")
     await hoa.send("1")  # typed: yes
     assert "8 answers were deleted" in hoa.reply_text()
     assert await campaigns.answers(db, home) == {}
@@ -229,7 +228,7 @@ async def test_a_new_self_check_version_is_asked_only_at_the_self_check(
     assert "/family" in hoa.reply_text(), "nothing else is blocked"
     await hoa.send("/family")
     assert "Đã đạt: 8/8 tiêu chí" in hoa.reply_text(), "she still sees her answers"
-    await hoa.press("Cập nhật")
+    await hoa.press("Sửa tự đánh giá")
     assert "dữ liệu cá nhân nhạy cảm" in hoa.reply_text()
     await hoa.press("Tôi đồng ý")
     assert [c.version for c in await family_consents(db, 6030)] == [1, 2]

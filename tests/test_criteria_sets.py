@@ -233,7 +233,7 @@ async def test_a_registration_keeps_its_set_after_a_new_set_is_loaded(
         app, settings, api, clock, person, db, tmp_path):
     await register_member(db, 3101, "HM-HL-02")
     hoa = person(3101)
-    await _register_household(hoa, [c.label("vi") for c in load().criteria])
+    await _register_household(hoa, [c.button("vi") for c in load().criteria])
     member = await members.by_user(db, 3101)
     assert member is not None
     reg = await campaigns.registration(db, campaigns.FAMILY, member.id, 2026)

@@ -329,7 +329,7 @@ async def test_before_and_after_one_change_nothing_moves_until_k_changed(person,
     clock.advance(86_400)
     her = person(6724)
     await her.send("/family")
-    await her.press("Cập nhật")
+    await her.press("Sửa tự đánh giá")
     await her.press("Tôi đồng ý")  # the self-check consent, asked first
     await her.press(LABELS["no_poverty"])
     await her.press("Xong")

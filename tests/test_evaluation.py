@@ -87,8 +87,8 @@ async def test_a_head_evaluates_her_chapter_in_vietnamese(app, person, db, api):
     await lan.press("Chuẩn mực: Đạt")
     card = lan.reply_text()
     assert "Đã lưu: ⭐ đạt chuẩn" in card
-    assert "Kết quả: ⭐ đạt chuẩn — do Trần Thị Lan ghi, lúc 09:00 20/12/2026" in card
-    await lan.press("Gia đình: công nhận")
+    assert "Kết quả: ⭐ đạt chuẩn — do Trần Thị Lan ghi lúc 09:00 ngày 20/12/2026" in card
+    await lan.press("Hộ: công nhận")
     assert "Chưa gửi cho chị ấy" in lan.reply_text()
     await lan.press("Về danh sách")
     await lan.press("Le Thi Mai")
@@ -137,9 +137,9 @@ async def test_an_admin_in_english_changes_a_decision_and_corrects_it_after_send
     await thu.press("Standard: achieved")
     assert "by Pham Thi Thu" in thu.reply_text()
     clock.advance(3600)
-    await thu.press("Standard: not achieved")
+    await thu.press("Standard: not met")
     assert "Saved: ⭐ not achieved" in thu.reply_text()
-    await thu.press("Standard: not achieved")  # the same again: no change
+    await thu.press("Standard: not met")  # the same again: no change
     history = await campaigns.decisions(db, campaigns.STANDARD, (
         await campaigns.registration(db, campaigns.STANDARD, hoa, 2026)).id)  # type: ignore[union-attr]
     assert [(r["result"], r["decided_at"]) for r in history] == [
@@ -219,14 +219,14 @@ async def test_households_are_recognised_only_when_they_meet_every_criterion(per
     lan = person(6000)
     await lan.send("/evaluate")
     await lan.press("Vũ Thị Bình")
-    assert not any("Gia đình: công nhận" in b[1] for b in lan.buttons())
+    assert not any("Hộ: công nhận" in b[1] for b in lan.buttons())
     message_id = lan.buttons()[0][0]
     unit = (await units.by_code(db, "HM-HL-02")).id  # type: ignore[union-attr]
     await lan.press_data(message_id, f"ev:c:{unit}:2026:0:{other}:o:fr")  # forged
     assert "chưa tự đánh giá đạt đủ" in lan.reply_text()
     assert await result(db, other, campaigns.FAMILY) is None
     await lan.press("Về danh sách")
-    await lan.press("Công nhận tất cả hộ")
+    await lan.press("Công nhận hộ đủ")
     await lan.press("Đồng ý")
     assert "Đã công nhận 1 hộ" in lan.reply_text()
     assert await result(db, eligible, campaigns.FAMILY) == campaigns.RECOGNISED
@@ -293,7 +293,7 @@ async def test_a_unit_admin_closes_a_year_for_her_ward(app, person, db, api):
     lan, thu = person(6000), person(6501)
     await lan.send("/evaluate")
     await lan.press("Nguyễn Thị Hoa")
-    await lan.press("Gia đình: chưa công nhận")  # decided, not sent
+    await lan.press("Hộ: chưa công nhận")  # decided, not sent
     card = lan.buttons()
     await lan.send("/year close 2026")
     assert "không có quyền" in lan.reply_text(), "chapter heads cannot close a year"
@@ -400,8 +400,8 @@ async def test_a_slip_corrected_before_sending_never_reaches_her(app, person, db
     await lan.press("Về danh sách")
     await lan.press("Vũ Thị Bình")
     await lan.press("Chuẩn mực: Chưa đạt")
-    await lan.press("Gia đình: công nhận")
-    await lan.press("Chuẩn mực: chưa bình xét")  # taken back: undecided again
+    await lan.press("Hộ: công nhận")
+    await lan.press("Hủy ghi chuẩn mực")  # taken back: undecided again
     assert "Đã hủy ghi" in lan.reply_text() and "Kết quả: ⏳ chưa bình xét" in lan.reply_text()
     assert await result(db, binh) is None
     await app.bot_data.delivery.run_until_idle()
@@ -426,7 +426,7 @@ async def test_a_restart_between_confirming_and_sending_sends_exactly_once(
     await enrol(db, api, 6802, name="Le Thi Mai", locale="en")
     lan = person(6000)
     await lan.send("/evaluate")
-    await lan.press("Đánh dấu tất cả")
+    await lan.press("Còn lại đạt")
     await lan.press("Đồng ý")
     await lan.press("Gửi kết quả (2)")
     message_id, _label, send = next(b for b in lan.buttons() if "📨 Gửi" in b[1])
@@ -470,7 +470,7 @@ async def test_stopped_and_erased_members(app, person, db, api):
     await enrol(db, api, 7303, name="Nguyễn Thị Hoa")
     lan = person(6000)
     await lan.send("/evaluate")
-    await lan.press("Đánh dấu tất cả")
+    await lan.press("Còn lại đạt")
     await lan.press("Đồng ý")
     await members.set_status(db, stopped, "stopped")
     bich = person(7302)

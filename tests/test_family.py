@@ -14,6 +14,7 @@ from tests.conftest import ADMIN_ID, grant, register_member
 JUNE_2026 = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
 CATALOG = load()
 CRITERION_WORDS = {w for c in CATALOG.entries["criteria"] for w in (c.label("vi"), c.label("en"),
+                                                                     c.button("vi"), c.button("en"),
                                                                      c.code)}
 
 
@@ -35,7 +36,7 @@ async def test_register_and_self_assess_with_one_message_edited_in_place(person,
     intro = hoa.reply_text()
     assert "Gia đình 5 không, 3 sạch năm 2026" in intro and "chỉ chị xem được" in intro
     assert all(c.label("vi") in intro for c in CATALOG.criteria)
-    await hoa.press("Đăng ký gia đình")
+    await hoa.press("Đăng ký hộ")
     await hoa.press("Tôi đồng ý")  # the self-check consent, asked first
     checklist_id = hoa.buttons()[0][0]
     assert "Đã đạt: 0/8 tiêu chí" in hoa.reply_text()
@@ -45,8 +46,9 @@ async def test_register_and_self_assess_with_one_message_edited_in_place(person,
         assert hoa.replies()[1].params["message_id"] == checklist_id
     assert "Đã đạt: 2/8 tiêu chí" in hoa.reply_text()
     labels = [b[1] for b in hoa.buttons()]
-    assert "1. ✅ Không đói nghèo" in labels and "6. ⬜ Sạch nhà" in labels
-    assert labels[-1] == "9. ✔ Xong"
+    assert "✅ Không đói nghèo" in labels and "⬜ Sạch nhà" in labels
+    assert "1. ✅ Không đói nghèo" in hoa.reply_text() and "6. ⬜ Sạch nhà" in hoa.reply_text()
+    assert labels[-1] == "✔ Xong" and "9. ✔ Xong" in hoa.reply_text()
     reg = await household(db, 5001)
     assert reg is not None and not reg.meets_all
     assert await campaigns.answers(db, reg.id) == {
@@ -77,7 +79,7 @@ async def test_typed_numbers_toggle_and_only_the_newest_checklist_has_buttons(pe
     assert reg is not None and reg.meets_all
     await mai.send("12")
     assert "There is no option 12" in mai.reply_text()  # and the options again
-    assert "1. ✏️ Update my self-assessment" in mai.reply_text()
+    assert "1. ✏️ Update self-check" in mai.reply_text()
 
 
 async def test_update_during_the_year_until_the_chapter_decides(person, db):
@@ -87,11 +89,11 @@ async def test_update_during_the_year_until_the_chapter_decides(person, db):
     await hoa.press("Đăng ký")
     await hoa.press("Tôi đồng ý")  # the self-check consent, asked first
     for criterion in CATALOG.criteria:
-        await hoa.press(criterion.label("vi"))
+        await hoa.press(criterion.button("vi"))
     checklist = hoa.buttons()
     await hoa.press("Xong")
     await hoa.send("/family")
-    await hoa.press("Cập nhật")
+    await hoa.press("Sửa tự đánh giá")
     await hoa.press("Sạch ngõ")
     reg = await household(db, 5003)
     assert reg is not None and not reg.meets_all
@@ -125,7 +127,7 @@ async def test_withdraw_and_stale_buttons_from_last_year(person, db, clock):
     assert reg is not None and await campaigns.answers(db, reg.id) == {}
     await hoa.send("/family")
     assert "Gia đình 5 không, 3 sạch năm 2027" in hoa.reply_text()
-    await hoa.press("Đăng ký gia đình năm 2027")
+    await hoa.press("Đăng ký hộ 2027")
     await hoa.send("/family")
     await hoa.press("Rút đăng ký")
     assert "Em đã rút đăng ký năm 2027" in hoa.reply_text()
@@ -161,7 +163,7 @@ async def test_heads_and_admins_never_see_criterion_answers(person, db, api):
         await hoa.press("Đăng ký")
         await hoa.press("Tôi đồng ý")  # the self-check consent, asked first
         for criterion in CATALOG.criteria[:ticks]:
-            await hoa.press(criterion.label("vi"))
+            await hoa.press(criterion.button("vi"))
         await hoa.press("Xong")
         assert "Sạch nhà" in hoa.reply_text(), "she sees her own answers"
     await register_member(db, 5012, "HM-HL-02", name="Hội viên 5012")  # standard only
@@ -183,14 +185,14 @@ async def test_heads_and_admins_never_see_criterion_answers(person, db, api):
     await step(lan, "press", "Về danh sách")
     await step(lan, "press", "Hội viên 5010")
     assert "Tự đánh giá đạt đủ các tiêu chí: có" in lan.reply_text()
-    await step(lan, "press", "Gia đình: công nhận")
+    await step(lan, "press", "Hộ: công nhận")
     await step(thu, "send", "/evaluate")
     await step(thu, "press", "số 2")
     await step(thu, "press", "Hội viên 5011")
     await step(boss, "send", "/evaluate HM-HL-02")
     await step(boss, "press", "Hội viên 5010")
     await step(boss, "send", "/year close 2026 HM-HL-02")
-    await step(boss, "press", "Đồng ý")
+    await step(boss, "press", "Khóa sổ")
     texts = [str(c.params.get("text", "")) for c in seen] + [
         b.get("text", "") for c in seen
         for row in (c.params.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]

@@ -85,7 +85,7 @@ async def test_super_admin_without_membership_gets_the_admin_menu(person, db, ap
     labels = [b["text"] if isinstance(b, dict) else b for row in keyboard for b in row]
     assert "📝 Đăng ký hội viên" in labels and "🏢 Đơn vị" in labels
     await boss.send("🏢 Đơn vị")
-    assert "Cây tổ chức" in boss.reply_text()
+    assert "Các đơn vị của Hội" in boss.reply_text()
     await boss.send("📝 Đăng ký hội viên")
     assert "đồng ý" in boss.reply_text()
 

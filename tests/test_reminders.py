@@ -22,7 +22,7 @@ from tests.conftest import ADMIN_ID, grant, register_member, start_application, 
 SATURDAY_EVENING = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
 SUNDAY = date(2026, 3, 29)
 SUNDAY_0630 = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)  # 06:30 on Sunday in Hà Nội
-GREETING = "Hôm nay là Ngày môi trường Chủ nhật (29/3/2026)"
+GREETING = "Hôm nay, Chủ nhật ngày 29/3/2026, là Ngày môi trường!"
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ async def seed(db, api, codes_and_ids, locale: str = "vi") -> dict[int, int]:
     return found
 
 
-def reminders_to(api, text: str = "Hôm nay là Ngày môi trường") -> Counter[int]:
+def reminders_to(api, text: str = "là Ngày môi trường!") -> Counter[int]:
     """How many reminder messages each chat got."""
     return Counter(int(c.params["chat_id"]) for c in api.calls
                    if c.ok and c.method == "sendMessage" and text in str(c.params.get("text")))
@@ -216,18 +216,17 @@ async def test_opted_out_stopped_and_chapterless_members_get_nothing(app, db, ap
     out = person(5402)
     await out.send("/settings")
     labels = [b[1] for b in out.buttons()]
-    assert labels[:2] == ["1. 🌐 Ngôn ngữ: 🇻🇳 Tiếng Việt",
-                      "2. 🔔 Lời nhắc Ngày môi trường: đang bật (bấm để tắt)"]
-    await out.press("Lời nhắc Ngày môi trường")
+    assert labels[:2] == ["🇻🇳 Tiếng Việt · Ngôn ngữ", "🔔 Bật · Nhắc ngày MT"]
+    await out.press("Nhắc ngày MT")
     assert "Chị sẽ không nhận lời nhắc Ngày môi trường nữa" in out.reply_text()
-    assert "đang tắt" in out.buttons()[1][1]
+    assert "Tắt ·" in out.buttons()[1][1]
     await person(5403).send("/stop")
     await db.execute("UPDATE members SET unit_id = NULL WHERE id = ?", (ids[5404],))
     move_to(clock, SUNDAY_0630)
     await tick_and_send(app)
     assert reminders_to(api) == Counter({5401: 1})
     english = api.messages(5405)[-1]
-    assert "Today is Sunday environment day (Mar 29, 2026)" in english["text"]
+    assert "Today, Sunday Mar 29, 2026, is environment day!" in english["text"]
     assert english["reply_markup"]["inline_keyboard"][0][0]["text"] == "✅ I took part"
 
     await out.send("/settings")
@@ -315,7 +314,7 @@ async def test_the_saturday_heads_up_is_off_by_default_and_has_no_button(app, db
     outcome = of(await tick_and_send(app), "saturday_heads_up")
     assert outcome.schedule_code == "saturday_heads_up" and outcome.day == date(2026, 4, 4)
     message = api.messages(5801)[-1]
-    assert "Ngày mai (5/4/2026) là Ngày môi trường Chủ nhật" in message["text"]
+    assert "Ngày mai, Chủ nhật ngày 5/4/2026, là Ngày môi trường" in message["text"]
     assert "reply_markup" not in message
     broadcast = await deliveries.get(db, outcome.broadcast_id or 0)
     assert broadcast is not None and broadcast.kind == "reminder"
@@ -330,7 +329,7 @@ async def test_a_super_admin_edits_the_schedule_in_chat(app, db, api, clock, per
     assert "1. <b>Nhắc Ngày môi trường</b> — Chủ nhật hằng tuần lúc 06:30 — ✅ đang bật" in listing
     assert "<b>Nhắc trước một ngày</b> — Thứ Bảy hằng tuần lúc 19:30 — ⏸ đang tắt" in listing
     await boss.press("1.")
-    assert "Lần tới: 06:30 29/3/2026" in boss.reply_text()
+    assert "Lần tới: lúc 06:30 ngày 29/3/2026" in boss.reply_text()
     await boss.press("Đổi giờ")
     await boss.send("25:00")
     assert "Chị gõ giờ theo dạng 06:30" in boss.reply_text()
@@ -372,6 +371,13 @@ async def test_a_super_admin_edits_the_schedule_in_chat(app, db, api, clock, per
     received = api.messages(5901)[-1]
     assert received["text"] == "Mời chị em ra quân lúc 7 giờ & mang chổi <tre>"
     assert received["reply_markup"]["inline_keyboard"][0][0]["text"] == "✅ Tôi đã tham gia"
+    await boss.send("/audit")
+    audit_text = boss.reply_text()
+    assert "đổi lời nhắc “Nhắc Ngày môi trường” sang Chủ nhật lúc 07:00" in audit_text
+    assert "tạm dừng lời nhắc “Nhắc Ngày môi trường” từ 14/2/2027 đến 22/2/2027" in audit_text
+    assert "bỏ một lần tạm dừng lời nhắc" in audit_text
+    assert "sửa nội dung lời nhắc “Nhắc Ngày môi trường” cho —" in audit_text
+    assert "mang chổi" not in audit_text, "no reminder texts in the audit log"
 
     await boss.send("/reminders")
     await boss.send("1")
@@ -403,7 +409,7 @@ async def test_a_ward_admin_may_only_set_texts_for_her_ward(app, db, api, clock,
     fresh = await reminders.get(db, sunday.id)
     assert fresh is not None and fresh.enabled and fresh.weekday == 6
     await lan.press("Nội dung")
-    await lan.press("Nội dung cho một đơn vị")
+    await lan.press("Riêng một đơn vị")
     await lan.press("Phường Hoàng Liệt")
     await lan.press("✏️ Phường Hoàng Liệt")
     await lan.send("Hoàng Liệt tập trung ở nhà văn hoá lúc 6 giờ 45")
@@ -441,3 +447,16 @@ def test_names_sort_the_vietnamese_way_quickly():
     ordered = sorted(names[:5], key=scheduler._given_name_key)
     assert ordered == ["Đỗ Thị Ánh", "Trần Thị Ân", "Vũ Thị Hằng", "Nguyễn Thị Hoa",
                        "Lê Thị Mai"]
+
+
+async def test_the_standard_text_names_the_day_the_schedule_is_on(db, api, person):
+    await seed(db, api, [("HM-YS-03", 5951)])
+    boss = person(ADMIN_ID)
+    await boss.send("/reminders")
+    await boss.press("1.")
+    await boss.press("Đổi ngày")
+    await boss.press("Thứ Tư")
+    await boss.press("Nội dung")
+    text = boss.reply_text()
+    assert "Hôm nay, Thứ Tư ngày 1/4/2026, là Ngày môi trường!" in text
+    assert "Chủ nhật" not in text.split("Nội dung mặc định", 1)[-1], "moved: never “Sunday”"

@@ -117,7 +117,7 @@ async def test_children_sorted_lowest_registration_first_drill_down_and_typed_nu
     ids = await seed(db)
     lan = person(WARD_ADMIN)
     await lan.send("/stats")
-    await lan.press("Đơn vị trực thuộc (3)")
+    await lan.press("Trực thuộc (3)")
     table = lan.reply_text()
     lines = [line for line in table.splitlines() if line[:2] in ("1.", "2.", "3.")]
     assert lines == [
@@ -125,7 +125,7 @@ async def test_children_sorted_lowest_registration_first_drill_down_and_typed_nu
         "2. <b>Chi hội tổ dân phố số 7</b>: 5 HV · đăng ký 20% · đạt chuẩn 0% · hộ 0/0",
         "3. <b>Chi hội tổ dân phố số 2</b>: 11 HV · đăng ký 73% · đạt chuẩn 55% · hộ 2/8",
     ]
-    await lan.press("Sắp xếp theo tên đơn vị")
+    await lan.press("Theo tên")
     names = [line.split("</b>")[0] for line in lan.reply_text().splitlines() if "<b>Chi" in line]
     assert names == ["1. <b>Chi hội tổ dân phố số 2", "2. <b>Chi hội tổ dân phố số 7",
                      "3. <b>Chi hội tổ dân phố số 12"]
@@ -236,7 +236,7 @@ async def test_long_tables_are_paginated_under_telegram_limits(person, db, api):
     await seed(db)
     boss = person(ADMIN_ID)
     await boss.send("/stats")
-    await boss.press("Đơn vị trực thuộc (14)")
+    await boss.press("Trực thuộc (14)")
     first = boss.replies()[-1].params["text"]
     assert "Trang 1/2." in first and len(first) < 4096
     assert first.index("Phường Đại Kim") > first.index("Phường Hoàng Liệt"), "0 members last"
@@ -339,8 +339,7 @@ async def test_someone_with_two_separate_units_chooses_one(person, db):
     hoa = person(HEAD)
     await hoa.send("/stats")
     assert "Chị xem đơn vị nào?" in hoa.reply_text()
-    assert [b[1] for b in hoa.buttons()] == ["1. Chi hội tổ dân phố số 2",
-                                            "2. Chi hội tổ dân phố số 3"]
+    assert [b[1] for b in hoa.buttons()] == ["1. Chi hội TDP số 2", "2. Chi hội TDP số 3"]
     await hoa.send("2")
     assert "Phường Yên Sở › Chi hội tổ dân phố số 3" in hoa.reply_text()
     assert "• Đăng ký phấn đấu: 3/3 (đạt 100%)" in hoa.reply_text()

@@ -192,7 +192,7 @@ async def test_standard_and_family_with_its_own_consent(zalo):
     assert await campaigns.registration(db, campaigns.STANDARD, member.id, 2026) is not None
     await thu.send("menu")
     await thu.choose("5 không, 3 sạch")
-    await thu.choose("đăng ký gia đình")
+    await thu.choose("đăng ký hộ")
     assert "đồng ý" in thu.reply().lower(), "the self-check consent is asked first"
     await thu.choose("tôi đồng ý")
     assert "0/8" in thu.reply()

@@ -14,13 +14,14 @@ import html
 import operator
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
-from telegram.ext import ConversationHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
 
+from bot import callbacks
 from bot.choices import Choice
 from bot.context import BotContext
 from handlers.kit import menu
-from handlers.kit.replies import say
+from handlers.kit.replies import answer_stale, retire_buttons, say
 
 # Main-menu buttons always open their feature, whatever question is open.
 _MENU_LABELS = (menu.PROFILE, menu.LANGUAGE, menu.HELP, menu.REGISTER, menu.UNITS,
@@ -154,3 +155,40 @@ def int_arg(value: str | None) -> int | None:
     if value is None or not value.isascii() or not value.isdigit() or len(value) > 15:
         return None
     return int(value)
+
+
+CANCEL_PREFIX = callbacks.CANCEL
+
+
+def cancel_button(context: BotContext, prefix: str) -> InlineKeyboardButton:
+    """"✖ Cancel" under a prompt that waits for typed text: the same as /cancel (older members
+    do not type commands)."""
+    return InlineKeyboardButton(context.t._("✖ Cancel"),
+                                callback_data=callbacks.encode(CANCEL_PREFIX, prefix))
+
+
+def cancel_keyboard(context: BotContext, prefix: str, *,
+                    rows: list[list[InlineKeyboardButton]] | None = None) -> InlineKeyboardMarkup:
+    """The keyboard of a free-text prompt of `prefix`: its own `rows`, then "✖ Cancel"."""
+    return InlineKeyboardMarkup([*(rows or []), [cancel_button(context, prefix)]])
+
+
+async def cancel_pressed(update: Update, context: BotContext) -> None:
+    """"✖ Cancel" under a prompt: what /cancel does, if that prompt is still the open question
+    (an older prompt's button is stale)."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.decode(query.data)
+    prefix = data.arg(0) if data else None
+    if prefix is None or latest(context) != prefix:
+        await answer_stale(update, context)
+        await retire_buttons(query)
+        return
+    await query.answer()
+    await retire_buttons(query)
+    await nothing_to_cancel(update, context)
+
+
+def cancel_handler() -> CallbackQueryHandler:
+    """The handler of every prompt's "✖ Cancel" (a new one for each application)."""
+    return CallbackQueryHandler(cancel_pressed, pattern=callbacks.pattern(CANCEL_PREFIX))

@@ -7,7 +7,6 @@ schedules, /broadcast's schedule, /meeting and /poll.
 from __future__ import annotations
 
 import html
-import re
 from datetime import date, datetime, timedelta
 
 from bot.catalog import Entry
@@ -24,31 +23,22 @@ def local_today(context: BotContext) -> date:
     return context.clock.now().astimezone(context.settings.timezone).date()
 
 
-def parse_local_datetime(text: str, local_now: datetime) -> datetime | None:
-    """'25/12 07:30' or '25/12/2026 7:30' in the local time zone of `local_now`."""
-    match = re.fullmatch(
-        r"\s*(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?\s+(\d{1,2})[:h.](\d{2})\s*", text)
-    if not match:
-        return None
-    day, month, year, hour, minute = match.groups()
-    try:
-        when = local_now.replace(
-            year=int(year) if year else local_now.year, month=int(month), day=int(day),
-            hour=int(hour), minute=int(minute), second=0, microsecond=0)
-    except ValueError:
-        return None
-    if not year and when < local_now:
-        try:
-            when = when.replace(year=when.year + 1)
-        except ValueError:
-            return None
-    return when
-
-
 def activity_label(context: BotContext, code: str) -> str:
     """The catalog label of an activity type in her language (the code if it is unknown)."""
     entry = context.catalog.find("activities", code)
     return entry.label(context.t.locale) if entry else code
+
+
+def activity_button(context: BotContext, code: str) -> str:
+    """The short catalog label of an activity type, for a button."""
+    entry = context.catalog.find("activities", code)
+    return entry.button(context.t.locale) if entry else code
+
+
+def day_button(day: str | date) -> str:
+    """A date on a button, where the year is in the text above: "31/3"."""
+    value = date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{value.day}/{value.month}"
 
 
 def unit_of(context: BotContext, code: str | None) -> str | None:
@@ -64,6 +54,15 @@ def quantity_text(context: BotContext, code: str, quantity: float | None) -> str
     unit = unit_of(context, code)
     number = context.t.number(round(quantity, 2))
     return f"{number} {html.escape(unit)}" if unit else number
+
+
+VIETNAM_ZONES = {"Asia/Ho_Chi_Minh", "Asia/Saigon"}
+
+
+def zone_name(context: BotContext) -> str:
+    """The union's time zone as a member says it: "Việt Nam" rather than Asia/Ho_Chi_Minh."""
+    key = str(context.settings.timezone)
+    return context.t._("Vietnam") if key in VIETNAM_ZONES else key
 
 
 def day_text(t: Translator, day: str | date) -> str:

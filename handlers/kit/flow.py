@@ -118,6 +118,12 @@ class Flow:
         return await self._run_first(update, context, MessageHandler)
 
     async def _cancel(self, update: Update, context: BotContext) -> bool:
+        if update.callback_query is not None:  # "✖ Cancel" under a prompt: the /cancel fallback
+            for handler in self._candidates(context):
+                if isinstance(handler, CommandHandler) and "cancel" in handler.commands:
+                    self._record(context, await handler.callback(update, context))
+                    return True
+            return False
         return await self._run_first(update, context, CommandHandler)
 
     def handlers(self) -> list[Handler]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot import buttons as buttons_module
 from bot.channels.telegram_fake.entities import (
     EntityParseError,
     _normalize_url,
@@ -107,7 +108,16 @@ class MessageContent(FakeBotServer):
             raise _bad("REPLY_MARKUP_TOO_LONG")
         for button in buttons:
             self._check_inline_button(button)
+        self.narrow_faults += [f"{self._where()}: {fault}" for fault in buttons_module.faults(rows)]
         return _clone(markup)
+
+    def _where(self) -> str:
+        """The call being served and the start of its text, to find a too-wide keyboard."""
+        call = self._current
+        if call is None:
+            return "?"
+        text = str(call.params.get("text") or call.params.get("caption") or "")
+        return f"{call.method} {text[:40]!r}"
 
     @staticmethod
     def _check_inline_button(button: Any) -> None:

@@ -39,6 +39,16 @@ from bot.channels.telegram_fake.spec import (
 )
 
 Handler = Callable[[JSONDict, dict[str, UploadedFile]], Any]
+
+_CREATED: list[FakeBotServer] = []
+"""Every fake made since the test harness last emptied it (`take_created`)."""
+
+
+def take_created() -> list[FakeBotServer]:
+    """The fakes made since the last call (a test checks each one's `narrow_faults`)."""
+    made = list(_CREATED)
+    _CREATED.clear()
+    return made
 """One method implementation: parameters and uploads in, the JSON result out."""
 
 
@@ -66,6 +76,8 @@ class FakeBotServer(BaseRequest):
         self.html_strict_ampersand = True
         """Reject a bare "&" in HTML text (documented rule; tdlib itself is lenient)."""
         self.calls: list[ApiCall] = []
+        self.narrow_faults: list[str] = []
+        """Buttons sent too wide for a narrow phone (`bot.buttons`), one line each."""
         self.rate_limited_count = 0
         self.callback_answers: dict[str, JSONDict] = {}
         self.bot_user: JSONDict = {
@@ -107,6 +119,7 @@ class FakeBotServer(BaseRequest):
         self._current: ApiCall | None = None
         self._closed = False
         self._handlers = self._method_table()
+        _CREATED.append(self)
 
     # ---- BaseRequest contract -------------------------------------------------------------
 

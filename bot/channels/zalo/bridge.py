@@ -34,6 +34,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
+from bot import callbacks
 from bot.channels.zalo import CHANNEL, render
 from bot.channels.zalo.client import ZaloClient, ZaloError, backoff
 from bot.channels.zalo.files import FileLinks
@@ -432,7 +433,15 @@ class ZaloBridge(BaseRequest):
 
 
 def _has_buttons(markup: Any) -> bool:
-    return isinstance(markup, dict) and any(markup.get("inline_keyboard") or [])
+    return isinstance(markup, dict) and any(
+        not _cancels(b) for row in markup.get("inline_keyboard") or [] for b in row)
+
+
+def _cancels(button: Any) -> bool:
+    """The "✖ Cancel" under a free-text prompt: not listed, so a typed number stays an answer
+    (on Zalo she types "hủy", as the help says)."""
+    data = button.get("callback_data") if isinstance(button, dict) else None
+    return isinstance(data, str) and data.startswith(f"{callbacks.CANCEL}:")
 
 
 def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
@@ -441,7 +450,10 @@ def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
         return None
     if markup.get("inline_keyboard"):
         buttons = [b for row in markup["inline_keyboard"] for b in row
-                   if "callback_data" in b and not render.PAGE_COUNTER.fullmatch(b["text"])]
+                   if "callback_data" in b and not render.PAGE_COUNTER.fullmatch(b["text"])
+                   and not _cancels(b)]
+        if not buttons:  # a free-text prompt: Zalo members type "hủy" to cancel
+            return None
         return Prompt(message, [render.plain(b["text"]) for b in buttons],
                       [b["callback_data"] for b in buttons])
     if markup.get("keyboard"):
