@@ -36,7 +36,9 @@ from bot.settings import Settings, SettingsError
 from handlers.kit.membership_consent import CONSENT_TEXT, CONSENT_VERSION
 from storage import activities, campaigns, channels, members, units
 from storage import privacy as privacy_store
+from tests import stats_data
 from tests.conftest import grant, register_member
+from tests.stats_data import DECEMBER
 
 ZALO_ADMIN = "ad9a1e5b0c"
 SATURDAY_EVENING = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # 19:00 in Hà Nội
@@ -528,17 +530,47 @@ async def test_charts_and_exports_by_an_expiring_link_in_webhook_mode(zalo, cloc
     assert list(links.folder.iterdir()) == [], "every file is deleted at its expiry"
 
 
-async def test_without_a_public_address_charts_say_where_to_get_them(zalo):
+async def test_without_a_public_address_charts_come_as_a_table_of_their_figures(zalo, clock):
     assert zalo.bridge.files is None  # long polling: no web address to serve a file from
-    await zalo_member(zalo, "f11e00000009")
+    db = zalo.app.bot_data.db
+    clock.advance((DECEMBER - clock.now()).total_seconds())
+    ids = await stats_data.seed(db)
+    await stats_data.set_targets(db, ids)
     boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
-    await boss.send("/chart HM-HL-02")
+    await boss.send("/chart HM")
     said = boss.reply()
     assert not [c for c in zalo.api.calls[boss.mark:] if c.method == "sendPhoto"]
-    assert "/stats" in said and "cán bộ Hội phường" in said  # the figures, and who has it
+    lines = said.splitlines()
+    # The rates chart's bars, lowest registration first: Hoàng Liệt 9/17 and 6/17 against
+    # its targets, then Yên Sở 3/3 without targets (tests/stats_data.py).
+    [hl] = [n for n, line in enumerate(lines) if "Hoàng Liệt" in line and "53%" in line]
+    [ys] = [n for n, line in enumerate(lines) if "Yên Sở" in line and "100%" in line]
+    assert hl < ys
+    assert "(chỉ tiêu 50%)" in lines[hl] and "35% (chỉ tiêu 40%)" in lines[hl]
+    assert "chỉ tiêu" not in lines[ys]
+    # The Sunday chart's points: how many took part on 13/12 and on 20/12.
+    assert [line for line in lines if line.startswith("• 13/12: 7 ")]
+    assert [line for line in lines if line.startswith("• 20/12: 2 ")]
+    assert "Telegram" in said and "cán bộ Hội phường" in said  # where the picture is
+    assert "<" not in said
     await boss.send("/export HM-HL-02")
     await background_exports()
     assert "Telegram" in boss.reply()  # where the file is, instead of a dead end
+
+
+async def test_a_long_chart_table_comes_in_parts_within_zalos_limit(zalo):
+    db = zalo.app.bot_data.db
+    await units.upsert_many(db, [units.UnitRow(
+        f"HM-HL-{50 + n}", f"Chi hội tổ dân phố số {50 + n} khu đô thị mới Hoàng Liệt",
+        "chapter", "HM-HL") for n in range(27)])  # 30 with its own 3: a full chart
+    boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
+    await boss.send("/chart HM-HL")
+    parts = [str(c.params["text"]) for c in zalo.api.calls[boss.mark:]
+             if c.ok and c.method == "sendMessage"]
+    assert all(len(part) <= render.MAX_TEXT for part in parts)
+    assert len(parts) > 2, "the rates table alone needs two parts"
+    rows = [line for part in parts for line in part.splitlines() if ": đăng ký " in line]
+    assert len(rows) == 30 and all(row.endswith(("—", "%")) for row in rows), "none cut"
 
 
 def test_webhook_settings_give_the_bridge_file_links(settings, tmp_path):

@@ -123,6 +123,12 @@ class ZaloBridge(BaseRequest):
         self._db = application.bot_data.db
 
     @property
+    def shows_uploads(self) -> bool:
+        """Whether a picture the bot draws can reach Zalo: only by a public link (webhook mode);
+        else the features send its figures as text (handlers/kit/pictures.py)."""
+        return self.files is not None
+
+    @property
     def read_timeout(self) -> float | None:
         """PTB's default read timeout."""
         return 5.0
