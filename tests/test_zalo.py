@@ -16,6 +16,7 @@ import pytest
 from telegram.ext import Application
 
 from bot import reminders
+from bot.channels.telegram_fake.server import FAKE_FILE_BYTES
 from bot.channels.zalo import render
 from bot.channels.zalo.bridge import ZaloBridge
 from bot.channels.zalo.client import ZaloClient, ZaloError
@@ -571,6 +572,47 @@ async def test_a_long_chart_table_comes_in_parts_within_zalos_limit(zalo):
     assert len(parts) > 2, "the rates table alone needs two parts"
     rows = [line for part in parts for line in part.splitlines() if ": đăng ký " in line]
     assert len(rows) == 30 and all(row.endswith(("—", "%")) for row in rows), "none cut"
+
+
+async def test_a_photo_sent_on_telegram_reaches_a_zalo_officer(zalo, app, api, clock, tmp_path):
+    db = zalo.app.bot_data.db
+    lan = await zalo_member(zalo, "4ead00000001", name="Trần Thị Lan")
+    head = await members.by_user(db, await lan.internal_id())
+    assert head is not None
+    await grant(db, head.id, "chapter_head", "HM-HL-02")
+    sent = api.message_update(api.user(6003, first_name="Mai"), photo=True)
+    photo = sent["message"]["photo"][-1]["file_id"]  # a photo Telegram knows
+    mai = await register_member(db, 6003, "HM-HL-02", name="Lê Thị Mai")
+    chapter = await units.by_code(db, "HM-HL-02")
+    assert chapter is not None
+    await activities.add(db, activities.NewReport(mai, chapter.id, "waste_to_money", "2026-03-26",
+                                                  quantity=5.0, photo_file_id=photo),
+                         at="2026-03-26T01:00:00Z")
+
+    async def see_the_photo() -> list[str]:
+        await lan.send("/chapter")
+        await lan.choose("Lê Thị Mai")
+        await lan.choose("Xem ảnh")
+        return [str(c.params["photo"]) for c in zalo.api.calls[lan.mark:]
+                if c.ok and c.method == "sendPhoto"]
+
+    # Long polling (no public address): she is told in words that there is a photo, and where.
+    assert await see_the_photo() == []
+    assert "ảnh gửi trên Telegram" in lan.reply()
+    # Webhook mode beside Telegram: fetched through the Telegram bot, shown by an expiring link.
+    zalo.bridge.files = FileLinks(folder=tmp_path / "zalo-files",
+                                  base_url="https://bot.example.org/zalo", minutes=60, clock=clock)
+    zalo.bridge.telegram = app.bot
+    [url] = await see_the_photo()
+    assert url.startswith("https://bot.example.org/zalo/files/") and url.endswith("/anh.jpg")
+    assert [c for c in api.calls if c.method == "getFile" and c.params["file_id"] == photo]
+    [kept] = list((tmp_path / "zalo-files").iterdir())
+    assert kept.read_bytes() == FAKE_FILE_BYTES + photo.encode(), "the photo Mai sent"
+    # A photo Telegram no longer has: words again, no dead end.
+    await db.execute("UPDATE activity_reports SET photo_file_id = 'AgACgone' WHERE member_id = ?",
+                     (mai,))
+    assert await see_the_photo() == []
+    assert "ảnh gửi trên Telegram" in lan.reply()
 
 
 def test_webhook_settings_give_the_bridge_file_links(settings, tmp_path):
