@@ -615,6 +615,17 @@ async def test_a_photo_sent_on_telegram_reaches_a_zalo_officer(zalo, app, api, c
     assert "ảnh gửi trên Telegram" in lan.reply()
 
 
+async def test_a_picture_without_a_public_address_says_where_it_is_not_which_figures(zalo):
+    thu = await zalo_member(zalo, "9c0de0000001")
+    thu.mark = len(zalo.api.calls)
+    qr = b"\x89PNG\r\n\x1a\n" + b"\0" * 64  # a QR code to show at a meeting, say
+    await zalo.app.bot.send_photo(await thu.internal_id(), qr, caption="Quét để điểm danh")
+    said = thu.reply()
+    assert not [c for c in zalo.api.calls[thu.mark:] if c.method == "sendPhoto"]
+    assert said.startswith("Quét để điểm danh") and "Telegram" in said
+    assert "/stats" not in said and "số liệu" not in said, "a QR code has no figures"
+
+
 def test_webhook_settings_give_the_bridge_file_links(settings, tmp_path):
     webhook = dataclasses.replace(settings, zalo_webhook_url="https://bot.example.org/zalo",
                                   zalo_webhook_secret="zalo-webhook-secret-123")

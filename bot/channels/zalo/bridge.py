@@ -326,11 +326,11 @@ class ZaloBridge(BaseRequest):
             text, markup = caption + "\n\n" + t._(
                 "Zalo cannot receive files. The file is ready on Telegram (the same command "
                 "there), or ask the union office for it."), None
-        elif upload is not None:  # a chart, without a public address to show it from
+        elif upload is not None:  # a picture (a QR code, a poll's chart), no address to show it
             text, markup = caption + "\n\n" + t._(
                 "(Zalo can show this picture only when the assistant runs with a web address. "
-                "The same figures are in /stats as text; the picture is on Telegram, or ask "
-                "your ward officer.)"), params.get("reply_markup")
+                "The picture is on Telegram with the same command, or ask your ward officer.)"), \
+                params.get("reply_markup")
         else:  # a photo sent on Telegram (a notice's, a report's) that cannot be fetched
             text, markup = caption + "\n\n" + t._(
                 "(A photo goes with this, sent on Telegram; Zalo cannot show it here. It can be "
