@@ -52,10 +52,6 @@ def take_created() -> list[FakeBotServer]:
 """One method implementation: parameters and uploads in, the JSON result out."""
 
 
-# What a downloaded file begins with (a JPEG's first bytes), then its file_id.
-FAKE_FILE_BYTES = b"\xff\xd8\xff\xe0"
-
-
 class FakeBotServer(BaseRequest):
     """An in-process, strict stand-in for api.telegram.org (see the module docstring).
 
@@ -153,8 +149,6 @@ class FakeBotServer(BaseRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Serve one Bot API call; returns ``(http_status, json_envelope_bytes)``."""
-        if "/file/bot" in url:
-            return self._download(url)
         name = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         params = _clone(request_data.parameters) if request_data else {}
         uploads = collect_uploads(request_data)
@@ -187,16 +181,6 @@ class FakeBotServer(BaseRequest):
         call.ok = True
         call.result = _clone(result)
         return 200, json.dumps({"ok": True, "result": result}).encode()
-
-    def _download(self, url: str) -> tuple[int, bytes]:
-        """A file's bytes as Telegram serves them (``<base file url>/<file_path>`` after
-        getFile): made-up bytes that name the file; 404 for a path getFile never gave."""
-        path = url.split("/file/bot", 1)[1].split("/", 1)[-1]
-        for known in self._files.values():
-            if known["file_path"] == path:
-                return 200, FAKE_FILE_BYTES + str(known["file_id"]).encode()
-        return 404, json.dumps({"ok": False, "error_code": 404,
-                                "description": "Not Found"}).encode()
 
     # ---- failure injection ----------------------------------------------------------------
 

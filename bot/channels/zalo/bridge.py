@@ -29,8 +29,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from telegram import Bot, Update
-from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram import Update
+from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -115,7 +115,6 @@ class ZaloBridge(BaseRequest):
         self._storm = 0
         self._query_chats: dict[str, int] = {}
         self.files: FileLinks | None = None  # webhook mode: charts and exports by link
-        self.telegram: Bot | None = None  # beside Telegram: fetches photos members sent there
         self._words = _channel_words()
 
     def attach(self, application: Application) -> None:
@@ -294,9 +293,9 @@ class ZaloBridge(BaseRequest):
     async def _send_file(self, name: str, params: dict[str, Any],
                          uploads: dict[str, Any]) -> dict[str, Any]:
         """A photo by URL as a Zalo photo; a chart or an export the bot made (uploaded bytes)
-        or a photo sent on Telegram (a file_id, fetched through the Telegram bot) by an expiring
-        link in webhook mode; else the caption and where to get the picture or file: never a
-        dead end."""
+        by an expiring link in webhook mode; else the caption and where to get the picture or
+        file: never a dead end. A photo sent on Telegram (a file_id) is never downloaded (only
+        file ids are kept, README "Abuse"): she is told in words that it is on Telegram."""
         chat_id = int(params["chat_id"])
         caption = render.plain(str(params.get("caption") or ""))
         key = "photo" if name == "sendphoto" else "document"
@@ -306,10 +305,6 @@ class ZaloBridge(BaseRequest):
         if key == "photo" and isinstance(given, str) and given.startswith(("http://",
                                                                              "https://")):
             return await self._photo_by_url(chat_id, given, caption=caption, params=params)
-        if key == "photo" and upload is None and isinstance(given, str):  # a Telegram file_id
-            url = await self._telegram_photo(given)
-            if url is not None:
-                return await self._photo_by_url(chat_id, url, caption=caption, params=params)
         t = await self._translator(chat_id)
         if upload is not None and self.files is not None:
             filename, content, _mime = upload
@@ -331,26 +326,12 @@ class ZaloBridge(BaseRequest):
                 "(Zalo can show this picture only when the assistant runs with a web address. "
                 "The picture is on Telegram with the same command, or ask your ward officer.)"), \
                 params.get("reply_markup")
-        else:  # a photo sent on Telegram (a notice's, a report's) that cannot be fetched
+        else:  # a photo sent on Telegram (a notice's, a report's): said in words
             text, markup = caption + "\n\n" + t._(
                 "(A photo goes with this, sent on Telegram; Zalo cannot show it here. It can be "
                 "seen on Telegram.)"), params.get("reply_markup")
         message = await self._show(chat_id, text.strip(), markup, params)
         return message | ({"document": _FILE} if key == "document" else {})
-
-    async def _telegram_photo(self, file_id: str) -> str | None:
-        """A photo sent on Telegram, fetched through the Telegram bot (getFile) and given an
-        expiring link; None without a Telegram bot or a public address, or if it failed."""
-        if self.telegram is None or self.files is None:
-            return None
-        try:
-            found = await self.telegram.get_file(file_id)
-            content = bytes(await found.download_as_bytearray())
-        except TelegramError as exc:  # gone, too big, Telegram away: say it in words instead
-            log.warning("telegram photo not fetched for zalo: %s", type(exc).__name__)
-            return None
-        url, _expires = self.files.publish(content, "anh.jpg")
-        return url
 
     async def _photo_by_url(self, chat_id: int, url: str, *, caption: str,
                             params: dict[str, Any]) -> dict[str, Any]:

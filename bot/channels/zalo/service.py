@@ -124,7 +124,6 @@ def prepare(settings: Settings, *,
                                                  background=telegram is None)
     if telegram is not None:
         route_deliveries(telegram, application)
-        bridge.telegram = telegram.bot  # photos members sent there reach Zalo by link
     return Prepared(application, bridge, client)
 
 
