@@ -295,7 +295,7 @@ class ZaloBridge(BaseRequest):
         """A photo by URL as a Zalo photo; a chart or an export the bot made (uploaded bytes)
         by an expiring link in webhook mode; else the caption and where to get the picture or
         file: never a dead end. A photo sent on Telegram (a file_id) is never downloaded (only
-        file ids are kept, README "Abuse"): she is told in words that it is on Telegram."""
+        file ids are kept, README "Abuse resistance"): she is told in words it is on Telegram."""
         chat_id = int(params["chat_id"])
         caption = render.plain(str(params.get("caption") or ""))
         key = "photo" if name == "sendphoto" else "document"
