@@ -242,11 +242,13 @@ async def _may_cancel(context: BotContext, event: Event) -> bool:
 
 async def _confirm_screen(context: BotContext, event: Event) -> Screen:
     t = context.t
-    c = await meetings.counts(context.db, event.id)
+    member = context.principal.member if context.principal else None
+    told = sum(1 for i in await meetings.invitees(context.db, event.id)
+               if i.answer != service.NO and (member is None or i.member_id != member.id))
     lines = [t._("🚫 Cancel <b>{title}</b> ({when})?", title=html.escape(event.title),
                  when=service.at_text(t, event.starts_at, context.settings.timezone)),
              t._("The {n} members who said they will come or have not answered yet will be "
-                 "told that it will not take place.", n=t.number(c.invited - c.no))]
+                 "told that it will not take place.", n=t.number(told))]
     choice = Choice([Option("yes", t._("Yes, cancel the meeting")),
                      Option("no", t._("No, keep it"))])
     remember(context, VIEWS_PREFIX, view=CONFIRM, event=event.id)
