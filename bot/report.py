@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -196,7 +197,7 @@ async def _recorded(db: Database, scope_id: int | None, period: Period,
             RESOLVED: _Recorded({u: c.resolved for u, c in requests.items()}, shown)}
 
 
-async def _covered(db: Database, by_id: dict[int, Unit], inside: set[int],
+async def _covered(db: Database, by_id: Mapping[int, Unit], inside: set[int],
                    period: Period) -> dict[str, set[int]]:
     """Per recorded indicator, the units inside whose figure an entry (theirs or above) gives."""
     found: dict[str, set[int]] = {}
