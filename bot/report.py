@@ -156,6 +156,7 @@ class _Recorded:
 
     by_unit: dict[int, int]
     shown: bool = True
+    sensitive: bool = False  # requests for help: a part below K is not added either
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +194,8 @@ async def _recorded(db: Database, scope_id: int | None, period: Period,
         ack_hours=limits.ack_hours, k=limits.k)
     shown = view is not None and view.reason is None
     return {MEETINGS: _Recorded(held),
-            RECEIVED: _Recorded({u: c.received for u, c in requests.items()}, shown),
-            RESOLVED: _Recorded({u: c.resolved for u, c in requests.items()}, shown)}
+            RECEIVED: _Recorded({u: c.received for u, c in requests.items()}, shown, True),
+            RESOLVED: _Recorded({u: c.resolved for u, c in requests.items()}, shown, True)}
 
 
 async def _covered(db: Database, by_id: Mapping[int, Unit], inside: set[int],
@@ -281,16 +282,19 @@ def _recorded_line(t: Translator, indicator: Indicator, entered: Decimal | None,
     own = {u: n for u, n in rec.by_unit.items() if u in got.inside}
     recorded = sum(own.values())
     label, unit = indicator.label(t.locale), indicator.unit(t.locale)
-    if not rec.shown:
-        hidden = t._("fewer than {k} requests for help through the assistant: not shown, so "
-                     "that nobody can be recognised", k=got.k) if recorded else None
+    extra = sum(n for u, n in own.items() if u not in covered)
+    if not rec.shown or (rec.sensitive and entered is not None and 0 < extra < got.k):
+        hidden = (t._("fewer than {k} requests for help through the assistant: not shown, so "
+                      "that nobody can be recognised", k=got.k) if not rec.shown
+                  else t._("fewer than {k} requests for help through the assistant in units "
+                           "without an entered figure: not added, so that nobody can be "
+                           "recognised", k=got.k)) if recorded else None
         if entered is None:
             return Line(label, unit, None if hidden is None else f"{label}: {hidden}",
                         source=COMPUTED if hidden else None)
         line = _indicator_line(t, indicator, entered, got)
         return Line(line.label, line.unit, line.text, line.figure, target=line.target,
                     achievement=line.achievement, source=ENTERED, note=hidden)
-    extra = sum(n for u, n in own.items() if u not in covered)
     if entered is None and not recorded:
         return Line(label, unit, None)
     total = (entered or Decimal(0)) + extra

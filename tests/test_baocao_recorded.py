@@ -82,9 +82,9 @@ async def test_propaganda_meetings_held_are_counted_where_no_unit_entered_them(p
     assert "Tổ chức 3 hội nghị tuyên truyền — số liệu đơn vị báo cáo\n" in admin.reply_text()
 
 
-async def _requests(db, n: int, *, resolved: int, at: str) -> None:
-    member = await register_member(db, MEMBER + n, "HM-HL-02", name="Lê Thị Mai")
-    unit_id = await _unit(db, "HM-HL-02")
+async def _requests(db, n: int, *, resolved: int, at: str, code: str = "HM-HL-02") -> None:
+    member = await register_member(db, MEMBER + n + len(code), code, name="Lê Thị Mai")
+    unit_id = await _unit(db, code)
     for number in range(n):
         request_id = await support.open_request(
             db, member_id=member, unit_id=unit_id, category="legal_advice",
@@ -121,6 +121,15 @@ async def test_letters_come_from_requests_for_help_and_few_are_not_shown(person,
         admin.reply_text())
     await admin.send("/baocao HM-HL 5/2026")
     assert "Đơn thư tiếp nhận: chưa có số liệu" in admin.reply_text()
+    # Chapter 02 enters what it resolved; chapter 07's single resolved request is not added.
+    await figures.enter(db, Figure(await _unit(db, "HM-HL-02"), "2026-06", "letters_resolved",
+                                   4), by=ADMIN_ID, at="2026-06-10T03:00:00Z")
+    await _requests(db, 2, resolved=1, at="2026-06-05T03:00:00Z", code="HM-HL-07")
+    await admin.send("/baocao HM-HL 6/2026")
+    text = admin.reply_text()
+    assert ("Giải quyết kịp thời 4 đơn thư — số liệu đơn vị báo cáo; dưới 5 yêu cầu hỗ trợ qua "
+            "trợ lý ở các đơn vị chưa nhập số: không cộng vào") in text
+    assert "Tiếp nhận 9 đơn thư — số liệu đơn vị báo cáo\n" in text, "9 entered, 9 recorded"
 
 
 async def test_the_export_sheet_names_the_recording(person, db, app, clock, api):
