@@ -134,6 +134,33 @@ def _variants(catalog: Catalog, event: Event, unit: str, tz: tzinfo,
 
 INVITATION = N_("📩 <b>Invitation</b>")
 REMINDER = N_("⏰ <b>Reminder: tomorrow</b>")
+CANCELLED = N_("🚫 <b>Cancelled</b>: this meeting will not take place. Sorry for the change.")
+
+
+def cancellation_variants(catalog: Catalog, event: Event, unit: str,
+                          tz: tzinfo) -> list[tuple[str, Variant]]:
+    """The cancellation each invitee gets in her language (no buttons: nothing to answer)."""
+    found = []
+    for number, locale in enumerate(SUPPORTED_LOCALES):
+        t = translator(locale)
+        text = "\n".join([t._(CANCELLED), "", *details(t, catalog, event, unit=unit, tz=tz)])
+        found.append((locale, Variant(number, text[:4000])))
+    return found
+
+
+async def cancel(state: AppState, event: Event, *, by: int) -> bool:
+    """Cancel an event: no reminder, no check-in, no figure; those who said yes or did not
+    answer are told through the outbox. False if it was cancelled already."""
+    db, catalog = state.db, state.catalog
+    assert db is not None and catalog is not None
+    unit = await orgtree.unit_path(db, event.unit_id)
+    done = await meetings.cancel(
+        db, event, cancellation_variants(catalog, event, unit, state.settings.timezone),
+        now=to_iso(state.clock.now()), by=by,
+        sender_member=await sender_member(db, by))
+    if done and state.delivery is not None:
+        state.delivery.wake()
+    return done
 
 
 def invitation_render(catalog: Catalog, new: NewEvent, unit: str, tz: tzinfo,
@@ -179,7 +206,7 @@ async def tick(state: AppState) -> int:
 @dataclass(frozen=True, slots=True)
 class CheckIn:
     """What a code did: 'recorded', 'already', 'early', 'late', 'other_unit', 'not_invited',
-    'unknown' (forged or mistyped)."""
+    'cancelled', 'unknown' (forged or mistyped)."""
 
     outcome: str
     event: Event | None = None
@@ -202,6 +229,8 @@ async def check_in(db: Database, code: str, *, member_id: int, member_unit: int 
     event = await meetings.by_code(db, code)
     if event is None:
         return CheckIn("unknown")
+    if event.cancelled_at is not None:
+        return CheckIn("cancelled", event)
     stamp = to_iso(now)
     if stamp < event.opens_at:
         return CheckIn("early", event)

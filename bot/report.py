@@ -12,14 +12,21 @@ the assistant from what members did in chat, or both added together (paper resul
 not on the assistant plus the assistant's own). A rate uses the official membership as its
 denominator when one was entered. Criterion answers never feed the report: only the overall
 statuses /stats counts (registered, recognised).
+
+Three indicators the assistant also records itself: propaganda meetings (events of the kind
+"propaganda" that took place, not cancelled) and letters received / resolved (requests for help,
+counts only, under disclosure control). A unit's entered figure stands for its subtree; the
+units with none entered add what the assistant recorded, and when the entered figure differs
+from the recording the sentence says so.
 """
 
 from __future__ import annotations
 
 import html
 import io
-from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -27,10 +34,12 @@ from typing import TYPE_CHECKING
 from bot import indicators as catalog_of
 from bot import orgtree
 from bot import stats as figures_of
+from bot import support as support_of
 from bot.i18n import N_, Translator
 from bot.indicators import Indicator, Indicators, Period
-from storage import figures, targets
-from storage.db import Database
+from bot.settings import DEFAULT_DISCLOSURE_K, DEFAULT_SUPPORT_ACK_HOURS
+from storage import figures, meetings, targets
+from storage.db import Database, to_iso
 from storage.units import Unit
 
 if TYPE_CHECKING:
@@ -44,6 +53,8 @@ SOURCES = {
     BOTH: N_("reported by the units and computed by the assistant"),
 }
 NO_DATA = N_("{label}: no figures yet")
+MEETINGS, RECEIVED, RESOLVED = "propaganda_meetings", "letters_received", "letters_resolved"
+RECORDED = (MEETINGS, RECEIVED, RESOLVED)  # entered by units, and recorded by the assistant
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,7 @@ class Line:
     target: Fraction | None = None
     achievement: int | None = None  # % of the target
     source: str | None = None
+    note: str | None = None  # what the assistant recorded, when it differs from the figure
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,15 +150,66 @@ def _against(t: Translator, value: Decimal, target: Fraction | None,
 
 
 @dataclass(frozen=True, slots=True)
+class _Recorded:
+    """What the assistant recorded for an indicator: per unit (its own), and whether disclosure
+    control lets it be shown (False: too few requests for help in the scope)."""
+
+    by_unit: dict[int, int]
+    shown: bool = True
+    sensitive: bool = False  # requests for help: a part below K is not added either
+
+
+@dataclass(frozen=True, slots=True)
 class _Inputs:
     entered: dict[str, Decimal]
     counts: figures_of.UnitCounts
     goals: dict[str, Fraction]
     chapters: int
+    inside: set[int] = field(default_factory=set)
+    recorded: dict[str, _Recorded] = field(default_factory=dict)
+    covered: dict[str, set[int]] = field(default_factory=dict)  # units an entry stands for
+    k: int = DEFAULT_DISCLOSURE_K
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    timezone: tzinfo
+    now: datetime
+    k: int
+    ack_hours: float
+
+
+async def _recorded(db: Database, scope_id: int | None, period: Period,
+                    limits: _Limits) -> dict[str, _Recorded]:
+    """Meetings held and requests for help in the period, per unit: one query each."""
+    first = date.fromisoformat(f"{period.first}-01")
+    year, month = int(period.last[:4]), int(period.last[5:])
+    after = date(year + month // 12, month % 12 + 1, 1)  # the day after the period
+    end = datetime.combine(after, time(), limits.timezone)
+    held = await meetings.held_by_unit(db, kind=meetings.PROPAGANDA, first=first,
+                                       last=after - timedelta(days=1),
+                                       before=to_iso(min(limits.now, end)))
+    _total, view, requests = await support_of.figures_between(
+        db, scope_id, start=datetime.combine(first, time(), limits.timezone), end=end,
+        ack_hours=limits.ack_hours, k=limits.k)
+    shown = view is not None and view.reason is None
+    return {MEETINGS: _Recorded(held),
+            RECEIVED: _Recorded({u: c.received for u, c in requests.items()}, shown, True),
+            RESOLVED: _Recorded({u: c.resolved for u, c in requests.items()}, shown, True)}
+
+
+async def _covered(db: Database, by_id: Mapping[int, Unit], inside: set[int],
+                   period: Period) -> dict[str, set[int]]:
+    """Per recorded indicator, the units inside whose figure an entry (theirs or above) gives."""
+    found: dict[str, set[int]] = {}
+    for unit_id, code, _total in await figures.sums(db, period.first, period.last, RECORDED):
+        if unit_id in inside:
+            found.setdefault(code, set()).update(catalog_of.subtree(by_id, unit_id) & inside)
+    return found
 
 
 async def _inputs(db: Database, catalog: Indicators, scope_id: int | None, period: Period, *,
-                  timezone: tzinfo, this_year: int) -> _Inputs:
+                  limits: _Limits, this_year: int) -> _Inputs:
     by_id = await orgtree.units_by_id(db)
     inside = catalog_of.subtree(by_id, scope_id)
     stocks = {i.code for i in catalog.entries if i.stock}
@@ -156,20 +219,25 @@ async def _inputs(db: Database, catalog: Indicators, scope_id: int | None, perio
     states = await figures.latest(db, sorted(stocks), period.last)
     entered.update(catalog_of.roll_up(states, by_id, inside, stocks=stocks))
     year = min(period.last_year, this_year)
-    fig = await figures_of.figures(db, scope_id, year, timezone)
+    fig = await figures_of.figures(db, scope_id, year, limits.timezone)
     goals: dict[str, Fraction] = {}
     if scope_id is not None:
         for year_goals in (await targets.for_unit_years(db, scope_id, period.years)).values():
             for metric, value in year_goals.items():  # a term: the years' targets added up
                 goals[metric] = goals.get(metric, Fraction(0)) + figures_of.exact(value)
-    return _Inputs(entered, fig.totals, goals, len(catalog_of.chapters(by_id, inside)))
+    return _Inputs(entered, fig.totals, goals, len(catalog_of.chapters(by_id, inside)), inside,
+                   await _recorded(db, scope_id, period, limits),
+                   await _covered(db, by_id, inside, period), limits.k)
 
 
 async def build(db: Database, catalog: Indicators, t: Translator, *, scope_id: int | None,
-                period: Period, words: Words, timezone: tzinfo, now: datetime) -> Report:
+                period: Period, words: Words, timezone: tzinfo, now: datetime,
+                disclosure_k: int = DEFAULT_DISCLOSURE_K,
+                ack_hours: float = DEFAULT_SUPPORT_ACK_HOURS) -> Report:
     """The report of a scope (a unit's subtree; None: everything) for a period."""
     this_year = now.astimezone(timezone).year
-    got = await _inputs(db, catalog, scope_id, period, timezone=timezone, this_year=this_year)
+    got = await _inputs(db, catalog, scope_id, period, this_year=this_year,
+                        limits=_Limits(timezone, now, disclosure_k, ack_hours))
     lines = _headline(t, catalog, got, words)
     for indicator in catalog.entries:
         if indicator.code in catalog_of.HEADLINE:
@@ -177,7 +245,10 @@ async def build(db: Database, catalog: Indicators, t: Translator, *, scope_id: i
         value = got.entered.get(indicator.code)
         if indicator.retired and value is None:
             continue
-        lines.append(_indicator_line(t, indicator, value, got))
+        if indicator.code in got.recorded:
+            lines.append(_recorded_line(t, indicator, value, got))
+        else:
+            lines.append(_indicator_line(t, indicator, value, got))
     scope = await orgtree.get(db, scope_id) if scope_id is not None else None
     path = await orgtree.unit_path(db, scope_id) if scope_id is not None else t._("every unit")
     return Report(scope, path, period, period_label(t, period), lines, now.astimezone(timezone))
@@ -201,6 +272,38 @@ def _indicator_line(t: Translator, indicator: Indicator, value: Decimal | None,
     return Line(label, unit, template.format(figure=figure) + tail, value,
                 target=target if achievement is not None else None, achievement=achievement,
                 source=ENTERED)
+
+
+def _recorded_line(t: Translator, indicator: Indicator, entered: Decimal | None,
+                   got: _Inputs) -> Line:
+    """An indicator the units enter and the assistant records: the entered figure where there
+    is one, the recording for the units without; a hidden recording is said in words."""
+    rec, covered = got.recorded[indicator.code], got.covered.get(indicator.code, set())
+    own = {u: n for u, n in rec.by_unit.items() if u in got.inside}
+    recorded = sum(own.values())
+    label, unit = indicator.label(t.locale), indicator.unit(t.locale)
+    extra = sum(n for u, n in own.items() if u not in covered)
+    if not rec.shown or (rec.sensitive and entered is not None and 0 < extra < got.k):
+        hidden = (t._("fewer than {k} requests for help through the assistant: not shown, so "
+                      "that nobody can be recognised", k=got.k) if not rec.shown
+                  else t._("fewer than {k} requests for help through the assistant in units "
+                           "without an entered figure: not added, so that nobody can be "
+                           "recognised", k=got.k)) if recorded else None
+        if entered is None:
+            return Line(label, unit, None if hidden is None else f"{label}: {hidden}",
+                        source=COMPUTED if hidden else None)
+        line = _indicator_line(t, indicator, entered, got)
+        return Line(line.label, line.unit, line.text, line.figure, target=line.target,
+                    achievement=line.achievement, source=ENTERED, note=hidden)
+    if entered is None and not recorded:
+        return Line(label, unit, None)
+    total = (entered or Decimal(0)) + extra
+    line = _indicator_line(t, indicator, total, got)
+    note = (t._("the assistant recorded {n}", n=_number(t, recorded))
+            if entered is not None and total != recorded else None)
+    return Line(line.label, line.unit, line.text, line.figure, target=line.target,
+                achievement=line.achievement, source=_source(entered is not None, extra > 0),
+                note=note)
 
 
 def _headline(t: Translator, catalog: Indicators, got: _Inputs, words: Words) -> list[Line]:
@@ -283,7 +386,15 @@ def sentence(t: Translator, line: Line) -> str:
     if line.text is None:
         return t._(NO_DATA, label=line.label)
     assert line.source is not None
-    return f"{line.text} — {t._(SOURCES[line.source])}"
+    return f"{line.text} — {_source_text(t, line)}"
+
+
+def _source_text(t: Translator, line: Line) -> str:
+    """Where the figure comes from, and what the assistant recorded when it differs."""
+    assert line.source is not None
+    source = t._(SOURCES[line.source])
+    return source if line.note is None else t._("{source}; {note}", source=source,
+                                                note=line.note)
 
 
 def made_at(t: Translator, report: Report) -> str:
@@ -318,7 +429,7 @@ def table_rows(t: Translator, report: Report) -> list[list[object]]:
             line.whole,
             None if line.target is None else float(line.target),
             line.achievement,
-            t._(SOURCES[line.source]) if line.source else t._("no figures yet"),
+            _source_text(t, line) if line.source else t._("no figures yet"),
         ])
     return rows
 
@@ -392,6 +503,8 @@ async def for_export(state: AppState, t: Translator, unit_id: int | None,
     report = await build(state.db, catalog_of.load(state.settings.indicators), t,
                          scope_id=unit_id, period=period,
                          words=words_of(state.catalog, t.locale, min(year, this_year)),
-                         timezone=state.settings.timezone, now=now)
+                         timezone=state.settings.timezone, now=now,
+                         disclosure_k=state.settings.disclosure_k,
+                         ack_hours=state.settings.support_ack_hours)
     entered = any(line.source in (ENTERED, BOTH) for line in report.lines)
     return report if entered else None

@@ -220,6 +220,16 @@ async def figures(db: Database, unit_id: int | None, *, year: int, tz: tzinfo,
     requests)."""
     start = datetime.combine(datetime(year, 1, 1).date(), time(), tz)
     end = datetime.combine(datetime(year + 1, 1, 1).date(), time(), tz)
+    total, shown, _by_unit = await figures_between(db, unit_id, start=start, end=end,
+                                                   ack_hours=ack_hours, k=k)
+    return total, shown
+
+
+async def figures_between(db: Database, unit_id: int | None, *, start: datetime,
+                          end: datetime, ack_hours: float,
+                          k: int) -> tuple[Counts, control.Shown | None, dict[int, Counts]]:
+    """`figures` for the requests made in [start, end), with each unit's own counts (all
+    categories together; the report adds up the units whose figure was not entered)."""
     counts = await support.counts(db, start=to_iso(start), end=to_iso(end), ack_hours=ack_hours)
     by_id = await orgtree.units_by_id(db)
     children: dict[int | None, list[int]] = {}
@@ -238,7 +248,9 @@ async def figures(db: Database, unit_id: int | None, *, year: int, tz: tzinfo,
         if shown in inside or unit_id is None:
             for c in cells.values():
                 total = total + c
-    return total, control.protect(children=children, own=own, codes=CATEGORIES, k=k).get(unit_id)
+    by_unit = {where: sum(cells.values(), Counts()) for where, cells in counts.items()}
+    view = control.protect(children=children, own=own, codes=CATEGORIES, k=k).get(unit_id)
+    return total, view, by_unit
 
 
 def _subtree(children: dict[int | None, list[int]], unit_id: int | None) -> set[int | None]:

@@ -22,7 +22,7 @@ from bot import stats as figures_of
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_
-from bot.permissions import Role
+from bot.permissions import Role, may_act_on_unit
 from handlers.kit.days import local_today
 from handlers.kit.replies import STALE, acknowledge, answer_stale, refuse, say, typed_text
 from handlers.kit.scope import may_see, roots
@@ -32,7 +32,7 @@ from storage.db import to_iso
 from storage.meetings import Event
 
 VIEWS_PREFIX = "mtv"  # /meetings screens
-LIST, INVITE, EVENT, ATTEND = "l", "i", "e", "a"
+LIST, INVITE, EVENT, ATTEND, CONFIRM = "l", "i", "e", "a", "c"
 PAGE_SIZE = 8
 SINCE_DAYS = 60  # officers see their events of the last two months and those to come
 
@@ -64,6 +64,10 @@ async def _record_answer(update: Update, context: BotContext, event_id: int,
     if member is None or event is None:
         await acknowledge(update, context, t._(STALE))
         return False
+    if event.cancelled_at is not None:
+        await acknowledge(update, context, t._("This meeting was cancelled; no answer is "
+                                               "needed."))
+        return False
     if to_iso(context.clock.now()) >= event.closes_at:
         await acknowledge(update, context, t._("This meeting is over; no answer is needed."))
         return False
@@ -89,6 +93,7 @@ CHECK_IN = {
                      "Please scan the code of your own chapter's meeting."),
     "not_invited": N_("You are not among the members invited to {title}, so I did not record "
                       "it. If you took part, please ask your chapter head to tick you."),
+    "cancelled": N_("{title} was cancelled, so there is nothing to check in to."),
     "unknown": N_("That check-in code is not valid. Please scan the QR code again or type the "
                   "code exactly as shown (e.g. dd-Ab3x_9Qz)."),
 }
@@ -216,10 +221,38 @@ async def _event_screen(context: BotContext, event: Event) -> Screen:
               t._("Check-in code: <code>{code}</code>, from {opens} until the end of that day.",
                   code=html.escape(service.CODE_PREFIX + event.code),
                   opens=service.at_text(t, event.opens_at, tz))]
-    choice = Choice([Option("qr", t._("📷 QR code")),
-                     Option("att", t._("✅ Attendance")), Option("back", t._("⬅ Back"))])
+    options = [Option("qr", t._("📷 QR code")), Option("att", t._("✅ Attendance"))]
+    if await _may_cancel(context, event):
+        options.append(Option("cancel", t._("🚫 Cancel the meeting")))
+    choice = Choice([*options, Option("back", t._("⬅ Back"))])
     remember(context, VIEWS_PREFIX, view=EVENT, event=event.id)
     return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, EVENT, event.id), choice)
+
+
+async def _may_cancel(context: BotContext, event: Event) -> bool:
+    """Whoever created it, or an admin over its unit, until it is over (then it happened)."""
+    principal = context.principal
+    if principal is None or event.cancelled_at is not None:
+        return False
+    if to_iso(context.clock.now()) >= event.closes_at:
+        return False
+    return principal.user_id == event.created_by or await may_act_on_unit(
+        context.db, principal, Role.UNIT_ADMIN, event.unit_id)
+
+
+async def _confirm_screen(context: BotContext, event: Event) -> Screen:
+    t = context.t
+    member = context.principal.member if context.principal else None
+    told = sum(1 for i in await meetings.invitees(context.db, event.id)
+               if i.answer != service.NO and (member is None or i.member_id != member.id))
+    lines = [t._("🚫 Cancel <b>{title}</b> ({when})?", title=html.escape(event.title),
+                 when=service.at_text(t, event.starts_at, context.settings.timezone)),
+             t._("The {n} members who said they will come or have not answered yet will be "
+                 "told that it will not take place.", n=t.number(told))]
+    choice = Choice([Option("yes", t._("Yes, cancel the meeting")),
+                     Option("no", t._("No, keep it"))])
+    remember(context, VIEWS_PREFIX, view=CONFIRM, event=event.id)
+    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, CONFIRM, event.id), choice)
 
 
 def _given_first(invitee: meetings.Invitee) -> tuple[str, str]:
@@ -254,6 +287,8 @@ async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen |
         return await _invite_screen(context, event)
     if view == EVENT:
         return await _event_screen(context, event)
+    if view == CONFIRM:
+        return await _confirm_screen(context, event)
     return await _attend_screen(context, event, p.get("page", 0))
 
 
@@ -269,6 +304,8 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
         member = context.principal.member if context.principal else None
         allowed = (member is not None
                    and await meetings.invitation(context.db, event.id, member.id) is not None)
+    elif view == CONFIRM:
+        allowed = await _may_cancel(context, event)
     else:
         allowed = await may_see(context, event.unit_id)
     if not allowed:
@@ -330,6 +367,9 @@ async def _event_action(update: Update, context: BotContext, p: dict[str, Any], 
     elif key == "qr":
         await acknowledge(update, context)
         await _send_qr(update, context, event)
+    elif key == "cancel" and await _may_cancel(context, event):
+        await acknowledge(update, context)
+        await put(update, context, await _confirm_screen(context, event), message)
     else:
         await _stale(update, context, p, key, message)
 
@@ -367,13 +407,37 @@ async def _attend_action(update: Update, context: BotContext, p: dict[str, Any],
     await put(update, context, await _render(context, ATTEND, p), message)
 
 
+async def _confirm_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
+                          message: Message | None) -> None:
+    """"Có, hủy cuộc họp" cancels (checked again by `_allowed`); "Không, giữ lại" goes back."""
+    event = await meetings.get(context.db, p["event"])
+    user = update.effective_user
+    assert event is not None
+    if key == "no":
+        await acknowledge(update, context)
+        await put(update, context, await _event_screen(context, event), message)
+        return
+    if key != "yes" or user is None:
+        await _stale(update, context, p, key, message)
+        return
+    done = await service.cancel(context.bot_data, event, by=user.id)
+    await acknowledge(update, context)
+    t = context.t
+    text = (t._("🚫 {title} is cancelled. Those who said they will come or have not answered "
+                "are being told; there will be no reminder and no check-in.",
+                title=html.escape(event.title)) if done
+            else t._("{title} was already cancelled.", title=html.escape(event.title)))
+    await put(update, context, Screen(text, None, Choice([])), message)
+
+
 _ACTIONS = {LIST: _list_action, INVITE: _invite_action, EVENT: _event_action,
-            ATTEND: _attend_action}
+            ATTEND: _attend_action, CONFIRM: _confirm_action}
 
 VIEWS = Views(
     prefix=VIEWS_PREFIX,
     role=Role.MEMBER,
-    shapes={LIST: (), INVITE: ("event",), EVENT: ("event",), ATTEND: ("event",)},
+    shapes={LIST: (), INVITE: ("event",), EVENT: ("event",), ATTEND: ("event",),
+            CONFIRM: ("event",)},
     words={},
     render=_render,
     allowed=_allowed,

@@ -85,7 +85,9 @@ async def report_command(update: Update, context: BotContext) -> None:
         context.db, catalog_of.load(context.settings.indicators), t, scope_id=scope,
         period=period, words=reports.words_of(context.catalog, t.locale,
                                min(period.last_year, context.this_year)),
-        timezone=context.settings.timezone, now=context.clock.now())
+        timezone=context.settings.timezone, now=context.clock.now(),
+        disclosure_k=context.settings.disclosure_k,
+        ack_hours=context.settings.support_ack_hours)
     for page in paginate(reports.chat_lines(t, report), budget=3800, max_lines=60):
         await say(update, context, "\n".join(page))
     if not report.has_data:

@@ -15,13 +15,13 @@ from datetime import date
 
 import aiosqlite
 
-from storage import deliveries
+from storage import audit, deliveries
 from storage.db import Database
 from storage.deliveries import NewBroadcast, Variant
 
 PROPAGANDA = "propaganda"  # the kind whose attendees count as "được tuyên truyền"
 _COLUMNS = ("id, unit_id, kind, title, place, agenda, audience, starts_at, day, opens_at,"
-            " closes_at, remind_at, reminded_at, code, created_by, created_at")
+            " closes_at, remind_at, reminded_at, code, created_by, created_at, cancelled_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,7 @@ class Event:
     code: str
     created_by: int
     created_at: str
+    cancelled_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +217,8 @@ async def in_units(db: Database, unit_ids: Sequence[int] | None, *, since_day: s
         return []
     where = "" if unit_ids is None else f" AND unit_id IN ({','.join('?' * len(unit_ids))})"
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS} FROM events WHERE day >= ?{where} ORDER BY starts_at, id LIMIT ?",
+        f"SELECT {_COLUMNS} FROM events WHERE day >= ? AND cancelled_at IS NULL{where}"
+        " ORDER BY starts_at, id LIMIT ?",
         (since_day, *(unit_ids or ()), limit))
     return [_event(r) for r in rows]
 
@@ -226,7 +228,8 @@ async def upcoming_for(db: Database, member_id: int, *, now: str) -> list[tuple[
     rows = await db.fetchall(
         f"SELECT {', '.join('e.' + c.strip() for c in _COLUMNS.split(','))}, i.answer"
         " FROM event_invitations i JOIN events e ON e.id = i.event_id"
-        " WHERE i.member_id = ? AND e.closes_at > ? ORDER BY e.starts_at, e.id LIMIT 40",
+        " WHERE i.member_id = ? AND e.closes_at > ? AND e.cancelled_at IS NULL"
+        " ORDER BY e.starts_at, e.id LIMIT 40",
         (member_id, now))
     return [(_event(tuple(r)[:-1]), r["answer"]) for r in rows]
 
@@ -303,7 +306,8 @@ async def due_reminders(db: Database, *, now: str) -> list[Event]:
     """Events whose evening-before reminder is due and not sent, before they start."""
     rows = await db.fetchall(
         f"SELECT {_COLUMNS} FROM events WHERE reminded_at IS NULL AND remind_at IS NOT NULL"
-        " AND remind_at <= ? AND starts_at > ? ORDER BY remind_at, id", (now, now))
+        " AND remind_at <= ? AND starts_at > ? AND cancelled_at IS NULL"
+        " ORDER BY remind_at, id", (now, now))
     return [_event(r) for r in rows]
 
 
@@ -312,7 +316,8 @@ async def queue_reminder(db: Database, event: Event, variants: Sequence[tuple[st
     """The reminder to those who said yes or did not answer, exactly once (None: already)."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            "UPDATE events SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
+            "UPDATE events SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL"
+            " AND cancelled_at IS NULL",
             (now, event.id))
         if cursor.rowcount == 0:
             return None
@@ -323,7 +328,39 @@ async def queue_reminder(db: Database, event: Event, variants: Sequence[tuple[st
             kind="meeting_reminder"), now=now, sender_member=sender_member, only_open=True)
 
 
+async def cancel(db: Database, event: Event, variants: Sequence[tuple[str, Variant]], *,
+                 now: str, by: int, sender_member: int | None) -> bool:
+    """Cancel the event and queue the cancellation to those who said yes or did not answer,
+    in one transaction, with an audit entry; False if it was cancelled already."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE events SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
+            (now, event.id))
+        if cursor.rowcount == 0:
+            return False
+        await _queue(conn, event.id, variants, new=NewBroadcast(
+            draft_key=f"meeting-cancel:{event.id}", created_by=deliveries.SYSTEM_SENDER,
+            sender_chat_id=deliveries.SYSTEM_SENDER, unit_id=event.unit_id,
+            audience="meeting", text_html="", photo_file_id=None, scheduled_at=now,
+            kind="meeting_cancel"), now=now, sender_member=sender_member, only_open=True)
+        await audit.record(conn, at=now, actor_id=by, action="meeting.cancel",
+                           unit_id=event.unit_id, details={"event": event.id})
+    return True
+
+
 # --- figures ---------------------------------------------------------------------------------
+
+
+async def held_by_unit(db: Database, *, kind: str, first: date, last: date,
+                       before: str) -> dict[int, int]:
+    """Per unit (its own, not its subtree's), the events of this kind that took place: local
+    day in [first, last], started before `before` (UTC), not cancelled. One query for the
+    whole tree (the report adds up the units it needs)."""
+    rows = await db.fetchall(
+        "SELECT unit_id, count(*) FROM events WHERE kind = ? AND cancelled_at IS NULL"
+        " AND day BETWEEN ? AND ? AND starts_at < ? GROUP BY unit_id",
+        (kind, first.isoformat(), last.isoformat(), before))
+    return {row[0]: row[1] for row in rows}
 
 
 async def figures_by_unit(db: Database, unit_id: int | None, *, first: date,
@@ -341,7 +378,8 @@ async def figures_by_unit(db: Database, unit_id: int | None, *, first: date,
 
     for unit, kind, n in await db.fetchall(
             f"{scope} SELECT e.unit_id, e.kind, count(*) FROM events e JOIN scope"
-            " ON scope.id = e.unit_id WHERE e.day BETWEEN :first AND :last"
+            " ON scope.id = e.unit_id WHERE e.cancelled_at IS NULL"
+            " AND e.day BETWEEN :first AND :last"
             " GROUP BY e.unit_id, e.kind", params):
         at(unit).events[kind] = n
     for unit, invited, yes, no, attended in await db.fetchall(
@@ -349,12 +387,14 @@ async def figures_by_unit(db: Database, unit_id: int | None, *, first: date,
             " count(*) FILTER (WHERE i.answer = 'no'), count(i.attended_at)"
             " FROM events e JOIN scope ON scope.id = e.unit_id"
             " JOIN event_invitations i ON i.event_id = e.id"
-            " WHERE e.day BETWEEN :first AND :last GROUP BY e.unit_id", params):
+            " WHERE e.cancelled_at IS NULL AND e.day BETWEEN :first AND :last"
+            " GROUP BY e.unit_id", params):
         found[unit] = _with(at(unit), invited=invited, yes=yes, no=no, attended=attended)
     for unit, reached in await db.fetchall(
             f"{scope} SELECT m.unit_id, count(DISTINCT m.id) FROM members m JOIN scope"
             " ON scope.id = m.unit_id JOIN event_invitations i ON i.member_id = m.id"
             " JOIN events e ON e.id = i.event_id WHERE e.kind = :kind"
+            " AND e.cancelled_at IS NULL"
             " AND e.day BETWEEN :first AND :last AND i.attended_at IS NOT NULL"
             " GROUP BY m.unit_id", params):
         found[unit] = _with(at(unit), reached=reached)
