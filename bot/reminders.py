@@ -303,20 +303,21 @@ async def enqueue_reminder(
     locales = SUPPORTED_LOCALES
     # The heads-up speaks of tomorrow; the environment-day reminder of today.
     day = occurrence.day + timedelta(days=1 if schedule.kind == HEADS_UP else 0)
-    variants = []
+    variants, introduced = [], []
+    shift = (len(sources) + 1) * len(locales) if schedule.kind == ENVIRONMENT else None
     for number, scope_unit in [(0, None), *((index[s], s) for s in sources)]:
         for offset, locale in enumerate(locales):
             t = translator(locale)
             text = texts.get(scope_unit) or default_text(t, schedule.kind, day)
-            markup = None
-            if schedule.kind == ENVIRONMENT:
-                markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-                    t._(BUTTON_LABEL), callback_data=button_data(occurrence.day))]]).to_json()
-            variants.append(Variant(number * len(locales) + offset, text, markup))
-    shift = None
-    if schedule.kind == ENVIRONMENT:
-        shift = len(variants)
-        variants += [_introduced(variant, shift, catalog) for variant in list(variants)]
+            variant = number * len(locales) + offset
+            if shift is None:
+                variants.append(Variant(variant, text))
+                continue
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+                t._(BUTTON_LABEL), callback_data=button_data(occurrence.day))]]).to_json()
+            variants.append(Variant(variant, text, markup))
+            introduced.append(Variant(variant + shift, _introduced(t, text, catalog), markup))
+    variants += introduced
     unit_map = [
         (unit.id, locale, index.get(source[unit.id], 0) * len(locales) + offset)
         for unit in scope for offset, locale in enumerate(locales)
@@ -332,14 +333,12 @@ async def enqueue_reminder(
                                    unit_map=unit_map, first_time_shift=shift)
 
 
-def _introduced(variant: Variant, shift: int, catalog: Catalog | None) -> Variant:
-    """The variant for a member's first environment day: the text and the introduction."""
-    locale = SUPPORTED_LOCALES[variant.variant % len(SUPPORTED_LOCALES)]
-    intro = introduction(translator(locale), catalog)
-    text = variant.text_html
+def _introduced(t: Translator, text: str, catalog: Catalog | None) -> str:
+    """The text for a member's first environment day: the reminder and the introduction."""
+    intro = introduction(t, catalog)
     if intro and len(text) + len(intro) + 2 <= TEXT_LIMIT:
-        text = f"{text}\n\n{intro}"
-    return replace(variant, variant=variant.variant + shift, text_html=text)
+        return f"{text}\n\n{intro}"
+    return text
 
 
 # --- the heads' summaries --------------------------------------------------------------------
