@@ -8,7 +8,8 @@ of members took part in each of the last two Sundays), then times:
 
 1. the 06:30 tick that enqueues the Sunday reminder (one broadcast, one delivery row per
    member in one INSERT … SELECT, variants per text scope and language) — aim: under 2 s;
-2. the 20:00 tick that enqueues each chapter head's summary (~250 variants);
+2. the 20:00 tick that enqueues each chapter head's summary (~250 variants), and the next
+   Sunday's reminder, which looks up who is new to it (gets the introduction);
 3. an idle tick (what runs every minute), the first claim of 500 deliveries with their
    variants, and the start-up "codes in use" check;
 4. a chapter's week and month (/chapter: totals per type + who reported what) for every
@@ -158,6 +159,17 @@ async def main(members: int, reports: int) -> None:
         await timed("one chapter's live summary page (ens: press)", results,
                     lambda: scheduler.chapter_summary(db, chapters[0], SUNDAY), repeat=5)
         runs = await reminders.runs_since(db, SUNDAY.isoformat())
+        # A week later everyone got last Sunday's: the newcomer check finds nobody new.
+        await db.execute("UPDATE deliveries SET status = 'sent' WHERE broadcast_id = ?",
+                         (reminder.broadcast_id,))  # type: ignore[attr-defined]
+        clock.advance((SUNDAY_0630 + timedelta(days=7) - clock.now()).total_seconds())
+        later = await timed("06:30 tick a week later (who is new to the reminder?)", results,
+                            lambda: scheduler.tick(state))
+        introduced = (await db.fetchone(
+            "SELECT count(*) FROM deliveries d JOIN broadcast_variants v"
+            " ON v.broadcast_id = d.broadcast_id AND v.variant = d.variant"
+            " WHERE d.broadcast_id = ? AND v.text_html LIKE '%ℹ️%'",
+            (next(o.broadcast_id for o in later if o.broadcast_id),)))[0]  # type: ignore[index,union-attr,attr-defined]
         await db.close()
     figures = {
         "members": members,
@@ -170,6 +182,7 @@ async def main(members: int, reports: int) -> None:
         "reports_in_chapter_weeks": in_weeks,
         "reports_in_chapter_months": in_months,
         "runs": sorted(r.status for r in runs.values()),
+        "introduced_a_week_later": introduced,
         "ms": results,
     }
     print(json.dumps(figures, ensure_ascii=False, default=str))

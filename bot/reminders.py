@@ -49,6 +49,7 @@ SUMMARY_PREFIX = "ens"  # ens:<unit id>:<yyyymmdd>:<page>
 BUTTON_DAYS = 7  # the button records for its day until the same weekday a week later
 LOOKBACK_DAYS = 7
 TICK_SLACK = timedelta(minutes=2)  # the tick runs every minute
+TEXT_LIMIT = 4096  # Telegram's limit for a message text
 NAMES_PER_PAGE = 30  # 30 names of up to 100 characters stay under 4,096
 
 WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
@@ -76,6 +77,18 @@ def default_text(t: Translator, kind: str, environment_day: date) -> str:
               date=t.date(environment_day))
     return t._(DEFAULT_TEXTS[kind], day=day)
 BUTTON_LABEL = N_("✅ I took part")
+INTRODUCTION = N_("ℹ️ <b>What is environment day?</b> {description}")
+"""Added, from the catalog, to the first environment-day reminder a member gets."""
+
+
+def introduction(t: Translator, catalog: Catalog | None) -> str | None:
+    """What the environment day is and what members do on it, in the catalog's words (its
+    activity's description; not its label, which may name a weekday the schedule has left);
+    None when the catalog has no such activity."""
+    entry = catalog.find("activities", ENVIRONMENT_ACTIVITY) if catalog is not None else None
+    if entry is None or not entry.description(t.locale):
+        return None
+    return t._(INTRODUCTION, description=html.escape(entry.description(t.locale)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +253,8 @@ async def _send(state: AppState, occurrence: Occurrence, active: list[Schedule])
                                        latest_weekday(occurrence.day, weekday),
                                        now=state.clock.now())
     else:
-        made = await enqueue_reminder(db, schedule, occurrence, now=state.clock.now())
+        made = await enqueue_reminder(db, schedule, occurrence, now=state.clock.now(),
+                                      catalog=state.catalog)
     if made is None:  # recorded meanwhile by another tick
         return Outcome(schedule.code, occurrence.day, reminders.SENT)
     broadcast_id, total = made
@@ -265,9 +279,12 @@ def _scope(tree: list[units.Unit], root: int | None) -> list[units.Unit]:
 
 
 async def enqueue_reminder(
-    db: Database, schedule: Schedule, occurrence: Occurrence, *, now: datetime
+    db: Database, schedule: Schedule, occurrence: Occurrence, *, now: datetime,
+    catalog: Catalog | None = None,
 ) -> tuple[int, int] | None:
-    """Members' reminder for one occurrence: one variant per (text scope, language)."""
+    """Members' reminder for one occurrence: one variant per (text scope, language); for the
+    environment day a second set, with the catalog's introduction, for members who never got
+    one before."""
     tree = [unit for unit, _depth in await units.tree(db)]
     scope = _scope(tree, schedule.unit_id)
     if not scope:
@@ -286,16 +303,21 @@ async def enqueue_reminder(
     locales = SUPPORTED_LOCALES
     # The heads-up speaks of tomorrow; the environment-day reminder of today.
     day = occurrence.day + timedelta(days=1 if schedule.kind == HEADS_UP else 0)
-    variants = []
+    variants, introduced = [], []
+    shift = (len(sources) + 1) * len(locales) if schedule.kind == ENVIRONMENT else None
     for number, scope_unit in [(0, None), *((index[s], s) for s in sources)]:
         for offset, locale in enumerate(locales):
             t = translator(locale)
             text = texts.get(scope_unit) or default_text(t, schedule.kind, day)
-            markup = None
-            if schedule.kind == ENVIRONMENT:
-                markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-                    t._(BUTTON_LABEL), callback_data=button_data(occurrence.day))]]).to_json()
-            variants.append(Variant(number * len(locales) + offset, text, markup))
+            variant = number * len(locales) + offset
+            if shift is None:
+                variants.append(Variant(variant, text))
+                continue
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+                t._(BUTTON_LABEL), callback_data=button_data(occurrence.day))]]).to_json()
+            variants.append(Variant(variant, text, markup))
+            introduced.append(Variant(variant + shift, _introduced(t, text, catalog), markup))
+    variants += introduced
     unit_map = [
         (unit.id, locale, index.get(source[unit.id], 0) * len(locales) + offset)
         for unit in scope for offset, locale in enumerate(locales)
@@ -308,7 +330,15 @@ async def enqueue_reminder(
     )
     return await reminders.enqueue(db, schedule.id, occurrence.day.isoformat(), new, variants,
                                    due_at=to_iso(occurrence.due), at=to_iso(now),
-                                   unit_map=unit_map)
+                                   unit_map=unit_map, first_time_shift=shift)
+
+
+def _introduced(t: Translator, text: str, catalog: Catalog | None) -> str:
+    """The text for a member's first environment day: the reminder and the introduction."""
+    intro = introduction(t, catalog)
+    if intro and len(text) + len(intro) + 2 <= TEXT_LIMIT:
+        return f"{text}\n\n{intro}"
+    return text
 
 
 # --- the heads' summaries --------------------------------------------------------------------

@@ -77,6 +77,7 @@ TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO, MY_LIST, MY_CARD, MY_DELE
     "a_type", "a_date", "a_quantity", "a_note", "a_photo", "a_confirm", "a_add_photo",
     "a_list", "a_card", "a_delete",
 )
+SAME_DAY = "a_same_day"  # she already reported this type on the date she gave
 QUANTITY_MAX = 1000
 LIST_PAGE = 5
 
@@ -219,6 +220,15 @@ def _confirm_choice(context: BotContext) -> Choice:
                 Option("photo", t._("📷 Change the photo")),
                 Option("cancel", t._("✖ Cancel"))]
     return Choice(options, page_size=len(options))
+
+
+def _same_day_choice(context: BotContext) -> Choice:
+    """Change the report she already has (while it may be changed), or give another date."""
+    t = context.t
+    options = [Option("date", t._("📅 Another date"))]
+    if _draft(context).get("same_day_editable"):
+        options.insert(0, Option("edit", t._("✏️ Change that report")))
+    return Choice(options)
 
 
 def _keyboard(context: BotContext, choice: Choice, step: str) -> InlineKeyboardMarkup:
@@ -413,15 +423,70 @@ async def date_typed(update: Update, context: BotContext) -> str | None:
     except InvalidInput as exc:
         await say(update, context, context.t._(exc.reason, **exc.values))
         return await _ask_date(update, context)
-    _draft(context)["day"] = day.isoformat()
-    return await _next(update, context)
+    return await _day_given(update, context, day)
 
 
 async def _date_chosen(update: Update, context: BotContext, key: str) -> str:
     today = local_today(context)
-    day = today if key == "today" else today - timedelta(days=1)
-    _draft(context)["day"] = day.isoformat()
-    return await _next(update, context)
+    return await _day_given(update, context,
+                            today if key == "today" else today - timedelta(days=1))
+
+
+async def _day_given(update: Update, context: BotContext, day: date) -> str:
+    """Take the date, unless she already reported this activity that day: then ask first,
+    before she types a quantity, a note and a photo for a report that cannot be saved."""
+    draft = _draft(context)
+    member = context.principal.member if context.principal else None
+    same = None
+    if member is not None and "code" in draft:
+        same = await activities.on_day(context.db, member.id, draft["code"], day.isoformat())
+    if same is None or same.id == draft.get("report_id"):
+        draft["day"] = day.isoformat()
+        return await _next(update, context)
+    draft["same_day"] = same.id
+    draft["same_day_editable"] = is_editable(context, same)
+    t = context.t
+    lines = [t._("You have already reported {activity} on {date}.",
+                 activity=html.escape(activity_label(context, same.activity_code)),
+                 date=day_text(t, same.day))]
+    lines.append(t._("Would you like to change that report, or give another date?")
+                 if draft["same_day_editable"] else
+                 t._("That report can no longer be changed (reports can be changed for {days} "
+                     "days). Would you like to give another date?", days=EDIT_DAYS))
+    return await _ask(update, context, "\n".join(lines),
+                      _keyboard(context, _same_day_choice(context), "s"), SAME_DAY)
+
+
+async def same_day_pressed(update: Update, context: BotContext) -> str | None:
+    """Change that report, or another date."""
+    option = await pressed_option(update, context, "act", _same_day_choice(context))
+    if option is None:
+        return None
+    return await _same_day_chosen(update, context, option.key)
+
+
+async def same_day_typed(update: Update, context: BotContext) -> str | None:
+    """The same, by number."""
+    option = _same_day_choice(context).resolve(typed_text(update))
+    if option is None:
+        await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                               "number."))
+        return SAME_DAY
+    return await _same_day_chosen(update, context, option.key)
+
+
+async def _same_day_chosen(update: Update, context: BotContext, key: str) -> str:
+    draft = _draft(context)
+    report = await activities.get(context.db, draft.pop("same_day", 0))
+    draft.pop("same_day_editable", None)
+    member = context.principal.member if context.principal else None
+    if key == "date" or report is None or member is None or report.member_id != member.id \
+            or not is_editable(context, report):
+        return await _ask_date(update, context)
+    _new_draft(context, report_id=report.id, code=report.activity_code, day=report.day,
+               quantity=report.quantity, note=report.note, photo=report.photo_file_id,
+               review=True)
+    return await _ask_confirm(update, context)
 
 
 async def quantity_typed(update: Update, context: BotContext) -> str | None:
@@ -909,6 +974,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             PHOTO: [_on("ph", photo_pressed_in_flow), MessageHandler(filters.PHOTO, photo_given),
                     MessageHandler(filters.Document.IMAGE, photo_as_file),
                     MessageHandler(answer, photo_text)],
+            SAME_DAY: [_on("s", same_day_pressed), MessageHandler(answer, same_day_typed)],
             CONFIRM: [_on("k", confirm_pressed), MessageHandler(answer, confirm_typed)],
             ADD_PHOTO: [MessageHandler(filters.PHOTO, photo_added),
                         MessageHandler(filters.Document.IMAGE, photo_as_file),

@@ -34,7 +34,7 @@ from bot import callbacks, consent, orgtree
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
-from bot.settings import SUPPORTED_LOCALES
+from bot.settings import DEFAULT_ORG_NAME, SUPPORTED_LOCALES
 from bot.validators import (
     InvalidInput,
     clean_full_name,
@@ -159,6 +159,14 @@ async def _unit_choice(context: BotContext) -> tuple[Choice, str, bool]:
 async def _ask_consent(update: Update, context: BotContext) -> None:
     await say(update, context, _consent_screen(context), _consent_keyboard(context))
     _at(context, CONSENT)
+
+
+def _union_name(context: BotContext) -> str | None:
+    """The union that runs this assistant (`BOT_ORG_NAME`, escaped) for greetings; None while
+    the installation has not named it, so the greeting says "the union" rather than the
+    generic default."""
+    name = context.settings.org_name
+    return html.escape(name) if name and name != DEFAULT_ORG_NAME else None
 
 
 def _consent_screen(context: BotContext) -> str:
@@ -293,11 +301,14 @@ async def start(update: Update, context: BotContext) -> None:
         if principal.member.status == "stopped":
             await members.set_status(context.db, principal.member.id, "active")
             await say(update, context, t._("Notices are on again."))
+        name = html.escape(given_name(principal.member.full_name))
+        org = _union_name(context)
         await say(
             update,
             context,
-            t._("Welcome back, {name}! Choose from the menu below.",
-                name=html.escape(given_name(principal.member.full_name))),
+            t._("Welcome back to the assistant of {org}, {name}! Choose from the menu below.",
+                org=org, name=name) if org else
+            t._("Welcome back, {name}! Choose from the menu below.", name=name),
             menu.main_menu(principal, t),
         )
         return None
@@ -617,10 +628,14 @@ async def _save(update: Update, context: BotContext) -> None:
             consent_version=membership_consent.CONSENT_VERSION,
             consent_at=draft["consent_at"],
         )
+        name = html.escape(given_name(draft["name"]))
+        org = _union_name(context)
         text = context.t._(
+            "🎉 Registration complete. Welcome to the assistant of {org}, {name}! "
+            "Use the menu below; /help explains everything.", org=org, name=name,
+        ) if org else context.t._(
             "🎉 Registration complete. Welcome to the union, {name}! "
-            "Use the menu below; /help explains everything.",
-            name=html.escape(given_name(draft["name"])),
+            "Use the menu below; /help explains everything.", name=name,
         )
     _drop_draft(context)
     assert context.user_data is not None

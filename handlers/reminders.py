@@ -289,6 +289,10 @@ async def _texts_screen(context: BotContext, item: Schedule, note: str | None = 
                   "it, else the text for everyone, else the standard text:"),
               "", t._("<b>Standard text</b> (in each member's language):"),
               _preview(schedule.default_text(t, item.kind, await _next_day(context, item)), 300)]
+    intro = schedule.introduction(t, context.catalog) if item.kind == ENVIRONMENT else None
+    if intro:
+        lines += ["", t._("<b>Added to a member's first reminder</b> (from the catalog):"),
+                  intro]
     for text in await _shown_texts(context, item):
         lines += ["", f"<b>{await _unit_name(context, text.unit_id)}</b>:",
                   _preview(text.text_html)]

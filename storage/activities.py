@@ -148,6 +148,16 @@ async def get(db: Database, report_id: int) -> Report | None:
     return _report(row) if row else None
 
 
+async def on_day(db: Database, member_id: int, activity_code: str, day: str) -> Report | None:
+    """Her report of this type on that day, if any (the one a new report would duplicate)."""
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM activity_reports r"
+        " WHERE member_id = ? AND activity_code = ? AND day = ?",
+        (member_id, activity_code, day),
+    )
+    return _report(row) if row else None
+
+
 async def of_member(db: Database, member_id: int, *, limit: int, offset: int = 0) -> list[Report]:
     """Her reports, newest activity day first."""
     rows = await db.fetchall(

@@ -270,6 +270,24 @@ _MEMBERS_BY_MAP = """
       AND NOT EXISTS (SELECT 1 FROM reminder_optouts o WHERE o.member_id = m.id)
 """
 
+INTRODUCED_WITHIN = 12
+"""A member counts as new to a schedule kind when none of its last this-many reminders
+reached her (about three months of weekly ones): a newcomer, or back after a long break."""
+
+_FIRST_TIME = """
+    WITH earlier(id) AS (
+        SELECT r.broadcast_id FROM reminder_runs r
+        JOIN reminder_schedules s ON s.id = r.schedule_id
+        WHERE s.kind = (SELECT kind FROM reminder_schedules WHERE id = :schedule)
+          AND r.broadcast_id IS NOT NULL AND r.broadcast_id != :broadcast
+        ORDER BY r.day DESC LIMIT :within)
+    UPDATE deliveries SET variant = variant + :shift
+    WHERE broadcast_id = :broadcast AND NOT EXISTS (
+        SELECT 1 FROM earlier JOIN deliveries d
+          ON d.broadcast_id = earlier.id AND d.member_id = deliveries.member_id
+        WHERE d.status = 'sent')
+"""
+
 
 async def enqueue(
     db: Database,
@@ -282,13 +300,16 @@ async def enqueue(
     at: str,
     unit_map: list[tuple[int, str, int]] | None = None,
     recipients: list[tuple[int, int]] | None = None,
+    first_time_shift: int | None = None,
 ) -> tuple[int, int] | None:
     """Create the occurrence's broadcast with its deliveries, once: (broadcast id, total).
 
     Recipients are either `unit_map` — (unit id, locale, variant) for members' reminders: the
     active members of those units in that language who did not opt out — or `recipients`,
-    (member id, variant) pairs (the heads' summaries). None if the occurrence was recorded
-    before (sent, skipped or paused): nothing is written then.
+    (member id, variant) pairs (the heads' summaries). With `first_time_shift`, a member whom
+    none of the last INTRODUCED_WITHIN reminders of this schedule's kind reached gets the
+    variant that many places on (the one that introduces it). None if the occurrence was
+    recorded before (sent, skipped or paused): nothing is written then.
     """
     async with db.transaction() as conn:
         async with conn.execute(
@@ -302,6 +323,11 @@ async def enqueue(
         if unit_map is not None:
             await conn.execute(_MEMBERS_BY_MAP, {"broadcast": broadcast_id,
                                                  "map": json.dumps(unit_map)})
+        if first_time_shift:
+            await conn.execute(_FIRST_TIME, {"broadcast": broadcast_id,
+                                             "shift": first_time_shift,
+                                             "schedule": schedule_id,
+                                             "within": INTRODUCED_WITHIN})
         if recipients:
             await conn.executemany(
                 "INSERT OR IGNORE INTO deliveries (broadcast_id, member_id, variant)"

@@ -118,22 +118,60 @@ async def test_typed_numbers_skip_buttons_and_a_photo_instead_of_a_note(person, 
     assert report.quantity is None and report.photo_file_id is not None
 
 
-async def test_the_same_activity_twice_on_a_day_is_refused_and_the_draft_kept(person, db):
+async def test_the_same_activity_twice_on_a_day_is_caught_at_the_date(person, db):
     await register_member(db, 4103, "HM-HL-02")
     hoa = person(4103)
-    for _ in range(2):
-        await hoa.send("/report")
-        await hoa.press("Phân loại rác")
-        await hoa.press("Hôm nay")
-        await hoa.press("Bỏ qua: không ghi chú")
-        await hoa.press("Bỏ qua: không có ảnh")
-        await hoa.press("Lưu")
-    assert "Chị đã báo cáo Phân loại rác tại nguồn ngày 1/4/2026 rồi" in hoa.reply_text()
-    await hoa.press("Đổi ngày")
+    await hoa.send("/report")
+    await hoa.press("Phân loại rác")
+    await hoa.press("Hôm nay")
+    await hoa.press("Bỏ qua: không ghi chú")
+    await hoa.press("Bỏ qua: không có ảnh")
+    await hoa.press("Lưu")
+    await hoa.send("/report")
+    await hoa.press("Phân loại rác")
+    await hoa.press("Hôm nay")
+    text = hoa.reply_text()
+    assert "Chị đã báo cáo Phân loại rác tại nguồn ngày 1/4/2026 rồi" in text
+    assert "ghi chú" not in text, "asked before the note, not after the photo"
+    await hoa.press("Chọn ngày khác")
+    await hoa.send("1/4")  # the same day typed: caught again
+    assert "rồi" in hoa.reply_text()
+    await hoa.send("2")  # another date, by number
     await hoa.send("30/3")
+    await hoa.press("Bỏ qua: không ghi chú")
+    await hoa.press("Bỏ qua: không có ảnh")
     await hoa.press("Lưu")
     assert "Em đã lưu báo cáo" in hoa.reply_text()
     assert sorted(r.day for r in await her_reports(db, 4103)) == ["2026-03-30", "2026-04-01"]
+
+
+async def test_the_same_day_again_offers_to_change_that_report(person, db):
+    await register_member(db, 4107, "HM-HL-02")
+    hoa = person(4107)
+    await hoa.send("/report")
+    await hoa.press("Biến rác")
+    await hoa.press("Hôm nay")
+    await hoa.send("2")
+    await hoa.press("Bỏ qua: không ghi chú")
+    await hoa.press("Bỏ qua: không có ảnh")
+    await hoa.press("Lưu")
+    await hoa.send("/report")
+    await hoa.press("Biến rác")
+    await hoa.send("1/4/2026")
+    assert "Được bao nhiêu kg?" not in hoa.reply_text()
+    await hoa.press("Sửa báo cáo đó")
+    assert "Chị kiểm tra lại báo cáo" in hoa.reply_text()
+    await hoa.press("Đổi số lượng")
+    await hoa.send("3,5")
+    await hoa.press("Lưu")
+    [report] = await her_reports(db, 4107)
+    assert (report.day, report.quantity) == ("2026-04-01", 3.5), "changed, not doubled"
+    await hoa.send("/myreports")  # editing that report keeps its own date without a question
+    await hoa.send("1")
+    await hoa.press("Sửa")
+    await hoa.press("Đổi ngày")
+    await hoa.press("Hôm nay")
+    assert "rồi" not in hoa.reply_text() and "Lưu" in " ".join(b[1] for b in hoa.buttons())
 
 
 async def test_cancel_stores_nothing_and_stale_buttons_are_told(person, db):

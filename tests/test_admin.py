@@ -45,7 +45,7 @@ async def test_a_ward_admin_grants_a_chapter_head_found_by_name(app, person, db,
            "phố số 7?" in lan.reply_text()
     await lan.press("Đồng ý giao")
     text = lan.reply_text()
-    assert "✅ Hội viên 5022 đã là chi hội trưởng của Phường Hoàng Liệt › Chi hội tổ dân phố " \
+    assert "✅ Từ nay Hội viên 5022 là chi hội trưởng của Phường Hoàng Liệt › Chi hội tổ dân phố " \
            "số 7." in text and "Em sẽ báo cho chị ấy ngay." in text
     assert await roles_of(db, 5022) == {("chapter_head", "HM-HL-07")}
     await app.bot_data.delivery.run_until_idle()  # she is told through the outbox
@@ -105,16 +105,16 @@ async def test_revoke_tells_her_and_nobody_revokes_herself(app, person, db, api)
     await lan.send("/revoke Nguyễn Thị Hoa")
     await lan.press("Nguyễn Thị Hoa")
     await lan.press("Chi hội TDP số 2")
-    await lan.press("Đồng ý thôi giao")
+    await lan.press("Đồng ý thu hồi")
     assert "không còn là chi hội trưởng" in lan.reply_text()
     assert await roles_of(db, HEAD) == set()
     await app.bot_data.delivery.run_until_idle()  # she is told through the outbox
-    assert "đã kết thúc" in api.last_text(HEAD)
+    assert "Chị không còn làm chi hội trưởng" in api.last_text(HEAD)
     await lan.send("/revoke Trần Thị Lan")
     await lan.press("Trần Thị Lan")
     await lan.press("Phường Hoàng Liệt")
-    await lan.press("Đồng ý thôi giao")
-    assert "Chị không thể tự thôi vai trò của mình" in lan.reply_text()
+    await lan.press("Đồng ý thu hồi")
+    assert "Chị không thể tự thu hồi vai trò của mình" in lan.reply_text()
     assert await roles_of(db, WARD_ADMIN) == {("unit_admin", "HM-HL")}
     await lan.send("/revoke hội viên 5022")
     await lan.press("Hội viên 5022")

@@ -124,7 +124,8 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     units = book["Đơn vị"]
     assert units.freeze_panes == "C2"
     assert [c.value for c in units[1]][:8] == [
-        "Mã", "Đơn vị", "Cấp", "Trực thuộc", "Hội viên", "Mới trong năm", "Đăng ký chuẩn mực",
+        "Mã", "Đơn vị", "Cấp", "Trực thuộc", "Hội viên", "Mới đăng ký trên trợ lý trong năm",
+        "Đăng ký chuẩn mực",
         "Tỉ lệ đăng ký (%)"]
     table = [[c.value for c in row] for row in units.iter_rows(min_row=2)]
     assert table == [
@@ -141,7 +142,7 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
 
     people = book["Hội viên"]
     header = [c.value for c in people[1]]
-    assert header == ["STT", "Họ và tên", "Chi hội", "Trạng thái", "Ngày tham gia",
+    assert header == ["STT", "Họ và tên", "Chi hội", "Trạng thái", "Ngày đăng ký trên trợ lý",
                       "Đăng ký chuẩn mực 2026", "Chuẩn mực 2026", "Đăng ký gia đình 2026",
                       "Gia đình 5K3S 2026"], "no phone numbers in a ward's export"
     assert people.freeze_panes == "C2"
@@ -155,7 +156,7 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     by_name = {r[1]: r for r in listed}
     assert by_name["Hội viên 5011"][3:5] == ["không liên lạc được", by_name["Hội viên 5011"][4]]
     assert by_name["Hội viên 5011"][4].date() == date(2026, 1, 1), "joined 00:30 1/1 in Hà Nội"
-    assert by_name["Hội viên 5008"][5:] == ["có", "chưa bình xét", "có", "chưa xét"]
+    assert by_name["Hội viên 5008"][5:] == ["có", "chưa bình xét", "có", "chưa bình xét"]
     assert by_name["Hội viên 5022"][5:] == [None, None, None, None]
     # Ordered by chapter (Vietnamese order, numbers as numbers), then given name.
     chapters = [r[2] for r in listed]
@@ -202,8 +203,9 @@ async def test_a_chapter_export_has_phones_and_csv_on_request(person, db, api):
     members_csv = files["thong-ke-2026-HM-HL-02-hoi-vien.csv"]
     assert members_csv.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(members_csv.decode("utf-8-sig"))))
-    assert rows[0] == ["STT", "Họ và tên", "Số điện thoại", "Trạng thái", "Ngày tham gia",
-                       "Đăng ký chuẩn mực 2026", "Chuẩn mực 2026", "Đăng ký gia đình 2026",
+    assert rows[0] == ["STT", "Họ và tên", "Số điện thoại", "Trạng thái",
+                       "Ngày đăng ký trên trợ lý", "Đăng ký chuẩn mực 2026", "Chuẩn mực 2026",
+                       "Đăng ký gia đình 2026",
                        "Gia đình 5K3S 2026"]
     assert len(rows) == 12
     hoa_row = next(r for r in rows if r[1] == "Nguyễn Thị Hoa")

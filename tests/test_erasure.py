@@ -344,7 +344,7 @@ async def test_revoking_in_chat_cancels_her_scheduled_notice_at_once(app, db, ap
     await officer.send("/revoke Trần Thị Lan")
     await officer.press("Trần Thị Lan")
     await officer.press("Chi hội TDP số 2")
-    await officer.press("Đồng ý thôi giao")
+    await officer.press("Đồng ý thu hồi")
     assert "không còn là" in officer.reply_text()
     by_text = {b.text_html: b for b in await deliveries.recent_in_units(db, None)}
     head_notice = next(b for t, b in by_text.items() if "thứ Bảy" in t)

@@ -334,7 +334,7 @@ async def test_a_unit_admin_closes_a_year_for_her_ward(app, person, db, api):
     await boss.press("Yên Sở Member")
     await boss.press("Chuẩn mực: Đạt")
     assert await result(db, elsewhere) == campaigns.ACHIEVED
-    assert "quản trị viên" in boss.reply_text(), "a super-admin without membership"
+    assert "cán bộ Hội" in boss.reply_text(), "a super-admin without membership"
     await boss.send("/year close 2026")
     assert "toàn bộ các đơn vị" in boss.reply_text()
     await boss.press("Hủy")

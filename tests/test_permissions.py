@@ -80,13 +80,13 @@ async def test_super_admin_without_membership_gets_the_admin_menu(person, db, ap
     boss = person(ADMIN_ID)
     await boss.send("/start")
     text = boss.reply_text()
-    assert "quản trị" in text
+    assert "cán bộ quản lý trợ lý" in text
     keyboard = boss.replies()[-1].params["reply_markup"]["keyboard"]
     labels = [b["text"] if isinstance(b, dict) else b for row in keyboard for b in row]
-    assert "📝 Đăng ký hội viên" in labels and "🏢 Đơn vị" in labels
+    assert "📝 Đăng ký thông tin" in labels and "🏢 Đơn vị" in labels
     await boss.send("🏢 Đơn vị")
     assert "Các đơn vị của Hội" in boss.reply_text()
-    await boss.send("📝 Đăng ký hội viên")
+    await boss.send("📝 Đăng ký thông tin")
     assert "đồng ý" in boss.reply_text()
 
 

@@ -81,7 +81,7 @@ async def test_mydata_for_someone_not_registered(person, db):
     lan = person(7002, language_code="en")
     await lan.send("/start")
     await lan.send("/mydata")
-    assert "chưa đăng ký hội viên" in lan.reply_text()
+    assert "chưa đăng ký thông tin" in lan.reply_text()
     [document] = [c for c in lan.replies() if c.method == "sendDocument"]
     data = json.loads(next(iter(document.files.values())).content)
     assert data["member"] is None and data["consents"] == []

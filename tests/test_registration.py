@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 
 import pytest
@@ -117,6 +118,25 @@ async def test_registered_member_gets_the_menu_not_a_second_registration(person,
     await hoa.send("/start")
     text = hoa.reply_text()
     assert "chị Hoa quay lại" in text and "đồng ý" not in text.lower(), "greeted by given name"
+    assert "Hội Liên hiệp Phụ nữ" not in text, "an unnamed union is not named by the default"
+
+
+async def test_greetings_name_the_union_when_the_installation_names_it(person, settings, api,
+                                                                      clock, db):
+    named = dataclasses.replace(settings, org_name="Hội LHPN phường Hoàng Liệt")
+    fresh = await start_application(named, api, clock)
+    try:
+        hoa = person(1031)
+        hoa.app = fresh
+        await register(hoa)
+        await hoa.press("1.")
+        assert ("Chào mừng chị Hoa đến với trợ lý của Hội LHPN phường Hoàng Liệt"
+                in hoa.reply_text())
+        await hoa.send("/start")
+        assert ("Chào mừng chị Hoa quay lại với trợ lý của Hội LHPN phường Hoàng Liệt"
+                in hoa.reply_text())
+    finally:
+        await stop_application(fresh)
 
 
 @pytest.mark.parametrize(

@@ -369,7 +369,8 @@ async def test_a_super_admin_edits_the_schedule_in_chat(app, db, api, clock, per
     move_to(clock, SUNDAY_0630 + timedelta(minutes=30))
     await tick_and_send(app)
     received = api.messages(5901)[-1]
-    assert received["text"] == "Mời chị em ra quân lúc 7 giờ & mang chổi <tre>"
+    assert received["text"].startswith("Mời chị em ra quân lúc 7 giờ & mang chổi <tre>\n\n")
+    assert "Ngày môi trường là gì?" in received["text"], "her first: introduced"
     assert received["reply_markup"]["inline_keyboard"][0][0]["text"] == "✅ Tôi đã tham gia"
     await boss.send("/audit")
     audit_text = boss.reply_text()
@@ -460,3 +461,26 @@ async def test_the_standard_text_names_the_day_the_schedule_is_on(db, api, perso
     text = boss.reply_text()
     assert "Hôm nay, Thứ Tư ngày 1/4/2026, là Ngày môi trường!" in text
     assert "Chủ nhật" not in text.split("Nội dung mặc định", 1)[-1], "moved: never “Sunday”"
+
+
+async def test_a_member_s_first_environment_reminder_says_what_the_day_is(app, db, api, clock,
+                                                                           person):
+    await seed(db, api, [("HM-HL-02", 6101)])
+    about = "Ngày môi trường là gì?"
+    what = "làm sạch đường phố, ngõ xóm"  # the catalog's description, not a fixed text
+    move_to(clock, SUNDAY_0630)
+    await tick_and_send(app)
+    first = api.messages(6101)[-1]["text"]
+    assert GREETING in first and about in first and what in first
+    await seed(db, api, [("HM-HL-02", 6102)])  # registers during the week
+    move_to(clock, SUNDAY_0630 + timedelta(days=7))
+    await tick_and_send(app)
+    second = api.messages(6101)[-1]["text"]
+    assert "là Ngày môi trường!" in second and about not in second, "said once, not weekly"
+    assert about in api.messages(6102)[-1]["text"], "the newcomer's first one explains it"
+    boss = person(ADMIN_ID)
+    await boss.send("/reminders")
+    await boss.press("1.")
+    await boss.press("Nội dung")
+    texts = boss.reply_text()
+    assert "lời nhắc đầu tiên" in texts and what in texts, "officers see what members are told"

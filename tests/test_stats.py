@@ -92,7 +92,8 @@ async def test_exact_figures_at_district_ward_and_chapter_scope(person, db):
     assert "<b>Phường Hoàng Liệt</b>" in text and "Yên Sở" not in text
     assert "👥 <b>Hội viên</b>: 17" in text
     assert "• Đang nhận tin: 15 · tạm dừng: 1 · không liên lạc được: 1" in text
-    assert "• Mới trong năm 2026: 3" in text  # 00:30 on 1/1/2026 in Hà Nội counts, 2027 not
+    # 00:30 on 1/1/2026 in Hà Nội counts, 2027 not
+    assert "• Mới đăng ký trên trợ lý năm 2026: 3" in text
     assert ("• Đăng ký phấn đấu: 9/17 (đạt 53%) · chỉ tiêu 50%: đạt 106%, vượt chỉ tiêu"
             in text)
     assert "• Đạt chuẩn: 6/17 (đạt 35%) · chỉ tiêu 40%: đạt 88% chỉ tiêu, còn thiếu 1" in text
@@ -208,7 +209,7 @@ async def test_activities_this_week_month_and_year_and_the_last_sundays(person, 
     lan = person(WARD_ADMIN)
     await lan.send("/stats")
     text = lan.reply_text()
-    assert "🌿 <b>Hoạt động</b> (không tính báo cáo bị đánh dấu nghi vấn)" in text
+    assert "🌿 <b>Hoạt động</b> (không tính báo cáo bị đánh dấu cần xem lại)" in text
     assert ("• Ngày môi trường Chủ nhật — tuần này: 2 lượt/2 HV · tháng này: 12 lượt/7 HV · "
             "năm 2026: 13 lượt/7 HV") in text, "the doubtful report is left out"
     assert ("• Biến rác thành tiền — tuần này: 1 lượt/1 HV/12,5 kg · tháng này: 2 lượt/2 HV/"

@@ -84,7 +84,7 @@ async def test_cancel_leaves_the_target_as_it_was(person, db):
     ids = await seed(db)
     lan = person(WARD_ADMIN)
     await lan.send("/targets")
-    await lan.press("Hội viên mới")
+    await lan.press("Mới dùng trợ lý")
     await lan.send("/cancel")
     assert "Vâng, chỉ tiêu được giữ nguyên." in lan.reply_text()
     await lan.send("120")
