@@ -7,6 +7,7 @@ The delivery engine does the sending. Every press is authorised again on arrival
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
@@ -29,7 +30,7 @@ from bot.i18n import N_, Translator
 from bot.permissions import Principal, Role, may_act_on_unit
 from bot.when import parse_local_datetime
 from handlers.kit import answers
-from handlers.kit.flow import END, Flow
+from handlers.kit.flow import END, Flow, drop_draft, on_step
 from handlers.kit.replies import (
     STALE,
     answer_stale,
@@ -404,19 +405,8 @@ async def _create(update: Update, context: BotContext, when: datetime) -> int:
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel: drop the draft; nothing is sent."""
-    if context.user_data is not None:
-        context.user_data.pop("bc", None)
-    await say(update, context, context.t._("Cancelled; nothing was sent."))
-    return END
-
-
-async def wrong_input(update: Update, context: BotContext) -> None:
-    """Something that does not answer the current question."""
-    await say(update, context, context.t._(
-        "I cannot use that here. Please answer the last question with text or a button, "
-        "or send /cancel to stop."))
+cancel = drop_draft(PREFIX)
+"""/cancel: drop the draft; nothing is sent."""
 
 
 # --- /broadcasts ---------------------------------------------------------------------------
@@ -567,14 +557,12 @@ def _cancel_question(context: BotContext, broadcast: deliveries.Broadcast) -> st
                id=broadcast.id, when=t.datetime(when), start=first_words(broadcast.text_html))
 
 
-def _on(step: str, handler: Any) -> CallbackQueryHandler:
-    return CallbackQueryHandler(handler, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
-
-
 TEXT = filters.TEXT & ~filters.COMMAND
+
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
     """The /broadcast flow (a new object per application)."""
+    _on = functools.partial(on_step, PREFIX)
     return Flow(
         "broadcast",
         prefixes=(PREFIX,),
@@ -588,11 +576,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             PREVIEW: [_on("s", preview_pressed), MessageHandler(TEXT, preview_typed)],
             SCHEDULE: [MessageHandler(TEXT, schedule_typed)],
         },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            CallbackQueryHandler(answer_stale, pattern=rf"^{PREFIX}:"),
-            MessageHandler(~filters.COMMAND, wrong_input),
-        ],
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel),
     ).handlers()
 
 

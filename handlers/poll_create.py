@@ -29,7 +29,7 @@ from bot.i18n import N_, nfc
 from bot.permissions import Role, may_act_on_unit
 from bot.when import parse_local_datetime
 from handlers.kit import answers, scope
-from handlers.kit.flow import END, Flow, on_step
+from handlers.kit.flow import END, Flow, drop_draft, on_step
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -456,10 +456,8 @@ async def _send(update: Update, context: BotContext) -> int:
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel or "✖ Hủy": drop the draft; nothing is sent."""
-    return await answers.cancel(update, context, PREFIX,
-                                context.t._("Cancelled; nothing was sent."))
+cancel = drop_draft(PREFIX)
+"""/cancel or "✖ Hủy": drop the draft; nothing is sent."""
 
 
 async def cancel_pressed(update: Update, context: BotContext) -> int | None:
@@ -467,13 +465,6 @@ async def cancel_pressed(update: Update, context: BotContext) -> int | None:
     if not await _took_press(update, context):
         return None
     return await cancel(update, context)
-
-
-async def wrong_input(update: Update, context: BotContext) -> None:
-    """Something that does not answer the current question."""
-    await say(update, context, context.t._(
-        "I cannot use that here. Please answer the last question with text or a button, "
-        "or send /cancel to stop."))
 
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
@@ -492,8 +483,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             REMINDER: [on("r", no_reminder), MessageHandler(text, reminder_typed)],
             UNIT: [on("u", unit_pressed), MessageHandler(text, unit_typed)],
         },
-        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, cancel_pressed=cancel_pressed,
-                                          wrong_input=wrong_input),
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, cancel_pressed=cancel_pressed),
     ).handlers()
 
 

@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from handlers.kit import answers
-from handlers.kit.replies import answer_stale, retire_buttons
+from handlers.kit.replies import answer_stale, retire_buttons, say
 
 END = ConversationHandler.END
 
@@ -36,6 +36,24 @@ Step = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 def on_step(prefix: str, step: str, callback: Step) -> CallbackQueryHandler[Any, Any]:
     """A button of one step of a draft: `<prefix>:<nonce>:<step>[:…]`."""
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:[0-9a-f]+:{step}(?::|$)")
+
+
+async def not_an_answer(update: Update, context: BotContext) -> None:
+    """Something that does not answer the current question of a draft flow."""
+    await say(update, context, context.t._(
+        "I cannot use that here. Please answer the last question with text or a button, "
+        "or send /cancel to stop."))
+
+
+def drop_draft(prefix: str) -> Step:
+    """/cancel (or "✖ Hủy") of a draft kept in `user_data[prefix]` whose sending is its last
+    step: drop it, say nothing was sent."""
+
+    async def cancel(update: Update, context: BotContext) -> int:
+        return await answers.cancel(update, context, prefix,
+                                    context.t._("Cancelled; nothing was sent."))
+
+    return cancel
 
 
 class Flow:
@@ -50,11 +68,11 @@ class Flow:
         self.fallbacks = fallbacks
 
     @staticmethod
-    def standard_fallbacks(prefix: str, *, cancel: Step, wrong_input: Step,
+    def standard_fallbacks(prefix: str, *, cancel: Step, wrong_input: Step = not_an_answer,
                            cancel_pressed: Step | None = None) -> list[Handler]:
         """What every draft flow answers at any step: /cancel, its "✖ Cancel" button
         (`<prefix>:<nonce>:x`), any other press of the flow as stale, and anything else that
-        is not a command with `wrong_input`."""
+        is not a command with `wrong_input` (by default `not_an_answer`)."""
         pressed = [on_step(prefix, "x", cancel_pressed)] if cancel_pressed is not None else []
         return [
             CommandHandler("cancel", cancel),
