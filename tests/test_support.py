@@ -236,8 +236,8 @@ async def test_cancel_sends_nothing(person, db, ward):
     assert await support.of_member(db, ward["Nguyễn Thị Hoa"]) == []
 
 
-async def test_hủy_under_the_officers_answer_and_her_reply_writes_nothing(app, api, person, db,
-                                                                         ward):
+async def test_cancel_under_the_officers_answer_and_her_reply_writes_nothing(app, api, person,
+                                                                            db, ward):
     hoa, lan = person(HOA), person(LAN)
     await open_request(hoa)
     await app.bot_data.delivery.run_until_idle()
