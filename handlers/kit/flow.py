@@ -86,6 +86,10 @@ class Flow:
         value = ((context.user_data or {}).get("flow") or {}).get(self.name)
         return value if isinstance(value, str) else None
 
+    def enter(self, context: BotContext, step: str) -> None:
+        """Wait at `step` from now on: another feature's screen opened the flow there."""
+        self._record(context, step)
+
     def _record(self, context: BotContext, result: object) -> None:
         """Keep the step a callback returned; a new step is the chat's latest question."""
         if result is None or context.user_data is None:
