@@ -16,6 +16,7 @@ with its draft in `user_data["act"]` and a nonce in every button, so stale press
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
@@ -47,7 +48,7 @@ from handlers.kit.days import (
     summary_lines,
     unit_of,
 )
-from handlers.kit.flow import END, Flow
+from handlers.kit.flow import END, Flow, on_step
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -650,13 +651,9 @@ _READER = Flow("activities", prefixes=(PREFIX,), entry_points=[], states={}, fal
 # --- wiring ----------------------------------------------------------------------------------
 
 
-def _on(step: str, handler: Any) -> CallbackQueryHandler:
-    return CallbackQueryHandler(handler, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
-
-
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
     """The report conversation (a new object per application)."""
-    answer = answers.ANSWER
+    answer, _on = answers.ANSWER, functools.partial(on_step, PREFIX)
     return Flow(
         "activities",
         prefixes=(PREFIX,),
@@ -680,11 +677,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
                         MessageHandler(filters.Document.IMAGE, photo_as_file),
                         MessageHandler(answer, photo_expected)],
         },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            CallbackQueryHandler(_stale, pattern=rf"^{PREFIX}:"),
-            MessageHandler(~filters.COMMAND & ~filters.TEXT, wrong_kind),
-        ],
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, wrong_input=wrong_kind),
     ).handlers()
 
 
