@@ -48,12 +48,11 @@ from handlers.kit.days import (
     summary_lines,
     unit_of,
 )
-from handlers.kit.flow import END, Flow, on_step
+from handlers.kit.flow import END, Flow, on_step, option_pressed
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
     member_with_chapter,
-    pressed_option,
     retire_buttons,
     say,
     typed_text,
@@ -340,12 +339,6 @@ async def photo_pressed(update: Update, context: BotContext) -> str | int:
 # --- answers ---------------------------------------------------------------------------------
 
 
-async def type_pressed(update: Update, context: BotContext) -> str | None:
-    """An activity type button."""
-    option = await pressed_option(update, context, "act", _type_choice(context))
-    if option is None:
-        return None
-    return await _type_chosen(update, context, option.key)
 
 
 async def type_typed(update: Update, context: BotContext) -> str | None:
@@ -366,12 +359,8 @@ async def _type_chosen(update: Update, context: BotContext, code: str) -> str:
     return await _next(update, context)
 
 
-async def date_pressed(update: Update, context: BotContext) -> str | None:
-    """Today or yesterday."""
-    option = await pressed_option(update, context, "act", _date_choice(context))
-    if option is None:
-        return None
-    return await _date_chosen(update, context, option.key)
+type_pressed = option_pressed(PREFIX, _type_choice, _type_chosen)
+"""An activity type button."""
 
 
 async def date_typed(update: Update, context: BotContext) -> str | None:
@@ -398,6 +387,10 @@ async def _date_chosen(update: Update, context: BotContext, key: str) -> str:
     return await _next(update, context)
 
 
+date_pressed = option_pressed(PREFIX, _date_choice, _date_chosen)
+"""Today or yesterday."""
+
+
 async def quantity_typed(update: Update, context: BotContext) -> str | None:
     """The quantity, e.g. 2,5 (kg)."""
     draft = _draft(context)
@@ -410,12 +403,6 @@ async def quantity_typed(update: Update, context: BotContext) -> str | None:
     return await _next(update, context)
 
 
-async def note_pressed(update: Update, context: BotContext) -> str | None:
-    """Skip the note (or keep / remove the current one)."""
-    option = await pressed_option(update, context, "act", _note_choice(context))
-    if option is None:
-        return None
-    return await _note_chosen(update, context, option.key)
 
 
 async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
@@ -423,6 +410,10 @@ async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
     if key in ("skip", "remove"):
         draft["note"] = None
     return await _next(update, context)
+
+
+note_pressed = option_pressed(PREFIX, _note_choice, _note_chosen)
+"""Skip the note (or keep / remove the current one)."""
 
 
 async def note_typed(update: Update, context: BotContext) -> str | None:
@@ -460,12 +451,6 @@ async def note_photo(update: Update, context: BotContext) -> str | None:
     return await _ask_confirm(update, context, t._("📷 Thank you, the photo is added."))
 
 
-async def photo_pressed_in_flow(update: Update, context: BotContext) -> str | None:
-    """Skip the photo (or keep / remove the current one)."""
-    option = await pressed_option(update, context, "act", _photo_choice(context))
-    if option is None:
-        return None
-    return await _photo_chosen(update, context, option.key)
 
 
 async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
@@ -473,6 +458,10 @@ async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
     if key in ("skip", "remove"):
         draft["photo"] = None
     return await _ask_confirm(update, context)
+
+
+photo_pressed_in_flow = option_pressed(PREFIX, _photo_choice, _photo_chosen)
+"""Skip the photo (or keep / remove the current one)."""
 
 
 async def photo_given(update: Update, context: BotContext) -> str | None:
@@ -504,12 +493,6 @@ async def photo_as_file(update: Update, context: BotContext) -> None:
     return None
 
 
-async def confirm_pressed(update: Update, context: BotContext) -> str | int | None:
-    """Save, correct something, or cancel at the summary."""
-    option = await pressed_option(update, context, "act", _confirm_choice(context))
-    if option is None:
-        return None
-    return await _confirm_chosen(update, context, option.key)
 
 
 async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
@@ -536,6 +519,10 @@ async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str 
     if key == "cancel":
         return await cancel(update, context)
     return await _save(update, context)
+
+
+confirm_pressed = option_pressed(PREFIX, _confirm_choice, _confirm_chosen)
+"""Save, correct something, or cancel at the summary."""
 
 
 async def _save(update: Update, context: BotContext) -> str | int:

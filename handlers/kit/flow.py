@@ -23,9 +23,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.choices import Choice
 from bot.context import BotContext
 from handlers.kit import answers
-from handlers.kit.replies import answer_stale, retire_buttons, say
+from handlers.kit.replies import answer_stale, pressed_option, retire_buttons, say
 
 END = ConversationHandler.END
 
@@ -36,6 +37,18 @@ Step = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 def on_step(prefix: str, step: str, callback: Step) -> CallbackQueryHandler[Any, Any]:
     """A button of one step of a draft: `<prefix>:<nonce>:<step>[:…]`."""
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:[0-9a-f]+:{step}(?::|$)")
+
+
+def option_pressed(draft_key: str, choice: Callable[[BotContext], Choice],
+                   chosen: Callable[[Update, BotContext, str], Coroutine[Any, Any, Any]]) -> Step:
+    """A button of a draft's choice step (`…:o:<key>` of `choice`): the key it picked goes to
+    `chosen`, the press answered and its buttons retired; a stale press is told so."""
+
+    async def pressed(update: Update, context: BotContext) -> Any:
+        option = await pressed_option(update, context, draft_key, choice(context))
+        return None if option is None else await chosen(update, context, option.key)
+
+    return pressed
 
 
 async def not_an_answer(update: Update, context: BotContext) -> None:
