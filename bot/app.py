@@ -46,6 +46,7 @@ from handlers import (
     fallback,
     family,
     language,
+    my_reports,
     notices,
     one_tap,
     poll_create,
@@ -147,8 +148,8 @@ def build_application(
         attendance,  # before registration: `/start dd-<code>` is a check-in
         meeting_events,
         registration, broadcast, profile, language, notices, help_command, units,
-        standard, family, evaluation, year_close, activities, one_tap, chapter,
-        reminder_schedules, settings_menu, stats_command, chart_command, export_command,
+        standard, family, evaluation, year_close, activities, my_reports, one_tap,
+        chapter, reminder_schedules, settings_menu, stats_command, chart_command, export_command,
         target_command, figure_entry, baocao, roles, unit_tree, audit, poll_create, polls,
         support, support_requests, fallback,
     ):

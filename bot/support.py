@@ -25,7 +25,7 @@ from storage import support, units
 from storage.db import Database, to_iso
 from storage.support import BODY_MAX, CATEGORIES, Counts, Request
 
-REPLY = "spm"  # "↩ Reply" under a message to the member: spm:<request id>; spm:x cancels it
+REPLY = "spm"  # "↩ Reply" under a message to the member: spm:<request id>
 READ = "spv"  # "📖 Read" under a message to the member: spv:<request id> shows the thread
 KIND = "support"  # what the outbox calls these messages
 TEXT_LIMIT = 4000

@@ -1,4 +1,4 @@
-"""/report and /myreports: members report what they did; the reminder's one-tap button.
+"""/report: members report what they did (and add a photo under a recorded reminder).
 
 /report (or "📋 Report an activity"): the activity type from the catalog → the date (today,
 yesterday, or typed as dd/mm or dd/mm/yyyy; not in the future, not before 1 January of last
@@ -6,12 +6,9 @@ year) → a quantity when the type has a unit ("2,5" and "2.5"; positive, at mos
 `QUANTITY_MAX`) → an optional note (up to 500 characters) → an optional photo (only its
 Telegram file_id is stored) → a summary to confirm or correct. One report per type and day.
 
-/myreports: her reports, newest first, paginated; within `EDIT_DAYS` days of reporting she can
-edit one (the same flow, prefilled) or delete it. A head's doubt mark is shown with its reason.
-
-The environment-day reminder's "✅ I took part" (`env:<yyyymmdd>`) records a report for that
-day, once however often it is pressed, while the day is at most `reminders.BUTTON_DAYS` old;
-the message then says so and offers "📷 Add a photo".
+/myreports (`handlers/my_reports.py`) opens this flow at its summary to edit a report
+(`edit_report`, offered through `kit.offers`). The environment-day reminder's one-tap "✅ I took
+part" is `handlers/one_tap.py`; its "📷 Add a photo" (`actph:<report id>`) comes here.
 
 Every choice is a `Choice` (a typed number works too). The flow is a persisted conversation
 with its draft in `user_data["act"]` and a nonce in every button, so stale presses are told.
@@ -19,13 +16,14 @@ with its draft in `user_data["act"]` and a nonce in every button, so stale press
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -35,51 +33,40 @@ from telegram.ext import (
 )
 
 from bot import callbacks
-from bot.buttons import distinct
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, nfc
 from bot.validators import InvalidInput
-from handlers.kit import answers, menu
+from handlers.kit import answers, menu, offers
 from handlers.kit.days import (
     EDIT_DAYS,
     PHOTO_PREFIX,
-    activity_button,
     activity_label,
-    day_button,
     day_text,
-    editable_until,
     is_editable,
     local_today,
-    quantity_text,
+    summary_lines,
     unit_of,
 )
-from handlers.kit.flow import END, Flow
+from handlers.kit.flow import END, Flow, on_step, option_pressed
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
     member_with_chapter,
-    pressed_option,
     retire_buttons,
     say,
-    show,
     typed_text,
 )
-from handlers.kit.screens import remember
 from storage import activities
 from storage.activities import NOTE_MAX, DuplicateReport, NewReport, Report
 from storage.db import to_iso
-from storage.members import Member
 
 PREFIX = "act"  # buttons of the report flow: act:<nonce>:<step>:o:<key>
-LIST_PREFIX = "myr"  # /myreports: myr:p:<page>, myr:o:<id>, myr:c:<id>:o:<key>, myr:d:<id>:o:…
-TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO, MY_LIST, MY_CARD, MY_DELETE = (
+TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO = (
     "a_type", "a_date", "a_quantity", "a_note", "a_photo", "a_confirm", "a_add_photo",
-    "a_list", "a_card", "a_delete",
 )
 SAME_DAY = "a_same_day"  # she already reported this type on the date she gave
 QUANTITY_MAX = 1000
-LIST_PAGE = 5
 
 _TODAY_WORDS = {"hôm nay", "hom nay", "today", "nay"}
 _YESTERDAY_WORDS = {"hôm qua", "hom qua", "yesterday", "qua"}
@@ -288,20 +275,6 @@ async def _ask_photo(update: Update, context: BotContext) -> str:
                       _keyboard(context, _photo_choice(context), "ph"), PHOTO)
 
 
-def summary_lines(context: BotContext, *, code: str, day: str, quantity: float | None,
-                  note: str | None, photo: str | None) -> list[str]:
-    """What a report holds, one line each."""
-    t = context.t
-    lines = [t._("Activity: {activity}", activity=html.escape(activity_label(context, code))),
-             t._("Date: {date}", date=day_text(t, day))]
-    if quantity is not None:
-        lines.append(t._("Quantity: {quantity}", quantity=quantity_text(context, code, quantity)))
-    written = f"<i>{html.escape(note)}</i>" if note else "—"
-    lines.append(t._("Note: {note}", note=written))
-    lines.append(t._("Photo: 📷 attached") if photo else t._("Photo: none"))
-    return lines
-
-
 async def _ask_confirm(update: Update, context: BotContext, note: str | None = None) -> str:
     t = context.t
     draft = _draft(context)
@@ -376,12 +349,6 @@ async def photo_pressed(update: Update, context: BotContext) -> str | int:
 # --- answers ---------------------------------------------------------------------------------
 
 
-async def type_pressed(update: Update, context: BotContext) -> str | None:
-    """An activity type button."""
-    option = await pressed_option(update, context, "act", _type_choice(context))
-    if option is None:
-        return None
-    return await _type_chosen(update, context, option.key)
 
 
 async def type_typed(update: Update, context: BotContext) -> str | None:
@@ -402,12 +369,8 @@ async def _type_chosen(update: Update, context: BotContext, code: str) -> str:
     return await _next(update, context)
 
 
-async def date_pressed(update: Update, context: BotContext) -> str | None:
-    """Today or yesterday."""
-    option = await pressed_option(update, context, "act", _date_choice(context))
-    if option is None:
-        return None
-    return await _date_chosen(update, context, option.key)
+type_pressed = option_pressed(PREFIX, _type_choice, _type_chosen)
+"""An activity type button."""
 
 
 async def date_typed(update: Update, context: BotContext) -> str | None:
@@ -489,6 +452,10 @@ async def _same_day_chosen(update: Update, context: BotContext, key: str) -> str
     return await _ask_confirm(update, context)
 
 
+date_pressed = option_pressed(PREFIX, _date_choice, _date_chosen)
+"""Today or yesterday."""
+
+
 async def quantity_typed(update: Update, context: BotContext) -> str | None:
     """The quantity, e.g. 2,5 (kg)."""
     draft = _draft(context)
@@ -501,12 +468,6 @@ async def quantity_typed(update: Update, context: BotContext) -> str | None:
     return await _next(update, context)
 
 
-async def note_pressed(update: Update, context: BotContext) -> str | None:
-    """Skip the note (or keep / remove the current one)."""
-    option = await pressed_option(update, context, "act", _note_choice(context))
-    if option is None:
-        return None
-    return await _note_chosen(update, context, option.key)
 
 
 async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
@@ -514,6 +475,10 @@ async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
     if key in ("skip", "remove"):
         draft["note"] = None
     return await _next(update, context)
+
+
+note_pressed = option_pressed(PREFIX, _note_choice, _note_chosen)
+"""Skip the note (or keep / remove the current one)."""
 
 
 async def note_typed(update: Update, context: BotContext) -> str | None:
@@ -551,12 +516,6 @@ async def note_photo(update: Update, context: BotContext) -> str | None:
     return await _ask_confirm(update, context, t._("📷 Thank you, the photo is added."))
 
 
-async def photo_pressed_in_flow(update: Update, context: BotContext) -> str | None:
-    """Skip the photo (or keep / remove the current one)."""
-    option = await pressed_option(update, context, "act", _photo_choice(context))
-    if option is None:
-        return None
-    return await _photo_chosen(update, context, option.key)
 
 
 async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
@@ -564,6 +523,10 @@ async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
     if key in ("skip", "remove"):
         draft["photo"] = None
     return await _ask_confirm(update, context)
+
+
+photo_pressed_in_flow = option_pressed(PREFIX, _photo_choice, _photo_chosen)
+"""Skip the photo (or keep / remove the current one)."""
 
 
 async def photo_given(update: Update, context: BotContext) -> str | None:
@@ -595,12 +558,6 @@ async def photo_as_file(update: Update, context: BotContext) -> None:
     return None
 
 
-async def confirm_pressed(update: Update, context: BotContext) -> str | int | None:
-    """Save, correct something, or cancel at the summary."""
-    option = await pressed_option(update, context, "act", _confirm_choice(context))
-    if option is None:
-        return None
-    return await _confirm_chosen(update, context, option.key)
 
 
 async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
@@ -627,6 +584,10 @@ async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str 
     if key == "cancel":
         return await cancel(update, context)
     return await _save(update, context)
+
+
+confirm_pressed = option_pressed(PREFIX, _confirm_choice, _confirm_chosen)
+"""Save, correct something, or cancel at the summary."""
 
 
 async def _save(update: Update, context: BotContext) -> str | int:
@@ -707,7 +668,6 @@ async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave the flow; nothing half-entered is stored."""
     draft = (context.user_data or {}).get("act") or {}
     _drop_draft(context)
-    answers.release(context, LIST_PREFIX)
     t = context.t
     if draft.get("report_id") and draft.get("mode") != "photo":
         await say(update, context, t._("Cancelled; your report is unchanged."))
@@ -727,242 +687,32 @@ async def wrong_kind(update: Update, context: BotContext) -> None:
         "(a photo can be added at the end), or send /cancel to stop."))
 
 
-# --- /myreports ------------------------------------------------------------------------------
+async def edit_report(update: Update, context: BotContext, report: Report) -> None:
+    """/myreports' "✏️ Edit": the flow at its summary, prefilled with her report."""
+    _new_draft(context, report_id=report.id, code=report.activity_code, day=report.day,
+               quantity=report.quantity, note=report.note, photo=report.photo_file_id,
+               review=True)
+    _READER.enter(context, await _ask_confirm(update, context))
 
 
-def _list_line(context: BotContext, number: int, report: Report) -> str:
-    t = context.t
-    parts = [day_text(t, report.day), html.escape(activity_label(context, report.activity_code))]
-    if report.quantity is not None:
-        parts.append(quantity_text(context, report.activity_code, report.quantity))
-    marks = (" 📷" if report.photo_file_id else "") + (" ⚠️" if report.flagged_at else "")
-    return f"{number}. " + " · ".join(parts) + marks
-
-
-async def _list_view(context: BotContext, member: Member,
-                     page: int) -> tuple[str, InlineKeyboardMarkup | None, Choice]:
-    t = context.t
-    total = await activities.count_of_member(context.db, member.id)
-    pages = max(1, -(-total // LIST_PAGE))
-    page = min(max(page, 0), pages - 1)
-    found = await activities.of_member(context.db, member.id, limit=LIST_PAGE,
-                                       offset=page * LIST_PAGE)
-    if not found:
-        answers.release(context, LIST_PREFIX)
-        return t._("You have not reported any activity yet. Report one with /report."), None, \
-            Choice([])
-    remember(context, LIST_PREFIX, view="list", page=page)
-    lines = [t._("<b>Your activity reports</b> (newest first)")]
-    if pages > 1:
-        lines.append(t._("Page {page} of {pages}.", page=page + 1, pages=pages))
-    lines += [_list_line(context, i + 1, r) for i, r in enumerate(found)]
-    lines += ["", t._("Tap a report (or type its number) to see, edit or delete it.")]
-    labels = distinct([f"{day_button(r.day)} · {activity_button(context, r.activity_code)}"
-                       for r in found])
-    choice = Choice([Option(str(r.id), label) for r, label in zip(found, labels, strict=True)],
-                    page_size=LIST_PAGE)
-    rows = [list(row) for row in choice.keyboard(LIST_PREFIX).inline_keyboard]
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("◀", callback_data=callbacks.encode(
-            LIST_PREFIX, "p", page - 1)))
-    if pages > 1:
-        nav.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=callbacks.encode(
-            LIST_PREFIX, "p", page)))
-    if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶", callback_data=callbacks.encode(
-            LIST_PREFIX, "p", page + 1)))
-    if nav:
-        rows.append(nav)
-    return "\n".join(lines), InlineKeyboardMarkup(rows), choice
-
-
-def _card_choice(context: BotContext, report: Report) -> Choice:
-    t = context.t
-    options = []
-    if is_editable(context, report):
-        options += [Option("edit", t._("✏️ Edit")), Option("delete", t._("🗑 Delete"))]
-    options.append(Option("back", t._("⬅ Back to the list")))
-    return Choice(options)
-
-
-def _card_view(context: BotContext, report: Report,
-               note: str | None = None) -> tuple[str, InlineKeyboardMarkup, Choice]:
-    t = context.t
-    tz = context.settings.timezone
-    lines = [note, ""] if note else []
-    lines += [t._("<b>Your report</b>"),
-              *summary_lines(context, code=report.activity_code, day=report.day,
-                             quantity=report.quantity,
-                             note=report.note, photo=report.photo_file_id),
-              t._("Reported on {when}.", when=t.datetime(
-                  datetime.fromisoformat(report.created_at).astimezone(tz)))]
-    if report.flagged_at:
-        reason = f"<i>{html.escape(report.flag_reason or '')}</i>"
-        lines += ["", t._("⚠️ Your chapter head marked this report as doubtful: {reason}",
-                          reason=reason)]
-    if is_editable(context, report):
-        lines.append(t._("You can edit or delete it until {when}.", when=t.datetime(
-            editable_until(report).astimezone(tz))))
-    else:
-        lines.append(t._("It can no longer be changed (reports can be changed for {days} "
-                         "days).", days=EDIT_DAYS))
-    choice = _card_choice(context, report)
-    remember(context, LIST_PREFIX, view="card", id=report.id)
-    return "\n".join(lines), choice.keyboard(LIST_PREFIX, "c", report.id), choice
-
-
-def _delete_choice(context: BotContext) -> Choice:
-    return Choice([Option("yes", context.t._("🗑 Yes, delete it")),
-                   Option("no", context.t._("✖ No, keep it"))])
-
-
-async def my_reports(update: Update, context: BotContext) -> str | int:
-    """/myreports: the first page of her reports."""
-    member = await member_with_chapter(update, context)
-    if member is None:
-        return END
-    text, keyboard, _choice = await _list_view(context, member, 0)
-    await say(update, context, text, keyboard)
-    return MY_LIST
-
-
-async def list_pressed(update: Update, context: BotContext) -> str | int | None:
-    """A page, a report, a card action or the delete confirmation (`myr:…`)."""
-    query = update.callback_query
-    assert query is not None
-    member = await member_with_chapter(update, context)
-    if member is None:
-        return END
-    data = callbacks.decode(query.data)
-    message = query.message if isinstance(query.message, Message) else None
-    kind = data.arg(0) if data else None
-    number = answers.int_arg(data.arg(1)) if data else None
-    if data is not None and kind == "p" and number is not None:
-        await query.answer()
-        text, keyboard, _choice = await _list_view(context, member, number)
-        await show(update, context, text, keyboard, message)
-        return MY_LIST
-    if data is not None and kind == "o" and number is not None:
-        return await _act(update, context, member=member, action="open", report_id=number,
-                          message=message)
-    if data is not None and kind in ("c", "d") and number is not None and data.arg(2) == "o":
-        key = data.arg(3) or ""
-        action = {"c": {"edit": "edit", "delete": "delete", "back": "back"},
-                  "d": {"yes": "confirm_delete", "no": "keep"}}[kind].get(key)
-        if action is not None:
-            return await _act(update, context, member=member, action=action, report_id=number,
-                              message=message)
-    await _stale(update, context)
-    return None
-
-
-async def list_typed(update: Update, context: BotContext) -> str | int | None:
-    """A typed number answering the latest list, card or delete question."""
-    member = await member_with_chapter(update, context)
-    if member is None:
-        return END
-    shown = (context.user_data or {}).get(LIST_PREFIX) or {}
-    view = shown.get("view")
-    text = typed_text(update)
-    if view == "list":
-        _shown, _keys, choice = await _list_view(context, member, shown.get("page", 0))
-        option = choice.resolve(text)
-        if option is not None:
-            return await _act(update, context, member=member, action="open",
-                              report_id=int(option.key), message=None)
-    elif view in ("card", "delete"):
-        report = await activities.get(context.db, shown.get("id") or 0)
-        if report is not None and report.member_id == member.id:
-            choice = (_card_choice(context, report) if view == "card"
-                      else _delete_choice(context))
-            option = choice.resolve(text)
-            actions = {"edit": "edit", "delete": "delete", "back": "back",
-                       "yes": "confirm_delete", "no": "keep"}
-            if option is not None:
-                return await _act(update, context, member=member, action=actions[option.key],
-                                  report_id=report.id, message=None)
-    await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-    return None
-
-
-async def _act(update: Update, context: BotContext, *, member: Member, action: str,
-               report_id: int, message: Message | None) -> str | int | None:
-    """Open a report, go back, start editing, ask to delete, delete."""
-    t = context.t
-    query = update.callback_query
-    report = await activities.get(context.db, report_id)
-    if report is None or report.member_id != member.id:
-        if query is not None:
-            await query.answer(t._("This report no longer exists."), show_alert=True)
-        text, keyboard, _choice = await _list_view(context, member, 0)
-        await show(update, context, text, keyboard, message)
-        return MY_LIST
-    if action in ("edit", "delete", "confirm_delete") and not is_editable(context, report):
-        if query is not None:
-            await query.answer(t._("This report can no longer be changed (reports can be "
-                                   "changed for {days} days).", days=EDIT_DAYS),
-                               show_alert=True)
-        text, keyboard, _choice = _card_view(context, report)
-        await show(update, context, text, keyboard, message)
-        return MY_CARD
-    if query is not None:
-        await query.answer()
-    if action == "back":
-        page = ((context.user_data or {}).get(LIST_PREFIX) or {}).get("page", 0)
-        text, keyboard, _choice = await _list_view(context, member, page)
-        await show(update, context, text, keyboard, message)
-        return MY_LIST
-    if action == "edit":
-        if query is not None:
-            await retire_buttons(query)
-        answers.release(context, LIST_PREFIX)
-        _new_draft(context, report_id=report.id, code=report.activity_code, day=report.day,
-                   quantity=report.quantity, note=report.note, photo=report.photo_file_id,
-                   review=True)
-        return await _ask_confirm(update, context)
-    if action == "delete":
-        remember(context, LIST_PREFIX, view="delete", id=report.id)
-        text = "\n".join([t._("Delete this report?"),
-                          *summary_lines(context, code=report.activity_code, day=report.day,
-                                         quantity=report.quantity, note=report.note,
-                                         photo=report.photo_file_id)])
-        await show(update, context, text,
-                   _delete_choice(context).keyboard(LIST_PREFIX, "d", report.id), message)
-        return MY_DELETE
-    if action == "confirm_delete":
-        await activities.delete(context.db, report.id, member.id)
-        text, keyboard, _choice = await _list_view(context, member, 0)
-        await show(update, context, t._("🗑 The report is deleted.") + "\n\n" + text, keyboard,
-                   message)
-        return MY_LIST
-    text, keyboard, _choice = _card_view(context, report)  # open, keep
-    await show(update, context, text, keyboard, message)
-    return MY_CARD
-
-
-# --- the reminder's one-tap button -----------------------------------------------------------
+offers.offer_report_edit(edit_report)
+_READER = Flow("activities", prefixes=(PREFIX,), entry_points=[], states={}, fallbacks=[])
+"""Sets the step an edit opened at (the application's own Flow is built in `conversation`)."""
 
 
 # --- wiring ----------------------------------------------------------------------------------
 
 
-def _on(step: str, handler: Any) -> CallbackQueryHandler:
-    return CallbackQueryHandler(handler, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
-
-
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
-    """The report conversation with /myreports (a new object per application)."""
-    answer = answers.ANSWER
+    """The report conversation (a new object per application)."""
+    answer, _on = answers.ANSWER, functools.partial(on_step, PREFIX)
     return Flow(
         "activities",
-        prefixes=(PREFIX, LIST_PREFIX),
+        prefixes=(PREFIX,),
         entry_points=[
             CommandHandler("report", start_report, filters.ChatType.PRIVATE),
             MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.REPORT),
                            start_report),
-            CommandHandler("myreports", my_reports, filters.ChatType.PRIVATE),
-            CallbackQueryHandler(list_pressed, pattern=callbacks.pattern(LIST_PREFIX)),
             CallbackQueryHandler(photo_pressed, pattern=callbacks.pattern(PHOTO_PREFIX)),
         ],
         states={
@@ -979,15 +729,8 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             ADD_PHOTO: [MessageHandler(filters.PHOTO, photo_added),
                         MessageHandler(filters.Document.IMAGE, photo_as_file),
                         MessageHandler(answer, photo_expected)],
-            MY_LIST: [MessageHandler(answer, list_typed)],
-            MY_CARD: [MessageHandler(answer, list_typed)],
-            MY_DELETE: [MessageHandler(answer, list_typed)],
         },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            CallbackQueryHandler(_stale, pattern=rf"^{PREFIX}:"),
-            MessageHandler(~filters.COMMAND & ~filters.TEXT, wrong_kind),
-        ],
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, wrong_input=wrong_kind),
     ).handlers()
 
 

@@ -7,6 +7,7 @@ The delivery engine does the sending. Every press is authorised again on arrival
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
@@ -22,25 +23,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, orgtree
+from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator
-from bot.permissions import Principal, Role, may_act_on_unit
+from bot.permissions import Role, may_act_on_unit
 from bot.when import parse_local_datetime
-from handlers.kit import answers
-from handlers.kit.flow import END, Flow
+from handlers.kit import answers, audience, scope
+from handlers.kit.flow import END, Flow, drop_draft, on_step
 from handlers.kit.replies import (
     STALE,
-    answer_stale,
-    draft_press,
-    move_in_tree,
     page_buttons,
     paginate,
     pressed_option,
     refuse,
     requires,
-    retire_buttons,
     say,
     typed_text,
 )
@@ -57,15 +54,6 @@ LIST_PREFIX = "bcl"
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
 SCHEDULE_HORIZON = timedelta(days=365)
 
-AUDIENCE_LABELS = {
-    "all": N_("Everyone"),
-    "no_standard": N_("not yet registered for the women's standard this year"),
-    "no_household": N_("whose household is not yet registered for “5 không, 3 sạch” this year"),
-}
-AUDIENCE_BUTTONS = {"no_standard": N_("No standard sign-up"),
-                    "no_household": N_("No household sign-up")}
-"""What the audience buttons say (a narrow phone); the labels above go into sentences."""
-
 
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
@@ -79,85 +67,19 @@ def _draft(context: BotContext) -> dict[str, Any]:
 # --- audience ------------------------------------------------------------------------------
 
 
-def _scope_roots(principal: Principal) -> list[int] | None:
-    """The units she may address at the top of her scope (None: the whole tree)."""
-    if principal.is_super_admin:
-        return None
-    return sorted({g.unit_id for g in principal.grants})
-
-
-async def _audience_choice(context: BotContext) -> tuple[Choice, str, bool]:
-    """Options at the current level: the level itself ('everyone in …') and its children."""
-    assert context.principal is not None
-    draft = _draft(context)
-    level = draft.get("level")
-    t = context.t
-    options: list[Option] = []
-    if level is None:
-        roots = _scope_roots(context.principal)
-        if roots is None:
-            top = await orgtree.top_parent(context.db)
-            level = draft["level"] = draft["top"] = top  # nothing above: no "⬅ Back"
-        elif len(roots) == 1:
-            level = draft["level"] = roots[0]
-        else:
-            for unit_id in roots:
-                unit = await units.get(context.db, unit_id)
-                if unit is not None:
-                    options.append(Option(f"in{unit.id}", unit.name))
-            return Choice(options, page=draft.get("page", 0)), t._("Who should receive it?"), False
-    if level is not None:
-        unit = await units.get(context.db, level)
-        if unit is not None:
-            options.append(Option(f"to{unit.id}", t._("📣 All of {unit}", unit=unit.name)))
-    for child in await orgtree.children(context.db, level):
-        nested = await orgtree.has_children(context.db, child.id)
-        options.append(Option(f"{'in' if nested else 'to'}{child.id}", child.name))
-    can_go_up = level is not None and level != draft.get("top")
-    choice = Choice(options, page=draft.get("page", 0))
-    return choice.at_page(choice.page), t._("Who should receive it?"), can_go_up
-
-
-async def _ask_audience(
-    update: Update, context: BotContext, *, edit: Message | None = None
-) -> str | int:
-    choice, question, can_go_up = await _audience_choice(context)
-    draft = _draft(context)
-    if len(choice.options) == 1 and choice.options[0].key.startswith("to"):
-        return await _audience_chosen(update, context, int(choice.options[0].key[2:]))
-    extra = []
-    if can_go_up:
-        extra.append([InlineKeyboardButton(
-            context.t._("⬅ Back"), callback_data=callbacks.encode(PREFIX, draft["nonce"], "up"))])
-    keyboard = choice.keyboard(PREFIX, draft["nonce"], "a", extra_rows=extra)
-    text = question + "\n" + context.t._("Tap a button or type its number.")
-    if edit is not None:
-        await edit_message(edit, text, keyboard)
-    else:
-        await say(update, context, text, keyboard)
-    return AUDIENCE
-
-
-async def _audience_chosen(update: Update, context: BotContext, unit_id: int) -> str | int:
-    assert context.principal is not None
-    if not await may_act_on_unit(context.db, context.principal, Role.CHAPTER_HEAD, unit_id):
-        await refuse(update, context)
-        return AUDIENCE
-    draft = _draft(context)
-    draft["unit_id"] = unit_id
-    if len(deliveries.AUDIENCE_FILTERS) > 1:
+async def _unit_chosen(update: Update, context: BotContext) -> str | int:
+    """The unit is hers to address: the filter, or (only one) the notice itself."""
+    if audience.needs_filter():
         return await _ask_filter(update, context)
-    draft["audience"] = "all"
+    _draft(context)["audience"] = "all"
     return await _ask_content(update, context)
 
 
-def _filter_choice(t: Translator) -> Choice:
-    return Choice([Option(key, t._(AUDIENCE_BUTTONS.get(key) or AUDIENCE_LABELS.get(key, key)))
-                   for key in deliveries.AUDIENCE_FILTERS])
+UNITS = audience.UnitChooser(PREFIX, step="a", state=AUDIENCE, chosen=_unit_chosen)
 
 
 async def _ask_filter(update: Update, context: BotContext) -> str:
-    keyboard = _filter_choice(context.t).keyboard(PREFIX, _draft(context)["nonce"], "f")
+    keyboard = audience.filter_choice(context.t).keyboard(PREFIX, _draft(context)["nonce"], "f")
     await say(update, context, context.t._("Send it to everyone, or only to members who …"),
               keyboard)
     return FILTER
@@ -178,64 +100,13 @@ async def _ask_content(update: Update, context: BotContext) -> str:
 async def start_broadcast(update: Update, context: BotContext) -> str | int:
     """/broadcast: begin a notice."""
     assert context.user_data is not None
-    context.user_data["bc"] = {"nonce": secrets.token_hex(3), "page": 0}
-    roots = _scope_roots(context.principal) if context.principal else []
-    _draft(context)["top"] = roots[0] if roots and len(roots) == 1 else None
-    return await _ask_audience(update, context)
-
-
-async def audience_pressed(update: Update, context: BotContext) -> str | int | None:
-    """A unit, a page or 'back' in the audience chooser."""
-    query = update.callback_query
-    assert query is not None
-    data = draft_press(update, context, "bc")
-    if data is None:
-        await answer_stale(update, context)
-        return None
-    draft = _draft(context)
-    message = query.message if isinstance(query.message, Message) else None
-    moved = await move_in_tree(context, draft, data, level_key="level")
-    if moved is not None:
-        await query.answer()
-        return await _ask_audience(update, context, edit=message) if moved else AUDIENCE
-    choice, _q, _up = await _audience_choice(context)
-    option = choice.by_key(data.arg(3))
-    if option is None:
-        await answer_stale(update, context)
-        return None
-    await query.answer()
-    if option.key.startswith("to"):
-        await retire_buttons(query)
-    return await _audience_option(update, context, option, edit=message)
-
-
-async def audience_typed(update: Update, context: BotContext) -> str | int | None:
-    """The audience chosen by number."""
-    choice, _q, _up = await _audience_choice(context)
-    option = choice.resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-        return None
-    return await _audience_option(update, context, option, edit=None)
-
-
-async def _audience_option(
-    update: Update, context: BotContext, option: Option, *, edit: Message | None
-) -> str | int:
-    unit_id = int(option.key[2:])
-    if option.key.startswith("in"):
-        assert context.principal is not None
-        if not await may_act_on_unit(context.db, context.principal, Role.CHAPTER_HEAD, unit_id):
-            await refuse(update, context)
-            return AUDIENCE
-        _draft(context).update(level=unit_id, page=0)
-        return await _ask_audience(update, context, edit=edit)
-    return await _audience_chosen(update, context, unit_id)
+    context.user_data["bc"] = {"nonce": secrets.token_hex(3)}
+    return await UNITS.start(update, context)
 
 
 async def filter_pressed(update: Update, context: BotContext) -> str | int | None:
     """An audience filter."""
-    option = await pressed_option(update, context, "bc", _filter_choice(context.t))
+    option = await pressed_option(update, context, "bc", audience.filter_choice(context.t))
     if option is None:
         return None
     _draft(context)["audience"] = option.key
@@ -244,7 +115,7 @@ async def filter_pressed(update: Update, context: BotContext) -> str | int | Non
 
 async def filter_typed(update: Update, context: BotContext) -> str | None:
     """A filter chosen by number."""
-    option = _filter_choice(context.t).resolve(typed_text(update))
+    option = audience.filter_choice(context.t).resolve(typed_text(update))
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its number."))
         return None
@@ -404,27 +275,15 @@ async def _create(update: Update, context: BotContext, when: datetime) -> int:
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel: drop the draft; nothing is sent."""
-    if context.user_data is not None:
-        context.user_data.pop("bc", None)
-    await say(update, context, context.t._("Cancelled; nothing was sent."))
-    return END
-
-
-async def wrong_input(update: Update, context: BotContext) -> None:
-    """Something that does not answer the current question."""
-    await say(update, context, context.t._(
-        "I cannot use that here. Please answer the last question with text or a button, "
-        "or send /cancel to stop."))
+cancel = drop_draft(PREFIX)
+"""/cancel: drop the draft; nothing is sent."""
 
 
 # --- /broadcasts ---------------------------------------------------------------------------
 
 
 async def _scope_unit_ids(context: BotContext) -> list[int] | None:
-    assert context.principal is not None
-    roots = _scope_roots(context.principal)
+    roots = await scope.roots(context)
     if roots is None:
         return None
     ids: list[int] = []
@@ -567,32 +426,25 @@ def _cancel_question(context: BotContext, broadcast: deliveries.Broadcast) -> st
                id=broadcast.id, when=t.datetime(when), start=first_words(broadcast.text_html))
 
 
-def _on(step: str, handler: Any) -> CallbackQueryHandler:
-    return CallbackQueryHandler(handler, pattern=rf"^{PREFIX}:[0-9a-f]+:{step}(?::|$)")
-
-
 TEXT = filters.TEXT & ~filters.COMMAND
+
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
     """The /broadcast flow (a new object per application)."""
+    _on = functools.partial(on_step, PREFIX)
     return Flow(
         "broadcast",
         prefixes=(PREFIX,),
         entry_points=[CommandHandler("broadcast", start_broadcast, filters.ChatType.PRIVATE)],
         states={
-            AUDIENCE: [_on("a", audience_pressed), _on("up", audience_pressed),
-                       MessageHandler(TEXT, audience_typed)],
+            AUDIENCE: UNITS.handlers(),
             FILTER: [_on("f", filter_pressed), MessageHandler(TEXT, filter_typed)],
             CONTENT: [MessageHandler(TEXT | filters.PHOTO, content_given),
                       MessageHandler(~filters.COMMAND, content_unsupported)],
             PREVIEW: [_on("s", preview_pressed), MessageHandler(TEXT, preview_typed)],
             SCHEDULE: [MessageHandler(TEXT, schedule_typed)],
         },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            CallbackQueryHandler(answer_stale, pattern=rf"^{PREFIX}:"),
-            MessageHandler(~filters.COMMAND, wrong_input),
-        ],
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel),
     ).handlers()
 
 

@@ -31,9 +31,9 @@ from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Role, may_act_on_unit
 from bot.when import parse_local_datetime
-from handlers.kit import offers
+from handlers.kit import audience, offers
 from handlers.kit.days import local_today
-from handlers.kit.flow import END, Flow, on_step
+from handlers.kit.flow import END, Flow, drop_draft, on_step
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -45,15 +45,13 @@ from handlers.kit.replies import (
     typed_text,
 )
 from handlers.kit.scope import parse_scope, scope_name
-from storage import deliveries, meetings
+from storage import meetings
 from storage.db import to_iso
 
 PREFIX = "mt"  # the create flow: mt:<nonce>:<step>…
 TITLE, KIND, WHEN, PLACE, AUDIENCE, AGENDA, PREVIEW = (
     "m_title", "m_kind", "m_when", "m_place", "m_audience", "m_agenda", "m_preview")
 TITLE_MAX, PLACE_MAX, AGENDA_MAX = 120, 200, 1000
-AUDIENCE_LABELS = {"all": N_("Everyone"), "no_standard": N_("No standard yet"),
-                   "no_household": N_("No household yet")}
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
@@ -196,8 +194,8 @@ async def place_given(update: Update, context: BotContext) -> str:
     if not await _keep_typed(update, context, field="place", low=2, high=PLACE_MAX, retry=N_(
             "The place needs 2 to {max} characters. Please type it again.")):
         return PLACE
-    if len(deliveries.AUDIENCE_FILTERS) > 1:
-        keyboard = _audience_choice(context.t).keyboard(PREFIX, _draft(context)["nonce"], "f",
+    if audience.needs_filter():
+        keyboard = audience.filter_choice(context.t).keyboard(PREFIX, _draft(context)["nonce"], "f",
                                                         extra_rows=[_cancel_row(context)])
         await say(update, context, context.t._(
             "Whom to invite? Everyone in the unit, or only members not yet registered for the "
@@ -207,20 +205,15 @@ async def place_given(update: Update, context: BotContext) -> str:
     return await _ask_agenda(update, context)
 
 
-def _audience_choice(t: Translator) -> Choice:
-    return Choice([Option(key, t._(AUDIENCE_LABELS.get(key, key)))
-                   for key in deliveries.AUDIENCE_FILTERS])
-
-
 async def audience_pressed(update: Update, context: BotContext) -> str | None:
     """An audience filter."""
-    option = await pressed_option(update, context, PREFIX, _audience_choice(context.t))
+    option = await pressed_option(update, context, PREFIX, audience.filter_choice(context.t))
     return None if option is None else await _audience_chosen(update, context, option)
 
 
 async def audience_typed(update: Update, context: BotContext) -> str | None:
     """An audience filter by number."""
-    option = await _typed_option(update, context, _audience_choice(context.t))
+    option = await _typed_option(update, context, audience.filter_choice(context.t))
     return None if option is None else await _audience_chosen(update, context, option)
 
 
@@ -343,24 +336,14 @@ async def _send_chosen(update: Update, context: BotContext, key: str) -> int:
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel or ✖ Hủy: drop the draft; nothing is sent."""
-    if context.user_data is not None:
-        context.user_data.pop(PREFIX, None)
-    await say(update, context, context.t._("Cancelled; nothing was sent."))
-    return END
+cancel = drop_draft(PREFIX)
+"""/cancel or ✖ Hủy: drop the draft; nothing is sent."""
 
 
 async def cancel_pressed(update: Update, context: BotContext) -> int | None:
     """The ✖ Hủy button under a question."""
     return await cancel(update, context) if await _own_press(update, context) else None
 
-
-async def wrong_input(update: Update, context: BotContext) -> None:
-    """Something that does not answer the current question."""
-    await say(update, context, context.t._(
-        "I cannot use that here. Please answer the last question with text or a button, "
-        "or send /cancel to stop."))
 
 # --- figures in /stats -----------------------------------------------------------------------
 
@@ -421,8 +404,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             AGENDA: [_on("skip", agenda_skipped), MessageHandler(TEXT, agenda_given)],
             PREVIEW: [_on("s", send_pressed), MessageHandler(TEXT, send_typed)],
         },
-        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, wrong_input=wrong_input,
-                                          cancel_pressed=cancel_pressed),
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, cancel_pressed=cancel_pressed),
     ).handlers()
 
 

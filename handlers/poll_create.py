@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks, orgtree
@@ -28,8 +28,8 @@ from bot.context import BotContext
 from bot.i18n import N_, nfc
 from bot.permissions import Role, may_act_on_unit
 from bot.when import parse_local_datetime
-from handlers.kit import answers, scope
-from handlers.kit.flow import END, Flow, on_step
+from handlers.kit import answers, audience
+from handlers.kit.flow import END, Flow, drop_draft, on_step
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -38,7 +38,6 @@ from handlers.kit.replies import (
     requires,
     retire_buttons,
     say,
-    show,
     typed_text,
 )
 from storage import deliveries, polls
@@ -54,13 +53,6 @@ QUESTION, OPTIONS, KIND, WITH_OTHER, NAMING, SHOWING, CLOSING, REMINDER, UNIT, F
     "p_reminder", "p_unit", "p_filter", "p_preview")
 STEP = {QUESTION: "q", OPTIONS: "o", KIND: "k", WITH_OTHER: "h", NAMING: "n", SHOWING: "s",
         CLOSING: "c", REMINDER: "r", UNIT: "u", FILTER: "f", PREVIEW: "v"}
-
-FILTER_LABELS = {
-    "all": N_("Everyone"),
-    "no_standard": N_("Not in standard yet"),
-    "no_household": N_("Household not in yet"),
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Ask:
@@ -108,8 +100,7 @@ def _choice(context: BotContext, state: str) -> Choice:
     """The options of a button step (the audience filter or one of ASKS)."""
     t = context.t
     if state == FILTER:
-        return Choice([Option(key, t._(FILTER_LABELS.get(key, key)))
-                       for key in deliveries.AUDIENCE_FILTERS])
+        return audience.filter_choice(t)
     return Choice([Option(key, t._(label)) for key, label in ASKS[state].options])
 
 
@@ -143,7 +134,7 @@ async def _took_press(update: Update, context: BotContext,
 async def start_poll(update: Update, context: BotContext) -> str:
     """/poll: begin a survey."""
     assert context.user_data is not None
-    context.user_data[PREFIX] = {"nonce": secrets.token_hex(3), "options": [], "page": 0}
+    context.user_data[PREFIX] = {"nonce": secrets.token_hex(3), "options": []}
     await _prompt(update, context, context.t._(
         "A new survey. Please type the question (at most {n} characters).", n=QUESTION_MAX))
     return QUESTION
@@ -310,7 +301,7 @@ async def reminder_typed(update: Update, context: BotContext) -> str | int:
                                            "survey closes."))
         return REMINDER
     draft["remind_at"] = to_iso(when)
-    return await _ask_unit(update, context)
+    return await UNITS.start(update, context)
 
 
 async def no_reminder(update: Update, context: BotContext) -> str | int | None:
@@ -318,80 +309,21 @@ async def no_reminder(update: Update, context: BotContext) -> str | int | None:
     if not await _took_press(update, context):
         return None
     _draft(context)["remind_at"] = None
-    return await _ask_unit(update, context)
+    return await UNITS.start(update, context)
 
 
 # --- audience -------------------------------------------------------------------------------
 
 
-async def _unit_choice(context: BotContext) -> Choice:
-    """The units she may address: the top of her scope and, below one top unit, its children."""
-    t = context.t
-    found = await scope.roots(context)
-    tops = [u.id for u in await orgtree.children(context.db, None)] if found is None else found
-    options = []
-    for unit_id in tops:
-        unit = await orgtree.get(context.db, unit_id)
-        if unit is None:
-            continue
-        label = t._("📣 The whole unit") if len(tops) == 1 else service.short_label(unit.name)
-        options.append(Option(str(unit.id), label))
-        if len(tops) == 1:
-            options += [Option(str(kid.id), service.short_label(kid.name))
-                        for kid in await orgtree.children(context.db, unit.id)]
-    return Choice(options, page=_draft(context).get("page", 0))
-
-
-async def _ask_unit(update: Update, context: BotContext, *, edit: Message | None = None
-                    ) -> str | int:
-    """Ask whom it goes to (in place of `edit` when she turns a page)."""
-    choice = await _unit_choice(context)
-    if len(choice.options) == 1:
-        return await _unit_chosen(update, context, int(choice.options[0].key))
-    keyboard = choice.keyboard(PREFIX, _draft(context)["nonce"], "u")
-    tops = await scope.roots(context)
-    top = await orgtree.get(context.db, tops[0]) if tops and len(tops) == 1 else None
-    where = [context.t._("Unit: {unit}", unit=html.escape(top.name))] if top else []
-    text = "\n".join([*where, context.t._("Who should receive it?"),
-                      context.t._("Tap a button or type its number.")])
-    await show(update, context, text, keyboard, edit)
-    return UNIT
-
-
-async def _unit_chosen(update: Update, context: BotContext, unit_id: int) -> str | int:
-    """The unit it goes to (if hers to address); then the audience filter."""
-    assert context.principal is not None
-    if not await may_act_on_unit(context.db, context.principal, Role.CHAPTER_HEAD, unit_id):
-        await refuse(update, context)
-        return UNIT
-    _draft(context)["unit_id"] = unit_id
-    if len(deliveries.AUDIENCE_FILTERS) > 1:
+async def _unit_chosen(update: Update, context: BotContext) -> str | int:
+    """The unit is hers to address: the audience filter, or (only one) the preview."""
+    if audience.needs_filter():
         return await _ask_choice(update, context, FILTER)
     _draft(context)["audience"] = "all"
     return await _preview(update, context)
 
 
-async def unit_pressed(update: Update, context: BotContext) -> str | int | None:
-    """A unit, or a page of them."""
-    query = update.callback_query
-    assert query is not None
-    data = draft_press(update, context, PREFIX)
-    if data is None:
-        await answer_stale(update, context)
-        return None
-    if data.arg(2) == "p" and answers.int_arg(data.arg(3)) is not None:
-        await query.answer()
-        _draft(context)["page"] = answers.int_arg(data.arg(3))
-        message = query.message if isinstance(query.message, Message) else None
-        return await _ask_unit(update, context, edit=message)
-    option = await pressed_option(update, context, PREFIX, await _unit_choice(context))
-    return await _unit_chosen(update, context, int(option.key)) if option else None
-
-
-async def unit_typed(update: Update, context: BotContext) -> str | int | None:
-    """A unit chosen by number."""
-    option = await _typed_option(update, context, await _unit_choice(context))
-    return await _unit_chosen(update, context, int(option.key)) if option else None
+UNITS = audience.UnitChooser(PREFIX, step=STEP[UNIT], state=UNIT, chosen=_unit_chosen)
 
 
 # --- preview and sending --------------------------------------------------------------------
@@ -456,10 +388,8 @@ async def _send(update: Update, context: BotContext) -> int:
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel or "✖ Hủy": drop the draft; nothing is sent."""
-    return await answers.cancel(update, context, PREFIX,
-                                context.t._("Cancelled; nothing was sent."))
+cancel = drop_draft(PREFIX)
+"""/cancel or "✖ Hủy": drop the draft; nothing is sent."""
 
 
 async def cancel_pressed(update: Update, context: BotContext) -> int | None:
@@ -467,13 +397,6 @@ async def cancel_pressed(update: Update, context: BotContext) -> int | None:
     if not await _took_press(update, context):
         return None
     return await cancel(update, context)
-
-
-async def wrong_input(update: Update, context: BotContext) -> None:
-    """Something that does not answer the current question."""
-    await say(update, context, context.t._(
-        "I cannot use that here. Please answer the last question with text or a button, "
-        "or send /cancel to stop."))
 
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
@@ -490,10 +413,9 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
                for state in (KIND, WITH_OTHER, NAMING, SHOWING, FILTER, PREVIEW)},
             CLOSING: [MessageHandler(text, closing_typed)],
             REMINDER: [on("r", no_reminder), MessageHandler(text, reminder_typed)],
-            UNIT: [on("u", unit_pressed), MessageHandler(text, unit_typed)],
+            UNIT: UNITS.handlers(),
         },
-        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, cancel_pressed=cancel_pressed,
-                                          wrong_input=wrong_input),
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, cancel_pressed=cancel_pressed),
     ).handlers()
 
 

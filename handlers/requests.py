@@ -12,18 +12,18 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram import Message, Update
+from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import callbacks, orgtree
+from bot import orgtree
 from bot import support as service
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import nfc, translator
 from bot.permissions import Role
-from bot.support import CANCEL, CANCELLED, CATEGORY_LABELS, ERASED, STATUS_LABELS, STATUS_MARKS
+from bot.support import CANCELLED, CATEGORY_LABELS, ERASED, STATUS_LABELS, STATUS_MARKS
 from handlers.kit import answers, offers, outbox
-from handlers.kit.replies import STALE, acknowledge, answer_stale, refuse, retire_buttons, say
+from handlers.kit.replies import STALE, acknowledge, refuse, say
 from handlers.kit.scope import scope_name
 from handlers.kit.screens import Screen, Views, put, remember
 from storage import admin, audit, support
@@ -31,7 +31,7 @@ from storage.db import to_iso
 from storage.support import BODY_MAX, CATEGORIES, Request
 
 LIST = "spl"  # /requests screens (kit.screens.Views)
-WRITE = "spw"  # an officer's free-text answer or closing note: spw:x cancels it
+WRITE = "spw"  # an officer's free-text answer or closing note
 PAGE_SIZE = 8
 
 
@@ -302,8 +302,7 @@ async def _ask_text(update: Update, context: BotContext, *, request_id: int, kin
     assert context.user_data is not None
     context.user_data[WRITE] = {"id": request_id, "kind": kind}
     answers.ask(context, WRITE)
-    await say(update, context, text, InlineKeyboardMarkup([[InlineKeyboardButton(
-        context.t._(CANCEL), callback_data=callbacks.encode(WRITE, "x"))]]))
+    await say(update, context, text, answers.cancel_keyboard(context, WRITE))
 
 
 async def write_typed(update: Update, context: BotContext, text: str) -> bool:
@@ -346,24 +345,7 @@ async def _officer_writes(update: Update, context: BotContext, request: Request,
     await say(update, context, context.t._("✅ Your answer is passed to her."))
 
 
-async def write_cancel(update: Update, context: BotContext) -> bool:
-    """/cancel or ✖ while an answer or a closing note is asked for."""
-    if not (context.user_data or {}).get(WRITE):
-        return False
-    await acknowledge(update, context)
-    await answers.cancel(update, context, WRITE, context.t._(CANCELLED))
-    return True
-
-
-async def write_cancel_pressed(update: Update, context: BotContext) -> None:
-    """✖ under an answer's or a closing note's prompt."""
-    if not await write_cancel(update, context):
-        await answer_stale(update, context)
-        if update.callback_query is not None:
-            await retire_buttons(update.callback_query)
-
-
-answers.register(WRITE, write_typed, cancel=write_cancel)
+answers.register(WRITE, write_typed, cancel=answers.leave_prompt(WRITE, CANCELLED))
 
 
 # --- statistics (a screen of /stats) ------------------------------------------------------------
@@ -408,5 +390,4 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("requests", requests_command, filters.ChatType.PRIVATE),
         VIEWS.handler(),
-        CallbackQueryHandler(write_cancel_pressed, pattern=callbacks.pattern(WRITE)),
     ]

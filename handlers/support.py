@@ -28,7 +28,7 @@ from bot.context import BotContext
 from bot.i18n import Translator, nfc
 from bot.support import CANCEL, CANCELLED, CATEGORY_LABELS, ERASED, READ, REPLY, STATUS_LABELS
 from handlers.kit import answers, menu, outbox
-from handlers.kit.flow import END, Flow
+from handlers.kit.flow import END, Flow, drop_draft
 from handlers.kit.replies import (
     STALE,
     acknowledge,
@@ -165,7 +165,7 @@ async def _chosen(update: Update, context: BotContext, step: str, key: str) -> s
     """Carry out an option of the current step (pressed or typed)."""
     draft = _draft(context)
     if key == "x":
-        return await _cancelled(update, context)
+        return await cancel(update, context)
     if step == CATEGORY:
         draft["category"] = key
     elif step == PHOTO:
@@ -252,13 +252,8 @@ async def not_text(update: Update, context: BotContext) -> str | None:
     return None
 
 
-async def _cancelled(update: Update, context: BotContext) -> int:
-    return await answers.cancel(update, context, PREFIX, context.t._(CANCELLED))
-
-
-async def cancel(update: Update, context: BotContext) -> int:
-    """/cancel during the request."""
-    return await _cancelled(update, context)
+cancel = drop_draft(PREFIX)
+"""/cancel (or its "✖ Hủy" option) during the request."""
 
 
 async def _send(update: Update, context: BotContext) -> int:
@@ -361,8 +356,7 @@ async def reply_pressed(update: Update, context: BotContext) -> None:
     _expect_answer(context, request.id)
     await say(update, context, context.t._(
         "Write your answer about request #{id}; it goes only to the officers who handle it.",
-        id=request.id), InlineKeyboardMarkup([[InlineKeyboardButton(
-            context.t._(CANCEL), callback_data=callbacks.encode(REPLY, "x"))]]))
+        id=request.id), answers.cancel_keyboard(context, REPLY))
 
 
 def _expect_answer(context: BotContext, request_id: int | None) -> None:
@@ -430,24 +424,7 @@ async def answer_typed(update: Update, context: BotContext, text: str) -> bool:
     return True
 
 
-async def answer_cancel(update: Update, context: BotContext) -> bool:
-    """/cancel or ✖ while her answer is asked for."""
-    if not (context.user_data or {}).get(REPLY):
-        return False
-    await acknowledge(update, context)
-    await answers.cancel(update, context, REPLY, context.t._(CANCELLED))
-    return True
-
-
-async def answer_cancel_pressed(update: Update, context: BotContext) -> None:
-    """✖ under her answer's prompt."""
-    if not await answer_cancel(update, context):
-        await answer_stale(update, context)
-        if update.callback_query is not None:
-            await retire_buttons(update.callback_query)
-
-
-answers.register(REPLY, answer_typed, cancel=answer_cancel)
+answers.register(REPLY, answer_typed, cancel=answers.leave_prompt(REPLY, CANCELLED))
 
 
 # --- wiring ----------------------------------------------------------------------------------
@@ -457,8 +434,7 @@ def _steps() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
     press = CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX))
     text = MessageHandler(answers.ANSWER, typed)
     photo = MessageHandler(filters.PHOTO, photo_given)
-    other = MessageHandler(~filters.COMMAND & ~filters.TEXT & ~filters.PHOTO, not_text)
-    return {step: [press, text, photo, other]
+    return {step: [press, text, photo]
             for step in (CATEGORY, WORDS, PHOTO, AUDIENCE, CONFIRM)}
 
 
@@ -472,12 +448,10 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
             MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.SUPPORT), start),
         ],
         states=_steps(),
-        fallbacks=[CommandHandler("cancel", cancel)],
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, wrong_input=not_text),
     )
     return [
         *flow.handlers(),
-        # ✖ (spm:x) before "↩ Reply" (spm:<request id>): the same prefix.
-        CallbackQueryHandler(answer_cancel_pressed, pattern=rf"^{REPLY}:x$"),
         CallbackQueryHandler(reply_pressed, pattern=callbacks.pattern(REPLY)),
         CallbackQueryHandler(read_pressed, pattern=callbacks.pattern(READ)),
         MessageHandler(filters.ChatType.PRIVATE & _RepliesInThread(), reply_in_thread),

@@ -364,3 +364,42 @@ async def test_erasure_removes_her_answers_and_her_name_from_her_surveys(person,
              if place.startswith(("poll", "broadcast"))}
     assert found == {}, found
     assert await polls.answer_of(db, poll.id, me) is None
+
+
+async def test_a_ward_admin_picks_a_chapter_as_in_broadcast_and_a_forged_unit_is_refused(
+        person, db, api, app):
+    from storage import units
+
+    ids = [*await chapter(db, api, count=3, code="HM-HL-07"), HEAD]  # and their head
+    other = await units.by_code(db, "HM-YS")
+    chapter_7 = await units.by_code(db, "HM-HL-07")
+    assert other is not None and chapter_7 is not None
+    admin = await register_member(db, 3004, "HM-HL-12", name="Vũ Thị Mai")
+    await grant(db, admin, "unit_admin", "HM-HL")
+    api.add_chat(3004)
+    mai = person(3004)
+    await mai.send("/poll")
+    await mai.send("Chị muốn họp chi hội vào buổi nào?")
+    await mai.send("Sáng\nChiều")
+    await mai.press("Xong")
+    await mai.press("Một lựa chọn")
+    await mai.press("Không")
+    await mai.press("Ghi tên")
+    await mai.press("Có, sau khi")
+    await mai.send("30/5/2026 20:00")
+    await mai.press("Không nhắc")
+    assert "Gửi tới ai?" in mai.reply_text()
+    message_id, _label, data = mai.buttons()[0]
+    nonce = data.split(":")[1]
+    for forged in (f"pc:{nonce}:u:o:to{other.id}", f"pc:{nonce}:u:o:in{other.id}"):
+        await mai.press_data(message_id, forged)
+        assert "không có quyền" in mai.reply_text() or "không còn" in mai.reply_text()
+    [seven] = [label for _m, label, _d in mai.buttons() if label.endswith("số 7")]
+    await mai.press(seven)
+    await mai.press("Tất cả")
+    assert f"{len(ids)} hội viên" in mai.reply_text()
+    await mai.press("Gửi ngay")
+    await app.bot_data.delivery.run_until_idle()
+    assert [len(poll_messages(api, user_id)) for user_id in ids] == [1] * len(ids)
+    [poll] = await db.fetchall("SELECT unit_id FROM polls")
+    assert poll[0] == chapter_7.id

@@ -236,6 +236,29 @@ async def test_cancel_sends_nothing(person, db, ward):
     assert await support.of_member(db, ward["Nguyễn Thị Hoa"]) == []
 
 
+async def test_cancel_under_the_officers_answer_and_her_reply_writes_nothing(app, api, person,
+                                                                            db, ward):
+    hoa, lan = person(HOA), person(LAN)
+    await open_request(hoa)
+    await app.bot_data.delivery.run_until_idle()
+    await lan.send("/requests")
+    await lan.press("#1")
+    await lan.press("Trả lời chị")
+    await lan.press("Hủy")
+    assert "Đã hủy" in lan.reply_text() or "không gửi gì" in lan.reply_text()
+    await lan.send("Chữ này không được gửi cho chị ấy")
+    await lan.send("/requests")
+    await lan.press("#1")
+    await lan.press("Tiếp nhận")
+    await app.bot_data.delivery.run_until_idle()
+    await hoa.press("Trả lời")
+    await hoa.press("Hủy")
+    assert "Đã hủy" in hoa.reply_text() or "không gửi gì" in hoa.reply_text()
+    await hoa.send("Chữ này cũng không được gửi")
+    assert await support.thread(db, 1) == [], "neither text joined the thread"
+    assert hoa.errors() == [] and lan.errors() == []
+
+
 @pytest.mark.parametrize("words", [
     "Chồng em đánh em, em sợ lắm",
     unicodedata.normalize("NFD", "Anh ấy dọa giết cả nhà"),

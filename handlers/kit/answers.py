@@ -150,6 +150,20 @@ async def cancel(update: Update, context: BotContext, prefix: str, said: str) ->
     return ConversationHandler.END
 
 
+def leave_prompt(prefix: str, said: str) -> Cancel:
+    """The /cancel (and "✖ Cancel", `cancel_keyboard`) of a one-question prompt whose pending
+    answer is kept in `user_data[prefix]`: drop it, saying `said` (a msgid); False when no
+    answer is awaited there."""
+
+    async def leave(update: Update, context: BotContext) -> bool:
+        if not (context.user_data or {}).get(prefix):
+            return False
+        await cancel(update, context, prefix, context.t._(said))
+        return True
+
+    return leave
+
+
 def int_arg(value: str | None) -> int | None:
     """A button's numeric argument (an id, a page), or None if it is not a sane number."""
     if value is None or not value.isascii() or not value.isdigit() or len(value) > 15:

@@ -79,3 +79,16 @@ def is_editable(context: BotContext, report: Report) -> bool:
     """Whether the edit window of a report is still open."""
     return context.clock.now() < editable_until(report)
 
+
+def summary_lines(context: BotContext, *, code: str, day: str, quantity: float | None,
+                  note: str | None, photo: str | None) -> list[str]:
+    """What a report holds, one line each."""
+    t = context.t
+    lines = [t._("Activity: {activity}", activity=html.escape(activity_label(context, code))),
+             t._("Date: {date}", date=day_text(t, day))]
+    if quantity is not None:
+        lines.append(t._("Quantity: {quantity}", quantity=quantity_text(context, code, quantity)))
+    written = f"<i>{html.escape(note)}</i>" if note else "—"
+    lines.append(t._("Note: {note}", note=written))
+    lines.append(t._("Photo: 📷 attached") if photo else t._("Photo: none"))
+    return lines

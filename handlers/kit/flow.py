@@ -23,9 +23,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.choices import Choice
 from bot.context import BotContext
 from handlers.kit import answers
-from handlers.kit.replies import answer_stale, retire_buttons
+from handlers.kit.replies import answer_stale, pressed_option, retire_buttons, say
 
 END = ConversationHandler.END
 
@@ -36,6 +37,36 @@ Step = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 def on_step(prefix: str, step: str, callback: Step) -> CallbackQueryHandler[Any, Any]:
     """A button of one step of a draft: `<prefix>:<nonce>:<step>[:…]`."""
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:[0-9a-f]+:{step}(?::|$)")
+
+
+def option_pressed(draft_key: str, choice: Callable[[BotContext], Choice],
+                   chosen: Callable[[Update, BotContext, str], Coroutine[Any, Any, Any]]) -> Step:
+    """A button of a draft's choice step (`…:o:<key>` of `choice`): the key it picked goes to
+    `chosen`, the press answered and its buttons retired; a stale press is told so."""
+
+    async def pressed(update: Update, context: BotContext) -> Any:
+        option = await pressed_option(update, context, draft_key, choice(context))
+        return None if option is None else await chosen(update, context, option.key)
+
+    return pressed
+
+
+async def not_an_answer(update: Update, context: BotContext) -> None:
+    """Something that does not answer the current question of a draft flow."""
+    await say(update, context, context.t._(
+        "I cannot use that here. Please answer the last question with text or a button, "
+        "or send /cancel to stop."))
+
+
+def drop_draft(prefix: str) -> Step:
+    """/cancel (or "✖ Hủy") of a draft kept in `user_data[prefix]` whose sending is its last
+    step: drop it, say nothing was sent."""
+
+    async def cancel(update: Update, context: BotContext) -> int:
+        return await answers.cancel(update, context, prefix,
+                                    context.t._("Cancelled; nothing was sent."))
+
+    return cancel
 
 
 class Flow:
@@ -50,11 +81,11 @@ class Flow:
         self.fallbacks = fallbacks
 
     @staticmethod
-    def standard_fallbacks(prefix: str, *, cancel: Step, wrong_input: Step,
+    def standard_fallbacks(prefix: str, *, cancel: Step, wrong_input: Step = not_an_answer,
                            cancel_pressed: Step | None = None) -> list[Handler]:
         """What every draft flow answers at any step: /cancel, its "✖ Cancel" button
         (`<prefix>:<nonce>:x`), any other press of the flow as stale, and anything else that
-        is not a command with `wrong_input`."""
+        is not a command with `wrong_input` (by default `not_an_answer`)."""
         pressed = [on_step(prefix, "x", cancel_pressed)] if cancel_pressed is not None else []
         return [
             CommandHandler("cancel", cancel),
@@ -67,6 +98,10 @@ class Flow:
         """The step the flow waits at in this chat (None: not running)."""
         value = ((context.user_data or {}).get("flow") or {}).get(self.name)
         return value if isinstance(value, str) else None
+
+    def enter(self, context: BotContext, step: str) -> None:
+        """Wait at `step` from now on: another feature's screen opened the flow there."""
+        self._record(context, step)
 
     def _record(self, context: BotContext, result: object) -> None:
         """Keep the step a callback returned; a new step is the chat's latest question."""
