@@ -420,14 +420,6 @@ async def _day_given(update: Update, context: BotContext, day: date) -> str:
                       _keyboard(context, _same_day_choice(context), "s"), SAME_DAY)
 
 
-async def same_day_pressed(update: Update, context: BotContext) -> str | None:
-    """Change that report, or another date."""
-    option = await pressed_option(update, context, "act", _same_day_choice(context))
-    if option is None:
-        return None
-    return await _same_day_chosen(update, context, option.key)
-
-
 async def same_day_typed(update: Update, context: BotContext) -> str | None:
     """The same, by number."""
     option = _same_day_choice(context).resolve(typed_text(update))
@@ -450,6 +442,9 @@ async def _same_day_chosen(update: Update, context: BotContext, key: str) -> str
                quantity=report.quantity, note=report.note, photo=report.photo_file_id,
                review=True)
     return await _ask_confirm(update, context)
+
+
+same_day_pressed = option_pressed(PREFIX, _same_day_choice, _same_day_chosen)
 
 
 date_pressed = option_pressed(PREFIX, _date_choice, _date_chosen)
