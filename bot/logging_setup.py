@@ -61,7 +61,7 @@ def _strip(record: logging.LogRecord) -> None:
         return
     args = record.args if isinstance(record.args, tuple) else (record.args,)
     record.args = tuple(_summary(a) for a in args)
-    record._stripped = True  # type: ignore[attr-defined]
+    record._stripped = True
 
 
 def protect_records() -> None:
