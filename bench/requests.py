@@ -11,15 +11,16 @@ against `/help` timed in the same sitting:
 2. with N open requests in the district (N = 0, 500, 5,000; spread over every chapter, so the
    ward handler sees about N/14): `/requests` of the ward handler and of the district one,
    opening a request from the list (its card, the read written to the audit log), and the
-   district admin's `/stats` → "🤝 Yêu cầu hỗ trợ" press (the content-free figures);
+   district admin's `/stats` → "🤝 Yêu cầu hỗ trợ" press (the content-free figures); that
+   press again with 15,000 requests of the three years before also stored;
 3. members sending a request through the whole `/support` flow (category, words, no photo,
    who may read, send) with 5,000 requests stored: each step, and the final "Gửi" (stores it,
    finds the ward's handlers, hands their notices to the outbox).
 
     python bench/requests.py [--smoke]
 
-``--smoke``: 600 members, N = 0, 50, 200 and a few samples: seconds long (the test suite runs
-it). The last line printed is JSON.
+``--smoke``: 600 members, N = 0, 50, 200 (+300 older) and a few samples: seconds long (the
+test suite runs it). The last line printed is JSON.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from storage.support import CATEGORIES
 
 MEMBERS = 33_740
 SIZES = (0, 500, 5_000)
+HISTORY = 15_000  # requests of the three years before, for /stats (one year's are counted)
 FIRST_USER = 100_000
 NOW = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
 WORDS = "Gia đình em đang có mâu thuẫn, em muốn được Hội tư vấn cách nói chuyện với chồng."
@@ -71,10 +73,12 @@ def pct(samples: list[float], q: float) -> float:
 class Sitting:
     """The running bot and the people in it; `feed` times one update."""
 
-    def __init__(self, app: Application, api: FakeBotAPI) -> None:
-        self.app, self.api = app, api
+    def __init__(self, app: Application, api: FakeBotAPI, clock: ManualClock) -> None:
+        self.app, self.api, self.clock = app, api, clock
 
     async def feed(self, update: Update, into: list[float] | None = None) -> None:
+        """One update, a second after the last (an officer's pace, not a flood)."""
+        self.clock.advance(1)
         started = time.perf_counter()
         await self.app.process_update(update)
         if into is not None:
@@ -120,14 +124,18 @@ async def seed(path: Path, count: int) -> dict[str, Any]:
     return {"ids": ids, "units": units, "tree": tree}
 
 
-async def top_up(db: Database, seeded: dict[str, Any], target: int) -> None:
-    """Open requests until the district has `target`, one per member in turn, this year."""
+async def top_up(db: Database, seeded: dict[str, Any], target: int, *,
+                 before: int | None = None) -> None:
+    """Open requests until the district has `target`, one per member in turn: this year, or
+    spread over the three years before `before` (last years' requests, still stored)."""
     have = len(await support.visible_to(db, handler_units=[], head_units=[], everything=True,
                                         limit=target + 1))
     ids, units = seeded["ids"], seeded["units"]
     for n in range(have, target):
         member = 3 + n % (len(ids) - 3)
-        at = to_iso(NOW - timedelta(days=140) + timedelta(minutes=37 * n % (139 * 24 * 60)))
+        at = to_iso(NOW - timedelta(days=140) + timedelta(minutes=37 * n % (139 * 24 * 60))
+                    if before is None else datetime(before - 3, 1, 1, tzinfo=UTC)
+                    + timedelta(hours=(5 * n) % (3 * 365 * 24)))
         await support.open_request(db, member_id=ids[member], unit_id=units[member],
                                    category=CATEGORIES[n % len(CATEGORIES)], audience="handlers",
                                    body=WORDS, photo_file_id=None, at=at)
@@ -187,7 +195,8 @@ def line(label: str, samples: list[float], baseline: float, note: str = "") -> d
     return {"p50_ms": p50, "p95_ms": p95, "x_help": ratio}
 
 
-async def run(count: int, sizes: tuple[int, ...], reads: int, senders: int) -> dict[str, Any]:
+async def run(count: int, sizes: tuple[int, ...], *, history: int, reads: int,
+              senders: int) -> dict[str, Any]:
     """The whole sitting; the figures."""
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -196,11 +205,12 @@ async def run(count: int, sizes: tuple[int, ...], reads: int, senders: int) -> d
         api = FakeBotAPI()
         users = [api.user(FIRST_USER + n, first_name="Hoa", language_code="vi")
                  for n in range(min(count, 3 + max(reads * 4, senders + 3)))]
+        clock = ManualClock(NOW)
         app = build_application(Settings(database=path, send_rate=0), request=api,
-                                clock=ManualClock(NOW), background=False)
+                                clock=clock, background=False)
         await app.initialize()
         await app.post_init(app)  # type: ignore[misc]
-        s = Sitting(app, api)
+        s = Sitting(app, api, clock)
         db: Database = app.bot_data.db
         try:
             ward_handler, district_handler, admin = users[:3]
@@ -224,6 +234,10 @@ async def run(count: int, sizes: tuple[int, ...], reads: int, senders: int) -> d
                     "stats": line(f"/stats support figures, N={size:,}",
                                   await stats(s, admin, reads), base),
                 }
+            await top_up(db, seeded, max(sizes) + history, before=NOW.year)
+            figures["history"] = {"stats": line(
+                f"/stats support figures, +{history:,} older", await stats(s, admin, reads),
+                base)}
             sent = await send_requests(s, users[3:3 + senders])
             stored = max(sizes)
             figures["request"] = {
@@ -248,7 +262,8 @@ def main() -> None:
     smoke = parser.parse_args().smoke
     logging.disable(logging.INFO)
     result = asyncio.run(run(600 if smoke else MEMBERS, (0, 50, 200) if smoke else SIZES,
-                             3 if smoke else 30, 3 if smoke else 40))
+                             history=300 if smoke else HISTORY, reads=3 if smoke else 30,
+                             senders=3 if smoke else 40))
     print(json.dumps(result, ensure_ascii=False))
 
 
