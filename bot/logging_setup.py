@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 _PHONE = re.compile(r"(?<![\w+(])\(?(?:\+84|84|0)(?:[ .\-()]{0,2}\d){9,10}(?!\d)")
@@ -55,13 +56,18 @@ def _summary(value: Any) -> Any:
 
 
 def _strip(record: logging.LogRecord) -> None:
-    """A third-party record's arguments reduced to `_summary` (once)."""
-    if record.name.startswith(OWN_LOGGERS) or not record.args or getattr(record, "_stripped",
-                                                                          False):
+    """A third-party record's arguments (and a message that is no string) reduced to
+    `_summary`, once."""
+    if record.name.startswith(OWN_LOGGERS) or getattr(record, "_stripped", False):
         return
-    args = record.args if isinstance(record.args, tuple) else (record.args,)
-    record.args = tuple(_summary(a) for a in args)
     record._stripped = True
+    if not isinstance(record.msg, str):
+        record.msg = str(_summary(record.msg))
+    if isinstance(record.args, Mapping):
+        record.args = {key: _summary(value) for key, value in record.args.items()}
+    elif record.args:
+        args = record.args if isinstance(record.args, tuple) else (record.args,)
+        record.args = tuple(_summary(a) for a in args)
 
 
 def protect_records() -> None:

@@ -112,6 +112,20 @@ async def test_the_log_of_a_whole_registration_has_no_personal_data(person, db):
     assert "\n\n" not in log
 
 
+def test_library_records_lose_their_arguments_as_they_are_made(caplog):
+    logging_setup.protect_records()
+    logging_setup.protect_records()  # idempotent: one wrapper
+    caplog.set_level(logging.DEBUG)
+    library = logging.getLogger("somelibrary")
+    library.debug("user %(name)s", {"name": "Nguyễn Thị Hoa"})
+    library.debug("sql %s params %s", "SELECT 1", ("Trần Thị Lan", 7))
+    library.debug({"text": "say rượu"})
+    logging.getLogger("bot.somewhere").debug("own %s", "kept")
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["user <text, 14 chars>", "sql <text, 8 chars> params <tuple of 2>",
+                    "<dict keys=text>", "own kept"]
+
+
 async def test_no_record_carries_personal_data_even_at_debug(person, db, caplog):
     """Not only our formatter: the records themselves (any handler, e.g. the journal's or
     pytest's) hold no name, phone or request text, even with SQL logged at DEBUG."""
