@@ -31,6 +31,7 @@ from bot.context import (
 )
 from bot.delivery import DeliveryEngine
 from bot.http import make_request
+from bot.logging_setup import protect_records
 from bot.pacing import PacedRateLimiter
 from bot.permissions import Principal
 from bot.settings import Settings
@@ -93,6 +94,7 @@ def build_application(
     `request` swaps the HTTP transport and `clock` the time source (tests, demo, benchmarks);
     `background=False` leaves the delivery engine to be driven by `run_until_idle`.
     """
+    protect_records()  # no library's record carries SQL parameters or texts
     db = Database(settings.database)
     clock = clock or Clock()
     builder = (

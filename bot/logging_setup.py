@@ -7,7 +7,12 @@ line). Before anything is written, `PrivacyFilter` rewrites the record:
   masked as ``[phone]``, and bot tokens as ``[token]``, in the message and the traceback;
 - the arguments of third-party records (python-telegram-bot, httpx …) are reduced to what
   cannot carry a message text: numbers, short identifiers, type names. PTB's DEBUG logs
-  otherwise print whole updates, request parameters and webhook bodies.
+  otherwise print whole updates, request parameters and webhook bodies, and aiosqlite's every
+  SQL statement with its parameters (names, phones, request texts).
+
+That reduction happens when the record is made (`protect_records`, installed by `install` and
+by `bot.app.build_application`), so no handler ever sees the raw arguments: not ours, not the
+journal's, not pytest's.
 
 Our own modules never pass message texts to the logger; the per-update line is written by
 `bot.processing` (``update=… kind=… handler=… ms=… outcome=…``).
@@ -18,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 _PHONE = re.compile(r"(?<![\w+(])\(?(?:\+84|84|0)(?:[ .\-()]{0,2}\d){9,10}(?!\d)")
@@ -49,13 +55,41 @@ def _summary(value: Any) -> Any:
     return f"<{type(value).__name__}>"
 
 
+def _strip(record: logging.LogRecord) -> None:
+    """A third-party record's arguments (and a message that is no string) reduced to
+    `_summary`, once."""
+    if record.name.startswith(OWN_LOGGERS) or getattr(record, "_stripped", False):
+        return
+    record._stripped = True
+    if not isinstance(record.msg, str):
+        record.msg = str(_summary(record.msg))
+    if isinstance(record.args, Mapping):
+        record.args = {key: _summary(value) for key, value in record.args.items()}
+    elif record.args:
+        args = record.args if isinstance(record.args, tuple) else (record.args,)
+        record.args = tuple(_summary(a) for a in args)
+
+
+def protect_records() -> None:
+    """Strip third-party arguments as each record is made, for every handler (idempotent)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_protects", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _strip(record)
+        return record
+
+    factory._protects = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 class PrivacyFilter(logging.Filter):
     """Masks phones and tokens; strips message contents from third-party records."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith(OWN_LOGGERS) and record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(_summary(a) for a in args)
+        _strip(record)
         message = record.getMessage()
         if not record.name.startswith(OWN_LOGGERS) and ("{" in message and len(message) > 200):
             message = message[:120] + " …[cut]"
@@ -81,6 +115,7 @@ class OneLineFormatter(logging.Formatter):
 
 def install(handler: logging.Handler, level: int | str = logging.INFO) -> logging.Handler:
     """Give `handler` our filter and format, and attach it to the root logger."""
+    protect_records()
     handler.addFilter(PrivacyFilter())
     handler.setFormatter(OneLineFormatter())
     root = logging.getLogger()

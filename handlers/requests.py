@@ -95,7 +95,8 @@ async def _list_screen(context: BotContext, page: int) -> Screen:
                          when=_when(context, request.created_at)))
     lines += ["", t._("Tap a request to read it (each reading is recorded).")]
     remember(context, LIST, view="l", page=choice.page)
-    return Screen("\n".join(lines), choice.keyboard(LIST, "l"), choice)
+    # No requests: no keyboard (an empty one is refused by Telegram).
+    return Screen("\n".join(lines), choice.keyboard(LIST, "l") if found else None, choice)
 
 
 def _card_choice(context: BotContext, request: Request) -> Choice:

@@ -54,6 +54,10 @@ FIGURES: dict[str, tuple[list[str], list[str]]] = {
     "over_http.py": (["hoivien-bot HTTP benchmark", "/help over HTTP vs bare ptb echo"],
                      ["runs", "medians", "ratios"]),
     "zalo.py": (["telegram ", "zalo ", " events "], ["telegram", "zalo"]),
+    "requests.py": (["/help (baseline)", "/requests ward, N=", "/requests district, N=",
+                     "open one (card + audit), N=", "/stats support figures, N=",
+                     "request: the “Gửi” reply", "request: whole flow"],
+                    ["members", "sizes", "ms"]),
     "polls.py": (["enqueue: district survey", "results p95: named", "results p95: anonymous",
                   "chart: district survey"], ["members", "answers", "ms"]),
 }

@@ -112,6 +112,58 @@ async def test_the_log_of_a_whole_registration_has_no_personal_data(person, db):
     assert "\n\n" not in log
 
 
+def test_library_records_lose_their_arguments_as_they_are_made(caplog):
+    logging_setup.protect_records()
+    logging_setup.protect_records()  # idempotent: one wrapper
+    caplog.set_level(logging.DEBUG)
+    library = logging.getLogger("somelibrary")
+    library.debug("user %(name)s", {"name": "Nguyễn Thị Hoa"})
+    library.debug("sql %s params %s", "SELECT 1", ("Trần Thị Lan", 7))
+    library.debug({"text": "say rượu"})
+    logging.getLogger("bot.somewhere").debug("own %s", "kept")
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["user <text, 14 chars>", "sql <text, 8 chars> params <tuple of 2>",
+                    "<dict keys=text>", "own kept"]
+
+
+async def test_no_record_carries_personal_data_even_at_debug(person, db, caplog):
+    """Not only our formatter: the records themselves (any handler, e.g. the journal's or
+    pytest's) hold no name, phone or request text, even with SQL logged at DEBUG."""
+    from tests.conftest import grant, register_member
+
+    handler = await register_member(db, 1190, "HM-HL-07", name="Trần Thị Lan")
+    await grant(db, handler, "request_handler", "HM-HL")
+    caplog.set_level(logging.DEBUG)
+    hoa = person(1191)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send("Nguyễn Thị Hoà Bình")
+    await hoa.send("0987 654 321")
+    await hoa.press("Hoàng Liệt")
+    await hoa.press("số 2")
+    await hoa.press("1.")
+    assert "hoàn tất" in hoa.reply_text()
+    await hoa.send("/support")
+    await hoa.press("Mâu thuẫn gia đình")
+    await hoa.send("Chồng em say rượu về la mắng suốt đêm")
+    await hoa.press("Bỏ qua")
+    await hoa.press("Chỉ cán bộ phường")
+    await hoa.press("Gửi")
+    assert "Em đã gửi yêu cầu #1" in hoa.reply_text()
+    await hoa.send("/family")
+    await hoa.press("Đăng ký hộ")
+    await hoa.press("Tôi đồng ý")
+    await hoa.press("Không đói nghèo")
+    assert "Đã đạt: 1/8 tiêu chí" in hoa.reply_text()
+    records = caplog.records
+    assert any(r.name.startswith("aiosqlite") or r.name.startswith("telegram")
+               for r in records), "third-party DEBUG records are there"
+    logged = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in records)
+    for secret in ("Hoà Bình", "Nguyễn", "987654321", "987 654 321", "+84987",
+                   "say rượu", "la mắng"):
+        assert secret not in logged, secret
+
+
 # --- check ---------------------------------------------------------------------------------------
 
 

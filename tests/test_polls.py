@@ -302,6 +302,42 @@ async def test_zalo_member_answers_by_typing(zalo, app, api, person, clock):  # 
     assert found is not None and found.choices == (2,)
 
 
+LONG = ("Buổi sáng trước giờ đi làm, khoảng 6 giờ", "Buổi tối sau bữa cơm, khoảng 20 giờ")
+
+
+@pytest.mark.parametrize("multiple", [False, True])
+async def test_long_options_read_well_on_telegram_and_on_zalo(zalo, app, api, person,  # noqa: F811
+                                                              multiple):
+    """Telegram: buttons "1", "2" under the listed options. Zalo: the list under the text says
+    each option once ("1. Buổi sáng …"), never "1. 1", and a typed number answers."""
+    from tests.test_zalo import zalo_member
+
+    db = app.bot_data.db
+    [hoa] = await chapter(db, api, count=1)
+    thu = await zalo_member(zalo, "5a00000000e2")
+    poll = await sent_poll(app, db, person(HEAD), options="\n".join(LONG), multiple=multiple)
+    [got] = poll_messages(api, hoa)
+    buttons = [b["text"] for row in got["reply_markup"]["inline_keyboard"] for b in row]
+    box = "☐ " if multiple else ""
+    assert buttons[:2] == [f"{box}1", f"{box}2"]
+    assert f"1. {LONG[0]}" in got["text"] and f"2. {LONG[1]}" in got["text"]
+    shown = "\n".join(zalo.api.texts(thu.zalo_id))
+    assert shown.count(LONG[0]) == 1 and shown.count(LONG[1]) == 1, shown
+    assert f"1. {box}{LONG[0]}" in shown and f"2. {box}{LONG[1]}" in shown
+    assert "1. 1" not in shown and "2. 2" not in shown and "1. ☐ 1" not in shown
+    await thu.send("2")
+    if multiple:
+        toggled = thu.reply()
+        assert f"2. ☑ {LONG[1]}" in toggled and f"1. ☐ {LONG[0]}" in toggled, toggled
+        assert "2. ☑ 2" not in toggled
+        await thu.choose("Gửi")
+    assert "ghi nhận" in thu.reply()
+    member = await db.fetchone("SELECT id FROM members WHERE telegram_user_id = ?",
+                               (await thu.internal_id(),))
+    found = await polls.answer_of(db, poll.id, member[0])
+    assert found is not None and found.choices == (2,)
+
+
 def test_long_options_become_numbered_buttons():
     from bot.i18n import translator
 

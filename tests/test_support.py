@@ -196,6 +196,13 @@ async def test_a_request_handler_finds_requests_in_help(person, ward):
     assert "/support" in hoa.reply_text() and "/requests" not in hoa.reply_text()
 
 
+async def test_an_empty_inbox_says_so(person, ward):
+    lan = person(LAN)
+    await lan.send("/requests")
+    assert "không có yêu cầu" in lan.reply_text()
+    assert lan.errors() == [], "no empty keyboard (Telegram refuses it)"
+
+
 async def test_a_head_she_allowed_reads_it(app, api, person, db, ward):
     await open_request(person(HOA), audience="Cả Chi hội trưởng")
     await app.bot_data.delivery.run_until_idle()

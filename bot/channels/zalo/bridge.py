@@ -78,6 +78,7 @@ class Prompt:
     data: list[str] = field(default_factory=list)  # callback_data, or the text a reply sends
     inline: bool = True
     numbers: list[int] = field(default_factory=list)
+    spelled: list[int] = field(default_factory=list)  # the text's own "N." lines it repeats
 
     def __post_init__(self) -> None:
         """Numbered as `render.numbered` says (a feature's own "2." is kept)."""
@@ -227,6 +228,7 @@ class ZaloBridge(BaseRequest):
         message = self._message(chat_id, params, message_id)
         prompt = _prompt(markup, message)
         if prompt is not None:
+            text = render.without_items(text, prompt.spelled)
             listed = prompt.listed()
             text = f"{text}\n\n{listed}" if text.strip() else listed
         await self._say(chat, text)
@@ -461,8 +463,9 @@ def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
                    and not _cancels(b)]
         if not buttons:  # a free-text prompt: Zalo members type "hủy" to cancel
             return None
-        return Prompt(message, [render.plain(b["text"]) for b in buttons],
-                      [b["callback_data"] for b in buttons])
+        labels, spelled = render.spelled_out([render.plain(b["text"]) for b in buttons],
+                                             str(message.get("text", "")))
+        return Prompt(message, labels, [b["callback_data"] for b in buttons], spelled=spelled)
     if markup.get("keyboard"):
         buttons = [b if isinstance(b, dict) else {"text": b}
                    for row in markup["keyboard"] for b in row]

@@ -15,6 +15,7 @@ _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?>")
 _LINK = re.compile(r'<a\s+href="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
 _OWN_NUMBER = re.compile(r"\s*(\d{1,3})\.\s+(.+)", re.DOTALL)
 PAGE_COUNTER = re.compile(r"\s*\d+\s*/\s*\d+\s*")  # "1/2" between paging buttons
+_BARE_NUMBER = re.compile(r"\s*([☐☑]\s*)?(\d{1,3})\s*")  # a button "2" or "☐ 2"
 
 
 def numbered(labels: list[str]) -> list[tuple[int, str]]:
@@ -33,6 +34,36 @@ def numbered(labels: list[str]) -> list[tuple[int, str]]:
             out.append((next(free), label))
         used.add(out[-1][0])
     return out
+
+
+def spelled_out(labels: list[str], text: str) -> tuple[list[str], list[int]]:
+    """Buttons that show only a number ("2", "☐ 2") because the text lists the options ("2.
+    Buổi sáng trước giờ làm"; long options on Telegram) take the text's words ("2. ☐ Buổi
+    sáng …"), else Zalo's list read "2. 2"; also which numbers, so the text drops its copy."""
+    items: dict[int, str] = {}
+    for line in text.split("\n"):
+        if (item := _OWN_NUMBER.fullmatch(line)) is not None:
+            items.setdefault(int(item.group(1)), item.group(2).strip())
+    out: list[str] = []
+    spelled: list[int] = []
+    for label in labels:
+        bare = _BARE_NUMBER.fullmatch(label)
+        number = int(bare.group(2)) if bare else 0
+        if bare is None or number not in items or number in spelled:
+            out.append(label)
+            continue
+        out.append(f"{number}. {bare.group(1) or ''}{items[number]}")
+        spelled.append(number)
+    return out, spelled
+
+
+def without_items(text: str, numbers: list[int]) -> str:
+    """`text` without its lines "N. …" for these numbers (the list under it says them)."""
+    if not numbers:
+        return text
+    kept = [line for line in text.split("\n")
+            if not ((item := _OWN_NUMBER.fullmatch(line)) and int(item.group(1)) in numbers)]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
 def plain(text_html: str) -> str:
