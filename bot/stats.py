@@ -3,17 +3,22 @@
 Figures come from storage/stats.py (one grouped query per figure set) and are rolled up the
 organisation tree here. They are shown in the union's fixed style:
 
-    32.053/33.740 (đạt 95%)                 a part of a whole
-    190/175 hộ — đạt 109%, vượt chỉ tiêu     a count against its target
-    … · chỉ tiêu 90%: đạt 106%, vượt chỉ tiêu  a rate against a percentage target
+    32.053/33.740 (đạt 95%)                      a part of a whole
+    150/175 hộ — đạt 86% chỉ tiêu, còn thiếu 25 hộ  a count against its target
+    32.053/33.740 hội viên (95%) · chỉ tiêu 90%: vượt chỉ tiêu   a rate against its target
+
+A rate's line says "đạt" at most once: its label may already say it ("Đạt chuẩn"), so its
+share is a bare percentage and its verdict says "vượt"/"hoàn thành"/"bằng …% chỉ tiêu".
+What is missing always names what it counts (hội viên or hộ).
 
 Rounding (exact, on integers and fractions — never on floats):
 1. A percentage is rounded half up to a whole number: 94.5 → 95, 108.57… → 109.
 2. It never shows 100% for less than the whole, nor 0% for more than nothing: for
    0 < part < whole it is kept between 1% and 99% (32.052/33.740 is "99%", not "100%").
 3. Against a target, "vượt chỉ tiêu" (exceeded) means strictly above the target, "đạt … chỉ
-   tiêu" (met) exactly on it, anything below is short, with how many are missing; this is
-   decided on the exact numbers, so 1.001/1.000 is "đạt 100%, vượt chỉ tiêu".
+   tiêu" / "hoàn thành chỉ tiêu" (met) exactly on it, anything below is short, with how many
+   are missing; this is decided on the exact numbers, so 1.001/1.000 is "đạt 100%, vượt chỉ
+   tiêu".
 4. Without a whole (no members), no percentage is shown ("—").
 
 Privacy: breakdowns of the family criteria only ever show how many households do *not* meet
@@ -123,6 +128,8 @@ class TargetCheck:
     achievement: int  # per cent of the target reached
     status: str  # exceeded | met | short
     missing: int  # how many more members/households are needed (0 unless short)
+    noun: str = "members"  # what `missing` counts: members or households (Metric.noun)
+    rate: bool = False  # the target is a percentage of the members (Metric.percent)
 
 
 def actual(metric: Metric, counts: UnitCounts) -> tuple[int, int | None]:
@@ -155,7 +162,7 @@ def check(metric: Metric, counts: UnitCounts, value: float | None) -> TargetChec
     assert achievement is not None
     status = "exceeded" if reached > target else "met" if reached == target else "short"
     return TargetCheck(target, achievement, status, max(0, needed - n) if status == "short"
-                       else 0)
+                       else 0, metric.noun, metric.percent)
 
 
 def number(t: Translator, value: Fraction | int) -> str:
@@ -178,6 +185,16 @@ def ratio(t: Translator, part: int, whole: int) -> str:
                percent=share)
 
 
+def of_members(t: Translator, part: int, whole: int) -> str:
+    """A share of the members on a /stats line: '9/17 hội viên (53%)', without "đạt" (the
+    line's label may say "Đạt chuẩn"); without members just '0/0'."""
+    value = percent(part, whole)
+    if value is None:
+        return f"{t.number(part)}/{t.number(whole)}"
+    return t._("{part}/{whole} members ({percent}%)", part=t.number(part),
+               whole=t.number(whole), percent=value)
+
+
 def share(t: Translator, part: int, whole: int) -> str:
     """'95%' or '—'."""
     value = percent(part, whole)
@@ -185,13 +202,32 @@ def share(t: Translator, part: int, whole: int) -> str:
 
 
 def verdict(t: Translator, result: TargetCheck) -> str:
-    """'đạt 109%, vượt chỉ tiêu' / 'đạt 100% chỉ tiêu' / 'đạt 87% chỉ tiêu, còn thiếu 69'."""
+    """How a figure stands against its target, in words.
+
+    A count: 'đạt 109%, vượt chỉ tiêu' / 'đạt 100% chỉ tiêu' / 'đạt 86% chỉ tiêu, còn thiếu
+    25 hộ'. A rate, whose figure already shows a percentage (and whose label may say "đạt"):
+    'vượt chỉ tiêu' / 'hoàn thành chỉ tiêu' / 'bằng 97% chỉ tiêu, còn thiếu 3 hội viên'.
+    """
+    if result.rate:
+        if result.status == "exceeded":
+            return t._("target exceeded")
+        if result.status == "met":
+            return t._("target met")
+        return t._("{percent}% of the target, {missing} short", percent=result.achievement,
+                   missing=shortfall(t, result))
     if result.status == "exceeded":
         return t._("{percent}% of target, target exceeded", percent=result.achievement)
     if result.status == "met":
         return t._("{percent}% of target, target met", percent=result.achievement)
     return t._("{percent}% of target, {missing} short", percent=result.achievement,
-               missing=t.number(result.missing))
+               missing=shortfall(t, result))
+
+
+def shortfall(t: Translator, result: TargetCheck) -> str:
+    """What is missing to the target, naming what it counts: '69 hội viên', '25 hộ'."""
+    if result.noun == "households":
+        return t.n_("{n} household", "{n} households", result.missing)
+    return t.n_("{n} member", "{n} members", result.missing)
 
 
 COUNT_AGAINST_TARGET = {
@@ -205,7 +241,7 @@ def figure(t: Translator, metric: Metric, counts: UnitCounts, value: float | Non
     n, whole = actual(metric, counts)
     result = check(metric, counts, value)
     if metric.percent:
-        text = ratio(t, n, whole or 0)
+        text = of_members(t, n, whole or 0)
         if result is not None:
             text = t._("{figure} · target {target}%: {verdict}", figure=text,
                        target=number(t, result.target), verdict=verdict(t, result))

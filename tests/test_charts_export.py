@@ -103,8 +103,9 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     assert rows["Hội viên"] == [17, None, None, None, None, None]
     assert rows["… tạm dừng nhận tin"][0] == 1
     assert rows["Đăng ký phấn đấu chuẩn mực phụ nữ"] == [
-        9, 17, 53, 50, 106, "đạt 106%, vượt chỉ tiêu"]
-    assert rows["Đạt chuẩn mực phụ nữ"] == [6, 17, 35, 40, 88, "đạt 88% chỉ tiêu, còn thiếu 1"]
+        9, 17, 53, 50, 106, "vượt chỉ tiêu"]
+    assert rows["Đạt chuẩn mực phụ nữ"] == [
+        6, 17, 35, 40, 88, "bằng 88% chỉ tiêu, còn thiếu 1 hội viên"]
     assert rows["Hộ đăng ký gia đình “5 không, 3 sạch”"][0] == 8
     counted = next(label for label in rows if label.startswith("Số hộ được tính"))
     assert rows[counted][0] == 8 and rows["… chưa đạt đủ mọi tiêu chí"][0] == 6

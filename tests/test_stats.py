@@ -55,16 +55,24 @@ def test_the_union_style_in_vietnamese_and_english():
     assert figures_of.figure(VI, households, UnitCounts(households_recognised=175), 175) == (
         "175/175 hộ — đạt 100% chỉ tiêu")
     assert figures_of.figure(VI, households, UnitCounts(households_recognised=150), 175) == (
-        "150/175 hộ — đạt 86% chỉ tiêu, còn thiếu 25")
+        "150/175 hộ — đạt 86% chỉ tiêu, còn thiếu 25 hộ")
     assert figures_of.figure(VI, households, counts, None) == "190"
     achieved = METRIC_BY_CODE["standard_achieved"]
     headline = UnitCounts(members=33_740, standard_achieved=32_053)
     assert figures_of.figure(VI, achieved, headline, 90) == (
-        "32.053/33.740 (đạt 95%) · chỉ tiêu 90%: đạt 106%, vượt chỉ tiêu")
+        "32.053/33.740 hội viên (95%) · chỉ tiêu 90%: vượt chỉ tiêu")
     assert figures_of.figure(VI, achieved, headline, 95) == (
-        "32.053/33.740 (đạt 95%) · chỉ tiêu 95%: đạt 100% chỉ tiêu")
+        "32.053/33.740 hội viên (95%) · chỉ tiêu 95%: hoàn thành chỉ tiêu")
     short = figures_of.figure(VI, achieved, UnitCounts(members=100, standard_achieved=90), 92.5)
-    assert short == "90/100 (đạt 90%) · chỉ tiêu 92,5%: đạt 97% chỉ tiêu, còn thiếu 3"
+    assert short == ("90/100 hội viên (90%) · chỉ tiêu 92,5%: bằng 97% chỉ tiêu, "
+                     "còn thiếu 3 hội viên")
+    members = METRIC_BY_CODE["members"]
+    assert figures_of.figure(VI, members, UnitCounts(members=13_671), 13_740) == (
+        "13.671/13.740 hội viên — đạt 99% chỉ tiêu, còn thiếu 69 hội viên")
+    assert figures_of.figure(EN, members, UnitCounts(members=174), 175) == (
+        "174/175 members — 99% of target, 1 member short")
+    assert figures_of.figure(EN, achieved, UnitCounts(members=100, standard_achieved=90), 92.5) == (
+        "90/100 members (90%) · target 92.5%: 97% of the target, 3 members short")
     # Just above the target is exceeded even when it rounds to 100%.
     exceeded = figures_of.check(households, UnitCounts(households_recognised=1001), 1000)
     assert exceeded is not None and (exceeded.achievement, exceeded.status) == (100, "exceeded")
@@ -83,8 +91,8 @@ async def test_exact_figures_at_district_ward_and_chapter_scope(person, db):
     text = boss.reply_text()
     assert "📊 <b>Thống kê năm 2026</b>\n<b>Quận Hoàng Mai</b>" in text
     assert "👥 <b>Hội viên</b>: 20" in text
-    assert "• Đăng ký phấn đấu: 12/20 (đạt 60%)" in text
-    assert "• Đạt chuẩn: 9/20 (đạt 45%)" in text
+    assert "• Đăng ký phấn đấu: 12/20 hội viên (60%)" in text
+    assert "• Đạt chuẩn: 9/20 hội viên (45%)" in text
 
     lan = person(WARD_ADMIN)
     await lan.send("/stats")
@@ -94,9 +102,9 @@ async def test_exact_figures_at_district_ward_and_chapter_scope(person, db):
     assert "• Đang nhận tin: 15 · tạm dừng: 1 · không liên lạc được: 1" in text
     # 00:30 on 1/1/2026 in Hà Nội counts, 2027 not
     assert "• Mới đăng ký trên trợ lý năm 2026: 3" in text
-    assert ("• Đăng ký phấn đấu: 9/17 (đạt 53%) · chỉ tiêu 50%: đạt 106%, vượt chỉ tiêu"
-            in text)
-    assert "• Đạt chuẩn: 6/17 (đạt 35%) · chỉ tiêu 40%: đạt 88% chỉ tiêu, còn thiếu 1" in text
+    assert "• Đăng ký phấn đấu: 9/17 hội viên (53%) · chỉ tiêu 50%: vượt chỉ tiêu" in text
+    assert ("• Đạt chuẩn: 6/17 hội viên (35%) · chỉ tiêu 40%: bằng 88% chỉ tiêu, "
+            "còn thiếu 1 hội viên") in text
     assert "• Chưa đạt: 1 · chưa bình xét: 2" in text
     assert "• Hộ đăng ký: 8" in text and "• Tự đánh giá đạt đủ tiêu chí: 2" in text
 
@@ -105,8 +113,8 @@ async def test_exact_figures_at_district_ward_and_chapter_scope(person, db):
     text = hoa.reply_text()
     assert "Phường Hoàng Liệt › Chi hội tổ dân phố số 2" in text
     assert "👥 <b>Hội viên</b>: 11" in text
-    assert "• Đăng ký phấn đấu: 8/11 (đạt 73%)" in text
-    assert "• Đạt chuẩn: 6/11 (đạt 55%)" in text
+    assert "• Đăng ký phấn đấu: 8/11 hội viên (73%)" in text
+    assert "• Đạt chuẩn: 6/11 hội viên (55%)" in text
     assert "• Được công nhận: 2/2 hộ — đạt 100% chỉ tiêu" in text
     assert "Đơn vị trực thuộc" not in str(hoa.buttons()), "a chapter has no units below"
     for who in (boss, lan, hoa):
@@ -343,7 +351,7 @@ async def test_someone_with_two_separate_units_chooses_one(person, db):
     assert [b[1] for b in hoa.buttons()] == ["1. Chi hội TDP số 2", "2. Chi hội TDP số 3"]
     await hoa.send("2")
     assert "Phường Yên Sở › Chi hội tổ dân phố số 3" in hoa.reply_text()
-    assert "• Đăng ký phấn đấu: 3/3 (đạt 100%)" in hoa.reply_text()
+    assert "• Đăng ký phấn đấu: 3/3 hội viên (100%)" in hoa.reply_text()
     await hoa.press("Đơn vị khác của tôi")
     await hoa.press("số 2")
     assert "👥 <b>Hội viên</b>: 11" in hoa.reply_text()

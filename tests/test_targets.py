@@ -44,7 +44,7 @@ async def test_a_ward_admin_sets_targets_in_chat_and_sees_them_against_the_figur
     await lan.send("/targets")
     text = lan.reply_text()
     assert "🎯 <b>Chỉ tiêu năm 2026</b>\n<b>Phường Hoàng Liệt</b>" in text
-    assert "3. Đăng ký phấn đấu chuẩn mực phụ nữ: <b>—</b> — hiện nay 9/17 (đạt 53%)" in text
+    assert "3. Đăng ký phấn đấu chuẩn mực phụ nữ: <b>—</b> — hiện nay 9/17 hội viên (53%)" in text
     await lan.press("Đăng ký chuẩn mực")
     assert "tính theo phần trăm số hội viên, ví dụ 95%" in lan.reply_text()
     await lan.send("một trăm")
@@ -52,8 +52,8 @@ async def test_a_ward_admin_sets_targets_in_chat_and_sees_them_against_the_figur
     await lan.send("60%")
     text = lan.reply_text()
     assert "✅ Đã lưu chỉ tiêu: Đăng ký phấn đấu chuẩn mực phụ nữ 60%." in text
-    assert ("3. Đăng ký phấn đấu chuẩn mực phụ nữ: <b>60%</b> — hiện nay 9/17 (đạt 53%) · "
-            "chỉ tiêu 60%: đạt 88% chỉ tiêu, còn thiếu 2") in text
+    assert ("3. Đăng ký phấn đấu chuẩn mực phụ nữ: <b>60%</b> — hiện nay 9/17 hội viên (53%) · "
+            "chỉ tiêu 60%: bằng 88% chỉ tiêu, còn thiếu 2 hội viên") in text
     assert (await targets.for_units(db, [ids["HM-HL"]], 2026)) == {
         ids["HM-HL"]: {"standard_registered": 60.0}}
     # A chapter's household target, typed the Vietnamese way, through the units below.
