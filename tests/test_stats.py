@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -107,6 +108,9 @@ async def test_exact_figures_at_district_ward_and_chapter_scope(person, db):
             "còn thiếu 1 hội viên") in text
     assert "• Chưa đạt: 1 · chưa bình xét: 2" in text
     assert "• Hộ đăng ký: 8" in text and "• Tự đánh giá đạt đủ tiêu chí: 2" in text
+    # "đạt" means one thing per line: the label's "Đạt chuẩn", never also "reached x%".
+    assert all(len(re.findall(r"\bđạt\b", line, re.IGNORECASE)) <= 1
+               for line in text.splitlines()), text
 
     hoa = person(HEAD)
     await hoa.send("/stats")
