@@ -13,6 +13,7 @@ from bot import stats as figures_of
 from bot.clock import ManualClock
 from bot.i18n import translator
 from bot.stats import METRIC_BY_CODE, percent
+from handlers.stats import sunday_figure
 from storage import activities, admin, stats
 from storage.stats import UnitCounts
 from tests.conftest import ADMIN_ID
@@ -230,18 +231,23 @@ async def test_activities_this_week_month_and_year_and_the_last_sundays(person, 
             "năm 2026: 2 lượt/1 HV") in text, "one member reporting in two units is one member"
     assert "Phân loại rác" not in text, "types nobody reported are left out"
     sundays = [line for line in text.splitlines() if line.startswith("• ") and "/2026: " in line]
-    assert sundays == ["• 20/12/2026: 2/17 (đạt 12%)", "• 13/12/2026: 7/17 (đạt 41%)",
-                       "• 6/12/2026: 3/17 (đạt 18%)", "• 29/11/2026: 0/17 (đạt 0%)"]
+    assert ("🌳 <b>Ngày môi trường Chủ nhật</b>: số hội viên tham gia / số hội viên đã đăng ký "
+            "trên trợ lý đến ngày đó") in text
+    assert sundays == ["• 20/12/2026: 2/17 hội viên (12%)", "• 13/12/2026: 7/17 hội viên (41%)",
+                       "• 6/12/2026: 3/17 hội viên (18%)", "• 29/11/2026: 0/17 hội viên (0%)"]
+    # A Sunday before anyone here had registered says so, not a bare "0/0".
+    assert sunday_figure(VI, figures_of.Sunday(date(2026, 11, 1), 0, 0)) == (
+        "chưa có hội viên nào đăng ký trên trợ lý")
     hoa = person(HEAD)
     await hoa.send("/stats")
     text = hoa.reply_text()
-    assert "• 13/12/2026: 6/11 (đạt 55%)" in text
+    assert "• 13/12/2026: 6/11 hội viên (55%)" in text
     assert "• Tuyến phố nở hoa — tuần này: 0 lượt/0 HV · tháng này: 0 lượt/0 HV · năm 2026: " \
            "1 lượt/1 HV" in text
     await hoa.send("/stats 2025")
     text = hoa.reply_text()
     assert "• Ngày môi trường Chủ nhật — năm 2025: 1 lượt/1 HV" in text
-    assert "tuần này" not in text and "• 28/12/2025: 0/8 (đạt 0%)" in text
+    assert "tuần này" not in text and "• 28/12/2025: 0/8 hội viên (0%)" in text
     assert len(text) < 4096
 
 
