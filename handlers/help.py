@@ -8,6 +8,7 @@ Telegram and us an entity to send and parse back).
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from telegram import Update
@@ -55,7 +56,7 @@ async def show_help(update: Update, context: BotContext) -> None:
     role = principal.highest if principal else None
     chat = update.effective_chat
     on_zalo = chat is not None and channel_of(chat.id) == ZALO  # no buttons there
-    lines = [t._("<b>Women's Union bot</b>")]
+    lines = [t._("<b>Assistant of {org}</b>", org=html.escape(context.settings.org_name))]
     if principal is None or principal.member is None:
         lines.append(t._("Send /start to register as a member; it takes about a minute."))
     elif on_zalo:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from handlers.kit import menu
-from tests.conftest import ADMIN_ID, register_member
+from tests.conftest import ADMIN_ID, register_member, start_application, stop_application
 
 
 async def test_help_is_short_and_every_command_stays_reachable(person, db):
@@ -33,3 +35,19 @@ async def test_help_is_short_and_every_command_stays_reachable(person, db):
 async def _section(someone, name: str) -> str:
     await someone.send(f"/help {name}")
     return someone.reply_text()
+
+
+async def test_help_names_the_union_that_runs_the_assistant(person, settings, api, clock, db):
+    """BOT_ORG_NAME heads /help; unset, the generic name stays (no made-up union)."""
+    member = person(5511)
+    await register_member(db, 5511, "HM-HL-02")
+    await member.send("/help")
+    assert member.reply_text().startswith("<b>Trợ lý Hội Liên hiệp Phụ nữ</b>")
+    named = dataclasses.replace(settings, org_name="Hội LHPN phường Hoàng Liệt")
+    fresh = await start_application(named, api, clock)
+    try:
+        member.app = fresh
+        await member.send("/help")
+        assert member.reply_text().startswith("<b>Trợ lý Hội LHPN phường Hoàng Liệt</b>")
+    finally:
+        await stop_application(fresh)

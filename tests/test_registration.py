@@ -296,6 +296,7 @@ async def test_profile_shows_and_edits(person, db):
     await hoa.send("/me")
     text = hoa.reply_text()
     assert "0912 345 678" in text and "Chi hội tổ dân phố số 2" in text
+    assert "Ngày đăng ký trên trợ lý: " in text, "the day she signed up here, not joined the union"
     await hoa.press("Sửa")
     await hoa.press("Đổi chi hội")
     await hoa.press("số 7")
