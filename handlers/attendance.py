@@ -35,6 +35,7 @@ VIEWS_PREFIX = "mtv"  # /meetings screens
 LIST, INVITE, EVENT, ATTEND, CONFIRM = "l", "i", "e", "a", "c"
 PAGE_SIZE = 8
 SINCE_DAYS = 60  # officers see their events of the last two months and those to come
+CANCELLED = N_("🚫 This meeting has been cancelled.")  # its card, reached by an old button
 
 
 
@@ -198,6 +199,11 @@ async def _invite_screen(context: BotContext, event: Event) -> Screen:
     unit = await orgtree.unit_path(context.db, event.unit_id)
     lines = service.details(t, context.catalog, event, unit=unit, tz=context.settings.timezone)
     answer = found.answer if found else None
+    if event.cancelled_at is not None:  # reached by an old button: nothing to answer
+        lines += ["", t._(CANCELLED)]
+        choice = Choice([Option("back", t._("⬅ Back"))])
+        remember(context, VIEWS_PREFIX, view=INVITE, event=event.id)
+        return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, INVITE, event.id), choice)
     lines += ["", {service.YES: t._("Your answer: you will come."),
                    service.NO: t._("Your answer: you cannot come.")}.get(
                        answer or "", t._("You have not answered yet."))]
@@ -214,14 +220,19 @@ async def _event_screen(context: BotContext, event: Event) -> Screen:
     unit = await orgtree.unit_path(context.db, event.unit_id)
     c = await meetings.counts(context.db, event.id)
     lines = service.details(t, context.catalog, event, unit=unit, tz=tz)
+    cancelled = event.cancelled_at is not None
+    if cancelled:
+        lines += ["", t._(CANCELLED)]
     lines += ["", t._("Invited: {n} · will come: {yes} · cannot come: {no} · not answered: "
                       "{open}", n=t.number(c.invited), yes=t.number(c.yes), no=t.number(c.no),
                       open=t.number(c.invited - c.yes - c.no)),
-              t._("Present: {figure}", figure=figures_of.ratio(t, c.attended, c.invited)),
-              t._("Check-in code: <code>{code}</code>, from {opens} until the end of that day.",
-                  code=html.escape(service.CODE_PREFIX + event.code),
-                  opens=service.at_text(t, event.opens_at, tz))]
-    options = [Option("qr", t._("📷 QR code")), Option("att", t._("✅ Attendance"))]
+              t._("Present: {figure}", figure=figures_of.ratio(t, c.attended, c.invited))]
+    if not cancelled:
+        lines.append(t._("Check-in code: <code>{code}</code>, from {opens} until the end of "
+                         "that day.", code=html.escape(service.CODE_PREFIX + event.code),
+                         opens=service.at_text(t, event.opens_at, tz)))
+    options = [Option("att", t._("✅ Attendance"))] if cancelled else [
+        Option("qr", t._("📷 QR code")), Option("att", t._("✅ Attendance"))]
     if await _may_cancel(context, event):
         options.append(Option("cancel", t._("🚫 Cancel the meeting")))
     choice = Choice([*options, Option("back", t._("⬅ Back"))])
@@ -364,6 +375,9 @@ async def _event_action(update: Update, context: BotContext, p: dict[str, Any], 
     if key == "att":
         await acknowledge(update, context)
         await put(update, context, await _attend_screen(context, event, 0), message)
+    elif key == "qr" and event.cancelled_at is not None:  # an old button
+        await acknowledge(update, context, context.t._(CANCELLED))
+        await put(update, context, await _event_screen(context, event), message)
     elif key == "qr":
         await acknowledge(update, context)
         await _send_qr(update, context, event)

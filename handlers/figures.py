@@ -26,6 +26,9 @@ from bot.context import BotContext
 from bot.indicators import Indicator, Indicators
 from bot.permissions import Role
 from handlers.kit import answers
+from handlers.kit.amounts import how as _how
+from handlers.kit.amounts import refusal as _refusal
+from handlers.kit.amounts import value_text as _value_text
 from handlers.kit.days import local_today
 from handlers.kit.replies import STALE, acknowledge, erased_member, refuse, requires, say
 from handlers.kit.scope import may_see, roots, scope_name
@@ -65,13 +68,6 @@ def _shift(value: int, months: int) -> int:
 def _this_month(context: BotContext) -> int:
     today = local_today(context)
     return today.year * 100 + today.month
-
-
-def _value_text(context: BotContext, indicator: Indicator, value: float | Decimal) -> str:
-    number = Decimal(str(value))
-    shown = context.t.number(number.normalize() if number == number.to_integral_value()
-                             else number)
-    return f"{shown} {html.escape(indicator.unit(context.t.locale))}"
 
 
 def _number_rows(prefix_args: tuple[object, ...], count: int) -> list[list[InlineKeyboardButton]]:
@@ -279,32 +275,8 @@ def _local_time(context: BotContext, at: str) -> str:
         when.date()))
 
 
-def _how(context: BotContext, indicator: Indicator) -> str:
-    t = context.t
-    uom = html.escape(indicator.unit(t.locale))
-    if indicator.kind == "decimal":
-        return t._("Please type the number in {unit}, e.g. 1.500 or 1,5 (a dot groups thousands, "
-                   "a comma starts the decimals).", unit=uom)
-    return t._("Please type the number in {unit} as a whole number, e.g. 1.500 (a dot groups "
-               "thousands).", unit=uom)
-
-
 def _cancel_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button(context.t._("✖ Cancel"), CANCEL, "o", "x")]])
-
-
-def _refusal(context: BotContext, indicator: Indicator, error: str | None) -> str:
-    t = context.t
-    uom = html.escape(indicator.unit(t.locale))
-    if error == "negative":
-        return t._("A figure cannot be negative. Please type 0 or more.")
-    if error == "decimal":
-        return t._("“{label}” is counted in whole {unit}: please type a whole number, e.g. "
-                   "1.500.", label=html.escape(indicator.label(t.locale)), unit=uom)
-    if error == "huge":
-        return t._("That is more than {max} {unit}. Please check the number and type it "
-                   "again.", max=t.number(catalog_of.limit(indicator)), unit=uom)
-    return t._("Sorry, I could not read that as a number.") + " " + _how(context, indicator)
 
 
 async def value_typed(update: Update, context: BotContext, text: str) -> bool:

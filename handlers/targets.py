@@ -1,9 +1,12 @@
 """/targets [UNIT_CODE] [YEAR] (unit admins): see and set the yearly targets (chỉ tiêu).
 
 The screen lists each metric with its target and the figure now; tapping one (or typing its
-number) asks for the value ("95%", "175"; 0 removes it). Targets can be set for this year and
-the next, for her unit and any unit below it. Every press and every typed value is authorised
-again; every change is in the audit log. Many targets at once: `python -m bot targets import`.
+number) asks for the value ("95%", "175"; 0 removes it). "Work targets" lists the unit
+indicators that /baocao compares with a target (bot/data/indicators.toml), whose targets are
+typed like /figures ("1.500" is fifteen hundred; "1,5" only where the unit allows decimals).
+Targets can be set for this year and the next, for her unit and any unit below it. Every
+press and every typed value is authorised again; every change is in the audit log. Many
+targets at once: `python -m bot targets import`.
 """
 
 from __future__ import annotations
@@ -11,17 +14,19 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from telegram import InlineKeyboardButton, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, orgtree
+from bot import indicators as catalog_of
 from bot import stats as figures_of
 from bot.choices import Choice, Option
 from bot.context import BotContext
+from bot.indicators import Indicator
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRICS
 from bot.target_import import COUNT_MAX, parse_value
-from handlers.kit import answers
+from handlers.kit import amounts, answers
 from handlers.kit.replies import STALE, acknowledge, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, scope_name
 from handlers.kit.screens import Screen, put, remember
@@ -31,8 +36,9 @@ from storage.targets import TargetRow
 
 PREFIX = "tg"
 VALUE = "tgv"  # waiting for a typed target value
-LIST, KIDS = "l", "k"
+LIST, KIDS, WORK = "l", "k", "i"
 PAGE_SIZE = 10
+NUMBERS_PER_ROW = 6
 
 
 def _remember(context: BotContext, view: str, **params: Any) -> None:
@@ -59,6 +65,8 @@ async def _list_screen(context: BotContext, unit_id: int | None, year: int,
                          figure=figures_of.figure(t, metric, fig.totals, value)))
         options.append(Option(f"m{number - 1}", t._(metric.button)))
     lines += ["", t._("Tap a target (or type its number) to set or change it.")]
+    if unit_id is not None and _work(context):
+        options.append(Option("work", t._("📊 Work targets")))
     if fig.children:
         options.append(Option("kids", t._("📋 Units below ({n})",
                                           n=t.number(len(fig.children)))))
@@ -92,6 +100,50 @@ async def _kids_screen(context: BotContext, unit_id: int | None, year: int,
     return Screen(text, keyboard, Choice([*choice.options, back]))
 
 
+def _work(context: BotContext) -> tuple[Indicator, ...]:
+    """The unit indicators /baocao words with a target (the headline figures are metrics)."""
+    return tuple(i for i in catalog_of.load(context.settings.indicators).live
+                 if i.report is not None)
+
+
+async def _work_screen(context: BotContext, unit_id: int, year: int,
+                       note: str | None = None) -> Screen:
+    """The unit indicators with this unit's targets: numbers to tap, the labels in the text."""
+    t = context.t
+    goals = (await targets.for_units(context.db, [unit_id], year)).get(unit_id, {})
+    work = _work(context)
+    lines = [t._("🎯 <b>Work targets {year}</b>", year=year),
+             f"<b>{await scope_name(context, unit_id)}</b>"]
+    if note:
+        lines.append(note)
+    lines.append("")
+    for number, indicator in enumerate(work, 1):
+        value = goals.get(indicator.code)
+        lines.append(f"{number}. {html.escape(indicator.label(t.locale))}: " + (
+            f"<b>{amounts.value_text(context, indicator, value)}</b>" if value else "—"))
+    lines += ["", t._("Tap (or type) an indicator's number to set or change its target.")]
+    args = (PREFIX, WORK, unit_id, year, "o")
+    buttons = [InlineKeyboardButton(str(n), callback_data=callbacks.encode(*args, f"c.{i.code}"))
+               for n, i in enumerate(work, 1)]
+    rows = [buttons[i:i + NUMBERS_PER_ROW] for i in range(0, len(buttons), NUMBERS_PER_ROW)]
+    rows.append([InlineKeyboardButton(t._("⬅ Back"), callback_data=callbacks.encode(
+        *args, "back"))])
+    options = [Option(f"c.{i.code}", i.label(t.locale)) for i in work]
+    _remember(context, WORK, unit=unit_id, year=year)
+    return Screen("\n".join(lines), InlineKeyboardMarkup(rows),
+                  Choice([*options, Option("back", t._("⬅ Back"))], page_size=len(work) + 1))
+
+
+async def _screen(context: BotContext, view: str, params: dict[str, Any]) -> Screen:
+    """The targets screen last shown (to read a typed number against)."""
+    unit, year = params.get("unit") or None, params["year"]
+    if view == KIDS:
+        return await _kids_screen(context, unit, year, params.get("page", 0))
+    if view == WORK and unit is not None:
+        return await _work_screen(context, unit, year)
+    return await _list_screen(context, unit, year)
+
+
 @requires(Role.UNIT_ADMIN)
 async def targets_command(update: Update, context: BotContext) -> None:
     """/targets [UNIT_CODE] [YEAR]."""
@@ -113,7 +165,7 @@ async def pressed(update: Update, context: BotContext) -> None:
     assert query is not None
     data = callbacks.decode(query.data)
     args = data.args if data else ()
-    if (len(args) != 5 or args[0] not in (LIST, KIDS) or _int(args[1]) is None
+    if (len(args) != 5 or args[0] not in (LIST, KIDS, WORK) or _int(args[1]) is None
             or _int(args[2]) is None or args[3] not in ("o", "p")
             or (args[3] == "p" and _int(args[4]) is None)):
         await query.answer(context.t._(STALE), show_alert=True)
@@ -135,9 +187,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     params = {k: v for k, v in shown.items() if k != "view"}
     if not await _allowed(update, context, params):
         return True
-    unit = params["unit"] or None
-    screen = (await _kids_screen(context, unit, params["year"], params.get("page", 0))
-              if shown["view"] == KIDS else await _list_screen(context, unit, params["year"]))
+    screen = await _screen(context, shown["view"], params)
     option = screen.choice.resolve(text)
     if option is None:
         if answers.a_number(text):
@@ -197,7 +247,13 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
         await _act_kids(update, context, unit=unit, year=year, page=p.get("page", 0), key=key,
                         message=message)
         return
-    if key == "kids":
+    if view == WORK:
+        await _act_work(update, context, unit=unit, year=year, key=key, message=message)
+        return
+    if key == "work" and unit is not None:
+        await acknowledge(update, context)
+        await put(update, context, await _work_screen(context, unit, year), message)
+    elif key == "kids":
         await acknowledge(update, context)
         await put(update, context, await _kids_screen(context, unit, year, 0), message)
     elif key == "up":
@@ -221,6 +277,31 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
         await _ask_value(update, context, unit, year, METRICS[_int(key[1:]) or 0].code)
     else:
         await acknowledge(update, context, t._(STALE))
+
+
+async def _act_work(update: Update, context: BotContext, *, unit: int | None, year: int,
+                    key: str, message: Message | None) -> None:
+    """A press on the work targets: back, or one indicator's target."""
+    if key == "back":
+        await acknowledge(update, context)
+        await put(update, context, await _list_screen(context, unit, year), message)
+        return
+    indicator = next((i for i in _work(context) if f"c.{i.code}" == key), None)
+    if unit is None or indicator is None:
+        await acknowledge(update, context, context.t._(STALE))
+        return
+    await acknowledge(update, context)
+    t = context.t
+    how = t._("Type the target for “{label}” in {year} for {unit}.", label=html.escape(
+        indicator.label(t.locale)), year=year, unit=await scope_name(context, unit))
+    assert context.user_data is not None
+    context.user_data["pending_choice"] = VALUE
+    context.user_data[VALUE] = {"unit": unit, "year": year, "metric": indicator.code,
+                                "work": True}
+    await say(update, context, "\n".join([
+        how, amounts.how(context, indicator),
+        t._("Send 0 to remove the target, or /cancel to leave it as it is.")]),
+              answers.cancel_keyboard(context, VALUE))
 
 
 async def _ask_value(update: Update, context: BotContext, unit: int | None, year: int,
@@ -252,6 +333,8 @@ async def value_typed(update: Update, context: BotContext, text: str) -> bool:
     if not await _allowed(update, context, pending):  # her role may have changed meanwhile
         _forget(context)
         return True
+    if pending.get("work"):
+        return await _work_value_typed(update, context, text, pending)
     metric = figures_of.METRIC_BY_CODE[pending["metric"]]
     value = parse_value(text, metric)
     if value is None:
@@ -280,6 +363,39 @@ async def value_typed(update: Update, context: BotContext, text: str) -> bool:
     return True
 
 
+async def _work_value_typed(update: Update, context: BotContext, text: str,
+                            pending: dict[str, Any]) -> bool:
+    """The typed target of a unit indicator, read the Vietnamese way like /figures."""
+    t = context.t
+    principal = context.principal
+    assert principal is not None
+    indicator = next((i for i in _work(context) if i.code == pending["metric"]), None)
+    if indicator is None:  # the catalog changed meanwhile
+        _forget(context)
+        await say(update, context, t._(STALE))
+        return True
+    parsed = catalog_of.parse_number(text, indicator)
+    if parsed.value is None:
+        await say(update, context, amounts.refusal(context, indicator, parsed.error),
+                  answers.cancel_keyboard(context, VALUE))
+        return True
+    unit, year = pending["unit"], pending["year"]
+    changed = await targets.set_many(
+        context.db, [TargetRow(unit, year, indicator.code, float(parsed.value))],
+        by=principal.user_id, at=to_iso(context.clock.now()), source="chat")
+    _forget(context)
+    label = html.escape(indicator.label(t.locale))
+    if not changed:
+        note = t._("Nothing changed.")
+    elif parsed.value <= 0:
+        note = t._("🗑 The target “{label}” was removed.", label=label)
+    else:
+        note = t._("✅ Target saved: {label} {target}.", label=label,
+                   target=amounts.value_text(context, indicator, parsed.value))
+    await put(update, context, await _work_screen(context, unit, year, note=note), None)
+    return True
+
+
 def _forget(context: BotContext) -> None:
     if context.user_data is not None:
         if context.user_data.get("pending_choice") == VALUE:
@@ -303,10 +419,7 @@ async def _options(context: BotContext) -> Choice | None:
     shown = (context.user_data or {}).get(PREFIX) or {}
     if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "view" not in shown:
         return None
-    unit, year = shown.get("unit") or None, shown["year"]
-    screen = (await _kids_screen(context, unit, year, shown.get("page", 0))
-              if shown["view"] == KIDS else await _list_screen(context, unit, year))
-    return screen.choice
+    return (await _screen(context, shown["view"], shown)).choice
 
 
 answers.register(PREFIX, typed, options=_options)

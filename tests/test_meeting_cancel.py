@@ -106,3 +106,29 @@ async def test_a_meeting_that_is_over_cannot_be_cancelled(person, db, api, app, 
     await admin.send("/meetings")
     await admin.press("🗓 Sinh hoạt")
     assert not [b for b in admin.buttons() if "Hủy cuộc họp" in b[1]]
+
+
+async def test_a_cancelled_meetings_card_reached_by_an_old_button_says_so(person, db, api, app,
+                                                                        clock):
+    await chapter(db, api)
+    lan = person(HEAD)
+    event = await create_meeting(lan, app)
+    await lan.send("/meetings")
+    listed = lan.buttons()
+    await lan.press("🗓 Sinh hoạt")
+    card = lan.buttons()
+    qr = next((m, d) for m, label, d in card if "QR" in label)
+    await lan.press("Hủy cuộc họp")
+    await lan.press("Có, hủy cuộc họp")
+    # The old list's button opens the card: it says the meeting was cancelled, with no QR code.
+    message_id, _label, data = next(b for b in listed if "Sinh hoạt" in b[1])
+    await lan.press_data(message_id, data)
+    text = lan.reply_text()
+    assert "🚫 Cuộc họp này đã hủy." in text and event.code not in text
+    assert not [b for b in lan.buttons() if "QR" in b[1] or "Hủy cuộc họp" in b[1]]
+    # The old card's QR button is refused with the same words, and no code is sent.
+    await lan.press_data(*qr)
+    alerts = [c for c in api.calls if c.method == "answerCallbackQuery"]
+    assert alerts[-1].params.get("text") == "🚫 Cuộc họp này đã hủy."
+    assert not [c for c in lan.replies() if c.method == "sendPhoto"]
+    assert lan.errors() == []

@@ -13,7 +13,8 @@ import pytest
 from bot.clock import ManualClock
 from bot.stats import METRIC_BY_CODE
 from bot.target_import import TargetFileError, import_file, parse_file, parse_value
-from storage import audit, targets, units
+from storage import audit, figures, targets, units
+from storage.figures import Figure
 from tests.conftest import ADMIN_ID
 from tests.stats_data import DECEMBER, HEAD, WARD_ADMIN, seed
 
@@ -115,6 +116,55 @@ async def test_targets_are_for_admins_of_the_unit_only(person, db, api):
     boss = person(ADMIN_ID)
     await boss.send("/targets HM-YS")
     assert "Phường Yên Sở" in boss.reply_text()
+
+
+async def test_a_ward_admin_sets_a_work_target_in_chat_and_baocao_compares_with_it(
+        person, db, api):
+    ids = await seed(db)
+    await figures.enter(db, Figure(ids["HM-HL"], "2026-06", "poor_households", 190),
+                        by=WARD_ADMIN, at="2026-06-30T03:00:00Z")
+    lan = person(WARD_ADMIN)
+    await lan.send("/targets")
+    await lan.press("Chỉ tiêu công tác")
+    text = lan.reply_text()
+    assert "🎯 <b>Chỉ tiêu công tác năm 2026</b>\n<b>Phường Hoàng Liệt</b>" in text
+    assert "2. Hộ nghèo, cận nghèo được giúp đỡ: —" in text
+    assert "Tổng số hội viên" not in text  # the headline figures are the metrics' screen
+    await lan.send("2")
+    assert "Chị gõ chỉ tiêu “Hộ nghèo, cận nghèo được giúp đỡ” năm 2026" in lan.reply_text()
+    assert "✖ Hủy" in [label for _m, label, _d in lan.buttons()][-1]
+    await lan.send("1,5")
+    assert "được tính bằng số nguyên (hộ)" in lan.reply_text()
+    await lan.send("-3")
+    assert "không thể là số âm" in lan.reply_text()
+    await lan.send("1.500")
+    text = lan.reply_text()
+    assert "✅ Đã lưu chỉ tiêu: Hộ nghèo, cận nghèo được giúp đỡ 1.500 hộ." in text
+    assert "2. Hộ nghèo, cận nghèo được giúp đỡ: <b>1.500 hộ</b>" in text
+    await lan.send("2")  # a correction on the same screen
+    await lan.send("175")
+    assert "2. Hộ nghèo, cận nghèo được giúp đỡ: <b>175 hộ</b>" in lan.reply_text()
+    assert (await targets.for_units(db, [ids["HM-HL"]], 2026))[ids["HM-HL"]][
+        "poor_households"] == 175
+    entries = await audit.recent(db, ids["HM-HL"])
+    assert [(e.action, e.details["metric"], e.details["old"], e.details["new"],
+             e.details["source"]) for e in entries[:2]] == [
+        ("target.set", "poor_households", 1500.0, 175.0, "chat"),
+        ("target.set", "poor_households", None, 1500.0, "chat")]
+    await lan.send("/baocao HM-HL 2026")
+    assert "190/175 hộ nghèo, cận nghèo thoát nghèo, đạt 109% (vượt chỉ tiêu)" in (
+        lan.reply_text())
+    # A forged press for a unit outside her scope is refused; 0 removes her own target.
+    message_id = lan.buttons()[0][0]
+    await lan.press_data(message_id, f"tg:i:{ids['HM-YS']}:2026:o:c.poor_households")
+    assert "không có quyền" in lan.reply_text()
+    await lan.send("/targets")
+    await lan.press("Chỉ tiêu công tác")
+    await lan.send("2")
+    await lan.send("0")
+    assert "🗑 Đã bỏ chỉ tiêu “Hộ nghèo, cận nghèo được giúp đỡ”" in lan.reply_text()
+    assert await targets.for_units(db, [ids["HM-HL"], ids["HM-YS"]], 2026) == {}
+    assert lan.errors() == []
 
 
 # --- the CSV import through the command line ---------------------------------------------------
