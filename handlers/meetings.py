@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import secrets
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -69,15 +69,24 @@ async def _prompt(update: Update, context: BotContext, text: str) -> None:
     await say(update, context, text, answers.cancel_keyboard(context, PREFIX))
 
 
-async def _typed_within(update: Update, context: BotContext, *, low: int, high: int,
-                        retry: str) -> str | None:
-    """The typed answer, spaces folded, if it has `low` to `high` characters; else None, and
-    she is asked again (`retry`: a msgid with {max})."""
+async def _ask_choice(update: Update, context: BotContext, *, question: str, choice: Choice,
+                      step: str) -> None:
+    """A choice step's question: its options (`mt:<nonce>:<step>:o:<key>`), then "✖ Hủy"."""
+    await say(update, context, question, choice.keyboard(
+        PREFIX, _draft(context)["nonce"], step,
+        extra_rows=[[answers.cancel_button(context, PREFIX)]]))
+
+
+async def _keep_typed(update: Update, context: BotContext, *, field: Literal["title", "place"],
+                      low: int, high: int, retry: str) -> bool:
+    """Keep the typed answer, spaces folded, as the draft's `field` if it has `low` to `high`
+    characters; else ask again (`retry`: a msgid with {max})."""
     text = " ".join(typed_text(update).split())
     if low <= len(text) <= high:
-        return text
+        _draft(context)[field] = text
+        return True
     await _prompt(update, context, context.t._(retry, max=high))
-    return None
+    return False
 
 
 # --- the create flow -------------------------------------------------------------------------
@@ -107,16 +116,12 @@ async def start_meeting(update: Update, context: BotContext) -> str | None:
 
 async def title_given(update: Update, context: BotContext) -> str:
     """The title (3-120 characters)."""
-    title = await _typed_within(update, context, low=3, high=TITLE_MAX, retry=N_(
-        "The title needs 3 to {max} characters. Please type it again."))
-    if title is None:
+    if not await _keep_typed(update, context, field="title", low=3, high=TITLE_MAX, retry=N_(
+            "The title needs 3 to {max} characters. Please type it again.")):
         return TITLE
-    _draft(context)["title"] = title
-    keyboard = _kind_choice(context).keyboard(
-        PREFIX, _draft(context)["nonce"], "k",
-        extra_rows=[[answers.cancel_button(context, PREFIX)]])
-    await say(update, context, context.t._("What kind of event is it? Tap it or type its "
-                                           "number."), keyboard)
+    await _ask_choice(update, context, choice=_kind_choice(context), step="k",
+                      question=context.t._("What kind of event is it? Tap it or type its "
+                                           "number."))
     return KIND
 
 
@@ -159,18 +164,14 @@ async def when_given(update: Update, context: BotContext) -> str:
 
 async def place_given(update: Update, context: BotContext) -> str:
     """The place (2-200 characters)."""
-    place = await _typed_within(update, context, low=2, high=PLACE_MAX, retry=N_(
-        "The place needs 2 to {max} characters. Please type it again."))
-    if place is None:
+    if not await _keep_typed(update, context, field="place", low=2, high=PLACE_MAX, retry=N_(
+            "The place needs 2 to {max} characters. Please type it again.")):
         return PLACE
-    _draft(context)["place"] = place
     if audience.needs_filter():
-        keyboard = audience.filter_choice(context.t).keyboard(
-            PREFIX, _draft(context)["nonce"], "f",
-            extra_rows=[[answers.cancel_button(context, PREFIX)]])
-        await say(update, context, context.t._(
+        await _ask_choice(update, context, choice=_audience_choice(context), step="f",
+                          question=context.t._(
             "Whom to invite? Everyone in the unit, or only members not yet registered for the "
-            "women's standard, or whose household is not yet registered this year."), keyboard)
+            "women's standard, or whose household is not yet registered this year."))
         return AUDIENCE
     return await _audience_chosen(update, context, "all")
 
