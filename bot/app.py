@@ -47,6 +47,7 @@ from handlers import (
     fallback,
     family,
     language,
+    my_data,
     my_reports,
     notices,
     one_tap,
@@ -142,8 +143,9 @@ def build_application(
     # Before everything: who is writing, and which roles does she hold.
     application.add_handler(TypeHandler(Update, attach_principal), group=-1)
     # Data rights first in the group: the consent gate asks again for a new consent version
-    # before any feature runs; /mydata and /deleteme work in every flow.
+    # before any feature runs; /mydata (my_data) and /deleteme work in every flow.
     application.add_handlers(privacy.handlers())
+    application.add_handlers(my_data.handlers())
     # Features. Order matters inside the group: the catch-alls of `fallback` last (it hands
     # typed answers to the chat's latest question, kit.answers).
     for module in (

@@ -12,7 +12,7 @@ import html
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
@@ -26,16 +26,15 @@ from telegram.ext import (
 from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from bot.permissions import Role, may_act_on_unit
 from bot.when import parse_local_datetime
 from handlers.kit import answers, audience, scope
-from handlers.kit.flow import END, Flow, drop_draft, on_step
+from handlers.kit.flow import END, Flow, drop_draft, on_step, option_pressed, option_typed
 from handlers.kit.replies import (
     STALE,
     page_buttons,
     paginate,
-    pressed_option,
     refuse,
     requires,
     say,
@@ -59,9 +58,23 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _draft(context: BotContext) -> dict[str, Any]:
+class Draft(TypedDict, total=False):
+    """The notice being drafted (persisted in `user_data["bc"]`, so a restart keeps it)."""
+
+    nonce: str  # carried by the buttons of this draft: older buttons are stale
+    level: int | None  # the unit chooser's (kit.audience): the level shown, its top, the page
+    top: int | None
+    page: int
+    unit_id: int
+    audience: str  # a key of deliveries.AUDIENCE_FILTERS
+    html: str  # the notice as members will see it, header included
+    photo: str | None  # its photo's file id
+
+
+def _draft(context: BotContext) -> Draft:
     assert context.user_data is not None
-    return context.user_data.setdefault("bc", {})
+    draft: Draft = context.user_data.setdefault(PREFIX, {})
+    return draft
 
 
 # --- audience ------------------------------------------------------------------------------
@@ -71,8 +84,7 @@ async def _unit_chosen(update: Update, context: BotContext) -> str | int:
     """The unit is hers to address: the filter, or (only one) the notice itself."""
     if audience.needs_filter():
         return await _ask_filter(update, context)
-    _draft(context)["audience"] = "all"
-    return await _ask_content(update, context)
+    return await _filter_chosen(update, context, "all")
 
 
 UNITS = audience.UnitChooser(PREFIX, step="a", state=AUDIENCE, chosen=_unit_chosen)
@@ -100,27 +112,22 @@ async def _ask_content(update: Update, context: BotContext) -> str:
 async def start_broadcast(update: Update, context: BotContext) -> str | int:
     """/broadcast: begin a notice."""
     assert context.user_data is not None
-    context.user_data["bc"] = {"nonce": secrets.token_hex(3)}
+    context.user_data[PREFIX] = Draft(nonce=secrets.token_hex(3))
     return await UNITS.start(update, context)
 
 
-async def filter_pressed(update: Update, context: BotContext) -> str | int | None:
-    """An audience filter."""
-    option = await pressed_option(update, context, "bc", audience.filter_choice(context.t))
-    if option is None:
-        return None
-    _draft(context)["audience"] = option.key
+def _filter_choice(context: BotContext) -> Choice:
+    return audience.filter_choice(context.t)
+
+
+async def _filter_chosen(update: Update, context: BotContext, key: str) -> str:
+    """An audience filter (or everyone, when there is none to choose)."""
+    _draft(context)["audience"] = key
     return await _ask_content(update, context)
 
 
-async def filter_typed(update: Update, context: BotContext) -> str | None:
-    """A filter chosen by number."""
-    option = audience.filter_choice(context.t).resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-        return None
-    _draft(context)["audience"] = option.key
-    return await _ask_content(update, context)
+filter_pressed = option_pressed(PREFIX, _filter_choice, _filter_chosen)
+filter_typed = option_typed(_filter_choice, _filter_chosen)
 
 
 async def content_given(update: Update, context: BotContext) -> str | int:
@@ -159,7 +166,8 @@ async def content_unsupported(update: Update, context: BotContext) -> str:
     return CONTENT
 
 
-def _preview_choice(t: Translator) -> Choice:
+def _preview_choice(context: BotContext) -> Choice:
+    t = context.t
     return Choice([Option("now", t._("📤 Send now")), Option("later", t._("🕒 Schedule")),
                    Option("cancel", t._("✖ Cancel"))])
 
@@ -174,40 +182,24 @@ async def _preview(update: Update, context: BotContext) -> str | int:
         context.db, draft["unit_id"], draft["audience"], year, sender=chat.id
     )
     await say(update, context, t._("Preview: this is exactly what members will receive."))
-    if draft.get("photo"):
-        await context.bot.send_photo(chat.id, draft["photo"], caption=draft["html"])
+    photo = draft.get("photo")
+    if photo:
+        await context.bot.send_photo(chat.id, photo, caption=draft["html"])
     else:
         await context.bot.send_message(chat.id, draft["html"])
     if count == 0:
-        context.user_data.pop("bc", None)  # type: ignore[union-attr]
+        context.user_data.pop(PREFIX, None)  # type: ignore[union-attr]
         await say(update, context, t._("No member would receive it (nobody in this audience can "
                                        "be reached now). Nothing was sent."))
         return END
-    draft["count"] = count
-    keyboard = _preview_choice(t).keyboard(PREFIX, draft["nonce"], "s")
+    keyboard = _preview_choice(context).keyboard(PREFIX, draft["nonce"], "s")
     await say(update, context, t.n_("It will go to {n} member.", "It will go to {n} members.",
                                     count), keyboard)
     return PREVIEW
 
 
-async def preview_pressed(update: Update, context: BotContext) -> str | int | None:
-    """Send now, schedule or cancel."""
-    option = await pressed_option(update, context, "bc", _preview_choice(context.t))
-    if option is None:
-        return None
-    return await _preview_chosen(update, context, option.key)
-
-
-async def preview_typed(update: Update, context: BotContext) -> str | int | None:
-    """Send now / schedule / cancel by number."""
-    option = _preview_choice(context.t).resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-        return None
-    return await _preview_chosen(update, context, option.key)
-
-
 async def _preview_chosen(update: Update, context: BotContext, key: str) -> str | int:
+    """Send now, schedule or cancel."""
     if key == "cancel":
         return await cancel(update, context)
     if key == "later":
@@ -216,6 +208,10 @@ async def _preview_chosen(update: Update, context: BotContext, key: str) -> str 
             "25/12/2026 07:30 (Vietnam time)."))
         return SCHEDULE
     return await _create(update, context, context.clock.now())
+
+
+preview_pressed = option_pressed(PREFIX, _preview_choice, _preview_chosen)
+preview_typed = option_typed(_preview_choice, _preview_chosen)
 
 
 async def schedule_typed(update: Update, context: BotContext) -> str | int:
@@ -259,7 +255,7 @@ async def _create(update: Update, context: BotContext, when: datetime) -> int:
             scheduled_at=to_iso(when),
         ),
     )
-    context.user_data.pop("bc", None)  # type: ignore[union-attr]
+    context.user_data.pop(PREFIX, None)  # type: ignore[union-attr]
     if broadcast is None:
         await say(update, context, t._("This notice has already been sent."))
         return END

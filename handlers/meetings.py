@@ -12,9 +12,9 @@ from __future__ import annotations
 import html
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypedDict
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -23,27 +23,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, orgtree
 from bot import meetings as service
+from bot import orgtree
 from bot import stats as figures_of
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator
 from bot.permissions import Role, may_act_on_unit
 from bot.when import parse_local_datetime
-from handlers.kit import audience, offers
+from handlers.kit import answers, audience, offers
 from handlers.kit.days import local_today
-from handlers.kit.flow import END, Flow, drop_draft, on_step
-from handlers.kit.replies import (
-    answer_stale,
-    draft_press,
-    pressed_option,
-    refuse,
-    requires,
-    retire_buttons,
-    say,
-    typed_text,
-)
+from handlers.kit.flow import END, Flow, drop_draft, on_step, option_pressed, option_typed
+from handlers.kit.replies import refuse, requires, say, typed_text
 from handlers.kit.scope import parse_scope, scope_name
 from storage import meetings
 from storage.db import to_iso
@@ -54,25 +45,40 @@ TITLE, KIND, WHEN, PLACE, AUDIENCE, AGENDA, PREVIEW = (
 TITLE_MAX, PLACE_MAX, AGENDA_MAX = 120, 200, 1000
 
 
-def _draft(context: BotContext) -> dict[str, Any]:
+class Draft(TypedDict, total=False):
+    """The meeting being drafted (persisted in `user_data["mt"]`, so a restart keeps it)."""
+
+    nonce: str  # carried by the buttons of this draft: older buttons are stale
+    unit_id: int
+    title: str
+    kind: str  # a code of the catalog's event_kinds
+    when: str  # UTC instant (ISO)
+    place: str
+    audience: str  # a key of deliveries.AUDIENCE_FILTERS
+    agenda: str | None
+
+
+def _draft(context: BotContext) -> Draft:
     assert context.user_data is not None
-    return context.user_data.setdefault(PREFIX, {})
+    draft: Draft = context.user_data.setdefault(PREFIX, {})
+    return draft
 
 
-def _cancel_row(context: BotContext, *extra: InlineKeyboardButton) -> list[InlineKeyboardButton]:
-    nonce = _draft(context).get("nonce", "0")
-    return [*extra, InlineKeyboardButton(context.t._("✖ Cancel"),
-                                         callback_data=callbacks.encode(PREFIX, nonce, "x"))]
+async def _prompt(update: Update, context: BotContext, text: str) -> None:
+    """A free-text question with the kit's "✖ Hủy"."""
+    await say(update, context, text, answers.cancel_keyboard(context, PREFIX))
 
 
-async def _prompt(update: Update, context: BotContext, text: str,
-                  *extra: InlineKeyboardButton) -> None:
-    """A free-text question with its cancel button."""
-    await say(update, context, text, InlineKeyboardMarkup([_cancel_row(context, *extra)]))
+async def _ask_choice(update: Update, context: BotContext, *, question: str, choice: Choice,
+                      step: str) -> None:
+    """A choice step's question: its options (`mt:<nonce>:<step>:o:<key>`), then "✖ Hủy"."""
+    await say(update, context, question, choice.keyboard(
+        PREFIX, _draft(context)["nonce"], step,
+        extra_rows=[[answers.cancel_button(context, PREFIX)]]))
 
 
-async def _keep_typed(update: Update, context: BotContext, *, field: str, low: int, high: int,
-                      retry: str) -> bool:
+async def _keep_typed(update: Update, context: BotContext, *, field: Literal["title", "place"],
+                      low: int, high: int, retry: str) -> bool:
     """Keep the typed answer, spaces folded, as the draft's `field` if it has `low` to `high`
     characters; else ask again (`retry`: a msgid with {max})."""
     text = " ".join(typed_text(update).split())
@@ -81,26 +87,6 @@ async def _keep_typed(update: Update, context: BotContext, *, field: str, low: i
         return True
     await _prompt(update, context, context.t._(retry, max=high))
     return False
-
-
-async def _typed_option(update: Update, context: BotContext, choice: Choice) -> Option | None:
-    """The option typed by number or name; None, with a hint, if it is none of them."""
-    option = choice.resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-    return option
-
-
-async def _own_press(update: Update, context: BotContext) -> bool:
-    """Whether a press carries this draft's nonce (then answered, its buttons taken off); any
-    other is answered as stale."""
-    if draft_press(update, context, PREFIX) is None:
-        await answer_stale(update, context)
-        return False
-    assert update.callback_query is not None
-    await update.callback_query.answer()
-    await retire_buttons(update.callback_query)
-    return True
 
 
 # --- the create flow -------------------------------------------------------------------------
@@ -120,7 +106,7 @@ async def start_meeting(update: Update, context: BotContext) -> str | None:
             "For which unit? Please give its code, e.g. /meeting HM-HL-02."))
         return None
     assert context.user_data is not None
-    context.user_data[PREFIX] = {"nonce": secrets.token_hex(3), "unit_id": unit_id}
+    context.user_data[PREFIX] = Draft(nonce=secrets.token_hex(3), unit_id=unit_id)
     await _prompt(update, context, context.t._(
         "🗓 <b>New meeting or event</b> for {unit}.\nWhat is its title? (e.g. Sinh hoạt chi hội "
         "tháng 6). To see your meetings, the QR code and attendance: /meetings.",
@@ -133,7 +119,10 @@ async def title_given(update: Update, context: BotContext) -> str:
     if not await _keep_typed(update, context, field="title", low=3, high=TITLE_MAX, retry=N_(
             "The title needs 3 to {max} characters. Please type it again.")):
         return TITLE
-    return await _ask_kind(update, context)
+    await _ask_choice(update, context, choice=_kind_choice(context), step="k",
+                      question=context.t._("What kind of event is it? Tap it or type its "
+                                           "number."))
+    return KIND
 
 
 def _kind_choice(context: BotContext) -> Choice:
@@ -142,32 +131,16 @@ def _kind_choice(context: BotContext) -> Choice:
                   page_size=max(1, len(kinds)))
 
 
-async def _ask_kind(update: Update, context: BotContext) -> str:
-    keyboard = _kind_choice(context).keyboard(PREFIX, _draft(context)["nonce"], "k",
-                                              extra_rows=[_cancel_row(context)])
-    await say(update, context, context.t._("What kind of event is it? Tap it or type its "
-                                           "number."), keyboard)
-    return KIND
-
-
-async def kind_pressed(update: Update, context: BotContext) -> str | None:
-    """A kind from the catalog."""
-    option = await pressed_option(update, context, PREFIX, _kind_choice(context))
-    return None if option is None else await _kind_chosen(update, context, option)
-
-
-async def kind_typed(update: Update, context: BotContext) -> str | None:
-    """A kind by number or name."""
-    option = await _typed_option(update, context, _kind_choice(context))
-    return None if option is None else await _kind_chosen(update, context, option)
-
-
-async def _kind_chosen(update: Update, context: BotContext, option: Option) -> str:
-    _draft(context)["kind"] = option.key
+async def _kind_chosen(update: Update, context: BotContext, key: str) -> str:
+    _draft(context)["kind"] = key
     await _prompt(update, context, context.t._(
         "When is it? Type the date and time, e.g. 25/12 19:30 or 25/12/2026 19:30 (Vietnam "
         "time)."))
     return WHEN
+
+
+kind_pressed = option_pressed(PREFIX, _kind_choice, _kind_chosen)
+kind_typed = option_typed(_kind_choice, _kind_chosen)
 
 
 async def when_given(update: Update, context: BotContext) -> str:
@@ -195,39 +168,33 @@ async def place_given(update: Update, context: BotContext) -> str:
             "The place needs 2 to {max} characters. Please type it again.")):
         return PLACE
     if audience.needs_filter():
-        keyboard = audience.filter_choice(context.t).keyboard(PREFIX, _draft(context)["nonce"], "f",
-                                                        extra_rows=[_cancel_row(context)])
-        await say(update, context, context.t._(
+        await _ask_choice(update, context, choice=_audience_choice(context), step="f",
+                          question=context.t._(
             "Whom to invite? Everyone in the unit, or only members not yet registered for the "
-            "women's standard, or whose household is not yet registered this year."), keyboard)
+            "women's standard, or whose household is not yet registered this year."))
         return AUDIENCE
-    _draft(context)["audience"] = "all"
-    return await _ask_agenda(update, context)
+    return await _audience_chosen(update, context, "all")
 
 
-async def audience_pressed(update: Update, context: BotContext) -> str | None:
-    """An audience filter."""
-    option = await pressed_option(update, context, PREFIX, audience.filter_choice(context.t))
-    return None if option is None else await _audience_chosen(update, context, option)
+def _audience_choice(context: BotContext) -> Choice:
+    return audience.filter_choice(context.t)
 
 
-async def audience_typed(update: Update, context: BotContext) -> str | None:
-    """An audience filter by number."""
-    option = await _typed_option(update, context, audience.filter_choice(context.t))
-    return None if option is None else await _audience_chosen(update, context, option)
-
-
-async def _audience_chosen(update: Update, context: BotContext, option: Option) -> str:
-    _draft(context)["audience"] = option.key
-    return await _ask_agenda(update, context)
-
-
-async def _ask_agenda(update: Update, context: BotContext) -> str:
-    skip = InlineKeyboardButton(context.t._("⏭ Skip"), callback_data=callbacks.encode(
-        PREFIX, _draft(context)["nonce"], "skip"))
-    await _prompt(update, context, context.t._(
-        "The agenda (optional): type it, or tap “Skip”."), skip)
+async def _audience_chosen(update: Update, context: BotContext, key: str) -> str:
+    _draft(context)["audience"] = key
+    [[skip]] = _skip_choice(context).keyboard(PREFIX, _draft(context)["nonce"],
+                                              "skip").inline_keyboard
+    await say(update, context, context.t._("The agenda (optional): type it, or tap “Skip”."),
+              InlineKeyboardMarkup([[skip, answers.cancel_button(context, PREFIX)]]))
     return AGENDA
+
+
+audience_pressed = option_pressed(PREFIX, _audience_choice, _audience_chosen)
+audience_typed = option_typed(_audience_choice, _audience_chosen)
+
+
+def _skip_choice(context: BotContext) -> Choice:
+    return Choice([Option("skip", context.t._("⏭ Skip"))], numbered=False)
 
 
 async def agenda_given(update: Update, context: BotContext) -> str | int:
@@ -241,12 +208,13 @@ async def agenda_given(update: Update, context: BotContext) -> str | int:
     return await _preview(update, context)
 
 
-async def agenda_skipped(update: Update, context: BotContext) -> str | int | None:
+async def _agenda_skipped(update: Update, context: BotContext, _key: str) -> str | int:
     """"Bỏ qua": no agenda."""
-    if not await _own_press(update, context):
-        return None
     _draft(context)["agenda"] = None
     return await _preview(update, context)
+
+
+agenda_skipped = option_pressed(PREFIX, _skip_choice, _agenda_skipped)
 
 
 def _new_event(context: BotContext, created_by: int) -> meetings.NewEvent:
@@ -260,7 +228,6 @@ def _new_event(context: BotContext, created_by: int) -> meetings.NewEvent:
 
 async def _preview(update: Update, context: BotContext) -> str | int:
     t = context.t
-    draft = _draft(context)
     assert update.effective_user is not None
     new = _new_event(context, update.effective_user.id)
     unit = await orgtree.unit_path(context.db, new.unit_id)
@@ -277,30 +244,19 @@ async def _preview(update: Update, context: BotContext) -> str | int:
         await say(update, context, t._("Nobody is in this audience, so nobody would be invited. "
                                        "Nothing was created."))
         return END
-    draft["count"] = count
-    keyboard = _send_choice(t).keyboard(PREFIX, draft["nonce"], "s")
+    keyboard = _send_choice(context).keyboard(PREFIX, _draft(context)["nonce"], "s")
     await say(update, context, t.n_("It will invite {n} member.", "It will invite {n} members.",
                                     count), keyboard)
     return PREVIEW
 
 
-def _send_choice(t: Translator) -> Choice:
+def _send_choice(context: BotContext) -> Choice:
+    t = context.t
     return Choice([Option("send", t._("📤 Send invitations")), Option("cancel", t._("✖ Cancel"))])
 
 
-async def send_pressed(update: Update, context: BotContext) -> int | None:
-    """Send the invitations, or cancel."""
-    option = await pressed_option(update, context, PREFIX, _send_choice(context.t))
-    return None if option is None else await _send_chosen(update, context, option.key)
-
-
-async def send_typed(update: Update, context: BotContext) -> int | None:
-    """Send / cancel by number."""
-    option = await _typed_option(update, context, _send_choice(context.t))
-    return None if option is None else await _send_chosen(update, context, option.key)
-
-
 async def _send_chosen(update: Update, context: BotContext, key: str) -> int:
+    """Send the invitations (authorised and timed again), or cancel."""
     if key != "send":
         return await cancel(update, context)
     t = context.t
@@ -336,13 +292,12 @@ async def _send_chosen(update: Update, context: BotContext, key: str) -> int:
     return END
 
 
+send_pressed = option_pressed(PREFIX, _send_choice, _send_chosen)
+send_typed = option_typed(_send_choice, _send_chosen)
+
 cancel = drop_draft(PREFIX)
-"""/cancel or ✖ Hủy: drop the draft; nothing is sent."""
-
-
-async def cancel_pressed(update: Update, context: BotContext) -> int | None:
-    """The ✖ Hủy button under a question."""
-    return await cancel(update, context) if await _own_press(update, context) else None
+"""/cancel, ✖ Hủy (the kit's button, through the router) or "✖ Hủy" at the preview: drop the
+draft; nothing is sent."""
 
 
 # --- figures in /stats -----------------------------------------------------------------------
@@ -404,7 +359,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             AGENDA: [_on("skip", agenda_skipped), MessageHandler(TEXT, agenda_given)],
             PREVIEW: [_on("s", send_pressed), MessageHandler(TEXT, send_typed)],
         },
-        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, cancel_pressed=cancel_pressed),
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel),
     ).handlers()
 
 

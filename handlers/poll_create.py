@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks, orgtree
@@ -29,7 +29,7 @@ from bot.i18n import N_, nfc
 from bot.permissions import Role, may_act_on_unit
 from bot.when import parse_local_datetime
 from handlers.kit import answers, audience
-from handlers.kit.flow import END, Flow, drop_draft, on_step
+from handlers.kit.flow import END, Flow, drop_draft, on_step, option_typed
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -84,16 +84,10 @@ def _draft(context: BotContext) -> dict[str, Any]:
     return context.user_data.setdefault(PREFIX, {})
 
 
-def _cancel_row(context: BotContext) -> list[InlineKeyboardButton]:
-    """The "✖ Hủy" button of this draft."""
-    return [InlineKeyboardButton(context.t._("✖ Cancel"), callback_data=callbacks.encode(
-        PREFIX, _draft(context)["nonce"], "x"))]
-
-
 async def _prompt(update: Update, context: BotContext, text: str,
                   *rows: list[InlineKeyboardButton]) -> None:
-    """A free-text question, with "✖ Hủy" under it."""
-    await say(update, context, text, InlineKeyboardMarkup([*rows, _cancel_row(context)]))
+    """A free-text question, with the kit's "✖ Hủy" under it."""
+    await say(update, context, text, answers.cancel_keyboard(context, PREFIX, rows=list(rows)))
 
 
 def _choice(context: BotContext, state: str) -> Choice:
@@ -230,23 +224,13 @@ async def step_pressed(update: Update, context: BotContext) -> str | int | None:
     return await _chosen(update, context, state=state, key=option.key) if option else None
 
 
-async def _typed_option(update: Update, context: BotContext, choice: Choice) -> Option | None:
-    """The option a typed number picked; else she is asked to tap or type one."""
-    option = choice.resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its number."))
-    return option
-
-
 def _typed_step(state: str) -> Any:
-    """The typed answer of the button step `state`."""
+    """The typed answer of the button step `state` (by number or name)."""
 
-    async def typed(update: Update, context: BotContext) -> str | int | None:
-        option = await _typed_option(update, context, _choice(context, state))
-        return await _chosen(update, context, state=state, key=option.key) if option else None
+    async def chosen(update: Update, context: BotContext, key: str) -> str | int:
+        return await _chosen(update, context, state=state, key=key)
 
-    typed.__doc__ = f"The {state} step answered by number."
-    return typed
+    return option_typed(lambda context: _choice(context, state), chosen)
 
 
 # --- closing, reminder ----------------------------------------------------------------------
@@ -389,14 +373,8 @@ async def _send(update: Update, context: BotContext) -> int:
 
 
 cancel = drop_draft(PREFIX)
-"""/cancel or "✖ Hủy": drop the draft; nothing is sent."""
-
-
-async def cancel_pressed(update: Update, context: BotContext) -> int | None:
-    """The "✖ Hủy" button under a question of the draft."""
-    if not await _took_press(update, context):
-        return None
-    return await cancel(update, context)
+"""/cancel, the kit's "✖ Hủy" (through the router) or "✖ Hủy" at the preview: drop the draft;
+nothing is sent."""
 
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
@@ -415,7 +393,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             REMINDER: [on("r", no_reminder), MessageHandler(text, reminder_typed)],
             UNIT: UNITS.handlers(),
         },
-        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel, cancel_pressed=cancel_pressed),
+        fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel),
     ).handlers()
 
 

@@ -104,7 +104,7 @@ async def test_the_log_of_a_whole_registration_has_no_personal_data(person, db):
     # Typed answers reach the flow through the typed-answer router.
     assert "kind=text handler=kit.answers.free_message ms=" in log
     assert "kind=press:reg handler=registration.confirm_pressed" in log
-    assert "handler=privacy.show_my_data" in log and "outcome=ok" in log
+    assert "handler=my_data.show_my_data" in log and "outcome=ok" in log
     assert any("telegram" in line for line in lines), "third-party DEBUG lines are there too"
     for secret in ("Hoà Bình", "Hoa Binh", "Nguyễn", "987654321", "987 654 321", "0987",
                    "+8498", "một câu hỏi", "riêng tư"):

@@ -26,7 +26,7 @@ from telegram.ext import (
 from bot.choices import Choice
 from bot.context import BotContext
 from handlers.kit import answers
-from handlers.kit.replies import answer_stale, pressed_option, retire_buttons, say
+from handlers.kit.replies import answer_stale, pressed_option, retire_buttons, say, typed_text
 
 END = ConversationHandler.END
 
@@ -49,6 +49,22 @@ def option_pressed(draft_key: str, choice: Callable[[BotContext], Choice],
         return None if option is None else await chosen(update, context, option.key)
 
     return pressed
+
+
+def option_typed(choice: Callable[[BotContext], Choice],
+                 chosen: Callable[[Update, BotContext, str], Coroutine[Any, Any, Any]]) -> Step:
+    """The typed answer of a draft's choice step: the option typed by number or name goes to
+    `chosen`; anything else is asked again (the step stays)."""
+
+    async def typed(update: Update, context: BotContext) -> Any:
+        option = choice(context).resolve(typed_text(update))
+        if option is None:
+            await say(update, context, context.t._(
+                "Please tap one of the buttons or type its number."))
+            return None
+        return await chosen(update, context, option.key)
+
+    return typed
 
 
 async def not_an_answer(update: Update, context: BotContext) -> None:
