@@ -8,6 +8,7 @@ anonymous); `handlers/poll_create.py` is the /poll flow that sends them.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import replace
@@ -23,6 +24,7 @@ from bot.context import BotContext
 from bot.i18n import nfc
 from bot.permissions import Role, may_act_on_unit
 from handlers.kit import answers, scope
+from handlers.kit.pictures import send_picture
 from handlers.kit.replies import acknowledge, answer_stale, refuse, retire_buttons, say
 from handlers.kit.screens import Screen, Views, put, remember
 from storage import polls
@@ -406,21 +408,22 @@ async def _results_action(update: Update, context: BotContext, *, p: dict[str, A
 
 
 async def _send_chart(update: Update, context: BotContext, *, poll: Poll, unit_id: int) -> None:
-    """The results at a unit as a bar chart (hidden figures drawn as "not shown")."""
+    """The results at a unit as a bar chart (hidden figures drawn as "not shown"); where the
+    chat cannot show a picture (Zalo without a web address), the same figures as text."""
     from bot import charts  # matplotlib loads only when a chart is drawn
 
     t = context.t
     view = await _results(context, poll, unit_id)
     bars = [(label, None if view.scope.hidden else view.scope.cells.get(code))
             for code, label in service.labels(t, poll).items()]
-    png = charts.poll(bars, total=view.scope.counted, title=t._(
+    draw = functools.partial(charts.poll, bars, total=view.scope.counted, title=t._(
         "Survey #{id}: {question}", id=poll.id, question=poll.question[:80]),
         empty=t._("Too few answers to show yet."), hidden=t._("not shown"))
     chat = update.effective_chat
     assert chat is not None
-    await context.bot.send_photo(chat.id, png, caption=t._(
+    await send_picture(context, chat.id, draw=draw, caption=t._(
         "Survey #{id} · {unit} · {rate}", id=poll.id, unit=html.escape(view.scope.name),
-        rate=service.rate_text(t, view.scope))[:1000])
+        rate=service.rate_text(t, view.scope))[:1000], table=service.option_lines(t, view))
 
 
 async def _send_who(update: Update, context: BotContext, poll: Poll) -> None:

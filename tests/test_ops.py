@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -15,14 +16,21 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 
+import httpx
 import pytest
+from aiohttp import web
 
 from bot import logging_setup
+from bot.channels.telegram_fake import FakeBotAPI
+from bot.channels.telegram_fake.http_front import FakeApiServer
+from bot.channels.zalo.fake import TOKEN as ZALO_TOKEN
+from bot.channels.zalo.fake import FakeZaloAPI
 from bot.logging_setup import mask
 from bot.settings import Settings, SettingsError
 from bot.unit_import import parse_csv
@@ -485,3 +493,135 @@ async def test_sigterm_during_a_broadcast_stops_within_10_s_and_resumes(tmp_path
     assert received == Counter({100_000 + i: 1 for i in range(MEMBERS)}), "nothing sent twice"
     with sqlite3.connect(database) as conn:
         assert conn.execute("SELECT status FROM broadcasts").fetchone()[0] == "done"
+
+
+# --- Zalo in check and run -------------------------------------------------------------------
+
+
+class ZaloFront:
+    """The strict fake Zalo Bot API (bot/channels/zalo/fake.py) over HTTP on 127.0.0.1, so a
+    bot in a child process talks to it; getUpdates waits up to a second for an event, as
+    Zalo's long poll does, instead of answering 408 in a busy loop."""
+
+    def __init__(self, api: FakeZaloAPI) -> None:
+        self.api = api
+        self.arrived = asyncio.Event()  # an event was queued
+        self.sent = asyncio.Event()  # the bot sent a message
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        """What ZALO_API_BASE_URL would be for this server."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def queue(self, event: dict[str, object]) -> None:
+        """An event for the next getUpdates."""
+        self.api.queue(event)
+        self.arrived.set()
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/{prefix}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["method"] == "getUpdates" and not self.api.events:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), 1)
+            self.arrived.clear()
+        answer = await self.api.handle_async_request(httpx.Request(
+            "POST", str(request.url), content=await request.read()))
+        if self.api.calls and self.api.calls[-1].ok and \
+                self.api.calls[-1].method == "sendMessage":
+            self.sent.set()
+        return web.Response(status=answer.status_code, body=answer.content,
+                            content_type="application/json")
+
+
+@pytest.fixture
+async def zalo_front() -> AsyncIterator[ZaloFront]:
+    front = ZaloFront(FakeZaloAPI())
+    await front.start()
+    yield front
+    await front.stop()
+
+
+async def child_cli(cwd: Path, *args: str, **env: str) -> asyncio.subprocess.Process:
+    """`python -m bot ARGS` as a child the event loop (and the fakes it serves) keeps running
+    beside; only PATH and PYTHONPATH from this environment."""
+    clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO)}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=cwd, env={**clean, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+async def finished(child: asyncio.subprocess.Process) -> tuple[int, str, str]:
+    out, err = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode is not None
+    return child.returncode, out.decode(), err.decode()
+
+
+async def test_check_calls_zalos_get_me_when_its_token_is_set(tmp_path: Path, zalo_front):
+    code, out, _err = await finished(await child_cli(
+        tmp_path, "check", BOT_DATABASE="bot.sqlite3", ZALO_BOT_TOKEN=ZALO_TOKEN,
+        ZALO_API_BASE_URL=zalo_front.base_url))
+    [line] = [line for line in out.splitlines() if " zalo: " in line]
+    assert line.startswith("ok") and "token ok: Bot Hội viên" in line, out
+    assert [c.method for c in zalo_front.api.calls] == ["getMe"]
+    assert code == 0 and ZALO_TOKEN not in out
+
+    code, out, err = await finished(await child_cli(
+        tmp_path, "check", BOT_DATABASE="bot.sqlite3", ZALO_BOT_TOKEN="999:a-wrong-zalo-token",
+        ZALO_API_BASE_URL=zalo_front.base_url))
+    [line] = [line for line in out.splitlines() if " zalo: " in line]
+    assert line.startswith("FAIL") and "401" in line and "ZALO_BOT_TOKEN" in line
+    assert code == 1 and "Traceback" not in err and "a-wrong-zalo-token" not in out
+
+    await zalo_front.stop()  # nobody listens there any more
+    code, out, err = await finished(await child_cli(
+        tmp_path, "check", BOT_DATABASE="bot.sqlite3", ZALO_BOT_TOKEN=ZALO_TOKEN,
+        ZALO_API_BASE_URL=zalo_front.base_url))
+    [line] = [line for line in out.splitlines() if " zalo: " in line]
+    assert line.startswith("FAIL") and "cannot reach" in line and "127.0.0.1" in line
+    assert code == 1 and "Traceback" not in err
+
+
+async def test_run_with_both_tokens_serves_both_channels_in_one_process(tmp_path: Path,
+                                                                       zalo_front):
+    telegram = FakeApiServer()
+    telegram_replied = asyncio.Event()
+    await telegram.start()
+    await telegram.use(FakeBotAPI(), on_message=lambda _chat: telegram_replied.set())
+    child = await child_cli(
+        tmp_path, "run", BOT_DATABASE="bot.sqlite3",
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=telegram.base_url,
+        ZALO_BOT_TOKEN=ZALO_TOKEN, ZALO_API_BASE_URL=zalo_front.base_url)
+    try:
+        hoa = telegram.api.user(4201, first_name="Hoa")
+        telegram.api.queue_update(telegram.api.message_update(hoa, "/start"))
+        zalo_front.queue(zalo_front.api.event("7a10000000a1", text="start", name="Lan"))
+        await asyncio.wait_for(asyncio.gather(telegram_replied.wait(), zalo_front.sent.wait()),
+                               60)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        code, _out, err = await finished(child)
+        await telegram.stop()
+    assert code == 0 and "Traceback" not in err, err
+    assert "starting Telegram and Zalo" in err
+    # Each channel's own words: the consent speaks of her account on that platform.
+    assert "tài khoản Telegram" in telegram.api.last_text(4201)
+    [zalo_consent] = zalo_front.api.texts("7a10000000a1")[:1]
+    assert "tài khoản Zalo" in zalo_consent and "<" not in zalo_consent
+    # One database for both: a member of either channel is found by the same program.
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        [(zalo_accounts,)] = conn.execute(
+            "SELECT count(*) FROM channel_accounts WHERE channel = 'zalo'")
+    assert zalo_accounts == 1

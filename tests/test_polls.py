@@ -325,6 +325,9 @@ async def test_long_options_read_well_on_telegram_and_on_zalo(zalo, app, api, pe
     assert shown.count(LONG[0]) == 1 and shown.count(LONG[1]) == 1, shown
     assert f"1. {box}{LONG[0]}" in shown and f"2. {box}{LONG[1]}" in shown
     assert "1. 1" not in shown and "2. 2" not in shown and "1. ☐ 1" not in shown
+    assert "bấm" not in shown.lower() and "nút" not in shown.lower(), "no buttons on Zalo"
+    if multiple:
+        assert "rồi gõ số của “Gửi”" in shown
     await thu.send("2")
     if multiple:
         toggled = thu.reply()
@@ -439,3 +442,32 @@ async def test_a_ward_admin_picks_a_chapter_as_in_broadcast_and_a_forged_unit_is
     assert [len(poll_messages(api, user_id)) for user_id in ids] == [1] * len(ids)
     [poll] = await db.fetchall("SELECT unit_id FROM polls")
     assert poll[0] == chapter_7.id
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+async def test_a_zalo_officer_without_a_web_address_gets_the_chart_as_its_figures(
+        zalo, app, api, person, anonymous):  # noqa: F811
+    """No picture she cannot open: the chart's own figures, protected as on the chart."""
+    from tests.test_zalo import zalo_member
+
+    db = app.bot_data.db
+    ids = await chapter(db, api, count=4)
+    thu = await zalo_member(zalo, "5a00000000e3", name="Phạm Thị Thu")
+    officer = await db.fetchone("SELECT id FROM members WHERE telegram_user_id = ?",
+                                (await thu.internal_id(),))
+    await grant(db, officer[0], "chapter_head", "HM-HL-02")
+    poll = await sent_poll(app, db, person(HEAD), anonymous=anonymous)
+    for user_id, option in zip(ids, ["Tối", "Tối", "Tối", "Sáng"], strict=True):
+        await person(user_id).press(option)
+    await thu.send("/polls")
+    await thu.choose(f"#{poll.id}")
+    await thu.choose("Biểu đồ")
+    said = thu.reply()
+    assert not [c for c in zalo.api.calls[thu.mark:] if c.method == "sendPhoto"]
+    assert f"#{poll.id}" in said and "Telegram" in said  # where the picture is
+    if anonymous:  # four answers, fewer than K: nothing but the response rate
+        assert "1. Sáng: —" in said and "3. Tối: —" in said and "(75%)" not in said
+    else:
+        assert "1. Sáng: 1 (25%)" in said and "2. Chiều: 0 (0%)" in said
+        assert "3. Tối: 3 (75%)" in said
+    assert "<" not in said

@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import re
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
+from babel.messages.pofile import read_po
 from telegram.ext import Application
 
 from bot import reminders
@@ -638,6 +641,37 @@ async def test_consent_and_phone_prompt_speak_of_zalo_not_telegram(zalo):
     assert "gõ số điện thoại" in phone and "bấm nút" not in phone
     await lan.send("0912 345 678")
     assert "Bấm nút" not in lan.reply() and "gõ số thứ tự" in lan.reply().lower()
+
+
+# Texts no Zalo member is shown: /help's Telegram branch and a shared contact (no contact
+# sharing on Zalo; handlers/help.py and handlers/registration.py).
+TELEGRAM_ONLY = {
+    "Use the menu buttons at the bottom of the screen, or these commands:",
+    "Every choice can be made with a button or by typing its number. /cancel stops what you "
+    "are doing.",
+    "That is someone else's contact. Please share your own number with the button, or type it.",
+}
+BUTTON_WORDS = {"vi": re.compile(r"(?i)\bbấm\b|\bnút\b|\bchạm\b"),
+                "en": re.compile(r"(?i)\b(tap|press|button)")}
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_no_text_a_zalo_member_meets_asks_her_to_tap_a_button(zalo, locale):
+    """Every catalog entry as the bridge sends it: typed numbers, never buttons to tap."""
+    path = Path(__file__).resolve().parent.parent / "locales" / locale / "LC_MESSAGES"
+    with (path / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    wrong = []
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not ids[0] or ids[0] in TELEGRAM_ONLY:
+            continue
+        for text in texts:
+            shown = zalo.bridge.zalo_words(text or ids[0])
+            if BUTTON_WORDS[locale].search(shown):
+                wrong.append(shown)
+    assert wrong == []
 
 
 def test_telegram_members_keep_the_consent_text_they_agreed_to():
