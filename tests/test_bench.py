@@ -54,6 +54,8 @@ FIGURES: dict[str, tuple[list[str], list[str]]] = {
     "over_http.py": (["hoivien-bot HTTP benchmark", "/help over HTTP vs bare ptb echo"],
                      ["runs", "medians", "ratios"]),
     "zalo.py": (["telegram ", "zalo ", " events "], ["telegram", "zalo"]),
+    "pacing.py": (["baseline, no broadcast:", "member broadcast runs:", "aims under the broadcast"],
+                  ["baseline", "broadcast", "aims_met"]),
     "polls.py": (["enqueue: district survey", "results p95: named", "results p95: anonymous",
                   "chart: district survey"], ["members", "answers", "ms"]),
 }
