@@ -404,24 +404,26 @@ async def with_stored_sets(db: Database, catalog: Catalog) -> Catalog:
 async def check_stored_codes(db: Database, catalog: Catalog) -> None:
     """Refuse a catalog that dropped a code (or a criteria set) which stored data still uses."""
     used = await campaigns.codes_in_use(db)
-    for (year, set_id), count in sorted((await campaigns.criteria_sets_in_use(db)).items(),
+    in_use = await campaigns.criteria_sets_in_use(db)
+    for (year, set_id), count in sorted(in_use.items(),
                                         key=lambda item: (item[0][0], item[0][1] or "")):
         if set_id is not None and catalog.set_by_id(set_id) is None:
             raise CatalogError(
                 f"{catalog.source}: criteria set {set_id!r} was removed, but {count} household "
                 f"registration(s) of {year} use it; put it back (give it a to_year to stop "
                 "using it for later years)")
-    by_set = await campaigns.criteria_codes_by_set(db)
-    for (year, set_id), codes in sorted(by_set.items(),
-                                        key=lambda item: (item[0][0], item[0][1] or "")):
+    stored = await campaigns.criterion_codes(db)
+    for year, set_id in sorted(in_use, key=lambda key: (key[0], key[1] or "")):
         criteria_set = catalog.criteria_set(year, set_id)
-        for code, count in sorted(codes.items()):
-            if code not in criteria_set.codes():
-                raise CatalogError(
-                    f"{catalog.source}: criterion code {code!r} was removed, but {count} stored "
-                    f"record(s) use it (criteria set {criteria_set.id!r}, {year}); put it back "
-                    "(mark it retired = true to stop offering it)"
-                )
+        if not (outside := stored - set(criteria_set.codes())):
+            continue  # the common case: no answer is looked at
+        if found := await campaigns.answers_using(db, year, set_id, outside):
+            code, count = min(found.items())
+            raise CatalogError(
+                f"{catalog.source}: criterion code {code!r} was removed, but {count} stored "
+                f"record(s) use it (criteria set {criteria_set.id!r}, {year}); put it back "
+                "(mark it retired = true to stop offering it)"
+            )
     for section, kind in SECTIONS.items():
         if section == "criteria":
             continue  # per set, above

@@ -96,19 +96,46 @@ class PacedRateLimiter(BaseRateLimiter[str]):
                 if not self._replies_waiting:
                     self._no_reply_waiting.set()
 
-    async def _chat_turn(self, chat_id: object) -> None:
-        """Wait until this chat's bucket has room (a @username is not keyed: overall only)."""
-        if not isinstance(chat_id, int):
-            return
+    def _chat_wait(self, chat_id: object) -> float:
+        """Seconds until this chat's bucket has room (a @username is not keyed: overall only)."""
+        if not isinstance(chat_id, int) or self.rate <= 0:
+            return 0.0
         now = self.clock.monotonic()
         interval = GROUP_INTERVAL if chat_id < 0 else PER_CHAT_INTERVAL
-        due = max(now, self._chat_due.get(chat_id, now))
-        start = max(now, due - (PER_CHAT_BURST - 1) * interval)
+        due = self._chat_due.get(chat_id, now)
+        return max(0.0, due - (PER_CHAT_BURST - 1) * interval - now)
+
+    def _chat_take(self, chat_id: object) -> bool:
+        """Count a message to this chat as going out now; False if its bucket filled meanwhile.
+
+        Counted when it goes out, not when it started waiting: a message counted early and held
+        for its overall slot would let the bucket refill past its size, and the next messages
+        to that chat would then come faster than Telegram's bucket allows (429s).
+        """
+        if not isinstance(chat_id, int) or self.rate <= 0:
+            return True
+        if self._chat_wait(chat_id) > 0:
+            return False
+        now = self.clock.monotonic()
+        interval = GROUP_INTERVAL if chat_id < 0 else PER_CHAT_INTERVAL
         if len(self._chat_due) >= _PRUNE_AT:
             self._chat_due = {c: d for c, d in self._chat_due.items() if d > now}
-        self._chat_due[chat_id] = due + interval
-        if start > now:
-            await self.clock.sleep(start - now)
+        self._chat_due[chat_id] = max(now, self._chat_due.get(chat_id, now)) + interval
+        return True
+
+    async def _turn(self, chat_id: object, *, bulk: bool) -> None:
+        """Wait for room in the chat's bucket and an overall slot (again if another message to
+        the same chat took the room meanwhile)."""
+        while True:
+            while (wait := self._chat_wait(chat_id)) > 0:
+                await self.clock.sleep(wait)
+            if bulk:
+                async with self._bulk_gate:
+                    await self._take_slot(reply=False)
+            else:
+                await self._take_slot(reply=True)
+            if self._chat_take(chat_id):
+                return
 
     async def process_request(
         self,
@@ -126,13 +153,7 @@ class PacedRateLimiter(BaseRateLimiter[str]):
         attempt = 0
         while True:
             if paced:
-                if self.rate > 0:
-                    await self._chat_turn(data.get("chat_id"))
-                if bulk:
-                    async with self._bulk_gate:
-                        await self._take_slot(reply=False)
-                else:
-                    await self._take_slot(reply=True)
+                await self._turn(data.get("chat_id"), bulk=bulk)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -291,17 +291,30 @@ async def criteria_sets_in_use(db: Database, *, from_year: int = 0,
     return {(r[0], r[1]): r[2] for r in rows}
 
 
-async def criteria_codes_by_set(db: Database) -> dict[tuple[int, str | None], dict[str, int]]:
-    """Criterion codes stored answers use, per (year, criteria set) of their registration."""
+async def criterion_codes(db: Database) -> set[str]:
+    """Every criterion code stored answers use: one step along the code index per distinct
+    code (a scan of every answer took most of the start-up at district scale)."""
     rows = await db.fetchall(
-        "SELECT h.year, h.criteria_set, a.criterion_code, count(*) FROM household_answers a"
-        " JOIN household_registrations h ON h.id = a.household_id"
-        " GROUP BY h.year, h.criteria_set, a.criterion_code"
+        "WITH RECURSIVE c(code) AS (SELECT min(criterion_code) FROM household_answers"
+        " UNION ALL SELECT (SELECT min(criterion_code) FROM household_answers"
+        " WHERE criterion_code > c.code) FROM c WHERE c.code IS NOT NULL)"
+        " SELECT code FROM c WHERE code IS NOT NULL"
     )
-    found: dict[tuple[int, str | None], dict[str, int]] = {}
-    for year, set_id, code, count in rows:
-        found.setdefault((year, set_id), {})[code] = count
-    return found
+    return {row[0] for row in rows}
+
+
+async def answers_using(db: Database, year: int, set_id: str | None,
+                        codes: Collection[str]) -> dict[str, int]:
+    """How many stored answers of the year's registrations under `set_id` use each of `codes`."""
+    found = tuple(codes)
+    rows = await db.fetchall(
+        "SELECT a.criterion_code, count(*) FROM household_answers a"
+        " JOIN household_registrations h ON h.id = a.household_id"
+        f" WHERE a.criterion_code IN ({','.join('?' * len(found))})"
+        " AND h.year = ? AND h.criteria_set IS ? GROUP BY a.criterion_code",
+        (*found, year, set_id),
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 # --- member side -----------------------------------------------------------------------------

@@ -41,6 +41,8 @@ FIGURES: dict[str, tuple[list[str], list[str]]] = {
                       ["households", "first_read_releasing_ms", "protect_city_ms"]),
     "meetings.py": (["QR check-in:", "recorded once:"],
                     ["members", "recorded", "second_scans_already", "p50_ms", "p99_ms"]),
+    "pacing.py": (["baseline, no broadcast:", "member broadcast runs:", "aims under the broadcast"],
+                  ["baseline", "broadcast", "aims_met"]),
     "reminders.py": (["06:30 tick: enqueue the Sunday reminder",
                       "20:00 tick: enqueue the heads' summaries", "/chapter week",
                       "/chapter month"],

@@ -171,3 +171,28 @@ async def test_one_chat_gets_at_most_one_message_a_second_after_a_short_burst(
             PER_CHAT_BURST + 1:], strict=False))
     finally:
         await stop_application(app)
+
+
+async def test_a_chat_message_held_for_its_slot_does_not_crowd_the_next(settings, stamped, clock):
+    """Counted when it goes out: a reply that waited 2 s for an overall slot, then three more to
+    the same chat at once, stay within Telegram's bucket (counted at the wait's start, the
+    bucket refilled past its size while the message waited, and the fourth was refused)."""
+    app = await paced(settings, stamped, clock)
+    try:
+        crowd = list(range(9_200, 9_250))  # 50 replies ahead: two seconds of overall slots
+        chat = 9_300
+        for other in [*crowd, chat]:
+            stamped.add_chat(other)
+
+        async def four_to_one_chat() -> None:
+            for n in range(PER_CHAT_BURST + 1):
+                await app.bot.send_message(chat, f"Tin {n}")
+
+        await asyncio.gather(*(app.bot.send_message(c, "Dạ") for c in crowd), four_to_one_chat())
+        mine = [at for at, method, to in stamped.stamps if to == chat and method == "sendMessage"]
+        assert len(mine) == PER_CHAT_BURST + 1
+        assert mine[0] >= 1.9, "the first one waited behind the crowd"
+        assert stamped.rate_limited_count == 0
+        assert mine[-1] - mine[0] >= 1.0 - 1e-9, "the fourth waited for the bucket"
+    finally:
+        await stop_application(app)
