@@ -379,7 +379,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--child", nargs=2, metavar=("BOT", "BASE_URL"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.smoke:
-        options.members, options.rounds, options.repeat, options.timeout = 5, 2, 1, 30.0
+        options.members, options.rounds, options.repeat, options.timeout = 5, 2, 1, 60.0
     return options
 
 
