@@ -39,17 +39,22 @@ async def _ancestry(context: BotContext, unit_id: int | None) -> list[Unit]:
     return chain
 
 
-async def union_name(context: BotContext, unit_id: int | None) -> str | None:
-    """The union that runs this assistant, escaped: `BOT_ORG_NAME`, else her ward's union;
-    None when neither reads naturally (the greeting then says "the union")."""
+async def _union(context: BotContext, unit_id: int | None) -> str | None:
     name = context.settings.org_name
     if name and name != DEFAULT_ORG_NAME:
-        return html.escape(name)
+        return name
     for unit in await _ancestry(context, unit_id):
         place = _place(unit.name) if unit.kind == "ward" else None
         if place is not None:
-            return html.escape(context.t._("Women's Union of {place}", place=place))
+            return context.t._("Women's Union of {place}", place=place)
     return None
+
+
+async def union_name(context: BotContext, unit_id: int | None) -> str | None:
+    """The union that runs this assistant, escaped: `BOT_ORG_NAME`, else her ward's union;
+    None when neither reads naturally (the greeting then says "the union")."""
+    name = await _union(context, unit_id)
+    return html.escape(name) if name is not None else None
 
 
 async def titles(context: BotContext, principal: Principal) -> str:
@@ -65,7 +70,6 @@ async def titles(context: BotContext, principal: Principal) -> str:
         elif grant.role == "unit_admin":
             found.append(t._("Union officer of {unit}", unit=_place(unit.name) or unit.name))
     if not found and principal.is_super_admin:
-        org = await union_name(context, principal.member.unit_id if principal.member else None)
-        found.append(t._("Officer of {org}", org=html.unescape(org) if org else
-                         context.settings.org_name))
+        org = await _union(context, principal.member.unit_id if principal.member else None)
+        found.append(t._("Officer of {org}", org=org or context.settings.org_name))
     return html.escape(", ".join(dict.fromkeys(found)))
