@@ -18,7 +18,7 @@ from bot.channels import ZALO, channel_of
 from bot.context import BotContext
 from bot.i18n import N_
 from bot.permissions import Role
-from handlers.kit import menu
+from handlers.kit import greeting, menu
 from handlers.kit.replies import say
 
 # The sections beyond the everyday commands: `/help <name>`, for whom, and its one-line title.
@@ -56,7 +56,9 @@ async def show_help(update: Update, context: BotContext) -> None:
     role = principal.highest if principal else None
     chat = update.effective_chat
     on_zalo = chat is not None and channel_of(chat.id) == ZALO  # no buttons there
-    lines = [t._("<b>Assistant of {org}</b>", org=html.escape(context.settings.org_name))]
+    member = principal.member if principal else None
+    org = await greeting.union_name(context, member.unit_id if member else None)
+    lines = [t._("<b>Assistant of {org}</b>", org=org or html.escape(context.settings.org_name))]
     if principal is None or principal.member is None:
         lines.append(t._("Send /start to register as a member; it takes about a minute."))
     elif on_zalo:

@@ -34,7 +34,7 @@ from bot import callbacks, consent, orgtree
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
-from bot.settings import DEFAULT_ORG_NAME, SUPPORTED_LOCALES
+from bot.settings import SUPPORTED_LOCALES
 from bot.validators import (
     InvalidInput,
     clean_full_name,
@@ -42,7 +42,7 @@ from bot.validators import (
     given_name,
     normalise_phone,
 )
-from handlers.kit import answers, membership_consent, menu
+from handlers.kit import answers, greeting, membership_consent, menu
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -159,14 +159,6 @@ async def _unit_choice(context: BotContext) -> tuple[Choice, str, bool]:
 async def _ask_consent(update: Update, context: BotContext) -> None:
     await say(update, context, _consent_screen(context), _consent_keyboard(context))
     _at(context, CONSENT)
-
-
-def _union_name(context: BotContext) -> str | None:
-    """The union that runs this assistant (`BOT_ORG_NAME`, escaped) for greetings; None while
-    the installation has not named it, so the greeting says "the union" rather than the
-    generic default."""
-    name = context.settings.org_name
-    return html.escape(name) if name and name != DEFAULT_ORG_NAME else None
 
 
 def _consent_screen(context: BotContext) -> str:
@@ -302,10 +294,13 @@ async def start(update: Update, context: BotContext) -> None:
             await members.set_status(context.db, principal.member.id, "active")
             await say(update, context, t._("Notices are on again."))
         name = html.escape(given_name(principal.member.full_name))
-        org = _union_name(context)
+        org = await greeting.union_name(context, principal.member.unit_id)
+        title = await greeting.titles(context, principal)
         await say(
             update,
             context,
+            t._("Hello {name} — {title}! Choose from the menu below.", name=name, title=title)
+            if title else
             t._("Welcome back to the assistant of {org}, {name}! Choose from the menu below.",
                 org=org, name=name) if org else
             t._("Welcome back, {name}! Choose from the menu below.", name=name),
@@ -314,11 +309,16 @@ async def start(update: Update, context: BotContext) -> None:
         return None
     typed_command = bool(update.message and (update.message.text or "").startswith("/"))
     if principal is not None and principal.is_super_admin and typed_command and not context.args:
+        user = update.effective_user
+        name = html.escape(given_name(user.first_name)) if user and user.first_name else ""
+        title = await greeting.titles(context, principal)
         await say(
             update,
             context,
-            t._("Hello, administrator. Choose from the menu below; you can also register "
-                "as a member."),
+            t._("Hello {name} — {title}! Choose from the menu below; you can also register "
+                "your own details as a member.", name=name, title=title) if name else
+            t._("Hello — {title}! Choose from the menu below; you can also register your own "
+                "details as a member.", title=title),
             menu.main_menu(principal, t),
         )
         return None
@@ -629,7 +629,7 @@ async def _save(update: Update, context: BotContext) -> None:
             consent_at=draft["consent_at"],
         )
         name = html.escape(given_name(draft["name"]))
-        org = _union_name(context)
+        org = await greeting.union_name(context, unit_id)
         text = context.t._(
             "🎉 Registration complete. Welcome to the assistant of {org}, {name}! "
             "Use the menu below; /help explains everything.", org=org, name=name,

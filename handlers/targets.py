@@ -59,10 +59,12 @@ async def _list_screen(context: BotContext, unit_id: int | None, year: int,
     options = []
     for number, metric in enumerate(METRICS, 1):
         value = fig.targets.get(metric.code)
-        lines.append(t._("{number}. {label}: <b>{target}</b> — now {figure}", number=number,
+        figure = figures_of.figure(t, metric, fig.totals, value)
+        lines.append(t._("{number}. {label}: no target yet · now {figure}", number=number,
+                         label=t._(metric.label), figure=figure) if value is None else
+                     t._("{number}. {label}: <b>{target}</b> — now {figure}", number=number,
                          label=t._(metric.label),
-                         target=figures_of.target_text(t, metric, value),
-                         figure=figures_of.figure(t, metric, fig.totals, value)))
+                         target=figures_of.target_text(t, metric, value), figure=figure))
         options.append(Option(f"m{number - 1}", t._(metric.button)))
     lines += ["", t._("Tap a target (or type its number) to set or change it.")]
     if unit_id is not None and _work(context):
@@ -120,7 +122,8 @@ async def _work_screen(context: BotContext, unit_id: int, year: int,
     for number, indicator in enumerate(work, 1):
         value = goals.get(indicator.code)
         lines.append(f"{number}. {html.escape(indicator.label(t.locale))}: " + (
-            f"<b>{amounts.value_text(context, indicator, value)}</b>" if value else "—"))
+            f"<b>{amounts.value_text(context, indicator, value)}</b>" if value
+            else t._("no target yet")))
     lines += ["", t._("Tap (or type) an indicator's number to set or change its target.")]
     args = (PREFIX, WORK, unit_id, year, "o")
     buttons = [InlineKeyboardButton(str(n), callback_data=callbacks.encode(*args, f"c.{i.code}"))

@@ -38,11 +38,14 @@ async def _section(someone, name: str) -> str:
 
 
 async def test_help_names_the_union_that_runs_the_assistant(person, settings, api, clock, db):
-    """BOT_ORG_NAME heads /help; unset, the generic name stays (no made-up union)."""
+    """BOT_ORG_NAME heads /help; unset, her ward's union; for a visitor the generic name."""
     member = person(5511)
     await register_member(db, 5511, "HM-HL-02")
     await member.send("/help")
-    assert member.reply_text().startswith("<b>Trợ lý Hội Liên hiệp Phụ nữ</b>")
+    assert member.reply_text().startswith("<b>Trợ lý Hội LHPN phường Hoàng Liệt</b>")
+    visitor = person(5512)
+    await visitor.send("/help")
+    assert visitor.reply_text().startswith("<b>Trợ lý Hội Liên hiệp Phụ nữ</b>")
     named = dataclasses.replace(settings, org_name="Hội LHPN phường Hoàng Liệt")
     fresh = await start_application(named, api, clock)
     try:

@@ -1,0 +1,75 @@
+"""Who greets whom: the union's name and an officer's union title, for /start and /help.
+
+The union is `BOT_ORG_NAME` when the installation set it; otherwise it is read off her own
+ward ("Phường Hoàng Liệt" → "Hội LHPN phường Hoàng Liệt") when the ward's name starts with a
+place word, so a greeting never names a made-up union. Titles are the union's words
+("Chi hội trưởng Chi hội TDP số 2", "Cán bộ Hội phường Hoàng Liệt"), not role codes.
+"""
+
+from __future__ import annotations
+
+import html
+
+from bot import orgtree
+from bot.context import BotContext
+from bot.permissions import Principal
+from bot.settings import DEFAULT_ORG_NAME
+from storage.units import Unit
+
+PLACE_WORDS = ("Phường", "Xã", "Thị trấn", "Đặc khu", "Quận", "Huyện", "Thị xã", "Thành phố")
+"""How a unit named after a place begins; inside a sentence the word is written lower case."""
+
+
+def _place(name: str) -> str | None:
+    """'Phường Hoàng Liệt' → 'phường Hoàng Liệt' (None: the name is not a place)."""
+    for word in PLACE_WORDS:
+        if name.startswith(word + " ") and len(name) > len(word) + 1:
+            return word.lower() + name[len(word):]
+    return None
+
+
+async def _ancestry(context: BotContext, unit_id: int | None) -> list[Unit]:
+    """The unit and its ancestors, nearest first (from the cached tree)."""
+    chain: list[Unit] = []
+    unit = await orgtree.get(context.db, unit_id)
+    by_id = await orgtree.units_by_id(context.db)
+    while unit is not None and len(chain) < 64:
+        chain.append(unit)
+        unit = by_id.get(unit.parent_id or 0)
+    return chain
+
+
+async def _union(context: BotContext, unit_id: int | None) -> str | None:
+    name = context.settings.org_name
+    if name and name != DEFAULT_ORG_NAME:
+        return name
+    for unit in await _ancestry(context, unit_id):
+        place = _place(unit.name) if unit.kind == "ward" else None
+        if place is not None:
+            return context.t._("Women's Union of {place}", place=place)
+    return None
+
+
+async def union_name(context: BotContext, unit_id: int | None) -> str | None:
+    """The union that runs this assistant, escaped: `BOT_ORG_NAME`, else her ward's union;
+    None when neither reads naturally (the greeting then says "the union")."""
+    name = await _union(context, unit_id)
+    return html.escape(name) if name is not None else None
+
+
+async def titles(context: BotContext, principal: Principal) -> str:
+    """Her union titles, escaped and joined ("Chi hội trưởng Chi hội TDP số 2"); "" for none."""
+    t = context.t
+    found: list[str] = []
+    for grant in principal.grants:
+        unit = await orgtree.get(context.db, grant.unit_id)
+        if unit is None:
+            continue
+        if grant.role == "chapter_head":
+            found.append(t._("Chapter head of {unit}", unit=unit.name))
+        elif grant.role == "unit_admin":
+            found.append(t._("Union officer of {unit}", unit=_place(unit.name) or unit.name))
+    if not found and principal.is_super_admin:
+        org = await _union(context, principal.member.unit_id if principal.member else None)
+        found.append(t._("Officer of {org}", org=org or context.settings.org_name))
+    return html.escape(", ".join(dict.fromkeys(found)))
