@@ -19,7 +19,7 @@ from bot.context import BotContext
 from bot.i18n import N_
 from bot.permissions import Role
 from handlers.kit import menu
-from handlers.kit.replies import say
+from handlers.kit.replies import say_only
 
 # The sections beyond the everyday commands: `/help <name>`, for whom, and its one-line title.
 SECTIONS: dict[str, tuple[Role, str]] = {
@@ -51,7 +51,7 @@ async def show_help(update: Update, context: BotContext) -> None:
     section = SECTIONS.get(asked)
     if section is not None and principal is not None and principal.at_least(section[0]):
         lines = [f"/{name} — {t._(description)}" for name, description in _section(section[0])]
-        await say(update, context, "\n".join(lines))
+        await say_only(update, context, "\n".join(lines))
         return
     role = principal.highest if principal else None
     chat = update.effective_chat
@@ -79,7 +79,7 @@ async def show_help(update: Update, context: BotContext) -> None:
         lines += ["", t._("Every choice can be made with a button or by typing its number. "
                           "/cancel stops what you are doing.")]
     # The persistent main menu is already on her screen; /start brings it back if needed.
-    await say(update, context, "\n".join(lines))
+    await say_only(update, context, "\n".join(lines))
     if principal is not None and update.effective_chat is not None:
         await menu.ensure_chat_commands(context, update.effective_chat.id, principal)
 
