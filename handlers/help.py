@@ -8,6 +8,7 @@ Telegram and us an entity to send and parse back).
 
 from __future__ import annotations
 
+import functools
 import html
 from typing import Any
 
@@ -16,10 +17,10 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.channels import ZALO, channel_of
 from bot.context import BotContext
-from bot.i18n import N_
+from bot.i18n import N_, translator
 from bot.permissions import Role
 from handlers.kit import greeting, menu
-from handlers.kit.replies import say
+from handlers.kit.replies import say_only
 
 # The sections beyond the everyday commands: `/help <name>`, for whom, and its one-line title.
 SECTIONS: dict[str, tuple[Role, str]] = {
@@ -35,6 +36,12 @@ def _section(role: Role) -> list[tuple[str, str]]:
     return menu.COMMANDS[role]
 
 
+def _at_least(role: Role | None, needed: Role) -> bool:
+    """Whether her highest role is `needed` or a more powerful one (as `Principal.at_least`)."""
+    ranks = list(Role)
+    return role is not None and ranks.index(role) >= ranks.index(needed)
+
+
 def _everyday(role: Role | None) -> list[tuple[str, str]]:
     """Everybody's commands, plus members' for a member (and above)."""
     found = list(menu.COMMANDS[None])
@@ -45,21 +52,36 @@ def _everyday(role: Role | None) -> list[tuple[str, str]]:
 
 async def show_help(update: Update, context: BotContext) -> None:
     """Her commands (or the section she asked for), and how to get started."""
-    t = context.t
     principal = context.principal
     asked = (context.args or [""])[0].lower() if context.args else ""
-    section = SECTIONS.get(asked)
-    if section is not None and principal is not None and principal.at_least(section[0]):
-        lines = [f"/{name} — {t._(description)}" for name, description in _section(section[0])]
-        await say(update, context, "\n".join(lines))
-        return
-    role = principal.highest if principal else None
     chat = update.effective_chat
-    on_zalo = chat is not None and channel_of(chat.id) == ZALO  # no buttons there
     member = principal.member if principal else None
     org = await greeting.union_name(context, member.unit_id if member else None)
-    lines = [t._("<b>Assistant of {org}</b>", org=org or html.escape(context.settings.org_name))]
-    if principal is None or principal.member is None:
+    await say_only(update, context, _text(
+        context.locale,
+        role=principal.highest if principal else None,
+        registered=principal is not None and principal.member is not None,
+        handles=principal is not None and bool(principal.handles),
+        on_zalo=chat is not None and channel_of(chat.id) == ZALO,  # no buttons there
+        org=org or html.escape(context.settings.org_name),
+        asked=asked if asked in SECTIONS else "",
+    ))
+    if principal is not None and update.effective_chat is not None:
+        await menu.ensure_chat_commands(context, update.effective_chat.id, principal)
+
+
+@functools.lru_cache(maxsize=256)
+def _text(locale: str, *, role: Role | None, registered: bool, handles: bool, on_zalo: bool,
+          org: str, asked: str) -> str:
+    """The /help text: the same for everybody with her language, highest role and channel, so
+    it is built once per such combination, not on every /help (issue 16)."""
+    t = translator(locale)
+    allowed = [name for name, (needed, _title) in SECTIONS.items() if _at_least(role, needed)]
+    if asked in allowed:
+        needed = SECTIONS[asked][0]
+        return "\n".join(f"/{name} — {t._(description)}" for name, description in _section(needed))
+    lines = [t._("<b>Assistant of {org}</b>", org=org)]  # already escaped
+    if not registered:
         lines.append(t._("Send /start to register as a member; it takes about a minute."))
     elif on_zalo:
         lines.append(t._("Type “menu” for the main menu, or one of these commands:"))
@@ -67,10 +89,9 @@ async def show_help(update: Update, context: BotContext) -> None:
         lines.append(t._("Use the menu buttons at the bottom of the screen, or these commands:"))
     lines.append("")
     lines += [f"/{name} — {t._(description)}" for name, description in _everyday(role)]
-    if principal is not None and principal.handles:  # a request handler ("người tiếp nhận")
+    if handles:  # a request handler ("người tiếp nhận")
         lines.append(f"/requests — {t._(menu.REQUESTS)}")
-    extra = [t._(title, count=len(_section(needed))) for needed, title in SECTIONS.values()
-             if principal is not None and principal.at_least(needed)]
+    extra = [t._(SECTIONS[name][1], count=len(_section(SECTIONS[name][0]))) for name in allowed]
     if extra:
         lines += ["", t._("You see extra commands because of your role in the union:"), *extra]
     if on_zalo:
@@ -81,9 +102,7 @@ async def show_help(update: Update, context: BotContext) -> None:
         lines += ["", t._("Every choice can be made with a button or by typing its number. "
                           "/cancel stops what you are doing.")]
     # The persistent main menu is already on her screen; /start brings it back if needed.
-    await say(update, context, "\n".join(lines))
-    if principal is not None and update.effective_chat is not None:
-        await menu.ensure_chat_commands(context, update.effective_chat.id, principal)
+    return "\n".join(lines)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

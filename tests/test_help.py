@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from bot.permissions import Role
 from handlers.kit import menu
+from storage import roles, units
 from tests.conftest import ADMIN_ID, register_member, start_application, stop_application
 
 
@@ -54,3 +56,22 @@ async def test_help_names_the_union_that_runs_the_assistant(person, settings, ap
         assert member.reply_text().startswith("<b>Trợ lý Hội LHPN phường Hoàng Liệt</b>")
     finally:
         await stop_application(fresh)
+
+
+async def test_a_role_granted_or_revoked_shows_in_her_next_help(person, db):
+    """The principal cache and the cached /help text: a grant or a revoke is seen at once."""
+    head = person(5502)
+    member_id = await register_member(db, 5502, "HM-HL-02")
+    unit = await units.by_code(db, "HM-HL-02")
+    assert unit is not None
+    first_command = f"/{menu.COMMANDS[Role.CHAPTER_HEAD][0][0]} "
+    await head.send("/help")
+    assert "/help chapter" not in head.reply_text()
+    await roles.grant(db, member_id, Role.CHAPTER_HEAD, unit.id)
+    await head.send("/help")  # no clock moved: a cached principal must not hide the role
+    assert "/help chapter" in head.reply_text()
+    await head.send("/help chapter")
+    assert first_command in head.reply_text()
+    await roles.revoke(db, member_id, Role.CHAPTER_HEAD, unit.id)
+    await head.send("/help chapter")  # no longer her section: her own help again
+    assert first_command not in head.reply_text() and "/me" in head.reply_text()

@@ -16,6 +16,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import callbacks, orgtree
@@ -37,6 +38,20 @@ async def say(
     """Send a new message to the chat the update came from."""
     assert update.effective_chat is not None
     return await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+
+
+async def say_only(update: Update, context: BotContext, text: str) -> None:
+    """`say` for a reply nobody reads back: the sent message is not parsed into a `Message`.
+
+    PTB turns every answer into a `Message` with all its entities (each /command in the text is
+    one); for a long command list that costs more than the rest of the update (issue 16).
+    """
+    assert update.effective_chat is not None
+    # The same request `send_message` makes (through the pacer and the Zalo bridge alike);
+    # `do_api_request` would warn on every call that `send_message` exists.
+    await context.bot._post("sendMessage", {
+        "chat_id": update.effective_chat.id, "text": text, "parse_mode": ParseMode.HTML,
+    })
 
 
 async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
