@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler
@@ -21,6 +21,7 @@ from handlers.kit.replies import STALE, refuse, say, show
 from storage.members import Member
 
 Params = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,18 @@ async def put(update: Update, context: BotContext, screen: Screen | None,
     """Show a screen in place of the pressed `message`, or as a new message (None: nothing)."""
     if screen is not None:
         await show(update, context, screen.text, screen.keyboard, message)
+
+
+async def put_chosen(update: Update, context: BotContext, chosen: Screen | T,
+                     message: Message | None, *, state: T) -> T:
+    """After an option was carried out: a `Screen` is answered and shown (the flow stays in
+    `state`); anything else is the flow's next state, returned as it is."""
+    if not isinstance(chosen, Screen):
+        return chosen
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await put(update, context, chosen, message)
+    return state
 
 
 Render = Callable[[BotContext, str, Params], Awaitable[Screen | None]]
