@@ -86,6 +86,19 @@ def a_number(text: str) -> bool:
     return number.isascii() and number.isdigit() and len(number) < 6
 
 
+async def not_an_option(update: Update, context: BotContext, text: str, *,
+                        again: Callable[[], Awaitable[object]] | None = None) -> bool:
+    """A typed answer that is none of the screen's options. A number is left to the router
+    (False: it answers with the options); other text is asked to tap or type a number, and the
+    screen is shown `again` if given (True: answered)."""
+    if a_number(text):
+        return False
+    await say(update, context, context.t._("Please tap one of the buttons or type its number."))
+    if again is not None:
+        await again()
+    return True
+
+
 async def _no_such_option(update: Update, context: BotContext, text: str) -> bool:
     """A typed number that matches no option of the latest question: say so, with the options."""
     number = text.strip().rstrip(".")

@@ -17,7 +17,7 @@ from bot.choices import Choice
 from bot.context import BotContext
 from bot.permissions import Role
 from handlers.kit import answers
-from handlers.kit.replies import STALE, refuse, say, show
+from handlers.kit.replies import STALE, refuse, show
 from storage.members import Member
 
 Params = dict[str, Any]
@@ -157,12 +157,8 @@ class Views:
         screen = await self.render(context, view, params)
         option = screen.choice.resolve(text) if screen is not None else None
         if option is None:
-            if answers.a_number(text):
-                return False  # the router answers with the options
-            await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                                   "number."))
-            await put(update, context, screen, None)
-            return True
+            return await answers.not_an_option(update, context, text,
+                                               again=lambda: put(update, context, screen, None))
         await self.act(update, context, view=view, p=params, key=option.key, message=None)
         return True
 
