@@ -80,10 +80,6 @@ class Act(Protocol):
                        key: str, message: Message | None) -> None: ...
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isascii() and value.isdigit() else None
-
-
 @dataclass(frozen=True, kw_only=True)
 class Views:
     """A feature's screens, addressed as `prefix:<view>:<params…>:<o|p>:<key>`.
@@ -110,12 +106,12 @@ class Views:
             return None
         params: Params = {}
         for name, raw in zip(shape, args, strict=False):
-            value: Any = raw if name in self.words else _int(raw)
+            value: Any = raw if name in self.words else answers.int_arg(raw)
             if value is None or (name in self.words and raw not in self.words[name]):
                 return None
             params[name] = value
         kind, key = args[-2], args[-1]
-        if kind not in ("o", "p") or (kind == "p" and _int(key) is None):
+        if kind not in ("o", "p") or (kind == "p" and answers.int_arg(key) is None):
             return None
         return view, params, kind, key
 
