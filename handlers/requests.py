@@ -316,9 +316,7 @@ async def write_typed(update: Update, context: BotContext, text: str) -> bool:
     if refused is not None:
         await say(update, context, refused)
         return True
-    assert context.user_data is not None
-    context.user_data.pop(WRITE, None)
-    answers.release(context, WRITE)
+    answers.forget(context, WRITE)
     request = await support.get(context.db, pending["id"])
     if request is None or request.erased_at is not None:
         await say(update, context, context.t._(ERASED if request is not None else STALE))

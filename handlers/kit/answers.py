@@ -44,6 +44,13 @@ def release(context: BotContext, prefix: str) -> None:
         context.user_data.pop("pending_choice")
 
 
+def forget(context: BotContext, prefix: str) -> None:
+    """The question of `prefix` is answered: what it kept and its claim on typed answers go."""
+    if context.user_data is not None:
+        context.user_data.pop(prefix, None)
+    release(context, prefix)
+
+
 Typed = Callable[[Update, BotContext, str], Awaitable[bool]]
 """Answers a typed text for a question; False: the text answers nothing there."""
 Cancel = Callable[[Update, BotContext], Awaitable[bool]]
