@@ -168,6 +168,14 @@ def draft_press(update: Update, context: BotContext, key: str) -> CallbackData |
     return data
 
 
+async def checked_press(update: Update, context: BotContext, key: str) -> CallbackData | None:
+    """`draft_press`, with the stale-button answer given when it is None."""
+    data = draft_press(update, context, key)
+    if data is None:
+        await answer_stale(update, context)
+    return data
+
+
 async def move_in_tree(
     context: BotContext, draft: dict[str, Any], data: CallbackData, *, level_key: str
 ) -> bool | None:
