@@ -595,13 +595,19 @@ async def _current(update: Update, context: BotContext) -> Schedule | None:
     return item
 
 
+async def _managed(update: Update, context: BotContext) -> Schedule | None:
+    """`_current`, if she may also change its time and pauses (she is told if not)."""
+    item = await _current(update, context)
+    if item is not None and not await may_manage(context, item):
+        await refuse(update, context)
+        return None
+    return item
+
+
 async def time_typed(update: Update, context: BotContext) -> str | int | None:
     """The new local time."""
-    item = await _current(update, context)
+    item = await _managed(update, context)
     if item is None:
-        return END
-    if not await may_manage(context, item):
-        await refuse(update, context)
         return END
     value = schedule.parse_time(update.effective_message.text or "")  # type: ignore[union-attr]
     if value is None:
@@ -670,11 +676,8 @@ def parse_pause(text: str, today: date) -> tuple[date, date]:
 async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     """The dates of a new pause."""
     t = context.t
-    item = await _current(update, context)
+    item = await _managed(update, context)
     if item is None:
-        return END
-    if not await may_manage(context, item):
-        await refuse(update, context)
         return END
     try:
         first, last = parse_pause(update.effective_message.text or "",  # type: ignore[union-attr]
