@@ -487,10 +487,6 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
     t = context.t
     if not await _allowed(update, context, view, p):
         return
-    if not key:  # a page button
-        await acknowledge(update, context)
-        await put(update, context, await _screen_for(context, view, p), message)
-        return
     if view == PICK:
         await _act_pick(update, context, p, key, message)
     elif view == LIST:

@@ -190,10 +190,6 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
     """Carry out one press or typed number on a /requests screen."""
     if not await _allowed(update, context, view, p):
         return
-    if not key:  # a page of the list
-        await acknowledge(update, context)
-        await put(update, context, await _render(context, view, p), message)
-        return
     if view == "l":
         await _open(update, context, answers.int_arg(key), message)
         return

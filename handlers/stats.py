@@ -313,10 +313,6 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
     if not await _allowed(update, context, view, p):
         return
     unit, year = p["unit"] or None, p["year"]
-    if not key:  # a page button
-        await acknowledge(update, context)
-        await put(update, context, await _screen_for(context, view, p), message)
-        return
     if view == PICK:
         await _open_unit(update, context, answers.int_arg(key), year, message,
                          among=await roots(context) or [])

@@ -130,9 +130,12 @@ class Views:
             return
         view, params, kind, key = parsed
         message = query.message if isinstance(query.message, Message) else None
-        if kind == "p":
+        if kind == "p":  # another page of the same screen, if she may still see it
             params["page"] = int(key)
-            key = ""
+            if await self.allowed(update, context, view, params):
+                await query.answer()
+                await put(update, context, await self.render(context, view, params), message)
+            return
         await self.act(update, context, view=view, p=params, key=key, message=message)
 
     def _shown(self, context: BotContext) -> tuple[str, Params] | None:
