@@ -483,12 +483,16 @@ async def note_typed(update: Update, context: BotContext) -> str | None:
     if option is not None:
         return await _note_chosen(update, context, option.key)
     if len(text) > NOTE_MAX:
-        await say(update, context, context.t._(
-            "That is {length} characters; a note can have at most {limit}. Please shorten it "
-            "and send it again.", length=len(text), limit=NOTE_MAX))
+        await _note_too_long(update, context, len(text))
         return NOTE
     _draft(context)["note"] = text or None
     return await _next(update, context)
+
+
+async def _note_too_long(update: Update, context: BotContext, length: int) -> None:
+    await say(update, context, context.t._(
+        "That is {length} characters; a note can have at most {limit}. Please shorten it "
+        "and send it again.", length=length, limit=NOTE_MAX))
 
 
 async def note_photo(update: Update, context: BotContext) -> str | None:
@@ -500,9 +504,7 @@ async def note_photo(update: Update, context: BotContext) -> str | None:
     caption = nfc(message.caption or "").strip()
     t = context.t
     if len(caption) > NOTE_MAX:  # the photo is kept; the note is asked again
-        await say(update, context, t._(
-            "That is {length} characters; a note can have at most {limit}. Please shorten it "
-            "and send it again.", length=len(caption), limit=NOTE_MAX))
+        await _note_too_long(update, context, len(caption))
         return await _ask_note(update, context)
     if caption:
         draft["note"] = caption

@@ -329,10 +329,6 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
     """One press or typed number on a /meetings screen."""
     if not await _allowed(update, context, view, p):
         return
-    if not key:  # a page
-        await acknowledge(update, context)
-        await put(update, context, await _render(context, view, p), message)
-        return
     if key == "back":
         await acknowledge(update, context)
         back = (LIST, {}) if view in (INVITE, EVENT) else (EVENT, {"event": p.get("event")})

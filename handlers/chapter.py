@@ -42,8 +42,8 @@ from handlers.kit.days import (
     quantity_text,
 )
 from handlers.kit.flow import END, Flow
-from handlers.kit.replies import STALE, edit, refuse, requires, say
-from handlers.kit.screens import Screen, put, remember
+from handlers.kit.replies import STALE, edit, gone, refuse, requires, say
+from handlers.kit.screens import Screen, put, put_chosen, remember
 from storage import activities, members, units
 from storage.activities import FLAG_REASON_MAX, Report
 from storage.db import to_iso
@@ -359,7 +359,7 @@ async def _choose_node(update: Update, context: BotContext, params: dict[str, An
         return (await _pick_screen(context, unit_id, 0) if key[0] == "i"
                 else await _view_screen(context, unit_id=unit_id, period=WEEK, page=0))
     else:
-        await _gone(update, context)
+        await gone(update, context)
         return None
 
 
@@ -374,11 +374,11 @@ async def _choose_view(update: Update, context: BotContext, params: dict[str, An
     elif key.startswith("r") and answers.int_arg(key[1:]) is not None:
         report = await activities.get(context.db, int(key[1:]))
         if report is None or not await _allowed(context, report.unit_id):
-            await _gone(update, context)
+            await gone(update, context)
             return None
         return await _card_screen(context, report)
     else:
-        await _gone(update, context)
+        await gone(update, context)
         return None
 
 
@@ -389,13 +389,13 @@ async def _choose_card(update: Update, context: BotContext, params: dict[str, An
     query = update.callback_query
     report = await activities.get(context.db, params.get("report", 0))
     if report is None:
-        await _gone(update, context)
+        await gone(update, context)
         return None
     if not await _allowed(context, report.unit_id):
         await refuse(update, context)
         return None
     if _card_choice(context, report).by_key(key) is None:
-        await _gone(update, context)
+        await gone(update, context)
         return None
     shown = _shown(context)
     if key == "back":
@@ -406,7 +406,7 @@ async def _choose_card(update: Update, context: BotContext, params: dict[str, An
         try:
             await context.bot.send_photo(update.effective_chat.id, report.photo_file_id)
         except BadRequest:
-            await _gone(update, context, t._("The photo can no longer be shown."))
+            await gone(update, context, t._("The photo can no longer be shown."))
             return None
         if query is not None:
             await query.answer()
@@ -437,23 +437,10 @@ async def _choose(update: Update, context: BotContext, *, view: str, params: dic
     """Carry out one option of a screen (a press or a typed number)."""
     chooser = _CHOOSERS.get(view)
     if chooser is None:
-        await _gone(update, context)
+        await gone(update, context)
         return None
     chosen = await chooser(update, context, params, key)
-    if not isinstance(chosen, Screen):
-        return chosen
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    await put(update, context, chosen, message)
-    return SCREEN
-
-
-async def _gone(update: Update, context: BotContext, text: str | None = None) -> None:
-    text = text or context.t._(STALE)
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await say(update, context, text)
+    return await put_chosen(update, context, chosen, message, state=SCREEN)
 
 
 async def reason_typed(update: Update, context: BotContext) -> str | int | None:

@@ -33,6 +33,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
+from handlers.kit import answers
 from handlers.kit.replies import STALE, acknowledge, erased_member, refuse, requires, say
 from handlers.kit.screens import Screen, Views, put, remember
 from storage import campaigns, deliveries, units
@@ -447,10 +448,6 @@ async def _open(update: Update, context: BotContext, unit: Unit, year: int,
 # --- presses and typed answers ---------------------------------------------------------------
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isascii() and value.isdigit() else None
-
-
 async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
     if view == PICK:
         return await _pick_screen(context, p["year"], p["node"], p.get("page", 0))
@@ -490,10 +487,6 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
     t = context.t
     if not await _allowed(update, context, view, p):
         return
-    if not key:  # a page button
-        await acknowledge(update, context)
-        await put(update, context, await _screen_for(context, view, p), message)
-        return
     if view == PICK:
         await _act_pick(update, context, p, key, message)
     elif view == LIST:
@@ -532,7 +525,7 @@ async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key:
             up = 0
         await put(update, context, await _pick_screen(context, p["year"], up, 0), message)
         return
-    unit = await units.get(context.db, _int(key) or 0)
+    unit = await units.get(context.db, answers.int_arg(key) or 0)
     if unit is None or (p["node"] and unit.parent_id != p["node"]) or not await may_act_on_unit(
             context.db, principal, Role.CHAPTER_HEAD, unit.id):
         await refuse(update, context)
@@ -555,8 +548,8 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
     elif key == "send":
         await acknowledge(update, context)
         await put(update, context, await _send_screen(context, unit, year), message)
-    elif key.startswith("y") and _int(key[1:]) is not None:
-        other = _int(key[1:]) or 0
+    elif key.startswith("y") and answers.int_arg(key[1:]) is not None:
+        other = answers.int_arg(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
             await acknowledge(update, context, t._(STALE))
             return
@@ -569,7 +562,7 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
         await put(update, context, await _pick_screen(context, year, root, 0), message)
     else:
         screen = await _card_screen(context, unit_id=unit, year=year, page=p.get("page", 0),
-                                    member_id=_int(key) or 0)
+                                    member_id=answers.int_arg(key) or 0)
         if screen is None:  # not (or no longer) registered in this chapter, or forged
             await acknowledge(update, context, t._("This member is not on this chapter's list for "
                                                    "{year}.", year=year))

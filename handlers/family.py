@@ -268,12 +268,8 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     given = await campaigns.answers(context.db, reg.id) if reg else {}
     option = _choice(context, view=view, reg=reg, closed=closed, answers=given).resolve(text)
     if option is None:
-        if answers.a_number(text):
-            return False  # the router answers with the options
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        await _show(update, context, member, view)
-        return True
+        return await answers.not_an_option(update, context, text,
+                                           again=lambda: _show(update, context, member, view))
     await _act(update, context, member=member, view=view, key=option.key, message=None)
     return True
 

@@ -45,7 +45,7 @@ from bot.validators import (
 from handlers.kit import answers, greeting, membership_consent, menu
 from handlers.kit.replies import (
     answer_stale,
-    draft_press,
+    checked_press,
     move_in_tree,
     pressed_option,
     retire_buttons,
@@ -388,9 +388,8 @@ async def consent_pressed(update: Update, context: BotContext) -> None:
     """Agree, decline or switch language on the consent screen."""
     query = update.callback_query
     assert query is not None
-    data = draft_press(update, context, "reg")
+    data = await checked_press(update, context, "reg")
     if data is None:
-        await answer_stale(update, context)
         return None
     if data.arg(1) == "lang" and data.arg(2) in SUPPORTED_LOCALES:
         assert context.user_data is not None
@@ -415,8 +414,7 @@ async def notice_pressed(update: Update, context: BotContext) -> None:
     """“📖 Read in full” on the consent screen: the full notice, then the question again."""
     query = update.callback_query
     assert query is not None
-    if draft_press(update, context, "reg") is None:
-        await answer_stale(update, context)
+    if await checked_press(update, context, "reg") is None:
         return None
     await query.answer()
     await retire_buttons(query)
@@ -499,9 +497,8 @@ async def unit_pressed(update: Update, context: BotContext) -> None:
     """A unit, a page, or 'back' in the unit chooser."""
     query = update.callback_query
     assert query is not None
-    data = draft_press(update, context, "reg")
+    data = await checked_press(update, context, "reg")
     if data is None:
-        await answer_stale(update, context)
         return None
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None

@@ -37,8 +37,8 @@ from bot.validators import InvalidInput
 from handlers.kit import answers
 from handlers.kit.days import local_today, zone_name
 from handlers.kit.flow import END, Flow
-from handlers.kit.replies import STALE, refuse, requires, say
-from handlers.kit.screens import Screen, put, remember
+from handlers.kit.replies import gone, refuse, requires, say
+from handlers.kit.screens import Screen, put, put_chosen, remember
 from storage import deliveries, reminders
 from storage.db import to_iso
 from storage.reminders import ENVIRONMENT, HEADS_UP, SUMMARY, TEXT_MAX, Schedule
@@ -382,16 +382,16 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
     numbers = [answers.int_arg(a) for a in args[1:3]]
     if (len(args) != 5 or args[0] not in (LIST, CARD, DAY, TEXTS, UNIT, PAUSES)
             or None in numbers or args[3] not in ("o", "p")):
-        await _gone(update, context)
+        await gone(update, context)
         return None
     view, node = args[0], int(args[2])
     item = await reminders.get(context.db, int(args[1])) if view != LIST else None
     if view != LIST and (item is None or item not in await _visible(context)):
-        await _gone(update, context)
+        await gone(update, context)
         return None
     if args[3] == "p":
         if answers.int_arg(args[4]) is None:
-            await _gone(update, context)
+            await gone(update, context)
             return None
         await query.answer()
         await put(update, context, await _screen(context, view=view, item=item, node=node,
@@ -435,7 +435,7 @@ async def _choose_list(update: Update, context: BotContext, key: str) -> Chosen:
     number = answers.int_arg(key)
     chosen = await reminders.get(context.db, number) if number is not None else None
     if chosen is None or chosen not in await _visible(context):
-        await _gone(update, context)
+        await gone(update, context)
         return None
     return await _card_screen(context, chosen)
 
@@ -443,7 +443,7 @@ async def _choose_list(update: Update, context: BotContext, key: str) -> Chosen:
 async def _choose_card(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
     t = context.t
     if key not in {o.key for o in (await _card_choice(context, item)).options}:
-        await _gone(update, context)
+        await gone(update, context)
         return None
     if key == "toggle":
         user_id, now = _who(update, context)
@@ -471,7 +471,7 @@ async def _choose_day(update: Update, context: BotContext, item: Schedule, key: 
         await refuse(update, context)
         return None
     if _day_choice(context).by_key(key) is None:
-        await _gone(update, context)
+        await gone(update, context)
         return None
     user_id, now = _who(update, context)
     await reminders.set_when(context.db, item.id, weekday=int(key),
@@ -482,7 +482,7 @@ async def _choose_day(update: Update, context: BotContext, item: Schedule, key: 
 async def _choose_texts(update: Update, context: BotContext, item: Schedule, key: str) -> Chosen:
     options = {o.key for o in (await _texts_choice(context, item)).options}
     if key not in options:
-        await _gone(update, context)
+        await gone(update, context)
         return None
     if key == "back":
         return await _card_screen(context, item)
@@ -502,7 +502,7 @@ async def _choose_unit(update: Update, context: BotContext, item: Schedule, key:
         return await _texts_screen(context, item)
     unit_id = answers.int_arg(key[1:])
     if key[:1] not in ("s", "i") or unit_id is None:
-        await _gone(update, context)
+        await gone(update, context)
         return None
     if key[0] == "i":
         if not await may_act_on_unit(context.db, context.principal,  # type: ignore[arg-type]
@@ -533,7 +533,7 @@ async def _choose_pauses(update: Update, context: BotContext, item: Schedule,
                                                by=_actor(update), at=to_iso(context.clock.now()))
         return await _pauses_screen(context, item, t._("The pause is removed.") if removed
                                     else None)
-    await _gone(update, context)
+    await gone(update, context)
     return None
 
 
@@ -548,16 +548,11 @@ async def _choose(update: Update, context: BotContext, *, view: str, item: Sched
     if view == LIST:
         chosen = await _choose_list(update, context, key)
     elif item is None or chooser is None:
-        await _gone(update, context)
+        await gone(update, context)
         return None
     else:
         chosen = await chooser(update, context, item, key)
-    if not isinstance(chosen, Screen):
-        return chosen
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    await put(update, context, chosen, message)
-    return SCREEN
+    return await put_chosen(update, context, chosen, message, state=SCREEN)
 
 
 async def _changed(context: BotContext, schedule_id: int) -> Screen:
@@ -591,14 +586,6 @@ async def _ask_text(update: Update, context: BotContext, item: Schedule,
         unit=unit_id or 0)
 
 
-async def _gone(update: Update, context: BotContext) -> None:
-    text = context.t._(STALE)
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await say(update, context, text)
-
-
 async def _current(update: Update, context: BotContext) -> Schedule | None:
     """The schedule a typed time, text or pause is for, if she may still change it."""
     item = await reminders.get(context.db, _shown(context).get("schedule") or 0)
@@ -608,13 +595,19 @@ async def _current(update: Update, context: BotContext) -> Schedule | None:
     return item
 
 
+async def _managed(update: Update, context: BotContext) -> Schedule | None:
+    """`_current`, if she may also change its time and pauses (she is told if not)."""
+    item = await _current(update, context)
+    if item is not None and not await may_manage(context, item):
+        await refuse(update, context)
+        return None
+    return item
+
+
 async def time_typed(update: Update, context: BotContext) -> str | int | None:
     """The new local time."""
-    item = await _current(update, context)
+    item = await _managed(update, context)
     if item is None:
-        return END
-    if not await may_manage(context, item):
-        await refuse(update, context)
         return END
     value = schedule.parse_time(update.effective_message.text or "")  # type: ignore[union-attr]
     if value is None:
@@ -683,11 +676,8 @@ def parse_pause(text: str, today: date) -> tuple[date, date]:
 async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     """The dates of a new pause."""
     t = context.t
-    item = await _current(update, context)
+    item = await _managed(update, context)
     if item is None:
-        return END
-    if not await may_manage(context, item):
-        await refuse(update, context)
         return END
     try:
         first, last = parse_pause(update.effective_message.text or "",  # type: ignore[union-attr]

@@ -190,10 +190,6 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
     """Carry out one press or typed number on a /requests screen."""
     if not await _allowed(update, context, view, p):
         return
-    if not key:  # a page of the list
-        await acknowledge(update, context)
-        await put(update, context, await _render(context, view, p), message)
-        return
     if view == "l":
         await _open(update, context, answers.int_arg(key), message)
         return
@@ -316,9 +312,7 @@ async def write_typed(update: Update, context: BotContext, text: str) -> bool:
     if refused is not None:
         await say(update, context, refused)
         return True
-    assert context.user_data is not None
-    context.user_data.pop(WRITE, None)
-    answers.release(context, WRITE)
+    answers.forget(context, WRITE)
     request = await support.get(context.db, pending["id"])
     if request is None or request.erased_at is not None:
         await say(update, context, context.t._(ERASED if request is not None else STALE))

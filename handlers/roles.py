@@ -380,11 +380,7 @@ async def grant_typed(update: Update, context: BotContext, text: str) -> bool:
     choice = await _choice_for(context, step)
     option = choice.resolve(text) if choice is not None else None
     if option is None:
-        if answers.a_number(text):
-            return False  # the router answers with the options
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        return True
+        return await answers.not_an_option(update, context, text)
     await _grant_step(update, context, option.key, None)
     return True
 

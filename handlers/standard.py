@@ -197,12 +197,8 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
                                        (reg.unit_id if reg else member.unit_id) or 0)
     option = _choice(context, reg, closed).resolve(text)
     if option is None:
-        if answers.a_number(text):
-            return False  # the router answers with the options
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        await _show(update, context, member)
-        return True
+        return await answers.not_an_option(update, context, text,
+                                           again=lambda: _show(update, context, member))
     await _act(update, context, member, option.key, None)
     return True
 

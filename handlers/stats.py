@@ -24,7 +24,7 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRIC_BY_CODE, ActivityFigures, Figures, Row
-from handlers.kit import menu, offers
+from handlers.kit import answers, menu, offers
 from handlers.kit.replies import STALE, acknowledge, refuse, requires
 from handlers.kit.scope import may_see, parse_scope, principal_of, roots, scope_name
 from handlers.kit.screens import Screen, Views, put, remember
@@ -278,10 +278,6 @@ async def stats_command(update: Update, context: BotContext) -> None:
 # --- presses and typed answers ---------------------------------------------------------------
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isascii() and value.isdigit() else None
-
-
 async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen:
     unit = p["unit"] or None
     if view == TABLE:
@@ -317,12 +313,8 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
     if not await _allowed(update, context, view, p):
         return
     unit, year = p["unit"] or None, p["year"]
-    if not key:  # a page button
-        await acknowledge(update, context)
-        await put(update, context, await _screen_for(context, view, p), message)
-        return
     if view == PICK:
-        await _open_unit(update, context, _int(key), year, message,
+        await _open_unit(update, context, answers.int_arg(key), year, message,
                          among=await roots(context) or [])
     elif view == TABLE and key.startswith("s") and key[1:] in figures_of.SORTS:
         await acknowledge(update, context)
@@ -331,10 +323,10 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
                    message)
     elif view == TABLE and key != "back":
         kids = [u.id for u in await orgtree.children(context.db, unit)]
-        await _open_unit(update, context, _int(key), year, message, among=kids)
+        await _open_unit(update, context, answers.int_arg(key), year, message, among=kids)
     elif key in ("back", "kids", "crit", "chart", "xlsx", "meet", "support", "up",
                  "pick") or (
-            key.startswith("y") and _int(key[1:]) is not None):
+            key.startswith("y") and answers.int_arg(key[1:]) is not None):
         await _summary_action(update, context, unit=unit, year=year, key=key, message=message)
     else:
         await acknowledge(update, context, context.t._(STALE))
@@ -364,7 +356,7 @@ async def _summary_action(update: Update, context: BotContext, *, unit: int | No
         await put(update, context, await _summary_screen(context, up, year), message)
         return
     if key.startswith("y"):
-        other = _int(key[1:]) or 0
+        other = answers.int_arg(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year:
             await acknowledge(update, context, context.t._(STALE))
             return

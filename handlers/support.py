@@ -406,9 +406,7 @@ async def answer_typed(update: Update, context: BotContext, text: str) -> bool:
     if refused is not None:
         await say(update, context, refused)
         return True
-    assert context.user_data is not None
-    context.user_data.pop(REPLY, None)
-    answers.release(context, REPLY)
+    answers.forget(context, REPLY)
     request = await support.get(context.db, pending["id"])
     member = context.principal.member if context.principal else None
     if request is not None and request.erased_at is not None:

@@ -216,11 +216,7 @@ async def unit_typed(update: Update, context: BotContext, text: str) -> bool:
         return False
     option = _unit_choice(context.t).resolve(text)
     if option is None:
-        if answers.a_number(text):
-            return False  # the router answers with the options
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        return True
+        return await answers.not_an_option(update, context, text)
     await _unit_decided(update, context, option.key == "yes", None)
     return True
 

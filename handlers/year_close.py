@@ -133,11 +133,7 @@ async def close_typed(update: Update, context: BotContext, text: str) -> bool:
         return False
     option = _close_choice(context.t, shown["year"]).resolve(text)
     if option is None:
-        if answers.a_number(text):
-            return False  # the router answers with the options
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        return True
+        return await answers.not_an_option(update, context, text)
     await _close(update, context, year=shown["year"], unit_id=shown["unit"] or None,
                  confirmed=option.key == "yes", message=None)
     return True

@@ -44,6 +44,13 @@ def release(context: BotContext, prefix: str) -> None:
         context.user_data.pop("pending_choice")
 
 
+def forget(context: BotContext, prefix: str) -> None:
+    """The question of `prefix` is answered: what it kept and its claim on typed answers go."""
+    if context.user_data is not None:
+        context.user_data.pop(prefix, None)
+    release(context, prefix)
+
+
 Typed = Callable[[Update, BotContext, str], Awaitable[bool]]
 """Answers a typed text for a question; False: the text answers nothing there."""
 Cancel = Callable[[Update, BotContext], Awaitable[bool]]
@@ -84,6 +91,19 @@ def a_number(text: str) -> bool:
     """Whether a typed text is an option's number ("3", "3.")."""
     number = text.strip().rstrip(".")
     return number.isascii() and number.isdigit() and len(number) < 6
+
+
+async def not_an_option(update: Update, context: BotContext, text: str, *,
+                        again: Callable[[], Awaitable[object]] | None = None) -> bool:
+    """A typed answer that is none of the screen's options. A number is left to the router
+    (False: it answers with the options); other text is asked to tap or type a number, and the
+    screen is shown `again` if given (True: answered)."""
+    if a_number(text):
+        return False
+    await say(update, context, context.t._("Please tap one of the buttons or type its number."))
+    if again is not None:
+        await again()
+    return True
 
 
 async def _no_such_option(update: Update, context: BotContext, text: str) -> bool:

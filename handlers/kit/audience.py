@@ -25,7 +25,7 @@ from handlers.kit import answers, scope
 from handlers.kit.flow import Handler, on_step
 from handlers.kit.replies import (
     answer_stale,
-    draft_press,
+    checked_press,
     move_in_tree,
     refuse,
     retire_buttons,
@@ -147,9 +147,8 @@ class UnitChooser:
         """A unit, a page or "⬅ Back"."""
         query = update.callback_query
         assert query is not None
-        data = draft_press(update, context, self.prefix)
+        data = await checked_press(update, context, self.prefix)
         if data is None:
-            await answer_stale(update, context)
             return None
         message = query.message if isinstance(query.message, Message) else None
         moved = await move_in_tree(context, self._draft(context), data, level_key="level")

@@ -168,6 +168,11 @@ async def answer_stale(update: Update, context: BotContext) -> None:
         await update.callback_query.answer(context.t._(STALE), show_alert=True)
 
 
+async def gone(update: Update, context: BotContext, text: str | None = None) -> None:
+    """What a press or typed answer was for is no longer there: say so (an alert for a press)."""
+    await acknowledge(update, context, text or context.t._(STALE))
+
+
 def draft_press(update: Update, context: BotContext, key: str) -> CallbackData | None:
     """The press, decoded, if it carries the nonce of the draft `user_data[key]`; else None."""
     assert update.callback_query is not None
@@ -175,6 +180,14 @@ def draft_press(update: Update, context: BotContext, key: str) -> CallbackData |
     draft = (context.user_data or {}).get(key)
     if data is None or not draft or data.arg(0) != draft.get("nonce"):
         return None
+    return data
+
+
+async def checked_press(update: Update, context: BotContext, key: str) -> CallbackData | None:
+    """`draft_press`, with the stale-button answer given when it is None."""
+    data = draft_press(update, context, key)
+    if data is None:
+        await answer_stale(update, context)
     return data
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler
@@ -17,10 +17,11 @@ from bot.choices import Choice
 from bot.context import BotContext
 from bot.permissions import Role
 from handlers.kit import answers
-from handlers.kit.replies import STALE, refuse, say, show
+from handlers.kit.replies import STALE, refuse, show
 from storage.members import Member
 
 Params = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,18 @@ async def put(update: Update, context: BotContext, screen: Screen | None,
         await show(update, context, screen.text, screen.keyboard, message)
 
 
+async def put_chosen(update: Update, context: BotContext, chosen: Screen | T,
+                     message: Message | None, *, state: T) -> T:
+    """After an option was carried out: a `Screen` is answered and shown (the flow stays in
+    `state`); anything else is the flow's next state, returned as it is."""
+    if not isinstance(chosen, Screen):
+        return chosen
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await put(update, context, chosen, message)
+    return state
+
+
 Render = Callable[[BotContext, str, Params], Awaitable[Screen | None]]
 Check = Callable[[Update, BotContext, str, Params], Awaitable[bool]]
 
@@ -65,10 +78,6 @@ class Act(Protocol):
 
     async def __call__(self, update: Update, context: BotContext, *, view: str, p: Params,
                        key: str, message: Message | None) -> None: ...
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,12 +106,12 @@ class Views:
             return None
         params: Params = {}
         for name, raw in zip(shape, args, strict=False):
-            value: Any = raw if name in self.words else _int(raw)
+            value: Any = raw if name in self.words else answers.int_arg(raw)
             if value is None or (name in self.words and raw not in self.words[name]):
                 return None
             params[name] = value
         kind, key = args[-2], args[-1]
-        if kind not in ("o", "p") or (kind == "p" and _int(key) is None):
+        if kind not in ("o", "p") or (kind == "p" and answers.int_arg(key) is None):
             return None
         return view, params, kind, key
 
@@ -121,9 +130,12 @@ class Views:
             return
         view, params, kind, key = parsed
         message = query.message if isinstance(query.message, Message) else None
-        if kind == "p":
+        if kind == "p":  # another page of the same screen, if she may still see it
             params["page"] = int(key)
-            key = ""
+            if await self.allowed(update, context, view, params):
+                await query.answer()
+                await put(update, context, await self.render(context, view, params), message)
+            return
         await self.act(update, context, view=view, p=params, key=key, message=message)
 
     def _shown(self, context: BotContext) -> tuple[str, Params] | None:
@@ -144,12 +156,8 @@ class Views:
         screen = await self.render(context, view, params)
         option = screen.choice.resolve(text) if screen is not None else None
         if option is None:
-            if answers.a_number(text):
-                return False  # the router answers with the options
-            await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                                   "number."))
-            await put(update, context, screen, None)
-            return True
+            return await answers.not_an_option(update, context, text,
+                                               again=lambda: put(update, context, screen, None))
         await self.act(update, context, view=view, p=params, key=option.key, message=None)
         return True
 

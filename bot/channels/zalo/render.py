@@ -7,6 +7,7 @@ import html
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 MAX_TEXT = 2000
 
@@ -86,17 +87,21 @@ def split(text: str, limit: int = MAX_TEXT) -> list[str]:
     text = text.strip()
     if len(text) <= limit:
         return [text] if text else []
+    return _pack((part for block in _blocks(text) for part in _fit(block, limit)), "\n\n", limit)
+
+
+def _pack(parts: Iterable[str], sep: str, limit: int) -> list[str]:
+    """Parts (each within `limit`) joined by `sep` into as few pieces within `limit` as fit."""
     pieces: list[str] = []
     current = ""
-    for block in _blocks(text):
-        for part in _fit(block, limit):
-            joined = f"{current}\n\n{part}" if current else part
-            if len(joined) <= limit:
-                current = joined
-            else:
-                if current:
-                    pieces.append(current)
-                current = part
+    for part in parts:
+        joined = f"{current}{sep}{part}" if current else part
+        if len(joined) <= limit:
+            current = joined
+        else:
+            if current:
+                pieces.append(current)
+            current = part
     if current:
         pieces.append(current)
     return pieces
@@ -120,20 +125,7 @@ def _fit(block: str, limit: int) -> list[str]:
     """A block cut into lines (then words) that fit."""
     if len(block) <= limit:
         return [block]
-    out: list[str] = []
-    current = ""
-    for line in block.split("\n"):
-        for part in _words(line, limit):
-            joined = f"{current}\n{part}" if current else part
-            if len(joined) <= limit:
-                current = joined
-            else:
-                if current:
-                    out.append(current)
-                current = part
-    if current:
-        out.append(current)
-    return out
+    return _pack((part for line in block.split("\n") for part in _words(line, limit)), "\n", limit)
 
 
 def _words(line: str, limit: int) -> list[str]:
