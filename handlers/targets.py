@@ -157,10 +157,6 @@ async def targets_command(update: Update, context: BotContext) -> None:
                    None)
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isascii() and value.isdigit() else None
-
-
 @requires(Role.UNIT_ADMIN)
 async def pressed(update: Update, context: BotContext) -> None:
     """`tg:<view>:<unit>:<year>:o:<key>` or `…:p:<page>`."""
@@ -168,12 +164,12 @@ async def pressed(update: Update, context: BotContext) -> None:
     assert query is not None
     data = callbacks.decode(query.data)
     args = data.args if data else ()
-    if (len(args) != 5 or args[0] not in (LIST, KIDS, WORK) or _int(args[1]) is None
-            or _int(args[2]) is None or args[3] not in ("o", "p")
-            or (args[3] == "p" and _int(args[4]) is None)):
+    if (len(args) != 5 or args[0] not in (LIST, KIDS, WORK) or answers.int_arg(args[1]) is None
+            or answers.int_arg(args[2]) is None or args[3] not in ("o", "p")
+            or (args[3] == "p" and answers.int_arg(args[4]) is None)):
         await query.answer(context.t._(STALE), show_alert=True)
         return
-    params = {"unit": _int(args[1]), "year": _int(args[2])}
+    params = {"unit": answers.int_arg(args[1]), "year": answers.int_arg(args[2])}
     key = args[4]
     if args[3] == "p":
         params["page"], key = int(key), ""
@@ -193,12 +189,8 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     screen = await _screen(context, shown["view"], params)
     option = screen.choice.resolve(text)
     if option is None:
-        if answers.a_number(text):
-            return False  # the router answers with the options
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        await put(update, context, screen, None)
-        return True
+        return await answers.not_an_option(update, context, text,
+                                           again=lambda: put(update, context, screen, None))
     await _act(update, context, view=shown["view"], p=params, key=option.key, message=None)
     return True
 
@@ -229,7 +221,7 @@ async def _act_kids(update: Update, context: BotContext, *, unit: int | None, ye
         await put(update, context, await _list_screen(context, unit, year), message)
         return
     kids = [u.id for u in await orgtree.children(context.db, unit)]
-    child = _int(key)
+    child = answers.int_arg(key)
     if child not in kids:
         await acknowledge(update, context, context.t._(STALE))
         return
@@ -267,17 +259,17 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
             return
         await acknowledge(update, context)
         await put(update, context, await _list_screen(context, parent, year), message)
-    elif key.startswith("y") and _int(key[1:]) is not None:
-        other = _int(key[1:]) or 0
+    elif key.startswith("y") and answers.int_arg(key[1:]) is not None:
+        other = answers.int_arg(key[1:]) or 0
         if not FIRST_YEAR <= other <= context.this_year + 1:
             await acknowledge(update, context, t._(STALE))
             return
         await acknowledge(update, context)
         await put(update, context, await _list_screen(context, unit, other), message)
-    elif key.startswith("m") and _int(key[1:]) is not None and (_int(key[1:]) or 0) < len(
-            METRICS):
+    elif key.startswith("m") and (answers.int_arg(key[1:]) or 0) < len(METRICS) \
+            and answers.int_arg(key[1:]) is not None:
         await acknowledge(update, context)
-        await _ask_value(update, context, unit, year, METRICS[_int(key[1:]) or 0].code)
+        await _ask_value(update, context, unit, year, METRICS[answers.int_arg(key[1:]) or 0].code)
     else:
         await acknowledge(update, context, t._(STALE))
 

@@ -97,15 +97,13 @@ class Flow:
         self.fallbacks = fallbacks
 
     @staticmethod
-    def standard_fallbacks(prefix: str, *, cancel: Step, wrong_input: Step = not_an_answer,
-                           cancel_pressed: Step | None = None) -> list[Handler]:
+    def standard_fallbacks(prefix: str, *, cancel: Step,
+                           wrong_input: Step = not_an_answer) -> list[Handler]:
         """What every draft flow answers at any step: /cancel, its "✖ Cancel" button
         (`<prefix>:<nonce>:x`), any other press of the flow as stale, and anything else that
         is not a command with `wrong_input` (by default `not_an_answer`)."""
-        pressed = [on_step(prefix, "x", cancel_pressed)] if cancel_pressed is not None else []
         return [
             CommandHandler("cancel", cancel),
-            *pressed,
             CallbackQueryHandler(answer_stale, pattern=rf"^{prefix}:"),
             MessageHandler(~filters.COMMAND, wrong_input),
         ]
