@@ -36,6 +36,7 @@ from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, nfc
+from bot.reminders import ENVIRONMENT_ACTIVITY, WEEKDAYS
 from bot.validators import InvalidInput
 from handlers.kit import answers, menu, offers
 from handlers.kit.days import (
@@ -48,7 +49,7 @@ from handlers.kit.days import (
     summary_lines,
     unit_of,
 )
-from handlers.kit.flow import END, Flow, on_step, option_pressed
+from handlers.kit.flow import END, Flow, on_step, option_pressed, option_typed
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -57,7 +58,7 @@ from handlers.kit.replies import (
     say,
     typed_text,
 )
-from storage import activities
+from storage import activities, reminders
 from storage.activities import NOTE_MAX, DuplicateReport, NewReport, Report
 from storage.db import to_iso
 
@@ -66,6 +67,8 @@ TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO = (
     "a_type", "a_date", "a_quantity", "a_note", "a_photo", "a_confirm", "a_add_photo",
 )
 SAME_DAY = "a_same_day"  # she already reported this type on the date she gave
+OFF_DAY = "a_off_day"  # an environment day on a date that is not the schedule's weekday
+SUNDAY = 6  # the environment day's weekday when no schedule says otherwise
 QUANTITY_MAX = 1000
 
 _TODAY_WORDS = {"hôm nay", "hom nay", "today", "nay"}
@@ -216,6 +219,13 @@ def _same_day_choice(context: BotContext) -> Choice:
     if _draft(context).get("same_day_editable"):
         options.insert(0, Option("edit", t._("✏️ Change that report")))
     return Choice(options)
+
+
+def _off_day_choice(context: BotContext) -> Choice:
+    """Record the environment day on that date anyway, or give another date."""
+    t = context.t
+    return Choice([Option("keep", t._("✅ Record anyway")),
+                   Option("date", t._("📅 Another date"))])
 
 
 def _keyboard(context: BotContext, choice: Choice, step: str) -> InlineKeyboardMarkup:
@@ -404,6 +414,10 @@ async def _day_given(update: Update, context: BotContext, day: date) -> str:
     if member is not None and "code" in draft:
         same = await activities.on_day(context.db, member.id, draft["code"], day.isoformat())
     if same is None or same.id == draft.get("report_id"):
+        if draft.get("code") == ENVIRONMENT_ACTIVITY:
+            weekday = await _environment_weekday(context)
+            if day.weekday() != weekday:
+                return await _ask_off_day(update, context, day, weekday)
         draft["day"] = day.isoformat()
         return await _next(update, context)
     draft["same_day"] = same.id
@@ -445,6 +459,37 @@ async def _same_day_chosen(update: Update, context: BotContext, key: str) -> str
 
 
 same_day_pressed = option_pressed(PREFIX, _same_day_choice, _same_day_chosen)
+
+
+async def _environment_weekday(context: BotContext) -> int:
+    """The weekday of the environment-day reminder (the first switched on, as the reminders
+    use it), so a report on another day is asked about rather than taken silently."""
+    found = [s for s in await reminders.schedules(context.db) if s.kind == reminders.ENVIRONMENT]
+    chosen = next((s for s in found if s.enabled), found[0] if found else None)
+    return chosen.weekday if chosen else SUNDAY
+
+
+async def _ask_off_day(update: Update, context: BotContext, day: date, weekday: int) -> str:
+    t = context.t
+    _draft(context)["off_day"] = day.isoformat()
+    text = t._("{date} is a {weekday}, not the environment day ({environment_weekday}). "
+               "Record it for this day anyway?", date=day_text(t, day),
+               weekday=t._(WEEKDAYS[day.weekday()]), environment_weekday=t._(WEEKDAYS[weekday]))
+    return await _ask(update, context, text, _keyboard(context, _off_day_choice(context), "w"),
+                      OFF_DAY)
+
+
+async def _off_day_chosen(update: Update, context: BotContext, key: str) -> str:
+    draft = _draft(context)
+    day = draft.pop("off_day", None)
+    if key != "keep" or day is None:
+        return await _ask_date(update, context)
+    draft["day"] = day
+    return await _next(update, context)
+
+
+off_day_pressed = option_pressed(PREFIX, _off_day_choice, _off_day_chosen)
+off_day_typed = option_typed(_off_day_choice, _off_day_chosen)
 
 
 date_pressed = option_pressed(PREFIX, _date_choice, _date_chosen)
@@ -722,6 +767,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
                     MessageHandler(filters.Document.IMAGE, photo_as_file),
                     MessageHandler(answer, photo_text)],
             SAME_DAY: [_on("s", same_day_pressed), MessageHandler(answer, same_day_typed)],
+            OFF_DAY: [_on("w", off_day_pressed), MessageHandler(answer, off_day_typed)],
             CONFIRM: [_on("k", confirm_pressed), MessageHandler(answer, confirm_typed)],
             ADD_PHOTO: [MessageHandler(filters.PHOTO, photo_added),
                         MessageHandler(filters.Document.IMAGE, photo_as_file),

@@ -9,7 +9,7 @@ import pytest
 from bot.catalog import CatalogError, check_stored_codes, default_path, parse
 from bot.clock import ManualClock
 from handlers.activities import parse_date, parse_quantity
-from storage import activities, members, units
+from storage import activities, members, reminders, units
 from storage.activities import NewReport
 from tests.conftest import grant, register_member
 
@@ -107,6 +107,8 @@ async def test_typed_numbers_skip_buttons_and_a_photo_instead_of_a_note(person, 
     await hoa.send("/report")
     await hoa.send("1")  # Sunday environment day (no unit: no quantity asked)
     await hoa.send("2")  # yesterday
+    assert "không phải ngày môi trường" in hoa.reply_text()  # 31/3 is a Tuesday
+    await hoa.send("1")  # record it anyway
     assert "thêm ghi chú" in hoa.reply_text()
     await send_photo(hoa, caption="Cả tổ cùng dọn ngõ 12")  # a photo with a caption
     summary = hoa.reply_text()
@@ -116,6 +118,38 @@ async def test_typed_numbers_skip_buttons_and_a_photo_instead_of_a_note(person, 
     assert (report.activity_code, report.day, report.note) == (
         "sunday_environment", "2026-03-31", "Cả tổ cùng dọn ngõ 12")
     assert report.quantity is None and report.photo_file_id is not None
+
+
+async def test_an_environment_day_off_the_schedules_weekday_is_asked_about(person, db, clock):
+    await register_member(db, 4110, "HM-HL-02")
+    hoa = person(4110)
+    await hoa.send("/report")
+    await hoa.send("1")  # Sunday environment day
+    await hoa.press("Hôm nay")  # Wednesday 1/4/2026
+    assert hoa.reply_text().endswith(
+        "Ngày 1/4/2026 là Thứ Tư, không phải ngày môi trường (Chủ nhật). Chị vẫn ghi cho ngày này?")
+    await hoa.press("Chọn ngày khác")
+    assert hoa.reply_text().endswith("(gõ “hôm qua” cũng được).")
+    await hoa.send("29/3")  # a Sunday: taken without asking
+    assert "thêm ghi chú" in hoa.reply_text()
+    await hoa.send("/cancel")
+    await hoa.send("/report")
+    await hoa.send("1")
+    await hoa.press("Hôm nay")
+    await hoa.press("Vẫn ghi")
+    await hoa.press("Bỏ qua: không ghi chú")
+    await hoa.press("Bỏ qua: không có ảnh")
+    await hoa.press("Lưu")
+    [report] = await her_reports(db, 4110)
+    assert (report.activity_code, report.day) == ("sunday_environment", "2026-04-01")
+    # The schedule moved to Wednesday: a Wednesday is the environment day, a Sunday is not.
+    [schedule] = [s for s in await reminders.schedules(db) if s.kind == reminders.ENVIRONMENT]
+    await reminders.set_when(db, schedule.id, weekday=2, local_time="06:30", by=1,
+                             at="2026-04-01T00:00:00Z")
+    await hoa.send("/report")
+    await hoa.send("1")
+    await hoa.send("29/3")
+    assert "Ngày 29/3/2026 là Chủ nhật, không phải ngày môi trường (Thứ Tư)." in hoa.reply_text()
 
 
 async def test_the_same_activity_twice_on_a_day_is_caught_at_the_date(person, db):

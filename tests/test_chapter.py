@@ -9,7 +9,7 @@ import pytest
 
 from bot.clock import ManualClock
 from handlers.chapter import MONTH, WEEK, period_bounds
-from storage import activities, units
+from storage import activities, members, units
 from storage.activities import NewReport
 from tests.conftest import ADMIN_ID, grant, register_member
 
@@ -188,3 +188,22 @@ async def test_a_ward_admin_chooses_the_chapter_and_a_super_admin_can_see_a_ward
     await boss.press("Hoàng Liệt")
     await boss.press("Cả P. Hoàng Liệt")
     assert "Hội viên: 6 · đã báo cáo: 3" in boss.reply_text()
+
+
+async def test_two_reports_of_one_member_on_one_day_get_buttons_told_apart(person, db, api):
+    """Two buttons "Hoa · 25/3" once looked the same; numbering runs 1., 2., … once."""
+    await chapter_with_reports(db, api)
+    hoa = await members.by_user(db, 6002)
+    chapter = await units.by_code(db, "HM-HL-02")
+    assert chapter is not None
+    assert hoa is not None
+    await activities.add(db, NewReport(hoa.id, chapter.id, "flower_street", "2026-03-25"),
+                         at="2026-03-26T02:00:00Z")
+    lan = person(HEAD)
+    await lan.send("/chapter")
+    labels = [b[1] for b in lan.buttons()]
+    reports = [label for label in labels if "Hoa" in label]
+    assert reports == ["2. Hoa · 25/3", "3. Hoa · 25/3 (2)"], reports
+    numbered = [label.split(".")[0] for label in labels if label[:1].isdigit()]
+    assert numbered == [str(n) for n in range(1, len(numbered) + 1)] and len(numbered) == 4
+    assert lan.errors() == []

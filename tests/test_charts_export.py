@@ -106,7 +106,7 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
         9, 17, 53, 50, 106, "vượt chỉ tiêu"]
     assert rows["Đạt chuẩn mực phụ nữ"] == [
         6, 17, 35, 40, 88, "bằng 88% chỉ tiêu, còn thiếu 1 hội viên"]
-    assert rows["Hộ đăng ký gia đình “5 không, 3 sạch”"][0] == 8
+    assert rows["Hộ đăng ký gia đình «5 không, 3 sạch»"][0] == 8
     counted = next(label for label in rows if label.startswith("Số hộ được tính"))
     assert rows[counted][0] == 8 and rows["… chưa đạt đủ mọi tiêu chí"][0] == 6
     # All 6 failing households fail "no poverty", 2 "no domestic violence", zeros elsewhere.

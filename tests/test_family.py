@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
 import pytest
@@ -36,6 +37,9 @@ async def test_register_and_self_assess_with_one_message_edited_in_place(person,
     intro = hoa.reply_text()
     assert "Gia đình 5 không, 3 sạch năm 2026" in intro and "chỉ chị xem được" in intro
     assert all(c.label("vi") in intro for c in CATALOG.criteria)
+    # The eight criteria are listed once: not again as buttons or in a second message.
+    assert all(intro.count(f"<b>{html.escape(c.label('vi'))}</b>") == 1 for c in CATALOG.criteria)
+    assert not {b[1] for b in hoa.buttons()} & {c.button("vi") for c in CATALOG.criteria}
     await hoa.press("Đăng ký hộ")
     await hoa.press("Tôi đồng ý")  # the self-check consent, asked first
     checklist_id = hoa.buttons()[0][0]

@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 
 from bot.i18n import Translator, load_catalog, sort_key
 from bot.settings import SUPPORTED_LOCALES
+from bot.stats import METRICS
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "n_": (1, 2)}
@@ -94,3 +95,19 @@ def test_vietnamese_sort_order():
     assert sorted(names, key=sort_key) == [
         "Chi hội số 2", "Chi hội số 12", "Phường Dương Nội", "Phường Đại Kim",
         "Phường Định Công", "Phường Yên Sở"]
+
+
+def test_no_vietnamese_text_nests_curly_quotes():
+    """A label shown inside “…” must not bring its own “…” (“Hộ đăng ký gia đình “5 không…””)."""
+    nested = re.compile(r"“[^”]*“")
+    catalog = _catalog("vi")
+    wrapping = [m for m in catalog if m.id and m.string and re.search(r"“\{\w+\}”", str(m.string))]
+    assert wrapping, "some texts quote a label"
+    for message in catalog:
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert not any(nested.search(text or "") for text in texts), message.id
+    t = Translator("vi")
+    for metric in METRICS:
+        shown = t._("Type the target for “{label}” in {year} for {unit}.",
+                    label=t._(metric.label), year=2026, unit="Chi hội TDP số 2")
+        assert not nested.search(shown), shown

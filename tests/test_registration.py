@@ -147,6 +147,8 @@ async def test_greetings_name_the_union_when_the_installation_names_it(person, s
         ("🌸🌸🌸", "chữ cái"),
         ("12345", "chữ cái"),
         ("<b>Hoa</b>", "chữ cái"),
+        ("\u200b\u200b\u200b", "gõ họ tên đầy đủ"),  # zero-width: no name, not a bad sign
+        ("\u3164\u3164", "gõ họ tên đầy đủ"),  # Hangul fillers draw as nothing too
     ],
 )
 async def test_bad_names_are_refused_and_asked_again(person, db, name, expected):
@@ -159,6 +161,15 @@ async def test_bad_names_are_refused_and_asked_again(person, db, name, expected)
     assert "họ và tên" in reply.lower(), "the question is asked again"
     await hoa.send("Nguyễn Thị Hoa")
     assert "số điện thoại" in hoa.reply_text().lower()
+
+
+async def test_a_lowercase_name_is_stored_as_vietnamese_writes_names(person, db):
+    hoa = person(1012)
+    await register(hoa, name="nguyễn thị  hoa")
+    assert "Nguyễn Thị Hoa" in hoa.reply_text()
+    await hoa.press("1.")
+    member = await members.by_user(db, 1012)
+    assert member is not None and member.full_name == "Nguyễn Thị Hoa"
 
 
 async def test_decomposed_vietnamese_is_stored_as_nfc(person, db):

@@ -373,3 +373,23 @@ async def test_someone_with_two_separate_units_chooses_one(person, db):
     await lan.send("/stats")
     assert "<b>Phường Hoàng Liệt</b>" in lan.reply_text()
     assert hoa.errors() == [] and lan.errors() == []
+
+
+async def test_a_paged_table_numbers_its_units_once_and_leaves_the_sort_buttons_unnumbered(
+        person, db):
+    """The 14 wards of the district: "1."-"10." then "11."-"14." on page 2; "↕ …" never
+    numbered (it once read "15. ↕ Sắp xếp…" after "10.")."""
+    await seed(db)
+    boss = person(ADMIN_ID)
+    await boss.send("/stats")
+    await boss.press("Trực thuộc (14)")
+
+    def numbers() -> list[int]:
+        return [int(m.group(1)) for b in boss.buttons() if (m := re.match(r"(\d+)\. ", b[1]))]
+
+    assert numbers() == list(range(1, 11))
+    assert [b[1] for b in boss.buttons() if "↕" in b[1]] and all(
+        not re.match(r"\d", b[1]) for b in boss.buttons() if "↕" in b[1])
+    await boss.press("▶")
+    assert numbers() == list(range(11, 15))
+    assert boss.errors() == []

@@ -64,7 +64,7 @@ async def test_a_ward_admin_sets_targets_in_chat_and_sees_them_against_the_figur
     await lan.press("số 2")
     await lan.send("6")  # typed number: the sixth metric
     await lan.send("1.750")
-    assert "6. Hộ được công nhận gia đình “5 không, 3 sạch”: <b>1.750</b>" in lan.reply_text()
+    assert "6. Hộ được công nhận gia đình «5 không, 3 sạch»: <b>1.750</b>" in lan.reply_text()
     await lan.send("6")
     await lan.send("0")
     assert "🗑 Đã bỏ chỉ tiêu “Hộ được công nhận" in lan.reply_text()
