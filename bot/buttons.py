@@ -9,6 +9,7 @@ every keyboard the bot sends against the same widths (`faults`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,14 +82,24 @@ def _clipped(button: InlineKeyboardButton) -> InlineKeyboardButton:
                                 url=button.url)
 
 
+_NUMBERED = re.compile(r"^\d+\.\s*")  # "3. " in front of a label
+
+
 def faults(inline_keyboard: Any) -> list[str]:
-    """The buttons of a sent keyboard (Bot API JSON) too wide for their row, described."""
+    """The buttons of a sent keyboard (Bot API JSON) too wide for their row, or shown twice."""
     found = []
     for row in inline_keyboard if isinstance(inline_keyboard, list) else []:
         labels = [str(b.get("text", "")) for b in row if isinstance(b, dict)]
         most = limit(len(labels))
         found += [f"{label!r} is {width(label)} characters, over {most} for a row of "
                   f"{len(labels)}" for label in labels if width(label) > most]
+    # The same words twice (numbers aside): which one does she press? A long catalog label cut
+    # to fit ("…") may collide with its neighbour; the message above it names them in full.
+    every = [_NUMBERED.sub("", str(b.get("text", ""))) for row in inline_keyboard
+             if isinstance(row, list) for b in row if isinstance(b, dict)] \
+        if isinstance(inline_keyboard, list) else []
+    found += [f"{label!r} twice in one keyboard" for label in dict.fromkeys(every)
+              if every.count(label) > 1 and not label.endswith("…")]
     return found
 
 

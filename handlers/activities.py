@@ -207,8 +207,7 @@ def _confirm_choice(context: BotContext) -> Choice:
     if unit_of(context, draft.get("code")):
         options.append(Option("quantity", t._("✏️ Change the quantity")))
     options += [Option("note", t._("✏️ Change the note")),
-                Option("photo", t._("📷 Change the photo")),
-                Option("cancel", t._("✖ Cancel"))]
+                Option("photo", t._("📷 Change the photo"))]  # ✖ Cancel: the kit's, under it
     return Choice(options, page_size=len(options))
 
 
@@ -623,8 +622,6 @@ async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str 
         return await _ask_note(update, context)
     if key == "photo":
         return await _ask_photo(update, context)
-    if key == "cancel":
-        return await cancel(update, context)
     return await _save(update, context)
 
 

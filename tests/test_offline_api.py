@@ -287,9 +287,9 @@ async def test_inline_button_rules(fake: FakeBotAPI, lan: dict[str, Any]) -> Non
             fake, "sendMessage", chat_id=LAN, text="t", reply_markup={"inline_keyboard": keyboard}
         )
 
-    ok = {"text": "a", "callback_data": "d"}
-    assert (await send([[ok] * 10] * 10))[0] == 200
-    code, body = await send([[ok] * 10] * 10 + [[ok]])
+    grid = [[{"text": f"{r}{c}", "callback_data": "d"} for c in range(10)] for r in range(10)]
+    assert (await send(grid))[0] == 200
+    code, body = await send([*grid, [{"text": "x", "callback_data": "d"}]])
     assert code == 400 and "REPLY_MARKUP_TOO_LONG" in body["description"]
     code, body = await send([[{"text": "", "callback_data": "d"}]])
     assert code == 400 and "BUTTON_TEXT_INVALID" in body["description"]
