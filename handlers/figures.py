@@ -25,7 +25,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.indicators import Indicator, Indicators
 from bot.permissions import Role
-from handlers.kit import answers
+from handlers.kit import amounts, answers
 from handlers.kit.amounts import how as _how
 from handlers.kit.amounts import refusal as _refusal
 from handlers.kit.amounts import value_text as _value_text
@@ -91,10 +91,7 @@ async def _menu(context: BotContext, unit_id: int, ym: int, note: str | None = N
     if note:
         lines.append(note)
     lines.append("")
-    for number, indicator in enumerate(live, 1):
-        value = entered.get(indicator.code)
-        lines.append(f"{number}. {html.escape(indicator.label(t.locale))}: " + (
-            f"<b>{_value_text(context, indicator, value)}</b>" if value is not None else "—"))
+    lines += amounts.numbered_lines(context, live, entered, empty="—")
     due = figure_deadline.deadline(_month(ym), context.settings.figures_deadline_day)
     lines += ["", t._("Due by {date}. Tap (or type) an indicator's number to enter or correct "
                       "it.", date=t.date(due))]

@@ -119,11 +119,7 @@ async def _work_screen(context: BotContext, unit_id: int, year: int,
     if note:
         lines.append(note)
     lines.append("")
-    for number, indicator in enumerate(work, 1):
-        value = goals.get(indicator.code)
-        lines.append(f"{number}. {html.escape(indicator.label(t.locale))}: " + (
-            f"<b>{amounts.value_text(context, indicator, value)}</b>" if value
-            else t._("no target yet")))
+    lines += amounts.numbered_lines(context, work, goals, empty=t._("no target yet"))
     lines += ["", t._("Tap (or type) an indicator's number to set or change its target.")]
     args = (PREFIX, WORK, unit_id, year, "o")
     buttons = [InlineKeyboardButton(str(n), callback_data=callbacks.encode(*args, f"c.{i.code}"))

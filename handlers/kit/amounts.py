@@ -5,6 +5,7 @@ a value reads ("1.500 hộ"). Shared by /figures (the month's figure) and /targe
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from bot import indicators as catalog_of
@@ -44,3 +45,13 @@ def refusal(context: BotContext, indicator: Indicator, error: str | None) -> str
         return t._("That is more than {max} {unit}. Please check the number and type it "
                    "again.", max=t.number(catalog_of.limit(indicator)), unit=uom)
     return t._("Sorry, I could not read that as a number.") + " " + how(context, indicator)
+
+
+def numbered_lines(context: BotContext, indicators: Sequence[Indicator],
+                   values: Mapping[str, float | Decimal | int], *, empty: str) -> list[str]:
+    """"1. label: <b>value</b>" for each indicator (`empty` where it has none): the list under
+    the numbers an officer taps in /figures and in /targets' work targets."""
+    return [f"{number}. {html.escape(indicator.label(context.t.locale))}: " + (
+        f"<b>{value_text(context, indicator, values[indicator.code])}</b>"
+        if values.get(indicator.code) is not None else empty)
+        for number, indicator in enumerate(indicators, 1)]
