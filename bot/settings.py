@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -113,13 +114,18 @@ class Settings:
             admin_ids=_admin_ids(get("BOT_ADMIN_IDS")),
             timezone=_timezone(get("BOT_TIMEZONE")),
             default_locale=_locale(get("BOT_DEFAULT_LOCALE")),
-            send_rate=_send_rate(get("BOT_SEND_RATE")),
+            send_rate=_number("BOT_SEND_RATE", get("BOT_SEND_RATE"), DEFAULT_SEND_RATE, 0, 1000,
+                              "messages per second as a number, e.g. 25 (0 turns pacing off)"),
             catalog=_catalog(get("BOT_CATALOG")),
             webhook_url=_webhook_url(get("BOT_WEBHOOK_URL")),
             webhook_secret=_webhook_secret(get("BOT_WEBHOOK_SECRET")),
             webhook_listen=_listen(get("BOT_WEBHOOK_LISTEN")),
-            webhook_port=_port(get("BOT_WEBHOOK_PORT")),
-            reminder_grace_hours=_grace_hours(get("BOT_REMINDER_GRACE_HOURS")),
+            webhook_port=_integer("BOT_WEBHOOK_PORT", get("BOT_WEBHOOK_PORT"), 8443, 1, 65535,
+                                  "a TCP port number from 1 to 65535, e.g. 8443"),
+            reminder_grace_hours=_number(
+                "BOT_REMINDER_GRACE_HOURS", get("BOT_REMINDER_GRACE_HOURS"),
+                DEFAULT_REMINDER_GRACE_HOURS, 0, 24,
+                "hours from 0 to 24 (e.g. 3): how late a missed reminder may still be sent"),
             org_name=_org_text("BOT_ORG_NAME", get("BOT_ORG_NAME"), 200) or DEFAULT_ORG_NAME,
             org_contact=_org_text("BOT_ORG_CONTACT", get("BOT_ORG_CONTACT"), 300),
             retain_deliveries_days=_whole(
@@ -128,27 +134,41 @@ class Settings:
             retain_left_members_years=_whole(
                 "BOT_RETAIN_LEFT_MEMBERS_YEARS", get("BOT_RETAIN_LEFT_MEMBERS_YEARS"),
                 DEFAULT_RETAIN_LEFT_MEMBERS_YEARS, upper=50, unit="years"),
-            disclosure_k=_disclosure_k(get("BOT_DISCLOSURE_K")),
+            disclosure_k=_integer(
+                "BOT_DISCLOSURE_K", get("BOT_DISCLOSURE_K"), DEFAULT_DISCLOSURE_K, 3, 100,
+                "a whole number from 3 to 100 (e.g. 5): the fewest households a sensitive figure "
+                "may describe"),
             zalo_token=_zalo_token(get("ZALO_BOT_TOKEN")),
             zalo_api_base_url=_zalo_url(get("ZALO_API_BASE_URL")),
             zalo_admin_ids=_zalo_admin_ids(get("ZALO_ADMIN_IDS")),
-            zalo_send_rate=_zalo_send_rate(get("ZALO_SEND_RATE")),
+            zalo_send_rate=_number("ZALO_SEND_RATE", get("ZALO_SEND_RATE"), DEFAULT_ZALO_SEND_RATE,
+                                   0, 100,
+                                   "messages per second as a number, e.g. 5 (0 turns pacing off)"),
             zalo_webhook_url=_zalo_webhook_url(get("ZALO_WEBHOOK_URL")),
             zalo_webhook_secret=_zalo_webhook_secret(get("ZALO_WEBHOOK_SECRET")),
-            zalo_webhook_port=_zalo_port(get("ZALO_WEBHOOK_PORT")),
+            zalo_webhook_port=_integer(
+                "ZALO_WEBHOOK_PORT", get("ZALO_WEBHOOK_PORT"), 8444, 1, 65535,
+                "a TCP port number from 1 to 65535, e.g. 8444"),
             zalo_file_link_minutes=_whole(
                 "ZALO_FILE_LINK_MINUTES", get("ZALO_FILE_LINK_MINUTES"),
                 DEFAULT_ZALO_FILE_LINK_MINUTES, upper=1440, unit="minutes"),
-            concurrency=_concurrency(get("BOT_CONCURRENCY")),
+            concurrency=_integer(
+                "BOT_CONCURRENCY", get("BOT_CONCURRENCY"), DEFAULT_CONCURRENCY, 1, 256,
+                "how many updates of different people run at once, 1 to 256 (e.g. 16)"),
             http_client=_http_client(get("BOT_HTTP_CLIENT")),
-            support_ack_hours=_ack_hours(get("BOT_SUPPORT_ACK_HOURS")),
+            support_ack_hours=_number(
+                "BOT_SUPPORT_ACK_HOURS", get("BOT_SUPPORT_ACK_HOURS"), DEFAULT_SUPPORT_ACK_HOURS,
+                1, 720, "hours from 1 to 720 (e.g. 24): how long a request for help may wait for "
+                "an acknowledgement before the ward's admins are told"),
             emergency_numbers=_org_text("BOT_EMERGENCY_NUMBERS", get("BOT_EMERGENCY_NUMBERS"),
                                         300) or DEFAULT_EMERGENCY_NUMBERS,
             indicators=_indicators(get("BOT_INDICATORS")),
             figures_deadline_day=_whole(
                 "BOT_FIGURES_DEADLINE_DAY", get("BOT_FIGURES_DEADLINE_DAY"),
                 DEFAULT_FIGURES_DEADLINE_DAY, upper=28, unit="days (a day of the month)"),
-            term_start_year=_term_start(get("BOT_TERM_START_YEAR")),
+            term_start_year=_integer(  # the first year of a congress term (terms are five years)
+                "BOT_TERM_START_YEAR", get("BOT_TERM_START_YEAR"), DEFAULT_TERM_START_YEAR,
+                2000, 2100, "a year from 2000 to 2100, e.g. 2021"),
         )
 
 
@@ -200,20 +220,6 @@ def _locale(value: str | None) -> str:
     return value
 
 
-def _send_rate(value: str | None) -> float:
-    if value is None:
-        return DEFAULT_SEND_RATE
-    try:
-        rate = float(value)
-    except ValueError:
-        rate = -1.0
-    if not 0 <= rate <= 1000:
-        raise SettingsError(
-            "BOT_SEND_RATE", "messages per second as a number, e.g. 25 (0 turns pacing off)"
-        )
-    return rate
-
-
 def _catalog(value: str | None) -> Path | None:
     if value is None:
         return None
@@ -223,60 +229,6 @@ def _catalog(value: str | None) -> Path | None:
             "BOT_CATALOG", f"the path of a catalog file (TOML); {value} is not a file"
         )
     return path
-
-
-def _grace_hours(value: str | None) -> float:
-    if value is None:
-        return DEFAULT_REMINDER_GRACE_HOURS
-    try:
-        hours = float(value.replace(",", "."))
-    except ValueError:
-        hours = -1.0
-    if not 0 <= hours <= 24:
-        raise SettingsError(
-            "BOT_REMINDER_GRACE_HOURS",
-            "hours from 0 to 24 (e.g. 3): how late a missed reminder may still be sent",
-        )
-    return hours
-
-
-def _ack_hours(value: str | None) -> float:
-    if value is None:
-        return DEFAULT_SUPPORT_ACK_HOURS
-    try:
-        hours = float(value.replace(",", "."))
-    except ValueError:
-        hours = -1.0
-    if not 1 <= hours <= 720:
-        raise SettingsError(
-            "BOT_SUPPORT_ACK_HOURS",
-            "hours from 1 to 720 (e.g. 24): how long a request for help may wait for an "
-            "acknowledgement before the ward's admins are told",
-        )
-    return hours
-
-
-def _disclosure_k(value: str | None) -> int:
-    if value is None:
-        return DEFAULT_DISCLOSURE_K
-    if not (value.isascii() and value.isdigit() and 3 <= int(value) <= 100):
-        raise SettingsError(
-            "BOT_DISCLOSURE_K",
-            "a whole number from 3 to 100 (e.g. 5): the fewest households a sensitive figure "
-            "may describe",
-        )
-    return int(value)
-
-
-def _concurrency(value: str | None) -> int:
-    if value is None:
-        return DEFAULT_CONCURRENCY
-    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 256):
-        raise SettingsError(
-            "BOT_CONCURRENCY", "how many updates of different people run at once, 1 to 256 "
-            "(e.g. 16)"
-        )
-    return int(value)
 
 
 def _http_client(value: str | None) -> str:
@@ -324,14 +276,6 @@ def _listen(value: str | None) -> str:
     return value
 
 
-def _port(value: str | None) -> int:
-    if value is None:
-        return 8443
-    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
-        raise SettingsError("BOT_WEBHOOK_PORT", "a TCP port number from 1 to 65535, e.g. 8443")
-    return int(value)
-
-
 def _org_text(variable: str, value: str | None, limit: int) -> str | None:
     """A name or contact shown in the privacy notice: one line of plain text."""
     if value is None:
@@ -351,22 +295,34 @@ def _indicators(value: str | None) -> Path | None:
     return path
 
 
-def _term_start(value: str | None) -> int:
-    """The first year of a congress term (terms are five years long)."""
-    if value is None:
-        return DEFAULT_TERM_START_YEAR
-    if not (value.isascii() and value.isdigit() and 2000 <= int(value) <= 2100):
-        raise SettingsError("BOT_TERM_START_YEAR", "a year from 2000 to 2100, e.g. 2021")
-    return int(value)
-
-
 def _whole(variable: str, value: str | None, default: int, *, upper: int, unit: str) -> int:
     """A period (retention, a link's life): a whole number from 1 to `upper`."""
+    return _integer(variable, value, default, 1, upper,
+                    f"a whole number of {unit} from 1 to {upper}, e.g. {default}")
+
+
+def _integer(variable: str, value: str | None, default: int, low: int, high: int,
+             meaning: str) -> int:
+    """A whole number from `low` to `high`; `meaning` tells the operator what is wanted."""
     if value is None:
         return default
-    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= upper):
-        raise SettingsError(variable, f"a whole number of {unit} from 1 to {upper}, e.g. {default}")
+    if not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+        raise SettingsError(variable, meaning)
     return int(value)
+
+
+def _number(variable: str, value: str | None, default: float, low: float, high: float,
+            meaning: str) -> float:
+    """A number from `low` to `high` ("2,5" as well as "2.5")."""
+    if value is None:
+        return default
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError:
+        number = math.nan
+    if not low <= number <= high:  # also refuses nan
+        raise SettingsError(variable, meaning)
+    return number
 
 
 def _zalo_token(value: str | None) -> str | None:
@@ -401,19 +357,6 @@ def _zalo_admin_ids(value: str | None) -> frozenset[str]:
     return frozenset(parts)
 
 
-def _zalo_send_rate(value: str | None) -> float:
-    if value is None:
-        return DEFAULT_ZALO_SEND_RATE
-    try:
-        rate = float(value)
-    except ValueError:
-        rate = -1.0
-    if not 0 <= rate <= 100:
-        raise SettingsError(
-            "ZALO_SEND_RATE", "messages per second as a number, e.g. 5 (0 turns pacing off)")
-    return rate
-
-
 def _zalo_webhook_url(value: str | None) -> str | None:
     if value is None:
         return None
@@ -436,11 +379,3 @@ def _zalo_webhook_secret(value: str | None) -> str | None:
             "ZALO_WEBHOOK_SECRET", "8-256 characters, only A-Z a-z 0-9 _ - (e.g. from "
             "`openssl rand -hex 32`)")
     return value
-
-
-def _zalo_port(value: str | None) -> int:
-    if value is None:
-        return 8444
-    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
-        raise SettingsError("ZALO_WEBHOOK_PORT", "a TCP port number from 1 to 65535, e.g. 8444")
-    return int(value)
