@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from telegram.ext import Application
-from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application
 from bot.channels.telegram_fake import ApiCall, FakeBotAPI
@@ -104,17 +103,10 @@ class DemoBotAPI(FakeBotAPI):
 
     listener: Callable[[ApiCall], None] | None = None
 
-    async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        """Serve the call, then show it."""
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        """Serve the call (FakeBotAPI.do_request), then show it."""
         before = len(self.calls)
-        answer = await super().do_request(url, method, request_data, read_timeout,
-                                          write_timeout, connect_timeout, pool_timeout)
+        answer = await super().do_request(*args, **kwargs)
         if self.listener is not None:
             for call in self.calls[before:]:
                 self.listener(call)

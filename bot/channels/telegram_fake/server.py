@@ -12,12 +12,9 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from telegram.request import BaseRequest, RequestData
-
-if TYPE_CHECKING:
-    from telegram._utils.types import ODVInput
 
 from bot.channels.telegram_fake.spec import (
     _FILE_PATH_DIRS,
@@ -138,15 +135,9 @@ class FakeBotServer(BaseRequest):
         for waiter in list(self._update_waiters):
             waiter.set()
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    async def do_request(  # timeouts mean nothing here: nothing waits on a network
+        self, url: str, method: str, request_data: RequestData | None = None,
+        *_timeouts: Any, **_named_timeouts: Any,
     ) -> tuple[int, bytes]:
         """Serve one Bot API call; returns ``(http_status, json_envelope_bytes)``."""
         name = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]

@@ -176,12 +176,9 @@ class ZaloBridge(BaseRequest):
 
     # ---- outgoing ----------------------------------------------------------------------------
 
-    async def do_request(
+    async def do_request(  # timeouts mean nothing here: nothing waits on a network
         self, url: str, method: str, request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+        *_timeouts: Any, **_named_timeouts: Any,
     ) -> tuple[int, bytes]:
         """Render one Bot API call for Zalo; a Telegram-shaped envelope back."""
         name = url.rsplit("/", 1)[-1].lower()
