@@ -8,20 +8,18 @@ from telegram import ChatMember, Update
 from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from handlers.kit.replies import say
+from handlers.kit.replies import registered_member, say
 from storage import members
 
 
 async def stop_notices(update: Update, context: BotContext) -> None:
     """/stop: no more notices or reminders until she sends /start."""
-    t = context.t
-    member = context.principal.member if context.principal else None
-    if member is None:
-        await say(update, context, t._("You are not registered, so you receive no notices."))
-        return
-    await members.set_status(context.db, member.id, "stopped")
-    await say(update, context, t._("You will receive no more notices or reminders. Send /start "
-                                   "whenever you want them again."))
+    _ = context.t._
+    if member := await registered_member(
+            update, context, _("You are not registered, so you receive no notices.")):
+        await members.set_status(context.db, member.id, "stopped")
+        await say(update, context, _("You will receive no more notices or reminders. Send /start "
+                                     "whenever you want them again."))
 
 
 async def chat_member_changed(update: Update, context: BotContext) -> None:

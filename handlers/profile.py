@@ -14,15 +14,15 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
 from bot.validators import display_phone
 from handlers.kit import answers, menu
-from handlers.kit.replies import say
+from handlers.kit.replies import registered_member, say
 
 
 async def show_profile(update: Update, context: BotContext) -> None:
     """Show what the bot holds about her and offer to correct it."""
     t = context.t
-    member = context.principal.member if context.principal else None
+    member = await registered_member(
+        update, context, t._("You are not registered yet. Send /start to register."))
     if member is None:
-        await say(update, context, t._("You are not registered yet. Send /start to register."))
         return
     registered = datetime.fromisoformat(member.created_at).astimezone(context.settings.timezone)
     text = "\n".join(

@@ -239,11 +239,24 @@ async def member_with_chapter(update: Update, context: BotContext) -> Member | N
         text = t._("Your profile has no chapter yet. Please choose your chapter with /me first.")
     if text is None:
         return member
+    await hint(update, context, text)
+    return None
+
+
+async def registered_member(update: Update, context: BotContext, refusal: str) -> Member | None:
+    """The member who wrote, or None after telling her `refusal` (she is not registered)."""
+    member = context.principal.member if context.principal else None
+    if member is None:
+        await hint(update, context, refusal)
+    return member
+
+
+async def hint(update: Update, context: BotContext, text: str) -> None:
+    """A short refusal: an alert over the button she pressed, a message otherwise."""
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     else:
         await say(update, context, text)
-    return None
 
 
 def typed_text(update: Update) -> str:
