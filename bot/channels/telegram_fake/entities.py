@@ -144,6 +144,9 @@ _TAG_ARGUMENTS: Final[Mapping[tuple[str, str], Callable[[str], str | None]]] = {
 }
 
 
+_MARKUP = re.compile("[<&]")  # where a run of plain text ends
+
+
 class _HtmlParser:
     """One pass over Telegram HTML; ``i`` is the position, ``utf16`` the plain text's length."""
 
@@ -199,9 +202,8 @@ class _HtmlParser:
 
     def plain(self) -> None:
         """Copy the run of plain text up to the next tag or entity in one step."""
-        end = self.i + 1
-        while end < self.n and self.text[end] not in "<&":
-            end += 1
+        found = _MARKUP.search(self.text, self.i + 1)
+        end = found.start() if found else self.n
         self.emit(self.text[self.i : end])
         self.i = end
 

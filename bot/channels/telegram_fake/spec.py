@@ -13,6 +13,7 @@ from functools import cache
 from importlib.resources import files as resource_files
 from typing import Any, Final
 
+import orjson
 from telegram.request import RequestData
 
 JSONDict = dict[str, Any]
@@ -235,10 +236,10 @@ def _bad(description: str) -> _ApiError:
 
 
 def _clone(value: Any) -> Any:
-    """A deep copy of JSON-shaped data (much faster than copy.deepcopy)."""
+    """A deep copy of JSON-shaped data (orjson: much faster than copy.deepcopy)."""
     try:
-        return json.loads(json.dumps(value))
-    except (TypeError, ValueError):
+        return orjson.loads(orjson.dumps(value))
+    except TypeError:  # not JSON-shaped (orjson.JSONEncodeError is a TypeError)
         return copy.deepcopy(value)
 
 
