@@ -12,7 +12,7 @@ One run measures, with `send_rate=0` (no outgoing pacing) and a temp-dir SQLite 
 Latency is the time around ``await application.process_update(update)``; every Update is
 built before its clock starts. Throughput is updates divided by the summed processing time.
 
-    python bench/updates.py [--seconds N] [--members N] [--profile] [--smoke]
+    python bench/updates.py [--seconds N] [--members N] [--profile [help|registration]] [--smoke]
 
 ``--seconds`` is the measuring time of the /help phase and of the registration phase each
 (the echo phase processes as many updates as /help did). The last line printed is JSON.
@@ -272,16 +272,20 @@ def press(api: FakeBotAPI, user: dict, bot: telegram.Bot, needle: str, pick: int
 
 
 async def register_one(application: Application, api: TimedFakeBotAPI, i: int,
-                       into: Registrations) -> None:
+                       into: Registrations, profiler: cProfile.Profile | None = None) -> None:
     """One newcomer through the whole flow; each update built before it is timed."""
     bot = application.bot
     user = api.user(NEWCOMER_BASE + i, first_name="Lan", language_code="vi")
     steps: list[float] = []
 
     async def feed(update: Update) -> None:
+        if profiler is not None:
+            profiler.enable()
         start = time.perf_counter()
         await application.process_update(update)
         steps.append(time.perf_counter() - start)
+        if profiler is not None:
+            profiler.disable()
 
     await feed(api.to_update(api.command_update(user, "/start"), bot))
     await feed(press(api, user, bot, ":o:yes"))
@@ -298,8 +302,9 @@ async def register_one(application: Application, api: TimedFakeBotAPI, i: int,
     into.whole.latencies.append(sum(steps))
 
 
-async def bench_registrations(application: Application, api: TimedFakeBotAPI,
-                              seconds: float) -> tuple[Registrations, int]:
+async def bench_registrations(application: Application, api: TimedFakeBotAPI, seconds: float,
+                              profiler: cProfile.Profile | None = None,
+                              ) -> tuple[Registrations, int]:
     """Registrations for about `seconds` of processing time; returns them and the warm-up count."""
     for i in range(WARMUP_REGISTRATIONS):
         await register_one(application, api, i, Registrations())
@@ -310,7 +315,7 @@ async def bench_registrations(application: Application, api: TimedFakeBotAPI,
     i = WARMUP_REGISTRATIONS
     busy = 0.0
     while busy < seconds:
-        await register_one(application, api, i, result)
+        await register_one(application, api, i, result, profiler)
         busy += result.whole.latencies[-1]
         result.api_calls += len(api.drain())
         i += 1
@@ -385,7 +390,7 @@ def top_costs(profile: cProfile.Profile, lines: int = 25) -> str:
     return out.getvalue()
 
 
-async def run(seconds: float, member_count: int, profile: bool) -> dict[str, Any]:
+async def run(seconds: float, member_count: int, profile: str | None) -> dict[str, Any]:
     """All three measurements in one process; prints the table, returns the figures."""
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
@@ -396,9 +401,11 @@ async def run(seconds: float, member_count: int, profile: bool) -> dict[str, Any
             t0 = time.perf_counter()
             people = await preregister(application, api, member_count)
             setup = time.perf_counter() - t0
-            help_t, help_serving = await bench_help(application, api, people, seconds, profiler)
+            help_t, help_serving = await bench_help(
+                application, api, people, seconds, profiler if profile == "help" else None)
             echo_t, echo_api, echo_serving = await bench_echo(help_t.count, member_count)
-            regs, warm = await bench_registrations(application, api, seconds)
+            regs, warm = await bench_registrations(
+                application, api, seconds, profiler if profile == "registration" else None)
 
             db: Database = application.bot_data.db
             found = await db.fetchone(
@@ -456,7 +463,7 @@ async def run(seconds: float, member_count: int, profile: bool) -> dict[str, Any
           f"open conversations left: {open_conversations}")
     if profiler is not None:
         print()
-        print("cProfile of process_update in the /help phase:")
+        print(f"cProfile of process_update in the {profile} phase:")
         print(top_costs(profiler))
     return {
         "python": platform.python_version(),
@@ -487,8 +494,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="processing time of the /help and registration phases (default 10)")
     parser.add_argument("--members", type=int, default=2000,
                         help="members pre-registered for /help (default 2000)")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile the /help phase and print the top costs")
+    parser.add_argument("--profile", nargs="?", const="help", choices=("help", "registration"),
+                        help="cProfile one phase (default: help) and print the top costs")
     parser.add_argument("--smoke", action="store_true",
                         help="a seconds-long run with tiny sizes (the test suite runs it)")
     args = parser.parse_args(argv)
