@@ -5,21 +5,24 @@ from __future__ import annotations
 from storage.db import Database
 
 RING = 65_536
-_CLAIM = (
-    "INSERT INTO seen_updates (slot, update_id) VALUES (?, ?)"
+_RECORD = (
+    "INSERT INTO seen_updates (slot, update_id) VALUES {rows}"
     " ON CONFLICT (slot) DO UPDATE SET update_id = excluded.update_id"
-    " WHERE excluded.update_id != seen_updates.update_id"
 )
+_PER_STATEMENT = 400  # rows per INSERT (two variables each; SQLite allows 32,766)
 
 
-async def claim(db: Database, update_id: int) -> bool:
-    """Record that this update is being processed; False if it already was (a redelivery).
+async def record(db: Database, update_ids: list[int]) -> None:
+    """Record that these updates are being processed (in one committed statement per 400).
 
-    One statement, committed at once: the slot `update_id % RING` takes the id unless it
-    already holds that very id. (Ids grow by one per update, so a slot is reused only after
-    65,536 newer updates; Telegram restarts ids at a random number after a week of silence.)
+    The slot `update_id % RING` takes the id. (Ids grow by one per update, so a slot is reused
+    only after 65,536 newer updates; Telegram restarts ids at a random number after a week of
+    silence.) Ids recorded together are distinct, so no two rows of a statement share a slot.
     """
-    return await db.execute(_CLAIM, (update_id % RING, update_id)) == 1
+    for start in range(0, len(update_ids), _PER_STATEMENT):
+        chunk = update_ids[start:start + _PER_STATEMENT]
+        params = tuple(value for uid in chunk for value in (uid % RING, uid))
+        await db.execute(_RECORD.format(rows=", ".join(["(?, ?)"] * len(chunk))), params)
 
 
 async def recent(db: Database) -> list[int]:
