@@ -5,22 +5,27 @@ aiohttp, which costs noticeably less CPU per call: calls without files go as one
 (encoded by orjson, as Telegram accepts), files as multipart form data; answers are decoded by
 orjson. Timeouts mean what they mean for PTB's `HTTPXRequest` (connect, read, pool; aiohttp has
 no separate write timeout, so uploads are bounded by connect + write + read in total). Proxies
-come from the usual environment variables (HTTPS_PROXY …) for both clients, as before.
+come from the usual environment variables (HTTPS_PROXY, NO_PROXY …) for both clients, as before
+(aiohttp: looked up once per origin, not on every call).
 Either client's pool holds `pool_size` connections: the updates processed at once plus the
 outbox, so no call waits for a free connection at the configured concurrency.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
 import aiohttp
 import orjson
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,9 @@ class AiohttpRequest(BaseRequest):
         self._pool_size = pool_size
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
+        # The proxy for each origin, looked up once: aiohttp's `trust_env` would look it up
+        # (and read ~/.netrc) in a worker thread on every call.
+        self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -64,7 +72,6 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
-                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as httpx does by default
                 json_serialize=lambda obj: orjson.dumps(obj).decode(),
             )
 
@@ -111,15 +118,28 @@ class AiohttpRequest(BaseRequest):
                 body.add_field(name, content, filename=filename, content_type=mime_type)
         elif request_data is not None:
             body, headers = orjson.dumps(request_data.parameters), _JSON
+        proxy, proxy_auth = await self._proxy(url)
         try:
             async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout, proxy=proxy,
+                proxy_auth=proxy_auth,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+
+    async def _proxy(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """HTTPS_PROXY / HTTP_PROXY / NO_PROXY for this URL's origin, as httpx reads them."""
+        origin = str(URL(url).origin())
+        if origin not in self._proxies:
+            found: tuple[URL | None, aiohttp.BasicAuth | None] = (None, None)
+            with contextlib.suppress(LookupError):  # no proxy for it
+                found = await asyncio.to_thread(get_env_proxy_for_url, URL(url))
+            self._proxies[origin] = found
+        return self._proxies[origin]
 
 
 class OrjsonHTTPXRequest(HTTPXRequest):

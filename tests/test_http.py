@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 
 from bot.app import build_application
 from bot.channels.telegram_fake import FakeBotAPI
@@ -60,3 +61,27 @@ def test_the_settings_choose_the_client_and_the_concurrency():
     chosen = Settings.from_env({"BOT_HTTP_CLIENT": "httpx", "BOT_CONCURRENCY": "4"},
                                env_file=None)
     assert (chosen.http_client, chosen.concurrency) == ("httpx", 4)
+
+
+async def test_aiohttp_takes_its_proxy_from_the_environment(server, api, settings, monkeypatch):
+    """HTTP_PROXY is used (here one nobody listens on: the call fails), NO_PROXY exempts."""
+    with socket.socket() as probe:  # a free port: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY",
+                 "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    settings = dataclasses.replace(settings, api_base_url=server.base_url, http_client="aiohttp")
+    for no_proxy, works in (("", False), ("127.0.0.1", True)):
+        monkeypatch.setenv("NO_PROXY", no_proxy)
+        application = build_application(settings, background=False)
+        await application.bot.request.initialize()
+        try:
+            if works:
+                assert (await application.bot.get_me()).is_bot
+            else:
+                with pytest.raises(NetworkError):
+                    await application.bot.get_me()
+        finally:
+            await application.bot.request.shutdown()
