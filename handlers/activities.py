@@ -21,7 +21,7 @@ import html
 import re
 import secrets
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -53,6 +53,7 @@ from handlers.kit.flow import END, Flow, on_step, option_pressed, option_typed
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
+    member_press,
     member_with_chapter,
     retire_buttons,
     say,
@@ -141,14 +142,33 @@ def parse_quantity(text: str, unit: str | None = None) -> float:
     return value
 
 
-def _draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault("act", {})
+class Draft(TypedDict, total=False):
+    """The report being entered (persisted in `user_data["act"]`, so a restart keeps it)."""
+
+    nonce: str  # carried by the buttons of this draft: older buttons are stale
+    mode: str  # "photo": only a photo is added to `report_id`
+    report_id: int  # the report edited (or given a photo); absent for a new one
+    code: str  # the activity type (a code of the catalog)
+    day: str  # the local date (ISO)
+    quantity: float | None
+    note: str | None
+    photo: str | None  # Telegram file_id
+    review: bool  # back to the summary after a correction
+    same_day: int  # the report of this type already on that day, asked about
+    same_day_editable: bool
+    off_day: str  # a date (ISO) off the environment day's weekday, asked about
 
 
-def _new_draft(context: BotContext, **values: Any) -> dict[str, Any]:
+def _draft(context: BotContext) -> Draft:
     assert context.user_data is not None
-    draft = {"nonce": secrets.token_hex(3), **values}
+    draft: Draft = context.user_data.setdefault("act", {})
+    return draft
+
+
+def _new_draft(context: BotContext, **values: Unpack[Draft]) -> Draft:
+    assert context.user_data is not None
+    draft = Draft(nonce=secrets.token_hex(3))
+    draft.update(values)
     context.user_data["act"] = draft
     return draft
 
@@ -330,12 +350,10 @@ async def start_report(update: Update, context: BotContext) -> str | int:
 
 async def photo_pressed(update: Update, context: BotContext) -> str | int:
     """'📷 Add a photo' under a recorded reminder: wait for the photo."""
-    query = update.callback_query
-    assert query is not None
-    member = await member_with_chapter(update, context)
-    if member is None:
+    press = await member_press(update, context)
+    if press is None:
         return END
-    data = callbacks.decode(query.data)
+    query, member, data = press
     report_id = data.arg(0) if data else None
     number = answers.int_arg(report_id)
     report = await activities.get(context.db, number) if number is not None else None
@@ -681,7 +699,7 @@ async def photo_added(update: Update, context: BotContext) -> str | int | None:
     t = context.t
     member = await member_with_chapter(update, context)
     message = update.effective_message
-    draft = (context.user_data or {}).get("act") or {}
+    draft = _draft(context)
     if member is None or message is None or not message.photo:
         return ADD_PHOTO
     report = await activities.get(context.db, draft.get("report_id") or 0)
@@ -705,7 +723,7 @@ async def photo_expected(update: Update, context: BotContext) -> str | None:
 
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave the flow; nothing half-entered is stored."""
-    draft = (context.user_data or {}).get("act") or {}
+    draft = _draft(context)
     _drop_draft(context)
     t = context.t
     if draft.get("report_id") and draft.get("mode") != "photo":
