@@ -20,8 +20,9 @@ import functools
 import html
 import re
 import secrets
+from collections.abc import Callable, Coroutine
 from datetime import date, timedelta
-from typing import Any, TypedDict, Unpack
+from typing import Any, Literal, TypedDict, Unpack
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -49,7 +50,7 @@ from handlers.kit.days import (
     summary_lines,
     unit_of,
 )
-from handlers.kit.flow import END, Flow, on_step, option_pressed, option_typed
+from handlers.kit.flow import END, Flow, Step, on_step, option_pressed, option_typed
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -140,6 +141,10 @@ def parse_quantity(text: str, unit: str | None = None) -> float:
         raise InvalidInput(N_("That is more than {limit}. Please check the number."),
                            limit=QUANTITY_MAX)
     return value
+
+
+Asked = Callable[[Update, BotContext], Coroutine[Any, Any, str]]
+Chosen = Callable[[Update, BotContext, str], Coroutine[Any, Any, str]]
 
 
 class Draft(TypedDict, total=False):
@@ -378,14 +383,21 @@ async def photo_pressed(update: Update, context: BotContext) -> str | int:
 
 
 
-async def type_typed(update: Update, context: BotContext) -> str | None:
-    """An activity type by number or name."""
-    option = _type_choice(context).resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        return await _ask_type(update, context)
-    return await _type_chosen(update, context, option.key)
+def _typed_or_asked(choice: Callable[[BotContext], Choice],
+                    chosen: Callable[[Update, BotContext, str], Coroutine[Any, Any, Any]],
+                    ask: Asked) -> Step:
+    """The typed answer of a choice step: the option typed by number or name goes to `chosen`;
+    anything else gets a hint and the question again."""
+
+    async def typed(update: Update, context: BotContext) -> Any:
+        option = choice(context).resolve(typed_text(update))
+        if option is None:
+            await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                                   "number."))
+            return await ask(update, context)
+        return await chosen(update, context, option.key)
+
+    return typed
 
 
 async def _type_chosen(update: Update, context: BotContext, code: str) -> str:
@@ -398,6 +410,8 @@ async def _type_chosen(update: Update, context: BotContext, code: str) -> str:
 
 type_pressed = option_pressed(PREFIX, _type_choice, _type_chosen)
 """An activity type button."""
+type_typed = _typed_or_asked(_type_choice, _type_chosen, _ask_type)
+"""An activity type by number or name."""
 
 
 async def date_typed(update: Update, context: BotContext) -> str | None:
@@ -527,11 +541,28 @@ async def quantity_typed(update: Update, context: BotContext) -> str | None:
 
 
 
-async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
+def _skip_or_keep(field: Literal["note", "photo"], then: Asked) -> Chosen:
+    """The button (or number) under the optional `field`'s question: skip or remove it, or keep
+    the current one; then `then`."""
+
+    async def chosen(update: Update, context: BotContext, key: str) -> str:
+        if key in ("skip", "remove"):
+            _draft(context)[field] = None
+        return await then(update, context)
+
+    return chosen
+
+
+def _photo_kept(update: Update, context: BotContext) -> tuple[Draft, str]:
+    """Keep the photo sent (only its file_id): the draft and the photo's caption."""
+    message = update.effective_message
+    assert message is not None and message.photo
     draft = _draft(context)
-    if key in ("skip", "remove"):
-        draft["note"] = None
-    return await _next(update, context)
+    draft["photo"] = message.photo[-1].file_id
+    return draft, nfc(message.caption or "").strip()
+
+
+_note_chosen = _skip_or_keep("note", _next)
 
 
 note_pressed = option_pressed(PREFIX, _note_choice, _note_chosen)
@@ -559,11 +590,7 @@ async def _note_too_long(update: Update, context: BotContext, length: int) -> No
 
 async def note_photo(update: Update, context: BotContext) -> str | None:
     """A photo where the note was asked: take it as the photo (its caption as the note)."""
-    message = update.effective_message
-    assert message is not None and message.photo
-    draft = _draft(context)
-    draft["photo"] = message.photo[-1].file_id
-    caption = nfc(message.caption or "").strip()
+    draft, caption = _photo_kept(update, context)
     t = context.t
     if len(caption) > NOTE_MAX:  # the photo is kept; the note is asked again
         await _note_too_long(update, context, len(caption))
@@ -577,11 +604,7 @@ async def note_photo(update: Update, context: BotContext) -> str | None:
 
 
 
-async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
-    draft = _draft(context)
-    if key in ("skip", "remove"):
-        draft["photo"] = None
-    return await _ask_confirm(update, context)
+_photo_chosen = _skip_or_keep("photo", _ask_confirm)
 
 
 photo_pressed_in_flow = option_pressed(PREFIX, _photo_choice, _photo_chosen)
@@ -590,11 +613,7 @@ photo_pressed_in_flow = option_pressed(PREFIX, _photo_choice, _photo_chosen)
 
 async def photo_given(update: Update, context: BotContext) -> str | None:
     """The photo (only its file_id is kept)."""
-    message = update.effective_message
-    assert message is not None and message.photo
-    draft = _draft(context)
-    draft["photo"] = message.photo[-1].file_id
-    caption = nfc(message.caption or "").strip()
+    draft, caption = _photo_kept(update, context)
     if caption and not draft.get("note") and len(caption) <= NOTE_MAX:
         draft["note"] = caption  # a caption is her note
     return await _ask_confirm(update, context, context.t._("📷 Thank you, the photo is added."))
@@ -619,16 +638,6 @@ async def photo_as_file(update: Update, context: BotContext) -> None:
 
 
 
-async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
-    """The summary answered by number."""
-    option = _confirm_choice(context).resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        return await _ask_confirm(update, context)
-    return await _confirm_chosen(update, context, option.key)
-
-
 async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str | int | None:
     if key == "type":
         return await _ask_type(update, context)
@@ -645,6 +654,8 @@ async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str 
 
 confirm_pressed = option_pressed(PREFIX, _confirm_choice, _confirm_chosen)
 """Save, correct something, or cancel at the summary."""
+confirm_typed = _typed_or_asked(_confirm_choice, _confirm_chosen, _ask_confirm)
+"""The summary answered by number."""
 
 
 async def _save(update: Update, context: BotContext) -> str | int:
