@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 import html
 import secrets
-from typing import Any, TypedDict, Unpack, cast
+from typing import Any, TypedDict, Unpack
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     KeyboardButton,
     Message,
@@ -31,6 +32,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks, consent, orgtree
+from bot.callbacks import CallbackData
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
@@ -46,10 +48,10 @@ from handlers.kit import answers, greeting, membership_consent, menu
 from handlers.kit.replies import (
     answer_stale,
     checked_press,
-    move_in_tree,
     pressed_option,
     retire_buttons,
     say,
+    tree_move,
     typed_text,
 )
 from handlers.kit.replies import edit as edit_message
@@ -62,12 +64,8 @@ PREFIX = "reg"
 PROFILE = "me"
 """The question under /me (its one option: edit my details)."""
 
-KIND_LABELS = {
-    "district": N_("district"),
-    "ward": N_("ward (cơ sở Hội)"),
-    "chapter": N_("chapter (chi hội)"),
-    "group": N_("group (tổ)"),
-}
+KIND_LABELS = dict(district=N_("district"), ward=N_("ward (cơ sở Hội)"),
+                   chapter=N_("chapter (chi hội)"), group=N_("group (tổ)"))
 
 # --- the draft -------------------------------------------------------------------------------
 
@@ -113,9 +111,23 @@ def _at(context: BotContext, step: str) -> None:
     answers.ask(context, PREFIX)
 
 
+def _held(context: BotContext) -> Draft:
+    """Her draft as it is, without starting one (empty: no registration is running)."""
+    draft: Draft | None = (context.user_data or {}).get("reg")
+    return draft or Draft()
+
+
 def _step(context: BotContext) -> str | None:
     """The step the flow waits at (None: no registration is running)."""
-    return ((context.user_data or {}).get("reg") or {}).get("step")
+    return _held(context).get("step")
+
+
+async def _press(update: Update, context: BotContext) -> tuple[CallbackQuery, CallbackData] | None:
+    """A press on a button of her current draft; None (answered as stale) for an older one."""
+    query = update.callback_query
+    assert query is not None
+    data = await checked_press(update, context, PREFIX)
+    return None if data is None else (query, data)
 
 
 # --- choices ---------------------------------------------------------------------------------
@@ -322,21 +334,21 @@ async def start(update: Update, context: BotContext) -> None:
             menu.main_menu(principal, t),
         )
         return None
-    draft = (context.user_data or {}).get("reg")
+    draft = _held(context)
     if draft and draft.get("consent_at") and not draft.get("editing"):
         await say(update, context, t._("Let us continue where you left off."))
         await _resume(update, context)
         return
-    preselected: dict[str, Any] = {}
+    preselected = Draft()
     if context.args:
         unit = await units.by_code(context.db, context.args[0][:40])
         if unit is None:
             await say(update, context, t._("That chapter link is not valid; you can choose "
                                            "your chapter later."))
         elif await orgtree.has_children(context.db, unit.id):
-            preselected = {"parent": unit.id}
+            preselected = Draft(parent=unit.id)
         else:
-            preselected = {"unit_id": unit.id}
+            preselected = Draft(unit_id=unit.id)
     _new_draft(context, **preselected)
     await _ask_consent(update, context)
     return
@@ -386,11 +398,10 @@ async def _edit(update: Update, context: BotContext) -> None:
 
 async def consent_pressed(update: Update, context: BotContext) -> None:
     """Agree, decline or switch language on the consent screen."""
-    query = update.callback_query
-    assert query is not None
-    data = await checked_press(update, context, "reg")
-    if data is None:
+    press = await _press(update, context)
+    if press is None:
         return None
+    query, data = press
     if data.arg(1) == "lang" and data.arg(2) in SUPPORTED_LOCALES:
         assert context.user_data is not None
         context.user_data["locale"] = data.arg(2)
@@ -495,17 +506,17 @@ async def phone_given(update: Update, context: BotContext) -> None:
 
 async def unit_pressed(update: Update, context: BotContext) -> None:
     """A unit, a page, or 'back' in the unit chooser."""
-    query = update.callback_query
-    assert query is not None
-    data = await checked_press(update, context, "reg")
-    if data is None:
+    press = await _press(update, context)
+    if press is None:
         return None
+    query, data = press
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None
-    moved = await move_in_tree(context, cast(dict[str, Any], draft), data, level_key="parent")
+    moved = await tree_move(context, data, level=draft.get("parent"), page=draft.get("page", 0))
     if moved is not None:
+        draft["parent"], draft["page"] = moved.level, moved.page
         await query.answer()
-        if moved:
+        if moved.changed:
             await _ask_unit(update, context, edit=message)
         return None
     choice, _question, _up = await _unit_choice(context)
@@ -548,7 +559,7 @@ async def _unit_chosen(
 
 async def confirm_pressed(update: Update, context: BotContext) -> None:
     """Confirm, correct something, or cancel at the summary."""
-    editing = bool((context.user_data or {}).get("reg", {}).get("editing"))
+    editing = bool(_held(context).get("editing"))
     option = await pressed_option(update, context, "reg", _confirm_choice(context.t, editing))
     if option is None:
         return None
@@ -644,7 +655,7 @@ async def _save(update: Update, context: BotContext) -> None:
 
 async def cancel(update: Update, context: BotContext) -> None:
     """/cancel: leave the flow; nothing half-entered is stored."""
-    editing = bool((context.user_data or {}).get("reg", {}).get("editing"))
+    editing = bool(_held(context).get("editing"))
     _drop_draft(context)
     principal = context.principal
     t = context.t
