@@ -3,8 +3,9 @@
 /report (or "📋 Report an activity"): the activity type from the catalog → the date (today,
 yesterday, or typed as dd/mm or dd/mm/yyyy; not in the future, not before 1 January of last
 year) → a quantity when the type has a unit ("2,5" and "2.5"; positive, at most
-`QUANTITY_MAX`) → an optional note (up to 500 characters) → an optional photo (only its
-Telegram file_id is stored) → a summary to confirm or correct. One report per type and day.
+`QUANTITY_MAX`; both read by `kit.report_input`) → an optional note (up to 500 characters) →
+an optional photo (only its Telegram file_id is stored) → a summary to confirm or correct. One
+report per type and day.
 
 /myreports (`handlers/my_reports.py`) opens this flow at its summary to edit a report
 (`edit_report`, offered through `kit.offers`). The environment-day reminder's one-tap "✅ I took
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import html
-import re
 import secrets
 from collections.abc import Callable, Coroutine
 from datetime import date, timedelta
@@ -36,7 +36,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import N_, nfc
+from bot.i18n import nfc
 from bot.reminders import ENVIRONMENT_ACTIVITY, WEEKDAYS
 from bot.validators import InvalidInput
 from handlers.kit import answers, menu, offers
@@ -60,6 +60,7 @@ from handlers.kit.replies import (
     say,
     typed_text,
 )
+from handlers.kit.report_input import check_report_date, parse_date, parse_quantity
 from storage import activities, reminders
 from storage.activities import NOTE_MAX, DuplicateReport, NewReport, Report
 from storage.db import to_iso
@@ -71,77 +72,6 @@ TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO = (
 SAME_DAY = "a_same_day"  # she already reported this type on the date she gave
 OFF_DAY = "a_off_day"  # an environment day on a date that is not the schedule's weekday
 SUNDAY = 6  # the environment day's weekday when no schedule says otherwise
-QUANTITY_MAX = 1000
-
-_TODAY_WORDS = {"hôm nay", "hom nay", "today", "nay"}
-_YESTERDAY_WORDS = {"hôm qua", "hom qua", "yesterday", "qua"}
-_DATE = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{2}|\d{4}))?")
-_NUMBER = re.compile(r"(\d{1,7})(?:[.,](\d+))?")
-
-
-# --- reading what she types ------------------------------------------------------------------
-
-
-def parse_date(text: str, today: date) -> date:
-    """'hôm nay', 'hôm qua', 'dd/mm' or 'dd/mm/yyyy' (also with - or .) as a date.
-
-    Without a year, the date is this year's, or last year's when this year's is more than
-    half a year ahead (28/12 typed in January). Raises InvalidInput with a reason.
-    """
-    answer = nfc(text).strip().casefold()
-    if answer in _TODAY_WORDS:
-        return today
-    if answer in _YESTERDAY_WORDS:
-        return today - timedelta(days=1)
-    match = _DATE.fullmatch(answer)
-    if not match:
-        raise InvalidInput(N_("Please type the date as dd/mm or dd/mm/yyyy, e.g. {example}."),
-                           example=f"{today.day}/{today.month}/{today.year}")
-    day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
-    full_year = (2000 + int(year) if len(year) == 2 else int(year)) if year else today.year
-    try:
-        found = date(full_year, month, day)
-    except ValueError:
-        raise InvalidInput(N_("{text} is not a date in the calendar. Please check the day and "
-                              "the month (dd/mm)."), text=html.escape(text.strip())) from None
-    if year is None and (found - today).days > 183:
-        found = found.replace(year=found.year - 1)
-    return found
-
-
-def check_report_date(day: date, today: date) -> None:
-    """Not in the future, not before 1 January of last year; raises InvalidInput."""
-    earliest = date(today.year - 1, 1, 1)
-    if day > today:
-        raise InvalidInput(N_("That date is in the future. Please report what you have "
-                              "already done."))
-    if day < earliest:
-        raise InvalidInput(N_("That is too long ago: reports can go back to {date}."),
-                           date=f"{earliest.day}/{earliest.month}/{earliest.year}")
-
-
-def parse_quantity(text: str, unit: str | None = None) -> float:
-    """'2,5', '2.5', '3 kg': a positive number with at most two decimals, at most
-    QUANTITY_MAX. Raises InvalidInput with a reason."""
-    answer = nfc(text).strip().casefold()
-    if unit and answer.endswith(unit.casefold()):
-        answer = answer[: -len(unit)].strip()
-    if answer.startswith("-"):
-        raise InvalidInput(N_("The quantity must be more than 0."))
-    match = _NUMBER.fullmatch(answer)
-    if not match:
-        raise InvalidInput(N_("Please type just a number, e.g. 2 or 2,5."))
-    if match.group(2) is not None and len(match.group(2)) > 2:
-        raise InvalidInput(N_("Please type the number with at most two decimals, e.g. 2,5 "
-                              "(without thousands separators)."))
-    value = float(f"{match.group(1)}.{match.group(2) or 0}")
-    if value <= 0:
-        raise InvalidInput(N_("The quantity must be more than 0."))
-    if value > QUANTITY_MAX:
-        raise InvalidInput(N_("That is more than {limit}. Please check the number."),
-                           limit=QUANTITY_MAX)
-    return value
-
 
 Asked = Callable[[Update, BotContext], Coroutine[Any, Any, str]]
 Chosen = Callable[[Update, BotContext, str], Coroutine[Any, Any, str]]
