@@ -289,7 +289,6 @@ async def _next_after_detail(update: Update, context: BotContext) -> None:
         await _ask_confirm(update, context)
         return
     await _ask_unit(update, context)
-    return
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -301,38 +300,7 @@ async def start(update: Update, context: BotContext) -> None:
     t = context.t
     if principal is not None and update.effective_chat is not None:
         await menu.ensure_chat_commands(context, update.effective_chat.id, principal)
-    if principal is not None and principal.member is not None:
-        if principal.member.status == "stopped":
-            await members.set_status(context.db, principal.member.id, "active")
-            await say(update, context, t._("Notices are on again."))
-        name = html.escape(given_name(principal.member.full_name))
-        org = await greeting.union_name(context, principal.member.unit_id)
-        title = await greeting.titles(context, principal)
-        await say(
-            update,
-            context,
-            t._("Hello {name} — {title}! Choose from the menu below.", name=name, title=title)
-            if title else
-            t._("Welcome back to the assistant of {org}, {name}! Choose from the menu below.",
-                org=org, name=name) if org else
-            t._("Welcome back, {name}! Choose from the menu below.", name=name),
-            menu.main_menu(principal, t),
-        )
-        return None
-    typed_command = bool(update.message and (update.message.text or "").startswith("/"))
-    if principal is not None and principal.is_super_admin and typed_command and not context.args:
-        user = update.effective_user
-        name = html.escape(given_name(user.first_name)) if user and user.first_name else ""
-        title = await greeting.titles(context, principal)
-        await say(
-            update,
-            context,
-            t._("Hello {name} — {title}! Choose from the menu below; you can also register "
-                "your own details as a member.", name=name, title=title) if name else
-            t._("Hello — {title}! Choose from the menu below; you can also register your own "
-                "details as a member.", title=title),
-            menu.main_menu(principal, t),
-        )
+    if await greeting.welcome_known(update, context):
         return None
     draft = _held(context)
     if draft and draft.get("consent_at") and not draft.get("editing"):
@@ -351,7 +319,6 @@ async def start(update: Update, context: BotContext) -> None:
             preselected = Draft(unit_id=unit.id)
     _new_draft(context, **preselected)
     await _ask_consent(update, context)
-    return
 
 
 async def _resume(update: Update, context: BotContext) -> None:
@@ -360,7 +327,6 @@ async def _resume(update: Update, context: BotContext) -> None:
         await _ask_name(update, context)
         return
     await _next_after_detail(update, context)
-    return
 
 
 async def edit_profile(update: Update, context: BotContext) -> None:
@@ -390,7 +356,6 @@ async def _edit(update: Update, context: BotContext) -> None:
         unit_id=member.unit_id,
     )
     await _ask_confirm(update, context)
-    return
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -418,7 +383,6 @@ async def consent_pressed(update: Update, context: BotContext) -> None:
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     await _consent_given(update, context, option.key)
-    return
 
 
 async def notice_pressed(update: Update, context: BotContext) -> None:
@@ -432,7 +396,6 @@ async def notice_pressed(update: Update, context: BotContext) -> None:
     for page in consent.notice_pages(context.t, context.settings):
         await say(update, context, page)
     await _ask_consent(update, context)
-    return
 
 
 async def consent_typed(update: Update, context: BotContext) -> None:
@@ -442,7 +405,6 @@ async def consent_typed(update: Update, context: BotContext) -> None:
         await _reask_choice(update, context, _consent_keyboard(context))
         return None
     await _consent_given(update, context, option.key)
-    return
 
 
 async def _consent_given(update: Update, context: BotContext, key: str) -> None:
@@ -459,7 +421,6 @@ async def _consent_given(update: Update, context: BotContext, key: str) -> None:
         return None
     _draft(context)["consent_at"] = utc_now()
     await _ask_name(update, context)
-    return
 
 
 async def name_typed(update: Update, context: BotContext) -> None:
@@ -472,7 +433,6 @@ async def name_typed(update: Update, context: BotContext) -> None:
         return
     _draft(context)["name"] = name
     await _next_after_detail(update, context)
-    return
 
 
 async def phone_given(update: Update, context: BotContext) -> None:
@@ -501,7 +461,6 @@ async def phone_given(update: Update, context: BotContext) -> None:
         ReplyKeyboardRemove(),
     )
     await _next_after_detail(update, context)
-    return
 
 
 async def unit_pressed(update: Update, context: BotContext) -> None:
@@ -526,7 +485,6 @@ async def unit_pressed(update: Update, context: BotContext) -> None:
         return None
     await query.answer()
     await _unit_chosen(update, context, int(option.key), edit=message)
-    return
 
 
 async def unit_typed(update: Update, context: BotContext) -> None:
@@ -538,7 +496,6 @@ async def unit_typed(update: Update, context: BotContext) -> None:
         await _ask_unit(update, context)
         return
     await _unit_chosen(update, context, int(option.key), edit=None)
-    return
 
 
 async def _unit_chosen(
@@ -554,7 +511,6 @@ async def _unit_chosen(
         path = html.escape(await orgtree.unit_path(context.db, unit_id))
         await edit.edit_text(f"✅ {path}", reply_markup=None)
     await _ask_confirm(update, context)
-    return
 
 
 async def confirm_pressed(update: Update, context: BotContext) -> None:
@@ -564,7 +520,6 @@ async def confirm_pressed(update: Update, context: BotContext) -> None:
     if option is None:
         return None
     await _confirm_chosen(update, context, option.key)
-    return
 
 
 async def confirm_typed(update: Update, context: BotContext) -> None:
@@ -578,7 +533,6 @@ async def confirm_typed(update: Update, context: BotContext) -> None:
         await _reask_choice(update, context, keyboard)
         return None
     await _confirm_chosen(update, context, option.key)
-    return
 
 
 async def _confirm_chosen(update: Update, context: BotContext, key: str) -> None:
@@ -599,7 +553,6 @@ async def _confirm_chosen(update: Update, context: BotContext, key: str) -> None
         await cancel(update, context)
         return
     await _save(update, context)
-    return
 
 
 async def _save(update: Update, context: BotContext) -> None:
@@ -650,7 +603,6 @@ async def _save(update: Update, context: BotContext) -> None:
     context.user_data.pop("locale", None)
     await context.refresh_principal()
     await say(update, context, text, menu.main_menu(context.principal, context.t))
-    return None
 
 
 async def cancel(update: Update, context: BotContext) -> None:
@@ -665,7 +617,6 @@ async def cancel(update: Update, context: BotContext) -> None:
     else:
         await say(update, context, t._("Cancelled. Send /start whenever you want to register."),
                   ReplyKeyboardRemove())
-    return None
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -674,7 +625,6 @@ async def cancel(update: Update, context: BotContext) -> None:
 async def _reask_choice(update: Update, context: BotContext, keyboard: Any) -> None:
     await say(update, context, context.t._("Please tap one of the buttons or type its number."),
               keyboard)
-    return None
 
 
 async def wrong_kind(update: Update, context: BotContext) -> None:
