@@ -1,5 +1,8 @@
 """/report: members report what they did (and add a photo under a recorded reminder).
 
+Over 500 lines because it is one flow: seven steps with their corrections, stale checks and
+typed numbers, which read best together (its date and quantity parsing is `kit.report_input`).
+
 /report (or "📋 Report an activity"): the activity type from the catalog → the date (today,
 yesterday, or typed as dd/mm or dd/mm/yyyy; not in the future, not before 1 January of last
 year) → a quantity when the type has a unit ("2,5" and "2.5"; positive, at most

@@ -1,5 +1,8 @@
 """Member registration (/start): consent, full name, phone, unit, confirmation.
 
+Over 500 lines because it is one flow (five steps, each by button or typed answer, shared with
+the profile edit under /me); the greeting of known members is `kit.greeting.welcome_known`.
+
 The same flow edits a registered member's profile (entered from /me at the summary, by the
 button or by typing its number). Every choice is a `Choice`, so each button also works as a
 typed number. The draft, with the step it waits at, lives in the persisted `user_data["reg"]`,
