@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import html
 import secrets
+from collections.abc import Callable, Coroutine
 from typing import Any, TypedDict, Unpack
 
 from telegram import (
@@ -125,12 +126,22 @@ def _step(context: BotContext) -> str | None:
     return _held(context).get("step")
 
 
-async def _press(update: Update, context: BotContext) -> tuple[CallbackQuery, CallbackData] | None:
-    """A press on a button of her current draft; None (answered as stale) for an older one."""
-    query = update.callback_query
-    assert query is not None
-    data = await checked_press(update, context, PREFIX)
-    return None if data is None else (query, data)
+Pressed = Callable[[Update, BotContext, CallbackQuery, CallbackData], Coroutine[Any, Any, None]]
+
+
+def _checked(handler: Pressed) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """`handler` gets the presses of her current draft's buttons (the query and its data);
+    a button of an older draft is answered as stale."""
+
+    @functools.wraps(handler)
+    async def pressed(update: Update, context: BotContext) -> None:
+        query = update.callback_query
+        assert query is not None
+        data = await checked_press(update, context, PREFIX)
+        if data is not None:
+            await handler(update, context, query, data)
+
+    return pressed
 
 
 # --- choices ---------------------------------------------------------------------------------
@@ -364,12 +375,10 @@ async def _edit(update: Update, context: BotContext) -> None:
 # --- answers ---------------------------------------------------------------------------------
 
 
-async def consent_pressed(update: Update, context: BotContext) -> None:
+@_checked
+async def consent_pressed(update: Update, context: BotContext, query: CallbackQuery,
+                          data: CallbackData) -> None:
     """Agree, decline or switch language on the consent screen."""
-    press = await _press(update, context)
-    if press is None:
-        return None
-    query, data = press
     if data.arg(1) == "lang" and data.arg(2) in SUPPORTED_LOCALES:
         assert context.user_data is not None
         context.user_data["locale"] = data.arg(2)
@@ -388,12 +397,10 @@ async def consent_pressed(update: Update, context: BotContext) -> None:
     await _consent_given(update, context, option.key)
 
 
-async def notice_pressed(update: Update, context: BotContext) -> None:
+@_checked
+async def notice_pressed(update: Update, context: BotContext, query: CallbackQuery,
+                         _data: CallbackData) -> None:
     """“📖 Read in full” on the consent screen: the full notice, then the question again."""
-    query = update.callback_query
-    assert query is not None
-    if await checked_press(update, context, "reg") is None:
-        return None
     await query.answer()
     await retire_buttons(query)
     for page in consent.notice_pages(context.t, context.settings):
@@ -466,12 +473,10 @@ async def phone_given(update: Update, context: BotContext) -> None:
     await _next_after_detail(update, context)
 
 
-async def unit_pressed(update: Update, context: BotContext) -> None:
+@_checked
+async def unit_pressed(update: Update, context: BotContext, query: CallbackQuery,
+                       data: CallbackData) -> None:
     """A unit, a page, or 'back' in the unit chooser."""
-    press = await _press(update, context)
-    if press is None:
-        return None
-    query, data = press
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None
     moved = await tree_move(context, data, level=draft.get("parent"), page=draft.get("page", 0))
