@@ -126,8 +126,8 @@ async def test_a_report_half_entered_continues_after_a_restart(settings, api, pe
     hoa = person(4109)
     await hoa.send("/report")
     await hoa.press("Biến rác thành tiền")
-    await hoa.send("hôm qua")
-    await hoa.send("2,5")
+    for typed in ("hôm qua", "2,5"):  # the date, the quantity
+        await hoa.send(typed)
     assert "thêm ghi chú" in hoa.reply_text()
     # A crash: no graceful shutdown, a new Application on the same file reads the draft back.
     fresh = await start_application(settings, api, clock)
