@@ -1,10 +1,14 @@
 """/report: members report what they did (and add a photo under a recorded reminder).
 
+Over 500 lines because it is one flow: seven steps with their corrections, stale checks and
+typed numbers, which read best together (its date and quantity parsing is `kit.report_input`).
+
 /report (or "📋 Report an activity"): the activity type from the catalog → the date (today,
 yesterday, or typed as dd/mm or dd/mm/yyyy; not in the future, not before 1 January of last
 year) → a quantity when the type has a unit ("2,5" and "2.5"; positive, at most
-`QUANTITY_MAX`) → an optional note (up to 500 characters) → an optional photo (only its
-Telegram file_id is stored) → a summary to confirm or correct. One report per type and day.
+`QUANTITY_MAX`; both read by `kit.report_input`) → an optional note (up to 500 characters) →
+an optional photo (only its Telegram file_id is stored) → a summary to confirm or correct. One
+report per type and day.
 
 /myreports (`handlers/my_reports.py`) opens this flow at its summary to edit a report
 (`edit_report`, offered through `kit.offers`). The environment-day reminder's one-tap "✅ I took
@@ -18,10 +22,10 @@ from __future__ import annotations
 
 import functools
 import html
-import re
 import secrets
+from collections.abc import Callable, Coroutine
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal, TypedDict, Unpack
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -35,7 +39,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import N_, nfc
+from bot.i18n import nfc
 from bot.reminders import ENVIRONMENT_ACTIVITY, WEEKDAYS
 from bot.validators import InvalidInput
 from handlers.kit import answers, menu, offers
@@ -49,15 +53,17 @@ from handlers.kit.days import (
     summary_lines,
     unit_of,
 )
-from handlers.kit.flow import END, Flow, on_step, option_pressed, option_typed
+from handlers.kit.flow import END, Flow, Step, on_step, option_pressed, option_typed
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
+    member_press,
     member_with_chapter,
     retire_buttons,
     say,
     typed_text,
 )
+from handlers.kit.report_input import check_report_date, parse_date, parse_quantity
 from storage import activities, reminders
 from storage.activities import NOTE_MAX, DuplicateReport, NewReport, Report
 from storage.db import to_iso
@@ -69,86 +75,38 @@ TYPE, DATE, QUANTITY, NOTE, PHOTO, CONFIRM, ADD_PHOTO = (
 SAME_DAY = "a_same_day"  # she already reported this type on the date she gave
 OFF_DAY = "a_off_day"  # an environment day on a date that is not the schedule's weekday
 SUNDAY = 6  # the environment day's weekday when no schedule says otherwise
-QUANTITY_MAX = 1000
 
-_TODAY_WORDS = {"hôm nay", "hom nay", "today", "nay"}
-_YESTERDAY_WORDS = {"hôm qua", "hom qua", "yesterday", "qua"}
-_DATE = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{2}|\d{4}))?")
-_NUMBER = re.compile(r"(\d{1,7})(?:[.,](\d+))?")
+Asked = Callable[[Update, BotContext], Coroutine[Any, Any, str]]
+Chosen = Callable[[Update, BotContext, str], Coroutine[Any, Any, str]]
 
 
-# --- reading what she types ------------------------------------------------------------------
+class Draft(TypedDict, total=False):
+    """The report being entered (persisted in `user_data["act"]`, so a restart keeps it)."""
+
+    nonce: str  # carried by the buttons of this draft: older buttons are stale
+    mode: str  # "photo": only a photo is added to `report_id`
+    report_id: int  # the report edited (or given a photo); absent for a new one
+    code: str  # the activity type (a code of the catalog)
+    day: str  # the local date (ISO)
+    quantity: float | None
+    note: str | None
+    photo: str | None  # Telegram file_id
+    review: bool  # back to the summary after a correction
+    same_day: int  # the report of this type already on that day, asked about
+    same_day_editable: bool
+    off_day: str  # a date (ISO) off the environment day's weekday, asked about
 
 
-def parse_date(text: str, today: date) -> date:
-    """'hôm nay', 'hôm qua', 'dd/mm' or 'dd/mm/yyyy' (also with - or .) as a date.
-
-    Without a year, the date is this year's, or last year's when this year's is more than
-    half a year ahead (28/12 typed in January). Raises InvalidInput with a reason.
-    """
-    answer = nfc(text).strip().casefold()
-    if answer in _TODAY_WORDS:
-        return today
-    if answer in _YESTERDAY_WORDS:
-        return today - timedelta(days=1)
-    match = _DATE.fullmatch(answer)
-    if not match:
-        raise InvalidInput(N_("Please type the date as dd/mm or dd/mm/yyyy, e.g. {example}."),
-                           example=f"{today.day}/{today.month}/{today.year}")
-    day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
-    full_year = (2000 + int(year) if len(year) == 2 else int(year)) if year else today.year
-    try:
-        found = date(full_year, month, day)
-    except ValueError:
-        raise InvalidInput(N_("{text} is not a date in the calendar. Please check the day and "
-                              "the month (dd/mm)."), text=html.escape(text.strip())) from None
-    if year is None and (found - today).days > 183:
-        found = found.replace(year=found.year - 1)
-    return found
-
-
-def check_report_date(day: date, today: date) -> None:
-    """Not in the future, not before 1 January of last year; raises InvalidInput."""
-    earliest = date(today.year - 1, 1, 1)
-    if day > today:
-        raise InvalidInput(N_("That date is in the future. Please report what you have "
-                              "already done."))
-    if day < earliest:
-        raise InvalidInput(N_("That is too long ago: reports can go back to {date}."),
-                           date=f"{earliest.day}/{earliest.month}/{earliest.year}")
-
-
-def parse_quantity(text: str, unit: str | None = None) -> float:
-    """'2,5', '2.5', '3 kg': a positive number with at most two decimals, at most
-    QUANTITY_MAX. Raises InvalidInput with a reason."""
-    answer = nfc(text).strip().casefold()
-    if unit and answer.endswith(unit.casefold()):
-        answer = answer[: -len(unit)].strip()
-    if answer.startswith("-"):
-        raise InvalidInput(N_("The quantity must be more than 0."))
-    match = _NUMBER.fullmatch(answer)
-    if not match:
-        raise InvalidInput(N_("Please type just a number, e.g. 2 or 2,5."))
-    if match.group(2) is not None and len(match.group(2)) > 2:
-        raise InvalidInput(N_("Please type the number with at most two decimals, e.g. 2,5 "
-                              "(without thousands separators)."))
-    value = float(f"{match.group(1)}.{match.group(2) or 0}")
-    if value <= 0:
-        raise InvalidInput(N_("The quantity must be more than 0."))
-    if value > QUANTITY_MAX:
-        raise InvalidInput(N_("That is more than {limit}. Please check the number."),
-                           limit=QUANTITY_MAX)
-    return value
-
-
-def _draft(context: BotContext) -> dict[str, Any]:
+def _draft(context: BotContext) -> Draft:
     assert context.user_data is not None
-    return context.user_data.setdefault("act", {})
+    draft: Draft = context.user_data.setdefault("act", {})
+    return draft
 
 
-def _new_draft(context: BotContext, **values: Any) -> dict[str, Any]:
+def _new_draft(context: BotContext, **values: Unpack[Draft]) -> Draft:
     assert context.user_data is not None
-    draft = {"nonce": secrets.token_hex(3), **values}
+    draft = Draft(nonce=secrets.token_hex(3))
+    draft.update(values)
     context.user_data["act"] = draft
     return draft
 
@@ -330,12 +288,10 @@ async def start_report(update: Update, context: BotContext) -> str | int:
 
 async def photo_pressed(update: Update, context: BotContext) -> str | int:
     """'📷 Add a photo' under a recorded reminder: wait for the photo."""
-    query = update.callback_query
-    assert query is not None
-    member = await member_with_chapter(update, context)
-    if member is None:
+    press = await member_press(update, context)
+    if press is None:
         return END
-    data = callbacks.decode(query.data)
+    query, member, data = press
     report_id = data.arg(0) if data else None
     number = answers.int_arg(report_id)
     report = await activities.get(context.db, number) if number is not None else None
@@ -360,14 +316,21 @@ async def photo_pressed(update: Update, context: BotContext) -> str | int:
 
 
 
-async def type_typed(update: Update, context: BotContext) -> str | None:
-    """An activity type by number or name."""
-    option = _type_choice(context).resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        return await _ask_type(update, context)
-    return await _type_chosen(update, context, option.key)
+def _typed_or_asked(choice: Callable[[BotContext], Choice],
+                    chosen: Callable[[Update, BotContext, str], Coroutine[Any, Any, Any]],
+                    ask: Asked) -> Step:
+    """The typed answer of a choice step: the option typed by number or name goes to `chosen`;
+    anything else gets a hint and the question again."""
+
+    async def typed(update: Update, context: BotContext) -> Any:
+        option = choice(context).resolve(typed_text(update))
+        if option is None:
+            await say(update, context, context.t._("Please tap one of the buttons or type its "
+                                                   "number."))
+            return await ask(update, context)
+        return await chosen(update, context, option.key)
+
+    return typed
 
 
 async def _type_chosen(update: Update, context: BotContext, code: str) -> str:
@@ -380,6 +343,8 @@ async def _type_chosen(update: Update, context: BotContext, code: str) -> str:
 
 type_pressed = option_pressed(PREFIX, _type_choice, _type_chosen)
 """An activity type button."""
+type_typed = _typed_or_asked(_type_choice, _type_chosen, _ask_type)
+"""An activity type by number or name."""
 
 
 async def date_typed(update: Update, context: BotContext) -> str | None:
@@ -509,11 +474,28 @@ async def quantity_typed(update: Update, context: BotContext) -> str | None:
 
 
 
-async def _note_chosen(update: Update, context: BotContext, key: str) -> str:
+def _skip_or_keep(field: Literal["note", "photo"], then: Asked) -> Chosen:
+    """The button (or number) under the optional `field`'s question: skip or remove it, or keep
+    the current one; then `then`."""
+
+    async def chosen(update: Update, context: BotContext, key: str) -> str:
+        if key in ("skip", "remove"):
+            _draft(context)[field] = None
+        return await then(update, context)
+
+    return chosen
+
+
+def _photo_kept(update: Update, context: BotContext) -> tuple[Draft, str]:
+    """Keep the photo sent (only its file_id): the draft and the photo's caption."""
+    message = update.effective_message
+    assert message is not None and message.photo
     draft = _draft(context)
-    if key in ("skip", "remove"):
-        draft["note"] = None
-    return await _next(update, context)
+    draft["photo"] = message.photo[-1].file_id
+    return draft, nfc(message.caption or "").strip()
+
+
+_note_chosen = _skip_or_keep("note", _next)
 
 
 note_pressed = option_pressed(PREFIX, _note_choice, _note_chosen)
@@ -541,11 +523,7 @@ async def _note_too_long(update: Update, context: BotContext, length: int) -> No
 
 async def note_photo(update: Update, context: BotContext) -> str | None:
     """A photo where the note was asked: take it as the photo (its caption as the note)."""
-    message = update.effective_message
-    assert message is not None and message.photo
-    draft = _draft(context)
-    draft["photo"] = message.photo[-1].file_id
-    caption = nfc(message.caption or "").strip()
+    draft, caption = _photo_kept(update, context)
     t = context.t
     if len(caption) > NOTE_MAX:  # the photo is kept; the note is asked again
         await _note_too_long(update, context, len(caption))
@@ -559,11 +537,7 @@ async def note_photo(update: Update, context: BotContext) -> str | None:
 
 
 
-async def _photo_chosen(update: Update, context: BotContext, key: str) -> str:
-    draft = _draft(context)
-    if key in ("skip", "remove"):
-        draft["photo"] = None
-    return await _ask_confirm(update, context)
+_photo_chosen = _skip_or_keep("photo", _ask_confirm)
 
 
 photo_pressed_in_flow = option_pressed(PREFIX, _photo_choice, _photo_chosen)
@@ -572,11 +546,7 @@ photo_pressed_in_flow = option_pressed(PREFIX, _photo_choice, _photo_chosen)
 
 async def photo_given(update: Update, context: BotContext) -> str | None:
     """The photo (only its file_id is kept)."""
-    message = update.effective_message
-    assert message is not None and message.photo
-    draft = _draft(context)
-    draft["photo"] = message.photo[-1].file_id
-    caption = nfc(message.caption or "").strip()
+    draft, caption = _photo_kept(update, context)
     if caption and not draft.get("note") and len(caption) <= NOTE_MAX:
         draft["note"] = caption  # a caption is her note
     return await _ask_confirm(update, context, context.t._("📷 Thank you, the photo is added."))
@@ -601,16 +571,6 @@ async def photo_as_file(update: Update, context: BotContext) -> None:
 
 
 
-async def confirm_typed(update: Update, context: BotContext) -> str | int | None:
-    """The summary answered by number."""
-    option = _confirm_choice(context).resolve(typed_text(update))
-    if option is None:
-        await say(update, context, context.t._("Please tap one of the buttons or type its "
-                                               "number."))
-        return await _ask_confirm(update, context)
-    return await _confirm_chosen(update, context, option.key)
-
-
 async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str | int | None:
     if key == "type":
         return await _ask_type(update, context)
@@ -627,6 +587,8 @@ async def _confirm_chosen(update: Update, context: BotContext, key: str) -> str 
 
 confirm_pressed = option_pressed(PREFIX, _confirm_choice, _confirm_chosen)
 """Save, correct something, or cancel at the summary."""
+confirm_typed = _typed_or_asked(_confirm_choice, _confirm_chosen, _ask_confirm)
+"""The summary answered by number."""
 
 
 async def _save(update: Update, context: BotContext) -> str | int:
@@ -681,7 +643,7 @@ async def photo_added(update: Update, context: BotContext) -> str | int | None:
     t = context.t
     member = await member_with_chapter(update, context)
     message = update.effective_message
-    draft = (context.user_data or {}).get("act") or {}
+    draft = _draft(context)
     if member is None or message is None or not message.photo:
         return ADD_PHOTO
     report = await activities.get(context.db, draft.get("report_id") or 0)
@@ -705,7 +667,7 @@ async def photo_expected(update: Update, context: BotContext) -> str | None:
 
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave the flow; nothing half-entered is stored."""
-    draft = (context.user_data or {}).get("act") or {}
+    draft = _draft(context)
     _drop_draft(context)
     t = context.t
     if draft.get("report_id") and draft.get("mode") != "photo":

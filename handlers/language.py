@@ -22,8 +22,7 @@ CHOICE = Choice([Option(loc, LANGUAGE_NAMES[loc]) for loc in SUPPORTED_LOCALES])
 
 async def ask_language(update: Update, context: BotContext) -> None:
     """Offer the languages."""
-    assert context.user_data is not None
-    context.user_data["pending_choice"] = PREFIX
+    answers.ask(context, PREFIX)
     await say(
         update,
         context,

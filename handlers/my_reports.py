@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -34,6 +34,7 @@ from handlers.kit.days import (
 from handlers.kit.flow import END, Flow, not_an_answer
 from handlers.kit.replies import (
     answer_stale,
+    member_press,
     member_with_chapter,
     retire_buttons,
     say,
@@ -48,6 +49,19 @@ from storage.members import Member
 LIST_PREFIX = "myr"  # /myreports: myr:p:<page>, myr:o:<id>, myr:c:<id>:o:<key>, myr:d:<id>:o:…
 MY_LIST, MY_CARD, MY_DELETE = "a_list", "a_card", "a_delete"
 LIST_PAGE = 5
+
+
+class Shown(TypedDict, total=False):
+    """The screen she saw last (persisted in `user_data["myr"]`): what a typed number answers."""
+
+    view: str  # "list", "card" or "delete"
+    page: int  # of the list
+    id: int  # the report of the card or of the delete question
+
+
+def _shown(context: BotContext) -> Shown:
+    shown: Shown | None = (context.user_data or {}).get(LIST_PREFIX)
+    return shown or Shown()
 
 
 def _list_line(context: BotContext, number: int, report: Report) -> str:
@@ -149,12 +163,10 @@ async def my_reports(update: Update, context: BotContext) -> str | int:
 
 async def list_pressed(update: Update, context: BotContext) -> str | int | None:
     """A page, a report, a card action or the delete confirmation (`myr:…`)."""
-    query = update.callback_query
-    assert query is not None
-    member = await member_with_chapter(update, context)
-    if member is None:
+    press = await member_press(update, context)
+    if press is None:
         return END
-    data = callbacks.decode(query.data)
+    query, member, data = press
     message = query.message if isinstance(query.message, Message) else None
     kind = data.arg(0) if data else None
     number = answers.int_arg(data.arg(1)) if data else None
@@ -182,11 +194,11 @@ async def list_typed(update: Update, context: BotContext) -> str | int | None:
     member = await member_with_chapter(update, context)
     if member is None:
         return END
-    shown = (context.user_data or {}).get(LIST_PREFIX) or {}
+    shown = _shown(context)
     view = shown.get("view")
     text = typed_text(update)
     if view == "list":
-        _shown, _keys, choice = await _list_view(context, member, shown.get("page", 0))
+        _text, _keys, choice = await _list_view(context, member, shown.get("page", 0))
         option = choice.resolve(text)
         if option is not None:
             return await _act(update, context, member=member, action="open",
@@ -229,7 +241,7 @@ async def _act(update: Update, context: BotContext, *, member: Member, action: s
     if query is not None:
         await query.answer()
     if action == "back":
-        page = ((context.user_data or {}).get(LIST_PREFIX) or {}).get("page", 0)
+        page = _shown(context).get("page", 0)
         text, keyboard, _choice = await _list_view(context, member, page)
         await show(update, context, text, keyboard, message)
         return MY_LIST

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
@@ -58,7 +58,7 @@ STEP = {QUESTION: "q", OPTIONS: "o", KIND: "k", WITH_OTHER: "h", NAMING: "n", SH
 class Ask:
     """A step answered by one of a few buttons: the draft field it sets and what comes next."""
 
-    field: str
+    field: Literal["multiple", "other", "anonymous", "show"] | None  # None: the preview (sends)
     question: str
     options: tuple[tuple[str, str], ...]
     next: str
@@ -74,14 +74,33 @@ ASKS = {
                 (("1", N_("Anonymous")), ("0", N_("Named"))), SHOWING),
     SHOWING: Ask("show", N_("May members see the results once the survey has closed?"),
                  (("1", N_("Yes, after closing")), ("0", N_("No, never"))), CLOSING),
-    PREVIEW: Ask("send", N_("Send it?"), (("1", N_("📤 Send now")), ("0", N_("✖ Cancel"))), ""),
+    PREVIEW: Ask(None, N_("Send it?"), (("1", N_("📤 Send now")), ("0", N_("✖ Cancel"))), ""),
 }
 
 
-def _draft(context: BotContext) -> dict[str, Any]:
-    """The survey being drafted (kept in `user_data`, so it survives a restart)."""
+class Draft(TypedDict, total=False):
+    """The survey being drafted (persisted in `user_data["pc"]`, so a restart keeps it)."""
+
+    nonce: str  # carried by the buttons of this draft: older buttons are stale
+    question: str
+    options: list[str]
+    multiple: bool  # the fields of ASKS
+    other: bool
+    anonymous: bool
+    show: bool
+    closes_at: str  # UTC instant (ISO)
+    remind_at: str | None  # UTC instant (ISO); None: no reminder
+    level: int | None  # the unit chooser's (kit.audience)
+    page: int
+    top: int | None
+    unit_id: int  # the unit addressed
+    audience: str  # a key of deliveries.AUDIENCE_FILTERS
+
+
+def _draft(context: BotContext) -> Draft:
     assert context.user_data is not None
-    return context.user_data.setdefault(PREFIX, {})
+    draft: Draft = context.user_data.setdefault(PREFIX, {})
+    return draft
 
 
 async def _prompt(update: Update, context: BotContext, text: str,
@@ -108,7 +127,7 @@ async def _ask_choice(update: Update, context: BotContext, state: str) -> str:
 
 
 async def _took_press(update: Update, context: BotContext,
-                      ready: Callable[[dict[str, Any]], bool] | None = None) -> bool:
+                      ready: Callable[[Draft], bool] | None = None) -> bool:
     """A press of this draft's own buttons (and `ready` for it): answered, its buttons retired;
     any other press is answered as stale."""
     query = update.callback_query
@@ -128,7 +147,7 @@ async def _took_press(update: Update, context: BotContext,
 async def start_poll(update: Update, context: BotContext) -> str:
     """/poll: begin a survey."""
     assert context.user_data is not None
-    context.user_data[PREFIX] = {"nonce": secrets.token_hex(3), "options": []}
+    context.user_data[PREFIX] = Draft(nonce=secrets.token_hex(3), options=[])
     await _prompt(update, context, context.t._(
         "A new survey. Please type the question (at most {n} characters).", n=QUESTION_MAX))
     return QUESTION
@@ -207,6 +226,7 @@ async def _chosen(update: Update, context: BotContext, *, state: str, key: str) 
     if state == PREVIEW:
         return await _send(update, context) if key == "1" else await cancel(update, context)
     ask = ASKS[state]
+    assert ask.field is not None  # the preview was answered above
     draft[ask.field] = key == "1"
     if ask.next in ASKS:
         return await _ask_choice(update, context, ask.next)

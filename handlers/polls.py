@@ -12,7 +12,7 @@ import functools
 import html
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -33,6 +33,30 @@ from storage.polls import OTHER, Poll
 
 LIST = "pl"  # /polls screens
 OTHER_TEXT = "po"  # the typed "other" answer
+
+
+class Held(TypedDict, total=False):
+    """The poll she is answering (persisted in `user_data["sv"]`, typed numbers go to it)."""
+
+    poll: int
+    sel: list[int]  # the codes ticked so far (several answers), not yet sent
+
+
+class Other(TypedDict, total=False):
+    """Her answer waiting for its own words (persisted in `user_data["po"]`)."""
+
+    poll: int
+    choices: list[int]  # the codes chosen, "other" among them
+
+
+def _held(context: BotContext) -> Held:
+    held: Held = (context.user_data or {}).get(service.VOTE) or Held()
+    return held
+
+
+def _other(context: BotContext) -> Other:
+    other: Other = (context.user_data or {}).get(OTHER_TEXT) or Other()
+    return other
 OTHER_MAX = 200
 
 
@@ -68,7 +92,7 @@ async def _record(update: Update, context: BotContext, *, poll: Poll, member_id:
     t = context.t
     if OTHER in choices and other_text is None:
         assert context.user_data is not None
-        context.user_data[OTHER_TEXT] = {"poll": poll.id, "choices": choices}
+        context.user_data[OTHER_TEXT] = Other(poll=poll.id, choices=choices)
         answers.ask(context, OTHER_TEXT)
         await acknowledge(update, context)
         await say(update, context, t._("Please type your answer for “{other}” (at most {n} "
@@ -96,14 +120,14 @@ async def _record(update: Update, context: BotContext, *, poll: Poll, member_id:
 
 def _selected(context: BotContext, poll_id: int) -> set[int]:
     """The answers she has ticked so far on a several-answers poll (not yet sent)."""
-    held = (context.user_data or {}).get(service.VOTE) or {}
+    held = _held(context)
     return set(held.get("sel", [])) if held.get("poll") == poll_id else set()
 
 
 def _hold(context: BotContext, poll_id: int, selected: set[int]) -> None:
     """The poll she is answering owns her next typed numbers."""
     assert context.user_data is not None
-    context.user_data[service.VOTE] = {"poll": poll_id, "sel": sorted(selected)}
+    context.user_data[service.VOTE] = Held(poll=poll_id, sel=sorted(selected))
     answers.ask(context, service.VOTE)
 
 
@@ -160,7 +184,7 @@ def _numbers(text: str) -> list[int] | None:
 
 async def vote_typed(update: Update, context: BotContext, text: str) -> bool:
     """Typed numbers answering the poll she opened or pressed last."""
-    held = (context.user_data or {}).get(service.VOTE) or {}
+    held = _held(context)
     numbers = _numbers(text)
     if numbers is None or not held.get("poll"):
         return False
@@ -182,7 +206,7 @@ async def vote_typed(update: Update, context: BotContext, text: str) -> bool:
 
 async def other_typed(update: Update, context: BotContext, text: str) -> bool:
     """Her own words for "other"."""
-    held = (context.user_data or {}).get(OTHER_TEXT) or {}
+    held = _other(context)
     found = await _answerable(update, context, held.get("poll"))
     if found is None:
         answers.release(context, OTHER_TEXT)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import html
 import secrets
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import (
     BotCommandScopeChat,
@@ -208,6 +208,27 @@ def _erase_choice(t: Translator, reason: str | None = None) -> Choice:
 FAMILY = "family"  # the pending confirmation is about the self-check consent
 
 
+class Pending(TypedDict):
+    """The erasure confirmation she was asked (persisted in `user_data["pv"]`)."""
+
+    nonce: str  # carried by its buttons: older buttons are stale
+    reason: str  # "deleteme", "withdrawal" or FAMILY
+
+
+def _pending(context: BotContext) -> Pending | None:
+    pending: Pending | None = (context.user_data or {}).get(PREFIX)
+    return pending
+
+
+def _ask_erasure(context: BotContext, reason: str) -> str:
+    """The erasure confirmation about `reason` is the chat's latest question: its nonce."""
+    assert context.user_data is not None
+    nonce = secrets.token_hex(3)
+    context.user_data[PREFIX] = Pending(nonce=nonce, reason=reason)
+    answers.ask(context, PREFIX)
+    return nonce
+
+
 async def family_withdrawal_label(context: BotContext) -> str:
     """/settings: the item that withdraws the family self-check consent."""
     return context.t._(WITHDRAW_BUTTONS[consent.FAMILY_PURPOSE])
@@ -229,9 +250,7 @@ async def ask_withdraw_family(update: Update, context: BotContext) -> None:
         await say(update, context, t._("You have not given this consent, so no self-check "
                                        "answer of yours is stored."))
         return
-    nonce = secrets.token_hex(3)
-    context.user_data[PREFIX] = {"nonce": nonce, "reason": FAMILY}
-    context.user_data["pending_choice"] = PREFIX
+    nonce = _ask_erasure(context, FAMILY)
     lines = [
         t._("<b>Withdraw your consent to the family self-check?</b>"),
         t._("Your self-check answers of every year are then deleted. Your household's "
@@ -280,9 +299,7 @@ async def ask_delete(update: Update, context: BotContext, *, reason: str = "dele
             text += "\n" + t._("Your unfinished entries have been deleted.")
         await say(update, context, text, ReplyKeyboardRemove())
         return
-    nonce = secrets.token_hex(3)
-    context.user_data[PREFIX] = {"nonce": nonce, "reason": reason}
-    context.user_data["pending_choice"] = PREFIX
+    nonce = _ask_erasure(context, reason)
     lines = []
     if reason == "withdrawal":
         lines.append(t._("Your membership data can only be kept with your consent, so "
@@ -311,7 +328,8 @@ async def delete_command(update: Update, context: BotContext) -> None:
 
 async def typed(update: Update, context: BotContext, text: str) -> bool:
     """A typed number answering the erasure confirmation; False if it is not an option."""
-    reason = ((context.user_data or {}).get(PREFIX) or {}).get("reason")
+    pending = _pending(context)
+    reason = pending["reason"] if pending else None
     option = _erase_choice(context.t, reason).resolve(text)
     if option is None:
         return False
@@ -322,18 +340,18 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
 async def _erase_answered(update: Update, context: BotContext, key: str) -> None:
     t = context.t
     assert context.user_data is not None
-    pending = context.user_data.pop(PREFIX, None) or {}
-    if context.user_data.get("pending_choice") == PREFIX:
-        context.user_data.pop("pending_choice")
+    pending: Pending | None = context.user_data.pop(PREFIX, None)
+    answers.release(context, PREFIX)
     member = context.principal.member if context.principal else None
     if key != "yes" or member is None:
         await say(update, context, t._("Nothing was deleted."),
                   menu.main_menu(context.principal, t) if member else None)
         return
-    if pending.get("reason") == FAMILY:
+    reason = pending["reason"] if pending else "deleteme"
+    if reason == FAMILY:
         await _family_withdrawn(update, context)
         return
-    await erase_member(update, context, reason=pending.get("reason", "deleteme"))
+    await erase_member(update, context, reason=reason)
 
 
 async def erase_member(update: Update, context: BotContext, *, reason: str) -> None:
@@ -419,10 +437,10 @@ async def pressed(update: Update, context: BotContext) -> None:
         else:
             await ask_delete(update, context, reason="withdrawal")
         return
-    pending = (context.user_data or {}).get(PREFIX) or {}
-    choice = _erase_choice(context.t, pending.get("reason"))
+    pending = _pending(context)
+    choice = _erase_choice(context.t, pending["reason"] if pending else None)
     option = choice.by_key(data.arg(3)) if data.arg(2) == "o" else None
-    if step != "d" or option is None or data.arg(1) != pending.get("nonce"):
+    if step != "d" or option is None or pending is None or data.arg(1) != pending["nonce"]:
         await answer_stale(update, context)
         return
     await query.answer()
@@ -437,7 +455,8 @@ offers.offer_setting(offers.Setting("fconsent", 40, family_withdrawal_label, off
 # Typed answers to this feature's questions (the latest question asked owns them).
 async def _options(context: BotContext) -> Choice:
     """The options of the erasure confirmation."""
-    return _erase_choice(context.t, ((context.user_data or {}).get(PREFIX) or {}).get("reason"))
+    pending = _pending(context)
+    return _erase_choice(context.t, pending["reason"] if pending else None)
 
 
 answers.register(PREFIX, typed, options=_options)

@@ -1,5 +1,8 @@
 """Member registration (/start): consent, full name, phone, unit, confirmation.
 
+Over 500 lines because it is one flow (five steps, each by button or typed answer, shared with
+the profile edit under /me); the greeting of known members is `kit.greeting.welcome_known`.
+
 The same flow edits a registered member's profile (entered from /me at the summary, by the
 button or by typing its number). Every choice is a `Choice`, so each button also works as a
 typed number. The draft, with the step it waits at, lives in the persisted `user_data["reg"]`,
@@ -12,9 +15,11 @@ from __future__ import annotations
 import functools
 import html
 import secrets
-from typing import Any, TypedDict, Unpack, cast
+from collections.abc import Callable, Coroutine
+from typing import Any, TypedDict, Unpack
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     KeyboardButton,
     Message,
@@ -31,6 +36,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks, consent, orgtree
+from bot.callbacks import CallbackData
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
@@ -46,10 +52,10 @@ from handlers.kit import answers, greeting, membership_consent, menu
 from handlers.kit.replies import (
     answer_stale,
     checked_press,
-    move_in_tree,
     pressed_option,
     retire_buttons,
     say,
+    tree_move,
     typed_text,
 )
 from handlers.kit.replies import edit as edit_message
@@ -62,12 +68,8 @@ PREFIX = "reg"
 PROFILE = "me"
 """The question under /me (its one option: edit my details)."""
 
-KIND_LABELS = {
-    "district": N_("district"),
-    "ward": N_("ward (cơ sở Hội)"),
-    "chapter": N_("chapter (chi hội)"),
-    "group": N_("group (tổ)"),
-}
+KIND_LABELS = dict(district=N_("district"), ward=N_("ward (cơ sở Hội)"),
+                   chapter=N_("chapter (chi hội)"), group=N_("group (tổ)"))
 
 # --- the draft -------------------------------------------------------------------------------
 
@@ -113,9 +115,33 @@ def _at(context: BotContext, step: str) -> None:
     answers.ask(context, PREFIX)
 
 
+def _held(context: BotContext) -> Draft:
+    """Her draft as it is, without starting one (empty: no registration is running)."""
+    draft: Draft | None = (context.user_data or {}).get("reg")
+    return draft or Draft()
+
+
 def _step(context: BotContext) -> str | None:
     """The step the flow waits at (None: no registration is running)."""
-    return ((context.user_data or {}).get("reg") or {}).get("step")
+    return _held(context).get("step")
+
+
+Pressed = Callable[[Update, BotContext, CallbackQuery, CallbackData], Coroutine[Any, Any, None]]
+
+
+def _checked(handler: Pressed) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """`handler` gets the presses of her current draft's buttons (the query and its data);
+    a button of an older draft is answered as stale."""
+
+    @functools.wraps(handler)
+    async def pressed(update: Update, context: BotContext) -> None:
+        query = update.callback_query
+        assert query is not None
+        data = await checked_press(update, context, PREFIX)
+        if data is not None:
+            await handler(update, context, query, data)
+
+    return pressed
 
 
 # --- choices ---------------------------------------------------------------------------------
@@ -277,7 +303,6 @@ async def _next_after_detail(update: Update, context: BotContext) -> None:
         await _ask_confirm(update, context)
         return
     await _ask_unit(update, context)
-    return
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -289,57 +314,25 @@ async def start(update: Update, context: BotContext) -> None:
     t = context.t
     if principal is not None and update.effective_chat is not None:
         await menu.ensure_chat_commands(context, update.effective_chat.id, principal)
-    if principal is not None and principal.member is not None:
-        if principal.member.status == "stopped":
-            await members.set_status(context.db, principal.member.id, "active")
-            await say(update, context, t._("Notices are on again."))
-        name = html.escape(given_name(principal.member.full_name))
-        org = await greeting.union_name(context, principal.member.unit_id)
-        title = await greeting.titles(context, principal)
-        await say(
-            update,
-            context,
-            t._("Hello {name} — {title}! Choose from the menu below.", name=name, title=title)
-            if title else
-            t._("Welcome back to the assistant of {org}, {name}! Choose from the menu below.",
-                org=org, name=name) if org else
-            t._("Welcome back, {name}! Choose from the menu below.", name=name),
-            menu.main_menu(principal, t),
-        )
+    if await greeting.welcome_known(update, context):
         return None
-    typed_command = bool(update.message and (update.message.text or "").startswith("/"))
-    if principal is not None and principal.is_super_admin and typed_command and not context.args:
-        user = update.effective_user
-        name = html.escape(given_name(user.first_name)) if user and user.first_name else ""
-        title = await greeting.titles(context, principal)
-        await say(
-            update,
-            context,
-            t._("Hello {name} — {title}! Choose from the menu below; you can also register "
-                "your own details as a member.", name=name, title=title) if name else
-            t._("Hello — {title}! Choose from the menu below; you can also register your own "
-                "details as a member.", title=title),
-            menu.main_menu(principal, t),
-        )
-        return None
-    draft = (context.user_data or {}).get("reg")
+    draft = _held(context)
     if draft and draft.get("consent_at") and not draft.get("editing"):
         await say(update, context, t._("Let us continue where you left off."))
         await _resume(update, context)
         return
-    preselected: dict[str, Any] = {}
+    preselected = Draft()
     if context.args:
         unit = await units.by_code(context.db, context.args[0][:40])
         if unit is None:
             await say(update, context, t._("That chapter link is not valid; you can choose "
                                            "your chapter later."))
         elif await orgtree.has_children(context.db, unit.id):
-            preselected = {"parent": unit.id}
+            preselected = Draft(parent=unit.id)
         else:
-            preselected = {"unit_id": unit.id}
+            preselected = Draft(unit_id=unit.id)
     _new_draft(context, **preselected)
     await _ask_consent(update, context)
-    return
 
 
 async def _resume(update: Update, context: BotContext) -> None:
@@ -348,7 +341,6 @@ async def _resume(update: Update, context: BotContext) -> None:
         await _ask_name(update, context)
         return
     await _next_after_detail(update, context)
-    return
 
 
 async def edit_profile(update: Update, context: BotContext) -> None:
@@ -378,19 +370,15 @@ async def _edit(update: Update, context: BotContext) -> None:
         unit_id=member.unit_id,
     )
     await _ask_confirm(update, context)
-    return
 
 
 # --- answers ---------------------------------------------------------------------------------
 
 
-async def consent_pressed(update: Update, context: BotContext) -> None:
+@_checked
+async def consent_pressed(update: Update, context: BotContext, query: CallbackQuery,
+                          data: CallbackData) -> None:
     """Agree, decline or switch language on the consent screen."""
-    query = update.callback_query
-    assert query is not None
-    data = await checked_press(update, context, "reg")
-    if data is None:
-        return None
     if data.arg(1) == "lang" and data.arg(2) in SUPPORTED_LOCALES:
         assert context.user_data is not None
         context.user_data["locale"] = data.arg(2)
@@ -407,21 +395,17 @@ async def consent_pressed(update: Update, context: BotContext) -> None:
     await query.answer()
     await retire_buttons(query, f"<i>{html.escape(option.label)}</i>")
     await _consent_given(update, context, option.key)
-    return
 
 
-async def notice_pressed(update: Update, context: BotContext) -> None:
+@_checked
+async def notice_pressed(update: Update, context: BotContext, query: CallbackQuery,
+                         _data: CallbackData) -> None:
     """“📖 Read in full” on the consent screen: the full notice, then the question again."""
-    query = update.callback_query
-    assert query is not None
-    if await checked_press(update, context, "reg") is None:
-        return None
     await query.answer()
     await retire_buttons(query)
     for page in consent.notice_pages(context.t, context.settings):
         await say(update, context, page)
     await _ask_consent(update, context)
-    return
 
 
 async def consent_typed(update: Update, context: BotContext) -> None:
@@ -431,7 +415,6 @@ async def consent_typed(update: Update, context: BotContext) -> None:
         await _reask_choice(update, context, _consent_keyboard(context))
         return None
     await _consent_given(update, context, option.key)
-    return
 
 
 async def _consent_given(update: Update, context: BotContext, key: str) -> None:
@@ -448,7 +431,6 @@ async def _consent_given(update: Update, context: BotContext, key: str) -> None:
         return None
     _draft(context)["consent_at"] = utc_now()
     await _ask_name(update, context)
-    return
 
 
 async def name_typed(update: Update, context: BotContext) -> None:
@@ -461,7 +443,6 @@ async def name_typed(update: Update, context: BotContext) -> None:
         return
     _draft(context)["name"] = name
     await _next_after_detail(update, context)
-    return
 
 
 async def phone_given(update: Update, context: BotContext) -> None:
@@ -490,22 +471,19 @@ async def phone_given(update: Update, context: BotContext) -> None:
         ReplyKeyboardRemove(),
     )
     await _next_after_detail(update, context)
-    return
 
 
-async def unit_pressed(update: Update, context: BotContext) -> None:
+@_checked
+async def unit_pressed(update: Update, context: BotContext, query: CallbackQuery,
+                       data: CallbackData) -> None:
     """A unit, a page, or 'back' in the unit chooser."""
-    query = update.callback_query
-    assert query is not None
-    data = await checked_press(update, context, "reg")
-    if data is None:
-        return None
     draft = _draft(context)
     message = query.message if isinstance(query.message, Message) else None
-    moved = await move_in_tree(context, cast(dict[str, Any], draft), data, level_key="parent")
+    moved = await tree_move(context, data, level=draft.get("parent"), page=draft.get("page", 0))
     if moved is not None:
+        draft["parent"], draft["page"] = moved.level, moved.page
         await query.answer()
-        if moved:
+        if moved.changed:
             await _ask_unit(update, context, edit=message)
         return None
     choice, _question, _up = await _unit_choice(context)
@@ -515,7 +493,6 @@ async def unit_pressed(update: Update, context: BotContext) -> None:
         return None
     await query.answer()
     await _unit_chosen(update, context, int(option.key), edit=message)
-    return
 
 
 async def unit_typed(update: Update, context: BotContext) -> None:
@@ -527,7 +504,6 @@ async def unit_typed(update: Update, context: BotContext) -> None:
         await _ask_unit(update, context)
         return
     await _unit_chosen(update, context, int(option.key), edit=None)
-    return
 
 
 async def _unit_chosen(
@@ -543,17 +519,15 @@ async def _unit_chosen(
         path = html.escape(await orgtree.unit_path(context.db, unit_id))
         await edit.edit_text(f"✅ {path}", reply_markup=None)
     await _ask_confirm(update, context)
-    return
 
 
 async def confirm_pressed(update: Update, context: BotContext) -> None:
     """Confirm, correct something, or cancel at the summary."""
-    editing = bool((context.user_data or {}).get("reg", {}).get("editing"))
+    editing = bool(_held(context).get("editing"))
     option = await pressed_option(update, context, "reg", _confirm_choice(context.t, editing))
     if option is None:
         return None
     await _confirm_chosen(update, context, option.key)
-    return
 
 
 async def confirm_typed(update: Update, context: BotContext) -> None:
@@ -567,7 +541,6 @@ async def confirm_typed(update: Update, context: BotContext) -> None:
         await _reask_choice(update, context, keyboard)
         return None
     await _confirm_chosen(update, context, option.key)
-    return
 
 
 async def _confirm_chosen(update: Update, context: BotContext, key: str) -> None:
@@ -588,7 +561,6 @@ async def _confirm_chosen(update: Update, context: BotContext, key: str) -> None
         await cancel(update, context)
         return
     await _save(update, context)
-    return
 
 
 async def _save(update: Update, context: BotContext) -> None:
@@ -639,12 +611,11 @@ async def _save(update: Update, context: BotContext) -> None:
     context.user_data.pop("locale", None)
     await context.refresh_principal()
     await say(update, context, text, menu.main_menu(context.principal, context.t))
-    return None
 
 
 async def cancel(update: Update, context: BotContext) -> None:
     """/cancel: leave the flow; nothing half-entered is stored."""
-    editing = bool((context.user_data or {}).get("reg", {}).get("editing"))
+    editing = bool(_held(context).get("editing"))
     _drop_draft(context)
     principal = context.principal
     t = context.t
@@ -654,7 +625,6 @@ async def cancel(update: Update, context: BotContext) -> None:
     else:
         await say(update, context, t._("Cancelled. Send /start whenever you want to register."),
                   ReplyKeyboardRemove())
-    return None
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -663,7 +633,6 @@ async def cancel(update: Update, context: BotContext) -> None:
 async def _reask_choice(update: Update, context: BotContext, keyboard: Any) -> None:
     await say(update, context, context.t._("Please tap one of the buttons or type its number."),
               keyboard)
-    return None
 
 
 async def wrong_kind(update: Update, context: BotContext) -> None:

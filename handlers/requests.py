@@ -10,7 +10,7 @@ without the words (`bot/support.py` writes the notices); she reads and answers i
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CommandHandler, filters
@@ -293,18 +293,25 @@ async def _tell_member(context: BotContext, request: Request, text: service.Noti
                       reply_markup=service.member_buttons(translator(member.locale), request))
 
 
+class Writing(TypedDict):
+    """What her next text is (persisted in `user_data["spw"]`): see `_ask_text`."""
+
+    id: int  # the request
+    kind: str  # "officer": an answer; else the status it closes with
+
+
 async def _ask_text(update: Update, context: BotContext, *, request_id: int, kind: str,
                     text: str) -> None:
     """Her next text is an answer (`kind` "officer") or a closing note (`kind` the status)."""
     assert context.user_data is not None
-    context.user_data[WRITE] = {"id": request_id, "kind": kind}
+    context.user_data[WRITE] = Writing(id=request_id, kind=kind)
     answers.ask(context, WRITE)
     await say(update, context, text, answers.cancel_keyboard(context, WRITE))
 
 
 async def write_typed(update: Update, context: BotContext, text: str) -> bool:
     """The text asked for by `_ask_text`."""
-    pending = (context.user_data or {}).get(WRITE)
+    pending: Writing | None = (context.user_data or {}).get(WRITE)
     if not pending:
         return False
     body = nfc(text).strip()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -72,9 +72,26 @@ async def _warn_if_danger(update: Update, context: BotContext, text: str) -> Non
 # --- the member's request --------------------------------------------------------------------
 
 
-def _draft(context: BotContext) -> dict[str, Any]:
+class Draft(TypedDict, total=False):
+    """The request she is writing (persisted in `user_data["sup"]`, so a restart keeps it)."""
+
+    nonce: str  # carried by the buttons of this draft: older buttons are stale
+    category: str  # a key of CATEGORY_LABELS
+    body: str  # her words
+    photo: str | None  # Telegram file_id
+    audience: str  # "handlers" or "with_head"
+
+
+class Answering(TypedDict):
+    """The request her next text answers ("↩ Reply"; persisted in `user_data["spm"]`)."""
+
+    id: int | None
+
+
+def _draft(context: BotContext) -> Draft:
     assert context.user_data is not None
-    return context.user_data.setdefault(PREFIX, {})
+    draft: Draft = context.user_data.setdefault(PREFIX, {})
+    return draft
 
 
 def _choice(context: BotContext, step: str) -> Choice:
@@ -107,7 +124,7 @@ async def start(update: Update, context: BotContext) -> str | None:
         return None
     t = context.t
     assert context.user_data is not None
-    context.user_data[PREFIX] = {"nonce": secrets.token_hex(3)}
+    context.user_data[PREFIX] = Draft(nonce=secrets.token_hex(3))
     lines = [t._("🤝 <b>Ask the union for help</b>"), "",
              t._("What you write is read only by the ward union's officers who handle requests "
                  "(and your chapter head if you allow it). Nobody else sees it."), "",
@@ -185,7 +202,7 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
     query = update.callback_query
     assert query is not None
     data = callbacks.decode(query.data)
-    draft = (context.user_data or {}).get(PREFIX) or {}
+    draft: Draft = (context.user_data or {}).get(PREFIX) or Draft()
     step = data.arg(1) if data else None
     option = _choice(context, step).by_key(data.arg(3)) if data and step else None
     if (data is None or data.arg(0) != draft.get("nonce") or step is None
@@ -362,7 +379,7 @@ async def reply_pressed(update: Update, context: BotContext) -> None:
 def _expect_answer(context: BotContext, request_id: int | None) -> None:
     """Her next text answers in the thread of `request_id` (the chat's latest question)."""
     assert context.user_data is not None
-    context.user_data[REPLY] = {"id": request_id}
+    context.user_data[REPLY] = Answering(id=request_id)
     answers.ask(context, REPLY)
 
 
@@ -396,7 +413,7 @@ async def reply_in_thread(update: Update, context: BotContext) -> None:
 
 async def answer_typed(update: Update, context: BotContext, text: str) -> bool:
     """Her answer asked for by "↩ Reply": into the thread, the officers told (not of what)."""
-    pending = (context.user_data or {}).get(REPLY)
+    pending: Answering | None = (context.user_data or {}).get(REPLY)
     if not pending:
         return False
     t = context.t
@@ -407,7 +424,7 @@ async def answer_typed(update: Update, context: BotContext, text: str) -> bool:
         await say(update, context, refused)
         return True
     answers.forget(context, REPLY)
-    request = await support.get(context.db, pending["id"])
+    request = await support.get(context.db, pending["id"] or 0)
     member = context.principal.member if context.principal else None
     if request is not None and request.erased_at is not None:
         await say(update, context, t._(ERASED))

@@ -11,7 +11,7 @@ from bot.clock import ManualClock
 from handlers.activities import parse_date, parse_quantity
 from storage import activities, members, reminders, units
 from storage.activities import NewReport
-from tests.conftest import grant, register_member
+from tests.conftest import grant, register_member, start_application, stop_application
 
 # Wednesday 1 April 2026, 10:00 in Hà Nội.
 NOW = datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
@@ -118,6 +118,32 @@ async def test_typed_numbers_skip_buttons_and_a_photo_instead_of_a_note(person, 
     assert (report.activity_code, report.day, report.note) == (
         "sunday_environment", "2026-03-31", "Cả tổ cùng dọn ngõ 12")
     assert report.quantity is None and report.photo_file_id is not None
+
+
+async def test_a_report_half_entered_continues_after_a_restart(settings, api, person, db,
+                                                                 clock):
+    await register_member(db, 4109, "HM-HL-02")
+    hoa = person(4109)
+    await hoa.send("/report")
+    await hoa.press("Biến rác thành tiền")
+    for typed in ("hôm qua", "2,5"):  # the date, the quantity
+        await hoa.send(typed)
+    assert "thêm ghi chú" in hoa.reply_text()
+    # A crash: no graceful shutdown, a new Application on the same file reads the draft back.
+    fresh = await start_application(settings, api, clock)
+    try:
+        hoa.app = fresh
+        await hoa.send("Thu gom giấy")
+        assert "gửi một ảnh" in hoa.reply_text(), "the note step was where she left off"
+        await hoa.send("1")  # no photo
+        summary = hoa.reply_text()
+        assert "Số lượng: 2,5 kg" in summary and "Ngày: 31/3/2026" in summary
+        await hoa.send("1")  # save
+        [report] = await her_reports(fresh.bot_data.db, 4109)
+        assert (report.activity_code, report.day, report.quantity, report.note) == (
+            "waste_to_money", "2026-03-31", 2.5, "Thu gom giấy")
+    finally:
+        await stop_application(fresh)
 
 
 async def test_an_environment_day_off_the_schedules_weekday_is_asked_about(person, db, clock):

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import html
 
+from telegram import Update
+
 from bot import orgtree
 from bot.context import BotContext
 from bot.permissions import Principal
 from bot.settings import DEFAULT_ORG_NAME
+from bot.validators import given_name
+from handlers.kit import menu
+from handlers.kit.replies import say
+from storage import members
 from storage.units import Unit
 
 PLACE_WORDS = ("Phường", "Xã", "Thị trấn", "Đặc khu", "Quận", "Huyện", "Thị xã", "Thành phố")
@@ -73,3 +79,44 @@ async def titles(context: BotContext, principal: Principal) -> str:
         org = await _union(context, principal.member.unit_id if principal.member else None)
         found.append(t._("Officer of {org}", org=org or context.settings.org_name))
     return html.escape(", ".join(dict.fromkeys(found)))
+
+
+async def welcome_known(update: Update, context: BotContext) -> bool:
+    """/start from a registered member (notices switched on again if she had stopped them), or
+    a super admin's typed /start: a greeting and the main menu. False: registration goes on."""
+    principal = context.principal
+    t = context.t
+    if principal is not None and principal.member is not None:
+        if principal.member.status == "stopped":
+            await members.set_status(context.db, principal.member.id, "active")
+            await say(update, context, t._("Notices are on again."))
+        name = html.escape(given_name(principal.member.full_name))
+        org = await union_name(context, principal.member.unit_id)
+        title = await titles(context, principal)
+        await say(
+            update,
+            context,
+            t._("Hello {name} — {title}! Choose from the menu below.", name=name, title=title)
+            if title else
+            t._("Welcome back to the assistant of {org}, {name}! Choose from the menu below.",
+                org=org, name=name) if org else
+            t._("Welcome back, {name}! Choose from the menu below.", name=name),
+            menu.main_menu(principal, t),
+        )
+        return True
+    typed_command = bool(update.message and (update.message.text or "").startswith("/"))
+    if principal is not None and principal.is_super_admin and typed_command and not context.args:
+        user = update.effective_user
+        name = html.escape(given_name(user.first_name)) if user and user.first_name else ""
+        title = await titles(context, principal)
+        await say(
+            update,
+            context,
+            t._("Hello {name} — {title}! Choose from the menu below; you can also register "
+                "your own details as a member.", name=name, title=title) if name else
+            t._("Hello — {title}! Choose from the menu below; you can also register your own "
+                "details as a member.", title=title),
+            menu.main_menu(principal, t),
+        )
+        return True
+    return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, NamedTuple
 
 from telegram import (
     CallbackQuery,
@@ -191,6 +191,28 @@ async def checked_press(update: Update, context: BotContext, key: str) -> Callba
     return data
 
 
+class TreeMove(NamedTuple):
+    """Where a unit chooser goes after a navigation press."""
+
+    level: int | None  # the unit whose children are listed (None: the top)
+    page: int
+    changed: bool  # False: the current page pressed again
+
+
+async def tree_move(
+    context: BotContext, data: CallbackData, *, level: int | None, page: int
+) -> TreeMove | None:
+    """The navigation part of a unit-chooser press (`…:up` or `…:<step>:p:<page>`) from `level`
+    and `page`; None if the press is not navigation."""
+    if data.arg(1) == "up":
+        unit = await orgtree.get(context.db, level)
+        return TreeMove(unit.parent_id if unit else None, 0, True)
+    if data.arg(2) == "p" and (data.arg(3) or "").isdigit():
+        moved = int(data.arg(3) or 0)
+        return TreeMove(level, moved, moved != page)
+    return None
+
+
 async def move_in_tree(
     context: BotContext, draft: dict[str, Any], data: CallbackData, *, level_key: str
 ) -> bool | None:
@@ -199,16 +221,12 @@ async def move_in_tree(
     Moves the draft up a level or to another page: True if the view changed, False if not
     (the current page pressed again), None if the press is not navigation.
     """
-    if data.arg(1) == "up":
-        unit = await orgtree.get(context.db, draft.get(level_key))
-        draft[level_key], draft["page"] = (unit.parent_id if unit else None), 0
-        return True
-    if data.arg(2) == "p" and (data.arg(3) or "").isdigit():
-        page = int(data.arg(3) or 0)
-        changed = page != draft.get("page", 0)
-        draft["page"] = page
-        return changed
-    return None
+    moved = await tree_move(context, data, level=draft.get(level_key),
+                            page=draft.get("page", 0))
+    if moved is None:
+        return None
+    draft[level_key], draft["page"] = moved.level, moved.page
+    return moved.changed
 
 
 async def pressed_option(
@@ -257,6 +275,25 @@ async def hint(update: Update, context: BotContext, text: str) -> None:
         await update.callback_query.answer(text, show_alert=True)
     else:
         await say(update, context, text)
+
+
+class MemberPress(NamedTuple):
+    """A press by a member with a chapter."""
+
+    query: CallbackQuery
+    member: Member
+    data: CallbackData | None  # None: data that does not decode
+
+
+async def member_press(update: Update, context: BotContext) -> MemberPress | None:
+    """The press, her membership and its data; None (answered with a hint) if she has no
+    chapter, so each feature's buttons need not say it again."""
+    query = update.callback_query
+    assert query is not None
+    member = await member_with_chapter(update, context)
+    if member is None:
+        return None
+    return MemberPress(query, member, callbacks.decode(query.data))
 
 
 def typed_text(update: Update) -> str:
