@@ -17,13 +17,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import callbacks, orgtree
 from bot import reminders as schedule
@@ -41,7 +35,7 @@ from handlers.kit.days import (
     local_today,
     quantity_text,
 )
-from handlers.kit.flow import END, Flow
+from handlers.kit.flow import END, screens_flow, text_only
 from handlers.kit.replies import STALE, edit, gone, refuse, requires, say
 from handlers.kit.screens import Screen, put, put_chosen, remember
 from storage import activities, members, units
@@ -489,12 +483,6 @@ async def _tell_member(context: BotContext, report: Report, reason: str) -> bool
     return True
 
 
-async def reason_not_text(update: Update, context: BotContext) -> str | None:
-    """A photo or sticker where the reason was asked."""
-    await say(update, context, context.t._("Please type the reason as text, or /cancel."))
-    return None
-
-
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave without marking anything."""
     said = context.t._("Cancelled; nothing was changed.")
@@ -537,20 +525,10 @@ async def summary_pressed(update: Update, context: BotContext) -> None:
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
     """The /chapter flow (a new object per application)."""
-    return Flow(
-        "chapter",
-        prefixes=(PREFIX,),
-        entry_points=[
-            CommandHandler("chapter", show_chapter, filters.ChatType.PRIVATE),
-            CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
-        ],
-        states={
-            SCREEN: [MessageHandler(answers.ANSWER, typed)],
-            REASON: [MessageHandler(answers.ANSWER, reason_typed),
-                     MessageHandler(~filters.COMMAND & ~filters.TEXT, reason_not_text)],
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-    ).handlers()
+    return screens_flow("chapter", prefix=PREFIX, command="chapter", opened=show_chapter,
+                        pressed=pressed, screen=(SCREEN, typed), asked={REASON: reason_typed},
+                        not_text=text_only(N_("Please type the reason as text, or /cancel.")),
+                        cancel=cancel)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

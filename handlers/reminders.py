@@ -19,13 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler
 
 from bot import callbacks, orgtree
 from bot import reminders as schedule
@@ -36,7 +30,7 @@ from bot.permissions import Role, may_act_on_unit
 from bot.validators import InvalidInput
 from handlers.kit import answers
 from handlers.kit.days import local_today, zone_name
-from handlers.kit.flow import END, Flow
+from handlers.kit.flow import END, screens_flow, text_only
 from handlers.kit.replies import gone, refuse, requires, say
 from handlers.kit.screens import Screen, put, put_chosen, remember
 from storage import deliveries, reminders
@@ -694,12 +688,6 @@ async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     return SCREEN
 
 
-async def not_text(update: Update, context: BotContext) -> str | None:
-    """A photo or sticker where a time, a text or dates were asked."""
-    await say(update, context, context.t._("Please answer with text, or /cancel."))
-    return None
-
-
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave; nothing more is changed."""
     said = context.t._("Cancelled; nothing more was changed.")
@@ -707,26 +695,13 @@ async def cancel(update: Update, context: BotContext) -> int | None:
 
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
-    """The /reminders flow (a new object per application)."""
-    not_text_answer = ~filters.COMMAND & ~filters.TEXT
-    return Flow(
-        "reminders",
-        prefixes=(PREFIX,),
-        entry_points=[
-            CommandHandler("reminders", show_reminders, filters.ChatType.PRIVATE),
-            CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
-        ],
-        states={
-            SCREEN: [MessageHandler(answers.ANSWER, typed)],
-            TIME: [MessageHandler(answers.ANSWER, time_typed),
-                   MessageHandler(not_text_answer, not_text)],
-            TEXT: [MessageHandler(answers.ANSWER, text_typed),
-                   MessageHandler(not_text_answer, not_text)],
-            PAUSE: [MessageHandler(answers.ANSWER, pause_typed),
-                    MessageHandler(not_text_answer, not_text)],
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-    ).handlers()
+    """The /reminders flow (a new object per application); a photo or sticker where a time, a
+    text or dates were asked is told to answer with text."""
+    return screens_flow("reminders", prefix=PREFIX, command="reminders", opened=show_reminders,
+                        pressed=pressed, screen=(SCREEN, typed),
+                        asked={TIME: time_typed, TEXT: text_typed, PAUSE: pause_typed},
+                        not_text=text_only(N_("Please answer with text, or /cancel.")),
+                        cancel=cancel)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
