@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, Message, Update
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram.ext import BaseHandler
 
 from bot import callbacks, orgtree
 from bot.choices import Choice, Option
@@ -683,7 +683,7 @@ async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
                                                   note=note), message)
 
 
-# Typed answers to this feature's questions (the latest question asked owns them).
+# This feature's screens: their buttons, and the typed numbers answering the latest one.
 VIEWS = Views(
     prefix=PREFIX,
     role=Role.CHAPTER_HEAD,
@@ -695,12 +695,8 @@ VIEWS = Views(
     allowed=_allowed,
     act=_act,
 )
-VIEWS.register()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [
-        CommandHandler("evaluate", evaluate, filters.ChatType.PRIVATE),
-        VIEWS.handler(),
-    ]
+    return VIEWS.opened_by("evaluate", evaluate)

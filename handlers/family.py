@@ -22,7 +22,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import callbacks, consent
 from bot.catalog import CriteriaSet, Entry
@@ -30,7 +30,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from handlers.kit import answers, menu
 from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
-from handlers.kit.screens import members_screen
+from handlers.kit.screens import Params, members_options
 from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -368,24 +368,17 @@ async def _consent_answered(update: Update, context: BotContext, member: Member,
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-async def _options(context: BotContext) -> Choice | None:
+async def _options(context: BotContext, member: Member, shown: Params) -> Choice:
     """The options of the latest intro, checklist or status shown to her."""
-    found = members_screen(context, PREFIX)
-    if found is None:
-        return None
-    member, shown = found
     reg, closed = await _state(context, member)
     given = await campaigns.answers(context.db, reg.id) if reg else {}
     return _choice(context, view=shown.get("view", STATUS), reg=reg, closed=closed, answers=given)
 
 
-answers.register(PREFIX, typed, options=_options)
+answers.register(PREFIX, typed, options=members_options(PREFIX, _options))
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [
-        CommandHandler("family", show_family, filters.ChatType.PRIVATE),
-        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.FAMILY), show_family),
-        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
-    ]
+    return [*menu.opened_by("family", show_family, menu.FAMILY),
+            CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX))]

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import callbacks
 from bot.choices import Choice, Option
@@ -21,7 +21,7 @@ from bot.context import BotContext
 from bot.i18n import nfc
 from handlers.kit import answers, menu
 from handlers.kit.replies import STALE, answer_stale, edit, member_with_chapter, retire_buttons, say
-from handlers.kit.screens import members_screen
+from handlers.kit.screens import Params, members_options
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -318,26 +318,20 @@ async def cancel_writing(update: Update, context: BotContext) -> bool:
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-async def _options(context: BotContext) -> Choice | None:
+async def _options(context: BotContext, member: Member, shown: Params) -> Choice:
     """The options of the latest intro or status shown to her."""
-    found = members_screen(context, PREFIX)
-    if found is None:
-        return None
-    member, year = found[0], context.this_year
+    year = context.this_year
     reg = await campaigns.registration(context.db, STANDARD, member.id, year)
     closed = await campaigns.is_closed(context.db, year,
                                        (reg.unit_id if reg else member.unit_id) or 0)
     return _choice(context, reg, closed)
 
 
-answers.register(PREFIX, typed, options=_options)
+answers.register(PREFIX, typed, options=members_options(PREFIX, _options))
 answers.register(WRITE, written, cancel=cancel_writing)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [
-        CommandHandler("standard", show_standard, filters.ChatType.PRIVATE),
-        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.STANDARD), show_standard),
-        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
-    ]
+    return [*menu.opened_by("standard", show_standard, menu.STANDARD),
+            CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX))]

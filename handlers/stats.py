@@ -14,7 +14,7 @@ import html
 from typing import Any
 
 from telegram import InlineKeyboardButton, Message, Update
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler
 
 from bot import callbacks, orgtree
 from bot import stats as figures_of
@@ -379,7 +379,7 @@ async def _summary_action(update: Update, context: BotContext, *, unit: int | No
     await put(update, context, screen, message)
 
 
-# Typed answers to this feature's questions (the latest question asked owns them).
+# This feature's screens: their buttons, and the typed numbers answering the latest one.
 VIEWS = Views(
     prefix=PREFIX,
     role=Role.CHAPTER_HEAD,
@@ -390,13 +390,8 @@ VIEWS = Views(
     allowed=_allowed,
     act=_act,
 )
-VIEWS.register()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [
-        CommandHandler("stats", stats_command, filters.ChatType.PRIVATE),
-        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.STATS), stats_command),
-        VIEWS.handler(),
-    ]
+    return VIEWS.opened_by("stats", stats_command, menu.STATS)

@@ -210,7 +210,7 @@ def screens_flow(name: str, *, prefix: str, command: str, opened: Step, pressed:
     `screen` a typed number answers the latest screen, at each step of `asked` its typed text
     is taken and anything else that is not a command gets `not_text`; /cancel leaves."""
     not_text_answer = ~filters.COMMAND & ~filters.TEXT
-    states = {screen[0]: [MessageHandler(answers.ANSWER, screen[1])]}
+    states: dict[str, list[Handler]] = {screen[0]: [MessageHandler(answers.ANSWER, screen[1])]}
     for step, typed in asked.items():
         states[step] = [MessageHandler(answers.ANSWER, typed),
                         MessageHandler(not_text_answer, not_text)]
