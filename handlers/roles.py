@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
@@ -40,9 +40,24 @@ FOUND_MAX = 24
 # --- /grant and /revoke --------------------------------------------------------------------------
 
 
-def _draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault(GRANT, {})
+class Draft(TypedDict, total=False):
+    """The /grant or /revoke being prepared (persisted in `user_data["ga"]`)."""
+
+    nonce: str  # carried by the buttons of this draft: older buttons are stale
+    action: str  # "grant" or "revoke"
+    step: str  # the step it waits at: who, pick, role, held, unit, code, confirm
+    found: list[int]  # the members the search found (ids), offered to pick from
+    member: int  # the member chosen
+    role: str  # a Role value
+    units: list[int]  # the units offered (her unit up to the highest one administered)
+    unit: int  # the unit chosen
+
+
+def _draft(context: BotContext) -> Draft:
+    """The draft of this chat (`_start` made it); an empty one, kept nowhere, when none is
+    being prepared."""
+    draft: Draft = (context.user_data or {}).get(GRANT) or Draft()
+    return draft
 
 
 def _forget_draft(context: BotContext) -> None:
@@ -55,7 +70,7 @@ def _forget_draft(context: BotContext) -> None:
 async def _start(update: Update, context: BotContext, action: str) -> None:
     t = context.t
     assert context.user_data is not None
-    context.user_data[GRANT] = {"nonce": secrets.token_hex(3), "action": action, "step": "who"}
+    context.user_data[GRANT] = Draft(nonce=secrets.token_hex(3), action=action, step="who")
     context.user_data["pending_choice"] = GRANT
     query = " ".join(context.args or []).strip()
     if query:
@@ -77,7 +92,7 @@ async def revoke_command(update: Update, context: BotContext) -> None:
     await _start(update, context, "revoke")
 
 
-def _keyboard(draft: dict[str, Any], step: str, choice: Choice) -> InlineKeyboardMarkup:
+def _keyboard(draft: Draft, step: str, choice: Choice) -> InlineKeyboardMarkup:
     return choice.keyboard(GRANT, draft["nonce"], step)
 
 
@@ -186,7 +201,7 @@ async def grant_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     data = callbacks.decode(query.data)
-    draft = (context.user_data or {}).get(GRANT) or {}
+    draft = _draft(context)
     if (data is None or len(data.args) != 4 or data.arg(0) != draft.get("nonce")
             or data.arg(1) != draft.get("step") or data.arg(2) not in ("o", "p")):
         await query.answer(context.t._(STALE), show_alert=True)
@@ -358,7 +373,7 @@ async def _tell_person(context: BotContext, member: MemberBrief, *, role: str, u
 async def grant_typed(update: Update, context: BotContext, text: str) -> bool:
     """Typed text in the /grant or /revoke flow: a name, a code or an option's number."""
     principal = context.principal
-    draft = (context.user_data or {}).get(GRANT) or {}
+    draft = _draft(context)
     if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "step" not in draft:
         return False
     step = draft["step"]
@@ -397,7 +412,7 @@ async def cancel_grant(update: Update, context: BotContext) -> bool:
 async def _grant_options(context: BotContext) -> Choice | None:
     """The options of the step the /grant or /revoke flow waits at (None: it expects text)."""
     principal = context.principal
-    draft = (context.user_data or {}).get(GRANT) or {}
+    draft = _draft(context)
     if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "step" not in draft:
         return None
     return await _choice_for(context, draft["step"])
