@@ -12,7 +12,8 @@ targets at once: `python -m bot targets import`.
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -39,6 +40,21 @@ VALUE = "tgv"  # waiting for a typed target value
 LIST, KIDS, WORK = "l", "k", "i"
 PAGE_SIZE = 10
 NUMBERS_PER_ROW = 6
+
+
+class Pending(TypedDict, total=False):
+    """The target whose value she is asked to type (persisted in `user_data["tgv"]`)."""
+
+    unit: int  # 0: every unit at once (refused when typed: targets are per unit)
+    year: int
+    metric: str  # a /stats metric code, or a unit indicator's code when `work`
+    work: bool  # a unit indicator of the catalog (read like /figures), not a /stats metric
+
+
+def _pending(context: BotContext) -> Pending:
+    """The value awaited in this chat (an empty one, kept nowhere, when none is)."""
+    pending: Pending = (context.user_data or {}).get(VALUE) or Pending()
+    return pending
 
 
 def _remember(context: BotContext, view: str, **params: Any) -> None:
@@ -191,7 +207,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     return True
 
 
-async def _allowed(update: Update, context: BotContext, p: dict[str, Any]) -> bool:
+async def _allowed(update: Update, context: BotContext, p: Mapping[str, Any]) -> bool:
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year + 1:
         await acknowledge(update, context, context.t._(STALE))
         return False
@@ -287,8 +303,7 @@ async def _act_work(update: Update, context: BotContext, *, unit: int | None, ye
         indicator.label(t.locale)), year=year, unit=await scope_name(context, unit))
     assert context.user_data is not None
     context.user_data["pending_choice"] = VALUE
-    context.user_data[VALUE] = {"unit": unit, "year": year, "metric": indicator.code,
-                                "work": True}
+    context.user_data[VALUE] = Pending(unit=unit, year=year, metric=indicator.code, work=True)
     await say(update, context, "\n".join([
         how, amounts.how(context, indicator),
         t._("Send 0 to remove the target, or /cancel to leave it as it is.")]),
@@ -308,7 +323,7 @@ async def _ask_value(update: Update, context: BotContext, unit: int | None, year
                   label=t._(metric.label), year=year, unit=where)
     assert context.user_data is not None
     context.user_data["pending_choice"] = VALUE
-    context.user_data[VALUE] = {"unit": unit or 0, "year": year, "metric": metric_code}
+    context.user_data[VALUE] = Pending(unit=unit or 0, year=year, metric=metric_code)
     await say(update, context, how + "\n" + t._("Send 0 to remove the target, or /cancel to "
                                                 "leave it as it is."),
               answers.cancel_keyboard(context, VALUE))
@@ -318,7 +333,7 @@ async def value_typed(update: Update, context: BotContext, text: str) -> bool:
     """The typed value of a target (after tapping a metric)."""
     t = context.t
     principal = context.principal
-    pending = (context.user_data or {}).get(VALUE) or {}
+    pending = _pending(context)
     if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "metric" not in pending:
         return False
     if not await _allowed(update, context, pending):  # her role may have changed meanwhile
@@ -355,7 +370,7 @@ async def value_typed(update: Update, context: BotContext, text: str) -> bool:
 
 
 async def _work_value_typed(update: Update, context: BotContext, text: str,
-                            pending: dict[str, Any]) -> bool:
+                            pending: Pending) -> bool:
     """The typed target of a unit indicator, read the Vietnamese way like /figures."""
     t = context.t
     principal = context.principal
@@ -396,7 +411,7 @@ def _forget(context: BotContext) -> None:
 
 async def cancel_value(update: Update, context: BotContext) -> bool:
     """/cancel while a target value is awaited."""
-    if not (context.user_data or {}).get(VALUE):
+    if not _pending(context):
         return False
     _forget(context)
     await say(update, context, context.t._("All right, the target stays as it was."))
