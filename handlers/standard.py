@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
@@ -122,11 +122,36 @@ def _choice(context: BotContext, reg: Registration | None, closed: bool) -> Choi
     return Choice(options, page_size=len(options))
 
 
+class Shown(TypedDict, total=False):
+    """The latest intro or status shown (persisted in `user_data["std"]`)."""
+
+    year: int  # a typed number answers it only in that year
+
+
+def _shown(context: BotContext) -> Shown:
+    """The latest intro or status shown in this chat (an empty one when none was)."""
+    shown: Shown = (context.user_data or {}).get(PREFIX) or Shown()
+    return shown
+
+
+class Writing(TypedDict, total=False):
+    """The commitment she is asked to write (persisted in `user_data["stdw"]`)."""
+
+    year: int
+    quality: str  # a code of the catalog's qualities
+
+
+def _writing(context: BotContext) -> Writing:
+    """The commitment awaited in this chat (an empty one, kept nowhere, when none is)."""
+    writing: Writing = (context.user_data or {}).get(WRITE) or Writing()
+    return writing
+
+
 def _remember(context: BotContext, year: int) -> None:
     """The latest choice shown, so a typed number can answer it."""
     assert context.user_data is not None
     context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = {"year": year}
+    context.user_data[PREFIX] = Shown(year=year)
 
 
 def _forget(context: BotContext) -> None:
@@ -187,7 +212,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     member = await member_with_chapter(update, context)
     if member is None:
         return True
-    shown = (context.user_data or {}).get(PREFIX) or {}
+    shown = _shown(context)
     year = context.this_year
     if shown.get("year") != year:
         await _show(update, context, member, note=context.t._("A new year has begun."))
@@ -258,7 +283,7 @@ async def _ask_commitment(update: Update, context: BotContext, reg: Registration
     assert quality is not None
     assert context.user_data is not None
     context.user_data["pending_choice"] = WRITE
-    context.user_data[WRITE] = {"year": reg.year, "quality": code}
+    context.user_data[WRITE] = Writing(year=reg.year, quality=code)
     current = (await campaigns.commitments(context.db, reg.id)).get(code)
     lines = [t._("Write your commitment for <b>{quality}</b> in one message (up to {limit} "
                  "characters).", quality=html.escape(quality.label(t.locale)),
@@ -278,7 +303,7 @@ async def written(update: Update, context: BotContext, text: str) -> bool:
     member = await member_with_chapter(update, context)
     if member is None:
         return True
-    pending = (context.user_data or {}).get(WRITE) or {}
+    pending = _writing(context)
     year, code = pending.get("year"), pending.get("quality")
     reg = await campaigns.registration(context.db, STANDARD, member.id, context.this_year)
     if year != context.this_year or reg is None or code is None:
