@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import html
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -186,10 +186,24 @@ def _result_line(context: BotContext, reg: Registration) -> str:
     return t._("Chapter evaluation: not recognised this time (on {date}).", date=decided)
 
 
+class Shown(TypedDict, total=False):
+    """The latest intro, checklist or status shown (persisted in `user_data["fam"]`)."""
+
+    year: int  # a typed number answers it only in that year
+    view: str  # INTRO, CHECKLIST, STATUS or CONSENT
+    message_id: int  # its message: a newer one takes the buttons off it
+
+
+def _shown(context: BotContext) -> Shown:
+    """The latest screen shown in this chat (an empty one, kept nowhere, when none was)."""
+    shown: Shown = (context.user_data or {}).get(PREFIX) or Shown()
+    return shown
+
+
 def _remember(context: BotContext, view: str) -> None:
     assert context.user_data is not None
     context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = {"year": context.this_year, "view": view}
+    context.user_data[PREFIX] = Shown(year=context.this_year, view=view)
 
 
 def _forget(context: BotContext) -> None:
@@ -203,7 +217,7 @@ async def _show(update: Update, context: BotContext, member: Member, view: str, 
                 message: Message | None = None, note: str | None = None) -> None:
     """Edit `message` (a press) or send a new message (the older one then loses its buttons,
     so only one checklist can be pressed)."""
-    old = ((context.user_data or {}).get(PREFIX) or {}).get("message_id")
+    old = _shown(context).get("message_id")
     text, keyboard, _view = await _render(context, member, view, note)
     if message is not None:
         await edit(message, text, keyboard)
@@ -259,7 +273,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     member = await member_with_chapter(update, context)
     if member is None:
         return True
-    shown = (context.user_data or {}).get(PREFIX) or {}
+    shown = _shown(context)
     view = shown.get("view", STATUS)
     if shown.get("year") != context.this_year:
         await _show(update, context, member, STATUS, note=context.t._("A new year has begun."))
