@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import logging
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardButton, Message, Update
 from telegram.error import BadRequest
@@ -65,8 +65,22 @@ def period_bounds(period: str, today: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def _shown(context: BotContext) -> dict[str, Any]:
-    return (context.user_data or {}).get(PREFIX) or {}
+class Shown(TypedDict, total=False):
+    """The latest screen shown, and the reason asked (persisted in `user_data["ch"]`)."""
+
+    view: str  # "n" choose a unit, "v" a unit's period, "c" a report's card
+    node: int  # "n": the unit whose children are listed (0: her roots)
+    page: int
+    unit: int  # "v", "c": the unit viewed
+    period: str  # WEEK or MONTH
+    report: int  # "c": the report shown
+    flag: int  # the report whose doubt reason is awaited
+
+
+def _shown(context: BotContext) -> Shown:
+    """The latest screen shown in this chat (an empty one, kept nowhere, when none was)."""
+    shown: Shown = (context.user_data or {}).get(PREFIX) or Shown()
+    return shown
 
 
 async def _allowed(context: BotContext, unit_id: int) -> bool:
@@ -285,7 +299,7 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             await put(update, context, await _pick_screen(context, number, last), message)
             return SCREEN
         if args[2] == "o":
-            return await _choose(update, context, view="n", params={"node": number}, key=args[3],
+            return await _choose(update, context, view="n", params=Shown(node=number), key=args[3],
                                  message=message)
     if len(args) == 5 and args[0] == "v" and number is not None and args[2] in (WEEK, MONTH):
         if not await _allowed(context, number):
@@ -298,11 +312,11 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
                        message)
             return SCREEN
         if args[3] == "o":
-            return await _choose(update, context, view="v", params={"unit": number,
-                                                                    "period": args[2]},
-                                 key=args[4], message=message)
+            return await _choose(update, context, view="v",
+                                 params=Shown(unit=number, period=args[2]), key=args[4],
+                                 message=message)
     if len(args) == 4 and args[0] == "c" and number is not None and args[2] == "o":
-        return await _choose(update, context, view="c", params={"report": number}, key=args[3],
+        return await _choose(update, context, view="c", params=Shown(report=number), key=args[3],
                              message=message)
     await query.answer(context.t._(STALE), show_alert=True)
     return None
@@ -336,7 +350,7 @@ Chosen = Screen | str | int | None
 """A screen to show, or the step to go to (the press handled already), or None (answered)."""
 
 
-async def _choose_node(update: Update, context: BotContext, params: dict[str, Any],
+async def _choose_node(update: Update, context: BotContext, params: Shown,
                        key: str) -> Chosen:
     """The unit chooser: up a level, into a unit, or a unit's reports."""
     if key == "up":
@@ -357,7 +371,7 @@ async def _choose_node(update: Update, context: BotContext, params: dict[str, An
         return None
 
 
-async def _choose_view(update: Update, context: BotContext, params: dict[str, Any],
+async def _choose_view(update: Update, context: BotContext, params: Shown,
                        key: str) -> Chosen:
     """A unit's reports: another period, another unit, or a report's card."""
     unit_id = params.get("unit", 0)
@@ -376,7 +390,7 @@ async def _choose_view(update: Update, context: BotContext, params: dict[str, An
         return None
 
 
-async def _choose_card(update: Update, context: BotContext, params: dict[str, Any],
+async def _choose_card(update: Update, context: BotContext, params: Shown,
                        key: str) -> Chosen:
     """A report's card: back, its photo, remove the doubt mark, or mark it doubtful."""
     t = context.t
@@ -413,9 +427,8 @@ async def _choose_card(update: Update, context: BotContext, params: dict[str, An
     else:  # flag: ask for the reason
         if query is not None:
             await query.answer()
-        assert context.user_data is not None
         remember(context, PREFIX, **{**shown, "view": "c", "report": report.id})
-        context.user_data[PREFIX]["flag"] = report.id
+        _shown(context)["flag"] = report.id
         await say(update, context, t._(
             "Why is this report doubtful? Type the reason in one message (up to {limit} "
             "characters); it is shown to the member. /cancel keeps the report as it is.",
@@ -426,7 +439,7 @@ async def _choose_card(update: Update, context: BotContext, params: dict[str, An
 _CHOOSERS = {"n": _choose_node, "v": _choose_view, "c": _choose_card}
 
 
-async def _choose(update: Update, context: BotContext, *, view: str, params: dict[str, Any],
+async def _choose(update: Update, context: BotContext, *, view: str, params: Shown,
                   key: str, message: Message | None) -> str | int | None:
     """Carry out one option of a screen (a press or a typed number)."""
     chooser = _CHOOSERS.get(view)

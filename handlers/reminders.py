@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import Message, Update
 from telegram.ext import BaseHandler
@@ -46,8 +46,21 @@ _DATE = re.compile(r"(\d{1,2})\s*[/.]\s*(\d{1,2})(?:\s*[/.]\s*(\d{4}))?")
 _RANGE = re.compile(r"\s*(?:–|—|-\s|\s-|đến|to)\s*")
 
 
-def _shown(context: BotContext) -> dict[str, Any]:
-    return (context.user_data or {}).get(PREFIX) or {}
+class Shown(TypedDict, total=False):
+    """The latest screen shown, or the question asked from a card (persisted in
+    `user_data["rem"]`)."""
+
+    view: str  # LIST, CARD, DAY, TEXTS, UNIT or PAUSES
+    schedule: int  # the schedule of the card
+    node: int  # UNIT: the unit whose children are listed (0: her roots)
+    page: int
+    unit: int | None  # a text asked: the unit whose text it is (None: for everyone)
+
+
+def _shown(context: BotContext) -> Shown:
+    """The latest screen shown in this chat (an empty one, kept nowhere, when none was)."""
+    shown: Shown = (context.user_data or {}).get(PREFIX) or Shown()
+    return shown
 
 
 # --- who may do what -------------------------------------------------------------------------
