@@ -30,7 +30,7 @@ from bot.target_import import COUNT_MAX, parse_value
 from handlers.kit import amounts, answers
 from handlers.kit.replies import STALE, acknowledge, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, scope_name
-from handlers.kit.screens import Screen, put, remember
+from handlers.kit.screens import Params, Screen, put, remember
 from storage import targets
 from storage.db import to_iso
 from storage.targets import TargetRow
@@ -149,7 +149,7 @@ async def _work_screen(context: BotContext, unit_id: int, year: int,
                   Choice([*options, Option("back", t._("⬅ Back"))], page_size=len(work) + 1))
 
 
-async def _screen(context: BotContext, view: str, params: dict[str, Any]) -> Screen:
+async def _screen(context: BotContext, view: str, params: Params) -> Screen:
     """The targets screen last shown (to read a typed number against)."""
     unit, year = params.get("unit") or None, params["year"]
     if view == KIDS:
@@ -244,7 +244,7 @@ async def _act_kids(update: Update, context: BotContext, *, unit: int | None, ye
     await put(update, context, await _list_screen(context, child, year), message)
 
 
-async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: Params, key: str,
                message: Message | None) -> None:
     t = context.t
     if not await _allowed(update, context, p):
