@@ -37,6 +37,7 @@ from handlers.kit.days import (
 )
 from handlers.kit.flow import END, screens_flow, text_only
 from handlers.kit.replies import STALE, edit, gone, refuse, requires, say
+from handlers.kit.scope import tree_level
 from handlers.kit.screens import Screen, put, put_chosen, remember
 from storage import activities, members, units
 from storage.activities import FLAG_REASON_MAX, Report
@@ -104,17 +105,8 @@ async def _roots(context: BotContext) -> list[units.Unit]:
 async def _pick_screen(context: BotContext, node: int, page: int) -> Screen:
     """Choose a unit: her roots (node 0) or the children of `node`; 📊 views a whole unit."""
     t = context.t
-    options: list[Option] = []
-    if node:
-        unit = await orgtree.get(context.db, node)
-        if unit is not None:
-            options.append(Option(f"v{unit.id}", t._("📊 All of {unit}", unit=unit.name)))
-        found = await orgtree.children(context.db, node)
-    else:
-        found = await _roots(context)
-    for unit in found:
-        nested = await orgtree.has_children(context.db, unit.id)
-        options.append(Option(f"{'i' if nested else 'v'}{unit.id}", unit.name))
+    options = await tree_level(context, node, roots=_roots, pick="v",
+                               here=lambda unit: t._("📊 All of {unit}", unit=unit.name))
     if node:
         options.append(Option("up", t._("⬆ Back")))
     choice = Choice(options, page=page, page_size=PAGE_SIZE).at_page(page)

@@ -32,6 +32,7 @@ from handlers.kit import answers
 from handlers.kit.days import local_today, zone_name
 from handlers.kit.flow import END, screens_flow, text_only
 from handlers.kit.replies import gone, refuse, requires, say
+from handlers.kit.scope import tree_level
 from handlers.kit.screens import Screen, put, put_chosen, remember
 from storage import deliveries, reminders
 from storage.db import to_iso
@@ -311,17 +312,8 @@ async def _texts_screen(context: BotContext, item: Schedule, note: str | None = 
 async def _unit_screen(context: BotContext, item: Schedule, node: int, page: int) -> Screen:
     """Choose the unit whose text to set: ✏️ sets it here, a name goes down the tree."""
     t = context.t
-    options = []
-    if node:
-        unit = await orgtree.get(context.db, node)
-        if unit is not None:
-            options.append(Option(f"s{unit.id}", t._("✏️ {unit}", unit=unit.name)))
-        found = await orgtree.children(context.db, node)
-    else:
-        found = await _roots(context)
-    for unit in found:
-        nested = await orgtree.has_children(context.db, unit.id)
-        options.append(Option(f"{'i' if nested else 's'}{unit.id}", unit.name))
+    options = await tree_level(context, node, roots=_roots, pick="s",
+                               here=lambda unit: t._("✏️ {unit}", unit=unit.name))
     options.append(Option("back", t._("⬅ Back")))
     choice = Choice(options, page=page).at_page(page)
     remember(context, PREFIX, view=UNIT, schedule=item.id, node=node, page=choice.page)
