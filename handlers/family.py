@@ -28,9 +28,10 @@ from bot import callbacks, consent
 from bot.catalog import CriteriaSet, Entry
 from bot.choices import Choice, Option
 from bot.context import BotContext
+from bot.i18n import N_
 from handlers.kit import answers, menu
 from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
-from handlers.kit.screens import Params, members_options
+from handlers.kit.screens import Params, members_options, members_press
 from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -247,23 +248,13 @@ async def show_family(update: Update, context: BotContext) -> None:
 
 async def pressed(update: Update, context: BotContext) -> None:
     """`fam:<year>:<view>:o:<key>`: a choice in the intro, the checklist or the status."""
-    query = update.callback_query
-    assert query is not None
-    member = await member_with_chapter(update, context)
-    if member is None:
+    views = (INTRO, CHECKLIST, STATUS, CONSENT)
+    found = await members_press(
+        update, context, fits=lambda data: data.arg(2) == "o" and data.arg(1) in views,
+        other_year=N_("This button is from {year}. Send /family for this year."))
+    if found is None:
         return
-    t = context.t
-    data = callbacks.decode(query.data)
-    if (data is None or not (data.arg(0) or "").isdigit() or data.arg(2) != "o"
-            or data.arg(1) not in (INTRO, CHECKLIST, STATUS, CONSENT)):
-        await query.answer(t._(STALE), show_alert=True)
-        return
-    if int(data.arg(0) or 0) != context.this_year:
-        await query.answer(t._("This button is from {year}. Send /family for this year.",
-                               year=data.arg(0)), show_alert=True)
-        await retire_buttons(query)
-        return
-    message = query.message if isinstance(query.message, Message) else None
+    member, data, message = found
     await _act(update, context, member=member, view=data.arg(1) or "", key=data.arg(3) or "",
                message=message)
 

@@ -18,10 +18,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import nfc
+from bot.i18n import N_, nfc
 from handlers.kit import answers, menu
-from handlers.kit.replies import STALE, answer_stale, edit, member_with_chapter, retire_buttons, say
-from handlers.kit.screens import Params, members_options
+from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
+from handlers.kit.screens import Params, members_options, members_press
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -188,22 +188,12 @@ async def show_standard(update: Update, context: BotContext) -> None:
 
 async def pressed(update: Update, context: BotContext) -> None:
     """A button under the intro or the status (`std:<year>:o:<key>`)."""
-    query = update.callback_query
-    assert query is not None
-    member = await member_with_chapter(update, context)
-    if member is None:
+    found = await members_press(
+        update, context, fits=lambda data: data.arg(1) == "o",
+        other_year=N_("This button is from {year}. Send /standard for this year."))
+    if found is None:
         return
-    data = callbacks.decode(query.data)
-    year = data.arg(0) if data else None
-    if data is None or data.arg(1) != "o" or not (year or "").isdigit():
-        await answer_stale(update, context)
-        return
-    if int(year or 0) != context.this_year:
-        await query.answer(context.t._("This button is from {year}. Send /standard for this "
-                                       "year.", year=year), show_alert=True)
-        await retire_buttons(query)
-        return
-    message = query.message if isinstance(query.message, Message) else None
+    member, data, message = found
     await _act(update, context, member, data.arg(2) or "", message)
 
 

@@ -17,7 +17,14 @@ from bot.choices import Choice
 from bot.context import BotContext
 from bot.permissions import Role
 from handlers.kit import answers, menu
-from handlers.kit.replies import STALE, refuse, show
+from handlers.kit.replies import (
+    STALE,
+    answer_stale,
+    member_with_chapter,
+    refuse,
+    retire_buttons,
+    show,
+)
 from storage.members import Member
 
 Params = dict[str, Any]
@@ -61,6 +68,30 @@ def members_options(prefix: str, options: Callable[[BotContext, Member, Params],
         return None if found is None else await options(context, *found)
 
     return latest
+
+
+async def members_press(update: Update, context: BotContext, *,
+                        fits: Callable[[CallbackData], bool],
+                        other_year: str) -> tuple[Member, CallbackData, Message | None] | None:
+    """A press on a member's own screen of a year (`<prefix>:<year>:…`, the rest checked by
+    `fits`): her membership, the press's data and message. None when it is answered here: she
+    has no chapter, it is stale, or it is from another year (said with `other_year`, a msgid
+    with {year}; its buttons are taken off)."""
+    query = update.callback_query
+    assert query is not None
+    member = await member_with_chapter(update, context)
+    if member is None:
+        return None
+    data = callbacks.decode(query.data)
+    year = data.arg(0) if data else None
+    if data is None or year is None or not year.isdigit() or not fits(data):
+        await answer_stale(update, context)
+        return None
+    if int(year) != context.this_year:
+        await query.answer(context.t._(other_year, year=year), show_alert=True)
+        await retire_buttons(query)
+        return None
+    return member, data, query.message if isinstance(query.message, Message) else None
 
 
 async def put(update: Update, context: BotContext, screen: Screen | None,
