@@ -36,7 +36,7 @@ from handlers.kit.days import (
     quantity_text,
 )
 from handlers.kit.flow import END, screens_flow, text_only
-from handlers.kit.replies import STALE, edit, gone, refuse, requires, say
+from handlers.kit.replies import STALE, edit, gone, press_of, refuse, requires, say
 from handlers.kit.scope import tree_level
 from handlers.kit.screens import Screen, put, put_chosen, remember
 from storage import activities, members, units
@@ -275,10 +275,7 @@ async def show_chapter(update: Update, context: BotContext) -> str | int:
 @requires(Role.CHAPTER_HEAD)
 async def pressed(update: Update, context: BotContext) -> str | int | None:
     """A button of the chooser, the view or a report's card."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    message = query.message if isinstance(query.message, Message) else None
+    query, data, message = press_of(update)
     args = data.args if data else ()
     number = answers.int_arg(args[1]) if len(args) > 1 else None
     last = answers.int_arg(args[-1]) if args else None

@@ -21,7 +21,7 @@ from typing import Any, TypedDict
 from telegram import Message, Update
 from telegram.ext import BaseHandler
 
-from bot import callbacks, orgtree
+from bot import orgtree
 from bot import reminders as schedule
 from bot.choices import Choice, Option
 from bot.context import BotContext
@@ -31,7 +31,7 @@ from bot.validators import InvalidInput
 from handlers.kit import answers
 from handlers.kit.days import local_today, zone_name
 from handlers.kit.flow import END, screens_flow, text_only
-from handlers.kit.replies import gone, refuse, requires, say
+from handlers.kit.replies import gone, press_of, refuse, requires, say
 from handlers.kit.scope import tree_level
 from handlers.kit.screens import Screen, put, put_chosen, remember
 from storage import deliveries, reminders
@@ -373,11 +373,8 @@ async def show_reminders(update: Update, context: BotContext) -> str:
 @requires(Role.UNIT_ADMIN)
 async def pressed(update: Update, context: BotContext) -> str | int | None:
     """`rem:<view>:<schedule>:<node>:o:<key>` or `…:p:<page>`."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
+    query, data, message = press_of(update)
     args = data.args if data else ()
-    message = query.message if isinstance(query.message, Message) else None
     numbers = [answers.int_arg(a) for a in args[1:3]]
     if (len(args) != 5 or args[0] not in (LIST, CARD, DAY, TEXTS, UNIT, PAUSES)
             or None in numbers or args[3] not in ("o", "p")):

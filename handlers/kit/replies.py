@@ -87,6 +87,15 @@ async def acknowledge(update: Update, context: BotContext, text: str | None = No
         await say(update, context, text)
 
 
+def press_of(update: Update) -> tuple[CallbackQuery, CallbackData | None, Message | None]:
+    """The press being handled: its query, its decoded data (None: not a button of ours) and
+    the pressed message (None when it is too old to be edited)."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message if isinstance(query.message, Message) else None
+    return query, callbacks.decode(query.data), message
+
+
 async def retire_buttons(query: CallbackQuery, note: str | None = None) -> None:
     """Take the buttons off a pressed message (so it cannot be pressed again), adding a note."""
     message = query.message

@@ -21,6 +21,7 @@ from handlers.kit.replies import (
     STALE,
     answer_stale,
     member_with_chapter,
+    press_of,
     refuse,
     retire_buttons,
     show,
@@ -77,12 +78,10 @@ async def members_press(update: Update, context: BotContext, *,
     `fits`): her membership, the press's data and message. None when it is answered here: she
     has no chapter, it is stale, or it is from another year (said with `other_year`, a msgid
     with {year}; its buttons are taken off)."""
-    query = update.callback_query
-    assert query is not None
     member = await member_with_chapter(update, context)
+    query, data, message = press_of(update)
     if member is None:
         return None
-    data = callbacks.decode(query.data)
     year = data.arg(0) if data else None
     if data is None or year is None or not year.isdigit() or not fits(data):
         await answer_stale(update, context)
@@ -91,7 +90,7 @@ async def members_press(update: Update, context: BotContext, *,
         await query.answer(context.t._(other_year, year=year), show_alert=True)
         await retire_buttons(query)
         return None
-    return member, data, query.message if isinstance(query.message, Message) else None
+    return member, data, message
 
 
 async def put(update: Update, context: BotContext, screen: Screen | None,
