@@ -35,7 +35,7 @@ from handlers.kit.days import (
     local_today,
     quantity_text,
 )
-from handlers.kit.flow import END, screens_flow, text_only
+from handlers.kit.flow import END, kept, screens_flow, text_only
 from handlers.kit.replies import STALE, edit, gone, press_of, refuse, requires, say
 from handlers.kit.scope import tree_level
 from handlers.kit.screens import Screen, put, put_chosen, remember
@@ -80,8 +80,7 @@ class Shown(TypedDict, total=False):
 
 def _shown(context: BotContext) -> Shown:
     """The latest screen shown in this chat (an empty one, kept nowhere, when none was)."""
-    shown: Shown = (context.user_data or {}).get(PREFIX) or Shown()
-    return shown
+    return kept(context, PREFIX)
 
 
 async def _allowed(context: BotContext, unit_id: int) -> bool:

@@ -30,6 +30,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_
 from handlers.kit import answers, menu
+from handlers.kit.flow import kept
 from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
 from handlers.kit.screens import Params, members_options, members_press
 from storage import campaigns, privacy
@@ -197,8 +198,7 @@ class Shown(TypedDict, total=False):
 
 def _shown(context: BotContext) -> Shown:
     """The latest screen shown in this chat (an empty one, kept nowhere, when none was)."""
-    shown: Shown = (context.user_data or {}).get(PREFIX) or Shown()
-    return shown
+    return kept(context, PREFIX)
 
 
 def _remember(context: BotContext, view: str) -> None:
@@ -208,10 +208,7 @@ def _remember(context: BotContext, view: str) -> None:
 
 
 def _forget(context: BotContext) -> None:
-    if context.user_data is not None:
-        if context.user_data.get("pending_choice") == PREFIX:
-            context.user_data.pop("pending_choice")
-        context.user_data.pop(PREFIX, None)
+    answers.forget(context, PREFIX)
 
 
 async def _show(update: Update, context: BotContext, member: Member, view: str, *,

@@ -24,6 +24,7 @@ from bot import indicators as catalog_of
 from bot import stats as figures_of
 from bot.choices import Choice, Option
 from bot.context import BotContext
+from bot.i18n import N_
 from bot.indicators import Indicator, Indicators
 from bot.permissions import Role
 from handlers.kit import amounts, answers
@@ -31,6 +32,7 @@ from handlers.kit.amounts import how as _how
 from handlers.kit.amounts import refusal as _refusal
 from handlers.kit.amounts import value_text as _value_text
 from handlers.kit.days import local_today
+from handlers.kit.flow import kept
 from handlers.kit.replies import STALE, acknowledge, erased_member, refuse, requires, say
 from handlers.kit.scope import may_see, roots, scope_name
 from handlers.kit.screens import Params, Screen, Views, put, remember
@@ -178,8 +180,7 @@ class Pending(TypedDict, total=False):
 
 def _pending(context: BotContext) -> Pending:
     """The figure awaited in this chat (an empty one, kept nowhere, when none is)."""
-    pending: Pending = (context.user_data or {}).get(VALUE) or Pending()
-    return pending
+    return kept(context, VALUE)
 
 
 def _valid_ym(context: BotContext, ym: Any) -> bool:
@@ -328,18 +329,11 @@ async def value_typed(update: Update, context: BotContext, text: str) -> bool:
 
 
 def _forget(context: BotContext) -> None:
-    if context.user_data is not None:
-        answers.release(context, VALUE)
-        context.user_data.pop(VALUE, None)
+    answers.forget(context, VALUE)
 
 
-async def _leave(update: Update, context: BotContext) -> bool:
-    """✖ Cancel or /cancel while a figure is awaited."""
-    if not _pending(context):
-        return False
-    _forget(context)
-    await say(update, context, context.t._("All right, the figure stays as it was."))
-    return True
+_leave = answers.leave_prompt(VALUE, N_("All right, the figure stays as it was."))
+"""✖ Cancel or /cancel while a figure is awaited."""
 
 
 def parse_month(text: str) -> int | None:

@@ -30,7 +30,7 @@ from bot.permissions import Role, may_act_on_unit
 from bot.validators import InvalidInput
 from handlers.kit import answers
 from handlers.kit.days import local_today, zone_name
-from handlers.kit.flow import END, screens_flow, text_only
+from handlers.kit.flow import END, kept, screens_flow, text_only
 from handlers.kit.replies import gone, press_of, refuse, requires, say
 from handlers.kit.scope import tree_level
 from handlers.kit.screens import Screen, put, put_chosen, remember
@@ -60,8 +60,7 @@ class Shown(TypedDict, total=False):
 
 def _shown(context: BotContext) -> Shown:
     """The latest screen shown in this chat (an empty one, kept nowhere, when none was)."""
-    shown: Shown = (context.user_data or {}).get(PREFIX) or Shown()
-    return shown
+    return kept(context, PREFIX)
 
 
 # --- who may do what -------------------------------------------------------------------------

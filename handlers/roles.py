@@ -22,10 +22,11 @@ from bot import callbacks, orgtree
 from bot.buttons import distinct
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import nfc, translator
+from bot.i18n import N_, nfc, translator
 from bot.permissions import Role, load_principal
 from bot.validators import InvalidInput, display_phone, normalise_phone
 from handlers.kit import answers, menu, outbox
+from handlers.kit.flow import kept
 from handlers.kit.outbox import stop_lost_notices
 from handlers.kit.replies import STALE, acknowledge, refuse, requires, say, show
 from handlers.kit.scope import ROLE_LABELS, admin_roots, escaped_path, may_see
@@ -56,15 +57,11 @@ class Draft(TypedDict, total=False):
 def _draft(context: BotContext) -> Draft:
     """The draft of this chat (`_start` made it); an empty one, kept nowhere, when none is
     being prepared."""
-    draft: Draft = (context.user_data or {}).get(GRANT) or Draft()
-    return draft
+    return kept(context, GRANT)
 
 
 def _forget_draft(context: BotContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(GRANT, None)
-        if context.user_data.get("pending_choice") == GRANT:
-            context.user_data.pop("pending_choice")
+    answers.forget(context, GRANT)
 
 
 async def _start(update: Update, context: BotContext, action: str) -> None:
@@ -400,13 +397,8 @@ async def grant_typed(update: Update, context: BotContext, text: str) -> bool:
     return True
 
 
-async def cancel_grant(update: Update, context: BotContext) -> bool:
-    """/cancel during /grant or /revoke."""
-    if not (context.user_data or {}).get(GRANT):
-        return False
-    _forget_draft(context)
-    await say(update, context, context.t._("All right, nothing was changed."))
-    return True
+cancel_grant = answers.leave_prompt(GRANT, N_("All right, nothing was changed."))
+"""/cancel during /grant or /revoke."""
 
 # Typed answers to this feature's questions (the latest question asked owns them).
 async def _grant_options(context: BotContext) -> Choice | None:

@@ -20,6 +20,7 @@ from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_, nfc
 from handlers.kit import answers, menu
+from handlers.kit.flow import kept
 from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
 from handlers.kit.screens import Params, members_options, members_press
 from storage import campaigns
@@ -130,8 +131,7 @@ class Shown(TypedDict, total=False):
 
 def _shown(context: BotContext) -> Shown:
     """The latest intro or status shown in this chat (an empty one when none was)."""
-    shown: Shown = (context.user_data or {}).get(PREFIX) or Shown()
-    return shown
+    return kept(context, PREFIX)
 
 
 class Writing(TypedDict, total=False):
@@ -143,8 +143,7 @@ class Writing(TypedDict, total=False):
 
 def _writing(context: BotContext) -> Writing:
     """The commitment awaited in this chat (an empty one, kept nowhere, when none is)."""
-    writing: Writing = (context.user_data or {}).get(WRITE) or Writing()
-    return writing
+    return kept(context, WRITE)
 
 
 def _remember(context: BotContext, year: int) -> None:

@@ -23,11 +23,13 @@ from bot import indicators as catalog_of
 from bot import stats as figures_of
 from bot.choices import Choice, Option
 from bot.context import BotContext
+from bot.i18n import N_
 from bot.indicators import Indicator
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRICS
 from bot.target_import import COUNT_MAX, parse_value
 from handlers.kit import amounts, answers
+from handlers.kit.flow import kept
 from handlers.kit.replies import STALE, acknowledge, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, scope_name
 from handlers.kit.screens import Params, Screen, put, remember
@@ -53,8 +55,7 @@ class Pending(TypedDict, total=False):
 
 def _pending(context: BotContext) -> Pending:
     """The value awaited in this chat (an empty one, kept nowhere, when none is)."""
-    pending: Pending = (context.user_data or {}).get(VALUE) or Pending()
-    return pending
+    return kept(context, VALUE)
 
 
 def _remember(context: BotContext, view: str, **params: Any) -> None:
@@ -403,19 +404,11 @@ async def _work_value_typed(update: Update, context: BotContext, text: str,
 
 
 def _forget(context: BotContext) -> None:
-    if context.user_data is not None:
-        if context.user_data.get("pending_choice") == VALUE:
-            context.user_data.pop("pending_choice")
-        context.user_data.pop(VALUE, None)
+    answers.forget(context, VALUE)
 
 
-async def cancel_value(update: Update, context: BotContext) -> bool:
-    """/cancel while a target value is awaited."""
-    if not _pending(context):
-        return False
-    _forget(context)
-    await say(update, context, context.t._("All right, the target stays as it was."))
-    return True
+cancel_value = answers.leave_prompt(VALUE, N_("All right, the target stays as it was."))
+"""/cancel while a target value is awaited."""
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).

@@ -22,6 +22,7 @@ from bot.context import BotContext
 from bot.i18n import N_, Translator, nfc, translator
 from bot.permissions import Role
 from handlers.kit import answers, outbox
+from handlers.kit.flow import kept
 from handlers.kit.outbox import stop_lost_notices
 from handlers.kit.replies import STALE, refuse, requires, say, show
 from handlers.kit.scope import escaped_path, may_see
@@ -75,8 +76,7 @@ class Change(TypedDict, total=False):
 
 def _change(context: BotContext) -> Change:
     """The change awaiting confirmation in this chat (an empty one, kept nowhere, if none)."""
-    change: Change = (context.user_data or {}).get(UNIT) or Change()
-    return change
+    return kept(context, UNIT)
 
 
 def _refusal(t: Translator, reason: str, **values: Any) -> str:

@@ -20,6 +20,7 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.permissions import Role
 from handlers.kit import answers
+from handlers.kit.flow import kept
 from handlers.kit.replies import STALE, acknowledge, edit, refuse, requires, say
 from handlers.kit.scope import may_see, scope_name
 from storage import campaigns, units
@@ -40,8 +41,7 @@ class Closing(TypedDict, total=False):
 
 def _closing(context: BotContext) -> Closing:
     """The closing question asked in this chat (an empty one, kept nowhere, when none was)."""
-    closing: Closing = (context.user_data or {}).get(YEAR_PREFIX) or Closing()
-    return closing
+    return kept(context, YEAR_PREFIX)
 
 
 @requires(Role.UNIT_ADMIN)

@@ -35,6 +35,12 @@ Handler = BaseHandler[Any, Any, Any]
 Step = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 
 
+def kept(context: BotContext, key: str) -> Any:
+    """What a feature keeps in `user_data[key]` (a draft, the answer awaited, the latest screen
+    shown); an empty dict, kept nowhere, when nothing is. Its accessor gives it its TypedDict."""
+    return (context.user_data or {}).get(key) or {}
+
+
 def on_step(prefix: str, step: str, callback: Step) -> CallbackQueryHandler[Any, Any]:
     """A button of one step of a draft: `<prefix>:<nonce>:<step>[:…]`."""
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:[0-9a-f]+:{step}(?::|$)")
