@@ -32,7 +32,7 @@ from bot.i18n import N_
 from handlers.kit import answers, menu
 from handlers.kit.flow import kept
 from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
-from handlers.kit.screens import Params, members_options, members_press
+from handlers.kit.screens import Params, members_options, members_press, remember
 from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -202,9 +202,7 @@ def _shown(context: BotContext) -> Shown:
 
 
 def _remember(context: BotContext, view: str) -> None:
-    assert context.user_data is not None
-    context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = Shown(year=context.this_year, view=view)
+    remember(context, PREFIX, **Shown(year=context.this_year, view=view))
 
 
 def _forget(context: BotContext) -> None:

@@ -22,7 +22,7 @@ from bot.i18n import N_, nfc
 from handlers.kit import answers, menu
 from handlers.kit.flow import kept
 from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
-from handlers.kit.screens import Params, members_options, members_press
+from handlers.kit.screens import Params, members_options, members_press, remember
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -148,9 +148,7 @@ def _writing(context: BotContext) -> Writing:
 
 def _remember(context: BotContext, year: int) -> None:
     """The latest choice shown, so a typed number can answer it."""
-    assert context.user_data is not None
-    context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = Shown(year=year)
+    remember(context, PREFIX, **Shown(year=year))
 
 
 def _forget(context: BotContext) -> None:
