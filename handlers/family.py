@@ -31,7 +31,13 @@ from bot.context import BotContext
 from bot.i18n import N_
 from handlers.kit import answers, menu
 from handlers.kit.flow import kept
-from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
+from handlers.kit.replies import (
+    STALE,
+    edit,
+    member_with_chapter,
+    retire_and_say,
+    say,
+)
 from handlers.kit.screens import Params, members_options, members_press, remember
 from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
@@ -279,7 +285,6 @@ async def _carry_out(update: Update, context: BotContext, *, member: Member, vie
                      given: dict[str, bool]) -> None:
     """The option `key`, checked already; a closed year or a decided household raises."""
     t = context.t
-    query = update.callback_query
     year = context.this_year
     if key == "reg":
         assert member.unit_id is not None
@@ -290,10 +295,8 @@ async def _carry_out(update: Update, context: BotContext, *, member: Member, vie
                     note=t._("🎉 Your household is registered for {year}.", year=year))
     elif key == "later":
         _forget(context)
-        if query is not None:
-            await retire_buttons(query)
-        await say(update, context, t._("All right. You can register your household at "
-                                       "any time this year with /family."))
+        await retire_and_say(update, context, t._("All right. You can register your household "
+                                                  "at any time this year with /family."))
     elif key == "update":
         await _show(update, context, member, CHECKLIST, message=message)
     elif key == "withdraw":

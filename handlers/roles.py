@@ -28,7 +28,7 @@ from bot.validators import InvalidInput, display_phone, normalise_phone
 from handlers.kit import answers, menu, outbox
 from handlers.kit.flow import kept
 from handlers.kit.outbox import stop_lost_notices
-from handlers.kit.replies import STALE, acknowledge, refuse, requires, say, show
+from handlers.kit.replies import STALE, acknowledge, press_of, refuse, requires, say, show
 from handlers.kit.scope import ROLE_LABELS, admin_roots, escaped_path, may_see
 from storage import admin, units
 from storage.admin import MemberBrief
@@ -195,15 +195,12 @@ async def _held(context: BotContext, member_id: int) -> list[tuple[str, int]]:
 @requires(Role.UNIT_ADMIN)
 async def grant_pressed(update: Update, context: BotContext) -> None:
     """`ga:<nonce>:<step>:o:<key>` or `…:p:<page>`."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
+    query, data, message = press_of(update)
     draft = _draft(context)
     if (data is None or len(data.args) != 4 or data.arg(0) != draft.get("nonce")
             or data.arg(1) != draft.get("step") or data.arg(2) not in ("o", "p")):
         await query.answer(context.t._(STALE), show_alert=True)
         return
-    message = query.message if isinstance(query.message, Message) else None
     if data.arg(2) == "p":
         page = int(data.arg(3) or 0) if (data.arg(3) or "").isdigit() else 0
         await query.answer()

@@ -21,7 +21,13 @@ from bot.context import BotContext
 from bot.i18n import N_, nfc
 from handlers.kit import answers, menu
 from handlers.kit.flow import kept
-from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
+from handlers.kit.replies import (
+    STALE,
+    edit,
+    member_with_chapter,
+    retire_and_say,
+    say,
+)
 from handlers.kit.screens import Params, members_options, members_press, remember
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
@@ -243,10 +249,8 @@ async def _act(update: Update, context: BotContext, member: Member, key: str,
             await _show(update, context, member, message=message, note=note)
         elif key == "later":
             _forget(context)
-            if query is not None:
-                await retire_buttons(query)
-            await say(update, context, t._("All right. You can register at any time this year "
-                                           "with /standard."))
+            await retire_and_say(update, context, t._("All right. You can register at any time "
+                                                      "this year with /standard."))
         elif key == "withdraw":
             await campaigns.withdraw(context.db, STANDARD, member.id, year)
             await _show(update, context, member, message=message,

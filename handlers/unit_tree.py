@@ -24,7 +24,7 @@ from bot.permissions import Role
 from handlers.kit import answers, outbox
 from handlers.kit.flow import kept
 from handlers.kit.outbox import stop_lost_notices
-from handlers.kit.replies import STALE, refuse, requires, say, show
+from handlers.kit.replies import STALE, press_of, refuse, requires, say, show
 from handlers.kit.scope import escaped_path, may_see
 from storage import admin, units
 from storage.admin import ChangeRefused
@@ -214,16 +214,13 @@ def _unit_choice(t: Translator) -> Choice:
 @requires(Role.UNIT_ADMIN)
 async def unit_pressed(update: Update, context: BotContext) -> None:
     """`ua:<nonce>:o:<yes|no>`."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
+    query, data, message = press_of(update)
     op = _change(context)
     if (data is None or data.arg(0) != op.get("nonce") or data.arg(1) != "o"
             or data.arg(2) not in ("yes", "no")):
         await query.answer(context.t._(STALE), show_alert=True)
         return
     await query.answer()
-    message = query.message if isinstance(query.message, Message) else None
     await _unit_decided(update, context, data.arg(2) == "yes", message)
 
 

@@ -111,6 +111,13 @@ async def retire_buttons(query: CallbackQuery, note: str | None = None) -> None:
             raise
 
 
+async def retire_and_say(update: Update, context: BotContext, text: str) -> None:
+    """Leave a screen with a last word: a pressed message loses its buttons, then `text`."""
+    if update.callback_query is not None:
+        await retire_buttons(update.callback_query)
+    await say(update, context, text)
+
+
 def requires(role: Role) -> Callable[[Callback], Callback]:
     """Let the callback run only for someone holding `role` or more; others get a clear no.
 
