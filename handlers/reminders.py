@@ -29,7 +29,7 @@ from bot.i18n import N_, nfc, sort_key
 from bot.permissions import Role, may_act_on_unit
 from bot.validators import InvalidInput
 from handlers.kit import answers
-from handlers.kit.days import local_today, zone_name
+from handlers.kit.days import local_today, parse_pause, zone_name
 from handlers.kit.flow import END, kept, screens_flow, text_only
 from handlers.kit.replies import gone, press_of, refuse, requires, say
 from handlers.kit.scope import tree_level
@@ -40,11 +40,8 @@ from storage.reminders import ENVIRONMENT, HEADS_UP, SUMMARY, TEXT_MAX, Schedule
 
 PREFIX = "rem"  # rem:<view>:<schedule id>:<node>:o:<key> (or :p:<page>)
 SCREEN, TIME, TEXT, PAUSE = "r_screen", "r_time", "r_text", "r_pause"
-PAUSE_MAX_DAYS = 366
 TEXTS_SHOWN = 15  # texts listed (and removable) on one screen
 LIST, CARD, DAY, TEXTS, UNIT, PAUSES = "l", "c", "d", "t", "u", "p"
-_DATE = re.compile(r"(\d{1,2})\s*[/.]\s*(\d{1,2})(?:\s*[/.]\s*(\d{4}))?")
-_RANGE = re.compile(r"\s*(?:–|—|-\s|\s-|đến|to)\s*")
 
 
 class Shown(TypedDict, total=False):
@@ -638,34 +635,6 @@ async def text_typed(update: Update, context: BotContext) -> str | int | None:
     await put(update, context, await _texts_screen(context, item, t._(
         "Saved: the text for {unit}.", unit=await _unit_name(context, unit_id))), None)
     return SCREEN
-
-
-def parse_pause(text: str, today: date) -> tuple[date, date]:
-    """'17/2/2027', '17/2' or a range '14/2/2027 – 22/2/2027'; today or later, at most
-    PAUSE_MAX_DAYS long. A date without a year is the next one to come. Raises InvalidInput."""
-    parts = _RANGE.split(nfc(text).strip(), maxsplit=1)
-    days = []
-    for part in parts:
-        match = _DATE.fullmatch(part.strip())
-        if not match:
-            raise InvalidInput(N_("Please type a date like 17/2/2027, or a range like "
-                                  "14/2/2027 – 22/2/2027."))
-        day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
-        try:
-            found = date(int(year) if year else today.year, month, day)
-            if year is None and found < today:
-                found = found.replace(year=found.year + 1)
-        except ValueError:
-            raise InvalidInput(N_("{text} is not a date in the calendar. Please check the day "
-                                  "and the month (dd/mm)."),
-                               text=html.escape(part.strip())) from None
-        days.append(found)
-    first, last = days[0], days[-1]
-    if first < today or last < first:
-        raise InvalidInput(N_("Please give dates from today on, the first one first."))
-    if (last - first).days >= PAUSE_MAX_DAYS:
-        raise InvalidInput(N_("A pause can last at most {days} days."), days=PAUSE_MAX_DAYS)
-    return first, last
 
 
 async def pause_typed(update: Update, context: BotContext) -> str | int | None:
