@@ -2,6 +2,9 @@
 this month — totals per type, who reported what — and a report can be marked as doubtful with
 a reason (the member is told in her language). Also the pages of the Sunday summary.
 
+It stays over 500 lines because it is one flow (choose a unit → its week or month → a
+report's card → the doubt reason) with the pages of the Sunday summary it links to.
+
 Weeks run Monday to Sunday and months are calendar months, in BOT_TIMEZONE. A chapter counts
 the reports made in its subtree (a report keeps the unit it was made in). Every press is
 authorised again on the unit (`may_act_on_unit`); the reason is typed in a persisted

@@ -1,5 +1,8 @@
 """/evaluate (chapter heads and admins): the year-end evaluation; /year close (admins).
 
+It stays over 500 lines because it is one flow: its five screens share one set of parameters
+and each act re-renders one of them.
+
 Screens: choose a chapter (admins) → the chapter's paginated list of registered members →
 a member's card with Đạt / Chưa đạt for the standard and recognised / not yet for a household
 that self-assessed as meeting every criterion; a bulk "mark all remaining" with a confirmation.

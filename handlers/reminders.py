@@ -1,5 +1,8 @@
 """/reminders (unit admins and super-admins): the reminder schedules, edited in chat.
 
+It stays over 500 lines because it is one flow: six screens of one schedule and three typed
+questions asked from its card, all on the same latest screen shown.
+
 Screens: the list → a schedule's card (when, on/off, texts, pauses, the last occurrences) →
 change the day, the time (typed), the texts (per unit scope: a ward's text overrides the
 whole organisation's; typed, formatting kept), the pause dates (typed, e.g. Tết).
