@@ -2,6 +2,9 @@
 this month — totals per type, who reported what — and a report can be marked as doubtful with
 a reason (the member is told in her language). Also the pages of the Sunday summary.
 
+It stays over 500 lines because it is one flow (choose a unit → its week or month → a
+report's card → the doubt reason) with the pages of the Sunday summary it links to.
+
 Weeks run Monday to Sunday and months are calendar months, in BOT_TIMEZONE. A chapter counts
 the reports made in its subtree (a report keeps the unit it was made in). Every press is
 authorised again on the unit (`may_act_on_unit`); the reason is typed in a persisted
@@ -13,17 +16,11 @@ from __future__ import annotations
 import html
 import logging
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardButton, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import callbacks, orgtree
 from bot import reminders as schedule
@@ -41,8 +38,9 @@ from handlers.kit.days import (
     local_today,
     quantity_text,
 )
-from handlers.kit.flow import END, Flow
-from handlers.kit.replies import STALE, edit, gone, refuse, requires, say
+from handlers.kit.flow import END, kept, screens_flow, text_only
+from handlers.kit.replies import STALE, edit, gone, press_of, refuse, requires, say
+from handlers.kit.scope import tree_level
 from handlers.kit.screens import Screen, put, put_chosen, remember
 from storage import activities, members, units
 from storage.activities import FLAG_REASON_MAX, Report
@@ -71,8 +69,21 @@ def period_bounds(period: str, today: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def _shown(context: BotContext) -> dict[str, Any]:
-    return (context.user_data or {}).get(PREFIX) or {}
+class Shown(TypedDict, total=False):
+    """The latest screen shown, and the reason asked (persisted in `user_data["ch"]`)."""
+
+    view: str  # "n" choose a unit, "v" a unit's period, "c" a report's card
+    node: int  # "n": the unit whose children are listed (0: her roots)
+    page: int
+    unit: int  # "v", "c": the unit viewed
+    period: str  # WEEK or MONTH
+    report: int  # "c": the report shown
+    flag: int  # the report whose doubt reason is awaited
+
+
+def _shown(context: BotContext) -> Shown:
+    """The latest screen shown in this chat (an empty one, kept nowhere, when none was)."""
+    return kept(context, PREFIX)
 
 
 async def _allowed(context: BotContext, unit_id: int) -> bool:
@@ -96,17 +107,8 @@ async def _roots(context: BotContext) -> list[units.Unit]:
 async def _pick_screen(context: BotContext, node: int, page: int) -> Screen:
     """Choose a unit: her roots (node 0) or the children of `node`; 📊 views a whole unit."""
     t = context.t
-    options: list[Option] = []
-    if node:
-        unit = await orgtree.get(context.db, node)
-        if unit is not None:
-            options.append(Option(f"v{unit.id}", t._("📊 All of {unit}", unit=unit.name)))
-        found = await orgtree.children(context.db, node)
-    else:
-        found = await _roots(context)
-    for unit in found:
-        nested = await orgtree.has_children(context.db, unit.id)
-        options.append(Option(f"{'i' if nested else 'v'}{unit.id}", unit.name))
+    options = await tree_level(context, node, roots=_roots, pick="v",
+                               here=lambda unit: t._("📊 All of {unit}", unit=unit.name))
     if node:
         options.append(Option("up", t._("⬆ Back")))
     choice = Choice(options, page=page, page_size=PAGE_SIZE).at_page(page)
@@ -275,10 +277,7 @@ async def show_chapter(update: Update, context: BotContext) -> str | int:
 @requires(Role.CHAPTER_HEAD)
 async def pressed(update: Update, context: BotContext) -> str | int | None:
     """A button of the chooser, the view or a report's card."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    message = query.message if isinstance(query.message, Message) else None
+    query, data, message = press_of(update)
     args = data.args if data else ()
     number = answers.int_arg(args[1]) if len(args) > 1 else None
     last = answers.int_arg(args[-1]) if args else None
@@ -291,7 +290,7 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             await put(update, context, await _pick_screen(context, number, last), message)
             return SCREEN
         if args[2] == "o":
-            return await _choose(update, context, view="n", params={"node": number}, key=args[3],
+            return await _choose(update, context, view="n", params=Shown(node=number), key=args[3],
                                  message=message)
     if len(args) == 5 and args[0] == "v" and number is not None and args[2] in (WEEK, MONTH):
         if not await _allowed(context, number):
@@ -304,11 +303,11 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
                        message)
             return SCREEN
         if args[3] == "o":
-            return await _choose(update, context, view="v", params={"unit": number,
-                                                                    "period": args[2]},
-                                 key=args[4], message=message)
+            return await _choose(update, context, view="v",
+                                 params=Shown(unit=number, period=args[2]), key=args[4],
+                                 message=message)
     if len(args) == 4 and args[0] == "c" and number is not None and args[2] == "o":
-        return await _choose(update, context, view="c", params={"report": number}, key=args[3],
+        return await _choose(update, context, view="c", params=Shown(report=number), key=args[3],
                              message=message)
     await query.answer(context.t._(STALE), show_alert=True)
     return None
@@ -342,7 +341,7 @@ Chosen = Screen | str | int | None
 """A screen to show, or the step to go to (the press handled already), or None (answered)."""
 
 
-async def _choose_node(update: Update, context: BotContext, params: dict[str, Any],
+async def _choose_node(update: Update, context: BotContext, params: Shown,
                        key: str) -> Chosen:
     """The unit chooser: up a level, into a unit, or a unit's reports."""
     if key == "up":
@@ -363,7 +362,7 @@ async def _choose_node(update: Update, context: BotContext, params: dict[str, An
         return None
 
 
-async def _choose_view(update: Update, context: BotContext, params: dict[str, Any],
+async def _choose_view(update: Update, context: BotContext, params: Shown,
                        key: str) -> Chosen:
     """A unit's reports: another period, another unit, or a report's card."""
     unit_id = params.get("unit", 0)
@@ -382,7 +381,7 @@ async def _choose_view(update: Update, context: BotContext, params: dict[str, An
         return None
 
 
-async def _choose_card(update: Update, context: BotContext, params: dict[str, Any],
+async def _choose_card(update: Update, context: BotContext, params: Shown,
                        key: str) -> Chosen:
     """A report's card: back, its photo, remove the doubt mark, or mark it doubtful."""
     t = context.t
@@ -419,9 +418,8 @@ async def _choose_card(update: Update, context: BotContext, params: dict[str, An
     else:  # flag: ask for the reason
         if query is not None:
             await query.answer()
-        assert context.user_data is not None
         remember(context, PREFIX, **{**shown, "view": "c", "report": report.id})
-        context.user_data[PREFIX]["flag"] = report.id
+        _shown(context)["flag"] = report.id
         await say(update, context, t._(
             "Why is this report doubtful? Type the reason in one message (up to {limit} "
             "characters); it is shown to the member. /cancel keeps the report as it is.",
@@ -432,7 +430,7 @@ async def _choose_card(update: Update, context: BotContext, params: dict[str, An
 _CHOOSERS = {"n": _choose_node, "v": _choose_view, "c": _choose_card}
 
 
-async def _choose(update: Update, context: BotContext, *, view: str, params: dict[str, Any],
+async def _choose(update: Update, context: BotContext, *, view: str, params: Shown,
                   key: str, message: Message | None) -> str | int | None:
     """Carry out one option of a screen (a press or a typed number)."""
     chooser = _CHOOSERS.get(view)
@@ -489,12 +487,6 @@ async def _tell_member(context: BotContext, report: Report, reason: str) -> bool
     return True
 
 
-async def reason_not_text(update: Update, context: BotContext) -> str | None:
-    """A photo or sticker where the reason was asked."""
-    await say(update, context, context.t._("Please type the reason as text, or /cancel."))
-    return None
-
-
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave without marking anything."""
     said = context.t._("Cancelled; nothing was changed.")
@@ -537,20 +529,10 @@ async def summary_pressed(update: Update, context: BotContext) -> None:
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
     """The /chapter flow (a new object per application)."""
-    return Flow(
-        "chapter",
-        prefixes=(PREFIX,),
-        entry_points=[
-            CommandHandler("chapter", show_chapter, filters.ChatType.PRIVATE),
-            CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
-        ],
-        states={
-            SCREEN: [MessageHandler(answers.ANSWER, typed)],
-            REASON: [MessageHandler(answers.ANSWER, reason_typed),
-                     MessageHandler(~filters.COMMAND & ~filters.TEXT, reason_not_text)],
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-    ).handlers()
+    return screens_flow("chapter", prefix=PREFIX, command="chapter", opened=show_chapter,
+                        pressed=pressed, screen=(SCREEN, typed), asked={REASON: reason_typed},
+                        not_text=text_only(N_("Please type the reason as text, or /cancel.")),
+                        cancel=cancel)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

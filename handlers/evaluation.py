@@ -1,5 +1,8 @@
 """/evaluate (chapter heads and admins): the year-end evaluation; /year close (admins).
 
+It stays over 500 lines because it is one flow: its five screens share one set of parameters
+and each act re-renders one of them.
+
 Screens: choose a chapter (admins) → the chapter's paginated list of registered members →
 a member's card with Đạt / Chưa đạt for the standard and recognised / not yet for a household
 that self-assessed as meeting every criterion; a bulk "mark all remaining" with a confirmation.
@@ -26,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, Message, Update
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram.ext import BaseHandler
 
 from bot import callbacks, orgtree
 from bot.choices import Choice, Option
@@ -35,7 +38,7 @@ from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
 from handlers.kit import answers
 from handlers.kit.replies import STALE, acknowledge, erased_member, refuse, requires, say
-from handlers.kit.screens import Screen, Views, put, remember
+from handlers.kit.screens import Params, Screen, Views, put, remember
 from storage import campaigns, deliveries, units
 from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
 from storage.db import to_iso
@@ -448,7 +451,7 @@ async def _open(update: Update, context: BotContext, unit: Unit, year: int,
 # --- presses and typed answers ---------------------------------------------------------------
 
 
-async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
+async def _screen_for(context: BotContext, view: str, p: Params) -> Screen | None:
     if view == PICK:
         return await _pick_screen(context, p["year"], p["node"], p.get("page", 0))
     if view == LIST:
@@ -463,7 +466,7 @@ async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Scre
     return None
 
 
-async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
+async def _allowed(update: Update, context: BotContext, view: str, p: Params) -> bool:
     """The chapter (or node) is hers and the year is one that can be evaluated."""
     principal = context.principal
     assert principal is not None
@@ -481,7 +484,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     return True
 
 
-async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: Params, key: str,
                message: Message | None) -> None:
     """Carry out one press or typed answer on a screen."""
     t = context.t
@@ -513,7 +516,7 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
         await acknowledge(update, context, t._(STALE))
 
 
-async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key: str,
+async def _act_pick(update: Update, context: BotContext, p: Params, key: str,
                     message: Message | None) -> None:
     principal = context.principal
     assert principal is not None
@@ -534,7 +537,7 @@ async def _act_pick(update: Update, context: BotContext, p: dict[str, Any], key:
     await _open(update, context, unit, p["year"], message)
 
 
-async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key: str,
+async def _act_list(update: Update, context: BotContext, p: Params, key: str,
                     message: Message | None) -> None:
     t = context.t
     unit, year = p["unit"], p["year"]
@@ -571,7 +574,7 @@ async def _act_list(update: Update, context: BotContext, p: dict[str, Any], key:
         await put(update, context, screen, message)
 
 
-async def _act_card(update: Update, context: BotContext, p: dict[str, Any], key: str,
+async def _act_card(update: Update, context: BotContext, p: Params, key: str,
                     message: Message | None) -> None:
     t = context.t
     unit, year, page, member = p["unit"], p["year"], p["page"], p["member"]
@@ -623,7 +626,7 @@ async def _decide_one(update: Update, context: BotContext, registration_id: int,
                       alert=False)
 
 
-async def _decide_all(update: Update, context: BotContext, p: dict[str, Any],
+async def _decide_all(update: Update, context: BotContext, p: Params,
                       message: Message | None) -> None:
     t = context.t
     unit, year = p["unit"], p["year"]
@@ -646,7 +649,7 @@ async def _decide_all(update: Update, context: BotContext, p: dict[str, Any],
                                                   note=note), message)
 
 
-async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
+async def _send_results(update: Update, context: BotContext, p: Params,
                         message: Message | None) -> None:
     """Hand the unsent results to the outbox: one broadcast, one message per member."""
     t = context.t
@@ -683,7 +686,7 @@ async def _send_results(update: Update, context: BotContext, p: dict[str, Any],
                                                   note=note), message)
 
 
-# Typed answers to this feature's questions (the latest question asked owns them).
+# This feature's screens: their buttons, and the typed numbers answering the latest one.
 VIEWS = Views(
     prefix=PREFIX,
     role=Role.CHAPTER_HEAD,
@@ -695,12 +698,8 @@ VIEWS = Views(
     allowed=_allowed,
     act=_act,
 )
-VIEWS.register()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [
-        CommandHandler("evaluate", evaluate, filters.ChatType.PRIVATE),
-        VIEWS.handler(),
-    ]
+    return VIEWS.opened_by("evaluate", evaluate)

@@ -18,19 +18,27 @@ from __future__ import annotations
 import contextlib
 import html
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import callbacks, consent
 from bot.catalog import CriteriaSet, Entry
 from bot.choices import Choice, Option
 from bot.context import BotContext
+from bot.i18n import N_
 from handlers.kit import answers, menu
-from handlers.kit.replies import STALE, edit, member_with_chapter, retire_buttons, say
-from handlers.kit.screens import members_screen
+from handlers.kit.flow import kept
+from handlers.kit.replies import (
+    STALE,
+    edit,
+    member_with_chapter,
+    retire_and_say,
+    say,
+)
+from handlers.kit.screens import Params, members_options, members_press, remember
 from storage import campaigns, privacy
 from storage.campaigns import FAMILY, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -186,24 +194,32 @@ def _result_line(context: BotContext, reg: Registration) -> str:
     return t._("Chapter evaluation: not recognised this time (on {date}).", date=decided)
 
 
+class Shown(TypedDict, total=False):
+    """The latest intro, checklist or status shown (persisted in `user_data["fam"]`)."""
+
+    year: int  # a typed number answers it only in that year
+    view: str  # INTRO, CHECKLIST, STATUS or CONSENT
+    message_id: int  # its message: a newer one takes the buttons off it
+
+
+def _shown(context: BotContext) -> Shown:
+    """The latest screen shown in this chat (an empty one, kept nowhere, when none was)."""
+    return kept(context, PREFIX)
+
+
 def _remember(context: BotContext, view: str) -> None:
-    assert context.user_data is not None
-    context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = {"year": context.this_year, "view": view}
+    remember(context, PREFIX, **Shown(year=context.this_year, view=view))
 
 
 def _forget(context: BotContext) -> None:
-    if context.user_data is not None:
-        if context.user_data.get("pending_choice") == PREFIX:
-            context.user_data.pop("pending_choice")
-        context.user_data.pop(PREFIX, None)
+    answers.forget(context, PREFIX)
 
 
 async def _show(update: Update, context: BotContext, member: Member, view: str, *,
                 message: Message | None = None, note: str | None = None) -> None:
     """Edit `message` (a press) or send a new message (the older one then loses its buttons,
     so only one checklist can be pressed)."""
-    old = ((context.user_data or {}).get(PREFIX) or {}).get("message_id")
+    old = _shown(context).get("message_id")
     text, keyboard, _view = await _render(context, member, view, note)
     if message is not None:
         await edit(message, text, keyboard)
@@ -233,23 +249,13 @@ async def show_family(update: Update, context: BotContext) -> None:
 
 async def pressed(update: Update, context: BotContext) -> None:
     """`fam:<year>:<view>:o:<key>`: a choice in the intro, the checklist or the status."""
-    query = update.callback_query
-    assert query is not None
-    member = await member_with_chapter(update, context)
-    if member is None:
+    views = (INTRO, CHECKLIST, STATUS, CONSENT)
+    found = await members_press(
+        update, context, fits=lambda data: data.arg(2) == "o" and data.arg(1) in views,
+        other_year=N_("This button is from {year}. Send /family for this year."))
+    if found is None:
         return
-    t = context.t
-    data = callbacks.decode(query.data)
-    if (data is None or not (data.arg(0) or "").isdigit() or data.arg(2) != "o"
-            or data.arg(1) not in (INTRO, CHECKLIST, STATUS, CONSENT)):
-        await query.answer(t._(STALE), show_alert=True)
-        return
-    if int(data.arg(0) or 0) != context.this_year:
-        await query.answer(t._("This button is from {year}. Send /family for this year.",
-                               year=data.arg(0)), show_alert=True)
-        await retire_buttons(query)
-        return
-    message = query.message if isinstance(query.message, Message) else None
+    member, data, message = found
     await _act(update, context, member=member, view=data.arg(1) or "", key=data.arg(3) or "",
                message=message)
 
@@ -259,7 +265,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     member = await member_with_chapter(update, context)
     if member is None:
         return True
-    shown = (context.user_data or {}).get(PREFIX) or {}
+    shown = _shown(context)
     view = shown.get("view", STATUS)
     if shown.get("year") != context.this_year:
         await _show(update, context, member, STATUS, note=context.t._("A new year has begun."))
@@ -279,7 +285,6 @@ async def _carry_out(update: Update, context: BotContext, *, member: Member, vie
                      given: dict[str, bool]) -> None:
     """The option `key`, checked already; a closed year or a decided household raises."""
     t = context.t
-    query = update.callback_query
     year = context.this_year
     if key == "reg":
         assert member.unit_id is not None
@@ -290,10 +295,8 @@ async def _carry_out(update: Update, context: BotContext, *, member: Member, vie
                     note=t._("🎉 Your household is registered for {year}.", year=year))
     elif key == "later":
         _forget(context)
-        if query is not None:
-            await retire_buttons(query)
-        await say(update, context, t._("All right. You can register your household at "
-                                       "any time this year with /family."))
+        await retire_and_say(update, context, t._("All right. You can register your household "
+                                                  "at any time this year with /family."))
     elif key == "update":
         await _show(update, context, member, CHECKLIST, message=message)
     elif key == "withdraw":
@@ -368,24 +371,17 @@ async def _consent_answered(update: Update, context: BotContext, member: Member,
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-async def _options(context: BotContext) -> Choice | None:
+async def _options(context: BotContext, member: Member, shown: Params) -> Choice:
     """The options of the latest intro, checklist or status shown to her."""
-    found = members_screen(context, PREFIX)
-    if found is None:
-        return None
-    member, shown = found
     reg, closed = await _state(context, member)
     given = await campaigns.answers(context.db, reg.id) if reg else {}
     return _choice(context, view=shown.get("view", STATUS), reg=reg, closed=closed, answers=given)
 
 
-answers.register(PREFIX, typed, options=_options)
+answers.register(PREFIX, typed, options=members_options(PREFIX, _options))
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [
-        CommandHandler("family", show_family, filters.ChatType.PRIVATE),
-        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.FAMILY), show_family),
-        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
-    ]
+    return [*menu.opened_by("family", show_family, menu.FAMILY),
+            CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX))]

@@ -11,9 +11,10 @@ and typed value is authorised again, so a forged press for another unit is refus
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CommandHandler, filters
@@ -23,6 +24,7 @@ from bot import indicators as catalog_of
 from bot import stats as figures_of
 from bot.choices import Choice, Option
 from bot.context import BotContext
+from bot.i18n import N_
 from bot.indicators import Indicator, Indicators
 from bot.permissions import Role
 from handlers.kit import amounts, answers
@@ -30,6 +32,7 @@ from handlers.kit.amounts import how as _how
 from handlers.kit.amounts import refusal as _refusal
 from handlers.kit.amounts import value_text as _value_text
 from handlers.kit.days import local_today
+from handlers.kit.flow import kept
 from handlers.kit.replies import STALE, acknowledge, erased_member, refuse, requires, say
 from handlers.kit.scope import may_see, roots, scope_name
 from handlers.kit.screens import Params, Screen, Views, put, remember
@@ -167,12 +170,26 @@ async def _render(context: BotContext, view: str, p: Params) -> Screen | None:
     return None
 
 
+class Pending(TypedDict, total=False):
+    """The figure she is asked to type (persisted in `user_data["fgv"]`)."""
+
+    unit: int
+    ym: int  # the month, as yyyymm
+    code: str  # the unit indicator's code in the catalog
+
+
+def _pending(context: BotContext) -> Pending:
+    """The figure awaited in this chat (an empty one, kept nowhere, when none is)."""
+    return kept(context, VALUE)
+
+
 def _valid_ym(context: BotContext, ym: Any) -> bool:
     return (isinstance(ym, int) and 1 <= ym % 100 <= 12
             and figures_of.FIRST_YEAR * 100 < ym <= _this_month(context))
 
 
-async def _allowed(update: Update, context: BotContext, view: str, p: Params) -> bool:
+async def _allowed(update: Update, context: BotContext, view: str,
+                   p: Mapping[str, Any]) -> bool:
     if view == CANCEL:
         return True
     if not _valid_ym(context, p.get("ym")) or await orgtree.get(context.db, p.get("unit")) is None:
@@ -260,7 +277,7 @@ async def _ask(update: Update, context: BotContext, unit: int, ym: int,
                 context, indicator, change.new), who=await _who(context, change.by), when=when))
     lines.append(_how(context, indicator))
     assert context.user_data is not None
-    context.user_data[VALUE] = {"unit": unit, "ym": ym, "code": indicator.code}
+    context.user_data[VALUE] = Pending(unit=unit, ym=ym, code=indicator.code)
     answers.ask(context, VALUE)
     await say(update, context, "\n".join(lines), _cancel_keyboard(context))
 
@@ -278,7 +295,7 @@ def _cancel_keyboard(context: BotContext) -> InlineKeyboardMarkup:
 
 async def value_typed(update: Update, context: BotContext, text: str) -> bool:
     """The typed figure for the indicator chosen last."""
-    pending = (context.user_data or {}).get(VALUE) or {}
+    pending = _pending(context)
     principal = context.principal
     if principal is None or not principal.at_least(Role.CHAPTER_HEAD) or "code" not in pending:
         return False
@@ -312,18 +329,11 @@ async def value_typed(update: Update, context: BotContext, text: str) -> bool:
 
 
 def _forget(context: BotContext) -> None:
-    if context.user_data is not None:
-        answers.release(context, VALUE)
-        context.user_data.pop(VALUE, None)
+    answers.forget(context, VALUE)
 
 
-async def _leave(update: Update, context: BotContext) -> bool:
-    """✖ Cancel or /cancel while a figure is awaited."""
-    if not (context.user_data or {}).get(VALUE):
-        return False
-    _forget(context)
-    await say(update, context, context.t._("All right, the figure stays as it was."))
-    return True
+_leave = answers.leave_prompt(VALUE, N_("All right, the figure stays as it was."))
+"""✖ Cancel or /cancel while a figure is awaited."""
 
 
 def parse_month(text: str) -> int | None:

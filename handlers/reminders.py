@@ -1,5 +1,8 @@
 """/reminders (unit admins and super-admins): the reminder schedules, edited in chat.
 
+It stays over 500 lines because it is one flow: six screens of one schedule and three typed
+questions asked from its card, all on the same latest screen shown.
+
 Screens: the list → a schedule's card (when, on/off, texts, pauses, the last occurrences) →
 change the day, the time (typed), the texts (per unit scope: a ward's text overrides the
 whole organisation's; typed, formatting kept), the pause dates (typed, e.g. Tết).
@@ -16,18 +19,12 @@ from __future__ import annotations
 import html
 import re
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import Message, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler
 
-from bot import callbacks, orgtree
+from bot import orgtree
 from bot import reminders as schedule
 from bot.choices import Choice, Option
 from bot.context import BotContext
@@ -35,9 +32,10 @@ from bot.i18n import N_, nfc, sort_key
 from bot.permissions import Role, may_act_on_unit
 from bot.validators import InvalidInput
 from handlers.kit import answers
-from handlers.kit.days import local_today, zone_name
-from handlers.kit.flow import END, Flow
-from handlers.kit.replies import gone, refuse, requires, say
+from handlers.kit.days import local_today, parse_pause, zone_name
+from handlers.kit.flow import END, kept, screens_flow, text_only
+from handlers.kit.replies import gone, press_of, refuse, requires, say
+from handlers.kit.scope import tree_level
 from handlers.kit.screens import Screen, put, put_chosen, remember
 from storage import deliveries, reminders
 from storage.db import to_iso
@@ -45,15 +43,24 @@ from storage.reminders import ENVIRONMENT, HEADS_UP, SUMMARY, TEXT_MAX, Schedule
 
 PREFIX = "rem"  # rem:<view>:<schedule id>:<node>:o:<key> (or :p:<page>)
 SCREEN, TIME, TEXT, PAUSE = "r_screen", "r_time", "r_text", "r_pause"
-PAUSE_MAX_DAYS = 366
 TEXTS_SHOWN = 15  # texts listed (and removable) on one screen
 LIST, CARD, DAY, TEXTS, UNIT, PAUSES = "l", "c", "d", "t", "u", "p"
-_DATE = re.compile(r"(\d{1,2})\s*[/.]\s*(\d{1,2})(?:\s*[/.]\s*(\d{4}))?")
-_RANGE = re.compile(r"\s*(?:–|—|-\s|\s-|đến|to)\s*")
 
 
-def _shown(context: BotContext) -> dict[str, Any]:
-    return (context.user_data or {}).get(PREFIX) or {}
+class Shown(TypedDict, total=False):
+    """The latest screen shown, or the question asked from a card (persisted in
+    `user_data["rem"]`)."""
+
+    view: str  # LIST, CARD, DAY, TEXTS, UNIT or PAUSES
+    schedule: int  # the schedule of the card
+    node: int  # UNIT: the unit whose children are listed (0: her roots)
+    page: int
+    unit: int | None  # a text asked: the unit whose text it is (None: for everyone)
+
+
+def _shown(context: BotContext) -> Shown:
+    """The latest screen shown in this chat (an empty one, kept nowhere, when none was)."""
+    return kept(context, PREFIX)
 
 
 # --- who may do what -------------------------------------------------------------------------
@@ -304,17 +311,8 @@ async def _texts_screen(context: BotContext, item: Schedule, note: str | None = 
 async def _unit_screen(context: BotContext, item: Schedule, node: int, page: int) -> Screen:
     """Choose the unit whose text to set: ✏️ sets it here, a name goes down the tree."""
     t = context.t
-    options = []
-    if node:
-        unit = await orgtree.get(context.db, node)
-        if unit is not None:
-            options.append(Option(f"s{unit.id}", t._("✏️ {unit}", unit=unit.name)))
-        found = await orgtree.children(context.db, node)
-    else:
-        found = await _roots(context)
-    for unit in found:
-        nested = await orgtree.has_children(context.db, unit.id)
-        options.append(Option(f"{'i' if nested else 's'}{unit.id}", unit.name))
+    options = await tree_level(context, node, roots=_roots, pick="s",
+                               here=lambda unit: t._("✏️ {unit}", unit=unit.name))
     options.append(Option("back", t._("⬅ Back")))
     choice = Choice(options, page=page).at_page(page)
     remember(context, PREFIX, view=UNIT, schedule=item.id, node=node, page=choice.page)
@@ -374,11 +372,8 @@ async def show_reminders(update: Update, context: BotContext) -> str:
 @requires(Role.UNIT_ADMIN)
 async def pressed(update: Update, context: BotContext) -> str | int | None:
     """`rem:<view>:<schedule>:<node>:o:<key>` or `…:p:<page>`."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
+    query, data, message = press_of(update)
     args = data.args if data else ()
-    message = query.message if isinstance(query.message, Message) else None
     numbers = [answers.int_arg(a) for a in args[1:3]]
     if (len(args) != 5 or args[0] not in (LIST, CARD, DAY, TEXTS, UNIT, PAUSES)
             or None in numbers or args[3] not in ("o", "p")):
@@ -645,34 +640,6 @@ async def text_typed(update: Update, context: BotContext) -> str | int | None:
     return SCREEN
 
 
-def parse_pause(text: str, today: date) -> tuple[date, date]:
-    """'17/2/2027', '17/2' or a range '14/2/2027 – 22/2/2027'; today or later, at most
-    PAUSE_MAX_DAYS long. A date without a year is the next one to come. Raises InvalidInput."""
-    parts = _RANGE.split(nfc(text).strip(), maxsplit=1)
-    days = []
-    for part in parts:
-        match = _DATE.fullmatch(part.strip())
-        if not match:
-            raise InvalidInput(N_("Please type a date like 17/2/2027, or a range like "
-                                  "14/2/2027 – 22/2/2027."))
-        day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
-        try:
-            found = date(int(year) if year else today.year, month, day)
-            if year is None and found < today:
-                found = found.replace(year=found.year + 1)
-        except ValueError:
-            raise InvalidInput(N_("{text} is not a date in the calendar. Please check the day "
-                                  "and the month (dd/mm)."),
-                               text=html.escape(part.strip())) from None
-        days.append(found)
-    first, last = days[0], days[-1]
-    if first < today or last < first:
-        raise InvalidInput(N_("Please give dates from today on, the first one first."))
-    if (last - first).days >= PAUSE_MAX_DAYS:
-        raise InvalidInput(N_("A pause can last at most {days} days."), days=PAUSE_MAX_DAYS)
-    return first, last
-
-
 async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     """The dates of a new pause."""
     t = context.t
@@ -694,12 +661,6 @@ async def pause_typed(update: Update, context: BotContext) -> str | int | None:
     return SCREEN
 
 
-async def not_text(update: Update, context: BotContext) -> str | None:
-    """A photo or sticker where a time, a text or dates were asked."""
-    await say(update, context, context.t._("Please answer with text, or /cancel."))
-    return None
-
-
 async def cancel(update: Update, context: BotContext) -> int | None:
     """/cancel: leave; nothing more is changed."""
     said = context.t._("Cancelled; nothing more was changed.")
@@ -707,26 +668,13 @@ async def cancel(update: Update, context: BotContext) -> int | None:
 
 
 def conversation() -> list[BaseHandler[Any, Any, Any]]:
-    """The /reminders flow (a new object per application)."""
-    not_text_answer = ~filters.COMMAND & ~filters.TEXT
-    return Flow(
-        "reminders",
-        prefixes=(PREFIX,),
-        entry_points=[
-            CommandHandler("reminders", show_reminders, filters.ChatType.PRIVATE),
-            CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
-        ],
-        states={
-            SCREEN: [MessageHandler(answers.ANSWER, typed)],
-            TIME: [MessageHandler(answers.ANSWER, time_typed),
-                   MessageHandler(not_text_answer, not_text)],
-            TEXT: [MessageHandler(answers.ANSWER, text_typed),
-                   MessageHandler(not_text_answer, not_text)],
-            PAUSE: [MessageHandler(answers.ANSWER, pause_typed),
-                    MessageHandler(not_text_answer, not_text)],
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-    ).handlers()
+    """The /reminders flow (a new object per application); a photo or sticker where a time, a
+    text or dates were asked is told to answer with text."""
+    return screens_flow("reminders", prefix=PREFIX, command="reminders", opened=show_reminders,
+                        pressed=pressed, screen=(SCREEN, typed),
+                        asked={TIME: time_typed, TEXT: text_typed, PAUSE: pause_typed},
+                        not_text=text_only(N_("Please answer with text, or /cancel.")),
+                        cancel=cancel)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

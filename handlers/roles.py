@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
@@ -22,12 +22,13 @@ from bot import callbacks, orgtree
 from bot.buttons import distinct
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import nfc, translator
+from bot.i18n import N_, nfc, translator
 from bot.permissions import Role, load_principal
 from bot.validators import InvalidInput, display_phone, normalise_phone
 from handlers.kit import answers, menu, outbox
+from handlers.kit.flow import kept
 from handlers.kit.outbox import stop_lost_notices
-from handlers.kit.replies import STALE, acknowledge, refuse, requires, say, show
+from handlers.kit.replies import STALE, acknowledge, press_of, refuse, requires, say, show
 from handlers.kit.scope import ROLE_LABELS, admin_roots, escaped_path, may_see
 from storage import admin, units
 from storage.admin import MemberBrief
@@ -40,22 +41,33 @@ FOUND_MAX = 24
 # --- /grant and /revoke --------------------------------------------------------------------------
 
 
-def _draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault(GRANT, {})
+class Draft(TypedDict, total=False):
+    """The /grant or /revoke being prepared (persisted in `user_data["ga"]`)."""
+
+    nonce: str  # carried by the buttons of this draft: older buttons are stale
+    action: str  # "grant" or "revoke"
+    step: str  # the step it waits at: who, pick, role, held, unit, code, confirm
+    found: list[int]  # the members the search found (ids), offered to pick from
+    member: int  # the member chosen
+    role: str  # a Role value
+    units: list[int]  # the units offered (her unit up to the highest one administered)
+    unit: int  # the unit chosen
+
+
+def _draft(context: BotContext) -> Draft:
+    """The draft of this chat (`_start` made it); an empty one, kept nowhere, when none is
+    being prepared."""
+    return kept(context, GRANT)
 
 
 def _forget_draft(context: BotContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(GRANT, None)
-        if context.user_data.get("pending_choice") == GRANT:
-            context.user_data.pop("pending_choice")
+    answers.forget(context, GRANT)
 
 
 async def _start(update: Update, context: BotContext, action: str) -> None:
     t = context.t
     assert context.user_data is not None
-    context.user_data[GRANT] = {"nonce": secrets.token_hex(3), "action": action, "step": "who"}
+    context.user_data[GRANT] = Draft(nonce=secrets.token_hex(3), action=action, step="who")
     context.user_data["pending_choice"] = GRANT
     query = " ".join(context.args or []).strip()
     if query:
@@ -77,7 +89,7 @@ async def revoke_command(update: Update, context: BotContext) -> None:
     await _start(update, context, "revoke")
 
 
-def _keyboard(draft: dict[str, Any], step: str, choice: Choice) -> InlineKeyboardMarkup:
+def _keyboard(draft: Draft, step: str, choice: Choice) -> InlineKeyboardMarkup:
     return choice.keyboard(GRANT, draft["nonce"], step)
 
 
@@ -183,15 +195,12 @@ async def _held(context: BotContext, member_id: int) -> list[tuple[str, int]]:
 @requires(Role.UNIT_ADMIN)
 async def grant_pressed(update: Update, context: BotContext) -> None:
     """`ga:<nonce>:<step>:o:<key>` or `…:p:<page>`."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    draft = (context.user_data or {}).get(GRANT) or {}
+    query, data, message = press_of(update)
+    draft = _draft(context)
     if (data is None or len(data.args) != 4 or data.arg(0) != draft.get("nonce")
             or data.arg(1) != draft.get("step") or data.arg(2) not in ("o", "p")):
         await query.answer(context.t._(STALE), show_alert=True)
         return
-    message = query.message if isinstance(query.message, Message) else None
     if data.arg(2) == "p":
         page = int(data.arg(3) or 0) if (data.arg(3) or "").isdigit() else 0
         await query.answer()
@@ -358,7 +367,7 @@ async def _tell_person(context: BotContext, member: MemberBrief, *, role: str, u
 async def grant_typed(update: Update, context: BotContext, text: str) -> bool:
     """Typed text in the /grant or /revoke flow: a name, a code or an option's number."""
     principal = context.principal
-    draft = (context.user_data or {}).get(GRANT) or {}
+    draft = _draft(context)
     if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "step" not in draft:
         return False
     step = draft["step"]
@@ -385,19 +394,14 @@ async def grant_typed(update: Update, context: BotContext, text: str) -> bool:
     return True
 
 
-async def cancel_grant(update: Update, context: BotContext) -> bool:
-    """/cancel during /grant or /revoke."""
-    if not (context.user_data or {}).get(GRANT):
-        return False
-    _forget_draft(context)
-    await say(update, context, context.t._("All right, nothing was changed."))
-    return True
+cancel_grant = answers.leave_prompt(GRANT, N_("All right, nothing was changed."))
+"""/cancel during /grant or /revoke."""
 
 # Typed answers to this feature's questions (the latest question asked owns them).
 async def _grant_options(context: BotContext) -> Choice | None:
     """The options of the step the /grant or /revoke flow waits at (None: it expects text)."""
     principal = context.principal
-    draft = (context.user_data or {}).get(GRANT) or {}
+    draft = _draft(context)
     if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "step" not in draft:
         return None
     return await _choice_for(context, draft["step"])

@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import callbacks
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import nfc
+from bot.i18n import N_, nfc
 from handlers.kit import answers, menu
-from handlers.kit.replies import STALE, answer_stale, edit, member_with_chapter, retire_buttons, say
-from handlers.kit.screens import members_screen
+from handlers.kit.flow import kept
+from handlers.kit.replies import (
+    STALE,
+    edit,
+    member_with_chapter,
+    retire_and_say,
+    say,
+)
+from handlers.kit.screens import Params, members_options, members_press, remember
 from storage import campaigns
 from storage.campaigns import COMMITMENT_MAX, STANDARD, AlreadyDecided, Registration, YearClosed
 from storage.db import to_iso
@@ -122,11 +129,32 @@ def _choice(context: BotContext, reg: Registration | None, closed: bool) -> Choi
     return Choice(options, page_size=len(options))
 
 
+class Shown(TypedDict, total=False):
+    """The latest intro or status shown (persisted in `user_data["std"]`)."""
+
+    year: int  # a typed number answers it only in that year
+
+
+def _shown(context: BotContext) -> Shown:
+    """The latest intro or status shown in this chat (an empty one when none was)."""
+    return kept(context, PREFIX)
+
+
+class Writing(TypedDict, total=False):
+    """The commitment she is asked to write (persisted in `user_data["stdw"]`)."""
+
+    year: int
+    quality: str  # a code of the catalog's qualities
+
+
+def _writing(context: BotContext) -> Writing:
+    """The commitment awaited in this chat (an empty one, kept nowhere, when none is)."""
+    return kept(context, WRITE)
+
+
 def _remember(context: BotContext, year: int) -> None:
     """The latest choice shown, so a typed number can answer it."""
-    assert context.user_data is not None
-    context.user_data["pending_choice"] = PREFIX
-    context.user_data[PREFIX] = {"year": year}
+    remember(context, PREFIX, **Shown(year=year))
 
 
 def _forget(context: BotContext) -> None:
@@ -163,22 +191,12 @@ async def show_standard(update: Update, context: BotContext) -> None:
 
 async def pressed(update: Update, context: BotContext) -> None:
     """A button under the intro or the status (`std:<year>:o:<key>`)."""
-    query = update.callback_query
-    assert query is not None
-    member = await member_with_chapter(update, context)
-    if member is None:
+    found = await members_press(
+        update, context, fits=lambda data: data.arg(1) == "o",
+        other_year=N_("This button is from {year}. Send /standard for this year."))
+    if found is None:
         return
-    data = callbacks.decode(query.data)
-    year = data.arg(0) if data else None
-    if data is None or data.arg(1) != "o" or not (year or "").isdigit():
-        await answer_stale(update, context)
-        return
-    if int(year or 0) != context.this_year:
-        await query.answer(context.t._("This button is from {year}. Send /standard for this "
-                                       "year.", year=year), show_alert=True)
-        await retire_buttons(query)
-        return
-    message = query.message if isinstance(query.message, Message) else None
+    member, data, message = found
     await _act(update, context, member, data.arg(2) or "", message)
 
 
@@ -187,7 +205,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     member = await member_with_chapter(update, context)
     if member is None:
         return True
-    shown = (context.user_data or {}).get(PREFIX) or {}
+    shown = _shown(context)
     year = context.this_year
     if shown.get("year") != year:
         await _show(update, context, member, note=context.t._("A new year has begun."))
@@ -231,10 +249,8 @@ async def _act(update: Update, context: BotContext, member: Member, key: str,
             await _show(update, context, member, message=message, note=note)
         elif key == "later":
             _forget(context)
-            if query is not None:
-                await retire_buttons(query)
-            await say(update, context, t._("All right. You can register at any time this year "
-                                           "with /standard."))
+            await retire_and_say(update, context, t._("All right. You can register at any time "
+                                                      "this year with /standard."))
         elif key == "withdraw":
             await campaigns.withdraw(context.db, STANDARD, member.id, year)
             await _show(update, context, member, message=message,
@@ -258,7 +274,7 @@ async def _ask_commitment(update: Update, context: BotContext, reg: Registration
     assert quality is not None
     assert context.user_data is not None
     context.user_data["pending_choice"] = WRITE
-    context.user_data[WRITE] = {"year": reg.year, "quality": code}
+    context.user_data[WRITE] = Writing(year=reg.year, quality=code)
     current = (await campaigns.commitments(context.db, reg.id)).get(code)
     lines = [t._("Write your commitment for <b>{quality}</b> in one message (up to {limit} "
                  "characters).", quality=html.escape(quality.label(t.locale)),
@@ -278,7 +294,7 @@ async def written(update: Update, context: BotContext, text: str) -> bool:
     member = await member_with_chapter(update, context)
     if member is None:
         return True
-    pending = (context.user_data or {}).get(WRITE) or {}
+    pending = _writing(context)
     year, code = pending.get("year"), pending.get("quality")
     reg = await campaigns.registration(context.db, STANDARD, member.id, context.this_year)
     if year != context.this_year or reg is None or code is None:
@@ -318,26 +334,20 @@ async def cancel_writing(update: Update, context: BotContext) -> bool:
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).
-async def _options(context: BotContext) -> Choice | None:
+async def _options(context: BotContext, member: Member, shown: Params) -> Choice:
     """The options of the latest intro or status shown to her."""
-    found = members_screen(context, PREFIX)
-    if found is None:
-        return None
-    member, year = found[0], context.this_year
+    year = context.this_year
     reg = await campaigns.registration(context.db, STANDARD, member.id, year)
     closed = await campaigns.is_closed(context.db, year,
                                        (reg.unit_id if reg else member.unit_id) or 0)
     return _choice(context, reg, closed)
 
 
-answers.register(PREFIX, typed, options=_options)
+answers.register(PREFIX, typed, options=members_options(PREFIX, _options))
 answers.register(WRITE, written, cancel=cancel_writing)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [
-        CommandHandler("standard", show_standard, filters.ChatType.PRIVATE),
-        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.STANDARD), show_standard),
-        CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)),
-    ]
+    return [*menu.opened_by("standard", show_standard, menu.STANDARD),
+            CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX))]

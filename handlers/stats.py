@@ -14,7 +14,7 @@ import html
 from typing import Any
 
 from telegram import InlineKeyboardButton, Message, Update
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler
 
 from bot import callbacks, orgtree
 from bot import stats as figures_of
@@ -27,7 +27,7 @@ from bot.stats import FIRST_YEAR, METRIC_BY_CODE, ActivityFigures, Figures, Row
 from handlers.kit import answers, menu, offers
 from handlers.kit.replies import STALE, acknowledge, refuse, requires
 from handlers.kit.scope import may_see, parse_scope, principal_of, roots, scope_name
-from handlers.kit.screens import Screen, Views, put, remember
+from handlers.kit.screens import Params, Screen, Views, put, remember
 from storage.stats import ActivityCounts, UnitCounts
 
 PREFIX = "st"
@@ -278,7 +278,7 @@ async def stats_command(update: Update, context: BotContext) -> None:
 # --- presses and typed answers ---------------------------------------------------------------
 
 
-async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Screen:
+async def _screen_for(context: BotContext, view: str, p: Params) -> Screen:
     unit = p["unit"] or None
     if view == TABLE:
         return await _table_screen(context, unit_id=unit, year=p["year"], sort=p["sort"],
@@ -290,7 +290,7 @@ async def _screen_for(context: BotContext, view: str, p: dict[str, Any]) -> Scre
     return await _summary_screen(context, unit, p["year"])
 
 
-async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
+async def _allowed(update: Update, context: BotContext, view: str, p: Params) -> bool:
     """The unit is in her scope (0: everything, super-admins only) and the year is valid."""
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year:
         await acknowledge(update, context, context.t._(STALE))
@@ -307,7 +307,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     return True
 
 
-async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: Params, key: str,
                message: Message | None) -> None:
     """Carry out one press or typed answer."""
     if not await _allowed(update, context, view, p):
@@ -379,7 +379,7 @@ async def _summary_action(update: Update, context: BotContext, *, unit: int | No
     await put(update, context, screen, message)
 
 
-# Typed answers to this feature's questions (the latest question asked owns them).
+# This feature's screens: their buttons, and the typed numbers answering the latest one.
 VIEWS = Views(
     prefix=PREFIX,
     role=Role.CHAPTER_HEAD,
@@ -390,13 +390,8 @@ VIEWS = Views(
     allowed=_allowed,
     act=_act,
 )
-VIEWS.register()
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
-    return [
-        CommandHandler("stats", stats_command, filters.ChatType.PRIVATE),
-        MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.STATS), stats_command),
-        VIEWS.handler(),
-    ]
+    return VIEWS.opened_by("stats", stats_command, menu.STATS)

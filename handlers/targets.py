@@ -12,7 +12,8 @@ targets at once: `python -m bot targets import`.
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -22,14 +23,16 @@ from bot import indicators as catalog_of
 from bot import stats as figures_of
 from bot.choices import Choice, Option
 from bot.context import BotContext
+from bot.i18n import N_
 from bot.indicators import Indicator
 from bot.permissions import Role
 from bot.stats import FIRST_YEAR, METRICS
 from bot.target_import import COUNT_MAX, parse_value
 from handlers.kit import amounts, answers
+from handlers.kit.flow import kept
 from handlers.kit.replies import STALE, acknowledge, refuse, requires, say
 from handlers.kit.scope import may_see, parse_scope, scope_name
-from handlers.kit.screens import Screen, put, remember
+from handlers.kit.screens import Params, Screen, put, remember
 from storage import targets
 from storage.db import to_iso
 from storage.targets import TargetRow
@@ -39,6 +42,20 @@ VALUE = "tgv"  # waiting for a typed target value
 LIST, KIDS, WORK = "l", "k", "i"
 PAGE_SIZE = 10
 NUMBERS_PER_ROW = 6
+
+
+class Pending(TypedDict, total=False):
+    """The target whose value she is asked to type (persisted in `user_data["tgv"]`)."""
+
+    unit: int  # 0: every unit at once (refused when typed: targets are per unit)
+    year: int
+    metric: str  # a /stats metric code, or a unit indicator's code when `work`
+    work: bool  # a unit indicator of the catalog (read like /figures), not a /stats metric
+
+
+def _pending(context: BotContext) -> Pending:
+    """The value awaited in this chat (an empty one, kept nowhere, when none is)."""
+    return kept(context, VALUE)
 
 
 def _remember(context: BotContext, view: str, **params: Any) -> None:
@@ -133,7 +150,7 @@ async def _work_screen(context: BotContext, unit_id: int, year: int,
                   Choice([*options, Option("back", t._("⬅ Back"))], page_size=len(work) + 1))
 
 
-async def _screen(context: BotContext, view: str, params: dict[str, Any]) -> Screen:
+async def _screen(context: BotContext, view: str, params: Params) -> Screen:
     """The targets screen last shown (to read a typed number against)."""
     unit, year = params.get("unit") or None, params["year"]
     if view == KIDS:
@@ -191,7 +208,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
     return True
 
 
-async def _allowed(update: Update, context: BotContext, p: dict[str, Any]) -> bool:
+async def _allowed(update: Update, context: BotContext, p: Mapping[str, Any]) -> bool:
     if not FIRST_YEAR <= p.get("year", 0) <= context.this_year + 1:
         await acknowledge(update, context, context.t._(STALE))
         return False
@@ -228,7 +245,7 @@ async def _act_kids(update: Update, context: BotContext, *, unit: int | None, ye
     await put(update, context, await _list_screen(context, child, year), message)
 
 
-async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: Params, key: str,
                message: Message | None) -> None:
     t = context.t
     if not await _allowed(update, context, p):
@@ -287,8 +304,7 @@ async def _act_work(update: Update, context: BotContext, *, unit: int | None, ye
         indicator.label(t.locale)), year=year, unit=await scope_name(context, unit))
     assert context.user_data is not None
     context.user_data["pending_choice"] = VALUE
-    context.user_data[VALUE] = {"unit": unit, "year": year, "metric": indicator.code,
-                                "work": True}
+    context.user_data[VALUE] = Pending(unit=unit, year=year, metric=indicator.code, work=True)
     await say(update, context, "\n".join([
         how, amounts.how(context, indicator),
         t._("Send 0 to remove the target, or /cancel to leave it as it is.")]),
@@ -308,7 +324,7 @@ async def _ask_value(update: Update, context: BotContext, unit: int | None, year
                   label=t._(metric.label), year=year, unit=where)
     assert context.user_data is not None
     context.user_data["pending_choice"] = VALUE
-    context.user_data[VALUE] = {"unit": unit or 0, "year": year, "metric": metric_code}
+    context.user_data[VALUE] = Pending(unit=unit or 0, year=year, metric=metric_code)
     await say(update, context, how + "\n" + t._("Send 0 to remove the target, or /cancel to "
                                                 "leave it as it is."),
               answers.cancel_keyboard(context, VALUE))
@@ -318,7 +334,7 @@ async def value_typed(update: Update, context: BotContext, text: str) -> bool:
     """The typed value of a target (after tapping a metric)."""
     t = context.t
     principal = context.principal
-    pending = (context.user_data or {}).get(VALUE) or {}
+    pending = _pending(context)
     if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "metric" not in pending:
         return False
     if not await _allowed(update, context, pending):  # her role may have changed meanwhile
@@ -355,7 +371,7 @@ async def value_typed(update: Update, context: BotContext, text: str) -> bool:
 
 
 async def _work_value_typed(update: Update, context: BotContext, text: str,
-                            pending: dict[str, Any]) -> bool:
+                            pending: Pending) -> bool:
     """The typed target of a unit indicator, read the Vietnamese way like /figures."""
     t = context.t
     principal = context.principal
@@ -388,19 +404,11 @@ async def _work_value_typed(update: Update, context: BotContext, text: str,
 
 
 def _forget(context: BotContext) -> None:
-    if context.user_data is not None:
-        if context.user_data.get("pending_choice") == VALUE:
-            context.user_data.pop("pending_choice")
-        context.user_data.pop(VALUE, None)
+    answers.forget(context, VALUE)
 
 
-async def cancel_value(update: Update, context: BotContext) -> bool:
-    """/cancel while a target value is awaited."""
-    if not (context.user_data or {}).get(VALUE):
-        return False
-    _forget(context)
-    await say(update, context, context.t._("All right, the target stays as it was."))
-    return True
+cancel_value = answers.leave_prompt(VALUE, N_("All right, the target stays as it was."))
+"""/cancel while a target value is awaited."""
 
 
 # Typed answers to this feature's questions (the latest question asked owns them).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -22,8 +22,9 @@ from bot.context import BotContext
 from bot.i18n import N_, Translator, nfc, translator
 from bot.permissions import Role
 from handlers.kit import answers, outbox
+from handlers.kit.flow import kept
 from handlers.kit.outbox import stop_lost_notices
-from handlers.kit.replies import STALE, refuse, requires, say, show
+from handlers.kit.replies import STALE, press_of, refuse, requires, say, show
 from handlers.kit.scope import escaped_path, may_see
 from storage import admin, units
 from storage.admin import ChangeRefused
@@ -60,6 +61,24 @@ REFUSALS = {
 # --- /unit ---------------------------------------------------------------------------------------
 
 
+class Change(TypedDict, total=False):
+    """The /unit change awaiting her confirmation (persisted in `user_data["ua"]`)."""
+
+    op: str  # add, rename, code, move or merge
+    nonce: str  # carried by its yes/no buttons: older buttons are stale
+    unit: int  # the unit changed (all but add)
+    parent: int  # add: the new unit's parent; move: the new parent
+    into: int  # merge: the unit it is merged into
+    code: str  # add, code: the (new) code
+    name: str  # add, rename: the (new) name
+    kind: str  # add: the new unit's kind, as its siblings'
+
+
+def _change(context: BotContext) -> Change:
+    """The change awaiting confirmation in this chat (an empty one, kept nowhere, if none)."""
+    return kept(context, UNIT)
+
+
 def _refusal(t: Translator, reason: str, **values: Any) -> str:
     return t._(REFUSALS.get(reason, REFUSALS["no_unit"]), **values)
 
@@ -72,7 +91,7 @@ async def _unit_arg(update: Update, context: BotContext, code: str) -> Unit | No
     return unit
 
 
-async def _may_change(context: BotContext, op: dict[str, Any]) -> bool:
+async def _may_change(context: BotContext, op: Change) -> bool:
     """Whether she may carry out this change (checked when asked and when confirmed)."""
     kind = op["op"]
     if kind == "add":
@@ -101,7 +120,7 @@ async def unit_command(update: Update, context: BotContext) -> None:
     first = await _unit_arg(update, context, args[1])
     if first is None:
         return
-    op: dict[str, Any]
+    op: Change
     if sub == "add":
         code, name = args[2], " ".join(args[3:])
         if not CODE.fullmatch(code):
@@ -112,12 +131,12 @@ async def unit_command(update: Update, context: BotContext) -> None:
         kinds = [k.kind for k in kids]
         kind = (max(set(kinds), key=kinds.count) if kinds
                 else CHILD_KIND.get(first.kind, "unit"))
-        op = {"op": "add", "parent": first.id, "code": code, "name": name, "kind": kind}
+        op = Change(op="add", parent=first.id, code=code, name=name, kind=kind)
         question = t._("Add the unit {name} ({code}) under {parent}?", name=html.escape(name),
                        code=html.escape(code), parent=await escaped_path(context, first.id))
     elif sub == "rename":
         name = " ".join(args[2:])
-        op = {"op": "rename", "unit": first.id, "name": name}
+        op = Change(op="rename", unit=first.id, name=name)
         question = t._("Rename {unit} to {name}?", unit=await escaped_path(context, first.id),
                        name=html.escape(name))
     elif sub == "code":
@@ -125,7 +144,7 @@ async def unit_command(update: Update, context: BotContext) -> None:
             await say(update, context, t._("A code has 1 to 40 letters, digits or . _ - "
                                            "(no spaces), e.g. HM-HL-20."))
             return
-        op = {"op": "code", "unit": first.id, "code": args[2]}
+        op = Change(op="code", unit=first.id, code=args[2])
         question = t._("Change the code of {unit} from {old} to {new}? Links with the old code "
                        "keep working.", unit=await escaped_path(context, first.id),
                        old=html.escape(first.code), new=html.escape(args[2]))
@@ -134,12 +153,12 @@ async def unit_command(update: Update, context: BotContext) -> None:
         if second is None:
             return
         if sub == "move":
-            op = {"op": "move", "unit": first.id, "parent": second.id}
+            op = Change(op="move", unit=first.id, parent=second.id)
             question = t._("Move {unit} (with everything below it) under {parent}?",
                            unit=await escaped_path(context, first.id),
                            parent=await escaped_path(context, second.id))
         else:
-            op = {"op": "merge", "unit": first.id, "into": second.id}
+            op = Change(op="merge", unit=first.id, into=second.id)
             count = len(await admin.members_in_scope(context.db, [first.id]))
             question = t._("Merge {unit} into {into}? Its {n} members, the units below it and "
                            "its roles move to {into}; what was recorded in {unit} stays and is "
@@ -160,7 +179,7 @@ async def unit_command(update: Update, context: BotContext) -> None:
     await say(update, context, question, choice.keyboard(UNIT, op["nonce"]))
 
 
-async def _check(update: Update, context: BotContext, op: dict[str, Any]) -> bool:
+async def _check(update: Update, context: BotContext, op: Change) -> bool:
     """The rules that can be told before asking (the storage checks them again)."""
     t = context.t
     if op["op"] in ("add", "rename") and not 0 < len(op["name"]) <= admin.NAME_MAX:
@@ -195,23 +214,20 @@ def _unit_choice(t: Translator) -> Choice:
 @requires(Role.UNIT_ADMIN)
 async def unit_pressed(update: Update, context: BotContext) -> None:
     """`ua:<nonce>:o:<yes|no>`."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    op = (context.user_data or {}).get(UNIT) or {}
+    query, data, message = press_of(update)
+    op = _change(context)
     if (data is None or data.arg(0) != op.get("nonce") or data.arg(1) != "o"
             or data.arg(2) not in ("yes", "no")):
         await query.answer(context.t._(STALE), show_alert=True)
         return
     await query.answer()
-    message = query.message if isinstance(query.message, Message) else None
     await _unit_decided(update, context, data.arg(2) == "yes", message)
 
 
 async def unit_typed(update: Update, context: BotContext, text: str) -> bool:
     """A typed answer to the confirmation."""
     principal = context.principal
-    op = (context.user_data or {}).get(UNIT) or {}
+    op = _change(context)
     if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "op" not in op:
         return False
     option = _unit_choice(context.t).resolve(text)
@@ -225,7 +241,8 @@ async def _unit_decided(update: Update, context: BotContext, confirmed: bool,
                         message: Message | None) -> None:
     t = context.t
     assert context.user_data is not None and context.principal is not None
-    op = context.user_data.pop(UNIT, {})
+    op = _change(context)
+    context.user_data.pop(UNIT, None)
     if context.user_data.get("pending_choice") == UNIT:
         context.user_data.pop("pending_choice")
     if not confirmed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
@@ -20,6 +20,7 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.permissions import Role
 from handlers.kit import answers
+from handlers.kit.flow import kept
 from handlers.kit.replies import STALE, acknowledge, edit, refuse, requires, say
 from handlers.kit.scope import may_see, scope_name
 from storage import campaigns, units
@@ -29,6 +30,18 @@ log = logging.getLogger(__name__)
 
 YEAR_PREFIX = "yr"
 FIRST_YEAR = 2000
+
+
+class Closing(TypedDict, total=False):
+    """The closing question awaiting her answer (persisted in `user_data["yr"]`)."""
+
+    year: int
+    unit: int  # 0: every unit she administers
+
+
+def _closing(context: BotContext) -> Closing:
+    """The closing question asked in this chat (an empty one, kept nowhere, when none was)."""
+    return kept(context, YEAR_PREFIX)
 
 
 @requires(Role.UNIT_ADMIN)
@@ -98,7 +111,7 @@ async def _ask_close(update: Update, context: BotContext, year: int, unit_id: in
     choice = _close_choice(t, year)
     assert context.user_data is not None
     context.user_data["pending_choice"] = YEAR_PREFIX
-    context.user_data[YEAR_PREFIX] = {"year": year, "unit": unit_id or 0}
+    context.user_data[YEAR_PREFIX] = Closing(year=year, unit=unit_id or 0)
     await say(update, context, "\n".join(lines),
               choice.keyboard(YEAR_PREFIX, year, unit_id or 0))
 
@@ -128,7 +141,7 @@ async def close_pressed(update: Update, context: BotContext) -> None:
 async def close_typed(update: Update, context: BotContext, text: str) -> bool:
     """A typed answer to the closing question."""
     principal = context.principal
-    shown = (context.user_data or {}).get(YEAR_PREFIX) or {}
+    shown = _closing(context)
     if principal is None or not principal.at_least(Role.UNIT_ADMIN) or "year" not in shown:
         return False
     option = _close_choice(context.t, shown["year"]).resolve(text)
@@ -185,7 +198,7 @@ async def _closures_text(context: BotContext) -> str:
 # Typed answers to this feature's questions (the latest question asked owns them).
 async def _close_options(context: BotContext) -> Choice | None:
     """The options of the closing question."""
-    shown = (context.user_data or {}).get(YEAR_PREFIX) or {}
+    shown = _closing(context)
     return _close_choice(context.t, shown["year"]) if "year" in shown else None
 
 

@@ -7,15 +7,20 @@ schedules, /broadcast's schedule, /meeting and /poll.
 from __future__ import annotations
 
 import html
+import re
 from datetime import date, datetime, timedelta
 
 from bot.catalog import Entry
 from bot.context import BotContext
-from bot.i18n import Translator
+from bot.i18n import N_, Translator, nfc
+from bot.validators import InvalidInput
 from storage.activities import Report
 
 PHOTO_PREFIX = "actph"  # "📷 Add a photo" under a recorded reminder: actph:<report id>
 EDIT_DAYS = 7
+PAUSE_MAX_DAYS = 366  # the longest pause of a reminder schedule
+_DATE = re.compile(r"(\d{1,2})\s*[/.]\s*(\d{1,2})(?:\s*[/.]\s*(\d{4}))?")
+_RANGE = re.compile(r"\s*(?:–|—|-\s|\s-|đến|to)\s*")
 
 
 def local_today(context: BotContext) -> date:
@@ -92,3 +97,31 @@ def summary_lines(context: BotContext, *, code: str, day: str, quantity: float |
     lines.append(t._("Note: {note}", note=written))
     lines.append(t._("Photo: 📷 attached") if photo else t._("Photo: none"))
     return lines
+
+
+def parse_pause(text: str, today: date) -> tuple[date, date]:
+    """'17/2/2027', '17/2' or a range '14/2/2027 – 22/2/2027'; today or later, at most
+    PAUSE_MAX_DAYS long. A date without a year is the next one to come. Raises InvalidInput."""
+    parts = _RANGE.split(nfc(text).strip(), maxsplit=1)
+    days = []
+    for part in parts:
+        match = _DATE.fullmatch(part.strip())
+        if not match:
+            raise InvalidInput(N_("Please type a date like 17/2/2027, or a range like "
+                                  "14/2/2027 – 22/2/2027."))
+        day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
+        try:
+            found = date(int(year) if year else today.year, month, day)
+            if year is None and found < today:
+                found = found.replace(year=found.year + 1)
+        except ValueError:
+            raise InvalidInput(N_("{text} is not a date in the calendar. Please check the day "
+                                  "and the month (dd/mm)."),
+                               text=html.escape(part.strip())) from None
+        days.append(found)
+    first, last = days[0], days[-1]
+    if first < today or last < first:
+        raise InvalidInput(N_("Please give dates from today on, the first one first."))
+    if (last - first).days >= PAUSE_MAX_DAYS:
+        raise InvalidInput(N_("A pause can last at most {days} days."), days=PAUSE_MAX_DAYS)
+    return first, last

@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import callbacks
 from bot.choices import Choice
 from bot.context import BotContext
 from handlers.kit import answers
@@ -32,6 +33,12 @@ END = ConversationHandler.END
 
 Handler = BaseHandler[Any, Any, Any]
 Step = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
+
+
+def kept(context: BotContext, key: str) -> Any:
+    """What a feature keeps in `user_data[key]` (a draft, the answer awaited, the latest screen
+    shown); an empty dict, kept nowhere, when nothing is. Its accessor gives it its TypedDict."""
+    return (context.user_data or {}).get(key) or {}
 
 
 def on_step(prefix: str, step: str, callback: Step) -> CallbackQueryHandler[Any, Any]:
@@ -83,6 +90,16 @@ def drop_draft(prefix: str) -> Step:
                                     context.t._("Cancelled; nothing was sent."))
 
     return cancel
+
+
+def text_only(msgid: str) -> Step:
+    """What a typed question answers to a photo or a sticker: `msgid` (a whole sentence); the
+    question stays."""
+
+    async def not_text(update: Update, context: BotContext) -> None:
+        await say(update, context, context.t._(msgid))
+
+    return not_text
 
 
 class Flow:
@@ -190,3 +207,26 @@ class Flow:
                 patterns.add(handler.pattern)
                 found.append(CallbackQueryHandler(self._press, pattern=handler.pattern))
         return found
+
+
+def screens_flow(name: str, *, prefix: str, command: str, opened: Step, pressed: Step,
+                 screen: tuple[str, Step], asked: dict[str, Step], not_text: Step,
+                 cancel: Step) -> list[Handler]:
+    """A flow of screens (`prefix:` buttons) opened by /`command` or by one of its buttons: at
+    `screen` a typed number answers the latest screen, at each step of `asked` its typed text
+    is taken and anything else that is not a command gets `not_text`; /cancel leaves."""
+    not_text_answer = ~filters.COMMAND & ~filters.TEXT
+    states: dict[str, list[Handler]] = {screen[0]: [MessageHandler(answers.ANSWER, screen[1])]}
+    for step, typed in asked.items():
+        states[step] = [MessageHandler(answers.ANSWER, typed),
+                        MessageHandler(not_text_answer, not_text)]
+    return Flow(
+        name,
+        prefixes=(prefix,),
+        entry_points=[
+            CommandHandler(command, opened, filters.ChatType.PRIVATE),
+            CallbackQueryHandler(pressed, pattern=callbacks.pattern(prefix)),
+        ],
+        states=states,
+        fallbacks=[CommandHandler("cancel", cancel)],
+    ).handlers()

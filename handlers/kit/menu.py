@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import (
     Bot,
@@ -12,7 +14,7 @@ from telegram import (
     KeyboardButton,
     ReplyKeyboardMarkup,
 )
-from telegram.ext import filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.i18n import N_, Translator, translator
@@ -93,6 +95,17 @@ def button_labels(label: str) -> list[str]:
 def button_filter(label: str) -> filters.MessageFilter:
     """Matches a main-menu button press in any language."""
     return filters.Text(button_labels(label))
+
+
+def opened_by(command: str, callback: Callable[..., Coroutine[Any, Any, Any]],
+              label: str | None = None) -> list[BaseHandler[Any, Any, Any]]:
+    """/`command` in a private chat and, when the main menu has it, its button `label` (in any
+    language) open the same screen (new handlers for each application)."""
+    found: list[BaseHandler[Any, Any, Any]] = [
+        CommandHandler(command, callback, filters.ChatType.PRIVATE)]
+    if label is not None:
+        found.append(MessageHandler(filters.ChatType.PRIVATE & button_filter(label), callback))
+    return found
 
 
 def main_menu(principal: Principal | None, t: Translator) -> ReplyKeyboardMarkup:

@@ -87,6 +87,15 @@ async def acknowledge(update: Update, context: BotContext, text: str | None = No
         await say(update, context, text)
 
 
+def press_of(update: Update) -> tuple[CallbackQuery, CallbackData | None, Message | None]:
+    """The press being handled: its query, its decoded data (None: not a button of ours) and
+    the pressed message (None when it is too old to be edited)."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message if isinstance(query.message, Message) else None
+    return query, callbacks.decode(query.data), message
+
+
 async def retire_buttons(query: CallbackQuery, note: str | None = None) -> None:
     """Take the buttons off a pressed message (so it cannot be pressed again), adding a note."""
     message = query.message
@@ -100,6 +109,13 @@ async def retire_buttons(query: CallbackQuery, note: str | None = None) -> None:
     except BadRequest as exc:  # already edited (double tap) or too old to edit
         if "not modified" not in exc.message and "not found" not in exc.message:
             raise
+
+
+async def retire_and_say(update: Update, context: BotContext, text: str) -> None:
+    """Leave a screen with a last word: a pressed message loses its buttons, then `text`."""
+    if update.callback_query is not None:
+        await retire_buttons(update.callback_query)
+    await say(update, context, text)
 
 
 def requires(role: Role) -> Callable[[Callback], Callback]:

@@ -7,12 +7,14 @@ Shared by /stats, /chart, /export and /targets; every press naming a unit is che
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import Update
 
 from bot import orgtree
 from bot import stats as figures_of
+from bot.choices import Option
 from bot.context import BotContext
 from bot.i18n import N_
 from bot.permissions import Principal, Role, may_act_on_unit
@@ -145,3 +147,23 @@ def admin_roots(context: BotContext) -> list[int] | None:
 async def escaped_path(context: BotContext, unit_id: int | None) -> str:
     """A unit's path as shown (escaped)."""
     return html.escape(await orgtree.unit_path(context.db, unit_id))
+
+
+async def tree_level(context: BotContext, node: int, *,
+                     roots: Callable[[BotContext], Awaitable[Sequence[units.Unit]]], pick: str,
+                     here: Callable[[units.Unit], str]) -> list[Option]:
+    """One level of the unit tree to choose a unit from: at `node`, first the unit itself
+    (labelled `here(unit)`), then its children; at 0 her `roots`. A unit with units below goes
+    down (`i<id>`); the unit itself and one without units below are picked (`<pick><id>`)."""
+    options: list[Option] = []
+    if node:
+        unit = await orgtree.get(context.db, node)
+        if unit is not None:
+            options.append(Option(f"{pick}{unit.id}", here(unit)))
+        found: Sequence[units.Unit] = await orgtree.children(context.db, node)
+    else:
+        found = await roots(context)
+    for unit in found:
+        nested = await orgtree.has_children(context.db, unit.id)
+        options.append(Option(f"{'i' if nested else pick}{unit.id}", unit.name))
+    return options

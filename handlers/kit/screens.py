@@ -4,20 +4,28 @@ or as a new one."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import CallbackQueryHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import callbacks
 from bot.callbacks import CallbackData
 from bot.choices import Choice
 from bot.context import BotContext
 from bot.permissions import Role
-from handlers.kit import answers
-from handlers.kit.replies import STALE, refuse, show
+from handlers.kit import answers, menu
+from handlers.kit.replies import (
+    STALE,
+    answer_stale,
+    member_with_chapter,
+    press_of,
+    refuse,
+    retire_buttons,
+    show,
+)
 from storage.members import Member
 
 Params = dict[str, Any]
@@ -48,6 +56,41 @@ def members_screen(context: BotContext, prefix: str) -> tuple[Member, Params] | 
     if member is None or member.unit_id is None or shown.get("year") != context.this_year:
         return None
     return member, shown
+
+
+def members_options(prefix: str, options: Callable[[BotContext, Member, Params],
+                                                   Awaitable[Choice | None]]
+                    ) -> Callable[[BotContext], Awaitable[Choice | None]]:
+    """The options of the latest screen of `prefix` a member saw (`members_screen`): `options`
+    of her membership and that screen; None when it no longer offers anything."""
+
+    async def latest(context: BotContext) -> Choice | None:
+        found = members_screen(context, prefix)
+        return None if found is None else await options(context, *found)
+
+    return latest
+
+
+async def members_press(update: Update, context: BotContext, *,
+                        fits: Callable[[CallbackData], bool],
+                        other_year: str) -> tuple[Member, CallbackData, Message | None] | None:
+    """A press on a member's own screen of a year (`<prefix>:<year>:…`, the rest checked by
+    `fits`): her membership, the press's data and message. None when it is answered here: she
+    has no chapter, it is stale, or it is from another year (said with `other_year`, a msgid
+    with {year}; its buttons are taken off)."""
+    member = await member_with_chapter(update, context)
+    query, data, message = press_of(update)
+    if member is None:
+        return None
+    year = data.arg(0) if data else None
+    if data is None or year is None or not year.isdigit() or not fits(data):
+        await answer_stale(update, context)
+        return None
+    if int(year) != context.this_year:
+        await query.answer(context.t._(other_year, year=year), show_alert=True)
+        await retire_buttons(query)
+        return None
+    return member, data, message
 
 
 async def put(update: Update, context: BotContext, screen: Screen | None,
@@ -174,3 +217,10 @@ class Views:
     def handler(self) -> CallbackQueryHandler:
         """The handler of these screens' buttons (a new one for each application)."""
         return CallbackQueryHandler(self.pressed, pattern=callbacks.pattern(self.prefix))
+
+    def opened_by(self, command: str, opened: Callable[..., Coroutine[Any, Any, Any]],
+                  label: str | None = None) -> list[BaseHandler[Any, Any, Any]]:
+        """A feature made of these screens: /`command` (and the main-menu button `label`)
+        opens them with `opened`, then their buttons and typed numbers are handled here."""
+        self.register()
+        return [*menu.opened_by(command, opened, label), self.handler()]
