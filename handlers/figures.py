@@ -210,7 +210,7 @@ async def _act(update: Update, context: BotContext, *, view: str, p: Params, key
     if not await _allowed(update, context, view, p):
         return
     unit, ym = p["unit"], p["ym"]
-    target = await _target(context, view, unit, ym, key)
+    target = await _target(context, key, view=view, unit=unit, ym=ym)
     if target is None:
         await acknowledge(update, context, context.t._(STALE))
         return
@@ -227,8 +227,8 @@ async def _act(update: Update, context: BotContext, *, view: str, p: Params, key
     await put(update, context, screen, message)
 
 
-async def _target(context: BotContext, view: str, unit: int, ym: int,
-                  key: str) -> Indicator | tuple[int, int, str] | None:
+async def _target(context: BotContext, key: str, *, view: str, unit: int,
+                  ym: int) -> Indicator | tuple[int, int, str] | None:
     """What an option leads to: an indicator to enter, or the screen (unit, month, view)."""
     number = answers.int_arg(key[1:]) if key.startswith("n") else None
     if view == MENU:
