@@ -26,7 +26,7 @@ from bot.permissions import Role, may_act_on_unit
 from handlers.kit.days import local_today
 from handlers.kit.replies import STALE, acknowledge, answer_stale, refuse, say, typed_text
 from handlers.kit.scope import may_see, roots
-from handlers.kit.screens import Screen, Views, put, remember
+from handlers.kit.screens import Params, Screen, Views, put, remember
 from storage import meetings, units
 from storage.db import to_iso
 from storage.meetings import Event
@@ -288,7 +288,7 @@ async def _attend_screen(context: BotContext, event: Event, page: int) -> Screen
     return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, ATTEND, event.id), choice)
 
 
-async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
+async def _render(context: BotContext, view: str, p: Params) -> Screen | None:
     if view == LIST:
         return await _list_screen(context, p.get("page", 0))
     event = await meetings.get(context.db, p.get("event", 0))
@@ -303,7 +303,7 @@ async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen |
     return await _attend_screen(context, event, p.get("page", 0))
 
 
-async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
+async def _allowed(update: Update, context: BotContext, view: str, p: Params) -> bool:
     """An invitation card is hers; an event's card and list are in her scope."""
     if view == LIST:
         return True
@@ -324,7 +324,7 @@ async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, 
     return allowed
 
 
-async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: Params, key: str,
                message: Message | None) -> None:
     """One press or typed number on a /meetings screen."""
     if not await _allowed(update, context, view, p):
@@ -337,12 +337,12 @@ async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, A
     await _ACTIONS.get(view, _stale)(update, context, p, key, message)
 
 
-async def _stale(update: Update, context: BotContext, p: dict[str, Any], key: str,
+async def _stale(update: Update, context: BotContext, p: Params, key: str,
                  message: Message | None) -> None:
     await acknowledge(update, context, context.t._(STALE))
 
 
-async def _list_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
+async def _list_action(update: Update, context: BotContext, p: Params, key: str,
                        message: Message | None) -> None:
     view = {"i": INVITE, "e": EVENT}.get(key[:1])
     params = {"event": _int(key[1:]) or 0}
@@ -354,7 +354,7 @@ async def _list_action(update: Update, context: BotContext, p: dict[str, Any], k
     await put(update, context, await _render(context, view, params), message)
 
 
-async def _invite_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
+async def _invite_action(update: Update, context: BotContext, p: Params, key: str,
                          message: Message | None) -> None:
     value = {"y": service.YES, "n": service.NO}.get(key)
     if value is None:
@@ -364,7 +364,7 @@ async def _invite_action(update: Update, context: BotContext, p: dict[str, Any],
         await put(update, context, await _render(context, INVITE, p), message)
 
 
-async def _event_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
+async def _event_action(update: Update, context: BotContext, p: Params, key: str,
                         message: Message | None) -> None:
     event = await meetings.get(context.db, p["event"])
     assert event is not None
@@ -403,7 +403,7 @@ async def _send_qr(update: Update, context: BotContext, event: Event) -> None:
     await context.bot.send_photo(chat.id, service.qr_png(link), caption=caption[:1000])
 
 
-async def _attend_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
+async def _attend_action(update: Update, context: BotContext, p: Params, key: str,
                          message: Message | None) -> None:
     member_id = _int(key)
     found = await meetings.invitation(context.db, p["event"], member_id) if member_id else None
@@ -417,7 +417,7 @@ async def _attend_action(update: Update, context: BotContext, p: dict[str, Any],
     await put(update, context, await _render(context, ATTEND, p), message)
 
 
-async def _confirm_action(update: Update, context: BotContext, p: dict[str, Any], key: str,
+async def _confirm_action(update: Update, context: BotContext, p: Params, key: str,
                           message: Message | None) -> None:
     """"Có, hủy cuộc họp" cancels (checked again by `_allowed`); "Không, giữ lại" goes back."""
     event = await meetings.get(context.db, p["event"])

@@ -26,7 +26,7 @@ from bot.permissions import Role, may_act_on_unit
 from handlers.kit import answers, scope
 from handlers.kit.pictures import send_picture
 from handlers.kit.replies import acknowledge, answer_stale, refuse, retire_buttons, say
-from handlers.kit.screens import Screen, Views, put, remember
+from handlers.kit.screens import Params, Screen, Views, put, remember
 from storage import polls
 from storage.db import to_iso
 from storage.polls import OTHER, Poll
@@ -326,7 +326,7 @@ async def _results_screen(context: BotContext, poll: Poll, unit_id: int) -> Scre
                   choice)
 
 
-async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
+async def _render(context: BotContext, view: str, p: Params) -> Screen | None:
     """The list, or a poll's results at a unit."""
     if view == LIST_VIEW:
         return await _list_screen(context)
@@ -334,7 +334,7 @@ async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen |
     return await _results_screen(context, poll, p["unit"]) if poll is not None else None
 
 
-async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
+async def _allowed(update: Update, context: BotContext, view: str, p: Params) -> bool:
     """The list is hers; a poll's results only if she may see them now."""
     return view == LIST_VIEW or await _visible_poll(update, context, p.get("poll")) is not None
 
@@ -376,7 +376,7 @@ async def _members_results(update: Update, context: BotContext, poll_id: int) ->
                                                      k=context.settings.disclosure_k)[:4000])
 
 
-async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: Params, key: str,
                message: Message | None) -> None:
     """A press or typed number on the list (answer, results) or on a results screen."""
     if view == LIST_VIEW:
@@ -406,7 +406,7 @@ async def _open_results(update: Update, context: BotContext, *, poll_id: int,
     await put(update, context, await _results_screen(context, poll, unit), message)
 
 
-async def _results_action(update: Update, context: BotContext, *, p: dict[str, Any], key: str,
+async def _results_action(update: Update, context: BotContext, *, p: Params, key: str,
                           message: Message | None) -> None:
     """A press on a results screen: chart, who answered what, a child unit, back."""
     poll = await _visible_poll(update, context, p.get("poll"))

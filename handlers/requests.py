@@ -25,7 +25,7 @@ from bot.support import CANCELLED, CATEGORY_LABELS, ERASED, STATUS_LABELS, STATU
 from handlers.kit import answers, offers, outbox
 from handlers.kit.replies import STALE, acknowledge, refuse, say
 from handlers.kit.scope import scope_name
-from handlers.kit.screens import Screen, Views, put, remember
+from handlers.kit.screens import Params, Screen, Views, put, remember
 from storage import admin, audit, support
 from storage.db import to_iso
 from storage.support import BODY_MAX, CATEGORIES, Request
@@ -150,7 +150,7 @@ async def _status_screen(context: BotContext, request: Request) -> Screen:
                           LIST, "s", request.id), choice)
 
 
-async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen | None:
+async def _render(context: BotContext, view: str, p: Params) -> Screen | None:
     if view == "l":
         return await _list_screen(context, p.get("page", 0))
     request = await _readable(context, p.get("id"))
@@ -159,7 +159,7 @@ async def _render(context: BotContext, view: str, p: dict[str, Any]) -> Screen |
     return await (_card_screen if view == "r" else _status_screen)(context, request)
 
 
-async def _allowed(update: Update, context: BotContext, view: str, p: dict[str, Any]) -> bool:
+async def _allowed(update: Update, context: BotContext, view: str, p: Params) -> bool:
     """The list is hers; a request only if she may read it now (her role may be gone)."""
     if view == "l" or await _readable(context, p.get("id")) is not None:
         return True
@@ -185,7 +185,7 @@ async def _open(update: Update, context: BotContext, request_id: int | None,
     await put(update, context, await _card_screen(context, request), message)
 
 
-async def _act(update: Update, context: BotContext, *, view: str, p: dict[str, Any], key: str,
+async def _act(update: Update, context: BotContext, *, view: str, p: Params, key: str,
                message: Message | None) -> None:
     """Carry out one press or typed number on a /requests screen."""
     if not await _allowed(update, context, view, p):

@@ -11,7 +11,7 @@ forged press for a unit outside her scope is refused. The draft is `user_data[pr
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import InlineKeyboardButton, Message, Update
 from telegram.ext import MessageHandler
@@ -26,11 +26,11 @@ from handlers.kit.flow import Handler, on_step
 from handlers.kit.replies import (
     answer_stale,
     checked_press,
-    move_in_tree,
     refuse,
     retire_buttons,
     say,
     show,
+    tree_move,
     typed_text,
 )
 from storage import deliveries, units
@@ -57,6 +57,16 @@ def needs_filter() -> bool:
     return len(deliveries.AUDIENCE_FILTERS) > 1
 
 
+class ChooserState(TypedDict, total=False):
+    """What the unit step keeps in its flow's draft (beside the flow's own fields)."""
+
+    nonce: str  # the draft's: older buttons are stale
+    level: int | None  # the unit whose children are shown (None: the top of her scope)
+    page: int
+    top: int | None  # her scope's one top unit, if it has exactly one
+    unit_id: int  # the unit chosen
+
+
 class UnitChooser:
     """The unit step of one draft flow (`prefix`, its button code `step`, its state)."""
 
@@ -66,15 +76,16 @@ class UnitChooser:
         self.state = state
         self.chosen = chosen
 
-    def _draft(self, context: BotContext) -> dict[str, Any]:
+    def _draft(self, context: BotContext) -> ChooserState:
         assert context.user_data is not None
-        return context.user_data.setdefault(self.prefix, {})
+        draft: ChooserState = context.user_data.setdefault(self.prefix, {})
+        return draft
 
     async def start(self, update: Update, context: BotContext) -> Any:
         """Ask from the top of her scope (one unit there: that unit's level)."""
         tops = await scope.roots(context)
-        self._draft(context).update(level=None, page=0,
-                                    top=tops[0] if tops and len(tops) == 1 else None)
+        self._draft(context).update(ChooserState(
+            level=None, page=0, top=tops[0] if tops and len(tops) == 1 else None))
         return await self.ask(update, context)
 
     async def _choice(self, context: BotContext) -> tuple[Choice, bool]:
@@ -140,7 +151,7 @@ class UnitChooser:
             return await self._picked(update, context, unit_id)
         if not await self._may_address(update, context, unit_id):
             return self.state
-        self._draft(context).update(level=unit_id, page=0)
+        self._draft(context).update(ChooserState(level=unit_id, page=0))
         return await self.ask(update, context, edit=edit)
 
     async def pressed(self, update: Update, context: BotContext) -> Any:
@@ -151,10 +162,13 @@ class UnitChooser:
         if data is None:
             return None
         message = query.message if isinstance(query.message, Message) else None
-        moved = await move_in_tree(context, self._draft(context), data, level_key="level")
+        draft = self._draft(context)
+        moved = await tree_move(context, data, level=draft.get("level"),
+                                page=draft.get("page", 0))
         if moved is not None:
+            draft["level"], draft["page"] = moved.level, moved.page
             await query.answer()
-            return await self.ask(update, context, edit=message) if moved else self.state
+            return await self.ask(update, context, edit=message) if moved.changed else self.state
         choice, _up = await self._choice(context)
         option = choice.by_key(data.arg(3))
         if option is None:

@@ -229,22 +229,6 @@ async def tree_move(
     return None
 
 
-async def move_in_tree(
-    context: BotContext, draft: dict[str, Any], data: CallbackData, *, level_key: str
-) -> bool | None:
-    """The navigation part of a unit-chooser press (`…:up` or `…:<step>:p:<page>`).
-
-    Moves the draft up a level or to another page: True if the view changed, False if not
-    (the current page pressed again), None if the press is not navigation.
-    """
-    moved = await tree_move(context, data, level=draft.get(level_key),
-                            page=draft.get("page", 0))
-    if moved is None:
-        return None
-    draft[level_key], draft["page"] = moved.level, moved.page
-    return moved.changed
-
-
 async def pressed_option(
     update: Update, context: BotContext, draft_key: str, choice: Choice
 ) -> Option | None:
