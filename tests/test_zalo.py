@@ -165,6 +165,23 @@ async def test_full_registration_by_typed_numbers(zalo):
 
 
 
+async def test_paging_options_read_as_words_not_bare_arrows(zalo):
+    lan = ZaloPerson(zalo, "6ede9afa66b88fe6d6a9")
+    await lan.send("start")
+    await lan.choose("tôi đồng ý")
+    await lan.send("Trần Thị Lan")
+    await lan.send("0912 345 678")
+    wards = lan.reply()
+    assert "Trang sau" in wards, wards
+    assert not any(line.endswith(". ▶") for line in wards.splitlines())
+    await lan.choose("trang sau")
+    second = lan.reply()
+    assert "Trang trước" in second and "Hoàng Liệt" not in second, second
+    await lan.choose("trang trước")
+    await lan.choose("Hoàng Liệt")
+    assert "số 2" in lan.reply()
+
+
 async def zalo_member(zalo: Zalo, zalo_id: str, code: str = "HM-HL-02", *,
                       name: str = "Phạm Thị Thu") -> ZaloPerson:
     """A Zalo member registered directly (for what comes after registration)."""

@@ -103,6 +103,10 @@ CHANNEL_WORDS = (
 )
 
 
+# Paging buttons that are only an arrow on Telegram; a list line needs words.
+PAGE_ARROWS = {"◀": N_("◀ Previous page"), "▶": N_("▶ Next page")}
+
+
 @dataclass
 class Prompt:
     """The options of the latest message the bot sent in one chat."""
@@ -258,6 +262,10 @@ class ZaloBridge(BaseRequest):
         chat = await self._chat(chat_id)
         message = self._message(chat_id, params, message_id)
         prompt = _prompt(markup, message)
+        if prompt is not None and any(label in PAGE_ARROWS for label in prompt.labels):
+            t = await self._translator(chat_id)  # a bare arrow is a button's shape, not a word
+            prompt.labels = [t._(PAGE_ARROWS[label]) if label in PAGE_ARROWS else label
+                             for label in prompt.labels]
         if prompt is not None:
             text = render.without_items(text, prompt.spelled)
             listed = prompt.listed()
