@@ -187,8 +187,10 @@ def ratio(t: Translator, part: int, whole: int) -> str:
 
 def of_members(t: Translator, part: int, whole: int) -> str:
     """A share of the members on a /stats line: '9/17 hội viên (53%)', without "đạt" (the
-    line's label may say "Đạt chuẩn"); without members just '0/0'."""
+    line's label may say "Đạt chuẩn"); without members it says so (a bare '0/0' puzzles)."""
     value = percent(part, whole)
+    if not whole:
+        return t._("no member here has registered with the assistant yet")
     if value is None:
         return f"{t.number(part)}/{t.number(whole)}"
     return t._("{part}/{whole} members ({percent}%)", part=t.number(part),

@@ -205,7 +205,7 @@ async def _preview_chosen(update: Update, context: BotContext, key: str) -> str 
     if key == "later":
         await say(update, context, context.t._(
             "When should it be sent? Type the date and time, e.g. 25/12 07:30 or "
-            "25/12/2026 07:30 (Vietnam time)."))
+            "25/12/2026 07:30 (Vietnam time)."), answers.cancel_keyboard(context, PREFIX))
         return SCHEDULE
     return await _create(update, context, context.clock.now())
 
@@ -221,10 +221,12 @@ async def schedule_typed(update: Update, context: BotContext) -> str | int:
     when = parse_local_datetime(typed_text(update), now.astimezone(context.settings.timezone))
     if when is None:
         await say(update, context, t._("I could not read that. Please type it like 25/12 07:30 "
-                                       "or 25/12/2026 07:30."))
+                                       "or 25/12/2026 07:30."),
+                  answers.cancel_keyboard(context, PREFIX))
         return SCHEDULE
     if when <= now or when - now > SCHEDULE_HORIZON:
-        await say(update, context, t._("Please choose a time in the future, within a year."))
+        await say(update, context, t._("Please choose a time in the future, within a year."),
+                  answers.cancel_keyboard(context, PREFIX))
         return SCHEDULE
     return await _create(update, context, when)
 
@@ -306,6 +308,9 @@ async def _render_list(context: BotContext, page: int) -> tuple[str, InlineKeybo
             "blocked": t.number(counts.blocked), "maybe": t.number(counts.maybe_sent)}
         if b.status == "scheduled":
             lines.append(await _scheduled_line(context, b, figures))
+        elif not (counts.total or b.total):  # cancelled before it started: no "sent 0/0"
+            lines.append(t._("#{id} · {when} · {unit} · {state} · “{start}”",
+                             start=first_words(b.text_html), **figures))
         else:
             lines.append(t._(
                 "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · maybe delivered "

@@ -188,15 +188,23 @@ def _marker(row: Row) -> str:
     return " ⚠️" if any(r.status == "short" for r in checked) else " ✅"
 
 
+def _households(t: Translator, c: UnitCounts) -> str:
+    """'2/8 hộ được công nhận', or 'chưa có hộ đăng ký' rather than a bare 'hộ 0/0'."""
+    if not c.households_registered:
+        return t._("no household registered")
+    return t._("{recognised}/{households} households recognised",
+               recognised=t.number(c.households_recognised),
+               households=t.number(c.households_registered))
+
+
 def _table_line(t: Translator, number: int, row: Row) -> str:
     c: UnitCounts = row.counts
     return t._("{number}. <b>{name}</b>: {members} members · registered {registered} · "
-               "achieved {achieved} · households {recognised}/{households}",
+               "achieved {achieved} · {households}",
                number=number, name=html.escape(row.unit.name), members=t.number(c.members),
                registered=figures_of.share(t, c.standard_registered, c.members),
                achieved=figures_of.share(t, c.standard_achieved, c.members),
-               recognised=t.number(c.households_recognised),
-               households=t.number(c.households_registered)) + _marker(row)
+               households=_households(t, c)) + _marker(row)
 
 
 async def _table_screen(context: BotContext, *, unit_id: int | None, year: int, sort: str,

@@ -260,3 +260,32 @@ async def test_a_nudge_reaches_only_members_not_yet_registered_for_the_standard(
     await app.bot_data.delivery.run_until_idle()
     assert notices_to(api, ids[0]) == []
     assert all(len(notices_to(api, user_id)) == 1 for user_id in ids[1:])
+
+
+async def test_the_schedule_prompt_can_be_cancelled_and_a_cancelled_notice_shows_its_text(
+        person, db, api, app, clock):
+    """Found on the walk: the date-and-time prompt had no "✖ Hủy" (a 55-year-old does not type
+    /cancel), and a notice cancelled before it started read "đã gửi 0/0" without its text."""
+    await chapter_with_head(db, api, members_in_chapter=2)
+    lan = person(HEAD)
+    await lan.send("/broadcast")
+    await lan.press("Tất cả hội viên")
+    await lan.send("Họp chi hội tối thứ Sáu")
+    await lan.press("Hẹn giờ")
+    assert "Chị muốn gửi lúc nào?" in lan.reply_text()
+    await lan.send("ngày mai")
+    assert "chưa đọc được" in lan.reply_text()
+    await lan.press("✖ Hủy")
+    await lan.send("/broadcasts")
+    assert "Chưa có thông báo nào" in lan.reply_text(), "cancelled: nothing was created"
+    await lan.send("/broadcast")
+    await lan.press("Tất cả hội viên")
+    await lan.send("Chủ nhật dọn vệ sinh ngõ")
+    await lan.press("Hẹn giờ")
+    local = clock.now().astimezone(app.bot_data.settings.timezone) + timedelta(days=2)
+    await lan.send(f"{local.day}/{local.month} 7h")
+    await lan.send("/broadcasts")
+    await lan.press("Hủy #")
+    await lan.press("Có, hủy")
+    listing = lan.reply_text()
+    assert "đã hủy · “Chủ nhật dọn vệ sinh ngõ”" in listing and "0/0" not in listing

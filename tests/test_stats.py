@@ -135,9 +135,12 @@ async def test_children_sorted_lowest_registration_first_drill_down_and_typed_nu
     table = lan.reply_text()
     lines = [line for line in table.splitlines() if line[:2] in ("1.", "2.", "3.")]
     assert lines == [
-        "1. <b>Chi hội tổ dân phố số 12</b>: 1 HV · đăng ký 0% · đạt chuẩn 0% · hộ 0/0",
-        "2. <b>Chi hội tổ dân phố số 7</b>: 5 HV · đăng ký 20% · đạt chuẩn 0% · hộ 0/0",
-        "3. <b>Chi hội tổ dân phố số 2</b>: 11 HV · đăng ký 73% · đạt chuẩn 55% · hộ 2/8",
+        "1. <b>Chi hội tổ dân phố số 12</b>: 1 HV · đăng ký 0% · đạt chuẩn 0% · "
+        "chưa có hộ đăng ký",
+        "2. <b>Chi hội tổ dân phố số 7</b>: 5 HV · đăng ký 20% · đạt chuẩn 0% · "
+        "chưa có hộ đăng ký",
+        "3. <b>Chi hội tổ dân phố số 2</b>: 11 HV · đăng ký 73% · đạt chuẩn 55% · "
+        "2/8 hộ được công nhận",
     ]
     await lan.press("Theo tên")
     names = [line.split("</b>")[0] for line in lan.reply_text().splitlines() if "<b>Chi" in line]
@@ -195,6 +198,9 @@ async def test_years_and_codes_that_make_no_sense_get_clear_answers(person, db):
     text = lan.reply_text()
     assert "Thống kê năm 2024" in text and "Chưa có đăng ký nào của năm 2024 ở đây." in text
     assert "👥 <b>Hội viên</b>: 0" in text, "they joined in 2025: no members yet in 2024"
+    # Found on the walk: a year (or unit) without members read "Đăng ký phấn đấu: 0/0".
+    assert "0/0" not in text
+    assert "• Đăng ký phấn đấu: chưa có hội viên nào ở đây đăng ký trên trợ lý" in text
     member = person(5022)
     await member.send("/stats")
     assert "không có quyền" in member.reply_text()
