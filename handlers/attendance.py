@@ -189,7 +189,8 @@ async def _list_screen(context: BotContext, page: int) -> Screen:
     else:
         lines.append(t._("Tap one (or type its number) to open it."))
     remember(context, VIEWS_PREFIX, view=LIST, page=choice.page)
-    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, LIST), choice)
+    keyboard = choice.keyboard(VIEWS_PREFIX, LIST) if options else None  # no empty keyboard
+    return Screen("\n".join(lines), keyboard, choice)
 
 
 async def _invite_screen(context: BotContext, event: Event) -> Screen:

@@ -330,3 +330,13 @@ async def test_scope_an_admin_any_unit_of_hers_a_head_only_her_chapter(person, d
         assert "không có quyền" in huong.reply_text()
     assert (await meetings.counts(db, event.id)).attended == 0
 
+
+
+async def test_a_head_without_meetings_is_told_so(person, db, api, app):
+    """Found on the walk: /meetings with nothing to come answered "em vừa gặp trục trặc" (an
+    empty keyboard the Bot API refuses) instead of saying there is none."""
+    await chapter(db, api)
+    lan = person(HEAD)
+    await lan.send("/meetings")
+    assert "Chưa có cuộc họp nào sắp tới" in lan.reply_text()
+    assert lan.errors() == []
