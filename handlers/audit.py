@@ -10,6 +10,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
+from bot import indicators as indicators_of
 from bot import stats as figures_of
 from bot.context import BotContext
 from bot.i18n import N_
@@ -20,7 +21,7 @@ from handlers.kit.days import day_text
 from handlers.kit.replies import STALE, erased_member, page_buttons, paginate, requires, say
 from handlers.kit.replies import edit as edit_message
 from handlers.kit.scope import ROLE_LABELS, admin_roots
-from storage import audit, reminders
+from storage import audit, meetings, reminders
 
 AUDIT = "au"
 
@@ -43,6 +44,8 @@ ACTIONS = {
     "reminder.text_removed": N_("removed the own text of the reminder “{schedule}” for {unit}"),
     "reminder.pause": N_("paused the reminder “{schedule}” from {first} to {last}"),
     "reminder.unpause": N_("removed a pause of the reminder “{schedule}”"),
+    "figure.set": N_("entered “{indicator}” of {unit} for {month}: {value}"),
+    "meeting.cancel": N_("cancelled the meeting “{meeting}” of {unit}"),
 }
 
 
@@ -75,7 +78,7 @@ async def _audit_lines(context: BotContext) -> list[str]:
                     if metric in METRIC_BY_CODE else d.get("new") or ""),
             "metric": t._(METRIC_BY_CODE[metric].label) if metric in METRIC_BY_CODE else "",
             "year": d.get("year", ""), "request": d.get("request", ""),
-            **await _reminder_values(context, d),
+            **await _reminder_values(context, d), **await _other_values(context, d),
         }
         what = t._(ACTIONS[entry.action], **values) if entry.action in ACTIONS else entry.action
         lines.append(f"• {when} · <b>{html.escape(who)}</b>: {html.escape(what)}")
@@ -94,6 +97,22 @@ async def _reminder_values(context: BotContext, d: dict[str, Any]) -> dict[str, 
             "when": when,
             "first": day_text(t, d["first"]) if d.get("first") else "",
             "last": day_text(t, d["last"]) if d.get("last") else ""}
+
+
+async def _other_values(context: BotContext, d: dict[str, Any]) -> dict[str, str]:
+    """An entered unit figure (indicator, month, value) and a cancelled meeting's title, so the
+    log reads in the union's words rather than "figure.set"."""
+    t = context.t
+    indicator = (indicators_of.load(context.settings.indicators).find(d["indicator"])
+                 if "indicator" in d else None)
+    value = ""
+    if indicator is not None and d.get("new") is not None:
+        value = f"{t.number(indicators_of.exact(d['new']))} {indicator.unit(t.locale)}"
+    year, _, month = str(d.get("month", "")).partition("-")
+    event = await meetings.get(context.db, int(d["event"])) if "event" in d else None
+    return {"indicator": indicator.label(t.locale) if indicator else str(d.get("indicator", "")),
+            "month": f"{int(month)}/{year}" if month.isdigit() else "", "value": value,
+            "meeting": event.title if event else ""}
 
 
 async def _audit_page(context: BotContext, page: int) -> tuple[str, InlineKeyboardMarkup | None]:

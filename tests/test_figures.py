@@ -117,6 +117,12 @@ async def test_an_officer_enters_and_corrects_figures_with_history(person, db):
     assert [(c.old, c.new, c.by) for c in changes] == [(None, 1500, LAN), (1500, 1493, LAN)]
     entries = [e for e in await audit.recent(db, None, limit=10) if e.action == "figure.set"]
     assert len(entries) == 2 and entries[0].details["new"] == 1493
+    # Found on the walk: /audit showed the raw action "figure.set".
+    await lan.send("/audit")
+    log = lan.reply_text()
+    assert "figure.set" not in log
+    assert ("nhập số liệu “Hội viên mới kết nạp” của Chi hội tổ dân phố số 2 tháng 11/2026: "
+            "1.493 người") in log
     # Decimals only where the unit of measure allows them.
     await lan.press(_number("recycling_kg"))
     await lan.send("1,5")

@@ -50,6 +50,9 @@ async def test_the_creator_cancels_after_confirming_and_only_open_invitees_are_t
     assert told == {MEMBERS[0], MEMBERS[2]}, "yes and unanswered; not 'no', not herself"
     assert "lúc 19:30 ngày 3/6/2026" in cancellations_to(api, MEMBERS[0])[0]
     assert [e.action for e in await audit.recent(db, None, limit=5)].count("meeting.cancel") == 1
+    await person(ADMIN_ID).send("/audit")  # found on the walk: it read "meeting.cancel"
+    assert ("<b>Trần Thị Lan</b>: hủy cuộc họp “Sinh hoạt chi hội tháng 6” của Chi hội tổ dân "
+            "phố số 2") in person(ADMIN_ID).reply_text()
 
     # No reminder, no answer, no check-in, no figure; gone from /meetings.
     to(clock, EVE + timedelta(minutes=1))
