@@ -176,6 +176,7 @@ async def test_tree_changes_and_their_refusals(person, db, api):
     lan = person(WARD_ADMIN)
     await lan.send("/unit")
     assert "/unit merge MÃ MÃ_GỘP_VÀO" in lan.reply_text()
+    assert "cây tổ chức" not in lan.reply_text(), "the union's words, not an IT word"
     await lan.send("/unit merge HM-HL HM-YS")
     assert "không có quyền" in lan.reply_text(), "her own ward leaves the district's hands"
     boss = person(ADMIN_ID)
