@@ -83,7 +83,7 @@ async def test_a_ward_admin_sets_targets_in_chat_and_sees_them_against_the_figur
     assert lan.errors() == []
 
 
-async def test_cancel_leaves_the_target_as_it_was(person, db):
+async def test_cancel_leaves_the_target_as_it_was(person, db, api):
     ids = await seed(db)
     lan = person(WARD_ADMIN)
     await lan.send("/targets")
@@ -91,6 +91,18 @@ async def test_cancel_leaves_the_target_as_it_was(person, db):
     await lan.send("/cancel")
     assert "Vâng, chỉ tiêu được giữ nguyên." in lan.reply_text()
     await lan.send("120")
+    assert "Đã lưu" not in lan.reply_text()
+    assert await targets.for_units(db, [ids["HM-HL"]], 2026) == {}
+
+    # Found on the walk: after a bad number the question came back without "✖ Hủy".
+    await lan.send("/targets")
+    await lan.press("Đăng ký chuẩn mực")
+    await lan.send("150%")
+    assert "Chị vui lòng gõ một tỉ lệ phần trăm từ 0 đến 100" in lan.reply_text()
+    [asked] = [m for m in api.messages(WARD_ADMIN) if "từ 0 đến 100" in str(m.get("text"))]
+    assert "Hủy" in str(asked.get("reply_markup")), "the question again, with its way out"
+    await lan.press("✖ Hủy")
+    await lan.send("60")
     assert "Đã lưu" not in lan.reply_text()
     assert await targets.for_units(db, [ids["HM-HL"]], 2026) == {}
 
