@@ -57,9 +57,11 @@ async def _arguments(update: Update, context: BotContext) -> tuple[int | None, P
         scope = await figures_of.default_scope(context.db, await roots(context))
     else:
         unit = await units.by_code(context.db, code)
-        if unit is None:
-            await say(update, context, t._("There is no unit with the code {code}.",
-                                           code=html.escape(code)) + "\n" + t._(USAGE))
+        if unit is None:  # "13/2026" is a period mistyped, not a unit code (codes have no /)
+            problem = (t._("I could not read the period {period}.", period=html.escape(code))
+                       if "/" in code or code.isdigit() else
+                       t._("There is no unit with the code {code}.", code=html.escape(code)))
+            await say(update, context, problem + "\n" + t._(USAGE))
             return None
         scope = unit.id
     if not await may_see(context, scope, Role.CHAPTER_HEAD):

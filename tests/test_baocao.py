@@ -139,6 +139,13 @@ async def test_periods_and_the_rounding_of_a_quarter(person, db):
     assert "Kỳ báo cáo này chưa bắt đầu" in admin.reply_text()
     await admin.send("/baocao TK mười một")
     assert "Cách dùng: /baocao" in admin.reply_text()
+    # Found on the walk: a mistyped period read "Không có đơn vị nào có mã 13/2026".
+    for typed in ("13/2026", "Q5/2026"):
+        await admin.send(f"/baocao {typed}")
+        assert f"Em chưa đọc được kỳ báo cáo {typed}." in admin.reply_text()
+        assert "Không có đơn vị" not in admin.reply_text()
+    await admin.send("/baocao XX-99")
+    assert "Không có đơn vị nào có mã XX-99." in admin.reply_text()
 
 
 async def test_official_membership_is_the_denominator_and_marks_say_where_figures_come_from(
