@@ -340,14 +340,16 @@ def _headline(t: Translator, catalog: Indicators, got: _Inputs, words: Words) ->
                    "criteria of “{family}”", figure=figure, count=words.criteria_count,
                    family=words.family)
     lines.append(Line(t._("Registered for “5 không, 3 sạch”"), t._("households"), text,
-                      Decimal(households) if text else None, members or None, source=source))
+                      Decimal(households) if text else None,
+                      (members or None) if text else None,  # no base beside a missing figure
+                      source=source))
     recognised, source = part(catalog_of.PAPER_HOUSEHOLDS_OK, counts.households_recognised)
     text, achievement, target = None, None, got.goals.get("households_recognised")
     if source is not None:
         figure, tail, achievement = _against(t, Decimal(recognised), target, "assigned")
         text = t._("{figure} households met the criteria of “{family}”", figure=figure,
                    family=words.family) + tail
-    lines.append(Line(t._("Households recognised as “5 không, 3 sạch”"), t._("households"),
+    lines.append(Line(t._("Households recognised “5 không, 3 sạch”"), t._("households"),
                       text, Decimal(recognised) if text else None,
                       target=target if achievement is not None else None,
                       achievement=achievement, source=source))

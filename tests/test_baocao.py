@@ -159,6 +159,13 @@ async def test_official_membership_is_the_denominator_and_marks_say_where_figure
     text = hanh.reply_text()
     assert "Chi hội số 1" in text
     assert "Tổng số hội viên là 2 — trợ lý tổng hợp" in text  # no official figure here
+    # Found on the walk: a row without a figure still showed a base ("— | 2"), and the
+    # recognised row wrote «…» beside the “…” of the row above.
+    [sent] = [c for c in hanh.replies() if c.method == "sendDocument"]
+    table = Document(io.BytesIO(sent.files["document"].content)).tables[0]
+    rows = {row.cells[0].text: [c.text for c in row.cells] for row in table.rows[1:]}
+    assert rows["Đăng ký “5 không, 3 sạch”"][2:4] == ["—", "—"]
+    assert "Hộ được công nhận gia đình “5 không, 3 sạch”" in rows
     await hanh.send("/baocao TK 2026")
     assert "không có quyền" in hanh.reply_text()
     admin = person(ADMIN_ID, "Admin")
