@@ -164,8 +164,9 @@ async def _choice_for(context: BotContext, step: str) -> Choice | None:
         return Choice([Option(str(m.id), await _member_label(context, m))
                        for m in await _found(context)])
     if step == "role":
-        return Choice([Option(r, t._(ROLE_LABELS[r]))
-                       for r in ("chapter_head", "unit_admin", "request_handler")])
+        labels = [(r, t._(ROLE_LABELS[r])) for r in ("chapter_head", "unit_admin",
+                                                     "request_handler")]
+        return Choice([Option(r, label[:1].upper() + label[1:]) for r, label in labels])
     if step == "held":
         held = await _held(context, draft["member"])
         names = distinct([await _unit_name(context, u) for _r, u in held])
