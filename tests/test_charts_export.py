@@ -145,7 +145,7 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     header = [c.value for c in people[1]]
     assert header == ["STT", "Họ và tên", "Chi hội", "Trạng thái", "Ngày đăng ký trên trợ lý",
                       "Đăng ký chuẩn mực 2026", "Chuẩn mực 2026", "Đăng ký gia đình 2026",
-                      "Gia đình 5K3S 2026"], "no phone numbers in a ward's export"
+                      "Gia đình “5 không, 3 sạch” 2026"], "no phone numbers in a ward's export"
     assert people.freeze_panes == "C2"
     listed = [[c.value for c in row] for row in people.iter_rows(min_row=2)]
     assert len(listed) == 17, "5012 joins in 2027"
@@ -207,7 +207,7 @@ async def test_a_chapter_export_has_phones_and_csv_on_request(person, db, api):
     assert rows[0] == ["STT", "Họ và tên", "Số điện thoại", "Trạng thái",
                        "Ngày đăng ký trên trợ lý", "Đăng ký chuẩn mực 2026", "Chuẩn mực 2026",
                        "Đăng ký gia đình 2026",
-                       "Gia đình 5K3S 2026"]
+                       "Gia đình “5 không, 3 sạch” 2026"]
     assert len(rows) == 12
     hoa_row = next(r for r in rows if r[1] == "Nguyễn Thị Hoa")
     assert hoa_row[2] == "0912 340 001" and hoa_row[4] == "2025-03-01"
