@@ -39,6 +39,7 @@ from handlers.kit.screens import Params, Screen, Views, put, remember
 from storage import figures, members, units
 from storage.db import to_iso
 from storage.figures import Figure
+from storage.units import Unit
 
 PREFIX = "fg"
 VALUE = "fgv"  # waiting for a typed figure
@@ -144,7 +145,14 @@ async def _late(context: BotContext, unit_id: int, ym: int) -> Screen:
     passed = local_today(context) > due
     lines = [t._("⏰ <b>Not reported for {month}/{year}</b>", month=month, year=year),
              f"<b>{await scope_name(context, unit_id)}</b>"]
-    if not late:
+    reporter = await _reported_above(context, unit_id, _month(ym)) if not late else None
+    # The unit's own figures (or those of one above) stand for its chapters: not "all reported".
+    if reporter is not None and (reporter.id != unit_id
+                                 or await orgtree.children(context.db, unit_id)):
+        lines.append(t._("No chapter is asked to report: {unit} entered figures for {month}/{year} "
+                         "for all its units.", unit=html.escape(reporter.name), month=month,
+                         year=year))
+    elif not late:
         lines.append(t._("Every chapter has reported. Thank you!"))
     else:
         lines.append(t._("{n} chapters are late (the deadline was {date}):", n=len(late),
@@ -158,6 +166,17 @@ async def _late(context: BotContext, unit_id: int, ym: int) -> Screen:
     remember(context, PREFIX, view=LATE, unit=unit_id, ym=ym)
     return Screen("\n".join(lines), InlineKeyboardMarkup(rows),
                   Choice([Option("back", t._("⬅ Back"))]))
+
+
+async def _reported_above(context: BotContext, unit_id: int, month: str) -> Unit | None:
+    """The unit itself, or the nearest unit above it, that entered figures for the month (they
+    cover the chapters below, so none of them is late)."""
+    by_id = await orgtree.units_by_id(context.db)
+    reported = await figures.units_reported(context.db, month)
+    current = by_id.get(unit_id)
+    while current is not None and current.id not in reported:
+        current = by_id.get(current.parent_id) if current.parent_id is not None else None
+    return current
 
 
 async def _render(context: BotContext, view: str, p: Params) -> Screen | None:

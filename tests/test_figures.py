@@ -219,3 +219,8 @@ async def test_late_chapters_get_one_reminder_and_the_ward_sees_them(person, db,
     await lan.press(_number("works"))
     await lan.send("10")
     assert await figure_deadline.late_units(db, ids["HM-HL"], "2026-11") == []
+    # Found on the walk: the list then said "Tất cả các chi hội đã báo cáo", which they had not.
+    await lan.press("Đơn vị chưa báo cáo")
+    text = lan.reply_text()
+    assert "Tất cả các chi hội đã báo cáo" not in text
+    assert "Phường Hoàng Liệt đã nhập số liệu tháng 11/2026 cho cả đơn vị" in text
