@@ -147,7 +147,7 @@ async def test_merging_two_chapters_keeps_history_and_old_codes(app, person, db,
     assert reg is not None and reg.unit_id == ids["HM-HL-07"]
     await lan.send("/stats HM-HL-02")
     chapter = lan.reply_text()
-    assert "👥 <b>Hội viên</b>: 16" in chapter
+    assert "👥 <b>Hội viên trên trợ lý</b>: 16" in chapter
     assert "• Đăng ký phấn đấu: 9/16 hội viên (56%)" in chapter
     await lan.send("/stats HM-HL")
     assert lan.reply_text() == ward_before, "the ward's figures do not change"

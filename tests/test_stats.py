@@ -92,7 +92,8 @@ async def test_exact_figures_at_district_ward_and_chapter_scope(person, db):
     await boss.send("/stats")
     text = boss.reply_text()
     assert "📊 <b>Thống kê năm 2026</b>\n<b>Quận Hoàng Mai</b>" in text
-    assert "👥 <b>Hội viên</b>: 20" in text
+    # Found on the walk: "Hội viên: 13" beside an official 1.234 read as the whole membership.
+    assert "👥 <b>Hội viên trên trợ lý</b>: 20" in text
     assert "• Đăng ký phấn đấu: 12/20 hội viên (60%)" in text
     assert "• Đạt chuẩn: 9/20 hội viên (45%)" in text
 
@@ -100,7 +101,7 @@ async def test_exact_figures_at_district_ward_and_chapter_scope(person, db):
     await lan.send("/stats")
     text = lan.reply_text()
     assert "<b>Phường Hoàng Liệt</b>" in text and "Yên Sở" not in text
-    assert "👥 <b>Hội viên</b>: 17" in text
+    assert "👥 <b>Hội viên trên trợ lý</b>: 17" in text
     assert "• Đang nhận tin: 15 · tạm dừng: 1 · không liên lạc được: 1" in text
     # 00:30 on 1/1/2026 in Hà Nội counts, 2027 not
     assert "• Mới đăng ký trên trợ lý năm 2026: 3" in text
@@ -117,7 +118,7 @@ async def test_exact_figures_at_district_ward_and_chapter_scope(person, db):
     await hoa.send("/stats")
     text = hoa.reply_text()
     assert "Phường Hoàng Liệt › Chi hội tổ dân phố số 2" in text
-    assert "👥 <b>Hội viên</b>: 11" in text
+    assert "👥 <b>Hội viên trên trợ lý</b>: 11" in text
     assert "• Đăng ký phấn đấu: 8/11 hội viên (73%)" in text
     assert "• Đạt chuẩn: 6/11 hội viên (55%)" in text
     assert "• Được công nhận: 2/2 hộ — đạt 100% chỉ tiêu" in text
@@ -148,9 +149,9 @@ async def test_children_sorted_lowest_registration_first_drill_down_and_typed_nu
                      "3. <b>Chi hội tổ dân phố số 12"]
     await lan.send("2")  # typed: the second unit in this order
     assert "Phường Hoàng Liệt › Chi hội tổ dân phố số 7" in lan.reply_text()
-    assert "👥 <b>Hội viên</b>: 5" in lan.reply_text()
+    assert "👥 <b>Hội viên trên trợ lý</b>: 5" in lan.reply_text()
     await lan.press("⬆")
-    assert "👥 <b>Hội viên</b>: 17" in lan.reply_text()
+    assert "👥 <b>Hội viên trên trợ lý</b>: 17" in lan.reply_text()
     assert "⬆" not in str(lan.buttons()), "nothing above her ward is hers"
     await lan.press("Năm 2025")
     assert "Chưa có đăng ký nào của năm 2025 ở đây." in lan.reply_text()
@@ -197,7 +198,7 @@ async def test_years_and_codes_that_make_no_sense_get_clear_answers(person, db):
     await lan.send("/stats HM-HL-07 2024")
     text = lan.reply_text()
     assert "Thống kê năm 2024" in text and "Chưa có đăng ký nào của năm 2024 ở đây." in text
-    assert "👥 <b>Hội viên</b>: 0" in text, "they joined in 2025: no members yet in 2024"
+    assert "👥 <b>Hội viên trên trợ lý</b>: 0" in text, "they joined in 2025: no members yet in 2024"
     # Found on the walk: a year (or unit) without members read "Đăng ký phấn đấu: 0/0".
     assert "0/0" not in text
     assert "• Đăng ký phấn đấu: chưa có hội viên nào ở đây đăng ký trên trợ lý" in text
@@ -219,7 +220,7 @@ async def test_family_criteria_hide_small_zero_and_all_failing_counts(person, db
     assert not [line for line in text.splitlines() if line.startswith("• ")]
     assert "Hội viên 50" not in text and "Nguyễn Thị Hoa" not in text, "nobody is named"
     await lan.press("Về trang tổng hợp")
-    assert "👥 <b>Hội viên</b>: 11" in lan.reply_text()
+    assert "👥 <b>Hội viên trên trợ lý</b>: 11" in lan.reply_text()
     assert lan.errors() == []
 
 
@@ -370,7 +371,7 @@ async def test_someone_with_two_separate_units_chooses_one(person, db):
     assert "• Đăng ký phấn đấu: 3/3 hội viên (100%)" in hoa.reply_text()
     await hoa.press("Đơn vị khác của tôi")
     await hoa.press("số 2")
-    assert "👥 <b>Hội viên</b>: 11" in hoa.reply_text()
+    assert "👥 <b>Hội viên trên trợ lý</b>: 11" in hoa.reply_text()
     # A grant inside another of hers adds nothing to choose from.
     lan_member = ids[str(WARD_ADMIN)]
     await admin.grant(db, lan_member, "chapter_head", ids["HM-HL-12"], by=ADMIN_ID,

@@ -303,7 +303,7 @@ async def test_a_zalo_admin_gets_statistics(zalo, app):
     boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
     await boss.send("/stats")
     text = boss.reply()
-    assert "2026" in text and "Hội viên: 3" in text and "<b>" not in text
+    assert "2026" in text and "Hội viên trên trợ lý: 3" in text and "<b>" not in text
 
 
 async def test_deleteme_on_zalo(zalo):
