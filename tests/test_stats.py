@@ -198,7 +198,8 @@ async def test_years_and_codes_that_make_no_sense_get_clear_answers(person, db):
     await lan.send("/stats HM-HL-07 2024")
     text = lan.reply_text()
     assert "Thống kê năm 2024" in text and "Chưa có đăng ký nào của năm 2024 ở đây." in text
-    assert "👥 <b>Hội viên trên trợ lý</b>: 0" in text, "they joined in 2025: no members yet in 2024"
+    assert "👥 <b>Hội viên trên trợ lý</b>: 0" in text, (
+        "they joined in 2025: no members yet in 2024")
     # Found on the walk: a year (or unit) without members read "Đăng ký phấn đấu: 0/0".
     assert "0/0" not in text
     assert "• Đăng ký phấn đấu: chưa có hội viên nào ở đây đăng ký trên trợ lý" in text
