@@ -95,6 +95,7 @@ async def test_forged_or_stale_grant_presses_change_nothing(person, db, api):
     head = person(HEAD)
     await head.send("/grant hội viên 5021")
     assert "không có quyền" in head.reply_text()
+    assert "dành cho cán bộ Hội phường, xã hoặc quận, huyện" in head.reply_text(), "who may"
     await head.press_data(message_id, data)
     assert "không có quyền" in head.reply_text()
     assert await roles_of(db, 5021) == set()

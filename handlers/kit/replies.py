@@ -130,7 +130,7 @@ def requires(role: Role) -> Callable[[Callback], Callback]:
             principal = context.principal
             if principal is not None and principal.at_least(role):
                 return await callback(update, context)
-            await refuse(update, context)
+            await refuse(update, context, role=role)
             return None
 
         return guarded
@@ -138,9 +138,20 @@ def requires(role: Role) -> Callable[[Callback], Callback]:
     return decorate
 
 
-async def refuse(update: Update, context: BotContext) -> None:
-    """Tell her she has no right to do this (an alert for a button, a message otherwise)."""
+# Who may do what a role guards (said with a refusal, so she knows whom to ask).
+WHO_MAY = {
+    Role.CHAPTER_HEAD: N_("This is for chapter heads and union officers."),
+    Role.UNIT_ADMIN: N_("This is for union officers of a ward or a district."),
+    Role.SUPER_ADMIN: N_("This is for the people who run this assistant."),
+}
+
+
+async def refuse(update: Update, context: BotContext, *, role: Role | None = None) -> None:
+    """Tell her she has no right to do this (an alert for a button, a message otherwise);
+    with `role`, also who may."""
     text = context.t._("Sorry, you do not have permission to do this.")
+    if role in WHO_MAY:
+        text = f"{text}\n{context.t._(WHO_MAY[role])}"
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     else:
