@@ -365,3 +365,44 @@ async def head_and_member(db, api) -> dict[str, int]:
     await grant(db, head, "chapter_head", "HM-HL-02")
     await register_member(db, OTHER, "HM-HL-02", name="Lê Thị Mai")
     return {"head": head, "chapter": chapter.id}
+
+
+# Tables that stay small (a row per notice, poll, meeting, unit, export, schedule …): reading
+# them whole for one member costs nothing. Every other table grows with members or their acts.
+SMALL_TABLES = {
+    "broadcasts", "broadcast_variants", "polls", "events", "exports", "units", "unit_aliases",
+    "closed_years", "criteria_sets", "roles", "reminder_schedules", "reminder_texts",
+    "reminder_pauses", "reminder_runs", "targets", "figure_reminders", "schema_migrations",
+    "poll_pending",  # anonymous answers waiting for their batch: released within days
+    "support_requests", "support_messages",  # ~13,000 requests in five years at district scale
+}
+# Read whole on purpose: her name, phone or id may stand in ANY audit entry's details (JSON),
+# so erasure reads them all once; /deleteme is rare, /mydata does not do this.
+WHOLE_ON_PURPOSE = {"SELECT id, details FROM audit_log"}
+
+
+async def test_deleteme_and_mydata_read_her_rows_through_indexes(app, db, api, person, clock):
+    """Erasure and /mydata look up one member's rows in tables of millions (deliveries of
+    every notice, audit entries, poll answers): each statement they run is planned with an
+    index there, never a scan of the whole table."""
+    await rich_history(app, db, api, person, clock)
+    statements: list[str] = []
+    connection = db.conn._connection  # aiosqlite's sqlite3 connection, traced in its thread
+    await db.conn._execute(lambda: connection.set_trace_callback(statements.append))
+    diep = person(TG)
+    await diep.send("/mydata")
+    await diep.send("/deleteme")
+    await diep.press("Có, xóa thông tin")
+    await app.bot_data.delivery.run_until_idle()
+    await db.conn._execute(lambda: connection.set_trace_callback(None))
+    tables = {row[0] for row in await db.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    scans = set()
+    for sql in statements:
+        if not re.match(r"(?is)\s*(with|select|update|delete)\b", sql) or sql in WHOLE_ON_PURPOSE:
+            continue
+        for *_ids, detail in await db.fetchall("EXPLAIN QUERY PLAN " + sql):
+            found = re.fullmatch(r"SCAN (\w+)(?: AS \w+)?", detail)
+            if found and found[1] in tables and found[1] not in SMALL_TABLES:
+                scans.add(f"{found[1]}: {' '.join(sql.split())[:120]}")
+    assert not scans, "\n".join(sorted(scans))
