@@ -73,8 +73,11 @@ async def _start(update: Update, context: BotContext, action: str) -> None:
     if query:
         await _search(update, context, query)
         return
-    await say(update, context, t._("Whom do you mean? Type part of her name or her phone "
-                                   "number (or /cancel)."), answers.cancel_keyboard(context, GRANT))
+    question = (t._("Whom do you want to give a role? Type part of her name or her phone "
+                    "number (or /cancel).") if action == "grant" else
+                t._("Whose role do you want to take back? Type part of her name or her phone "
+                    "number (or /cancel)."))
+    await say(update, context, question, answers.cancel_keyboard(context, GRANT))
 
 
 @requires(Role.UNIT_ADMIN)

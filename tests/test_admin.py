@@ -32,6 +32,7 @@ async def test_a_ward_admin_grants_a_chapter_head_found_by_name(app, person, db,
     lan = person(WARD_ADMIN)
     await lan.send("/grant")
     assert "Chị gõ một phần họ tên hoặc số điện thoại" in lan.reply_text()
+    assert "Chị muốn giao vai trò cho ai?" in lan.reply_text(), "says what the choice is for"
     await lan.send("hoi vien 5022")  # typed without marks
     assert [b[1] for b in lan.buttons()] == ["1. Hội viên 5022 (…678)"]
     assert "1. Hội viên 5022 — Chi hội tổ dân phố số 7 (…678)" in lan.reply_text()
@@ -105,6 +106,8 @@ async def test_revoke_tells_her_and_nobody_revokes_herself(app, person, db, api)
     ids = await seed(db)
     person(HEAD)
     lan = person(WARD_ADMIN)
+    await lan.send("/revoke")
+    assert "Chị muốn thu hồi vai trò của ai?" in lan.reply_text()
     await lan.send("/revoke Nguyễn Thị Hoa")
     await lan.press("Nguyễn Thị Hoa")
     await lan.press("Chi hội TDP số 2")
