@@ -710,3 +710,52 @@ async def test_the_latest_list_survives_a_restart(zalo, clock):
     internal = await lan.internal_id()
     exported = await privacy_store.export(zalo.app.bot_data.db, internal)
     assert exported["channel_latest_list"] is not None  # shown in /mydata
+
+
+# ---- a fresh-eyes walk as a Zalo member (what she would trip over) -------------------------
+
+async def test_a_free_text_prompt_says_the_word_that_stops_it(zalo):
+    lan = ZaloPerson(zalo, "7a1c00000001")
+    await lan.send("start")
+    await lan.choose("tôi đồng ý")
+    assert "họ và tên" in lan.reply().lower()
+    assert "gõ “hủy”" in lan.reply(), "the ✖ Hủy button is not listed: its word is said"
+    await lan.send("hủy")
+    assert "đã hủy" in lan.reply().lower()
+    assert await members.by_user(zalo.app.bot_data.db, await lan.internal_id()) is None
+
+
+def _lines_with(reply: str, words: str) -> list[str]:
+    return [line for line in reply.splitlines() if words in line]
+
+
+async def test_the_family_screens_number_each_thing_once(zalo):
+    thu = await zalo_member(zalo, "7a1c00000002")
+    await thu.send("/family")
+    intro = thu.reply()
+    assert "Không đói nghèo" in intro
+    numbered = [line for line in intro.splitlines() if re.match(r"\d+\. ", line)]
+    assert [line.split(".")[0] for line in numbered] == ["1", "2"], intro  # the options only
+    await thu.choose("đăng ký hộ")
+    await thu.choose("tôi đồng ý")
+    checklist = thu.reply()
+    assert len(_lines_with(checklist, "Không đói nghèo")) == 1, checklist
+    assert "2. ⬜ Không vi phạm pháp luật và tệ nạn xã hội" in checklist  # the full words
+    await thu.send("2")
+    assert len(_lines_with(thu.reply(), "vi phạm pháp luật")) == 1, thu.reply()
+    member = await members.by_user(zalo.app.bot_data.db, await thu.internal_id())
+    assert member is not None
+    reg = await campaigns.registration(zalo.app.bot_data.db, campaigns.FAMILY, member.id, 2026)
+    assert reg is not None
+    assert await campaigns.answers(zalo.app.bot_data.db, reg.id) == {"no_law_violation": True}
+
+
+async def test_the_zalo_demo_run_again_on_its_database_hears_every_line(tmp_path, settings):
+    database = tmp_path / "demo.sqlite3"
+    first = io.StringIO("start\n1\nTrần Thị Lan\n0912345678\n4\n1\n1\n:quit\n")
+    assert await run_zalo_demo(settings, database=database, stdin=first, out=io.StringIO()) == 0
+    out = io.StringIO()
+    again = io.StringIO("menu\n1\n:quit\n")
+    assert await run_zalo_demo(settings, database=database, stdin=again, out=out) == 0
+    shown = out.getvalue()
+    assert "quay lại" in shown and "Trần Thị Lan" in shown, shown

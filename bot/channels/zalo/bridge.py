@@ -59,7 +59,8 @@ _COMMAND = re.compile(r"/[a-zA-Z0-9_]{1,32}")
 # (whole sentences before the phrases inside them); a feature's own msgid keeps one entry.
 CHANNEL_WORDS = (
     (N_("Please tap the button below to share your phone number, or type it."),
-     N_("Please type your phone number here, for example 0912 345 678.")),
+     N_("Please type your phone number here, for example 0912 345 678. To stop here, type "
+        "“cancel”.")),
     (N_("Choose one or more, then press “Send”."),
      N_("Type the number of each answer you choose (one or more), then the number of “Send”.")),
     (N_("Please tap whether you will come."),
@@ -266,10 +267,15 @@ class ZaloBridge(BaseRequest):
             t = await self._translator(chat_id)  # a bare arrow is a button's shape, not a word
             prompt.labels = [t._(PAGE_ARROWS[label]) if label in PAGE_ARROWS else label
                              for label in prompt.labels]
+        if prompt is not None and not prompt.spelled:
+            prompt.labels, prompt.spelled = render.as_in_text(prompt.labels, prompt.numbers, text)
         if prompt is not None:
             text = render.without_items(text, prompt.spelled)
             listed = prompt.listed()
             text = f"{text}\n\n{listed}" if text.strip() else listed
+        if _has_cancel(markup):  # its "✖ Cancel" is not listed: say the word that does it
+            t = await self._translator(chat_id)
+            text = text + "\n\n" + t._("(To stop here, type “cancel”.)")
         await self._say(chat, text)
         await self._remember(chat_id, prompt or Prompt(message))
         self._texts[(chat_id, message["message_id"])] = message.get("text", "")
@@ -483,6 +489,11 @@ class ZaloBridge(BaseRequest):
 def _has_buttons(markup: Any) -> bool:
     return isinstance(markup, dict) and any(
         not _cancels(b) for row in markup.get("inline_keyboard") or [] for b in row)
+
+
+def _has_cancel(markup: Any) -> bool:
+    return isinstance(markup, dict) and any(
+        _cancels(b) for row in markup.get("inline_keyboard") or [] for b in row)
 
 
 def _cancels(button: Any) -> bool:

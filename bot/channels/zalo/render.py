@@ -58,6 +58,20 @@ def spelled_out(labels: list[str], text: str) -> tuple[list[str], list[int]]:
     return out, spelled
 
 
+def as_in_text(labels: list[str], numbers: list[int], text: str
+               ) -> tuple[list[str], list[int]]:
+    """Options the text lists already under the same numbers ("1. ⬜ Không đói nghèo" …, then
+    buttons "⬜ Không đói nghèo" …): the text's words, and which numbers, so the list is shown
+    once, not twice; else the labels unchanged and no numbers."""
+    items: dict[int, str] = {}
+    for line in text.split("\n"):
+        if (item := _OWN_NUMBER.fullmatch(line)) is not None:
+            items.setdefault(int(item.group(1)), item.group(2).strip())
+    if len(numbers) < 2 or set(items) != set(numbers):
+        return labels, []
+    return [items[number] for number in numbers], list(numbers)
+
+
 def without_items(text: str, numbers: list[int]) -> str:
     """`text` without its lines "N. …" for these numbers (the list under it says them)."""
     if not numbers:
