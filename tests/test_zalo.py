@@ -759,3 +759,31 @@ async def test_the_zalo_demo_run_again_on_its_database_hears_every_line(tmp_path
     assert await run_zalo_demo(settings, database=database, stdin=again, out=out) == 0
     shown = out.getvalue()
     assert "quay lại" in shown and "Trần Thị Lan" in shown, shown
+
+
+async def test_a_recorded_reminder_says_it_once_and_offers_no_photo_zalo_cannot_send(
+        zalo, app, clock):
+    thu = await zalo_member(zalo, "5a00000000d9")
+    clock.advance((SUNDAY_0630 - clock.now()).total_seconds())
+    thu.mark = len(zalo.api.calls)
+    await reminders.tick(app.bot_data)
+    await app.bot_data.delivery.run_until_idle()
+    await thu.choose("Tôi đã tham gia")
+    recorded = thu.reply()
+    assert recorded.count("Đã ghi nhận") == 1, recorded  # not the toast, then the same again
+    assert "ảnh" not in recorded, "Zalo passes no photo to the bot: no “📷 Thêm ảnh”"
+    await thu.event("image")
+    assert "ảnh" in thu.reply() and "menu" in thu.reply()
+
+
+async def test_the_report_photo_step_on_zalo_says_to_skip(zalo):
+    thu = await zalo_member(zalo, "a0000000001p")
+    await thu.send("/report")
+    await thu.choose("Phân loại rác")
+    await thu.choose("Hôm nay")
+    await thu.choose("Bỏ qua")
+    photo_step = thu.reply()
+    assert "Zalo" in photo_step and "Bỏ qua" in photo_step, photo_step
+    assert "gửi một ảnh" not in photo_step
+    await thu.choose("Bỏ qua")
+    assert "Lưu" in thu.reply()

@@ -41,6 +41,7 @@ from bot.channels.zalo.files import FileLinks
 from bot.clock import Clock
 from bot.i18n import N_, nfc, translator
 from bot.settings import SUPPORTED_LOCALES
+from handlers.kit.days import PHOTO_PREFIX
 from storage import channels, members
 from storage.db import Database, to_iso
 
@@ -70,6 +71,8 @@ CHANNEL_WORDS = (
     (N_("Please tap one of the buttons or type its number."),
      N_("Please type the number of your choice.")),
     (N_("(with the reminder's one-tap button)"), N_("(by answering the reminder)")),
+    (N_("You can send one photo of it (optional), or tap the button."),
+     N_("Zalo cannot pass a photo to the assistant yet: please choose “Skip” below.")),
     (N_("(or tap a button of the latest message)"), N_("(from the latest message)")),
     (N_("Tap a button or type its number"), N_("Type the number of your choice")),
     (N_("tap the button below"), N_("type the number of an option below")),
@@ -154,6 +157,8 @@ class ZaloBridge(BaseRequest):
         self._message_ids = itertools.count(1)
         self._storm = 0
         self._query_chats: dict[str, int] = {}
+        self._toasts: dict[int, str] = {}  # a press's passing answer, said only if alone
+        self._said: dict[str, int] = {}  # messages sent per Zalo chat (the toast's test)
         self.files: FileLinks | None = None  # webhook mode: charts and exports by link
         self._words = _channel_words()
 
@@ -243,6 +248,7 @@ class ZaloBridge(BaseRequest):
         return self._db
 
     async def _say(self, chat: str, text: str) -> None:
+        self._said[chat] = self._said.get(chat, 0) + 1
         for piece in render.split(self.zalo_words(text)):
             await self.client.send_message(chat, piece)
 
@@ -389,8 +395,10 @@ class ZaloBridge(BaseRequest):
     async def _answer_query(self, params: dict[str, Any]) -> bool:
         text = params.get("text")
         chat_id = self._query_chats.pop(str(params.get("callback_query_id")), None)
-        if text and chat_id is not None:
+        if text and chat_id is not None and params.get("show_alert"):
             await self._say(await self._chat(chat_id), render.plain(str(text)))
+        elif text and chat_id is not None:  # Telegram's passing toast: see handle_event
+            self._toasts[chat_id] = render.plain(str(text))
         return True
 
     async def _chat_action(self, params: dict[str, Any]) -> bool:
@@ -434,12 +442,20 @@ class ZaloBridge(BaseRequest):
         text = message.get("text")
         if event.get("event_name") != "message.text.received" or not isinstance(text, str):
             t = await self._translator(internal)
-            await self._say(zalo_id, t._("I can only read text messages. Please type a number or a "
-                                         "word; type “menu” to see what I can help with."))
+            await self._say(zalo_id, t._(
+                "I cannot receive photos on Zalo yet, only text. Please type a number or a word; "
+                "type “menu” to see what I can help with.") if "image" in str(
+                    event.get("event_name")) else t._(
+                "I can only read text messages. Please type a number or a word; type “menu” "
+                "to see what I can help with."))
             return
         data = await self._interpret(internal, user, nfc(text).strip(), update_id)
         if data is not None:
+            said = self._said.get(zalo_id, 0)
             await self.application.process_update(Update.de_json(data, self.application.bot))
+            toast = self._toasts.pop(internal, None)
+            if toast is not None and self._said.get(zalo_id, 0) == said:
+                await self._say(zalo_id, toast)  # else the screen she got says it (no echo)
         if seq % 1000 == 0:
             await channels.forget_events(
                 self._database, before=to_iso(self.clock.now() - timedelta(days=7)))
@@ -496,6 +512,12 @@ def _has_cancel(markup: Any) -> bool:
         _cancels(b) for row in markup.get("inline_keyboard") or [] for b in row)
 
 
+def _asks_photo(button: Any) -> bool:
+    """"📷 Add a photo" under a recorded reminder: not listed, Zalo passes no photo to the bot."""
+    data = button.get("callback_data") if isinstance(button, dict) else None
+    return isinstance(data, str) and data.startswith(f"{PHOTO_PREFIX}:")
+
+
 def _cancels(button: Any) -> bool:
     """The "✖ Cancel" under a free-text prompt: not listed, so a typed number stays an answer
     (on Zalo she types "hủy", as the help says)."""
@@ -510,7 +532,7 @@ def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
     if markup.get("inline_keyboard"):
         buttons = [b for row in markup["inline_keyboard"] for b in row
                    if "callback_data" in b and not render.PAGE_COUNTER.fullmatch(b["text"])
-                   and not _cancels(b)]
+                   and not _cancels(b) and not _asks_photo(b)]
         if not buttons:  # a free-text prompt: Zalo members type "hủy" to cancel
             return None
         labels, spelled = render.spelled_out([render.plain(b["text"]) for b in buttons],
