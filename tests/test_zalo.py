@@ -787,3 +787,21 @@ async def test_the_report_photo_step_on_zalo_says_to_skip(zalo):
     assert "gửi một ảnh" not in photo_step
     await thu.choose("Bỏ qua")
     assert "Lưu" in thu.reply()
+
+
+async def test_my_reports_are_listed_once_in_full_words(zalo):
+    thu = await zalo_member(zalo, "a0000000002r")
+    db = zalo.app.bot_data.db
+    member = await members.by_user(db, await thu.internal_id())
+    assert member is not None and member.unit_id is not None
+    for day, code, quantity in (("2026-03-26", "waste_to_money", 2.5),
+                                ("2026-03-27", "help_poor_household", None)):
+        await activities.add_once(db, activities.NewReport(
+            member_id=member.id, unit_id=member.unit_id, activity_code=code, day=day,
+            quantity=quantity), at="2026-03-28T10:00:00Z")
+    await thu.send("/myreports")
+    listed = thu.reply()
+    assert len(_lines_with(listed, "Biến rác")) == 1, listed
+    assert "1. 27/3/2026 · Giúp đỡ hộ nghèo" in listed and "…" not in listed, listed
+    await thu.send("2")
+    assert "Biến rác thành tiền" in thu.reply() and "2,5 kg" in thu.reply()

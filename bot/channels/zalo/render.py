@@ -61,15 +61,18 @@ def spelled_out(labels: list[str], text: str) -> tuple[list[str], list[int]]:
 def as_in_text(labels: list[str], numbers: list[int], text: str
                ) -> tuple[list[str], list[int]]:
     """Options the text lists already under the same numbers ("1. ⬜ Không đói nghèo" …, then
-    buttons "⬜ Không đói nghèo" …): the text's words, and which numbers, so the list is shown
-    once, not twice; else the labels unchanged and no numbers."""
+    buttons "⬜ Không đói nghèo" …, or a report "1. 2/12/2026 · Biến rác thành tiền · 2,5 kg"
+    and its button "1. 2/12 · Biến rác thàn…"): the text's full words, and which numbers, so
+    the list is shown once, not twice; the other options (paging, back) as they are. A text
+    whose numbers are not all options is left alone."""
     items: dict[int, str] = {}
     for line in text.split("\n"):
         if (item := _OWN_NUMBER.fullmatch(line)) is not None:
             items.setdefault(int(item.group(1)), item.group(2).strip())
-    if len(numbers) < 2 or set(items) != set(numbers):
+    if not items or not set(items) <= set(numbers):
         return labels, []
-    return [items[number] for number in numbers], list(numbers)
+    return ([items.get(number, label) for number, label in zip(numbers, labels, strict=True)],
+            sorted(items))
 
 
 def without_items(text: str, numbers: list[int]) -> str:
