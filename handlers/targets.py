@@ -348,7 +348,7 @@ async def value_typed(update: Update, context: BotContext, text: str) -> bool:
         await say(update, context, t._("Please type a percentage from 0 to 100, e.g. 95%.")
                   if metric.percent else
                   t._("Please type a whole number up to {max}, e.g. 175.",
-                      max=t.number(COUNT_MAX)))
+                      max=t.number(COUNT_MAX)), answers.cancel_keyboard(context, VALUE))
         return True
     unit, year = pending["unit"] or None, pending["year"]
     if unit is None:  # every unit at once has no targets of its own
