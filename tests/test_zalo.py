@@ -806,3 +806,15 @@ async def test_my_reports_are_listed_once_in_full_words(zalo):
     assert "1. 27/3/2026 · Giúp đỡ hộ nghèo" in listed and "…" not in listed, listed
     await thu.send("2")
     assert "Biến rác thành tiền" in thu.reply() and "2,5 kg" in thu.reply()
+
+
+async def test_support_on_zalo_does_not_ask_for_a_photo_she_cannot_send(zalo):
+    thu = await zalo_member(zalo, "5e0000000001")
+    await thu.send("/support")
+    await thu.choose("Tư vấn pháp luật")
+    words = thu.reply()
+    assert "ảnh" in words and "chưa gửi kèm ảnh" in words, words
+    await thu.send(" ")
+    assert "ảnh" not in thu.reply(), thu.reply()
+    await thu.send("Em cần hỏi về thủ tục ly hôn.")
+    assert "Bỏ qua" in thu.reply() and "chọn “Bỏ qua”" in thu.reply(), thu.reply()
