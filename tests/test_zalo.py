@@ -818,3 +818,12 @@ async def test_support_on_zalo_does_not_ask_for_a_photo_she_cannot_send(zalo):
     assert "ảnh" not in thu.reply(), thu.reply()
     await thu.send("Em cần hỏi về thủ tục ly hôn.")
     assert "Bỏ qua" in thu.reply() and "chọn “Bỏ qua”" in thu.reply(), thu.reply()
+
+
+async def test_my_data_on_zalo_shows_her_zalo_account_and_no_file_below(zalo):
+    thu = await zalo_member(zalo, "6d0000000001")
+    await thu.send("/mydata")
+    shown = thu.reply()
+    assert "Tài khoản Zalo: 6d0000000001" in shown, shown
+    assert str(await thu.internal_id()) not in shown
+    assert "ở bên dưới" not in shown and "toàn bộ thông tin trợ lý lưu về chị" in shown
