@@ -827,3 +827,19 @@ async def test_my_data_on_zalo_shows_her_zalo_account_and_no_file_below(zalo):
     assert "Tài khoản Zalo: 6d0000000001" in shown, shown
     assert str(await thu.internal_id()) not in shown
     assert "ở bên dưới" not in shown and "toàn bộ thông tin trợ lý lưu về chị" in shown
+
+
+async def test_a_list_turned_over_asks_its_question_again_and_a_wrong_answer_lists_it(zalo):
+    lan = ZaloPerson(zalo, "7a1c00000003")
+    await lan.send("start")
+    await lan.choose("tôi đồng ý")
+    await lan.send("Trần Thị Lan")
+    await lan.send("0912 345 678")
+    await lan.choose("trang sau")
+    assert "phường/xã" in lan.reply(), "a bare list says not what it is for"
+    await lan.send("😀")
+    again = lan.reply()
+    assert "Trang trước" in again, again  # the options she may type, under the hint
+    await lan.choose("trang trước")
+    await lan.choose("Hoàng Liệt")
+    assert "số 2" in lan.reply()

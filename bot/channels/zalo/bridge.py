@@ -55,6 +55,7 @@ _WORDS = {"menu": "/start", "0": "/start", "/menu": "/start", "start": "/start",
           "bat dau": "/start", "huy": "/cancel", "cancel": "/cancel", "help": "/help",
           "tro giup": "/help"}
 _COMMAND = re.compile(r"/[a-zA-Z0-9_]{1,32}")
+RETYPE = N_("Please tap one of the buttons or type its number.")  # a feature's "not an option"
 # The features write their texts once for both channels; these Telegram words are wrong on
 # Zalo (no buttons, another account). Each pair is matched in every language, in this order
 # (whole sentences before the phrases inside them); a feature's own msgid keeps one entry.
@@ -68,8 +69,7 @@ CHANNEL_WORDS = (
      N_("Please type the number of your answer: will you come?")),
     (N_("Please use the menu buttons below, or send /help to see what I can do."),
      N_("Type “menu” for the main menu, or send /help to see what I can do.")),
-    (N_("Please tap one of the buttons or type its number."),
-     N_("Please type the number of your choice.")),
+    (RETYPE, N_("Please type the number of your choice.")),
     (N_("(with the reminder's one-tap button)"), N_("(by answering the reminder)")),
     (N_("You can send one photo of it (optional), or tap the button."),
      N_("Zalo cannot pass a photo to the assistant yet: please choose “Skip” below.")),
@@ -167,6 +167,7 @@ class ZaloBridge(BaseRequest):
         self._said: dict[str, int] = {}  # messages sent per Zalo chat (the toast's test)
         self.files: FileLinks | None = None  # webhook mode: charts and exports by link
         self._words = _channel_words()
+        self._retype = {translator(locale)._(RETYPE) for locale in SUPPORTED_LOCALES}
 
     def attach(self, application: Application) -> None:
         """The Application this bridge serves (its database maps the ids)."""
@@ -275,6 +276,9 @@ class ZaloBridge(BaseRequest):
         chat = await self._chat(chat_id)
         message = self._message(chat_id, params, message_id)
         prompt = _prompt(markup, message)
+        latest = await self._latest(chat_id)
+        if prompt is None and text.strip() in self._retype and latest and latest.labels:
+            prompt = latest  # "type the number of your choice": the question stands, list it
         if prompt is not None and any(label in PAGE_ARROWS for label in prompt.labels):
             t = await self._translator(chat_id)  # a bare arrow is a button's shape, not a word
             prompt.labels = [t._(PAGE_ARROWS[label]) if label in PAGE_ARROWS else label
@@ -331,6 +335,8 @@ class ZaloBridge(BaseRequest):
         markup = params.get("reply_markup")
         before = self._texts.get((chat_id, message_id))
         added = text[len(before):].strip() if before and text.startswith(before) else text
+        if not added and _has_buttons(markup):  # new options, same question: ask it again
+            added = text.strip().split("\n\n")[-1]
         if not added and not _has_buttons(markup):  # only the buttons went away
             return await self._edit_markup(params)
         message = await self._show(chat_id, added, markup, params, message_id)
