@@ -843,3 +843,15 @@ async def test_a_list_turned_over_asks_its_question_again_and_a_wrong_answer_lis
     await lan.choose("trang trước")
     await lan.choose("Hoàng Liệt")
     assert "số 2" in lan.reply()
+
+
+async def test_the_zalo_demo_run_again_reaches_the_member_before_she_types(tmp_path, settings):
+    database = tmp_path / "demo.sqlite3"
+    first = io.StringIO("start\n1\nTrần Thị Lan\n0912345678\n4\n1\n1\n:quit\n")
+    assert await run_zalo_demo(settings, database=database, stdin=first, out=io.StringIO()) == 0
+    out = io.StringIO()
+    again = io.StringIO(":admin\n/broadcast\n1\n1\nHọp toàn quận sáng thứ Hai.\n1\n:member\n"
+                        ":quit\n")
+    assert await run_zalo_demo(settings, database=database, stdin=again, out=out) == 0
+    inbox = out.getvalue().split("You are now: member.", 1)[1]
+    assert "Họp toàn quận sáng thứ Hai." in inbox, out.getvalue()[-3000:]

@@ -103,6 +103,8 @@ async def run_zalo_demo(settings: Settings, *, database: Path | None = None,
     await db.close()
     settings = await with_zalo_admins(settings)
     api = DemoZaloAPI()
+    for zalo_id in PERSONAS.values():  # both wrote to the bot before (a database kept from
+        api.user(zalo_id)              # an earlier run): a notice reaches her at once
     console = ZaloConsole(out)
     api.listener = console.on_call
     client = ZaloClient(token=TOKEN, base_url=BASE_URL, transport=api)
