@@ -855,3 +855,18 @@ async def test_the_zalo_demo_run_again_reaches_the_member_before_she_types(tmp_p
     assert await run_zalo_demo(settings, database=database, stdin=again, out=out) == 0
     inbox = out.getvalue().split("You are now: member.", 1)[1]
     assert "Họp toàn quận sáng thứ Hai." in inbox, out.getvalue()[-3000:]
+
+
+async def test_an_option_never_takes_a_number_the_text_lists_for_something_else(zalo):
+    boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
+    await boss.send("/poll")
+    await boss.send("Chị muốn sinh hoạt chi hội vào buổi nào?")
+    await boss.send("Buổi sáng\nBuổi tối")
+    shown = boss.reply()
+    assert "1. Buổi sáng" in shown and "2. Buổi tối" in shown, shown
+    done = boss.option("Xong các lựa chọn")
+    assert done not in {"1", "2"}, shown  # typing “1” must not finish the list
+    await boss.send("Buổi chiều")
+    assert "3. Buổi chiều" in boss.reply(), boss.reply()
+    await boss.send(boss.option("Xong các lựa chọn"))
+    assert "một hay nhiều" in boss.reply(), "the three options are kept, the next step asks"

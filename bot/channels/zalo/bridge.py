@@ -283,8 +283,6 @@ class ZaloBridge(BaseRequest):
             t = await self._translator(chat_id)  # a bare arrow is a button's shape, not a word
             prompt.labels = [t._(PAGE_ARROWS[label]) if label in PAGE_ARROWS else label
                              for label in prompt.labels]
-        if prompt is not None and not prompt.spelled:
-            prompt.labels, prompt.spelled = render.as_in_text(prompt.labels, prompt.numbers, text)
         if prompt is not None:
             text = render.without_items(text, prompt.spelled)
             listed = prompt.listed()
@@ -547,9 +545,15 @@ def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
                    and not _cancels(b) and not _asks_photo(b)]
         if not buttons:  # a free-text prompt: Zalo members type "hủy" to cancel
             return None
-        labels, spelled = render.spelled_out([render.plain(b["text"]) for b in buttons],
-                                             str(message.get("text", "")))
-        return Prompt(message, labels, [b["callback_data"] for b in buttons], spelled=spelled)
+        text = str(message.get("text", ""))
+        labels, spelled = render.spelled_out([render.plain(b["text"]) for b in buttons], text)
+        prompt = Prompt(message, labels, [b["callback_data"] for b in buttons], spelled=spelled)
+        if not spelled:  # the text lists these options already: say them once
+            prompt.labels, prompt.spelled = render.as_in_text(prompt.labels, prompt.numbers, text)
+        if not prompt.spelled and (after := render.clashing(text, prompt.numbers)):
+            pairs = render.numbered(labels, after=after)  # its "1." is not an option's "1."
+            prompt.numbers, prompt.labels = [n for n, _l in pairs], [lb for _n, lb in pairs]
+        return prompt
     if markup.get("keyboard"):
         buttons = [b if isinstance(b, dict) else {"text": b}
                    for row in markup["keyboard"] for b in row]

@@ -19,13 +19,14 @@ PAGE_COUNTER = re.compile(r"\s*\d+\s*/\s*\d+\s*")  # "1/2" between paging button
 _BARE_NUMBER = re.compile(r"\s*([☐☑]\s*)?(\d{1,3})\s*")  # a button "2" or "☐ 2"
 
 
-def numbered(labels: list[str]) -> list[tuple[int, str]]:
+def numbered(labels: list[str], *, after: int = 0) -> list[tuple[int, str]]:
     """(number, label without its number) per button: buttons the features numbered
     ("2. Đồng ý") keep their number, so what is typed is what is shown; the rest (paging,
-    cancel) take the next free ones. Zalo's lists and the demo's console both use this."""
+    cancel) take the next free ones above `after`. Zalo's lists and the demo's console both
+    use this."""
     own = [_OWN_NUMBER.match(label) for label in labels]
     taken = {int(m.group(1)) for m in own if m}
-    free = (n for n in itertools.count(1) if n not in taken)
+    free = (n for n in itertools.count(after + 1) if n not in taken)
     out: list[tuple[int, str]] = []
     used: set[int] = set()
     for label, match in zip(labels, own, strict=True):
@@ -73,6 +74,15 @@ def as_in_text(labels: list[str], numbers: list[int], text: str
         return labels, []
     return ([items.get(number, label) for number, label in zip(numbers, labels, strict=True)],
             sorted(items))
+
+
+def clashing(text: str, numbers: list[int]) -> int:
+    """The highest "N." of the text's own list when the options would reuse one of its
+    numbers for something else ("1. Buổi sáng" above the option "1. ✅ Xong"): the options
+    then count on above it. 0 when nothing clashes."""
+    items = {int(m.group(1)) for line in text.split("\n")
+             if (m := _OWN_NUMBER.fullmatch(line)) is not None}
+    return max(items) if items & set(numbers) else 0
 
 
 def without_items(text: str, numbers: list[int]) -> str:
