@@ -837,6 +837,7 @@ async def test_a_list_turned_over_asks_its_question_again_and_a_wrong_answer_lis
     await lan.send("0912 345 678")
     await lan.choose("trang sau")
     assert "phường/xã" in lan.reply(), "a bare list says not what it is for"
+    assert int(lan.option("Trang trước")) > int(lan.option("Yên Sở")), "no “1.” above “9.”"
     await lan.send("😀")
     again = lan.reply()
     assert "Trang trước" in again, again  # the options she may type, under the hint

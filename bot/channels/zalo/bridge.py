@@ -132,7 +132,7 @@ class Prompt:
         """Numbered as `render.numbered` says (a feature's own "2." is kept)."""
         if self.numbers:
             return
-        pairs = render.numbered(self.labels)
+        pairs = render.numbered(self.labels, after=render.highest_own(self.labels))
         self.numbers = [number for number, _label in pairs]
         self.labels = [label for _number, label in pairs]
 
@@ -551,7 +551,8 @@ def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
         if not spelled:  # the text lists these options already: say them once
             prompt.labels, prompt.spelled = render.as_in_text(prompt.labels, prompt.numbers, text)
         if not prompt.spelled and (after := render.clashing(text, prompt.numbers)):
-            pairs = render.numbered(labels, after=after)  # its "1." is not an option's "1."
+            # the text's "1." is not an option's "1.": the options count on above its list
+            pairs = render.numbered(labels, after=max(after, render.highest_own(labels)))
             prompt.numbers, prompt.labels = [n for n, _l in pairs], [lb for _n, lb in pairs]
         return prompt
     if markup.get("keyboard"):

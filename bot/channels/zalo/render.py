@@ -38,6 +38,13 @@ def numbered(labels: list[str], *, after: int = 0) -> list[tuple[int, str]]:
     return out
 
 
+def highest_own(labels: list[str]) -> int:
+    """The highest number the features put on these buttons (0: none): on Zalo the others
+    count on after it (page 2: "9." … "14.", then "15. ◀ Trang trước", not "1." above "9.")."""
+    return max((int(m.group(1)) for label in labels if (m := _OWN_NUMBER.match(label))),
+               default=0)
+
+
 def spelled_out(labels: list[str], text: str) -> tuple[list[str], list[int]]:
     """Buttons that show only a number ("2", "☐ 2") because the text lists the options ("2.
     Buổi sáng trước giờ làm"; long options on Telegram) take the text's words ("2. ☐ Buổi
