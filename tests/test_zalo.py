@@ -871,3 +871,25 @@ async def test_an_option_never_takes_a_number_the_text_lists_for_something_else(
     assert "3. Buổi chiều" in boss.reply(), boss.reply()
     await boss.send(boss.option("Xong các lựa chọn"))
     assert "một hay nhiều" in boss.reply(), "the three options are kept, the next step asks"
+
+
+async def test_a_wrong_answer_shows_the_options_once(zalo):
+    lan = ZaloPerson(zalo, "7a1c00000004")
+    await lan.send("start")
+    await lan.choose("tôi đồng ý")
+    await lan.send("Trần Thị Lan")
+    await lan.send("0912 345 678")
+    await lan.send("😀")  # the ward list asks again itself: its options are listed once
+    assert lan.reply().count("Phường Đại Kim") == 1, lan.reply()
+    assert "gõ số" in lan.reply().lower()
+
+
+async def test_a_wrong_answer_alone_lists_the_options_under_the_hint(zalo):
+    boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
+    await boss.send("/meeting")
+    await boss.send("Sinh hoạt chi hội tháng 12")
+    await boss.send("xyz")  # the kind step says only “gõ số thứ tự”: the bridge lists them
+    hint = boss.reply()
+    assert "gõ số thứ tự" in hint and hint.count("Tập huấn") == 1, hint
+    await boss.choose("Tập huấn")
+    assert "lúc nào" in boss.reply(), boss.reply()

@@ -165,6 +165,7 @@ class ZaloBridge(BaseRequest):
         self._query_chats: dict[str, int] = {}
         self._toasts: dict[int, str] = {}  # a press's passing answer, said only if alone
         self._said: dict[str, int] = {}  # messages sent per Zalo chat (the toast's test)
+        self._held: dict[str, str] = {}  # a "type the number" hint waiting for what follows
         self.files: FileLinks | None = None  # webhook mode: charts and exports by link
         self._words = _channel_words()
         self._retype = {translator(locale)._(RETYPE) for locale in SUPPORTED_LOCALES}
@@ -255,6 +256,8 @@ class ZaloBridge(BaseRequest):
         return self._db
 
     async def _say(self, chat: str, text: str) -> None:
+        if (held := self._held.pop(chat, None)) is not None:
+            await self._say(chat, held)  # the hint first, then what follows it
         self._said[chat] = self._said.get(chat, 0) + 1
         for piece in render.split(self.zalo_words(text)):
             await self.client.send_message(chat, piece)
@@ -278,7 +281,10 @@ class ZaloBridge(BaseRequest):
         prompt = _prompt(markup, message)
         latest = await self._latest(chat_id)
         if prompt is None and text.strip() in self._retype and latest and latest.labels:
-            prompt = latest  # "type the number of your choice": the question stands, list it
+            # "type the number of your choice": the question stands. Said with its options at
+            # the end of the update unless the feature asks the question again (no list twice).
+            self._held[chat] = text
+            return message
         if prompt is not None and any(label in PAGE_ARROWS for label in prompt.labels):
             t = await self._translator(chat_id)  # a bare arrow is a button's shape, not a word
             prompt.labels = [t._(PAGE_ARROWS[label]) if label in PAGE_ARROWS else label
@@ -466,6 +472,10 @@ class ZaloBridge(BaseRequest):
             toast = self._toasts.pop(internal, None)
             if toast is not None and self._said.get(zalo_id, 0) == said:
                 await self._say(zalo_id, toast)  # else the screen she got says it (no echo)
+            if (held := self._held.pop(zalo_id, None)) is not None:  # nothing followed it
+                latest = self._prompts.get(internal)
+                listed = latest.listed() if latest is not None else ""
+                await self._say(zalo_id, f"{held}\n\n{listed}".strip())
         if seq % 1000 == 0:
             await channels.forget_events(
                 self._database, before=to_iso(self.clock.now() - timedelta(days=7)))
