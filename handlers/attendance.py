@@ -172,17 +172,19 @@ async def _list_screen(context: BotContext, page: int) -> Screen:
             answer or "", t._("not answered yet"))
         options.append(Option(f"i{event.id}", "📩 " + _short(event.title, 15)))
         shown[f"i{event.id}"] = (t._("Your invitations:"), t._(
-            "• {title} — {when} — {state}", title=html.escape(event.title),
-            when=service.at_text(t, event.starts_at, tz), state=state))
+            "{number}. {title} — {when} — {state}", number="{number}",
+            title=html.escape(event.title), when=service.at_text(t, event.starts_at, tz),
+            state=state))
     for event in managed:
         options.append(Option(f"e{event.id}", "🗓 " + _short(event.title, 15)))
         shown[f"e{event.id}"] = (t._("Meetings you organise:"), t._(
-            "• {title} — {when}", title=html.escape(event.title),
+            "{number}. {title} — {when}", number="{number}", title=html.escape(event.title),
             when=service.at_text(t, event.starts_at, tz)))
     choice = Choice(options, page_size=PAGE_SIZE).at_page(page)
     lines = [t._("🗓 <b>Meetings</b>")]
-    for _number, option in choice.visible():  # the events of this page only
-        section, line = shown[option.key]
+    for number, option in choice.visible():  # the events of this page only, numbered as
+        section, line = shown[option.key]     # their buttons (the full title beside a short one)
+        line = line.replace("{number}", str(number), 1)
         lines += [section, line] if section not in lines else [line]
     if not options:
         lines.append(t._("No meetings to come. A head or an officer creates one with /meeting."))

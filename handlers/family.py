@@ -100,11 +100,11 @@ def _intro_lines(context: BotContext, criteria: tuple[Entry, ...], *,
     year = context.this_year
     lines = [t._("A household that meets every criterion below can be recognised by "
                  "its chapter:")]
-    described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b> — "
-                 f"{html.escape(c.description(t.locale))}" for n, c in enumerate(criteria, 1)]
+    # Bullets, not "1.": the options under the text are numbered (typed numbers on Zalo).
+    described = [f"• <b>{html.escape(c.label(t.locale))}</b> — "
+                 f"{html.escape(c.description(t.locale))}" for c in criteria]
     if sum(len(line) for line in described) > 2500:  # a long catalog: labels only
-        described = [f"{n}. <b>{html.escape(c.label(t.locale))}</b>"
-                     for n, c in enumerate(criteria, 1)]
+        described = [f"• <b>{html.escape(c.label(t.locale))}</b>" for c in criteria]
     lines += described
     lines += ["", _privacy(context)]
     if closed:

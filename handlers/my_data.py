@@ -21,7 +21,7 @@ from bot.i18n import LANGUAGE_NAMES, N_
 from bot.validators import display_phone
 from handlers.kit.consents import PURPOSES, TEXTS, withdraw_keyboard
 from handlers.kit.replies import paginate, say
-from storage import privacy
+from storage import channels, privacy
 from storage.db import to_iso
 
 
@@ -86,13 +86,20 @@ async def _profile_lines(context: BotContext, data: dict[str, Any]) -> list[str]
         t._("Language: {language}",
             language=LANGUAGE_NAMES.get(member["locale"], member["locale"])),
         t._("Registered on: {date}", date=_when(context, member["created_at"])),
-        t._("Telegram account: {id}", id=data["telegram_user_id"]),
+        t._("Telegram account: {id}", id=await _account(context, data["telegram_user_id"])),
     ]
     for role in data.get("roles", []):
         label = t._(ROLE_NAMES.get(role["role"], role["role"]))
         lines.append(t._("Role: {role} of {unit}", role=label,
                          unit=html.escape(role["unit_name"])))
     return lines
+
+
+async def _account(context: BotContext, user_id: int) -> str:
+    """Her account as her messenger knows it: on Zalo her Zalo id, not the number the bot
+    files her under (which means nothing to her)."""
+    found = await channels.external_id(context.db, user_id)
+    return html.escape(found[1]) if found else str(user_id)
 
 
 def _consent_lines(context: BotContext, consents: list[dict[str, Any]]) -> list[str]:

@@ -217,7 +217,7 @@ async def _ask_name(update: Update, context: BotContext) -> None:
         update,
         context,
         context.t._("What is your full name? (for example: Nguyễn Thị Hoa)"),
-        ReplyKeyboardRemove(),
+        answers.cancel_keyboard(context, PREFIX),
     )
     _at(context, NAME)
 

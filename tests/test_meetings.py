@@ -340,3 +340,19 @@ async def test_a_head_without_meetings_is_told_so(person, db, api, app):
     await lan.send("/meetings")
     assert "Chưa có cuộc họp nào sắp tới" in lan.reply_text()
     assert lan.errors() == []
+
+
+async def test_a_zalo_member_sees_her_invitation_once_in_full_and_answers_by_number(
+        zalo, app, person, db, api):  # noqa: F811
+    await chapter(db, api)
+    thu = await zalo_member(zalo, "ab0000000002", name="Đinh Thị Thu")
+    event = await create_meeting(person(HEAD), app, sent=4)
+    await thu.send("/meetings")
+    listed = thu.reply()
+    assert len([line for line in listed.splitlines() if "tháng 6" in line]) == 1, listed
+    assert "1. Sinh hoạt chi hội tháng 6 — lúc 19:30 ngày 3/6/2026" in listed, listed
+    assert "…" not in listed
+    await thu.send("1")
+    await thu.choose("Sẽ tham dự")
+    answers = {i.full_name: i.answer for i in await meetings.invitees(db, event.id)}
+    assert answers["Đinh Thị Thu"] == service.YES, answers

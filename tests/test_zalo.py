@@ -710,3 +710,186 @@ async def test_the_latest_list_survives_a_restart(zalo, clock):
     internal = await lan.internal_id()
     exported = await privacy_store.export(zalo.app.bot_data.db, internal)
     assert exported["channel_latest_list"] is not None  # shown in /mydata
+
+
+# ---- a fresh-eyes walk as a Zalo member (what she would trip over) -------------------------
+
+async def test_a_free_text_prompt_says_the_word_that_stops_it(zalo):
+    lan = ZaloPerson(zalo, "7a1c00000001")
+    await lan.send("start")
+    await lan.choose("tôi đồng ý")
+    assert "họ và tên" in lan.reply().lower()
+    assert "gõ “hủy”" in lan.reply(), "the ✖ Hủy button is not listed: its word is said"
+    await lan.send("hủy")
+    assert "đã hủy" in lan.reply().lower()
+    assert await members.by_user(zalo.app.bot_data.db, await lan.internal_id()) is None
+
+
+def _lines_with(reply: str, words: str) -> list[str]:
+    return [line for line in reply.splitlines() if words in line]
+
+
+async def test_the_family_screens_number_each_thing_once(zalo):
+    thu = await zalo_member(zalo, "7a1c00000002")
+    await thu.send("/family")
+    intro = thu.reply()
+    assert "Không đói nghèo" in intro
+    numbered = [line for line in intro.splitlines() if re.match(r"\d+\. ", line)]
+    assert [line.split(".")[0] for line in numbered] == ["1", "2"], intro  # the options only
+    await thu.choose("đăng ký hộ")
+    await thu.choose("tôi đồng ý")
+    checklist = thu.reply()
+    assert len(_lines_with(checklist, "Không đói nghèo")) == 1, checklist
+    assert "2. ⬜ Không vi phạm pháp luật và tệ nạn xã hội" in checklist  # the full words
+    await thu.send("2")
+    assert len(_lines_with(thu.reply(), "vi phạm pháp luật")) == 1, thu.reply()
+    member = await members.by_user(zalo.app.bot_data.db, await thu.internal_id())
+    assert member is not None
+    reg = await campaigns.registration(zalo.app.bot_data.db, campaigns.FAMILY, member.id, 2026)
+    assert reg is not None
+    assert await campaigns.answers(zalo.app.bot_data.db, reg.id) == {"no_law_violation": True}
+
+
+async def test_the_zalo_demo_run_again_on_its_database_hears_every_line(tmp_path, settings):
+    database = tmp_path / "demo.sqlite3"
+    first = io.StringIO("start\n1\nTrần Thị Lan\n0912345678\n4\n1\n1\n:quit\n")
+    assert await run_zalo_demo(settings, database=database, stdin=first, out=io.StringIO()) == 0
+    out = io.StringIO()
+    again = io.StringIO("menu\n1\n:quit\n")
+    assert await run_zalo_demo(settings, database=database, stdin=again, out=out) == 0
+    shown = out.getvalue()
+    assert "quay lại" in shown and "Trần Thị Lan" in shown, shown
+
+
+async def test_a_recorded_reminder_says_it_once_and_offers_no_photo_zalo_cannot_send(
+        zalo, app, clock):
+    thu = await zalo_member(zalo, "5a00000000d9")
+    clock.advance((SUNDAY_0630 - clock.now()).total_seconds())
+    thu.mark = len(zalo.api.calls)
+    await reminders.tick(app.bot_data)
+    await app.bot_data.delivery.run_until_idle()
+    await thu.choose("Tôi đã tham gia")
+    recorded = thu.reply()
+    assert recorded.count("Đã ghi nhận") == 1, recorded  # not the toast, then the same again
+    assert "ảnh" not in recorded, "Zalo passes no photo to the bot: no “📷 Thêm ảnh”"
+    await thu.event("image")
+    assert "ảnh" in thu.reply() and "menu" in thu.reply()
+
+
+async def test_the_report_photo_step_on_zalo_says_to_skip(zalo):
+    thu = await zalo_member(zalo, "a0000000001p")
+    await thu.send("/report")
+    await thu.choose("Phân loại rác")
+    await thu.choose("Hôm nay")
+    await thu.choose("Bỏ qua")
+    photo_step = thu.reply()
+    assert "Zalo" in photo_step and "Bỏ qua" in photo_step, photo_step
+    assert "gửi một ảnh" not in photo_step
+    await thu.choose("Bỏ qua")
+    assert "Lưu" in thu.reply()
+
+
+async def test_my_reports_are_listed_once_in_full_words(zalo):
+    thu = await zalo_member(zalo, "a0000000002r")
+    db = zalo.app.bot_data.db
+    member = await members.by_user(db, await thu.internal_id())
+    assert member is not None and member.unit_id is not None
+    for day, code, quantity in (("2026-03-26", "waste_to_money", 2.5),
+                                ("2026-03-27", "help_poor_household", None)):
+        await activities.add_once(db, activities.NewReport(
+            member_id=member.id, unit_id=member.unit_id, activity_code=code, day=day,
+            quantity=quantity), at="2026-03-28T10:00:00Z")
+        await thu.send("/myreports")
+        listed = thu.reply()
+        assert "…" not in listed, listed  # one report as much as two
+    assert len(_lines_with(listed, "Biến rác")) == 1, listed
+    assert "1. 27/3/2026 · Giúp đỡ hộ nghèo" in listed and "…" not in listed, listed
+    await thu.send("2")
+    assert "Biến rác thành tiền" in thu.reply() and "2,5 kg" in thu.reply()
+
+
+async def test_support_on_zalo_does_not_ask_for_a_photo_she_cannot_send(zalo):
+    thu = await zalo_member(zalo, "5e0000000001")
+    await thu.send("/support")
+    await thu.choose("Tư vấn pháp luật")
+    words = thu.reply()
+    assert "ảnh" in words and "chưa gửi kèm ảnh" in words, words
+    await thu.send(" ")
+    assert "ảnh" not in thu.reply(), thu.reply()
+    await thu.send("Em cần hỏi về thủ tục ly hôn.")
+    assert "Bỏ qua" in thu.reply() and "chọn “Bỏ qua”" in thu.reply(), thu.reply()
+
+
+async def test_my_data_on_zalo_shows_her_zalo_account_and_no_file_below(zalo):
+    thu = await zalo_member(zalo, "6d0000000001")
+    await thu.send("/mydata")
+    shown = thu.reply()
+    assert "Tài khoản Zalo: 6d0000000001" in shown, shown
+    assert str(await thu.internal_id()) not in shown
+    assert "ở bên dưới" not in shown and "toàn bộ thông tin trợ lý lưu về chị" in shown
+
+
+async def test_a_list_turned_over_asks_its_question_again_and_a_wrong_answer_lists_it(zalo):
+    lan = ZaloPerson(zalo, "7a1c00000003")
+    await lan.send("start")
+    await lan.choose("tôi đồng ý")
+    await lan.send("Trần Thị Lan")
+    await lan.send("0912 345 678")
+    await lan.choose("trang sau")
+    assert "phường/xã" in lan.reply(), "a bare list says not what it is for"
+    assert int(lan.option("Trang trước")) > int(lan.option("Yên Sở")), "no “1.” above “9.”"
+    await lan.send("😀")
+    again = lan.reply()
+    assert "Trang trước" in again, again  # the options she may type, under the hint
+    await lan.choose("trang trước")
+    await lan.choose("Hoàng Liệt")
+    assert "số 2" in lan.reply()
+
+
+async def test_the_zalo_demo_run_again_reaches_the_member_before_she_types(tmp_path, settings):
+    database = tmp_path / "demo.sqlite3"
+    first = io.StringIO("start\n1\nTrần Thị Lan\n0912345678\n4\n1\n1\n:quit\n")
+    assert await run_zalo_demo(settings, database=database, stdin=first, out=io.StringIO()) == 0
+    out = io.StringIO()
+    again = io.StringIO(":admin\n/broadcast\n1\n1\nHọp toàn quận sáng thứ Hai.\n1\n:member\n"
+                        ":quit\n")
+    assert await run_zalo_demo(settings, database=database, stdin=again, out=out) == 0
+    inbox = out.getvalue().split("You are now: member.", 1)[1]
+    assert "Họp toàn quận sáng thứ Hai." in inbox, out.getvalue()[-3000:]
+
+
+async def test_an_option_never_takes_a_number_the_text_lists_for_something_else(zalo):
+    boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
+    await boss.send("/poll")
+    await boss.send("Chị muốn sinh hoạt chi hội vào buổi nào?")
+    await boss.send("Buổi sáng\nBuổi tối")
+    shown = boss.reply()
+    assert "1. Buổi sáng" in shown and "2. Buổi tối" in shown, shown
+    done = boss.option("Xong các lựa chọn")
+    assert done not in {"1", "2"}, shown  # typing “1” must not finish the list
+    await boss.send("Buổi chiều")
+    assert "3. Buổi chiều" in boss.reply(), boss.reply()
+    await boss.send(boss.option("Xong các lựa chọn"))
+    assert "một hay nhiều" in boss.reply(), "the three options are kept, the next step asks"
+
+
+async def test_a_wrong_answer_shows_the_options_once(zalo):
+    lan = ZaloPerson(zalo, "7a1c00000004")
+    await lan.send("start")
+    await lan.choose("tôi đồng ý")
+    await lan.send("Trần Thị Lan")
+    await lan.send("0912 345 678")
+    await lan.send("😀")  # the ward list asks again itself: its options are listed once
+    assert lan.reply().count("Phường Đại Kim") == 1, lan.reply()
+    assert "gõ số" in lan.reply().lower()
+
+
+async def test_a_wrong_answer_alone_lists_the_options_under_the_hint(zalo):
+    boss = ZaloPerson(zalo, zalo.api.user(ZALO_ADMIN))
+    await boss.send("/meeting")
+    await boss.send("Sinh hoạt chi hội tháng 12")
+    await boss.send("xyz")  # the kind step says only “gõ số thứ tự”: the bridge lists them
+    hint = boss.reply()
+    assert "gõ số thứ tự" in hint and hint.count("Tập huấn") == 1, hint
+    await boss.choose("Tập huấn")
+    assert "lúc nào" in boss.reply(), boss.reply()

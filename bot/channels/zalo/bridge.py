@@ -41,6 +41,7 @@ from bot.channels.zalo.files import FileLinks
 from bot.clock import Clock
 from bot.i18n import N_, nfc, translator
 from bot.settings import SUPPORTED_LOCALES
+from handlers.kit.days import PHOTO_PREFIX
 from storage import channels, members
 from storage.db import Database, to_iso
 
@@ -54,21 +55,30 @@ _WORDS = {"menu": "/start", "0": "/start", "/menu": "/start", "start": "/start",
           "bat dau": "/start", "huy": "/cancel", "cancel": "/cancel", "help": "/help",
           "tro giup": "/help"}
 _COMMAND = re.compile(r"/[a-zA-Z0-9_]{1,32}")
+RETYPE = N_("Please tap one of the buttons or type its number.")  # a feature's "not an option"
 # The features write their texts once for both channels; these Telegram words are wrong on
 # Zalo (no buttons, another account). Each pair is matched in every language, in this order
 # (whole sentences before the phrases inside them); a feature's own msgid keeps one entry.
 CHANNEL_WORDS = (
     (N_("Please tap the button below to share your phone number, or type it."),
-     N_("Please type your phone number here, for example 0912 345 678.")),
+     N_("Please type your phone number here, for example 0912 345 678. To stop here, type "
+        "“cancel”.")),
     (N_("Choose one or more, then press “Send”."),
      N_("Type the number of each answer you choose (one or more), then the number of “Send”.")),
     (N_("Please tap whether you will come."),
      N_("Please type the number of your answer: will you come?")),
     (N_("Please use the menu buttons below, or send /help to see what I can do."),
      N_("Type “menu” for the main menu, or send /help to see what I can do.")),
-    (N_("Please tap one of the buttons or type its number."),
-     N_("Please type the number of your choice.")),
+    (RETYPE, N_("Please type the number of your choice.")),
     (N_("(with the reminder's one-tap button)"), N_("(by answering the reminder)")),
+    (N_("You can send one photo of it (optional), or tap the button."),
+     N_("Zalo cannot pass a photo to the assistant yet: please choose “Skip” below.")),
+    (N_("You may send one photo with it (optional), or tap the button."),
+     N_("Zalo cannot pass a photo to the assistant yet: please choose “Skip” below.")),
+    (N_("Please write your answer as text (or send a photo), or tap a button."),
+     N_("Please write your answer as text, or type an option's number.")),
+    (N_("You may also send one photo."), N_("A photo cannot be sent on Zalo yet.")),
+    (N_("The same as a file is below."), N_("That is everything the assistant holds.")),
     (N_("(or tap a button of the latest message)"), N_("(from the latest message)")),
     (N_("Tap a button or type its number"), N_("Type the number of your choice")),
     (N_("tap the button below"), N_("type the number of an option below")),
@@ -122,7 +132,7 @@ class Prompt:
         """Numbered as `render.numbered` says (a feature's own "2." is kept)."""
         if self.numbers:
             return
-        pairs = render.numbered(self.labels)
+        pairs = render.numbered(self.labels, after=render.highest_own(self.labels))
         self.numbers = [number for number, _label in pairs]
         self.labels = [label for _number, label in pairs]
 
@@ -153,8 +163,12 @@ class ZaloBridge(BaseRequest):
         self._message_ids = itertools.count(1)
         self._storm = 0
         self._query_chats: dict[str, int] = {}
+        self._toasts: dict[int, str] = {}  # a press's passing answer, said only if alone
+        self._said: dict[str, int] = {}  # messages sent per Zalo chat (the toast's test)
+        self._held: dict[str, str] = {}  # a "type the number" hint waiting for what follows
         self.files: FileLinks | None = None  # webhook mode: charts and exports by link
         self._words = _channel_words()
+        self._retype = {translator(locale)._(RETYPE) for locale in SUPPORTED_LOCALES}
 
     def attach(self, application: Application) -> None:
         """The Application this bridge serves (its database maps the ids)."""
@@ -242,6 +256,9 @@ class ZaloBridge(BaseRequest):
         return self._db
 
     async def _say(self, chat: str, text: str) -> None:
+        if (held := self._held.pop(chat, None)) is not None:
+            await self._say(chat, held)  # the hint first, then what follows it
+        self._said[chat] = self._said.get(chat, 0) + 1
         for piece in render.split(self.zalo_words(text)):
             await self.client.send_message(chat, piece)
 
@@ -262,6 +279,12 @@ class ZaloBridge(BaseRequest):
         chat = await self._chat(chat_id)
         message = self._message(chat_id, params, message_id)
         prompt = _prompt(markup, message)
+        latest = await self._latest(chat_id)
+        if prompt is None and text.strip() in self._retype and latest and latest.labels:
+            # "type the number of your choice": the question stands. Said with its options at
+            # the end of the update unless the feature asks the question again (no list twice).
+            self._held[chat] = text
+            return message
         if prompt is not None and any(label in PAGE_ARROWS for label in prompt.labels):
             t = await self._translator(chat_id)  # a bare arrow is a button's shape, not a word
             prompt.labels = [t._(PAGE_ARROWS[label]) if label in PAGE_ARROWS else label
@@ -270,6 +293,9 @@ class ZaloBridge(BaseRequest):
             text = render.without_items(text, prompt.spelled)
             listed = prompt.listed()
             text = f"{text}\n\n{listed}" if text.strip() else listed
+        if _has_cancel(markup):  # its "✖ Cancel" is not listed: say the word that does it
+            t = await self._translator(chat_id)
+            text = text + "\n\n" + t._("(To stop here, type “cancel”.)")
         await self._say(chat, text)
         await self._remember(chat_id, prompt or Prompt(message))
         self._texts[(chat_id, message["message_id"])] = message.get("text", "")
@@ -313,6 +339,8 @@ class ZaloBridge(BaseRequest):
         markup = params.get("reply_markup")
         before = self._texts.get((chat_id, message_id))
         added = text[len(before):].strip() if before and text.startswith(before) else text
+        if not added and _has_buttons(markup):  # new options, same question: ask it again
+            added = text.strip().split("\n\n")[-1]
         if not added and not _has_buttons(markup):  # only the buttons went away
             return await self._edit_markup(params)
         message = await self._show(chat_id, added, markup, params, message_id)
@@ -383,8 +411,10 @@ class ZaloBridge(BaseRequest):
     async def _answer_query(self, params: dict[str, Any]) -> bool:
         text = params.get("text")
         chat_id = self._query_chats.pop(str(params.get("callback_query_id")), None)
-        if text and chat_id is not None:
+        if text and chat_id is not None and params.get("show_alert"):
             await self._say(await self._chat(chat_id), render.plain(str(text)))
+        elif text and chat_id is not None:  # Telegram's passing toast: see handle_event
+            self._toasts[chat_id] = render.plain(str(text))
         return True
 
     async def _chat_action(self, params: dict[str, Any]) -> bool:
@@ -428,12 +458,24 @@ class ZaloBridge(BaseRequest):
         text = message.get("text")
         if event.get("event_name") != "message.text.received" or not isinstance(text, str):
             t = await self._translator(internal)
-            await self._say(zalo_id, t._("I can only read text messages. Please type a number or a "
-                                         "word; type “menu” to see what I can help with."))
+            await self._say(zalo_id, t._(
+                "I cannot receive photos on Zalo yet, only text. Please type a number or a word; "
+                "type “menu” to see what I can help with.") if "image" in str(
+                    event.get("event_name")) else t._(
+                "I can only read text messages. Please type a number or a word; type “menu” "
+                "to see what I can help with."))
             return
         data = await self._interpret(internal, user, nfc(text).strip(), update_id)
         if data is not None:
+            said = self._said.get(zalo_id, 0)
             await self.application.process_update(Update.de_json(data, self.application.bot))
+            toast = self._toasts.pop(internal, None)
+            if toast is not None and self._said.get(zalo_id, 0) == said:
+                await self._say(zalo_id, toast)  # else the screen she got says it (no echo)
+            if (held := self._held.pop(zalo_id, None)) is not None:  # nothing followed it
+                latest = self._prompts.get(internal)
+                listed = latest.listed() if latest is not None else ""
+                await self._say(zalo_id, f"{held}\n\n{listed}".strip())
         if seq % 1000 == 0:
             await channels.forget_events(
                 self._database, before=to_iso(self.clock.now() - timedelta(days=7)))
@@ -485,6 +527,17 @@ def _has_buttons(markup: Any) -> bool:
         not _cancels(b) for row in markup.get("inline_keyboard") or [] for b in row)
 
 
+def _has_cancel(markup: Any) -> bool:
+    return isinstance(markup, dict) and any(
+        _cancels(b) for row in markup.get("inline_keyboard") or [] for b in row)
+
+
+def _asks_photo(button: Any) -> bool:
+    """"📷 Add a photo" under a recorded reminder: not listed, Zalo passes no photo to the bot."""
+    data = button.get("callback_data") if isinstance(button, dict) else None
+    return isinstance(data, str) and data.startswith(f"{PHOTO_PREFIX}:")
+
+
 def _cancels(button: Any) -> bool:
     """The "✖ Cancel" under a free-text prompt: not listed, so a typed number stays an answer
     (on Zalo she types "hủy", as the help says)."""
@@ -499,12 +552,19 @@ def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
     if markup.get("inline_keyboard"):
         buttons = [b for row in markup["inline_keyboard"] for b in row
                    if "callback_data" in b and not render.PAGE_COUNTER.fullmatch(b["text"])
-                   and not _cancels(b)]
+                   and not _cancels(b) and not _asks_photo(b)]
         if not buttons:  # a free-text prompt: Zalo members type "hủy" to cancel
             return None
-        labels, spelled = render.spelled_out([render.plain(b["text"]) for b in buttons],
-                                             str(message.get("text", "")))
-        return Prompt(message, labels, [b["callback_data"] for b in buttons], spelled=spelled)
+        text = str(message.get("text", ""))
+        labels, spelled = render.spelled_out([render.plain(b["text"]) for b in buttons], text)
+        prompt = Prompt(message, labels, [b["callback_data"] for b in buttons], spelled=spelled)
+        if not spelled:  # the text lists these options already: say them once
+            prompt.labels, prompt.spelled = render.as_in_text(prompt.labels, prompt.numbers, text)
+        if not prompt.spelled and (after := render.clashing(text, prompt.numbers)):
+            # the text's "1." is not an option's "1.": the options count on above its list
+            pairs = render.numbered(labels, after=max(after, render.highest_own(labels)))
+            prompt.numbers, prompt.labels = [n for n, _l in pairs], [lb for _n, lb in pairs]
+        return prompt
     if markup.get("keyboard"):
         buttons = [b if isinstance(b, dict) else {"text": b}
                    for row in markup["keyboard"] for b in row]

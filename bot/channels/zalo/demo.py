@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -102,6 +103,8 @@ async def run_zalo_demo(settings: Settings, *, database: Path | None = None,
     await db.close()
     settings = await with_zalo_admins(settings)
     api = DemoZaloAPI()
+    for zalo_id in PERSONAS.values():  # both wrote to the bot before (a database kept from
+        api.user(zalo_id)              # an earlier run): a notice reaches her at once
     console = ZaloConsole(out)
     api.listener = console.on_call
     client = ZaloClient(token=TOKEN, base_url=BASE_URL, transport=api)
@@ -123,7 +126,11 @@ async def run_zalo_demo(settings: Settings, *, database: Path | None = None,
                 console.switch(line.strip()[1:])
                 continue
             zalo_id = PERSONAS[console.persona]
-            await bridge.handle_event(api.event(zalo_id, text=line.rstrip("\n") or " "))
+            # A fresh id per line: the fake counts from 1 each run, and the database keeps the
+            # ids it has seen, so a second run on the same file would drop her first lines.
+            event = api.event(zalo_id, text=line.rstrip("\n") or " ",
+                              message_id=f"demo-{uuid.uuid4().hex}")
+            await bridge.handle_event(event)
             await application.bot_data.delivery.run_until_idle()
     finally:
         await telegram.shutdown()

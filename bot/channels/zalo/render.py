@@ -19,13 +19,14 @@ PAGE_COUNTER = re.compile(r"\s*\d+\s*/\s*\d+\s*")  # "1/2" between paging button
 _BARE_NUMBER = re.compile(r"\s*([☐☑]\s*)?(\d{1,3})\s*")  # a button "2" or "☐ 2"
 
 
-def numbered(labels: list[str]) -> list[tuple[int, str]]:
+def numbered(labels: list[str], *, after: int = 0) -> list[tuple[int, str]]:
     """(number, label without its number) per button: buttons the features numbered
     ("2. Đồng ý") keep their number, so what is typed is what is shown; the rest (paging,
-    cancel) take the next free ones. Zalo's lists and the demo's console both use this."""
+    cancel) take the next free ones above `after`. Zalo's lists and the demo's console both
+    use this."""
     own = [_OWN_NUMBER.match(label) for label in labels]
     taken = {int(m.group(1)) for m in own if m}
-    free = (n for n in itertools.count(1) if n not in taken)
+    free = (n for n in itertools.count(after + 1) if n not in taken)
     out: list[tuple[int, str]] = []
     used: set[int] = set()
     for label, match in zip(labels, own, strict=True):
@@ -35,6 +36,13 @@ def numbered(labels: list[str]) -> list[tuple[int, str]]:
             out.append((next(free), label))
         used.add(out[-1][0])
     return out
+
+
+def highest_own(labels: list[str]) -> int:
+    """The highest number the features put on these buttons (0: none): on Zalo the others
+    count on after it (page 2: "9." … "14.", then "15. ◀ Trang trước", not "1." above "9.")."""
+    return max((int(m.group(1)) for label in labels if (m := _OWN_NUMBER.match(label))),
+               default=0)
 
 
 def spelled_out(labels: list[str], text: str) -> tuple[list[str], list[int]]:
@@ -56,6 +64,32 @@ def spelled_out(labels: list[str], text: str) -> tuple[list[str], list[int]]:
         out.append(f"{number}. {bare.group(1) or ''}{items[number]}")
         spelled.append(number)
     return out, spelled
+
+
+def as_in_text(labels: list[str], numbers: list[int], text: str
+               ) -> tuple[list[str], list[int]]:
+    """Options the text lists already under the same numbers ("1. ⬜ Không đói nghèo" …, then
+    buttons "⬜ Không đói nghèo" …, or a report "1. 2/12/2026 · Biến rác thành tiền · 2,5 kg"
+    and its button "1. 2/12 · Biến rác thàn…"): the text's full words, and which numbers, so
+    the list is shown once, not twice; the other options (paging, back) as they are. A text
+    whose numbers are not all options is left alone."""
+    items: dict[int, str] = {}
+    for line in text.split("\n"):
+        if (item := _OWN_NUMBER.fullmatch(line)) is not None:
+            items.setdefault(int(item.group(1)), item.group(2).strip())
+    if not items or not set(items) <= set(numbers):
+        return labels, []
+    return ([items.get(number, label) for number, label in zip(numbers, labels, strict=True)],
+            sorted(items))
+
+
+def clashing(text: str, numbers: list[int]) -> int:
+    """The highest "N." of the text's own list when the options would reuse one of its
+    numbers for something else ("1. Buổi sáng" above the option "1. ✅ Xong"): the options
+    then count on above it. 0 when nothing clashes."""
+    items = {int(m.group(1)) for line in text.split("\n")
+             if (m := _OWN_NUMBER.fullmatch(line)) is not None}
+    return max(items) if items & set(numbers) else 0
 
 
 def without_items(text: str, numbers: list[int]) -> str:
