@@ -304,6 +304,8 @@ async def written(update: Update, context: BotContext, text: str) -> bool:
                                                       year=year or context.this_year))
         return True
     value = nfc(text).strip()
+    if answers.a_number(value):  # a slip or a number meant for the status's options
+        return await _number_while_writing(update, context, member, reg, value)
     if len(value) > COMMITMENT_MAX:
         await say(update, context, t._("That is {length} characters; a commitment can have at "
                                        "most {limit}. Please shorten it and send it again.",
@@ -320,6 +322,26 @@ async def written(update: Update, context: BotContext, text: str) -> bool:
     _forget(context)
     note = t._("Commitment removed.") if value == CLEAR else t._("✅ Commitment saved.")
     await _show(update, context, member, note=note)
+    return True
+
+
+async def _number_while_writing(update: Update, context: BotContext, member: Member,
+                                reg: Registration, number: str) -> bool:
+    """A bare number at the commitment prompt is not a commitment: one that names an option of
+    her status screen presses it; any other is asked back, and nothing is saved."""
+    closed = await campaigns.is_closed(context.db, reg.year, reg.unit_id or 0)
+    choice = _choice(context, reg, closed)
+    option = choice.resolve(number)
+    if option is not None:
+        answers.forget(context, WRITE)
+        await _act(update, context, member, option.key, None)
+        return True
+    t = context.t
+    lines = [t._("Did you mean “{number}” as your commitment? A commitment is a sentence in "
+                 "your own words: please type it, or type the number of one of these:",
+                 number=number.rstrip("."))]
+    lines += [f"{n}. {html.escape(o.label)}" for n, o in enumerate(choice.options, 1)]
+    await say(update, context, "\n".join(lines), answers.cancel_keyboard(context, WRITE))
     return True
 
 

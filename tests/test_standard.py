@@ -162,3 +162,23 @@ async def test_people_who_are_not_members(person, db):
         await hoa.press_data(1, forged)
         assert hoa.reply_text()
     assert await registration(db, 4011) is None
+
+
+async def test_a_bare_number_at_the_commitment_prompt_is_not_saved_as_the_commitment(person, db):
+    await register_member(db, 4010, "HM-HL-02")
+    hoa = person(4010)
+    await hoa.send("/standard")
+    await hoa.press("Đăng ký năm 2026")
+    await hoa.press("Trung hậu")
+    await hoa.send("3")  # the number of “✍️ Đảm đang” on the screen above: she meant it
+    assert "cam kết cho phẩm chất <b>Đảm đang</b>" in hoa.reply_text()
+    await hoa.send("42")  # names nothing: asked back, with the options
+    asked = hoa.reply_text()
+    assert "“42”" in asked and "3. ✍️ Đảm đang" in asked
+    assert any("Hủy" in b[1] for b in hoa.buttons())
+    reg = await registration(db, 4010)
+    assert reg is not None and await campaigns.commitments(db, reg.id) == {}
+    await hoa.send("Chia sẻ việc nhà")  # the prompt still waits for Đảm đang
+    assert "Đã lưu cam kết" in hoa.reply_text()
+    assert await campaigns.commitments(db, reg.id) == {"dam_dang": "Chia sẻ việc nhà"}
+    assert hoa.errors() == []
