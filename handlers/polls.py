@@ -109,6 +109,9 @@ async def _record(update: Update, context: BotContext, *, poll: Poll, member_id:
                                                "not counted."))
         return
     shown = service.labels(t, poll)
+    if other_text:  # her own words, not "Other (please specify)"
+        words = other_text if len(other_text) <= 80 else other_text[:79] + "…"
+        shown[OTHER] = t._("Other: “{words}”", words=words)
     chosen = ", ".join(html.escape(shown[c]) for c in sorted(choices, key=poll.codes.index))
     text = (t._("✅ Your answer was changed: {chosen}.", chosen=chosen) if changed
             else t._("✅ Thank you, your answer was recorded: {chosen}.", chosen=chosen))

@@ -176,6 +176,22 @@ async def test_other_text_is_shown_escaped_for_named_polls_only(person, db, api,
     assert "Nguyễn Thị Hoa 3100" in lan.reply_text()
 
 
+async def test_the_other_answer_is_confirmed_with_her_own_words(person, db, api, app):
+    ids = await chapter(db, api, count=1)
+    await sent_poll(app, db, person(HEAD), other=True)
+    hoa = person(ids[0])
+    [(message_id, _t, data)] = [b for b in hoa.buttons() if "Khác" in b[1]]
+    await hoa.press("Khác")
+    await hoa.send("Tối <thứ Bảy>, sau giờ cơm")
+    said = hoa.reply_text()
+    assert "ghi nhận" in said and "“Tối &lt;thứ Bảy&gt;, sau giờ cơm”" in said, said
+    assert "ghi rõ" not in said
+    await hoa.press_data(message_id, data)  # a long answer is shortened in the confirmation
+    await hoa.send("Buổi tối " + "rất muộn " * 18)
+    said = hoa.reply_text()
+    assert "…”" in said and len(said) < 400, said
+
+
 async def test_after_closing_forged_and_outside_audience_are_refused(person, db, api, app, clock):
     ids = await chapter(db, api, count=2)
     api.add_chat(3200)
