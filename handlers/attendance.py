@@ -186,8 +186,11 @@ async def _list_screen(context: BotContext, page: int) -> Screen:
         section, line = shown[option.key]     # their buttons (the full title beside a short one)
         line = line.replace("{number}", str(number), 1)
         lines += [section, line] if section not in lines else [line]
-    if not options:
+    if not options and context.principal is not None and context.principal.at_least(
+            Role.CHAPTER_HEAD):
         lines.append(t._("No meetings to come. A head or an officer creates one with /meeting."))
+    elif not options:  # a member: her invitations only, no officers' instructions
+        lines.append(t._("You have no meeting invitations for now."))
     else:
         lines.append(t._("Tap one (or type its number) to open it."))
     remember(context, VIEWS_PREFIX, view=LIST, page=choice.page)

@@ -342,6 +342,18 @@ async def test_a_head_without_meetings_is_told_so(person, db, api, app):
     assert lan.errors() == []
 
 
+async def test_a_member_without_invitations_is_told_so_without_officers_instructions(
+        person, db, api, app):
+    """Found on the walk: a plain member's /meetings said how officers create meetings."""
+    ids = await chapter(db, api)
+    hoa = person(MEMBERS[0])
+    await hoa.send("/meetings")
+    text = hoa.reply_text()
+    assert "chưa có lời mời họp nào" in text, text
+    assert "/meeting" not in text and "Chi hội trưởng" not in text
+    assert ids and hoa.errors() == []
+
+
 async def test_a_zalo_member_sees_her_invitation_once_in_full_and_answers_by_number(
         zalo, app, person, db, api):  # noqa: F811
     await chapter(db, api)
