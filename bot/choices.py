@@ -7,6 +7,7 @@ can reuse the flows.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,15 @@ from bot import callbacks
 from bot.i18n import nfc
 
 PAGE_SIZE = 8
+
+
+def fold(text: str) -> str:
+    """Words compared loosely, as she may type them: no case, diacritics, emoji or punctuation
+    ("tieng viet" is "🇻🇳 Tiếng Việt")."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    kinds = [(c, unicodedata.category(c)[0]) for c in decomposed]
+    kept = "".join(c if kind in "LN" else " " for c, kind in kinds if kind in "LNZP")
+    return " ".join(kept.casefold().split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +110,17 @@ class Choice:
         return InlineKeyboardMarkup(rows)
 
     def resolve(self, text: str) -> Option | None:
-        """The option a typed answer means: its number (any page) or its exact label."""
+        """The option a typed answer means: its number (any page), its exact label, or its
+        words typed loosely (the label, or one part of a "state · name" label)."""
         answer = nfc(text).strip().rstrip(".").casefold()
         if answer.isdigit():
             index = int(answer) - 1
             return self.options[index] if 0 <= index < len(self.options) else None
         matches = [o for o in self.options if nfc(o.label).casefold() == answer]
+        if not matches and (words := fold(answer)):
+            matches = [o for o in self.options
+                       if words == fold(o.label)
+                       or words in (fold(part) for part in o.label.split(" · "))]
         return matches[0] if len(matches) == 1 else None
 
     def by_key(self, key: str | None) -> Option | None:

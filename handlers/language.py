@@ -8,7 +8,7 @@ from telegram import Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
-from bot.choices import Choice, Option
+from bot.choices import Choice, Option, fold
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
 from bot.settings import SUPPORTED_LOCALES
@@ -18,6 +18,9 @@ from storage import members
 
 PREFIX = "lang"
 CHOICE = Choice([Option(loc, LANGUAGE_NAMES[loc]) for loc in SUPPORTED_LOCALES])
+# What she may type for a language besides its name or number (compared with `fold`).
+WORDS = {"tieng anh": "en", "anh": "en", "english": "en", "tieng viet": "vi", "viet": "vi",
+         "vietnamese": "vi"}
 
 
 async def ask_language(update: Update, context: BotContext) -> None:
@@ -47,8 +50,8 @@ async def language_pressed(update: Update, context: BotContext) -> None:
 
 
 async def language_typed(update: Update, context: BotContext, text: str) -> bool:
-    """A typed number after /language; False when it is not one of the options."""
-    option = CHOICE.resolve(text)
+    """A typed number or language name after /language; False when it names none."""
+    option = CHOICE.resolve(text) or CHOICE.by_key(WORDS.get(fold(text)))
     if option is None:
         return False
     await _switch(update, context, option.key)
