@@ -317,6 +317,9 @@ async def start(update: Update, context: BotContext) -> None:
     if await greeting.welcome_known(update, context):
         return None
     draft = _held(context)
+    if draft.get("step") and not draft.get("editing") and not context.args:
+        await _in_the_middle(update, context)  # "menu"/"0" on Zalo, /start: not a restart
+        return
     if draft and draft.get("consent_at") and not draft.get("editing"):
         await say(update, context, t._("Let us continue where you left off."))
         await _resume(update, context)
@@ -333,6 +336,19 @@ async def start(update: Update, context: BotContext) -> None:
             preselected = Draft(unit_id=unit.id)
     _new_draft(context, **preselected)
     await _ask_consent(update, context)
+
+
+async def _in_the_middle(update: Update, context: BotContext) -> None:
+    """She asked for the start or the menu while registering: say so briefly, then the step's
+    question again (at the consent step only its choices, not the whole welcome)."""
+    said = context.t._("You are in the middle of registering. Please answer the question to go "
+                       "on, or send /cancel to stop.")
+    if _step(context) == CONSENT:
+        await say(update, context, said, _consent_keyboard(context))
+        _at(context, CONSENT)
+        return
+    await say(update, context, said)
+    await _resume(update, context)
 
 
 async def _resume(update: Update, context: BotContext) -> None:

@@ -356,6 +356,39 @@ async def test_language_switch_by_number(person, db):
     assert "/me" in hoa.reply_text() and "profile" in hoa.reply_text()
 
 
+async def test_the_language_and_a_setting_by_their_words(person, db):
+    hoa = person(1030)
+    await register(hoa)
+    await hoa.press("1.")
+    await hoa.send("/language")
+    await hoa.send("tiếng anh")
+    assert "Language changed to 🇬🇧 English" in hoa.reply_text()
+    await hoa.send("/language")
+    await hoa.send("Tiếng Việt")
+    assert "Đã chuyển ngôn ngữ sang 🇻🇳 Tiếng Việt" in hoa.reply_text()
+    await hoa.send("/settings")
+    await hoa.send("nhắc ngày mt")  # the reminders' words, without the state or emoji
+    assert "không nhận lời nhắc" in hoa.reply_text().lower(), hoa.reply_text()
+    member = await members.by_user(db, 1030)
+    assert member is not None and member.locale == "vi"
+
+
+async def test_start_in_the_middle_of_registering_says_so_and_does_not_restart(person, db):
+    hoa = person(1031)
+    await hoa.send("/start HM-HL-02")
+    welcome = hoa.reply_text()
+    await hoa.send("/start")  # at the consent step: not the whole welcome again
+    again = hoa.reply_text()
+    assert "đang đăng ký" in again and "/cancel" in again, again
+    assert len(again) < len(welcome) / 2
+    await hoa.press("1.")
+    await hoa.send("Nguyễn Thị Hoa")
+    await hoa.send("/start")  # later: the step's question again, her answers kept
+    assert "đang đăng ký" in hoa.reply_text() and "điện thoại" in hoa.reply_text()
+    await hoa.send("0912345678")
+    assert "Chi hội tổ dân phố số 2" in hoa.reply_text(), "the deep link's chapter is kept"
+
+
 async def test_an_unexpected_failure_is_logged_and_apologised_for(person, db, api, caplog):
     from telegram.error import NetworkError
 
