@@ -893,3 +893,26 @@ async def test_a_wrong_answer_alone_lists_the_options_under_the_hint(zalo):
     assert "gõ số thứ tự" in hint and hint.count("Tập huấn") == 1, hint
     await boss.choose("Tập huấn")
     assert "lúc nào" in boss.reply(), boss.reply()
+
+
+async def test_privacy_headings_on_zalo_do_not_look_like_options(zalo):
+    """Found on the walk: "1. Những thông tin được lưu" read as an option she could type."""
+    thu = await zalo_member(zalo, "a11ce0000042")
+    await thu.send("/privacy")
+    notice = thu.reply()
+    assert "NHỮNG THÔNG TIN ĐƯỢC LƯU" in notice and "QUYỀN CỦA CHỊ" in notice, notice
+    assert not re.search(r"^\d+\. ", notice, re.MULTILINE), "no line reads as an option"
+    assert render.plain("<b>2. A &amp; B</b>\n<b>bold</b> 3. x") == "A & B\nbold 3. x"
+
+
+async def test_menu_while_registering_on_zalo_says_where_she_is(zalo):
+    lan = ZaloPerson(zalo, "6ede9afa66b88fe6d6a9")
+    await lan.send("start")
+    welcome = lan.reply()
+    await lan.send("0")
+    again = lan.reply()
+    assert "đang đăng ký" in again and len(again) < len(welcome) / 2, again
+    await lan.choose("tôi đồng ý")  # the consent's options are there to go on
+    assert "họ và tên" in lan.reply().lower()
+    await lan.send("menu")
+    assert "đang đăng ký" in lan.reply() and "họ và tên" in lan.reply().lower()

@@ -17,6 +17,9 @@ _LINK = re.compile(r'<a\s+href="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOT
 _OWN_NUMBER = re.compile(r"\s*(\d{1,3})\.\s+(.+)", re.DOTALL)
 PAGE_COUNTER = re.compile(r"\s*\d+\s*/\s*\d+\s*")  # "1/2" between paging buttons
 _BARE_NUMBER = re.compile(r"\s*([☐☑]\s*)?(\d{1,3})\s*")  # a button "2" or "☐ 2"
+# A bold numbered heading ("<b>1. What is kept</b>", /privacy): without bold, its "1." reads
+# as an option she could type, so on Zalo it is a heading in capitals without the number.
+_NUMBERED_HEADING = re.compile(r"^<b>\d{1,3}\.\s+([^<>\n]+)</b>$", re.MULTILINE)
 
 
 def numbered(labels: list[str], *, after: int = 0) -> list[tuple[int, str]]:
@@ -110,6 +113,8 @@ def plain(text_html: str) -> str:
         return label_text if url in label_text or not url else f"{label_text} ({url})"
 
     text = _LINK.sub(link, text_html)
+    text = _NUMBERED_HEADING.sub(
+        lambda m: html.escape(html.unescape(m.group(1)).strip().upper(), quote=False), text)
     text = _BREAK_TAGS.sub("\n", text)
     return html.unescape(_TAG.sub("", text))
 
