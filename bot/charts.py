@@ -150,13 +150,15 @@ def participation(days: Sequence[str], rates_: Sequence[float | None],
     axes = figure.add_subplot()
     axes.set_title(labels.title, fontsize=12, loc="left")
     x = list(range(len(days)))
-    values = [v if v is not None else 0 for v in rates_]
+    values = [float("nan") if v is None else float(v) for v in rates_]  # None: a gap, not 0%
     axes.plot(x, values, marker="o", color=LINE, label=labels.registered)
     for i, (value, count) in enumerate(zip(values, counts, strict=True)):
+        if value != value:  # NaN: nothing to label
+            continue
         axes.annotate(f"{count}", (i, value), textcoords="offset points", xytext=(0, 6),
                       ha="center", fontsize=7)
     axes.set_xticks(x, list(days), rotation=45, fontsize=8)
-    top = max([*values, 10.0])
+    top = max([v for v in values if v == v] + [10.0])
     axes.set_ylim(0, min(100.0, top * 1.25) if top < 80 else 105)
     axes.set_ylabel(labels.axis)
     axes.grid(alpha=0.3)

@@ -254,6 +254,17 @@ def figure(t: Translator, metric: Metric, counts: UnitCounts, value: float | Non
                target=number(t, result.target), verdict=verdict(t, result))
 
 
+def figure_beside_target(t: Translator, metric: Metric, counts: UnitCounts,
+                         value: float) -> str:
+    """A metric's figure on a line that already shows its target (/targets): not said twice."""
+    n, whole = actual(metric, counts)
+    text = of_members(t, n, whole or 0) if metric.percent else t.number(n)
+    result = check(metric, counts, value)
+    if result is None:
+        return text
+    return t._("{figure} · {verdict}", figure=text, verdict=verdict(t, result))
+
+
 def target_text(t: Translator, metric: Metric, value: float | None) -> str:
     """A target as typed: '95%' or '175' (or '—')."""
     if value is None:
@@ -590,6 +601,11 @@ async def sundays(db: Database, scope_id: int | None, last: date, count: int,
     found = await stats.participation(db, scope_id, ENVIRONMENT_DAY,
                                       [d.isoformat() for d in days], ends)
     return [Sunday(date.fromisoformat(day), took, members) for day, took, members in found]
+
+
+def counted_sundays(days: list[Sunday]) -> list[Sunday]:
+    """The Sundays that had members here: before the first sign-up a day is no figure, not 0%."""
+    return [day for day in days if day.members]
 
 
 async def whole_tree(db: Database, scope_id: int | None) -> bool:

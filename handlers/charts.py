@@ -101,7 +101,14 @@ async def send_charts(update: Update, context: BotContext, unit_id: int | None,
     # Environment days: the share of members who took part on each of the last Sundays.
     tz = context.settings.timezone
     _first, last, _current = figures_of.year_span(year, context.clock.now().astimezone(tz).date())
-    sundays = await figures_of.sundays(context.db, unit_id, last, figures_of.SUNDAYS_CHARTED, tz)
+    # Sundays before anyone here registered are left out: drawn as 0% they read as "nobody came".
+    sundays = figures_of.counted_sundays(
+        await figures_of.sundays(context.db, unit_id, last, figures_of.SUNDAYS_CHARTED, tz))
+    if not sundays:
+        await say(update, context, t._(
+            "🌳 Sunday environment day in {scope}: no Sunday to show yet. Sundays before the "
+            "first member here registered with the assistant are not counted.", scope=where))
+        return
     days = [f"{s.day.day}/{s.day.month}" for s in sundays]
     shares = [_rate(s.participants, s.members) for s in sundays]
     draw = functools.partial(

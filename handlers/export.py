@@ -7,6 +7,7 @@ time per person.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from telegram import Update
@@ -21,16 +22,31 @@ from handlers.kit.scope import may_see, parse_scope, scope_name
 from storage import exports
 from storage.db import to_iso
 
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "xlsx", "excel")
+# File formats someone may ask for that the export does not make (read as a unit code before).
+OTHER_FORMATS = frozenset({"pdf", "doc", "docx", "xls", "ods", "odt", "txt", "json", "html",
+                           "zip", "png", "jpg", "word"})
 
 
 @requires(Role.CHAPTER_HEAD)
 async def export_command(update: Update, context: BotContext) -> None:
     """/export [UNIT_CODE] [YEAR] [csv]."""
+    for arg in context.args or []:
+        if arg.casefold().lstrip(".") in OTHER_FORMATS:
+            await say(update, context, context.t._(
+                "The export is an Excel file (.xlsx), or CSV files if you add csv; it cannot "
+                "be a {word} file.", word=html.escape(arg[:20])) + "\n" + _usage(context))
+            return
     scope = await parse_scope(update, context, command="export", words=FORMATS)
     if scope is not None:
         await request_export(update, context, unit_id=scope.unit_id, year=scope.year,
                              fmt="csv" if "csv" in scope.rest else "xlsx")
+
+
+def _usage(context: BotContext) -> str:
+    """What /export accepts, said after a word it cannot use."""
+    return context.t._("You can add a year and a unit code, e.g. /export {year} or /export "
+                       "UNIT_CODE {year}.", year=context.this_year)
 
 
 async def request_export(update: Update, context: BotContext, *, unit_id: int | None,

@@ -115,7 +115,12 @@ async def start_meeting(update: Update, context: BotContext) -> str | None:
 
 
 async def title_given(update: Update, context: BotContext) -> str:
-    """The title (3-120 characters)."""
+    """The title (3-120 characters, at least a letter or digit: "😀😀😀" names nothing)."""
+    if not any(char.isalnum() for char in typed_text(update)):
+        await _prompt(update, context, context.t._(
+            "The title needs at least one letter or digit, e.g. Sinh hoạt chi hội tháng 6. "
+            "Please type it again."))
+        return TITLE
     if not await _keep_typed(update, context, field="title", low=3, high=TITLE_MAX, retry=N_(
             "The title needs 3 to {max} characters. Please type it again.")):
         return TITLE

@@ -73,7 +73,11 @@ async def requests_command(update: Update, context: BotContext) -> None:
     """/requests: her list of requests, newest first."""
     principal = context.principal
     if principal is None or not (principal.handles or _head_units(context)):
-        await refuse(update, context)
+        # Who may, so she knows whom to ask (a super-admin is no request handler either).
+        t = context.t
+        await say(update, context, t._("Sorry, you do not have permission to do this.") + "\n"
+                  + t._("Requests for help are read by the request handlers the ward's officers "
+                        "name (with /grant), and by a chapter head where the member allowed it."))
         return
     await put(update, context, await _render(context, "l", {"page": 0}), None)
 

@@ -109,16 +109,16 @@ def activity_lines(t: Translator, act: ActivityFigures, catalog: Catalog,
         lines.append(t._("No activities reported in {year} yet.", year=year))
     lines += ["", t._("🌳 <b>Sunday environment day</b>: members who took part, of the members "
                       "registered with the assistant by that day")]
-    lines += [t._("• {date}: {figure}", date=t.date(sunday.day), figure=sunday_figure(t, sunday))
-              for sunday in reversed(act.sundays)]
+    counted = figures_of.counted_sundays(act.sundays)
+    lines += [t._("• {date}: {figure}", date=t.date(sunday.day),
+                  figure=figures_of.of_members(t, sunday.participants, sunday.members))
+              for sunday in reversed(counted)]
+    if len(counted) < len(act.sundays):
+        # One line for the Sundays before anyone here registered: a line each read as if
+        # nobody had taken part in anything.
+        lines.append(t._("Sundays before the first member here registered with the assistant "
+                         "are not counted."))
     return lines
-
-
-def sunday_figure(t: Translator, sunday: figures_of.Sunday) -> str:
-    """'2/17 hội viên (12%)'; a day before anyone here registered says so instead of '0/0'."""
-    if not sunday.members:
-        return t._("no member had registered with the assistant yet")
-    return figures_of.of_members(t, sunday.participants, sunday.members)
 
 
 def fit(lines: list[str], limit: int = TEXT_LIMIT) -> str:

@@ -76,12 +76,14 @@ async def _list_screen(context: BotContext, unit_id: int | None, year: int,
     options = []
     for number, metric in enumerate(METRICS, 1):
         value = fig.targets.get(metric.code)
-        figure = figures_of.figure(t, metric, fig.totals, value)
         lines.append(t._("{number}. {label}: no target yet · now {figure}", number=number,
-                         label=t._(metric.label), figure=figure) if value is None else
+                         label=t._(metric.label),
+                         figure=figures_of.figure(t, metric, fig.totals, None))
+                     if value is None else
                      t._("{number}. {label}: <b>{target}</b> — now {figure}", number=number,
                          label=t._(metric.label),
-                         target=figures_of.target_text(t, metric, value), figure=figure))
+                         target=figures_of.target_text(t, metric, value),
+                         figure=figures_of.figure_beside_target(t, metric, fig.totals, value)))
         options.append(Option(f"m{number - 1}", t._(metric.button)))
     lines += ["", t._("Tap a target (or type its number) to set or change it.")]
     if unit_id is not None and _work(context):

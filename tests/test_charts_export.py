@@ -188,6 +188,23 @@ async def test_the_export_opens_back_cell_by_cell(person, db, api):
     assert len(CRITERIA) == 8
 
 
+async def test_a_file_format_it_does_not_make_is_not_read_as_a_unit_code(person, db, api):
+    await seed(db)
+    hoa = person(HEAD)
+    # Found on the walk: "/export 2026 pdf" answered "Không có đơn vị nào có mã pdf."
+    await hoa.send("/export 2026 pdf")
+    text = hoa.reply_text()
+    assert "mã pdf" not in text
+    assert "tệp Excel (.xlsx)" in text and "csv" in text and "/export 2026" in text
+    assert await exports.unfinished(db) == [], "nothing was queued"
+    # "excel" is the file it makes.
+    await hoa.send("/export excel")
+    await exports_done()
+    sent = [c for c in api.calls[hoa.mark:] if c.method == "sendDocument"]
+    assert len(sent) == 1 and sent[0].files["document"].filename.endswith(".xlsx")
+    assert hoa.errors() == []
+
+
 async def test_a_chapter_export_has_phones_and_csv_on_request(person, db, api):
     await seed(db)
     hoa = person(HEAD)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from bot import orgtree
 from storage import units
 from storage.units import UnitRow
@@ -52,3 +54,18 @@ async def test_a_ward_not_named_after_a_place_keeps_the_generic_words(person, db
     assert text.startswith("Chào mừng chị Hoa quay lại!") and "Hội LHPN" not in text
     await hoa.send("/help")
     assert hoa.reply_text().startswith("<b>Trợ lý Hội Liên hiệp Phụ nữ</b>")
+
+
+async def test_the_english_greeting_names_the_ward_in_english_words(person, db):
+    # Found on the Zalo walk: "Women's Union of phường Đại Kim" kept the Vietnamese "phường".
+    hoa = person(6105)
+    await register_member(db, 6105, "HM-HL-07", locale="en")
+    await hoa.send("/start")
+    text = html.unescape(hoa.reply_text())
+    assert "Welcome back to the assistant of Women's Union of Hoàng Liệt ward, Hoa!" in text
+    assert "phường" not in text.lower()
+    mai = person(6106, "Mai")
+    await grant(db, await register_member(db, 6106, "HM-HL-02", name="Lê Thị Mai", locale="en"),
+                "unit_admin", "HM-HL")
+    await mai.send("/start")
+    assert "Union officer of Hoàng Liệt ward" in mai.reply_text()

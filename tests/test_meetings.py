@@ -76,6 +76,20 @@ async def create_meeting(lan, app, *, when: str = "3/6 19:30", sent: int = 3) ->
     return event
 
 
+async def test_a_title_of_only_emoji_or_punctuation_is_asked_again(person, db, api):
+    await chapter(db, api)
+    lan = person(HEAD)
+    await lan.send("/meeting")
+    # Found on the walk: "😀😀😀" was accepted as a meeting's title.
+    for title in ("😀😀😀", "... !!!"):
+        await lan.send(title)
+        assert "Tên cần có ít nhất một chữ cái hoặc chữ số" in lan.reply_text()
+        assert "Hủy" in [b[1] for b in lan.buttons()][-1], "the prompt can still be cancelled"
+    await lan.send("Họp chi hội 😀")
+    assert "Đây là loại sinh hoạt nào ạ?" in lan.reply_text()
+    assert lan.errors() == []
+
+
 async def test_invitations_go_once_to_each_member_and_are_answered(person, db, api, app):
     ids = await chapter(db, api)
     lan = person(HEAD)

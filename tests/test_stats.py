@@ -13,7 +13,6 @@ from bot import stats as figures_of
 from bot.clock import ManualClock
 from bot.i18n import translator
 from bot.stats import METRIC_BY_CODE, percent
-from handlers.stats import sunday_figure
 from storage import activities, admin, stats
 from storage.stats import UnitCounts
 from tests.conftest import ADMIN_ID
@@ -208,6 +207,40 @@ async def test_years_and_codes_that_make_no_sense_get_clear_answers(person, db):
     assert "không có quyền" in member.reply_text()
 
 
+async def test_sundays_before_the_first_sign_up_are_one_line_and_no_chart_point(person, db,
+                                                                                clock):
+    await seed(db)
+    # Found on the walk: on a fresh install every past Sunday read "chưa có hội viên nào đăng
+    # ký", as if nobody had taken part in anything. Here everybody signed up on 10/12.
+    await db.execute("UPDATE members SET created_at = '2026-12-10T00:00:00Z'"
+                     " WHERE created_at < '2026-12-10'")
+    lan = person(WARD_ADMIN)
+    await lan.send("/stats")
+    text = lan.reply_text()
+    sundays = [line for line in text.splitlines() if line.startswith("• ") and "/2026: " in line]
+    assert sundays == ["• 20/12/2026: 2/17 hội viên (12%)", "• 13/12/2026: 7/17 hội viên (41%)"]
+    assert text.count("Các Chủ nhật trước ngày hội viên đầu tiên ở đây đăng ký trên trợ lý "
+                      "chưa tính.") == 1
+    assert "chưa có hội viên nào đăng ký trên trợ lý" not in text
+    # The chart is drawn from the same Sundays: the empty ones are left out, not drawn as 0%.
+    last = date(2026, 12, 20)
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    charted = figures_of.counted_sundays(await figures_of.sundays(
+        db, None, last, figures_of.SUNDAYS_CHARTED, tz))
+    assert [(s.day, s.participants, s.members) for s in charted] == [
+        (date(2026, 12, 13), 7, 20), (date(2026, 12, 20), 2, 20)]
+    # Before anyone signed up at all, /chart says so in words instead of a line of zeros.
+    clock.advance(3 * 86_400)  # Wednesday 23/12; everybody signed up on Tuesday
+    await db.execute("UPDATE members SET created_at = '2026-12-22T01:00:00Z'"
+                     " WHERE created_at < '2026-12-23'")
+    await lan.send("/chart")
+    photos = [c for c in lan.api.calls[lan.mark:] if c.method == "sendPhoto"]
+    assert len(photos) == 1, "the rates chart only"
+    assert ("🌳 Ngày môi trường Chủ nhật ở Phường Hoàng Liệt: chưa có Chủ nhật nào để hiển thị."
+            in lan.reply_text())
+    assert lan.errors() == []
+
+
 async def test_family_criteria_hide_small_zero_and_all_failing_counts(person, db):
     await seed(db)
     lan = person(WARD_ADMIN)
@@ -243,9 +276,7 @@ async def test_activities_this_week_month_and_year_and_the_last_sundays(person, 
             "trên trợ lý đến ngày đó") in text
     assert sundays == ["• 20/12/2026: 2/17 hội viên (12%)", "• 13/12/2026: 7/17 hội viên (41%)",
                        "• 6/12/2026: 3/17 hội viên (18%)", "• 29/11/2026: 0/17 hội viên (0%)"]
-    # A Sunday before anyone here had registered says so, not a bare "0/0".
-    assert sunday_figure(VI, figures_of.Sunday(date(2026, 11, 1), 0, 0)) == (
-        "chưa có hội viên nào đăng ký trên trợ lý")
+    assert "chưa tính" not in text, "every Sunday shown had members"
     hoa = person(HEAD)
     await hoa.send("/stats")
     text = hoa.reply_text()

@@ -171,6 +171,10 @@ async def test_outsiders_a_head_she_did_not_allow_and_a_revoked_handler_are_refu
         assert "không có quyền" in officer.reply_text()
         await officer.press_data(1, "spl:r:1:o:ack")
         assert "không có quyền" in officer.reply_text()
+    # Found on the walk: the super-admin was refused without a word of who reads requests.
+    admin = person(ADMIN)
+    await admin.send("/requests")
+    assert "Yêu cầu hỗ trợ do người tiếp nhận mà cán bộ Hội phường giao" in admin.reply_text()
     request = await support.get(db, 1)
     assert request is not None and request.status == "new"
     assert not [e for e in await audit.recent(db, None) if e.action == "support.read"]

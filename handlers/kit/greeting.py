@@ -14,6 +14,7 @@ from telegram import Update
 
 from bot import orgtree
 from bot.context import BotContext
+from bot.i18n import N_, Translator
 from bot.permissions import Principal
 from bot.settings import DEFAULT_ORG_NAME
 from bot.validators import given_name
@@ -22,15 +23,20 @@ from handlers.kit.replies import say
 from storage import members
 from storage.units import Unit
 
-PLACE_WORDS = ("Phường", "Xã", "Thị trấn", "Đặc khu", "Quận", "Huyện", "Thị xã", "Thành phố")
-"""How a unit named after a place begins; inside a sentence the word is written lower case."""
+PLACE_WORDS = {
+    "Phường": N_("{name} ward"), "Xã": N_("{name} commune"), "Thị trấn": N_("{name} township"),
+    "Đặc khu": N_("{name} special zone"), "Quận": N_("{name} district"),
+    "Huyện": N_("{name} rural district"), "Thị xã": N_("{name} town"),
+    "Thành phố": N_("{name} city")}
+"""How a unit named after a place begins, and the place in a sentence: "phường Hoàng Liệt" in
+Vietnamese (lower case), "Hoàng Liệt ward" in English (not a half-translated "phường")."""
 
 
-def _place(name: str) -> str | None:
+def _place(t: Translator, name: str) -> str | None:
     """'Phường Hoàng Liệt' → 'phường Hoàng Liệt' (None: the name is not a place)."""
-    for word in PLACE_WORDS:
+    for word, phrase in PLACE_WORDS.items():
         if name.startswith(word + " ") and len(name) > len(word) + 1:
-            return word.lower() + name[len(word):]
+            return t._(phrase, name=name[len(word) + 1:])
     return None
 
 
@@ -50,7 +56,7 @@ async def _union(context: BotContext, unit_id: int | None) -> str | None:
     if name and name != DEFAULT_ORG_NAME:
         return name
     for unit in await _ancestry(context, unit_id):
-        place = _place(unit.name) if unit.kind == "ward" else None
+        place = _place(context.t, unit.name) if unit.kind == "ward" else None
         if place is not None:
             return context.t._("Women's Union of {place}", place=place)
     return None
@@ -74,7 +80,7 @@ async def titles(context: BotContext, principal: Principal) -> str:
         if grant.role == "chapter_head":
             found.append(t._("Chapter head of {unit}", unit=unit.name))
         elif grant.role == "unit_admin":
-            found.append(t._("Union officer of {unit}", unit=_place(unit.name) or unit.name))
+            found.append(t._("Union officer of {unit}", unit=_place(t, unit.name) or unit.name))
     if not found and principal.is_super_admin:
         org = await _union(context, principal.member.unit_id if principal.member else None)
         found.append(t._("Officer of {org}", org=org or context.settings.org_name))
