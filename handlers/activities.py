@@ -466,7 +466,9 @@ async def quantity_typed(update: Update, context: BotContext) -> str | None:
     try:
         value = parse_quantity(typed_text(update), unit_of(context, draft.get("code")))
     except InvalidInput as exc:
-        await say(update, context, context.t._(exc.reason, **exc.values))
+        values = {key: context.t.number(value) if isinstance(value, int) else value
+                  for key, value in exc.values.items()}  # the limit as "1.000"
+        await say(update, context, context.t._(exc.reason, **values))
         return await _ask_quantity(update, context)
     draft["quantity"] = value
     return await _next(update, context)

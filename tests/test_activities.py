@@ -72,7 +72,7 @@ async def test_a_full_report_with_quantity_note_and_photo(person, db):
     await hoa.send("hôm qua")
     assert "Được bao nhiêu kg?" in hoa.reply_text()
     for typed, answer in (("abc", "chỉ gõ một con số"), ("-3", "lớn hơn 0"),
-                          ("1e9", "chỉ gõ một con số"), ("5000", "lớn hơn 1000")):
+                          ("1e9", "chỉ gõ một con số"), ("5000", "lớn hơn 1.000")):
         await hoa.send(typed)
         assert answer in hoa.reply_text(), typed
     await hoa.send("2,5")
@@ -99,6 +99,19 @@ async def test_a_full_report_with_quantity_note_and_photo(person, db):
     assert report.photo_file_id and report.photo_file_id.startswith("PHACAgFAKE")
     rejected = [c for c in hoa.api.calls if not c.ok and c.method != "setMyCommands"]
     assert rejected == [], "nothing the bot sent was refused by the strict fake"
+
+
+async def test_a_huge_quantity_is_called_too_big_not_not_a_number(person, db):
+    """99999999 kg is a number: she is told it is over the limit (in Vietnamese figures)."""
+    await register_member(db, 4110, "HM-HL-02")
+    hoa = person(4110)
+    await hoa.send("/report")
+    await hoa.press("Biến rác thành tiền")
+    await hoa.send("hôm nay")
+    await hoa.send("99999999")
+    answer = hoa.reply_text()
+    assert "lớn hơn 1.000" in answer and "chỉ gõ một con số" not in answer
+    assert "Được bao nhiêu kg?" in answer, "the question is asked again"
 
 
 async def test_typed_numbers_skip_buttons_and_a_photo_instead_of_a_note(person, db):

@@ -17,7 +17,7 @@ QUANTITY_MAX = 1000
 _TODAY_WORDS = {"hôm nay", "hom nay", "today", "nay"}
 _YESTERDAY_WORDS = {"hôm qua", "hom qua", "yesterday", "qua"}
 _DATE = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{2}|\d{4}))?")
-_NUMBER = re.compile(r"(\d{1,7})(?:[.,](\d+))?")
+_NUMBER = re.compile(r"(\d+)(?:[.,](\d+))?")
 
 
 def parse_date(text: str, today: date) -> date:
