@@ -158,7 +158,7 @@ async def my_reports(update: Update, context: BotContext) -> str | int:
         return END
     text, keyboard, _choice = await _list_view(context, member, 0)
     await say(update, context, text, keyboard)
-    return MY_LIST
+    return MY_LIST if keyboard is not None else END  # no list: her typed "1" is not for it
 
 
 async def list_pressed(update: Update, context: BotContext) -> str | int | None:
@@ -267,7 +267,7 @@ async def _act(update: Update, context: BotContext, *, member: Member, action: s
         text, keyboard, _choice = await _list_view(context, member, 0)
         await show(update, context, t._("🗑 The report is deleted.") + "\n\n" + text, keyboard,
                    message)
-        return MY_LIST
+        return MY_LIST if keyboard is not None else END
     text, keyboard, _choice = _card_view(context, report)  # open, keep
     await show(update, context, text, keyboard, message)
     return MY_CARD

@@ -114,6 +114,22 @@ async def test_a_huge_quantity_is_called_too_big_not_not_a_number(person, db):
     assert "Được bao nhiêu kg?" in answer, "the question is asked again"
 
 
+async def test_an_empty_myreports_in_the_middle_leaves_the_typed_1_to_the_report(person, db):
+    """/myreports with nothing saved asks nothing: her "1" still saves the report on screen."""
+    await register_member(db, 4111, "HM-HL-02")
+    hoa = person(4111)
+    await hoa.send("/report")
+    await hoa.press("Biến rác thành tiền")
+    for typed in ("hôm nay", "2", "1", "1"):  # the day, 2 kg, no note, no photo
+        await hoa.send(typed)
+    assert "Chị kiểm tra lại báo cáo" in hoa.reply_text()
+    await hoa.send("/myreports")
+    assert "Chị chưa báo cáo hoạt động nào" in hoa.reply_text()
+    await hoa.send("1")  # "1. ✅ Lưu" of the summary above
+    assert "Em đã lưu báo cáo: Biến rác thành tiền" in hoa.reply_text()
+    assert len(await her_reports(db, 4111)) == 1
+
+
 async def test_typed_numbers_skip_buttons_and_a_photo_instead_of_a_note(person, db):
     await register_member(db, 4102, "HM-HL-02")
     hoa = person(4102)
