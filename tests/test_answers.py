@@ -105,3 +105,31 @@ async def test_a_flow_left_open_does_not_take_the_answer_to_a_later_flows_questi
     assert "Được bao nhiêu kg?" in lan.reply_text()
     await lan.send("4")
     assert "thêm ghi chú" in lan.reply_text(), "the 4 was taken as 4 kg"
+
+
+async def test_typing_the_word_of_the_cancel_button_cancels_like_it(person, db):
+    """On Telegram she reads "✖ Hủy" and types "hủy": the step is left, not taken as her note
+    (or answered with "tap a button")."""
+    await register_member(db, 4310, "HM-HL-02")
+    hoa = person(4310)
+    await hoa.send("/report")
+    await hoa.send("hủy")  # at the list of activities
+    assert "Đã hủy" in hoa.reply_text() and "bấm một nút" not in hoa.reply_text()
+    await hoa.send("/report")
+    await hoa.press("Biến rác thành tiền")
+    for typed in ("hôm qua", "2"):
+        await hoa.send(typed)
+    assert "thêm ghi chú" in hoa.reply_text()
+    await hoa.send("Huỷ")  # at the note, with the other spelling
+    assert "Đã hủy; em chưa lưu gì." in hoa.reply_text()
+    await hoa.send("1")  # no report draft takes it any more
+    assert "Chị kiểm tra lại báo cáo" not in hoa.reply_text()
+    await hoa.send("/support")
+    await hoa.send("5")  # "Khác": the free-text description follows
+    await hoa.send("✖ Hủy")
+    assert "Đã hủy; chưa gửi gì." in hoa.reply_text()
+    newcomer = person(4311)
+    await newcomer.send("/start")
+    await newcomer.send("1")  # agrees; the name is asked
+    await newcomer.send("hủy")
+    assert "Khi nào muốn đăng ký, chị gửi /start nhé." in newcomer.reply_text()

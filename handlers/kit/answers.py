@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
 
 from bot import callbacks
-from bot.choices import Choice
+from bot.choices import Choice, fold
 from bot.context import BotContext
 from handlers.kit import menu
 from handlers.kit.replies import answer_stale, retire_buttons, say
@@ -30,6 +30,8 @@ MENU_BUTTONS = functools.reduce(operator.or_, (menu.button_filter(label)
                                                for label in _MENU_LABELS))
 ANSWER = filters.TEXT & ~filters.COMMAND & ~MENU_BUTTONS
 """A typed answer: text that is neither a command nor a main-menu button."""
+CANCEL_WORDS = frozenset({"huy", "cancel"})
+"""Typed words (folded: "Hủy", "huỷ", "✖ Hủy") that do what /cancel does."""
 
 
 def ask(context: BotContext, prefix: str) -> None:
@@ -129,6 +131,9 @@ def latest(context: BotContext) -> str | None:
 async def free_message(update: Update, context: BotContext) -> None:
     """Text or media outside any flow: the latest question's answer if it takes it, else a hint."""
     message = update.effective_message
+    if message is not None and message.text and fold(message.text) in CANCEL_WORDS:
+        await nothing_to_cancel(update, context)  # she typed the word of the "✖ Hủy" button
+        return
     pending = latest(context)
     typed = _TYPED.get(pending) if pending else None
     other = _OTHER.get(pending) if pending else None

@@ -184,7 +184,9 @@ class Flow:
         return await self._run_first(update, context, MessageHandler)
 
     async def _cancel(self, update: Update, context: BotContext) -> bool:
-        if update.callback_query is not None:  # "✖ Cancel" under a prompt: the /cancel fallback
+        message = update.effective_message
+        typed_word = message is not None and not (message.text or "/").startswith("/")
+        if update.callback_query is not None or typed_word:  # "✖ Cancel" pressed, "hủy" typed
             for handler in self._candidates(context):
                 if isinstance(handler, CommandHandler) and "cancel" in handler.commands:
                     self._record(context, await handler.callback(update, context))
