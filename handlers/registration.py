@@ -225,7 +225,8 @@ async def _ask_name(update: Update, context: BotContext) -> None:
 async def _ask_phone(update: Update, context: BotContext) -> None:
     t = context.t
     keyboard = ReplyKeyboardMarkup(
-        [[KeyboardButton(t._("📱 Share my phone number"), request_contact=True)]],
+        [[KeyboardButton(t._("📱 Share my phone number"), request_contact=True)],
+         [KeyboardButton(t._("✖ Cancel"))]],  # sends "✖ Hủy": the router's word for /cancel
         resize_keyboard=True,
         one_time_keyboard=True,
     )

@@ -264,6 +264,24 @@ async def test_cancel_anywhere_stores_nothing(person, db):
     assert await members.by_user(db, 1018) is None
 
 
+async def test_the_phone_step_has_a_cancel_button_that_stops_registration(person, db, api):
+    """The phone prompt's keyboard is a reply keyboard (the share button), so its "✖ Hủy" is
+    a reply button too: pressing it sends its words, which leave registration."""
+    hoa = person(1019)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send("Nguyễn Thị Hoa")
+    [prompt] = [c.params for c in hoa.replies() if c.method == "sendMessage"]
+    assert "gửi số điện thoại" in prompt["text"]
+    labels = [b["text"] for row in prompt["reply_markup"]["keyboard"] for b in row]
+    assert labels == ["📱 Gửi số điện thoại của tôi", "✖ Hủy"]
+    await hoa.send("✖ Hủy")  # what the reply button sends
+    assert "Khi nào muốn đăng ký, chị gửi /start nhé." in hoa.reply_text()
+    await hoa.send("0912345678")
+    assert "Cảm ơn chị, em đã ghi nhận số" not in hoa.reply_text()
+    assert await members.by_user(db, 1019) is None
+
+
 async def test_stale_and_forged_presses_change_nothing(person, db, api):
     hoa = person(1019)
     await hoa.send("/start")
