@@ -216,8 +216,8 @@ async def test_opted_out_stopped_and_chapterless_members_get_nothing(app, db, ap
     out = person(5402)
     await out.send("/settings")
     labels = [b[1] for b in out.buttons()]
-    assert labels[:2] == ["🇻🇳 Tiếng Việt · Ngôn ngữ", "🔔 Bật · Nhắc ngày MT"]
-    await out.press("Nhắc ngày MT")
+    assert labels[:2] == ["🇻🇳 Tiếng Việt · Ngôn ngữ", "🔔 Bật · Nhắc môi trường"]
+    await out.press("Nhắc môi trường")
     assert "Chị sẽ không nhận lời nhắc Ngày môi trường nữa" in out.reply_text()
     assert "Tắt ·" in out.buttons()[1][1]
     await person(5403).send("/stop")
