@@ -376,14 +376,18 @@ async def erase_member(update: Update, context: BotContext, *, reason: str) -> N
     if had_role:
         await _drop_chat_menu(context, update.effective_chat.id)
     await context.refresh_principal()
-    lines = [
-        t._("🗑 Your personal data has been deleted."),
+    kept = [  # a count of 0 is nothing kept: not said
         t.n_("Kept without your name, so that statistics stay correct: {n} campaign "
              "registration.", "Kept without your name, so that statistics stay correct: {n} "
-             "campaign registrations.", erased.registrations_kept),
+             "campaign registrations.", erased.registrations_kept)
+        if erased.registrations_kept else None,
         t.n_("Also kept without your name: {n} record of a delivered notice.",
              "Also kept without your name: {n} records of delivered notices.",
-             erased.deliveries_kept),
+             erased.deliveries_kept) if erased.deliveries_kept else None,
+    ]
+    lines = [
+        t._("🗑 Your personal data has been deleted."),
+        *(line for line in kept if line is not None),
         t._("Kept with your Telegram account: only the record that you withdrew your consent, "
             "as proof for the union that your wish was carried out."),
         t._(RECALL_NOTE),

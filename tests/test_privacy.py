@@ -155,6 +155,17 @@ async def test_registering_again_after_deletion_starts_fresh(person, db):
     assert [(c.withdrawn_at is None) for c in history] == [False, True]
 
 
+async def test_deleteme_without_history_says_no_zero_counts(person, db):
+    """Nothing kept is not said as "0 records kept"."""
+    await register_member(db, 7010, "HM-HL-02")
+    hoa = person(7010)
+    await hoa.send("/deleteme")
+    await hoa.press("Có, xóa")
+    told = hoa.reply_text()
+    assert "Thông tin cá nhân của chị đã được xóa" in told
+    assert ": 0 " not in told and "Cũng được giữ lại" not in told
+
+
 async def test_deleteme_can_be_declined(person, db):
     await register_member(db, 7006, "HM-HL-02", locale="en")
     hoa = person(7006, language_code="en")
