@@ -228,8 +228,11 @@ class Console:
                 isinstance(b, dict) and b.get("request_contact")
                 for r in markup["keyboard"] for b in r
             )
-            if screen.wants_contact:
-                self._print(f"     [c] {labels[0]}")
+            if screen.wants_contact:  # its other buttons (✖ Hủy) replace the menu's, as on a phone
+                screen.menu = labels
+                others = "".join(f"   [m{i}] {label}" for i, label in enumerate(labels, 1)
+                                 if i > 1)
+                self._print(f"     [c] {labels[0]}{others}")
             else:
                 screen.menu = labels
                 self._print("     menu: " + "   ".join(
