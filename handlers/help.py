@@ -100,7 +100,7 @@ def _text(locale: str, *, role: Role | None, registered: bool, handles: bool, on
                           "are doing), “help”.")]
     else:
         lines += ["", t._("Every choice can be made with a button or by typing its number. "
-                          "/cancel stops what you are doing.")]
+                          "/cancel (or typing “hủy”) stops what you are doing.")]
     # The persistent main menu is already on her screen; /start brings it back if needed.
     return "\n".join(lines)
 

@@ -30,6 +30,8 @@ async def test_help_is_short_and_every_command_stays_reachable(person, db):
     await member.send("/help")
     assert "/help chapter" not in member.reply_text() and "/me" in member.reply_text()
     assert "/mydata" in member.reply_text() and "/deleteme" in member.reply_text()
+    assert "/polls" in member.reply_text(), "a survey she scrolled past is found again"
+    assert "gõ “hủy”" in member.reply_text(), "the word that stops, as on its buttons"
     await member.send("/help admin")  # not her section: her own help again
     assert "/grant" not in member.reply_text() and "/me" in member.reply_text()
 

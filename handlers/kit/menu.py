@@ -57,6 +57,7 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
         ("myreports", N_("Your activity reports: see, edit, delete")),
         ("settings", N_("Settings: language, reminders")),
         ("meetings", N_("Your meetings: answer an invitation; officers: QR code, attendance")),
+        ("polls", N_("Surveys to answer, and the results you may see")),
         ("support", N_("Ask the union for help, in confidence")),
     ],
     Role.CHAPTER_HEAD: [
