@@ -29,6 +29,10 @@ def fold(text: str) -> str:
     return " ".join(kept.casefold().split())
 
 
+CANCEL_WORDS = frozenset({"huy", "cancel"})
+"""Typed words (folded: "Hủy", "huỷ", "✖ Hủy") that do what /cancel does."""
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
     """One thing to choose: a stable key (goes into callback data) and a label."""

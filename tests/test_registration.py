@@ -385,7 +385,7 @@ async def test_the_language_and_a_setting_by_their_words(person, db):
     await hoa.send("Tiếng Việt")
     assert "Đã chuyển ngôn ngữ sang 🇻🇳 Tiếng Việt" in hoa.reply_text()
     await hoa.send("/settings")
-    await hoa.send("nhắc ngày mt")  # the reminders' words, without the state or emoji
+    await hoa.send("nhắc môi trường")  # the reminders' words, without the state or emoji
     assert "không nhận lời nhắc" in hoa.reply_text().lower(), hoa.reply_text()
     member = await members.by_user(db, 1030)
     assert member is not None and member.locale == "vi"

@@ -656,6 +656,7 @@ async def test_consent_and_phone_prompt_speak_of_zalo_not_telegram(zalo):
     await lan.send("Trần Thị Lan")
     phone = lan.reply().lower()
     assert "gõ số điện thoại" in phone and "bấm nút" not in phone
+    assert "1. ✖ hủy" not in phone, "the reply keyboard's ✖ Hủy is said as a word, not listed"
     await lan.send("0912 345 678")
     assert "Bấm nút" not in lan.reply() and "gõ số thứ tự" in lan.reply().lower()
 
@@ -664,8 +665,8 @@ async def test_consent_and_phone_prompt_speak_of_zalo_not_telegram(zalo):
 # sharing on Zalo; handlers/help.py and handlers/registration.py).
 TELEGRAM_ONLY = {
     "Use the menu buttons at the bottom of the screen, or these commands:",
-    "Every choice can be made with a button or by typing its number. /cancel stops what you "
-    "are doing.",
+    "Every choice can be made with a button or by typing its number. /cancel (or typing "
+    "“hủy”) stops what you are doing.",
     "That is someone else's contact. Please share your own number with the button, or type it.",
 }
 BUTTON_WORDS = {"vi": re.compile(r"(?i)\bbấm\b|\bnút\b|\bchạm\b"),

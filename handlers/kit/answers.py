@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, filters
 
 from bot import callbacks
-from bot.choices import Choice, fold
+from bot.choices import CANCEL_WORDS, Choice, fold
 from bot.context import BotContext
 from handlers.kit import menu
 from handlers.kit.replies import answer_stale, retire_buttons, say
@@ -30,8 +30,6 @@ MENU_BUTTONS = functools.reduce(operator.or_, (menu.button_filter(label)
                                                for label in _MENU_LABELS))
 ANSWER = filters.TEXT & ~filters.COMMAND & ~MENU_BUTTONS
 """A typed answer: text that is neither a command nor a main-menu button."""
-CANCEL_WORDS = frozenset({"huy", "cancel"})
-"""Typed words (folded: "Hủy", "huỷ", "✖ Hủy") that do what /cancel does."""
 
 
 def ask(context: BotContext, prefix: str) -> None:

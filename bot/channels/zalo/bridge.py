@@ -38,6 +38,7 @@ from bot import callbacks
 from bot.channels.zalo import CHANNEL, render
 from bot.channels.zalo.client import ZaloClient, ZaloError, backoff
 from bot.channels.zalo.files import FileLinks
+from bot.choices import CANCEL_WORDS
 from bot.clock import Clock
 from bot.i18n import N_, nfc, translator
 from bot.settings import SUPPORTED_LOCALES
@@ -569,7 +570,8 @@ def _prompt(markup: Any, message: dict[str, Any]) -> Prompt | None:
         buttons = [b if isinstance(b, dict) else {"text": b}
                    for row in markup["keyboard"] for b in row]
         texts = [b["text"] for b in buttons if not (b.get("request_contact")
-                                                   or b.get("request_location"))]
+                                                   or b.get("request_location")
+                                                   or render.fold(b["text"]) in CANCEL_WORDS)]
         return Prompt(message, texts, texts, inline=False) if texts else None
     return None
 
