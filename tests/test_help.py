@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from telegram.ext import CommandHandler
+
 from bot.permissions import Role
 from handlers.kit import menu
 from storage import roles, units
-from tests.conftest import ADMIN_ID, register_member, start_application, stop_application
+from tests.conftest import ADMIN_ID, grant, register_member, start_application, stop_application
 
 
 async def test_help_is_short_and_every_command_stays_reachable(person, db):
@@ -75,3 +77,16 @@ async def test_a_role_granted_or_revoked_shows_in_her_next_help(person, db):
     await roles.revoke(db, member_id, Role.CHAPTER_HEAD, unit.id)
     await head.send("/help chapter")  # no longer her section: her own help again
     assert first_command not in head.reply_text() and "/me" in head.reply_text()
+
+
+async def test_every_command_the_assistant_answers_is_in_someones_help(app, person, db):
+    """A command missing from /help and the Telegram menu is one nobody finds: a chapter head
+    had no way to learn of /poll, a member none of /polls."""
+    answered = {command for group in app.handlers.values() for handler in group
+                if isinstance(handler, CommandHandler) for command in handler.commands}
+    listed = {name for commands in menu.COMMANDS.values() for name, _ in commands}
+    assert answered <= listed, sorted(answered - listed)
+    head = person(5503)
+    member_id = await register_member(db, 5503, "HM-HL-02")
+    await grant(db, member_id, Role.CHAPTER_HEAD, "HM-HL-02")
+    assert "/poll " in await _section(head, "chapter")

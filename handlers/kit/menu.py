@@ -57,11 +57,13 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
         ("myreports", N_("Your activity reports: see, edit, delete")),
         ("settings", N_("Settings: language, reminders")),
         ("meetings", N_("Your meetings: answer an invitation; officers: QR code, attendance")),
+        ("polls", N_("Polls: answer the open ones, see results")),
         ("support", N_("Ask the union for help, in confidence")),
     ],
     Role.CHAPTER_HEAD: [
         ("broadcast", N_("Send a notice to your members")),
         ("meeting", N_("Invite members to a meeting or event")),
+        ("poll", N_("Ask your members' opinion with a poll")),
         ("broadcasts", N_("Recent notices: progress, cancel")),
         ("evaluate", N_("Year-end evaluation of your chapter")),
         ("stats", N_("Statistics of your chapter or unit: /stats [year]")),
