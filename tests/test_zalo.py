@@ -411,6 +411,18 @@ async def test_the_zalo_demo_shows_numbered_lists_and_no_markup(tmp_path, settin
     assert "<b>" not in shown and "[1]" not in shown, "no tags, no buttons"
 
 
+async def test_the_zalo_demo_has_a_chapter_head_to_walk_her_screens(tmp_path, settings):
+    """Some chapter heads use only Zalo: the demo seeds one (chị Hồng) in the Telegram demo's
+    chapter, so her notices reach its members."""
+    typed = io.StringIO(":head\nstart\n/broadcast\n1\nHọp chi hội tối thứ Sáu.\n1\n:quit\n")
+    out = io.StringIO()
+    assert await run_zalo_demo(settings, database=tmp_path / "demo.sqlite3", stdin=typed,
+                               out=out) == 0
+    shown = out.getvalue()
+    assert "Chào chị Hồng — Chi hội trưởng Chi hội tổ dân phố số 2" in shown
+    assert shown.count("(Telegram)") == 13  # the head on Telegram and the 12 members
+
+
 async def test_the_zalo_demo_keeps_an_inbox_and_reaches_telegram_members(tmp_path, settings):
     typed = io.StringIO("start\n1\nTrần Thị Lan\n0912345678\n4\n1\n1\n:admin\n/broadcast\n"
                         "1\n1\nHọp toàn quận sáng thứ Hai.\n1\n:member\n:quit\n")
