@@ -928,3 +928,17 @@ async def test_menu_while_registering_on_zalo_says_where_she_is(zalo):
     assert "họ và tên" in lan.reply().lower()
     await lan.send("menu")
     assert "đang đăng ký" in lan.reply() and "họ và tên" in lan.reply().lower()
+
+
+async def test_a_zalo_head_is_asked_for_the_notice_text_not_a_photo(zalo):
+    """Zalo passes no photo to the assistant: "hoặc một ảnh kèm chú thích" would send her
+    looking for a way to attach one."""
+    hong = ZaloPerson(zalo, zalo.api.user("4ead00000001"))
+    db = zalo.app.bot_data.db
+    await grant(db, await register_member(db, await hong.internal_id(), "HM-HL-02",
+                                          name="Võ Thị Hồng"), "chapter_head", "HM-HL-02")
+    await hong.send("/broadcast")
+    await hong.choose("Tất cả hội viên")
+    asked = hong.reply()
+    assert "nội dung thông báo" in asked and "kèm chú thích" not in asked, asked
+    assert "chưa gửi được ảnh" in asked and "/cancel" not in asked, asked
