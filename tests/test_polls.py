@@ -487,3 +487,29 @@ async def test_a_zalo_officer_without_a_web_address_gets_the_chart_as_its_figure
         assert "1. Sáng: 1 (25%)" in said and "2. Chiều: 0 (0%)" in said
         assert "3. Tối: 3 (75%)" in said
     assert "<" not in said
+
+
+async def test_the_example_times_lie_ahead_and_the_count_speaks_of_the_survey(
+        person, db, api, app, clock):
+    """Found on the head's walk in December: "ví dụ 30/5 20:00" was refused when she typed it
+    (in the past), and the preview said "Thông báo sẽ được gửi tới …" of a survey."""
+    await chapter(db, api, count=2)
+    clock.advance((datetime(2026, 12, 2, 8, 0, tzinfo=UTC) - clock.now()).total_seconds())
+    lan = person(HEAD)
+    await lan.send("/poll")
+    await lan.send("Chị em muốn họp buổi nào?")
+    await lan.send("Buổi sáng\nBuổi tối")
+    await lan.press("Xong")
+    await lan.press("Một lựa chọn")
+    await lan.press("Không")
+    await lan.press("Ẩn danh")
+    await lan.press("Có, sau khi")
+    assert "9/12 20:00" in lan.reply_text() and "30/5" not in lan.reply_text()
+    await lan.send("ngày mai")  # unreadable: asked again, with an example ahead
+    asked = lan.reply_text()
+    assert "9/12 20:00" in asked and "9/12/2026 20:00" in asked and "30/5" not in asked, asked
+    await lan.send("9/12 20:00")  # the example itself is taken
+    assert "8/12 19:00" in lan.reply_text() and "29/5" not in lan.reply_text()
+    await lan.send("8/12 19:00")
+    await lan.press("Tất cả")
+    assert "Phiếu sẽ được gửi tới 2 hội viên" in lan.reply_text(), lan.reply_text()
