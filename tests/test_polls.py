@@ -513,3 +513,16 @@ async def test_the_example_times_lie_ahead_and_the_count_speaks_of_the_survey(
     await lan.send("8/12 19:00")
     await lan.press("Tất cả")
     assert "Phiếu sẽ được gửi tới 2 hội viên" in lan.reply_text(), lan.reply_text()
+
+
+async def test_the_heads_progress_of_a_survey_does_not_number_it_as_a_notice(person, db, api,
+                                                                             app):
+    """Found on the walk: "Phiếu #1 đang được gửi đi" came with "📣 Thông báo #4 …" and
+    "✅ Thông báo #4 đã gửi xong": which one did she send?"""
+    await chapter(db, api, count=2)
+    await sent_poll(app, db, person(HEAD))
+    said = " ".join(str(c.params.get("text")) for c in api.calls
+                    if c.ok and c.method in ("sendMessage", "editMessageText")
+                    and int(c.params["chat_id"]) == HEAD)
+    assert "Phiếu #1" in said and "Thông báo #" not in said, said
+    assert "Phiếu hỏi ý kiến đã gửi xong" in said, said
