@@ -526,3 +526,24 @@ async def test_the_heads_progress_of_a_survey_does_not_number_it_as_a_notice(per
                     and int(c.params["chat_id"]) == HEAD)
     assert "Phiếu #1" in said and "Thông báo #" not in said, said
     assert "Phiếu hỏi ý kiến đã gửi xong" in said, said
+
+
+async def test_the_results_number_the_answers_once(zalo, app, api, person):  # noqa: F811
+    """Found on the Zalo head's walk: "1. Sáng: 0 (0%) … 3. Tối" above the option
+    "1. 📈 Biểu đồ" — "1." twice, and typing 1 opened the chart. The options now count on."""
+    from tests.test_zalo import ZaloPerson
+
+    db = app.bot_data.db
+    await chapter(db, api, count=2)
+    hong = ZaloPerson(zalo, zalo.api.user("4ead00000002"))
+    await grant(db, await register_member(db, await hong.internal_id(), "HM-HL-02",
+                                          name="Võ Thị Hồng"), "chapter_head", "HM-HL-02")
+    await sent_poll(app, db, person(HEAD))
+    await hong.send("/polls")
+    await hong.choose("Kết quả")
+    shown = hong.reply()
+    assert "1. Sáng" in shown and "4. 📈 Biểu đồ" in shown and "1. 📈" not in shown, shown
+    lan = person(HEAD)
+    await lan.send("/polls")
+    await lan.press("Kết quả")
+    assert [label for _, label, _ in lan.buttons()] == ["📈 Biểu đồ", "👥 Ai trả lời gì"]
