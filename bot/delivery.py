@@ -344,6 +344,8 @@ class DeliveryEngine:
         filled = round(share * BAR_WIDTH)
         bar = "█" * filled + "░" * (BAR_WIDTH - filled)
         lines = [
+            t._("📋 Survey to {unit}", unit=html.escape(unit.name if unit else "?"))
+            if broadcast.kind == "poll" else  # its own number is the poll's, not this one
             t._("📣 Notice #{id} to {unit}", id=broadcast.id,
                 unit=html.escape(unit.name if unit else "?")),
             t._("Sent {sent}/{total} · failed {failed} · blocked the bot {blocked}",
@@ -367,6 +369,7 @@ class DeliveryEngine:
 def report_text(t: Translator, broadcast: Broadcast, counts: Progress) -> str:
     """The delivery report sent when a broadcast is finished."""
     lines = [
+        t._("✅ The survey has been delivered.") if broadcast.kind == "poll" else
         t._("✅ Notice #{id} has been delivered.", id=broadcast.id),
         t._("Delivered: {sent} of {total}", sent=t.number(counts.sent),
             total=t.number(counts.total)),

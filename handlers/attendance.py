@@ -165,9 +165,12 @@ async def _list_screen(context: BotContext, page: int) -> Screen:
     mine = (await meetings.upcoming_for(context.db, member.id, now=to_iso(context.clock.now()))
             if member is not None else [])
     managed = await _managed(context)
-    options: list[Option] = []
+    organised = {event.id for event in managed}  # her own chapter's meeting: listed once, as
+    options: list[Option] = []                   # hers to run, not also as an invitation
     shown: dict[str, tuple[str, str]] = {}  # option key → (section, line)
     for event, answer in mine:
+        if event.id in organised:
+            continue
         state = {service.YES: t._("you will come"), service.NO: t._("you cannot come")}.get(
             answer or "", t._("not answered yet"))
         options.append(Option(f"i{event.id}", "📩 " + _short(event.title, 15)))

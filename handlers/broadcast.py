@@ -100,7 +100,7 @@ async def _ask_filter(update: Update, context: BotContext) -> str:
 async def _ask_content(update: Update, context: BotContext) -> str:
     unit = await units.get(context.db, _draft(context)["unit_id"])
     await say(update, context, context.t._(
-        "Now send the notice for {unit}: a text, or a photo with a caption. /cancel stops.",
+        "Now send the notice for {unit}: a text, or a photo with a caption.",
         unit=html.escape(unit.name if unit else "?")), answers.cancel_keyboard(context, PREFIX))
     return CONTENT
 
@@ -146,13 +146,15 @@ async def content_given(update: Update, context: BotContext) -> str | int:
         body, plain, limit = message.text_html or "", message.text or "", TEXT_LIMIT
         draft["photo"] = None
         if not plain.strip():
-            await say(update, context, t._("The notice is empty. Please send its text."))
+            await say(update, context, t._("The notice is empty. Please send its text."),
+                      answers.cancel_keyboard(context, PREFIX))
             return CONTENT
     if header_len + _utf16_len(plain) > limit:
         await say(update, context, t._(
             "That is {length} characters; a notice can have at most {limit} here. Please "
             "shorten it and send it again.",
-            length=t.number(_utf16_len(plain)), limit=t.number(limit - header_len)))
+            length=t.number(_utf16_len(plain)), limit=t.number(limit - header_len)),
+            answers.cancel_keyboard(context, PREFIX))
         return CONTENT
     draft["html"] = header + body
     return await _preview(update, context)
@@ -162,7 +164,7 @@ async def content_unsupported(update: Update, context: BotContext) -> str:
     """Video, voice, stickers, files …"""
     await say(update, context, context.t._(
         "Only a text or a photo (with an optional caption) can be sent as a notice. "
-        "Please send one of those, or /cancel."))
+        "Please send one of those."), answers.cancel_keyboard(context, PREFIX))
     return CONTENT
 
 

@@ -305,7 +305,7 @@ async def _card_screen(context: BotContext, *, unit_id: int, year: int, page: in
                                     or erased_member(t, reg.decided_by), labels=STANDARD_STATUS))
         if not closed:
             options += [Option("sa", t._("✅ Standard: achieved")),
-                        Option("sn", t._("✖ Standard: not met"))]
+                        Option("sn", t._("❌ Standard: not met"))]  # ✖ is Hủy
             if STANDARD in unsent and unsent[STANDARD].told_result is None:
                 options.append(Option("su", t._("↩ Undo standard")))
     lines.append("")

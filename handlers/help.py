@@ -1,7 +1,7 @@
 """/help: what she can do, for her roles, one short section at a time.
 
 `/help` gives everybody's and members' commands (her data rights among them) and, to a head
-or an admin, one line per section of her extra commands (`/help chapter`, `/help admin`), so
+or an admin, one line per section of her extra commands (`/help_chapter`, `/help_admin`), so
 no command is hidden and no answer is a wall of 30 lines (every listed command also costs
 Telegram and us an entity to send and parse back).
 """
@@ -24,11 +24,15 @@ from handlers.kit.replies import say_only
 
 # The sections beyond the everyday commands: `/help <name>`, for whom, and its one-line title.
 SECTIONS: dict[str, tuple[Role, str]] = {
-    "chapter": (Role.CHAPTER_HEAD, N_("/help chapter — for chapter heads: notices, evaluation, "
+    "chapter": (Role.CHAPTER_HEAD, N_("/help_chapter — for chapter heads: notices, evaluation, "
                                       "statistics ({count} commands)")),
-    "admin": (Role.UNIT_ADMIN, N_("/help admin — for unit admins: units, roles, targets, "
+    "admin": (Role.UNIT_ADMIN, N_("/help_admin — for unit admins: units, roles, targets, "
                                   "reminders ({count} commands)")),
 }
+
+
+SECTION_COMMANDS = [f"help_{name}" for name in SECTIONS]
+"""`/help_chapter`, `/help_admin` (`/help chapter` is still understood when typed)."""
 
 
 def _section(role: Role) -> list[tuple[str, str]]:
@@ -54,6 +58,10 @@ async def show_help(update: Update, context: BotContext) -> None:
     """Her commands (or the section she asked for), and how to get started."""
     principal = context.principal
     asked = (context.args or [""])[0].lower() if context.args else ""
+    typed = update.effective_message.text if update.effective_message else None
+    command = (typed or "").split(maxsplit=1)[0].split("@")[0].lower()
+    if command.startswith("/help_"):  # one word, so Telegram makes it a tappable link: a tap
+        asked = command[len("/help_"):]  # on "/help chapter" only ever sent "/help" again
     chat = update.effective_chat
     member = principal.member if principal else None
     org = await greeting.union_name(context, member.unit_id if member else None)
@@ -108,6 +116,6 @@ def _text(locale: str, *, role: Role | None, registered: bool, handles: bool, on
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The handlers of this feature, new for each application."""
     return [
-        CommandHandler("help", show_help, filters.ChatType.PRIVATE),
+        CommandHandler(["help", *SECTION_COMMANDS], show_help, filters.ChatType.PRIVATE),
         MessageHandler(filters.ChatType.PRIVATE & menu.button_filter(menu.HELP), show_help),
     ]

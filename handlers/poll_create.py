@@ -259,9 +259,25 @@ def _typed_step(state: str) -> Any:
 async def _ask_closing(update: Update, context: BotContext) -> str:
     """Ask when the survey closes."""
     await _prompt(update, context, context.t._(
-        "When does the survey close? Type the date and time, e.g. 30/5 20:00 or 30/5/2026 "
-        "20:00 (Vietnam time)."))
+        "When does the survey close? Type the date and time, e.g. {short} or {full} (Vietnam "
+        "time).", **_example(context, days=7, hour=20)))
     return CLOSING
+
+
+def _example(context: BotContext, *, days: int, hour: int) -> dict[str, str]:
+    """An example time `days` ahead (short and full), so she never copies a date that lies in
+    the past ("30/5" in December was refused)."""
+    local_now = context.clock.now().astimezone(context.settings.timezone)
+    day = local_now + timedelta(days=days)
+    short = f"{day.day}/{day.month} {hour:02d}:00"
+    return {"short": short, "full": f"{day.day}/{day.month}/{day.year} {hour:02d}:00"}
+
+
+def _reminder_example(context: BotContext, closes: datetime) -> str:
+    """The evening before the closing day (or today, if it closes tomorrow), at 19:00."""
+    local_now = context.clock.now().astimezone(context.settings.timezone)
+    day = max(closes.astimezone(context.settings.timezone) - timedelta(days=1), local_now)
+    return f"{day.day}/{day.month} 19:00"
 
 
 def _when(context: BotContext, text: str) -> datetime | None:
@@ -275,8 +291,8 @@ async def closing_typed(update: Update, context: BotContext) -> str:
     t = context.t
     when, now = _when(context, typed_text(update)), context.clock.now()
     if when is None:
-        await _prompt(update, context, t._("I could not read that. Please type it like 30/5 "
-                                           "20:00 or 30/5/2026 20:00."))
+        await _prompt(update, context, t._("I could not read that. Please type it like {short} "
+                                           "or {full}.", **_example(context, days=7, hour=20)))
         return CLOSING
     if when <= now or when - now > HORIZON:
         await _prompt(update, context, t._("Please choose a time in the future, within {days} "
@@ -287,7 +303,7 @@ async def closing_typed(update: Update, context: BotContext) -> str:
         PREFIX, _draft(context)["nonce"], "r", "none"))
     await _prompt(update, context, t._(
         "Remind those who have not answered yet? Type when (once, before the closing time), "
-        "e.g. 29/5 19:00, or press “No reminder”."), [none])
+        "e.g. {short}, or press “No reminder”.", short=_reminder_example(context, when)), [none])
     return REMINDER
 
 
@@ -297,8 +313,9 @@ async def reminder_typed(update: Update, context: BotContext) -> str | int:
     draft = _draft(context)
     when, now = _when(context, typed_text(update)), context.clock.now()
     if when is None:
-        await _prompt(update, context, t._("I could not read that. Please type it like 29/5 "
-                                           "19:00, or press “No reminder”."))
+        await _prompt(update, context, t._(
+            "I could not read that. Please type it like {short}, or press “No reminder”.",
+            short=_reminder_example(context, datetime.fromisoformat(draft["closes_at"]))))
         return REMINDER
     if when <= now or to_iso(when) >= draft["closes_at"]:
         await _prompt(update, context, t._("The reminder must be in the future and before the "
@@ -352,8 +369,8 @@ async def _preview(update: Update, context: BotContext) -> str | int:
                                        "be reached now). Nothing was sent."))
         return END
     keyboard = _choice(context, PREVIEW).keyboard(PREFIX, _draft(context)["nonce"], "v")
-    await say(update, context, t.n_("It will go to {n} member.", "It will go to {n} members.",
-                                    count), keyboard)
+    await say(update, context, t.n_("The survey will go to {n} member.",
+                                    "The survey will go to {n} members.", count), keyboard)
     return PREVIEW
 
 

@@ -324,7 +324,8 @@ async def _results_screen(context: BotContext, poll: Poll, unit_id: int) -> Scre
         options.append(Option("w", t._("👥 Who answered what")))
     if view.scope.unit_id != poll.unit_id:
         options.append(Option("up", t._("⬅ Back")))
-    choice = Choice(options, page_size=20)
+    # Unnumbered: the text's "1. Sáng: 5 (50%)" is an answer, not the option "1. 📈 Biểu đồ"
+    choice = Choice(options, page_size=20, numbered=False)
     return Screen(text[:4000], choice.keyboard(LIST, RESULTS_VIEW, poll.id, view.scope.unit_id),
                   choice)
 

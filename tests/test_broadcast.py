@@ -289,3 +289,21 @@ async def test_the_schedule_prompt_can_be_cancelled_and_a_cancelled_notice_shows
     await lan.press("Có, hủy")
     listing = lan.reply_text()
     assert "đã hủy · “Chủ nhật dọn vệ sinh ngõ”" in listing and "0/0" not in listing
+
+
+async def test_a_notice_refused_as_too_long_or_empty_can_still_be_cancelled(person, db, api, app):
+    """Found on the head's walk: after "rút gọn rồi gửi lại" the question came without its
+    "✖ Hủy"; she was left with /cancel, which she does not know."""
+    await chapter_with_head(db, api, members_in_chapter=1)
+    lan = person(HEAD)
+    await lan.send("/broadcast")
+    await lan.press("Tất cả hội viên")
+    assert "/cancel" not in lan.reply_text(), "the ✖ Hủy below says how to stop"
+    for typed in ("Họp chi hội <b>tối</b> thứ Sáu 😀 " * 200, "   "):
+        await lan.send(typed)
+        assert any("Hủy" in label for _, label, _ in lan.buttons()), lan.reply_text()
+    await lan._feed(api.message_update(lan.user, document=True))
+    assert any("Hủy" in label for _, label, _ in lan.buttons()), lan.reply_text()
+    await lan.press("✖ Hủy")
+    await lan.send("/broadcasts")
+    assert "Chưa có thông báo nào" in lan.reply_text()

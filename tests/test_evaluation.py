@@ -84,6 +84,8 @@ async def test_a_head_evaluates_her_chapter_in_vietnamese(app, person, db, api):
     assert listing.index("Nguyễn Thị Hoa") < listing.index("Le Thi Mai")
     await lan.press("Nguyễn Thị Hoa")
     assert "Tự đánh giá đạt đủ các tiêu chí: có" in lan.reply_text()
+    # "Not met" is not drawn as ✖, the sign of every "✖ Hủy" she has learnt to stop with.
+    assert any(label.endswith("❌ Chuẩn mực: Chưa đạt") for _, label, _ in lan.buttons())
     await lan.press("Chuẩn mực: Đạt")
     card = lan.reply_text()
     assert "Đã lưu: ⭐ đạt chuẩn" in card

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+from telegram.ext import CommandHandler
+
 from bot.permissions import Role
+from handlers import help as help_feature
 from handlers.kit import menu
 from storage import roles, units
-from tests.conftest import ADMIN_ID, register_member, start_application, stop_application
+from tests.conftest import ADMIN_ID, grant, register_member, start_application, stop_application
 
 
 async def test_help_is_short_and_every_command_stays_reachable(person, db):
@@ -17,7 +20,7 @@ async def test_help_is_short_and_every_command_stays_reachable(person, db):
     await register_member(db, ADMIN_ID, "HM-HL-02", name="Đỗ Thị Hằng")
     await admin.send("/help")
     overview = admin.reply_text()
-    assert "/help chapter" in overview and "/help admin" in overview
+    assert "/help_chapter" in overview and "/help_admin" in overview
     assert "/grant" not in overview and "/broadcast " not in overview
     reachable = set()
     for text in (overview, *[await _section(admin, name) for name in ("chapter", "admin")]):
@@ -28,7 +31,7 @@ async def test_help_is_short_and_every_command_stays_reachable(person, db):
     member = person(5501)
     await register_member(db, 5501, "HM-HL-02")
     await member.send("/help")
-    assert "/help chapter" not in member.reply_text() and "/me" in member.reply_text()
+    assert "/help_chapter" not in member.reply_text() and "/me" in member.reply_text()
     assert "/mydata" in member.reply_text() and "/deleteme" in member.reply_text()
     assert "/polls" in member.reply_text(), "a survey she scrolled past is found again"
     assert "gõ “hủy”" in member.reply_text(), "the word that stops, as on its buttons"
@@ -68,12 +71,38 @@ async def test_a_role_granted_or_revoked_shows_in_her_next_help(person, db):
     assert unit is not None
     first_command = f"/{menu.COMMANDS[Role.CHAPTER_HEAD][0][0]} "
     await head.send("/help")
-    assert "/help chapter" not in head.reply_text()
+    assert "/help_chapter" not in head.reply_text()
     await roles.grant(db, member_id, Role.CHAPTER_HEAD, unit.id)
     await head.send("/help")  # no clock moved: a cached principal must not hide the role
-    assert "/help chapter" in head.reply_text()
+    assert "/help_chapter" in head.reply_text()
     await head.send("/help chapter")
     assert first_command in head.reply_text()
     await roles.revoke(db, member_id, Role.CHAPTER_HEAD, unit.id)
     await head.send("/help chapter")  # no longer her section: her own help again
     assert first_command not in head.reply_text() and "/me" in head.reply_text()
+
+
+async def test_every_command_the_assistant_answers_is_in_someones_help(app, person, db):
+    """A command missing from /help and the Telegram menu is one nobody finds: a chapter head
+    had no way to learn of /poll, a member none of /polls."""
+    answered = {command for group in app.handlers.values() for handler in group
+                if isinstance(handler, CommandHandler) for command in handler.commands}
+    listed = {name for commands in menu.COMMANDS.values() for name, _ in commands}
+    listed |= set(help_feature.SECTION_COMMANDS)  # the sections of /help itself
+    assert answered <= listed, sorted(answered - listed)
+    head = person(5503)
+    member_id = await register_member(db, 5503, "HM-HL-02")
+    await grant(db, member_id, Role.CHAPTER_HEAD, "HM-HL-02")
+    assert "/poll " in await _section(head, "chapter")
+
+
+async def test_a_head_opens_her_section_by_tapping_its_command(person, db):
+    """Telegram links only one word: a tap on "/help chapter" sent "/help" and showed the same
+    page again, a loop for a head who does not type. "/help_chapter" is one tappable command."""
+    head = person(5504)
+    await grant(db, await register_member(db, 5504, "HM-HL-02"), Role.CHAPTER_HEAD, "HM-HL-02")
+    await head.send("/help")
+    line = next(x for x in head.reply_text().splitlines() if "chi hội trưởng" in x)
+    tapped = line.split()[0]  # what Telegram sends when she taps the line's command
+    await head.send(tapped)
+    assert "/broadcast " in head.reply_text() and "/poll " in head.reply_text()

@@ -382,3 +382,18 @@ async def test_a_zalo_member_sees_her_invitation_once_in_full_and_answers_by_num
     await thu.choose("Sẽ tham dự")
     answers = {i.full_name: i.answer for i in await meetings.invitees(db, event.id)}
     assert answers["Đinh Thị Thu"] == service.YES, answers
+
+
+async def test_the_head_sees_her_own_chapters_meeting_once(person, db, api, app):
+    """Found on the head's walk: she is invited to her chapter's meeting too, so /meetings
+    showed it twice ("📩 Sinh hoạt chi …" and "🗓 Sinh hoạt chi …"), the same cut title."""
+    await chapter(db, api)
+    lan = person(HEAD)
+    await create_meeting(lan, app)
+    await lan.send("/meetings")
+    shown = lan.reply_text()
+    labels = [label for _, label, _ in lan.buttons()]
+    assert shown.count("Sinh hoạt chi hội tháng 6") == 1, shown
+    assert "Lời mời của chị" not in shown and len(labels) == 1 and "🗓" in labels[0], shown
+    await lan.press("🗓 Sinh hoạt")
+    assert "Đã mời: 4" in lan.reply_text()

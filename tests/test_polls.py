@@ -487,3 +487,63 @@ async def test_a_zalo_officer_without_a_web_address_gets_the_chart_as_its_figure
         assert "1. Sáng: 1 (25%)" in said and "2. Chiều: 0 (0%)" in said
         assert "3. Tối: 3 (75%)" in said
     assert "<" not in said
+
+
+async def test_the_example_times_lie_ahead_and_the_count_speaks_of_the_survey(
+        person, db, api, app, clock):
+    """Found on the head's walk in December: "ví dụ 30/5 20:00" was refused when she typed it
+    (in the past), and the preview said "Thông báo sẽ được gửi tới …" of a survey."""
+    await chapter(db, api, count=2)
+    clock.advance((datetime(2026, 12, 2, 8, 0, tzinfo=UTC) - clock.now()).total_seconds())
+    lan = person(HEAD)
+    await lan.send("/poll")
+    await lan.send("Chị em muốn họp buổi nào?")
+    await lan.send("Buổi sáng\nBuổi tối")
+    await lan.press("Xong")
+    await lan.press("Một lựa chọn")
+    await lan.press("Không")
+    await lan.press("Ẩn danh")
+    await lan.press("Có, sau khi")
+    assert "9/12 20:00" in lan.reply_text() and "30/5" not in lan.reply_text()
+    await lan.send("ngày mai")  # unreadable: asked again, with an example ahead
+    asked = lan.reply_text()
+    assert "9/12 20:00" in asked and "9/12/2026 20:00" in asked and "30/5" not in asked, asked
+    await lan.send("9/12 20:00")  # the example itself is taken
+    assert "8/12 19:00" in lan.reply_text() and "29/5" not in lan.reply_text()
+    await lan.send("8/12 19:00")
+    await lan.press("Tất cả")
+    assert "Phiếu sẽ được gửi tới 2 hội viên" in lan.reply_text(), lan.reply_text()
+
+
+async def test_the_heads_progress_of_a_survey_does_not_number_it_as_a_notice(person, db, api,
+                                                                             app):
+    """Found on the walk: "Phiếu #1 đang được gửi đi" came with "📣 Thông báo #4 …" and
+    "✅ Thông báo #4 đã gửi xong": which one did she send?"""
+    await chapter(db, api, count=2)
+    await sent_poll(app, db, person(HEAD))
+    said = " ".join(str(c.params.get("text")) for c in api.calls
+                    if c.ok and c.method in ("sendMessage", "editMessageText")
+                    and int(c.params["chat_id"]) == HEAD)
+    assert "Phiếu #1" in said and "Thông báo #" not in said, said
+    assert "Phiếu hỏi ý kiến đã gửi xong" in said, said
+
+
+async def test_the_results_number_the_answers_once(zalo, app, api, person):  # noqa: F811
+    """Found on the Zalo head's walk: "1. Sáng: 0 (0%) … 3. Tối" above the option
+    "1. 📈 Biểu đồ" — "1." twice, and typing 1 opened the chart. The options now count on."""
+    from tests.test_zalo import ZaloPerson
+
+    db = app.bot_data.db
+    await chapter(db, api, count=2)
+    hong = ZaloPerson(zalo, zalo.api.user("4ead00000002"))
+    await grant(db, await register_member(db, await hong.internal_id(), "HM-HL-02",
+                                          name="Võ Thị Hồng"), "chapter_head", "HM-HL-02")
+    await sent_poll(app, db, person(HEAD))
+    await hong.send("/polls")
+    await hong.choose("Kết quả")
+    shown = hong.reply()
+    assert "1. Sáng" in shown and "4. 📈 Biểu đồ" in shown and "1. 📈" not in shown, shown
+    lan = person(HEAD)
+    await lan.send("/polls")
+    await lan.press("Kết quả")
+    assert [label for _, label, _ in lan.buttons()] == ["📈 Biểu đồ", "👥 Ai trả lời gì"]

@@ -411,6 +411,18 @@ async def test_the_zalo_demo_shows_numbered_lists_and_no_markup(tmp_path, settin
     assert "<b>" not in shown and "[1]" not in shown, "no tags, no buttons"
 
 
+async def test_the_zalo_demo_has_a_chapter_head_to_walk_her_screens(tmp_path, settings):
+    """Some chapter heads use only Zalo: the demo seeds one (chị Hồng) in the Telegram demo's
+    chapter, so her notices reach its members."""
+    typed = io.StringIO(":head\nstart\n/broadcast\n1\nHọp chi hội tối thứ Sáu.\n1\n:quit\n")
+    out = io.StringIO()
+    assert await run_zalo_demo(settings, database=tmp_path / "demo.sqlite3", stdin=typed,
+                               out=out) == 0
+    shown = out.getvalue()
+    assert "Chào chị Hồng — Chi hội trưởng Chi hội tổ dân phố số 2" in shown
+    assert shown.count("(Telegram)") == 13  # the head on Telegram and the 12 members
+
+
 async def test_the_zalo_demo_keeps_an_inbox_and_reaches_telegram_members(tmp_path, settings):
     typed = io.StringIO("start\n1\nTrần Thị Lan\n0912345678\n4\n1\n1\n:admin\n/broadcast\n"
                         "1\n1\nHọp toàn quận sáng thứ Hai.\n1\n:member\n:quit\n")
@@ -917,3 +929,17 @@ async def test_menu_while_registering_on_zalo_says_where_she_is(zalo):
     assert "họ và tên" in lan.reply().lower()
     await lan.send("menu")
     assert "đang đăng ký" in lan.reply() and "họ và tên" in lan.reply().lower()
+
+
+async def test_a_zalo_head_is_asked_for_the_notice_text_not_a_photo(zalo):
+    """Zalo passes no photo to the assistant: "hoặc một ảnh kèm chú thích" would send her
+    looking for a way to attach one."""
+    hong = ZaloPerson(zalo, zalo.api.user("4ead00000001"))
+    db = zalo.app.bot_data.db
+    await grant(db, await register_member(db, await hong.internal_id(), "HM-HL-02",
+                                          name="Võ Thị Hồng"), "chapter_head", "HM-HL-02")
+    await hong.send("/broadcast")
+    await hong.choose("Tất cả hội viên")
+    asked = hong.reply()
+    assert "nội dung thông báo" in asked and "kèm chú thích" not in asked, asked
+    assert "chưa gửi được ảnh" in asked and "/cancel" not in asked, asked

@@ -63,6 +63,7 @@ COMMANDS: dict[Role | None, list[tuple[str, str]]] = {
     Role.CHAPTER_HEAD: [
         ("broadcast", N_("Send a notice to your members")),
         ("meeting", N_("Invite members to a meeting or event")),
+        ("poll", N_("Ask your members' opinion with a poll")),
         ("broadcasts", N_("Recent notices: progress, cancel")),
         ("evaluate", N_("Year-end evaluation of your chapter")),
         ("stats", N_("Statistics of your chapter or unit: /stats [year]")),

@@ -79,6 +79,8 @@ CHANNEL_WORDS = (
     (N_("Please write your answer as text (or send a photo), or tap a button."),
      N_("Please write your answer as text, or type an option's number.")),
     (N_("You may also send one photo."), N_("A photo cannot be sent on Zalo yet.")),
+    (N_("a text, or a photo with a caption."), N_("its text (a photo cannot be sent on Zalo "
+                                                   "yet).")),
     (N_("The same as a file is below."), N_("That is everything the assistant holds.")),
     (N_("(or tap a button of the latest message)"), N_("(from the latest message)")),
     (N_("Tap a button or type its number"), N_("Type the number of your choice")),

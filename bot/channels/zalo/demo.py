@@ -2,8 +2,8 @@
 numbers and words), the real Zalo Application on the in-process Zalo fake.
 
 Type as on Zalo: a number picks an option, menu shows the main menu, hủy cancels.
-:member and :admin (a super-admin) switch persona; messages sent to the other wait in her
-inbox. :quit ends.
+:member, :head (chị Hồng, head of the same chapter as the Telegram demo's head) and :admin (a
+super-admin) switch persona; messages sent to the others wait in their inbox. :quit ends.
 """
 
 from __future__ import annotations
@@ -21,16 +21,36 @@ from telegram.ext import Application, ExtBot
 
 from bot.app import OFFLINE_TOKEN
 from bot.channels.telegram_fake import ApiCall
+from bot.channels.zalo import CHANNEL
 from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.fake import BASE_URL, TOKEN, FakeZaloAPI, ZaloCall
 from bot.channels.zalo.service import build_zalo_application, with_zalo_admins
-from bot.demo import DEMO_MEMBERS, DemoBotAPI, seed
+from bot.demo import DEMO_MEMBERS, HEAD_CHAPTER, DemoBotAPI, seed
 from bot.demo import PERSONAS as TELEGRAM_PERSONAS
 from bot.pacing import PacedRateLimiter
 from bot.settings import Settings
+from storage import channels, members, roles, units
 from storage.db import Database
+from storage.members import NewMember
 
-PERSONAS = {"member": "demo0zalo0member", "admin": "demo0zalo0admin"}
+PERSONAS = {"member": "demo0zalo0member", "head": "demo0zalo0head",
+            "admin": "demo0zalo0admin"}
+SEEDED_AT = "2026-01-05T02:00:00Z"
+
+
+async def seed_zalo_head(db: Database) -> None:
+    """A chapter head who uses only Zalo (some do), in the Telegram demo's chapter, so a head's
+    screens can be walked as a Zalo head sees them (once)."""
+    internal = await channels.internal_id(db, channel=CHANNEL, external_id=PERSONAS["head"],
+                                          at=SEEDED_AT)
+    chapter = await units.by_code(db, HEAD_CHAPTER)
+    if chapter is None or await members.by_user(db, internal) is not None:
+        return
+    member = await members.register(
+        db, NewMember(telegram_user_id=internal, chat_id=internal, full_name="Võ Thị Hồng",
+                      phone="+84988111222", unit_id=chapter.id, locale="vi"),
+        consent_purpose="membership", consent_version=1, consent_at=SEEDED_AT)
+    await roles.grant(db, member.id, "chapter_head", chapter.id)
 
 
 class DemoZaloAPI(FakeZaloAPI):
@@ -100,10 +120,11 @@ async def run_zalo_demo(settings: Settings, *, database: Path | None = None,
                                    zalo_admin_ids=frozenset({PERSONAS["admin"]}))
     db = await Database.connect(path)
     await seed(db)
+    await seed_zalo_head(db)
     await db.close()
     settings = await with_zalo_admins(settings)
     api = DemoZaloAPI()
-    for zalo_id in PERSONAS.values():  # both wrote to the bot before (a database kept from
+    for zalo_id in PERSONAS.values():  # all wrote to the bot before (a database kept from
         api.user(zalo_id)              # an earlier run): a notice reaches her at once
     console = ZaloConsole(out)
     api.listener = console.on_call
