@@ -13,15 +13,16 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import buttons as layout
 from bot import callbacks, orgtree
 from bot import meetings as service
 from bot import stats as figures_of
 from bot.choices import Choice, Option
 from bot.context import BotContext
-from bot.i18n import N_
+from bot.i18n import N_, Translator, sort_key
 from bot.permissions import Role, may_act_on_unit
 from handlers.kit.days import local_today
 from handlers.kit.replies import STALE, acknowledge, answer_stale, refuse, say, typed_text
@@ -145,6 +146,17 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _event_label(t: Translator, icon: str, event: Event, number: int) -> str:
+    """"🗓 Sinh hoạt chi… · 3/6": the title cut to fit a button of its own row beside its
+    "N. ", and its day, so "… tháng 11" and "… tháng 12" differ even when cut alike."""
+    day = date.fromisoformat(event.day)
+    shown = f" · {day.day}/{day.month}" if t.locale == "vi" else f" · {day.month}/{day.day}"
+    room = layout.ALONE - layout.width(f"{number}. {icon} {shown}")
+    title = event.title if layout.width(event.title) <= room \
+        else event.title[: room - 1].rstrip() + "…"
+    return f"{icon} {title}{shown}"
+
+
 async def _managed(context: BotContext) -> list[Event]:
     """The events of her scope she may manage (officers)."""
     principal = context.principal
@@ -173,13 +185,13 @@ async def _list_screen(context: BotContext, page: int) -> Screen:
             continue
         state = {service.YES: t._("you will come"), service.NO: t._("you cannot come")}.get(
             answer or "", t._("not answered yet"))
-        options.append(Option(f"i{event.id}", "📩 " + _short(event.title, 15)))
+        options.append(Option(f"i{event.id}", _event_label(t, "📩", event, len(options) + 1)))
         shown[f"i{event.id}"] = (t._("Your invitations:"), t._(
             "{number}. {title} — {when} — {state}", number="{number}",
             title=html.escape(event.title), when=service.at_text(t, event.starts_at, tz),
             state=state))
     for event in managed:
-        options.append(Option(f"e{event.id}", "🗓 " + _short(event.title, 15)))
+        options.append(Option(f"e{event.id}", _event_label(t, "🗓", event, len(options) + 1)))
         shown[f"e{event.id}"] = (t._("Meetings you organise:"), t._(
             "{number}. {title} — {when}", number="{number}", title=html.escape(event.title),
             when=service.at_text(t, event.starts_at, tz)))
@@ -275,9 +287,11 @@ async def _confirm_screen(context: BotContext, event: Event) -> Screen:
     return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, CONFIRM, event.id), choice)
 
 
-def _given_first(invitee: meetings.Invitee) -> tuple[str, str]:
+def _given_first(invitee: meetings.Invitee) -> tuple[Any, ...]:
+    """Vietnamese lists go by given name (the last word), in Vietnamese order ("Hạnh" before
+    "Hương"), then by the full name."""
     words = invitee.full_name.split()
-    return (words[-1].casefold() if words else "", invitee.full_name.casefold())
+    return sort_key(words[-1] if words else ""), sort_key(invitee.full_name)
 
 
 async def _attend_screen(context: BotContext, event: Event, page: int) -> Screen:
@@ -285,7 +299,7 @@ async def _attend_screen(context: BotContext, event: Event, page: int) -> Screen
     people = sorted(await meetings.invitees(context.db, event.id), key=_given_first)
     options = [Option(str(p.member_id), ("✅ " if p.attended_at else "⬜ ")
                       + _short(p.full_name or t._("(erased)"), 16)) for p in people]
-    options.append(Option("back", t._("⬅ Back")))
+    back = Option("back", t._("⬅ Back"))  # under every page, not only the last
     choice = Choice(options, page_size=PAGE_SIZE).at_page(page)
     present = sum(1 for p in people if p.attended_at)
     lines = [f"🗓 <b>{html.escape(event.title)}</b>",
@@ -294,7 +308,11 @@ async def _attend_screen(context: BotContext, event: Event, page: int) -> Screen
     if choice.pages > 1:
         lines.append(t._("Page {page} of {pages}.", page=choice.page + 1, pages=choice.pages))
     remember(context, VIEWS_PREFIX, view=ATTEND, event=event.id, page=choice.page)
-    return Screen("\n".join(lines), choice.keyboard(VIEWS_PREFIX, ATTEND, event.id), choice)
+    keyboard = choice.keyboard(VIEWS_PREFIX, ATTEND, event.id, extra_rows=[[
+        InlineKeyboardButton(back.label, callback_data=callbacks.encode(
+            VIEWS_PREFIX, ATTEND, event.id, "o", back.key))]])
+    typed = Choice([*options, back], page_size=PAGE_SIZE).at_page(choice.page)  # "quay lại"
+    return Screen("\n".join(lines), keyboard, typed)
 
 
 async def _render(context: BotContext, view: str, p: Params) -> Screen | None:

@@ -236,9 +236,11 @@ async def _preview(update: Update, context: BotContext) -> str | int:
     assert update.effective_user is not None
     new = _new_event(context, update.effective_user.id)
     unit = await orgtree.unit_path(context.db, new.unit_id)
-    count = await meetings.count_audience(
-        context.db, new.unit_id, new.audience, context.this_year,
-        sender_member=await service.sender_member(context.db, update.effective_user.id))
+    sender = await service.sender_member(context.db, update.effective_user.id)
+    count = await meetings.count_audience(context.db, new.unit_id, new.audience,
+                                          context.this_year, sender_member=sender)
+    listed = await meetings.count_audience(context.db, new.unit_id, new.audience,
+                                           context.this_year)  # with her: the card's "Invited"
     render = service.invitation_render(context.catalog, new, unit, context.settings.timezone,
                                        to_iso(context.clock.now()))
     variant = next(v for locale, v in render(0) if locale == t.locale)
@@ -250,8 +252,12 @@ async def _preview(update: Update, context: BotContext) -> str | int:
                                        "Nothing was created."))
         return END
     keyboard = _send_choice(context).keyboard(PREFIX, _draft(context)["nonce"], "s")
-    await say(update, context, t.n_("It will invite {n} member.", "It will invite {n} members.",
-                                    count), keyboard)
+    text = t.n_("It will invite {n} member.", "It will invite {n} members.", count)
+    if listed > count:  # she is on the attendance list too, without a copy of her own
+        text = t.n_("It will invite {n} member; with you, {listed} on the attendance list.",
+                    "It will invite {n} members; with you, {listed} on the attendance list.",
+                    count, listed=t.number(listed))
+    await say(update, context, text, keyboard)
     return PREVIEW
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from openpyxl import load_workbook
 
+from bot import buttons as layout
 from bot import catalog
 from bot import meetings as service
 from bot.clock import ManualClock
@@ -56,11 +57,12 @@ def invitations_to(api, user_id: int, word: str = "Lời mời") -> list[str]:
             and word in str(c.params.get("text"))]
 
 
-async def create_meeting(lan, app, *, when: str = "3/6 19:30", sent: int = 3) -> meetings.Event:
+async def create_meeting(lan, app, *, when: str = "3/6 19:30", sent: int = 3,
+                         title: str = "Sinh hoạt chi hội tháng 6") -> meetings.Event:
     """The head's whole create flow, by buttons and typed text."""
     await lan.send("/meeting")
     assert "Hủy" in [b[1] for b in lan.buttons()][-1], "a free-text prompt can be cancelled"
-    await lan.send("Sinh hoạt chi hội tháng 6")
+    await lan.send(title)
     await lan.press("Sinh hoạt chi hội")
     await lan.send(when)
     await lan.send("Nhà văn hóa <tổ 12>")
@@ -68,11 +70,12 @@ async def create_meeting(lan, app, *, when: str = "3/6 19:30", sent: int = 3) ->
     await lan.send("1. Tổng kết phong trào\n2. Kế hoạch tháng 7")
     preview = lan.reply_text()
     assert "Nhà văn hóa &lt;tổ 12&gt;" in preview and f"{sent} hội viên" in preview
-    assert "lúc 19:30 ngày 3/6/2026" in preview
+    assert f"lúc 19:30 ngày {when.split()[0]}/2026" in preview
     await lan.press("Gửi lời mời")
     assert "dd-" in lan.reply_text()
     await app.bot_data.delivery.run_until_idle()
-    [event] = await meetings.in_units(app.bot_data.db, None, since_day="2026-01-01")
+    [event] = [e for e in await meetings.in_units(app.bot_data.db, None, since_day="2026-01-01")
+               if e.title == title]
     return event
 
 
@@ -397,3 +400,66 @@ async def test_the_head_sees_her_own_chapters_meeting_once(person, db, api, app)
     assert "Lời mời của chị" not in shown and len(labels) == 1 and "🗓" in labels[0], shown
     await lan.press("🗓 Sinh hoạt")
     assert "Đã mời: 4" in lan.reply_text()
+
+
+async def test_the_preview_and_the_card_count_the_head_alike(person, db, api, app):
+    """Found on the head's walk: the preview said 3 members, the card "Đã mời: 4" (she is on
+    the attendance list without a copy of her own)."""
+    await chapter(db, api)
+    lan = person(HEAD)
+    await lan.send("/meeting")
+    await lan.send("Sinh hoạt chi hội tháng 6")
+    await lan.press("Sinh hoạt chi hội")
+    await lan.send("3/6 19:30")
+    await lan.send("Nhà văn hóa")
+    await lan.press("Tất cả")
+    await lan.press("Bỏ qua")
+    assert ("Em sẽ gửi lời mời đến 3 hội viên; cùng chị là 4 người trong danh sách điểm danh."
+            in lan.reply_text()), lan.reply_text()
+    await lan.press("Gửi lời mời")
+    await lan.send("/meetings")
+    await lan.press("🗓 Sinh hoạt")
+    assert "Đã mời: 4" in lan.reply_text()
+
+
+async def test_meetings_buttons_tell_alike_titles_apart_by_their_day(person, db, api, app):
+    """Found on the head's walk: "🗓 Sinh hoạt chi …" twice for "… tháng 11" and "… tháng 12"."""
+    await chapter(db, api)
+    lan = person(HEAD)
+    await create_meeting(lan, app, title="Sinh hoạt chi hội tháng 11", when="3/6 19:30")
+    await create_meeting(lan, app, title="Sinh hoạt chi hội tháng 12", when="10/6 19:30")
+    await lan.send("/meetings")
+    labels = [label for _, label, _ in lan.buttons()]
+    assert len(labels) == 2 and len(set(labels)) == 2, labels
+    assert labels[0].endswith("· 3/6") and labels[1].endswith("· 10/6"), labels
+    assert all(layout.width(label) <= layout.ALONE for label in labels), labels
+    await lan.press("· 10/6")
+    assert "Sinh hoạt chi hội tháng 12" in lan.reply_text()
+
+
+async def test_attendance_goes_by_given_name_and_every_page_goes_back(person, db, api, app):
+    """Found on the head's walk: "⬅ Quay lại" only on the last page, "Hương" before "Hạnh"."""
+    await chapter(db, api)
+    names = ["Đỗ Thị Hương", "Vũ Thị Hạnh", "Bùi Thị Yến", "Hồ Thị Ánh", "Đặng Thị Bích",
+             "Ngô Thị Cúc", "Lý Thị Dung"]
+    for offset, name in enumerate(names):
+        api.add_chat(4200 + offset)
+        await register_member(db, 4200 + offset, "HM-HL-02", name=name)
+    lan = person(HEAD)
+    await create_meeting(lan, app, sent=10)
+    await lan.send("/meetings")
+    await lan.press("🗓 Sinh hoạt")
+    await lan.press("Điểm danh")
+    first = [label for _, label, _ in lan.buttons()]
+    assert first[-1] == "⬅ Quay lại" and "▶" in first, first
+    order = [label.split(". ", 1)[1][2:] for label in first if ". " in label]
+    assert order.index("Hồ Thị Ánh") < order.index("Vũ Thị Hạnh") < order.index(
+        "Nguyễn Thị Hoa") < order.index("Đỗ Thị Hương"), order
+    await lan.press("▶")
+    assert [label for _, label, _ in lan.buttons()][-1] == "⬅ Quay lại"
+    await lan.press("◀")
+    await lan.press("Quay lại")
+    assert "Đã mời: 11" in lan.reply_text()
+    await lan.press("Điểm danh")
+    await lan.send("quay lại")  # typed, as on a phone without the button in view
+    assert "Đã mời: 11" in lan.reply_text()
