@@ -404,11 +404,14 @@ async def test_the_head_sees_her_own_chapters_meeting_once(person, db, api, app)
 
 async def test_the_preview_and_the_card_count_the_head_alike(person, db, api, app):
     """Found on the head's walk: the preview said 3 members, the card "Đã mời: 4" (she is on
-    the attendance list without a copy of her own)."""
+    the attendance list without a copy of her own); the kind "Tuyên truyền, PBGDPL" was an
+    abbreviation (its description spells out "phổ biến, giáo dục pháp luật")."""
     await chapter(db, api)
     lan = person(HEAD)
     await lan.send("/meeting")
     await lan.send("Sinh hoạt chi hội tháng 6")
+    kinds = [label for _, label, _ in lan.buttons()]
+    assert "2. Tuyên truyền" in kinds and not any("PBGDPL" in k for k in kinds), kinds
     await lan.press("Sinh hoạt chi hội")
     await lan.send("3/6 19:30")
     await lan.send("Nhà văn hóa")
