@@ -348,9 +348,8 @@ class DeliveryEngine:
             if broadcast.kind == "poll" else  # its own number is the poll's, not this one
             t._("📣 Notice #{id} to {unit}", id=broadcast.id,
                 unit=html.escape(unit.name if unit else "?")),
-            t._("Sent {sent}/{total} · failed {failed} · blocked the bot {blocked}",
-                sent=t.number(counts.sent), total=t.number(counts.total),
-                failed=t.number(counts.failed), blocked=t.number(counts.blocked)),
+            " · ".join([t._("Sent {sent}/{total}", sent=t.number(counts.sent),
+                            total=t.number(counts.total)), *troubles(t, counts)]),
             f"{bar} {round(share * 100)}%",
         ]
         if counts.maybe_sent:
@@ -364,6 +363,17 @@ class DeliveryEngine:
         elif broadcast.status == "done":
             lines.append(t._("Finished."))
         return "\n".join(lines)
+
+
+def troubles(t: Translator, counts: Progress) -> list[str]:
+    """"not delivered 2", "blocked the assistant 1": only figures that are not zero (a "failed
+    0 · blocked 0" on every notice reads as a fault)."""
+    found = []
+    if counts.failed:
+        found.append(t._("not delivered {n}", n=t.number(counts.failed)))
+    if counts.blocked:
+        found.append(t._("blocked the assistant {n}", n=t.number(counts.blocked)))
+    return found
 
 
 def report_text(t: Translator, broadcast: Broadcast, counts: Progress) -> str:

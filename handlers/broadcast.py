@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
+from bot import callbacks, delivery
 from bot.choices import Choice, Option
 from bot.context import BotContext
 from bot.i18n import N_
@@ -313,13 +313,12 @@ async def _render_list(context: BotContext, page: int) -> tuple[str, InlineKeybo
         elif not (counts.total or b.total):  # cancelled before it started: no "sent 0/0"
             lines.append(t._("#{id} · {when} · {unit} · {state} · “{start}”",
                              start=first_words(b.text_html), **figures))
-        else:
-            lines.append(t._(
-                "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · maybe delivered "
-                "{maybe} · failed {failed} · blocked {blocked}", **figures)
-                if counts.maybe_sent else t._(
-                "#{id} · {when} · {unit} · {state} · sent {sent}/{total} · failed {failed} · "
-                "blocked {blocked}", **figures))
+        else:  # failures and blocks only when there are some; its first words as above
+            maybe = [t._("maybe delivered {n}", n=figures["maybe"])] if counts.maybe_sent else []
+            lines.append(" · ".join([
+                t._("#{id} · {when} · {unit} · {state} · sent {sent}/{total}", **figures),
+                *maybe, *delivery.troubles(t, counts),
+                f"“{first_words(b.text_html)}”"]))
         if b.status in ("scheduled", "running"):
             cancellable.append(b.id)
     pages = paginate(lines, max_lines=10)

@@ -307,3 +307,31 @@ async def test_a_notice_refused_as_too_long_or_empty_can_still_be_cancelled(pers
     await lan.press("✖ Hủy")
     await lan.send("/broadcasts")
     assert "Chưa có thông báo nào" in lan.reply_text()
+
+
+async def test_the_list_and_the_progress_name_failures_only_when_there_are_some(
+        person, db, api, app):
+    """Found on the head's walk: "lỗi 0 · chặn trợ lý 0" on every finished notice in
+    /broadcasts (and in the progress), and a finished notice did not show its first words."""
+    ids = await chapter_with_head(db, api, members_in_chapter=3)
+    lan = person(HEAD)
+    await lan.send("/broadcast")
+    await lan.press("Tất cả hội viên")
+    await lan.send("Họp chi hội tối thứ Sáu")
+    await lan.press("Gửi ngay")
+    await app.bot_data.delivery.run_until_idle()
+    progress = [str(c.params.get("text")) for c in api.calls if c.ok
+                and c.method == "editMessageText" and int(c.params["chat_id"]) == HEAD]
+    assert progress and all("lỗi" not in p and "chặn" not in p for p in progress), progress
+    await lan.send("/broadcasts")
+    listing = lan.reply_text()
+    assert "đã gửi 3/3 · “Họp chi hội tối thứ Sáu”" in listing, listing
+    assert "lỗi" not in listing and "chặn trợ lý" not in listing, listing
+    api.block(ids[0])
+    await lan.send("/broadcast")
+    await lan.press("Tất cả hội viên")
+    await lan.send("Chủ nhật dọn vệ sinh ngõ")
+    await lan.press("Gửi ngay")
+    await app.bot_data.delivery.run_until_idle()
+    await lan.send("/broadcasts")
+    assert "đã gửi 2/3 · đã chặn trợ lý 1 · “Chủ nhật dọn vệ sinh ngõ”" in lan.reply_text()
