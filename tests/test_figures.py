@@ -100,6 +100,8 @@ async def test_an_officer_enters_and_corrects_figures_with_history(person, db):
     assert "📊 <b>Số liệu tháng 11/2026</b>" in text and "Chi hội tổ dân phố số 2" in text
     assert f"{_number('new_members')}. Hội viên mới kết nạp: —" in text
     assert "Hạn báo cáo: ngày 20/11/2026" in text
+    # Found on the head's walk: row 5 read "Đăng ký 5 không 3 sạch" without the union's quotes.
+    assert "Đăng ký “5 không, 3 sạch” (trên giấy)" in text and "5 không 3 sạch" not in text
     await lan.press(_number("new_members"))
     assert "Hội viên mới kết nạp" in lan.reply_text()
     assert any("Hủy" in label for _m, label, _d in lan.buttons())
