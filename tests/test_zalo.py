@@ -515,6 +515,24 @@ async def test_help_on_zalo_lists_the_typed_words_not_buttons(zalo):
     assert "“menu”" in text and "“hủy”" in text and "nút" not in text
 
 
+async def test_a_zalo_head_types_help_chapter_without_the_slash(zalo):
+    """Found on the head's walk: "help" was understood without its slash, "help chapter" was
+    not (nor "help admin")."""
+    db = zalo.app.bot_data.db
+    lan = await zalo_member(zalo, "4ead00000001", name="Trần Thị Lan")
+    head = await members.by_user(db, await lan.internal_id())
+    assert head is not None
+    await grant(db, head.id, "chapter_head", "HM-HL-02")
+    await lan.send("/help_chapter")
+    section = lan.reply()
+    assert "/broadcast" in section, section
+    for typed in ("help chapter", "Help chapter", "help  chapter"):
+        await lan.send(typed)
+        assert lan.reply() == section, typed
+    await lan.send("help admin")
+    assert "/broadcast" not in lan.reply(), "her refusal or the admins' section, not hers"
+
+
 # --- charts and exports, Telegram's words, the latest list across a restart -----------------
 
 

@@ -54,7 +54,7 @@ _NO_OP = {"setmycommands", "deletemycommands", "setchatmenubutton", "deletemessa
           "logout", "pinchatmessage", "unpinchatmessage"}
 _WORDS = {"menu": "/start", "0": "/start", "/menu": "/start", "start": "/start",
           "bat dau": "/start", "huy": "/cancel", "cancel": "/cancel", "help": "/help",
-          "tro giup": "/help"}
+          "tro giup": "/help", "help chapter": "/help_chapter", "help admin": "/help_admin"}
 _COMMAND = re.compile(r"/[a-zA-Z0-9_]{1,32}")
 RETYPE = N_("Please tap one of the buttons or type its number.")  # a feature's "not an option"
 # The features write their texts once for both channels; these Telegram words are wrong on
