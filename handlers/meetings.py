@@ -33,7 +33,15 @@ from bot.permissions import Role, may_act_on_unit
 from bot.when import parse_local_datetime
 from handlers.kit import answers, audience, offers
 from handlers.kit.days import local_today
-from handlers.kit.flow import END, Flow, drop_draft, on_step, option_pressed, option_typed
+from handlers.kit.flow import (
+    END,
+    Flow,
+    drop_draft,
+    on_step,
+    option_pressed,
+    option_typed,
+    text_or_option,
+)
 from handlers.kit.replies import refuse, requires, say, typed_text
 from handlers.kit.scope import parse_scope, scope_name
 from storage import meetings
@@ -187,11 +195,15 @@ def _audience_choice(context: BotContext) -> Choice:
 
 async def _audience_chosen(update: Update, context: BotContext, key: str) -> str:
     _draft(context)["audience"] = key
+    await say(update, context, context.t._("The agenda (optional): type it, or tap “Skip”."),
+              _agenda_keyboard(context))
+    return AGENDA
+
+
+def _agenda_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     [[skip]] = _skip_choice(context).keyboard(PREFIX, _draft(context)["nonce"],
                                               "skip").inline_keyboard
-    await say(update, context, context.t._("The agenda (optional): type it, or tap “Skip”."),
-              InlineKeyboardMarkup([[skip, answers.cancel_button(context, PREFIX)]]))
-    return AGENDA
+    return InlineKeyboardMarkup([[skip, answers.cancel_button(context, PREFIX)]])
 
 
 audience_pressed = option_pressed(PREFIX, _audience_choice, _audience_chosen)
@@ -220,6 +232,8 @@ async def _agenda_skipped(update: Update, context: BotContext, _key: str) -> str
 
 
 agenda_skipped = option_pressed(PREFIX, _skip_choice, _agenda_skipped)
+agenda_typed = text_or_option(choice=_skip_choice, chosen=_agenda_skipped, taken=agenda_given,
+                              keyboard=_agenda_keyboard)
 
 
 def _new_event(context: BotContext, created_by: int) -> meetings.NewEvent:
@@ -361,7 +375,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             WHEN: [MessageHandler(TEXT, when_given)],
             PLACE: [MessageHandler(TEXT, place_given)],
             AUDIENCE: [_on("f", audience_pressed), MessageHandler(TEXT, audience_typed)],
-            AGENDA: [_on("skip", agenda_skipped), MessageHandler(TEXT, agenda_given)],
+            AGENDA: [_on("skip", agenda_skipped), MessageHandler(TEXT, agenda_typed)],
             PREVIEW: [_on("s", send_pressed), MessageHandler(TEXT, send_typed)],
         },
         fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel),
