@@ -261,6 +261,19 @@ async def test_a_missing_number_is_named_and_quay_lai_typed_goes_back(person, db
     assert hoa.errors() == []
 
 
+async def test_me_while_registering_says_she_is_halfway_and_the_answer_goes_on(person, db):
+    # Found on the walk: /me halfway said "Chị chưa đăng ký… gửi /start".
+    hoa = person(1032)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send("/me")
+    answer = hoa.reply_text()
+    assert "Chị đang đăng ký dở" in answer and "/start" in answer
+    assert "chưa đăng ký" not in answer
+    await hoa.send("Nguyễn Thị Hoa")
+    assert "số điện thoại" in hoa.reply_text(), "her answer still goes to the name question"
+
+
 async def test_edit_at_the_summary_returns_to_the_summary(person, db):
     hoa = person(1017)
     await register(hoa)
