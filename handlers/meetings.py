@@ -245,6 +245,17 @@ def _new_event(context: BotContext, created_by: int) -> meetings.NewEvent:
         now=context.clock.now(), created_by=created_by)
 
 
+async def _inviter(context: BotContext, unit_id: int) -> service.Inviter | None:
+    """Her title as the invitation names it: head of this chapter, else officer of a unit."""
+    grants = context.principal.grants if context.principal else ()
+    for role in ("chapter_head", "unit_admin"):
+        for grant in grants:
+            if grant.role == role and (role == "unit_admin" or grant.unit_id == unit_id):
+                unit = await orgtree.get(context.db, grant.unit_id)
+                return (role, unit.name) if unit else None
+    return None
+
+
 async def _preview(update: Update, context: BotContext) -> str | int:
     t = context.t
     assert update.effective_user is not None
@@ -254,7 +265,8 @@ async def _preview(update: Update, context: BotContext) -> str | int:
         context.db, new.unit_id, new.audience, context.this_year,
         sender_member=await service.sender_member(context.db, update.effective_user.id))
     render = service.invitation_render(context.catalog, new, unit, context.settings.timezone,
-                                       to_iso(context.clock.now()))
+                                       to_iso(context.clock.now()),
+                                       by=await _inviter(context, new.unit_id))
     variant = next(v for locale, v in render(0) if locale == t.locale)
     await say(update, context, t._("Preview: this is what members will receive."))
     await say(update, context, variant.text_html)
@@ -298,7 +310,8 @@ async def _send_chosen(update: Update, context: BotContext, key: str) -> int:
     unit = await orgtree.unit_path(context.db, new.unit_id)
     sender = await service.sender_member(context.db, user.id)
     event, invited = await meetings.create(
-        context.db, new, service.invitation_render(context.catalog, new, unit, tz, to_iso(now)),
+        context.db, new, service.invitation_render(context.catalog, new, unit, tz, to_iso(now),
+                                                   by=await _inviter(context, new.unit_id)),
         year=context.this_year, now=to_iso(now), sender_member=sender)
     context.delivery.wake()
     if sender is not None and await meetings.invitation(context.db, event.id, sender):

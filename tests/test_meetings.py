@@ -431,3 +431,13 @@ async def test_a_number_typed_twice_at_the_agenda_is_kept(person, db, api, app):
     await lan.send("7")
     await lan.send("7")
     assert "Nội dung: 7" in lan.reply_text()
+
+
+async def test_an_invitation_says_who_invites_by_her_title(person, db, api, app):
+    # Found on the walk: the invitation did not say who invites.
+    await chapter(db, api)
+    await create_meeting(person(HEAD), app)
+    [invitation] = invitations_to(api, MEMBERS[0])
+    first = invitation.splitlines()[0]
+    assert first.startswith("📩 <b>Lời mời</b> của Chi hội trưởng Chi hội")
+    assert "HM-HL-02" not in first and "Trần Thị Lan" not in invitation
