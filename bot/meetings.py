@@ -120,12 +120,27 @@ def answer_markup(t: Translator, event_id: int) -> InlineKeyboardMarkup:
                               callback_data=callbacks.encode(ANSWER_PREFIX, event_id, "n"))]])
 
 
+Inviter = tuple[str, str]
+"""Who invites, as members know her: her role ("chapter_head", "unit_admin") and its unit's name."""
+INVITER_TITLES = {"chapter_head": N_("Chapter head of {unit}"),
+                  "unit_admin": N_("Union officer of {unit}")}
+
+
+def _intro(t: Translator, intro: str, by: Inviter | None) -> str:
+    """The first line; an invitation says who invites (her title, never her phone)."""
+    if intro != INVITATION or by is None or by[0] not in INVITER_TITLES:
+        return t._(intro)
+    title = t._(INVITER_TITLES[by[0]], unit=by[1])
+    return t._("📩 <b>Invitation</b> from the {title}", title=html.escape(title))
+
+
 def _variants(catalog: Catalog, event: Event, unit: str, tz: tzinfo,
-              intro: str) -> list[tuple[str, Variant]]:
+              intro: str, *, by: Inviter | None = None) -> list[tuple[str, Variant]]:
     found = []
     for number, locale in enumerate(SUPPORTED_LOCALES):
         t = translator(locale)
-        text = "\n".join([t._(intro), "", *details(t, catalog, event, unit=unit, tz=tz), "",
+        text = "\n".join([_intro(t, intro, by), "",
+                          *details(t, catalog, event, unit=unit, tz=tz), "",
                           t._("Please tap whether you will come.")])
         found.append((locale, Variant(number, text[:4000],
                                       answer_markup(t, event.id).to_json())))
@@ -164,13 +179,13 @@ async def cancel(state: AppState, event: Event, *, by: int) -> bool:
 
 
 def invitation_render(catalog: Catalog, new: NewEvent, unit: str, tz: tzinfo,
-                      created_at: str) -> meetings.Render:
+                      created_at: str, *, by: Inviter | None = None) -> meetings.Render:
     """The invitation of an event being created, once its id is known."""
     def render(event_id: int) -> list[tuple[str, Variant]]:
         event = Event(event_id, new.unit_id, new.kind, new.title, new.place, new.agenda,
                       new.audience, new.starts_at, new.day, new.opens_at, new.closes_at,
                       new.remind_at, None, new.code, new.created_by, created_at)
-        return _variants(catalog, event, unit, tz, INVITATION)
+        return _variants(catalog, event, unit, tz, INVITATION, by=by)
 
     return render
 

@@ -53,7 +53,15 @@ from handlers.kit.days import (
     summary_lines,
     unit_of,
 )
-from handlers.kit.flow import END, Flow, Step, on_step, option_pressed, option_typed
+from handlers.kit.flow import (
+    END,
+    Flow,
+    Step,
+    on_step,
+    option_pressed,
+    option_typed,
+    text_or_option,
+)
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -517,6 +525,16 @@ async def note_typed(update: Update, context: BotContext) -> str | None:
     return await _next(update, context)
 
 
+def _note_keyboard(context: BotContext) -> InlineKeyboardMarkup:
+    rows = _keyboard(context, _note_choice(context), "n").inline_keyboard
+    return answers.cancel_keyboard(context, PREFIX, rows=[list(row) for row in rows])
+
+
+note_answered = text_or_option(choice=_note_choice, chosen=_note_chosen, taken=note_typed,
+                               keyboard=_note_keyboard)
+"""A bare number names a button or is asked back, never saved as the note by a slip."""
+
+
 async def _note_too_long(update: Update, context: BotContext, length: int) -> None:
     await say(update, context, context.t._(
         "That is {length} characters; a note can have at most {limit}. Please shorten it "
@@ -722,7 +740,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             TYPE: [_on("t", type_pressed), MessageHandler(answer, type_typed)],
             DATE: [_on("d", date_pressed), MessageHandler(answer, date_typed)],
             QUANTITY: [MessageHandler(answer, quantity_typed)],
-            NOTE: [_on("n", note_pressed), MessageHandler(answer, note_typed),
+            NOTE: [_on("n", note_pressed), MessageHandler(answer, note_answered),
                    MessageHandler(filters.PHOTO, note_photo)],
             PHOTO: [_on("ph", photo_pressed_in_flow), MessageHandler(filters.PHOTO, photo_given),
                     MessageHandler(filters.Document.IMAGE, photo_as_file),

@@ -33,7 +33,15 @@ from bot.permissions import Role, may_act_on_unit
 from bot.when import parse_local_datetime
 from handlers.kit import answers, audience, offers
 from handlers.kit.days import local_today
-from handlers.kit.flow import END, Flow, drop_draft, on_step, option_pressed, option_typed
+from handlers.kit.flow import (
+    END,
+    Flow,
+    drop_draft,
+    on_step,
+    option_pressed,
+    option_typed,
+    text_or_option,
+)
 from handlers.kit.replies import refuse, requires, say, typed_text
 from handlers.kit.scope import parse_scope, scope_name
 from storage import meetings
@@ -187,11 +195,15 @@ def _audience_choice(context: BotContext) -> Choice:
 
 async def _audience_chosen(update: Update, context: BotContext, key: str) -> str:
     _draft(context)["audience"] = key
+    await say(update, context, context.t._("The agenda (optional): type it, or tap “Skip”."),
+              _agenda_keyboard(context))
+    return AGENDA
+
+
+def _agenda_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     [[skip]] = _skip_choice(context).keyboard(PREFIX, _draft(context)["nonce"],
                                               "skip").inline_keyboard
-    await say(update, context, context.t._("The agenda (optional): type it, or tap “Skip”."),
-              InlineKeyboardMarkup([[skip, answers.cancel_button(context, PREFIX)]]))
-    return AGENDA
+    return InlineKeyboardMarkup([[skip, answers.cancel_button(context, PREFIX)]])
 
 
 audience_pressed = option_pressed(PREFIX, _audience_choice, _audience_chosen)
@@ -220,6 +232,8 @@ async def _agenda_skipped(update: Update, context: BotContext, _key: str) -> str
 
 
 agenda_skipped = option_pressed(PREFIX, _skip_choice, _agenda_skipped)
+agenda_typed = text_or_option(choice=_skip_choice, chosen=_agenda_skipped, taken=agenda_given,
+                              keyboard=_agenda_keyboard)
 
 
 def _new_event(context: BotContext, created_by: int) -> meetings.NewEvent:
@@ -229,6 +243,17 @@ def _new_event(context: BotContext, created_by: int) -> meetings.NewEvent:
         place=draft["place"], agenda=draft.get("agenda"), audience=draft["audience"],
         when=datetime.fromisoformat(draft["when"]), tz=context.settings.timezone,
         now=context.clock.now(), created_by=created_by)
+
+
+async def _inviter(context: BotContext, unit_id: int) -> service.Inviter | None:
+    """Her title as the invitation names it: head of this chapter, else officer of a unit."""
+    grants = context.principal.grants if context.principal else ()
+    for role in ("chapter_head", "unit_admin"):
+        for grant in grants:
+            if grant.role == role and (role == "unit_admin" or grant.unit_id == unit_id):
+                unit = await orgtree.get(context.db, grant.unit_id)
+                return (role, unit.name) if unit else None
+    return None
 
 
 async def _preview(update: Update, context: BotContext) -> str | int:
@@ -242,7 +267,8 @@ async def _preview(update: Update, context: BotContext) -> str | int:
     listed = await meetings.count_audience(context.db, new.unit_id, new.audience,
                                            context.this_year)  # with her: the card's "Invited"
     render = service.invitation_render(context.catalog, new, unit, context.settings.timezone,
-                                       to_iso(context.clock.now()))
+                                       to_iso(context.clock.now()),
+                                       by=await _inviter(context, new.unit_id))
     variant = next(v for locale, v in render(0) if locale == t.locale)
     await say(update, context, t._("Preview: this is what members will receive."))
     await say(update, context, variant.text_html)
@@ -290,7 +316,8 @@ async def _send_chosen(update: Update, context: BotContext, key: str) -> int:
     unit = await orgtree.unit_path(context.db, new.unit_id)
     sender = await service.sender_member(context.db, user.id)
     event, invited = await meetings.create(
-        context.db, new, service.invitation_render(context.catalog, new, unit, tz, to_iso(now)),
+        context.db, new, service.invitation_render(context.catalog, new, unit, tz, to_iso(now),
+                                                   by=await _inviter(context, new.unit_id)),
         year=context.this_year, now=to_iso(now), sender_member=sender)
     context.delivery.wake()
     if sender is not None and await meetings.invitation(context.db, event.id, sender):
@@ -367,7 +394,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
             WHEN: [MessageHandler(TEXT, when_given)],
             PLACE: [MessageHandler(TEXT, place_given)],
             AUDIENCE: [_on("f", audience_pressed), MessageHandler(TEXT, audience_typed)],
-            AGENDA: [_on("skip", agenda_skipped), MessageHandler(TEXT, agenda_given)],
+            AGENDA: [_on("skip", agenda_skipped), MessageHandler(TEXT, agenda_typed)],
             PREVIEW: [_on("s", send_pressed), MessageHandler(TEXT, send_typed)],
         },
         fallbacks=Flow.standard_fallbacks(PREFIX, cancel=cancel),

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from telegram import InputFile, Update
+from telegram import InputFile, Update, User
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import orgtree
@@ -42,7 +42,7 @@ _COUNTED = (  # /mydata lines that count what the file holds
 )
 
 
-async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
+async def _summary(context: BotContext, data: dict[str, Any], user: User | None) -> list[str]:
     """Her data as readable lines (escaped): everything `privacy.export` returns."""
     t = context.t
     lines = [t._("<b>Everything the bot holds about you</b>")]
@@ -50,7 +50,7 @@ async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
     if member is None:
         lines.append(t._("You are not registered, so no profile is stored."))
     else:
-        lines += await _profile_lines(context, data)
+        lines += await _profile_lines(context, data, user)
     lines += ["", t._("<b>Consents</b>"), *_consent_lines(context, data["consents"])]
     lines += _campaign_lines(context, data)
     lines += _report_lines(context, data.get("activity_reports", []))
@@ -75,7 +75,8 @@ async def _summary(context: BotContext, data: dict[str, Any]) -> list[str]:
     return lines
 
 
-async def _profile_lines(context: BotContext, data: dict[str, Any]) -> list[str]:
+async def _profile_lines(context: BotContext, data: dict[str, Any],
+                         user: User | None) -> list[str]:
     t = context.t
     member = data["member"]
     unit = await orgtree.unit_path(context.db, await _unit_id(context))
@@ -86,7 +87,8 @@ async def _profile_lines(context: BotContext, data: dict[str, Any]) -> list[str]
         t._("Language: {language}",
             language=LANGUAGE_NAMES.get(member["locale"], member["locale"])),
         t._("Registered on: {date}", date=_when(context, member["created_at"])),
-        t._("Telegram account: {id}", id=await _account(context, data["telegram_user_id"])),
+        t._("Telegram account: {id}",
+            id=await _account(context, data["telegram_user_id"], user)),
     ]
     for role in data.get("roles", []):
         label = t._(ROLE_NAMES.get(role["role"], role["role"]))
@@ -95,11 +97,16 @@ async def _profile_lines(context: BotContext, data: dict[str, Any]) -> list[str]
     return lines
 
 
-async def _account(context: BotContext, user_id: int) -> str:
-    """Her account as her messenger knows it: on Zalo her Zalo id, not the number the bot
-    files her under (which means nothing to her)."""
+async def _account(context: BotContext, user_id: int, user: User | None) -> str:
+    """Her account as her messenger knows it: on Zalo her Zalo id, on Telegram her name there
+    (and @username), never the number the bot files her under (which means nothing to her)."""
     found = await channels.external_id(context.db, user_id)
-    return html.escape(found[1]) if found else str(user_id)
+    if found:
+        return html.escape(found[1])
+    if user is None or not user.full_name.strip():
+        return context.t._("the account you are writing to me from")
+    name = html.escape(user.full_name)
+    return f"{name} (@{html.escape(user.username)})" if user.username else name
 
 
 def _consent_lines(context: BotContext, consents: list[dict[str, Any]]) -> list[str]:
@@ -200,7 +207,7 @@ async def show_my_data(update: Update, context: BotContext) -> None:
     """/mydata: what the bot holds about her, in chat and as a JSON file."""
     assert update.effective_user is not None and update.effective_chat is not None
     data = await privacy.export(context.db, update.effective_user.id)
-    lines = await _summary(context, data)
+    lines = await _summary(context, data, update.effective_user)
     given = {c["purpose"] for c in data["consents"] if not c["withdrawn_at"]}
     keyboard = withdraw_keyboard(context, given) if data.get("member") else None
     pages = paginate(lines)
@@ -214,7 +221,7 @@ async def show_my_data(update: Update, context: BotContext) -> None:
     day = context.clock.now().astimezone(context.settings.timezone).date().isoformat()
     await context.bot.send_document(
         update.effective_chat.id, InputFile(document, filename=f"hoivien-mydata-{day}.json"),
-        caption=context.t._("Your data as a file (JSON)."),
+        caption=context.t._("All your data in one file."),
     )
 
 

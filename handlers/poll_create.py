@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypedDict
 
-from telegram import InlineKeyboardButton, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks, orgtree
@@ -29,7 +29,7 @@ from bot.i18n import N_, nfc
 from bot.permissions import Role, may_act_on_unit
 from bot.when import parse_local_datetime
 from handlers.kit import answers, audience
-from handlers.kit.flow import END, Flow, drop_draft, on_step, option_typed
+from handlers.kit.flow import END, Flow, drop_draft, on_step, option_typed, text_or_option
 from handlers.kit.replies import (
     answer_stale,
     draft_press,
@@ -199,12 +199,29 @@ async def options_typed(update: Update, context: BotContext) -> str:
             have.append(option)
     listed = "\n".join(f"{n}. {html.escape(o)}" for n, o in enumerate(have, 1))
     lines = [*problems, t._("Options so far:"), listed] if have else problems
-    done = [InlineKeyboardButton(t._("✅ Done with options"), callback_data=callbacks.encode(
-        PREFIX, draft["nonce"], "o", "done"))] if len(have) >= 2 else []
     more = t._("Type another option, or press “Done with options”.") if len(have) >= 2 else t._(
         "Please type at least two options.")
-    await _prompt(update, context, "\n".join([*lines, "", more]), *([done] if done else []))
+    await say(update, context, "\n".join([*lines, "", more]), _options_keyboard(context))
     return OPTIONS
+
+
+def _done_choice(context: BotContext) -> Choice:
+    """"✅ Done with options", offered once two options are in."""
+    done = Option("done", context.t._("✅ Done with options"))
+    return Choice([done] if len(_draft(context)["options"]) >= 2 else [], numbered=False)
+
+
+def _options_keyboard(context: BotContext) -> InlineKeyboardMarkup:
+    rows = _done_choice(context).keyboard(PREFIX, _draft(context)["nonce"]).inline_keyboard
+    return answers.cancel_keyboard(context, PREFIX, rows=[list(row) for row in rows])
+
+
+async def _options_finished(update: Update, context: BotContext, _key: str) -> str:
+    return await _ask_choice(update, context, KIND)
+
+
+options_answered = text_or_option(choice=_done_choice, chosen=_options_finished,
+                                  taken=options_typed, keyboard=_options_keyboard)
 
 
 async def options_done(update: Update, context: BotContext) -> str | None:
@@ -423,7 +440,7 @@ def conversation() -> list[BaseHandler[Any, Any, Any]]:
         entry_points=[CommandHandler("poll", start_poll, filters.ChatType.PRIVATE)],
         states={
             QUESTION: [MessageHandler(text, question_typed)],
-            OPTIONS: [on("o", options_done), MessageHandler(text, options_typed)],
+            OPTIONS: [on("o", options_done), MessageHandler(text, options_answered)],
             **{state: [on(STEP[state], step_pressed), MessageHandler(text, _typed_step(state))]
                for state in (KIND, WITH_OTHER, NAMING, SHOWING, FILTER, PREVIEW)},
             CLOSING: [MessageHandler(text, closing_typed)],

@@ -20,8 +20,11 @@ from handlers.kit.replies import registered_member, say
 async def show_profile(update: Update, context: BotContext) -> None:
     """Show what the bot holds about her and offer to correct it."""
     t = context.t
-    member = await registered_member(
-        update, context, t._("You are not registered yet. Send /start to register."))
+    registering = ((context.user_data or {}).get("reg") or {}).get("step")  # registration's draft
+    member = await registered_member(update, context, t._(
+        "You are in the middle of registering. Please answer the last question above to go on, "
+        "or send /start to see it again.") if registering else t._(
+        "You are not registered yet. Send /start to register."))
     if member is None:
         return
     registered = datetime.fromisoformat(member.created_at).astimezone(context.settings.timezone)

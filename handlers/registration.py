@@ -37,7 +37,7 @@ from telegram.ext import (
 
 from bot import callbacks, consent, orgtree
 from bot.callbacks import CallbackData
-from bot.choices import Choice, Option
+from bot.choices import Choice, Option, fold
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.settings import SUPPORTED_LOCALES
@@ -239,7 +239,9 @@ async def _ask_phone(update: Update, context: BotContext) -> None:
     _at(context, PHONE)
 
 
-async def _ask_unit(update: Update, context: BotContext, *, edit: Message | None = None) -> None:
+async def _ask_unit(update: Update, context: BotContext, *, edit: Message | None = None,
+                    missing: str | None = None) -> None:
+    """The unit chooser; after a typed number `missing` from it, that is said with the list."""
     choice, question, can_go_up = await _unit_choice(context)
     if not choice.options:
         await say(
@@ -263,6 +265,11 @@ async def _ask_unit(update: Update, context: BotContext, *, edit: Message | None
             ]
         )
     text = question + "\n" + context.t._("Tap a button or type its number.")
+    if missing is not None:
+        text = "\n".join([context.t._(
+            "There is no option {number} here. Please type one of these numbers (or tap a button "
+            "of the latest message):", number=missing),
+            *(f"{n}. {html.escape(o.label)}" for n, o in choice.visible())])
     keyboard = choice.keyboard(PREFIX, nonce, "u", extra_rows=extra)
     if edit is not None:
         await edit_message(edit, text, keyboard)
@@ -514,8 +521,18 @@ async def unit_pressed(update: Update, context: BotContext, query: CallbackQuery
 
 async def unit_typed(update: Update, context: BotContext) -> None:
     """A unit chosen by typing its number or name."""
-    choice, _question, _up = await _unit_choice(context)
-    option = choice.resolve(typed_text(update))
+    choice, _question, can_go_up = await _unit_choice(context)
+    text = typed_text(update)
+    if can_go_up and fold(text) in {"quay lai", "back", fold(context.t._("⬅ Back"))}:
+        draft = _draft(context)
+        unit = await orgtree.get(context.db, draft.get("parent"))
+        draft["parent"], draft["page"] = (unit.parent_id if unit else None), 0
+        await _ask_unit(update, context)
+        return
+    option = choice.resolve(text)
+    if option is None and answers.a_number(text):
+        await _ask_unit(update, context, missing=text.strip().rstrip("."))
+        return
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its number."))
         await _ask_unit(update, context)

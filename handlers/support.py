@@ -28,7 +28,7 @@ from bot.context import BotContext
 from bot.i18n import Translator, nfc
 from bot.support import CANCEL, CANCELLED, CATEGORY_LABELS, ERASED, READ, REPLY, STATUS_LABELS
 from handlers.kit import answers, menu, outbox
-from handlers.kit.flow import END, Flow, drop_draft
+from handlers.kit.flow import END, Flow, drop_draft, text_or_option
 from handlers.kit.replies import (
     STALE,
     acknowledge,
@@ -219,7 +219,7 @@ async def typed(update: Update, context: BotContext) -> str | int | None:
     step = _READER.step(context)
     text = typed_text(update)
     if step == WORDS:
-        return await _words(update, context, text)
+        return await _words_answered(update, context)
     option = _choice(context, step or "").resolve(text)
     if option is None:
         await say(update, context, context.t._("Please tap one of the buttons or type its "
@@ -228,6 +228,24 @@ async def typed(update: Update, context: BotContext) -> str | int | None:
             update, context, CATEGORY, context.t._("What is it about? Tap a button or type "
                                                    "its number."))
     return await _chosen(update, context, step or "", option.key)
+
+
+async def _words_typed(update: Update, context: BotContext) -> str:
+    return await _words(update, context, typed_text(update))
+
+
+async def _words_option(update: Update, context: BotContext, key: str) -> str | int | None:
+    return await _chosen(update, context, WORDS, key)
+
+
+def _words_keyboard(context: BotContext) -> InlineKeyboardMarkup:
+    return _choice(context, WORDS).keyboard(PREFIX, _draft(context)["nonce"], WORDS)
+
+
+_words_answered = text_or_option(choice=lambda context: _choice(context, WORDS),
+                                 chosen=_words_option, taken=_words_typed,
+                                 keyboard=_words_keyboard)
+"""Her words; a bare "1" is the "✖ Hủy" under them, another bare number is asked back."""
 
 
 async def _words(update: Update, context: BotContext, text: str) -> str:

@@ -130,6 +130,25 @@ async def test_an_empty_myreports_in_the_middle_leaves_the_typed_1_to_the_report
     assert len(await her_reports(db, 4111)) == 1
 
 
+async def test_a_bare_number_at_the_note_step_is_asked_back_not_saved(person, db):
+    await register_member(db, 4112, "HM-HL-02")
+    hoa = person(4112)
+    await hoa.send("/report")
+    await hoa.press("Biến rác thành tiền")
+    for typed in ("hôm nay", "2"):  # the day, 2 kg
+        await hoa.send(typed)
+    await hoa.send("5")  # no button 5 at the note step: a slip, not a note
+    asked = hoa.reply_text()
+    assert "Chị muốn ghi “5” ạ?" in asked and "1. Bỏ qua" in asked
+    assert "Hủy" in hoa.buttons()[-1][1]
+    await hoa.send("1")  # skip
+    assert "một ảnh" in hoa.reply_text(), "the photo step"
+    await hoa.send("1")  # no photo
+    await hoa.send("1")  # save
+    [report] = await her_reports(db, 4112)
+    assert report.note is None
+
+
 async def test_typed_numbers_skip_buttons_and_a_photo_instead_of_a_note(person, db):
     await register_member(db, 4102, "HM-HL-02")
     hoa = person(4102)

@@ -466,3 +466,47 @@ async def test_attendance_goes_by_given_name_and_every_page_goes_back(person, db
     await lan.press("Điểm danh")
     await lan.send("quay lại")  # typed, as on a phone without the button in view
     assert "Đã mời: 11" in lan.reply_text()
+
+
+async def test_a_bare_number_at_the_agenda_presses_skip_or_is_asked_back(person, db, api, app):
+    # Found on the walk: "1" meant as "⏭ Bỏ qua" went out to every member as "📝 Nội dung: 1".
+    await chapter(db, api)
+    lan = person(HEAD)
+    await lan.send("/meeting")
+    await lan.send("Sinh hoạt chi hội tháng 6")
+    await lan.press("Sinh hoạt chi hội")
+    await lan.send("3/6 19:30")
+    await lan.send("Nhà văn hóa")
+    await lan.press("Tất cả")
+    await lan.send(" 7 ")
+    asked = lan.reply_text()
+    assert "Chị muốn ghi “7” ạ?" in asked and "1. ⏭ Bỏ qua" in asked
+    assert [b[1] for b in lan.buttons()] == ["⏭ Bỏ qua", "✖ Hủy"]
+    await lan.send("1.")
+    preview = lan.reply_text()
+    assert "3 hội viên" in preview and "Nội dung" not in preview
+    assert lan.errors() == []
+
+
+async def test_a_number_typed_twice_at_the_agenda_is_kept(person, db, api, app):
+    await chapter(db, api)
+    lan = person(HEAD)
+    await lan.send("/meeting")
+    await lan.send("Sinh hoạt chi hội tháng 6")
+    await lan.press("Sinh hoạt chi hội")
+    await lan.send("3/6 19:30")
+    await lan.send("Nhà văn hóa")
+    await lan.press("Tất cả")
+    await lan.send("7")
+    await lan.send("7")
+    assert "Nội dung: 7" in lan.reply_text()
+
+
+async def test_an_invitation_says_who_invites_by_her_title(person, db, api, app):
+    # Found on the walk: the invitation did not say who invites.
+    await chapter(db, api)
+    await create_meeting(person(HEAD), app)
+    [invitation] = invitations_to(api, MEMBERS[0])
+    first = invitation.splitlines()[0]
+    assert first.startswith("📩 <b>Lời mời</b> của Chi hội trưởng Chi hội")
+    assert "HM-HL-02" not in first and "Trần Thị Lan" not in invitation

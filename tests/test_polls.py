@@ -547,3 +547,20 @@ async def test_the_results_number_the_answers_once(zalo, app, api, person):  # n
     await lan.send("/polls")
     await lan.press("Kết quả")
     assert [label for _, label, _ in lan.buttons()] == ["📈 Biểu đồ", "👥 Ai trả lời gì"]
+
+
+async def test_a_bare_number_at_the_options_presses_done_or_is_asked_back(person, db, api):
+    # Found on the walk: "3" meant as "✅ Xong" became a survey's third option.
+    await chapter(db, api)
+    lan = person(HEAD)
+    await lan.send("/poll")
+    await lan.send("Chị muốn họp chi hội vào buổi nào?")
+    await lan.send("Sáng\nChiều")
+    await lan.send("3")
+    assert "Chị muốn ghi “3” ạ?" in lan.reply_text()
+    assert "Xong" in lan.buttons()[0][1] and "Hủy" in lan.buttons()[-1][1]
+    await lan.send("3")  # typed again: she meant it
+    assert "3. 3" in lan.reply_text()
+    await lan.send("1")
+    assert any("Một lựa chọn" in b[1] for b in lan.buttons()), "the next step"
+    assert lan.errors() == []

@@ -10,7 +10,13 @@ import pytest
 from bot.clock import ManualClock
 from handlers.kit import membership_consent
 from storage import campaigns, consents, members, units
-from tests.conftest import grant, register_member, start_application, stop_application
+from tests.conftest import (
+    Person,
+    grant,
+    register_member,
+    start_application,
+    stop_application,
+)
 
 JUNE_2026 = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
 YEAR = 2026
@@ -75,6 +81,17 @@ async def test_mydata_in_chat_and_as_a_json_file(app, person, db):
     [household] = data["family_households"]
     assert household["meets_all"] is True and all(a["met"] for a in household["answers"])
     assert bich.errors() == []
+
+
+async def test_mydata_names_her_telegram_account_as_she_knows_it(app, api, db):
+    # Found on the walk: "Tài khoản Telegram: 1001" (the internal number) and "(JSON)".
+    await register_member(db, 7011, "HM-HL-02", name="Nguyễn Thị Hoa")
+    hoa = Person(app, api, api.user(7011, "Hoa", last_name="Nguyễn", username="hoa_ng"))
+    await hoa.send("/mydata")
+    text = hoa.reply_text()
+    assert "Tài khoản Telegram: Hoa Nguyễn (@hoa_ng)" in text and "7011" not in text
+    [document] = [c for c in hoa.replies() if c.method == "sendDocument"]
+    assert document.params["caption"] == "Toàn bộ dữ liệu của chị trong một tệp."
 
 
 async def test_mydata_for_someone_not_registered(person, db):

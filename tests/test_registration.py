@@ -241,6 +241,39 @@ async def test_wards_are_paginated_and_back_works(person, db):
     assert any("Giáp Bát" in b[1] or "Yên Sở" in b[1] for b in hoa.buttons())
 
 
+async def test_a_missing_number_is_named_and_quay_lai_typed_goes_back(person, db):
+    # Found on the walk: "99" got the general hint; typed "quay lại" did nothing.
+    hoa = person(1031)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send("Nguyễn Thị Hoa")
+    await hoa.send("0912345678")
+    await hoa.send("99")
+    answer = hoa.reply_text()
+    assert "Không có lựa chọn số 99" in answer and "\n1. " in answer
+    assert "▶" in [b[1] for b in hoa.buttons()], "the list is shown again"
+    await hoa.press("▶")
+    await hoa.press("Yên Sở")
+    assert any("Quay lại" in b[1] for b in hoa.buttons())
+    await hoa.send("quay lại")
+    assert any("Giáp Bát" in b[1] or "Yên Sở" in b[1] for b in hoa.buttons())
+    assert not any("Quay lại" in b[1] for b in hoa.buttons()), "back at the wards"
+    assert hoa.errors() == []
+
+
+async def test_me_while_registering_says_she_is_halfway_and_the_answer_goes_on(person, db):
+    # Found on the walk: /me halfway said "Chị chưa đăng ký… gửi /start".
+    hoa = person(1032)
+    await hoa.send("/start")
+    await hoa.press("1.")
+    await hoa.send("/me")
+    answer = hoa.reply_text()
+    assert "Chị đang đăng ký dở" in answer and "/start" in answer
+    assert "chưa đăng ký" not in answer
+    await hoa.send("Nguyễn Thị Hoa")
+    assert "số điện thoại" in hoa.reply_text(), "her answer still goes to the name question"
+
+
 async def test_edit_at_the_summary_returns_to_the_summary(person, db):
     hoa = person(1017)
     await register(hoa)

@@ -398,3 +398,19 @@ async def test_a_zalo_member_opens_a_request_by_typing(zalo, app, api, db, ward)
     assert request is not None and request.body == "Em cần tư vấn chuyện gia đình"
     await app.bot_data.delivery.run_until_idle()
     assert "#1" in api.last_text(LAN)
+
+
+async def test_a_bare_number_for_her_words_is_asked_back_and_1_cancels(person, ward, db):
+    hoa = person(HOA)
+    await hoa.send("/support")
+    await hoa.press("Mâu thuẫn gia đình")
+    await hoa.send("4")
+    asked = hoa.reply_text()
+    assert "Chị muốn ghi “4” ạ?" in asked and "1. ✖ Hủy" in asked
+    assert "Hủy" in hoa.buttons()[-1][1]
+    await hoa.send("1")  # "1. ✖ Hủy" under the question
+    assert "Đã hủy; chưa gửi gì." in hoa.reply_text()
+    await hoa.send("/support")
+    await hoa.press("Mâu thuẫn gia đình")
+    await hoa.send("Chồng em uống rượu")
+    assert "Bỏ qua" in hoa.buttons()[0][1], "her words are taken"

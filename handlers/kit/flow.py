@@ -10,10 +10,11 @@ feature asked it, so a flow left open never swallows the answer to a later quest
 from __future__ import annotations
 
 import functools
+import html
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -70,6 +71,42 @@ def option_typed(choice: Callable[[BotContext], Choice],
                 "Please tap one of the buttons or type its number."))
             return None
         return await chosen(update, context, option.key)
+
+    return typed
+
+
+_ASKED = "typed_number_asked"
+
+
+def text_or_option(*, choice: Callable[[BotContext], Choice],
+                   chosen: Callable[[Update, BotContext, str], Coroutine[Any, Any, Any]],
+                   taken: Step,
+                   keyboard: Callable[[BotContext], InlineKeyboardMarkup]) -> Step:
+    """The typed answer of an optional free-text step that also shows options ("⏭ Skip"):
+    /help promises every choice can be typed by its number, so a bare number that names an
+    option presses it, and one that names none is asked back (with the step's `keyboard`)
+    rather than kept as her text; typed again, it is kept. Other text goes to `taken`."""
+
+    async def typed(update: Update, context: BotContext) -> Any:
+        text = typed_text(update)
+        options = choice(context)
+        asked = context.user_data.pop(_ASKED, None) if context.user_data is not None else None
+        if not answers.a_number(text) or not options.options:
+            return await taken(update, context)
+        number = text.strip().rstrip(".")
+        option = options.resolve(number)
+        if option is not None:
+            return await chosen(update, context, option.key)
+        if asked == [taken.__qualname__, number]:
+            return await taken(update, context)
+        if context.user_data is not None:
+            context.user_data[_ASKED] = [taken.__qualname__, number]
+        t = context.t
+        lines = [t._("Did you mean to write “{number}”? If so, please type it once more; or "
+                     "type the number of one of these:", number=number)]
+        lines += [f"{n}. {html.escape(o.label)}" for n, o in enumerate(options.options, 1)]
+        await say(update, context, "\n".join(lines), keyboard(context))
+        return None
 
     return typed
 
