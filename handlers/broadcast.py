@@ -38,6 +38,7 @@ from handlers.kit.replies import (
     refuse,
     requires,
     say,
+    say_kept,
     typed_text,
 )
 from handlers.kit.replies import edit as edit_message
@@ -244,7 +245,7 @@ async def _create(update: Update, context: BotContext, when: datetime) -> int:
         return END
     now = context.clock.now()
     scheduled = when > now
-    status = None if scheduled else await say(
+    status = None if scheduled else await say_kept(
         update, context, t._("⏳ Preparing to send …"))
     broadcast = await deliveries.create(
         context.db,

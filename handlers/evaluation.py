@@ -37,7 +37,7 @@ from bot.context import BotContext
 from bot.i18n import N_, Translator, sort_key, translator
 from bot.permissions import Role, may_act_on_unit
 from handlers.kit import answers
-from handlers.kit.replies import STALE, acknowledge, erased_member, refuse, requires, say
+from handlers.kit.replies import STALE, acknowledge, erased_member, refuse, requires, say, say_kept
 from handlers.kit.screens import Params, Screen, Views, put, remember
 from storage import campaigns, deliveries, units
 from storage.campaigns import FAMILY, STANDARD, EvaluationRow, NotEligible, Unsent, YearClosed
@@ -677,7 +677,7 @@ async def _send_results(update: Update, context: BotContext, p: Params,
         if sent < len(grouped):
             note += "\n" + t._("Some results changed meanwhile and were not sent; please check "
                                 "them and send again.")
-        status = await say(update, context, t._("⏳ Preparing to send …"))
+        status = await say_kept(update, context, t._("⏳ Preparing to send …"))
         if status is not None:
             await deliveries.set_progress_message(context.db, broadcast_id, chat.id,
                                                   status.message_id)

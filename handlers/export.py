@@ -17,7 +17,7 @@ from bot import export
 from bot.context import BotContext
 from bot.permissions import Role
 from handlers.kit import offers
-from handlers.kit.replies import refuse, requires, say
+from handlers.kit.replies import refuse, requires, say, say_kept
 from handlers.kit.scope import may_see, parse_scope, scope_name
 from storage import exports
 from storage.db import to_iso
@@ -64,7 +64,7 @@ async def request_export(update: Update, context: BotContext, *, unit_id: int | 
         return
     where = await scope_name(context, unit_id)
     kind = t._("CSV files") if fmt == "csv" else t._("an Excel file")
-    message = await say(update, context, t._(
+    message = await say_kept(update, context, t._(
         "⏳ Preparing {kind} with the statistics {year} for {scope}. It will arrive in this "
         "chat in a moment; you can go on using the bot meanwhile.",
         kind=kind, year=year, scope=where))

@@ -36,7 +36,7 @@ from handlers.kit.replies import (
     edit,
     member_with_chapter,
     retire_and_say,
-    say,
+    say_kept,
 )
 from handlers.kit.screens import Params, members_options, members_press, remember
 from storage import campaigns, privacy
@@ -224,7 +224,7 @@ async def _show(update: Update, context: BotContext, member: Member, view: str, 
     if message is not None:
         await edit(message, text, keyboard)
     else:
-        message = await say(update, context, text, keyboard)
+        message = await say_kept(update, context, text, keyboard)
         if old and old != message.message_id:
             with contextlib.suppress(BadRequest):  # already without buttons, or gone
                 await context.bot.edit_message_reply_markup(message.chat_id, old,

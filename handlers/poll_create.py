@@ -38,6 +38,7 @@ from handlers.kit.replies import (
     requires,
     retire_buttons,
     say,
+    say_kept,
     typed_text,
 )
 from storage import deliveries, polls
@@ -410,7 +411,7 @@ async def _send(update: Update, context: BotContext) -> int:
         await say(update, context, t._("This survey has already been sent."))
         return END
     unit = await orgtree.get(context.db, poll.unit_id)
-    status = await say(update, context, t._("⏳ Preparing to send …"))
+    status = await say_kept(update, context, t._("⏳ Preparing to send …"))
     broadcast_id = await polls.send(context.db, poll, NewBroadcast(
         draft_key=f"poll:{poll.id}", created_by=user.id, sender_chat_id=chat.id,
         unit_id=poll.unit_id, audience=poll.audience, text_html=service.message_text(

@@ -34,24 +34,34 @@ Callback = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 
 async def say(
     update: Update, context: BotContext, text: str, markup: ReplyMarkup | None = None
+) -> None:
+    """Send a new message to the chat the update came from; nothing is read back.
+
+    PTB turns every answer into a `Message` with all its entities and buttons, which costs more
+    than many a handler (issue 16); `say_kept` is for the few callers that edit what they sent.
+    """
+    assert update.effective_chat is not None
+    data: dict[str, Any] = {
+        "chat_id": update.effective_chat.id, "text": text, "parse_mode": ParseMode.HTML,
+    }
+    if markup is not None:
+        data["reply_markup"] = markup
+    # The same request `send_message` makes (through the defaults, the pacer and the Zalo
+    # bridge alike); `do_api_request` would warn on every call that `send_message` exists.
+    await context.bot._post("sendMessage", data)
+
+
+async def say_kept(
+    update: Update, context: BotContext, text: str, markup: ReplyMarkup | None = None
 ) -> Message:
-    """Send a new message to the chat the update came from."""
+    """`say`, returning the sent `Message` (to edit it later, e.g. a progress line)."""
     assert update.effective_chat is not None
     return await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
 
 
 async def say_only(update: Update, context: BotContext, text: str) -> None:
-    """`say` for a reply nobody reads back: the sent message is not parsed into a `Message`.
-
-    PTB turns every answer into a `Message` with all its entities (each /command in the text is
-    one); for a long command list that costs more than the rest of the update (issue 16).
-    """
-    assert update.effective_chat is not None
-    # The same request `send_message` makes (through the pacer and the Zalo bridge alike);
-    # `do_api_request` would warn on every call that `send_message` exists.
-    await context.bot._post("sendMessage", {
-        "chat_id": update.effective_chat.id, "text": text, "parse_mode": ParseMode.HTML,
-    })
+    """`say` without buttons (kept for its callers)."""
+    await say(update, context, text)
 
 
 async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
