@@ -7,6 +7,7 @@ can reuse the flows.
 
 from __future__ import annotations
 
+import html
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,6 +63,10 @@ class Choice:
         """The same choice showing another page (clamped to the existing ones)."""
         page = min(max(page, 0), self.pages - 1)
         return Choice(self.options, page, self.page_size, self.columns, self.numbered)
+
+    def listed(self) -> list[str]:
+        """Every option as a line "N. label" (escaped for HTML), to list under a question."""
+        return [f"{n}. {html.escape(o.label)}" for n, o in enumerate(self.options, 1)]
 
     def visible(self) -> list[tuple[int, Option]]:
         """(number, option) on the current page; numbers start at 1 on the first page."""

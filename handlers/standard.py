@@ -340,7 +340,7 @@ async def _number_while_writing(update: Update, context: BotContext, member: Mem
     lines = [t._("Did you mean “{number}” as your commitment? A commitment is a sentence in "
                  "your own words: please type it, or type the number of one of these:",
                  number=number.rstrip("."))]
-    lines += [f"{n}. {html.escape(o.label)}" for n, o in enumerate(choice.options, 1)]
+    lines += choice.listed()
     await say(update, context, "\n".join(lines), answers.cancel_keyboard(context, WRITE))
     return True
 

@@ -10,7 +10,6 @@ question (`register`). A typed text goes to the latest question
 from __future__ import annotations
 
 import functools
-import html
 import operator
 from collections.abc import Awaitable, Callable
 
@@ -115,7 +114,7 @@ async def _no_such_option(update: Update, context: BotContext, text: str) -> boo
     t = context.t
     lines = [t._("There is no option {number} here. Please type one of these numbers (or tap "
                  "a button of the latest message):", number=number)]
-    lines += [f"{n}. {html.escape(option.label)}" for n, option in enumerate(choice.options, 1)]
+    lines += choice.listed()
     await say(update, context, "\n".join(lines[:60]))
     return True
 

@@ -10,7 +10,6 @@ feature asked it, so a flow left open never swallows the answer to a later quest
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -104,7 +103,7 @@ def text_or_option(*, choice: Callable[[BotContext], Choice],
         t = context.t
         lines = [t._("Did you mean to write “{number}”? If so, please type it once more; or "
                      "type the number of one of these:", number=number)]
-        lines += [f"{n}. {html.escape(o.label)}" for n, o in enumerate(options.options, 1)]
+        lines += options.listed()
         await say(update, context, "\n".join(lines), keyboard(context))
         return None
 
